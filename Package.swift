@@ -1,0 +1,117 @@
+// swift-tools-version:6.1
+// Muster: DRS recovery orchestration as event-driven Swift services.
+// Layout: Shared/<Concern> libraries, Services/<Name>/{Main,App}, Tests/, Benchmarks/.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+
+/// A service: `Services/<folder>/App` (its logic, a library) and
+/// `Services/<folder>/Main` (the tiny executable that wires it).
+func service(_ product: String, folder: String, app: String, deps: [Target.Dependency]) -> [Target] {
+    [
+        .target(name: app, dependencies: deps, path: "Services/\(folder)/App", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "\(app.replacingOccurrences(of: "App", with: ""))Main",
+            dependencies: [.target(name: app), "MusterService", lifecycle, log],
+            path: "Services/\(folder)/Main",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+let serviceDeps: [Target.Dependency] = [
+    "MusterService", "MusterMessaging", "MusterEvents", "MusterDomain",
+    "MusterKafka", "MusterPostgres", log, metrics, lifecycle,
+]
+
+let package = Package(
+    name: "Muster",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "planner", targets: ["PlannerMain"]),
+        .executable(name: "launcher", targets: ["LauncherMain"]),
+        .executable(name: "poller", targets: ["PollerMain"]),
+        .executable(name: "notifier", targets: ["NotifierMain"]),
+        .executable(name: "drs-sim", targets: ["DRSSimMain"]),
+        .executable(name: "muster-bench-foundation", targets: ["FoundationBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // C bindings: thin shims, hidden behind the Swift libraries below.
+        .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Shared libraries, one concern each.
+        .target(name: "MusterKafka", dependencies: ["CRdKafka", log], path: "Shared/Kafka",
+                swiftSettings: swiftSettings),
+        .target(name: "MusterPostgres", dependencies: ["CLibPQ", log], path: "Shared/Postgres",
+                swiftSettings: swiftSettings),
+        .target(name: "MusterHTTP", dependencies: ["CCurl", log], path: "Shared/HTTPClient",
+                swiftSettings: swiftSettings),
+        .target(name: "MusterAWS", dependencies: ["MusterHTTP", crypto, log], path: "Shared/AWS",
+                swiftSettings: swiftSettings),
+        .target(name: "MusterDRS", dependencies: ["MusterAWS", "MusterHTTP", log], path: "Shared/DRS",
+                swiftSettings: swiftSettings),
+        .target(name: "MusterDomain", path: "Shared/Domain", swiftSettings: swiftSettings),
+        .target(name: "MusterEvents", dependencies: ["MusterDomain"], path: "Shared/Events",
+                swiftSettings: swiftSettings),
+        .target(name: "MusterMessaging",
+                dependencies: ["MusterEvents", "MusterKafka", "MusterPostgres", log, metrics, lifecycle],
+                path: "Shared/Messaging", swiftSettings: swiftSettings),
+        .target(name: "MusterService",
+                dependencies: ["MusterKafka", "MusterPostgres", log, metrics, lifecycle, hummingbird,
+                               .product(name: "Prometheus", package: "swift-prometheus")],
+                path: "Shared/Service", swiftSettings: swiftSettings),
+    ]
+    + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps)
+    + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
+    + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
+    + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterHTTP"])
+    + service("drs-sim", folder: "DRSSim", app: "DRSSimApp",
+              deps: ["MusterService", "MusterDRS", "MusterAWS", log, metrics, lifecycle, hummingbird, crypto])
+    + [
+        .executableTarget(name: "FoundationBenchmark",
+                          dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],
+                          path: "Benchmarks/Foundation", swiftSettings: swiftSettings),
+
+        // Tests: Swift Testing. Integration suites use the real PostgreSQL and
+        // broker started by scripts/infra.sh (see TestSupport).
+        .target(name: "TestSupport", dependencies: ["MusterPostgres", "MusterKafka", log],
+                path: "Tests/Support", swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["MusterPostgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPClientTests", dependencies: ["MusterHTTP", "TestSupport", hummingbird],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "AWSTests", dependencies: ["MusterAWS", "TestSupport"],
+                    resources: [.copy("Vectors")], swiftSettings: swiftSettings),
+        .testTarget(name: "DRSTests", dependencies: ["MusterDRS", "DRSSimApp", "TestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "MessagingTests",
+                    dependencies: ["MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", "TestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "ServiceTests",
+                    dependencies: ["MusterService", "TestSupport", "PlannerMain", "LauncherMain", "PollerMain",
+                                   "NotifierMain", "DRSSimMain"],
+                    swiftSettings: swiftSettings),
+    ]
+)
