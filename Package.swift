@@ -79,7 +79,7 @@ let package = Package(
                 dependencies: ["MusterEvents", "MusterKafka", "MusterPostgres", log, metrics, lifecycle],
                 path: "Shared/Messaging", swiftSettings: swiftSettings),
         .target(name: "MusterService",
-                dependencies: ["MusterKafka", "MusterPostgres", log, metrics, lifecycle, hummingbird,
+                dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log, metrics, lifecycle, hummingbird,
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]
@@ -110,8 +110,8 @@ let package = Package(
                     dependencies: ["MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ServiceTests",
-                    dependencies: ["MusterService", "TestSupport", "PlannerMain", "LauncherMain", "PollerMain",
-                                   "NotifierMain", "DRSSimMain"],
+                    // Boots the built executables as processes (scripts/test.sh builds them first).
+                    dependencies: ["MusterService", "MusterHTTP", "TestSupport"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -1,6 +1,30 @@
 // Thin shim over libpq-fe.h: typed wrappers for what Swift cannot call directly
-// (variadic functions, macros). Nothing here holds logic.
+// (variadic functions, macros, C callbacks). Nothing here holds logic.
 #ifndef CLibPQ_SHIM_H
 #define CLibPQ_SHIM_H
 #include <libpq-fe.h>
+#include <poll.h>
+
+/// Notice processor that drops notices: libpq's default prints them to stderr
+/// ("NOTICE: schema already exists, skipping", a terminated backend's FATAL).
+static void muster_pq_drop_notice(void *arg, const char *message) {
+    (void)arg;
+    (void)message;
+}
+
+/// Installs `muster_pq_drop_notice` on `conn`.
+static inline void muster_pq_silence_notices(PGconn *conn) {
+    PQsetNoticeProcessor(conn, muster_pq_drop_notice, NULL);
+}
+
+/// 1 when the connection's socket has something to read (data, EOF or error)
+/// right now, 0 when not, -1 when it cannot be polled. Never blocks.
+static inline int muster_pq_socket_readable(PGconn *conn) {
+    int fd = PQsocket(conn);
+    if (fd < 0) return -1;
+    struct pollfd pfd = { .fd = fd, .events = POLLIN, .revents = 0 };
+    int n = poll(&pfd, 1, 0);
+    if (n < 0) return -1;
+    return n > 0 && pfd.revents != 0 ? 1 : 0;
+}
 #endif

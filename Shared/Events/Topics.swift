@@ -1,0 +1,34 @@
+/// The Kafka topics of DESIGN §3, with the partition count each is created
+/// with. The launcher's input topics share one count: they are
+/// co-partitioned so partition n of each lands on the same launcher.
+public enum Topic: String, Sendable, CaseIterable {
+    /// Launch groups to start (planner → launcher), key `accountId/region`.
+    case waveStarted = "wave.started.v1"
+    /// Job lifecycle (launcher, poller → planner, poller), key execution id.
+    case jobStatus = "job.status.v1"
+    /// Poll requests (poller → launcher), key `accountId/region`.
+    case jobPoll = "job.poll.v1"
+    /// Drill cleanup (planner → launcher), key `accountId/region`.
+    case instancesTerminate = "instances.terminate.v1"
+    /// Source-server inventory (launcher → planner), key `accountId/region/serverId`.
+    case inventory = "inventory.v1"
+    /// Account registrations (planner → launcher), key `accountId`.
+    case accounts = "accounts.v1"
+    /// The public execution event stream, key execution id.
+    case executionEvents = "execution.events.v1"
+
+    /// The topic name.
+    public var name: String { rawValue }
+
+    /// Partition count for the launcher's co-partitioned input topics.
+    public static let launcherPartitions: Int32 = 12
+
+    /// The partition count this topic is created with.
+    public var partitions: Int32 {
+        switch self {
+        case .waveStarted, .jobPoll, .instancesTerminate: Self.launcherPartitions
+        case .jobStatus, .executionEvents, .inventory: 12
+        case .accounts: 4
+        }
+    }
+}

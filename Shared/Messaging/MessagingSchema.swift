@@ -1,0 +1,51 @@
+import MusterPostgres
+
+/// The tables every service's schema carries for reliable messaging: the
+/// transactional `outbox` and the idempotent `inbox`. Versions 1–99 of every
+/// schema's migrations are reserved for these; a service's own start at 100.
+public enum MessagingSchema {
+    /// The migrations creating `outbox` and `inbox` in `schema`.
+    public static func migrations(schema: String) -> [Migration] {
+        let schema = checked(schema)
+        return [
+        Migration(version: 1, name: "outbox", sql: """
+            CREATE TABLE \(schema).outbox (
+                seq          BIGSERIAL PRIMARY KEY,
+                event_id     UUID NOT NULL UNIQUE,
+                topic        TEXT NOT NULL,
+                key          TEXT NOT NULL,
+                type         TEXT NOT NULL,
+                source       TEXT NOT NULL,
+                subject      TEXT,
+                event_time   TIMESTAMPTZ NOT NULL,
+                data         BYTEA NOT NULL,
+                created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+                published_at TIMESTAMPTZ
+            );
+            CREATE INDEX outbox_pending ON \(schema).outbox (seq) WHERE published_at IS NULL;
+            """),
+        Migration(version: 2, name: "inbox", sql: """
+            CREATE TABLE \(schema).inbox (
+                consumer   TEXT NOT NULL,
+                event_id   UUID NOT NULL,
+                topic      TEXT NOT NULL,
+                partition  INTEGER NOT NULL,
+                "offset"   BIGINT NOT NULL,
+                handled_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                PRIMARY KEY (consumer, event_id)
+            );
+            """),
+        ]
+    }
+
+    /// Schema names are code constants, never input; this guards that they
+    /// are plain identifiers before they are spliced into SQL.
+    static func checked(_ schema: String) -> String {
+        precondition(
+            !schema.isEmpty && schema.count <= 63
+                && schema.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLowercase || $0.isNumber)) }
+                && !(schema.first!.isNumber),
+            "schema name must be a lowercase SQL identifier: \(schema)")
+        return schema
+    }
+}

@@ -1,0 +1,63 @@
+import MusterEvents
+import MusterPostgres
+
+/// An event a service owes, addressed to a topic and partition key.
+public struct OutboxMessage: Sendable, Equatable {
+    /// The topic name.
+    public var topic: String
+    /// The partition key (DESIGN §3: it gives the ordering that matters).
+    public var key: String
+    /// The event.
+    public var event: CloudEvent
+
+    /// Creates a message.
+    public init(topic: String, key: String, event: CloudEvent) {
+        self.topic = topic
+        self.key = key
+        self.event = event
+    }
+
+    /// Creates a message for one of Muster's topics.
+    public init(topic: Topic, key: String, event: CloudEvent) {
+        self.init(topic: topic.name, key: key, event: event)
+    }
+}
+
+/// The transactional outbox of one service schema. `enqueue` runs inside the
+/// caller's transaction, so the events exist if and only if the state change
+/// that owes them committed; the `OutboxRelay` publishes them afterwards.
+public struct Outbox: Sendable {
+    /// The service's schema holding the `outbox` table.
+    public let schema: String
+
+    /// An outbox in `schema` (a lowercase identifier).
+    public init(schema: String) {
+        self.schema = MessagingSchema.checked(schema)
+    }
+
+    /// Inserts `messages` on `connection`, which must be inside the caller's
+    /// transaction for the outbox guarantee to hold.
+    public func enqueue(_ messages: [OutboxMessage], on connection: PostgresConnection) async throws {
+        for message in messages {
+            let event = message.event
+            try await connection.query(
+                """
+                INSERT INTO \(schema).outbox (event_id, topic, key, type, source, subject, event_time, data)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """,
+                [event.id, message.topic, message.key, event.type, event.source, event.subject, event.time, event.data]
+            )
+        }
+    }
+
+    /// Inserts one message; see `enqueue(_:on:)`.
+    public func enqueue(_ message: OutboxMessage, on connection: PostgresConnection) async throws {
+        try await enqueue([message], on: connection)
+    }
+
+    /// How many messages are waiting to be published.
+    public func pendingCount(on connection: PostgresConnection) async throws -> Int {
+        let result = try await connection.query("SELECT count(*) AS n FROM \(schema).outbox WHERE published_at IS NULL")
+        return try result.rows[0].decode(Int.self, "n")
+    }
+}

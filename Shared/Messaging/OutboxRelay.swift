@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import MusterEvents
+import Metrics
+import MusterKafka
+import MusterPostgres
+import ServiceLifecycle
+import Synchronization
+
+/// Publishes a schema's outbox rows to Kafka in `seq` order and marks them
+/// published, in one transaction per batch.
+///
+/// - Order per key: one relay at a time holds the schema's advisory lock for
+///   a batch, so several relays (one per service instance) are safe and never
+///   interleave; rows are enqueued to the idempotent producer in `seq` order.
+/// - Outages: a batch that cannot be published rolls back, nothing is marked,
+///   and the relay retries with backoff until the broker is back.
+/// - A crash between publishing and marking republishes the batch; consumers'
+///   inboxes drop the duplicates (at-least-once + dedupe = exactly-once effect).
+public final class OutboxRelay: Service, Sendable {
+    /// Tuning knobs with defaults suited to production.
+    public struct Configuration: Sendable {
+        /// Rows published per transaction.
+        public var batchSize: Int = 500
+        /// How long to sleep when the outbox is empty and nobody called `wake()`.
+        public var idleInterval: Duration = .milliseconds(200)
+        /// Backoff after a failed batch (broker or database down).
+        public var retry = Backoff(base: .milliseconds(100), cap: .seconds(10))
+        /// Creates the defaults.
+        public init() {}
+    }
+
+    private let pool: PostgresPool
+    private let producer: KafkaProducer
+    private let schema: String
+    private let configuration: Configuration
+    private let logger: Logger
+    private let wakeSignal = WakeSignal()
+    private let published: Counter
+    private let failures: Counter
+    /// Test seam: runs after a batch was acknowledged by the broker and before
+    /// it is marked; throwing there simulates a crash at that line.
+    private let afterPublish: (@Sendable ([UUID]) async throws -> Void)?
+
+    /// A relay for the outbox of `schema`.
+    public init(
+        schema: String, pool: PostgresPool, producer: KafkaProducer, logger: Logger,
+        configuration: Configuration = .init(),
+        afterPublish: (@Sendable ([UUID]) async throws -> Void)? = nil
+    ) {
+        self.schema = MessagingSchema.checked(schema)
+        self.pool = pool
+        self.producer = producer
+        self.configuration = configuration
+        self.logger = logger
+        self.afterPublish = afterPublish
+        published = Counter(label: "muster_outbox_published_total", dimensions: [("schema", schema)])
+        failures = Counter(label: "muster_outbox_publish_failures_total", dimensions: [("schema", schema)])
+    }
+
+    /// Asks the relay to look at the outbox now (call after committing rows).
+    public func wake() {
+        wakeSignal.signal()
+    }
+
+    /// Publishes until graceful shutdown or cancellation; a batch in hand is
+    /// finished first.
+    public func run() async throws {
+        let stop = StopFlag()
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            var failedAttempts = 0
+            while !stop.isSet {
+                do {
+                    let count = try await publishBatch()
+                    failedAttempts = 0
+                    if count < configuration.batchSize && !stop.isSet {
+                        await wakeSignal.wait(upTo: configuration.idleInterval)
+                    }
+                } catch {
+                    failures.increment()
+                    let delay = configuration.retry.delay(attempt: failedAttempts)
+                    failedAttempts += 1
+                    logger.warning("outbox batch not published; will retry", metadata: [
+                        "schema": "\(schema)", "error": "\(error)", "retryInMs": "\(delay.milliseconds)",
+                    ])
+                    if !stop.isSet { await wakeSignal.wait(upTo: delay) }
+                }
+            }
+        } onCancelOrGracefulShutdown: { [wakeSignal] in
+            stop.set()
+            wakeSignal.signal()
+        }
+        logger.debug("outbox relay stopped", metadata: ["schema": "\(schema)"])
+    }
+
+    /// Publishes one batch; returns how many rows it published (0 when the
+    /// outbox is empty or another relay holds the lock).
+    @discardableResult
+    public func publishBatch() async throws -> Int {
+        let schema = self.schema
+        let limit = configuration.batchSize
+        let producer = self.producer
+        let afterPublish = self.afterPublish
+        let count = try await pool.transaction { connection -> Int in
+            let lock = try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked", ["muster.outbox.\(schema)"])
+            guard try lock.rows[0].decode(Bool.self, "locked") else { return 0 }
+            let result = try await connection.query(
+                """
+                SELECT seq, event_id, topic, key, type, source, subject, event_time, data
+                FROM \(schema).outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1
+                """, [limit])
+            guard !result.rows.isEmpty else { return 0 }
+            var sequences: [Int64] = []
+            var ids: [UUID] = []
+            var records: [KafkaOutgoingRecord] = []
+            for row in result.rows {
+                let (seq, message) = try Self.decodeRow(row)
+                sequences.append(seq)
+                ids.append(message.event.id)
+                records.append(message.event.kafkaRecord(topic: message.topic, key: message.key))
+            }
+            _ = try await producer.sendBatch(records)
+            try await afterPublish?(ids)
+            try await connection.query(
+                "UPDATE \(schema).outbox SET published_at = now() WHERE seq = ANY(string_to_array($1, ',')::bigint[])",
+                [sequences.map(String.init).joined(separator: ",")])
+            return records.count
+        }
+        if count > 0 { published.increment(by: count) }
+        return count
+    }
+}
+
+extension OutboxRelay {
+    static func decodeRow(_ row: PostgresRow) throws -> (Int64, OutboxMessage) {
+        let event = CloudEvent(
+            id: try row.decode(UUID.self, "event_id"),
+            source: try row.decode(String.self, "source"),
+            type: try row.decode(String.self, "type"),
+            time: try row.decode(Date.self, "event_time"),
+            subject: try row.decode(String?.self, "subject"),
+            data: try row.decode([UInt8].self, "data"))
+        let message = OutboxMessage(
+            topic: try row.decode(String.self, "topic"), key: try row.decode(String.self, "key"), event: event)
+        return (try row.decode(Int64.self, "seq"), message)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for logs.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

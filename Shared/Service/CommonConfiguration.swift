@@ -1,0 +1,104 @@
+import Logging
+import MusterKafka
+import MusterPostgres
+
+/// The settings every Muster process reads (DESIGN §10), from environment
+/// variables. The README's configuration reference mirrors this file.
+/// `ServiceConfiguration` is what every process needs (drs-sim included);
+/// `InfrastructureConfiguration` is PostgreSQL and Kafka, for the four
+/// services.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `MUSTER_HTTP_HOST` | `0.0.0.0` | address of the ops/API HTTP server |
+/// | `MUSTER_HTTP_PORT` | per service | its port (`0` = any free port) |
+/// | `MUSTER_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
+/// | `MUSTER_LOG_FORMAT` | `json` | `json` (one object per line) or `text` |
+/// | `MUSTER_DATABASE_URL` | required | PostgreSQL URL or conninfo |
+/// | `MUSTER_DATABASE_POOL_SIZE` | `10` | connections per process |
+/// | `MUSTER_KAFKA_BROKERS` | required | bootstrap servers, `host:port,…` |
+/// | `MUSTER_KAFKA_PROPERTIES` | empty | any librdkafka properties, `k=v,k=v` |
+/// | `MUSTER_KAFKA_CONSUMER_PROPERTIES` | empty | extra properties for consumers only |
+/// | `MUSTER_KAFKA_PRODUCER_PROPERTIES` | empty | extra properties for producers only |
+/// | `MUSTER_CREATE_TOPICS` | `true` | create missing topics at start-up |
+public struct ServiceConfiguration: Sendable {
+    /// Output format of the logs.
+    public enum LogFormat: String, Sendable, CaseIterable { case json, text }
+
+    /// The service's name, used in logs, metrics and consumer group ids.
+    public var serviceName: String
+    /// Bind host of the HTTP server.
+    public var httpHost: String
+    /// Bind port of the HTTP server.
+    public var httpPort: Int
+    /// Minimum log level.
+    public var logLevel: Logger.Level
+    /// Log output format.
+    public var logFormat: LogFormat
+
+    /// Reads the settings, using `defaultPort` when `MUSTER_HTTP_PORT` is unset.
+    public init(serviceName: String, defaultPort: Int, reader: ConfigReader = ConfigReader()) throws {
+        self.serviceName = serviceName
+        httpHost = reader.string("MUSTER_HTTP_HOST", default: "0.0.0.0")
+        httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
+        logLevel = try Self.level(reader)
+        logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
+    }
+
+    static func level(_ reader: ConfigReader) throws -> Logger.Level {
+        let raw = reader.string("MUSTER_LOG_LEVEL", default: "info").lowercased()
+        guard let level = Logger.Level(rawValue: raw) else {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_LOG_LEVEL", value: raw,
+                rule: "must be one of: " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return level
+    }
+}
+
+/// PostgreSQL and Kafka settings of the four services (see the table above).
+public struct InfrastructureConfiguration: Sendable {
+    /// PostgreSQL settings.
+    public var database: PostgresConfiguration
+    /// Kafka settings shared by producers and consumers.
+    public var kafka: KafkaConfiguration
+    /// Extra librdkafka properties for consumers.
+    public var kafkaConsumerProperties: [String: String]
+    /// Extra librdkafka properties for producers.
+    public var kafkaProducerProperties: [String: String]
+    /// Whether to create missing topics at start-up.
+    public var createTopics: Bool
+
+    /// Reads the settings.
+    public init(reader: ConfigReader = ConfigReader()) throws {
+        database = PostgresConfiguration(
+            url: try reader.requiredString(
+                "MUSTER_DATABASE_URL",
+                help: "set it to a PostgreSQL URL such as postgresql://user@host:5432/muster "
+                    + "(scripts/infra.sh start prints one for a local cluster)"),
+            poolSize: try reader.int("MUSTER_DATABASE_POOL_SIZE", default: 10, range: 1...500))
+        kafka = KafkaConfiguration(
+            bootstrapServers: try reader.requiredString(
+                "MUSTER_KAFKA_BROKERS",
+                help: "set it to the Kafka bootstrap servers, e.g. 127.0.0.1:9092 "
+                    + "(scripts/infra.sh start prints one for a local broker)"),
+            properties: try reader.keyValues("MUSTER_KAFKA_PROPERTIES"))
+        kafkaConsumerProperties = try reader.keyValues("MUSTER_KAFKA_CONSUMER_PROPERTIES")
+        kafkaProducerProperties = try reader.keyValues("MUSTER_KAFKA_PRODUCER_PROPERTIES")
+        createTopics = try reader.bool("MUSTER_CREATE_TOPICS", default: true)
+    }
+
+    /// Kafka settings for a consumer.
+    public var consumerKafka: KafkaConfiguration {
+        var configuration = kafka
+        configuration.properties.merge(kafkaConsumerProperties) { _, new in new }
+        return configuration
+    }
+
+    /// Kafka settings for a producer.
+    public var producerKafka: KafkaConfiguration {
+        var configuration = kafka
+        configuration.properties.merge(kafkaProducerProperties) { _, new in new }
+        return configuration
+    }
+}

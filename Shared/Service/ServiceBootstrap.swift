@@ -1,0 +1,135 @@
+import Hummingbird
+import Logging
+import MusterEvents
+import MusterKafka
+import MusterMessaging
+import MusterPostgres
+import Prometheus
+import ServiceLifecycle
+
+/// What a Muster service declares about itself to be booted.
+public struct ServiceDescriptor: Sendable {
+    /// The service name (`planner`, `launcher`, …).
+    public var name: String
+    /// The HTTP port when `MUSTER_HTTP_PORT` is unset.
+    public var defaultPort: Int
+    /// Its PostgreSQL schema (one per service).
+    public var schema: String
+    /// Its own migrations (versions ≥ 100); outbox and inbox come with it.
+    public var migrations: [Migration]
+    /// The topics it produces or consumes, created at start-up when missing.
+    public var topics: [Topic]
+
+    /// Creates a descriptor.
+    public init(name: String, defaultPort: Int, schema: String, migrations: [Migration], topics: [Topic]) {
+        self.name = name
+        self.defaultPort = defaultPort
+        self.schema = schema
+        self.migrations = migrations
+        self.topics = topics
+    }
+}
+
+/// Everything a booted service works with: configuration, logger, the
+/// database pool (migrated), the idempotent producer, the outbox relay and
+/// the metrics registry.
+public struct ServiceContext: Sendable {
+    /// What was booted.
+    public let descriptor: ServiceDescriptor
+    /// Process settings.
+    public let service: ServiceConfiguration
+    /// PostgreSQL and Kafka settings.
+    public let infrastructure: InfrastructureConfiguration
+    /// The root logger.
+    public let logger: Logger
+    /// The database pool; the schema is migrated.
+    public let pool: PostgresPool
+    /// The idempotent producer used by the relay.
+    public let producer: KafkaProducer
+    /// Publishes this service's outbox.
+    public let relay: OutboxRelay
+    /// Rendered on `/metrics`.
+    public let registry: PrometheusCollectorRegistry
+
+    /// The service's outbox.
+    public var outbox: Outbox { Outbox(schema: descriptor.schema) }
+
+    /// A consumer-group member for `topics` in group `<service>.<purpose>`.
+    public func makeConsumer(purpose: String, topics: [Topic]) throws -> KafkaConsumer {
+        try KafkaConsumer(
+            configuration: infrastructure.consumerKafka, groupID: "muster.\(descriptor.name).\(purpose)",
+            topics: topics.map(\.name), logger: logger)
+    }
+
+    /// The readiness checks of a service: database and broker reachable.
+    public var readinessChecks: [ReadinessCheck] {
+        let pool = self.pool, kafka = infrastructure.kafka
+        return [
+            ReadinessCheck(name: "database") { await pool.isReachable(timeout: .seconds(2)) },
+            ReadinessCheck(name: "kafka") { await KafkaAdmin.isReachable(configuration: kafka, timeout: .seconds(2)) },
+        ]
+    }
+
+    /// The services to run, in order: producer and pool (stopped last), the
+    /// relay, then `services` (consumers, schedulers), then the HTTP server
+    /// with the ops endpoints and whatever `router` already carries.
+    public func services<Context: RequestContext>(
+        _ services: [any Service], router: Router<Context>,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> [any Service] {
+        OpsRoutes.add(to: router, registry: registry, checks: readinessChecks)
+        let producer = self.producer, pool = self.pool
+        return [
+            ResourceService(name: "postgres") { await pool.close() },
+            ResourceService(name: "kafka-producer") { await producer.shutdown(timeout: .seconds(10)) },
+            relay,
+        ] + services + [
+            ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening)
+        ]
+    }
+}
+
+/// Boots a service: configuration, logging, metrics, the librdkafka version
+/// check, database migrations, topics and the producer. Any failure names the
+/// setting or library at fault.
+public enum ServiceBootstrap {
+    /// Boots `descriptor` from the process environment.
+    public static func boot(_ descriptor: ServiceDescriptor, reader: ConfigReader = ConfigReader()) async throws
+        -> ServiceContext
+    {
+        let service = try ServiceConfiguration(
+            serviceName: descriptor.name, defaultPort: descriptor.defaultPort, reader: reader)
+        let logger = LoggingSetup.bootstrap(service: descriptor.name, level: service.logLevel, format: service.logFormat)
+        let infrastructure = try InfrastructureConfiguration(reader: reader)
+        let registry = MetricsSetup.bootstrap()
+        try KafkaLibrary.checkVersion()
+        logger.info("starting", metadata: ["librdkafka": "\(KafkaLibrary.versionString)"])
+
+        let pool = PostgresPool(configuration: infrastructure.database, logger: logger)
+        let applied = try await Migrator.migrate(
+            schema: descriptor.schema,
+            migrations: MessagingSchema.migrations(schema: descriptor.schema) + descriptor.migrations,
+            pool: pool, logger: logger)
+        if !applied.isEmpty { logger.info("migrated", metadata: ["schema": "\(descriptor.schema)", "versions": "\(applied)"]) }
+
+        if infrastructure.createTopics && !descriptor.topics.isEmpty {
+            try await KafkaAdmin.createTopics(
+                descriptor.topics.map { (name: $0.name, partitions: $0.partitions) },
+                configuration: infrastructure.kafka, timeout: .seconds(30))
+        }
+        let producer = try KafkaProducer(configuration: infrastructure.producerKafka, logger: logger)
+        let relay = OutboxRelay(schema: descriptor.schema, pool: pool, producer: producer, logger: logger)
+        return ServiceContext(
+            descriptor: descriptor, service: service, infrastructure: infrastructure, logger: logger, pool: pool,
+            producer: producer, relay: relay, registry: registry)
+    }
+}
+
+extension ServiceContext {
+    /// `services(_:router:)` with a router holding only the ops endpoints.
+    public func services(
+        _ services: [any Service], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> [any Service] {
+        self.services(services, router: Router(), onListening: onListening)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Runs a process's services as one `ServiceGroup` (DESIGN §10): started in
+/// order, stopped in reverse on SIGTERM or SIGINT, each finishing its work in
+/// hand. Put resources (producer, pool) first so they stop last.
+public enum ServiceRunner {
+    /// Runs `services` until a signal or until one of them ends.
+    public static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// The HTTP server (ops endpoints plus whatever else is on `router`),
+    /// bound as configured. `onListening` receives the bound port.
+    public static func httpServer<Context: RequestContext>(
+        router: Router<Context>, configuration: ServiceConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some Service {
+        Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                serverName: configuration.serviceName),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.httpPort
+                logger.info("listening", metadata: ["host": "\(configuration.httpHost)", "port": "\(port)"])
+                await onListening(port)
+            },
+            logger: logger)
+    }
+
+    /// Logs a start-up failure so it names the setting or library at fault,
+    /// and exits with status 1.
+    public static func exitOnStartupFailure(_ error: any Error, logger: Logger?) -> Never {
+        let message = "start-up failed: \(error)"
+        if let logger {
+            logger.critical("\(message)")
+        } else {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+        }
+        exit(1)
+    }
+}
+
+/// A service that holds a resource open until graceful shutdown, then
+/// releases it (flush a producer, close a pool). Because a ServiceGroup stops
+/// services in reverse order, list these before the services that use them.
+public struct ResourceService: Service {
+    private let name: String
+    private let release: @Sendable () async -> Void
+
+    /// A service that runs `release` at graceful shutdown or cancellation.
+    public init(name: String, release: @escaping @Sendable () async -> Void) {
+        self.name = name
+        self.release = release
+    }
+
+    /// Waits for shutdown, then releases.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await release()
+    }
+}

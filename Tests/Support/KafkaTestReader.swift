@@ -1,0 +1,29 @@
+import Foundation
+import MusterKafka
+import Synchronization
+
+/// Reads a topic from the beginning in a fresh consumer group, for tests
+/// that check what a component published.
+public enum KafkaTestReader {
+    /// Collects records from `topic` until at least `count` arrived, then for
+    /// `window` longer (to prove nothing more comes), or until `timeout`.
+    public static func collect(
+        topic: String, count: Int, thenWait window: Duration = .zero, timeout: Duration = .seconds(30)
+    ) async throws -> [KafkaRecord] {
+        let consumer = try KafkaConsumer(
+            configuration: try TestEnvironment.kafka(), groupID: TestEnvironment.uniqueName("reader"),
+            topics: [topic], logger: TestEnvironment.logger)
+        let collected = Mutex<[KafkaRecord]>([])
+        let reader = Task {
+            for try await record in consumer.records {
+                collected.withLock { $0.append(record) }
+            }
+        }
+        _ = await eventually(timeout: timeout) { collected.withLock { $0.count } >= count }
+        if window > .zero { try? await Task.sleep(for: window) }
+        reader.cancel()
+        await consumer.close()
+        _ = try? await reader.value
+        return collected.withLock { $0 }
+    }
+}

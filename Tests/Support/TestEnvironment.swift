@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import MusterKafka
+import MusterPostgres
+
+/// Where the integration tests find the real PostgreSQL and broker:
+/// `scripts/test.sh` (the README's test command) starts both and exports
+/// `MUSTER_DATABASE_URL` and `MUSTER_KAFKA_BROKERS`.
+public enum TestEnvironment {
+    /// The PostgreSQL URL; fails the calling test with instructions when unset.
+    public static var databaseURL: String {
+        get throws { try required("MUSTER_DATABASE_URL") }
+    }
+
+    /// The broker's bootstrap servers; fails with instructions when unset.
+    public static var kafkaBrokers: String {
+        get throws { try required("MUSTER_KAFKA_BROKERS") }
+    }
+
+    /// librdkafka properties that make Tansu's group joins take about a second
+    /// instead of ~23 s (DEVENV): short session and heartbeat.
+    public static let fastGroupProperties: [String: String] = [
+        "session.timeout.ms": "2000",
+        "heartbeat.interval.ms": "500",
+        "topic.metadata.refresh.interval.ms": "1000",
+    ]
+
+    /// Kafka settings for tests.
+    public static func kafka(_ extra: [String: String] = [:]) throws -> KafkaConfiguration {
+        KafkaConfiguration(
+            bootstrapServers: try kafkaBrokers,
+            properties: fastGroupProperties.merging(extra) { _, new in new })
+    }
+
+    /// A pool on the test database.
+    public static func pool(size: Int = 4) throws -> PostgresPool {
+        PostgresPool(configuration: PostgresConfiguration(url: try databaseURL, poolSize: size), logger: logger)
+    }
+
+    /// A name no other test run uses: `prefix` plus a random suffix, valid as
+    /// a topic, group or (lowercase) schema name.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// A quiet logger for tests (`MUSTER_TEST_LOG_LEVEL` raises it).
+    public static var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = ProcessInfo.processInfo.environment["MUSTER_TEST_LOG_LEVEL"]
+            .flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        return logger
+    }
+
+    private static func required(_ key: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[key], !value.isEmpty else {
+            throw MissingInfrastructure(variable: key)
+        }
+        return value
+    }
+}
+
+/// Integration tests need the local infrastructure; this says how to get it.
+public struct MissingInfrastructure: Error, CustomStringConvertible {
+    /// The unset variable.
+    public var variable: String
+    /// What to run.
+    public var description: String {
+        "\(variable) is not set: run the tests with scripts/test.sh, or `eval \"$(scripts/infra.sh start)\"` first"
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+public func eventually(
+    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50),
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what is missing, starts a
+# throwaway PostgreSQL and broker on loopback, builds, runs the Swift test
+# suites and the boto3 conformance tests against drs-sim, and stops
+# everything it started, whatever happens.
+#   scripts/test.sh [extra `swift test` arguments, e.g. --filter KafkaTests]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+scripts/setup.sh
+trap 'scripts/infra.sh stop || true' EXIT
+eval "$(scripts/infra.sh start)"
+
+echo "[test] building" >&2
+swift build --build-tests
+
+status=0
+echo "[test] swift test" >&2
+swift test --skip-build "$@" || status=$?
+
+if [[ $# -eq 0 && -d Tests/conformance ]]; then
+  echo "[test] boto3 conformance against drs-sim" >&2
+  DRS_SIM_BIN="$ROOT/.build/debug/drs-sim" "$MUSTER_VENV/bin/python" -m pytest -q Tests/conformance || status=$?
+fi
+exit $status
