@@ -7,6 +7,7 @@
 #   scripts/infra.sh stop    # stops both, removes their state
 #   scripts/infra.sh env     # prints the `export …` lines again
 #   scripts/infra.sh status
+#   scripts/infra.sh running # exit status 0 when both are up
 #
 # Ports: MUSTER_PG_PORT (default 55432), MUSTER_KAFKA_PORT (default 59092).
 set -euo pipefail
@@ -85,8 +86,9 @@ case "${1:-}" in
   start) mkdir -p "$RUN"; start_pg; start_kafka; env_lines >"$LOCAL/infra.env"; env_lines ;;
   stop) stop_kafka; stop_pg; rm -f "$LOCAL/infra.env"; log "stopped" ;;
   env) env_lines ;;
+  running) pg_running && kafka_running ;;
   status)
     pg_running && log "PostgreSQL: running on $PG_PORT" || log "PostgreSQL: stopped"
     kafka_running && log "broker: running on $KAFKA_PORT" || log "broker: stopped" ;;
-  *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|status|running" >&2; exit 2 ;;
 esac

@@ -9,7 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 scripts/setup.sh
-trap 'scripts/infra.sh stop || true' EXIT
+# Stop on exit only what this run started (a developer's running stack stays).
+if ! scripts/infra.sh running; then trap 'scripts/infra.sh stop || true' EXIT; fi
 eval "$(scripts/infra.sh start)"
 
 echo "[test] building" >&2

@@ -6,8 +6,10 @@ struct ResponseHeaderAccumulator: Sendable {
 
     /// Feeds one raw header line (with or without its CRLF).
     mutating func consume(_ rawLine: some Collection<UInt8>) {
-        var line = Substring(decoding: rawLine, as: UTF8.self)
-        while let last = line.last, last == "\r" || last == "\n" { line.removeLast() }
+        // Trim CR/LF as bytes: in Swift "\r\n" is one Character, not two.
+        var bytes = Array(rawLine)
+        while let last = bytes.last, last == 0x0D || last == 0x0A { bytes.removeLast() }
+        let line = Substring(decoding: bytes, as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             headers.removeAll()  // a new status line starts a new block
             return

@@ -33,7 +33,8 @@ public enum KafkaError: Error, CustomStringConvertible, Sendable {
         case let .libraryTooOld(loaded, required):
             return "librdkafka \(loaded) is loaded but Muster needs librdkafka >= \(required) (older versions hang "
                 + "against some brokers). Run scripts/setup.sh, which installs the confluent-kafka wheel and links its "
-                + "librdkafka into .local/lib, then export LD_LIBRARY_PATH=.local/lib (or source .local/infra.env)."
+                + "librdkafka into .local/lib, then put that folder on LD_LIBRARY_PATH (`source .local/infra.env` from the "
+                + "repository root does both for local runs)."
         case let .invalidProperty(name, reason):
             return "librdkafka rejected property '\(name)': \(reason). Fix or remove it in KafkaConfiguration.properties."
         case let .clientCreationFailed(reason):

@@ -12,18 +12,29 @@ private func events(from opaque: UnsafeMutableRawPointer?) -> RDKafkaEvents? {
 let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
     handle, level, facility, line in
     guard let handle, let events = events(from: rd_kafka_opaque(handle)) else { return }
-    let swiftLevel: Logger.Level = switch level {
-    case ...3: .error
-    case 4: .warning
-    case 5: .notice
-    case 6: .info
-    default: .debug
-    }
+    let facility = facility.map { String(cString: $0) } ?? ""
+    let line = line.map { String(cString: $0) } ?? ""
     events.logger.log(
-        level: swiftLevel,
-        "\(line.map { String(cString: $0) } ?? "")",
-        metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
+        level: RDKafkaLogLevel.level(syslog: level, facility: facility, line: line),
+        "\(line)",
+        metadata: ["librdkafka.facility": "\(facility)"]
     )
+}
+
+/// Maps librdkafka's syslog levels to swift-log levels.
+enum RDKafkaLogLevel {
+    static func level(syslog: Int32, facility: String, line: String) -> Logger.Level {
+        // One KafkaConfiguration serves producers and consumers alike, so "consumer property ignored by this
+        // producer" (and vice versa) is expected, not a warning.
+        if facility == "CONFWARN", line.contains("will be ignored by this") { return .debug }
+        return switch syslog {
+        case ...3: .error
+        case 4: .warning
+        case 5: .notice
+        case 6: .info
+        default: .debug
+        }
+    }
 }
 
 /// Client-level errors (broker down, authentication, fatal idempotence errors). Served by poll calls.

@@ -27,8 +27,8 @@ enum TimelineEffect: Sendable, Equatable {
     case instanceState(instanceID: String, EC2InstanceState)
     /// A recovery instance is gone (terminated, or its launch failed).
     case instanceRemoved(instanceID: String)
-    /// A post-launch action run changes status.
-    case actionRun(sourceServerID: String, index: Int, LaunchActionRunStatus)
+    /// A post-launch action run starts or changes status (matched by `runId`).
+    case actionRun(sourceServerID: String, LaunchActionRun)
     /// The source server's last-launch result is final.
     case lastLaunchResult(sourceServerID: String, LastLaunchResult, LaunchStatus)
 }

@@ -1,0 +1,110 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MusterHTTP
+
+/// Routes every request: `/health/*` and `/metrics`, the admin API under `/admin/`, and
+/// everything else as a DRS call (`POST /{Operation}`, SigV4-signed).
+struct DRSSimResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let engine: DRSSimEngine
+    let admin: AdminAPI
+    let logger: Logger
+
+    /// Largest request body accepted (a 200-server StartRecovery is a few KB).
+    static let maxBody = 4 << 20
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        var request = request
+        let path = request.uri.path
+        let body: [UInt8]
+        do {
+            body = Array(try await request.collectBody(upTo: Self.maxBody).readableBytesView)
+        } catch {
+            return Self.json(413, Data(#"{"message":"request body larger than 4 MiB"}"#.utf8))
+        }
+        switch path {
+        case "/health/live":
+            return Self.json(200, Data(#"{"status":"live"}"#.utf8))
+        case "/health/ready":
+            return Self.json(200, Data(#"{"status":"ready"}"#.utf8))
+        case "/metrics":
+            let text = await engine.withSimulation { sim, now in
+                sim.advanceAll(realNow: now)
+                return MetricsText.render(sim.counters, activeJobs: sim.activeJobCount, timeScale: sim.clock.timeScale)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        default:
+            break
+        }
+        if path == "/admin" || path.hasPrefix("/admin/") {
+            let reply = await admin.respond(
+                method: request.method.rawValue, path: path, authorization: request.headers[.authorization], body: Data(body)
+            )
+            return Self.json(reply.status, reply.body)
+        }
+        return await drs(request, path: path, body: body)
+    }
+
+    private func drs(_ request: Request, path: String, body: [UInt8]) async -> Response {
+        var headers = request.headers.map { HTTPHeader(name: $0.name.rawName, value: $0.value) }
+        // HTTP/1.1's Host header arrives as the :authority pseudo-header; SigV4 signs it as `host`.
+        if let authority = request.head.authority, headers.first(named: "host") == nil {
+            headers.append(HTTPHeader(name: "host", value: authority))
+        }
+        let auth = await engine.authenticate(
+            method: request.method.rawValue, path: path, query: request.uri.query ?? "", headers: headers, body: body
+        )
+        let key: EstateKey
+        switch auth {
+        case .success(let value):
+            key = value
+        case .failure(let error):
+            logger.info("drs-sim refused request", metadata: ["path": "\(path)", "error": "\(error.errorType)"])
+            return Self.answer(DRSSimResponse(error: error))
+        }
+        let operation = String(path.drop { $0 == "/" })
+        guard request.method == .post else {
+            return Self.answer(DRSSimResponse(error: .validation(
+                "DRS operations are POST /{Operation}; got \(request.method.rawValue) \(path).", reason: .unknownOperation
+            )))
+        }
+        let latency = await engine.injectedLatency(operation: operation, key: key)
+        if latency > 0 {
+            try? await Task.sleep(for: .milliseconds(latency))
+        }
+        let response = await engine.perform(operation: operation, body: Data(body), key: key)
+        logger.debug(
+            "drs-sim answered",
+            metadata: [
+                "operation": "\(operation)", "account": "\(key.accountID)", "region": "\(key.region)",
+                "status": "\(response.status)", "errorType": "\(response.headers["x-amzn-ErrorType"] ?? "")",
+            ]
+        )
+        return Self.answer(response)
+    }
+
+    private static func answer(_ response: DRSSimResponse) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: response.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body))
+        )
+    }
+
+    private static func json(_ status: Int, _ body: Data) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+}

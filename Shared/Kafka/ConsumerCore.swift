@@ -1,0 +1,187 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// The consumer's shared state and poll thread. See ``KafkaConsumer`` for the delivery and commit semantics.
+final class ConsumerCore: Sendable {
+    private typealias Waiter = CheckedContinuation<KafkaRecord?, any Error>
+
+    private struct CommitRequest {
+        var record: KafkaRecord
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var machine = ConsumerStateMachine<Waiter>()
+        var nextWaiterID: UInt64 = 0
+        var commits: [CommitRequest] = []
+        var closeRequested = false
+        /// The poll thread began leaving the group: no more commits.
+        var leaving = false
+        /// The handle is freed (or about to be): nobody may touch it.
+        var stopped = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private enum Step {
+        case commit([CommitRequest])
+        case poll
+        case idle
+        case leave
+    }
+
+    private let client: RDKafkaClient
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// Wakes the idle poll thread. Extra signals only cost an extra loop turn.
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) throws(KafkaError) {
+        self.logger = logger
+        let events = RDKafkaEvents(logger: logger)
+        client = try RDKafkaClient(
+            kind: .consumer,
+            properties: configuration.effectiveProperties(defaults: KafkaClientDefaults.consumer(groupID: groupID)),
+            events: events
+        )
+        events.onRebalance { [weak self] event in self?.rebalanced(event) }
+        do {
+            try client.subscribe(topics)
+        } catch {
+            client.destroy()
+            throw error
+        }
+    }
+
+    // MARK: Called from tasks
+
+    func next() async throws -> KafkaRecord? {
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        // The cancellation handler has finished once withTaskCancellationHandler returns.
+        defer { state.withLock { $0.machine.forget(id: id) } }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                let action = state.withLock { $0.machine.next(id: id, waiter: continuation) }
+                switch action {
+                case let .deliver(record): continuation.resume(returning: record)
+                case .finish: continuation.resume(returning: nil)
+                case let .fail(error): continuation.resume(throwing: error)
+                case .wait: wake.signal()
+                }
+            }
+        } onCancel: {
+            state.withLock { $0.machine.cancel(id: id) }?.resume(returning: nil)
+        }
+    }
+
+    func commit(_ record: KafkaRecord) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let accepted = state.withLock { state in
+                guard !state.leaving else { return false }
+                state.commits.append(CommitRequest(record: record, continuation: continuation))
+                client.wakeConsumerPoll()  // handle alive: `stopped` implies `leaving`
+                return true
+            }
+            if accepted { wake.signal() } else { continuation.resume(throwing: KafkaError.consumerClosed) }
+        }
+    }
+
+    func requestClose(waiter: CheckedContinuation<Void, Never>?) {
+        let (finish, alreadyStopped) = state.withLock { state -> ([Waiter], Bool) in
+            if state.stopped { return ([], true) }
+            if let waiter { state.closeWaiters.append(waiter) }
+            guard !state.closeRequested else { return ([], false) }
+            state.closeRequested = true
+            client.wakeConsumerPoll()
+            return (state.machine.close(), false)
+        }
+        for pending in finish { pending.resume(returning: nil) }
+        if alreadyStopped { waiter?.resume() } else { wake.signal() }
+    }
+
+    // MARK: Poll thread
+
+    func runPollLoop() {
+        loop: while true {
+            let step = state.withLock { state -> Step in
+                if !state.commits.isEmpty {
+                    defer { state.commits = [] }
+                    return .commit(state.commits)
+                }
+                if state.closeRequested {
+                    state.leaving = true
+                    return .leave
+                }
+                return state.machine.wantsRecord ? .poll : .idle
+            }
+            switch step {
+            case let .commit(requests): perform(requests)
+            case .poll: handle(client.consumerPoll(milliseconds: 100))
+            case .idle: wake.wait()
+            case .leave: break loop
+            }
+        }
+        // Serves the final revoke; nothing is committed since auto-commit is off.
+        client.consumerClose()
+        let waiters = state.withLock { state in
+            state.stopped = true
+            defer { state.closeWaiters = [] }
+            return state.closeWaiters
+        }
+        client.destroy()
+        logger.debug("Kafka consumer closed")
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func handle(_ result: RDKafkaClient.ConsumerPollResult) {
+        switch result {
+        case .nothing:
+            break
+        case let .record(record):
+            state.withLock { $0.machine.received(record) }?.resume(returning: record)
+        case let .error(code, reason, fatal):
+            guard fatal else {
+                // E.g. a subscribed topic that does not exist yet; librdkafka keeps retrying on its own.
+                logger.warning("Kafka consumer: \(reason)", metadata: ["librdkafka.code": "\(code)"])
+                return
+            }
+            logger.error("Kafka consumer failed: \(reason)")
+            let waiters = state.withLock { $0.machine.failed(.consumerFailed(reason: reason)) }
+            for waiter in waiters { waiter.resume(throwing: KafkaError.consumerFailed(reason: reason)) }
+        }
+    }
+
+    private func perform(_ requests: [CommitRequest]) {
+        let assigned = client.assignment()
+        for request in requests {
+            let partition = request.record.topicPartition
+            guard assigned.contains(partition) else {
+                // Committing now could move the new owner's offset backwards.
+                request.continuation.resume(
+                    throwing: KafkaError.partitionRevoked(topic: partition.topic, partition: partition.partition))
+                continue
+            }
+            do {
+                try client.commit(partition, offset: request.record.offset + 1)
+                request.continuation.resume()
+            } catch {
+                request.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Runs on the poll thread, inside librdkafka's rebalance callback.
+    private func rebalanced(_ event: RebalanceEvent) {
+        guard case let .revoked(partitions) = event else { return }
+        let requests = state.withLock { state in
+            state.machine.revoked(partitions)
+            defer { state.commits = [] }
+            return state.commits
+        }
+        // The partitions are still assigned here: commit what was processed before they go.
+        perform(requests)
+    }
+}

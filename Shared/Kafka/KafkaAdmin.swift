@@ -1,0 +1,61 @@
+import Logging
+
+/// Cluster administration: topic creation and reachability. Each call uses a short-lived client on its own thread.
+public enum KafkaAdmin {
+    /// Creates missing topics with the given partition count (existing ones are left alone, no error).
+    ///
+    /// Replication factor is the broker's default (`default.replication.factor`). Throws ``KafkaError`` naming the
+    /// first topic that could not be created.
+    public static func createTopics(_ topics: [(name: String, partitions: Int32)], configuration: KafkaConfiguration,
+                                    timeout: Duration) async throws {
+        guard !topics.isEmpty else { return }
+        let requested = topics.map { TopicRequest(name: $0.name, partitions: $0.partitions) }
+        try await withClient(configuration, name: "muster-kafka-admin") { client throws(KafkaError) in
+            let outcome = try client.createTopics(requested.map { ($0.name, $0.partitions) }, replicationFactor: -1,
+                                                  milliseconds: timeout.clampedMilliseconds)
+            for topic in requested {
+                guard let failure = outcome[topic.name] else {
+                    throw .adminFailed(operation: "create topic \(topic.name)", reason: "no result from the broker")
+                }
+                if let failure, failure.code != RDKafkaClient.topicAlreadyExists {
+                    throw .adminFailed(operation: "create topic \(topic.name)", reason: failure.reason)
+                }
+            }
+        }
+    }
+
+    /// True when metadata can be fetched from the cluster within timeout (used for /health/ready).
+    public static func isReachable(configuration: KafkaConfiguration, timeout: Duration) async -> Bool {
+        (try? await withClient(configuration, name: "muster-kafka-health") { client in
+            client.canFetchMetadata(milliseconds: timeout.clampedMilliseconds)
+        }) ?? false
+    }
+
+    /// The number of partitions of `topic`, or nil if the cluster does not have it.
+    public static func partitionCount(of topic: String, configuration: KafkaConfiguration,
+                                      timeout: Duration) async throws -> Int32? {
+        try await withClient(configuration, name: "muster-kafka-admin") { client throws(KafkaError) in
+            try client.topicPartitionCounts(milliseconds: timeout.clampedMilliseconds)[topic]
+        }
+    }
+
+    private struct TopicRequest: Sendable {
+        var name: String
+        var partitions: Int32
+    }
+
+    /// Runs `body` with a fresh client on a dedicated thread (these calls block), then frees the client.
+    private static func withClient<T: Sendable>(
+        _ configuration: KafkaConfiguration, name: String,
+        _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> T
+    ) async throws(KafkaError) -> T {
+        try await DedicatedThread.run(name: name) { () throws(KafkaError) -> T in
+            // Silent: an unreachable cluster would otherwise log a connection error per retry.
+            let events = RDKafkaEvents(logger: Logger(label: "muster.kafka.admin", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let client = try RDKafkaClient(
+                kind: .producer, properties: configuration.effectiveProperties(defaults: [:]), events: events)
+            defer { client.destroy() }
+            return try body(client)
+        }
+    }
+}

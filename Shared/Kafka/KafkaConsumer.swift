@@ -1,0 +1,81 @@
+import Logging
+
+/// A consumer-group member with manual, per-record commits (at-least-once).
+///
+/// Offsets: `enable.auto.commit=false` and `enable.auto.offset.store=false` — librdkafka never commits by itself.
+/// An offset moves only when ``commit(_:)`` is called for a processed record, so an unprocessed record is never
+/// skipped, and a record whose handler failed is delivered again after a restart or rebalance.
+///
+/// Rebalances: records are pulled (polled only while ``records`` is awaited), so a rebalance is served between
+/// records, never while one is being processed. On revoke, commits already requested are performed first, and a
+/// record fetched but not yet handed out is dropped (the partition's next owner re-reads it from the committed
+/// offset). With `partition.assignment.strategy=cooperative-sticky` only the moved partitions are affected.
+///
+/// All blocking librdkafka calls run on one dedicated poll thread per consumer. Call ``close()`` when done.
+public final class KafkaConsumer: Sendable {
+    private let core: ConsumerCore
+
+    /// Consumer-group member subscribed to `topics`; `auto.offset.reset` defaults to "earliest".
+    ///
+    /// The topics must exist (create them with ``KafkaAdmin/createTopics(_:configuration:timeout:)``); subscribing
+    /// does not create them. For fast group joins in tests use ``KafkaConfiguration/fastGroupProperties``.
+    public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) throws {
+        var logger = logger
+        logger[metadataKey: "kafka.group"] = "\(groupID)"
+        core = try ConsumerCore(configuration: configuration, groupID: groupID, topics: topics, logger: logger)
+        let core = self.core
+        DedicatedThread.start(name: "muster-kafka-consumer") { core.runPollLoop() }
+    }
+
+    deinit {
+        // Not awaited: the poll thread still leaves the group and frees the handle.
+        core.requestClose(waiter: nil)
+    }
+
+    /// Records in order per partition; polled on a dedicated thread; ends (returns nil) after close().
+    ///
+    /// Throws ``KafkaError/consumerFailed(reason:)`` on a fatal client error. A cancelled `next()` returns nil.
+    public var records: KafkaConsumerRecords { KafkaConsumerRecords(core: core) }
+
+    /// Marks `record` processed and commits offset+1 for its partition; after it returns, a restarted group member
+    /// does not receive that record again.
+    ///
+    /// Throws ``KafkaError/partitionRevoked(topic:partition:)`` if the partition was reassigned meanwhile (its new
+    /// owner receives the record again), ``KafkaError/commitFailed(topic:partition:offset:reason:)`` or
+    /// ``KafkaError/consumerClosed``.
+    public func commit(_ record: KafkaRecord) async throws {
+        try await core.commit(record)
+    }
+
+    /// Commits nothing unprocessed, leaves the group, stops the poll thread. Idempotent.
+    ///
+    /// Commits requested before `close()` are still performed; pending `next()` calls return nil.
+    public func close() async {
+        await withCheckedContinuation { continuation in
+            core.requestClose(waiter: continuation)
+        }
+    }
+}
+
+/// The records of a ``KafkaConsumer``, as an `AsyncSequence`.
+public struct KafkaConsumerRecords: AsyncSequence, Sendable {
+    /// A consumed record.
+    public typealias Element = KafkaRecord
+    /// Fatal consumer errors (``KafkaError``).
+    public typealias Failure = any Error
+
+    let core: ConsumerCore
+
+    /// Pulls one record per `next()` from the consumer's poll thread.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let core: ConsumerCore
+
+        /// The next record, or nil once the consumer is closed (or this call was cancelled).
+        public mutating func next() async throws -> KafkaRecord? {
+            try await core.next()
+        }
+    }
+
+    /// Creates an iterator. Several iterators share the consumer's records (each record goes to one of them).
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(core: core) }
+}
