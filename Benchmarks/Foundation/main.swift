@@ -38,7 +38,7 @@ func seconds(_ duration: Duration) -> Double {
 }
 
 /// Consumes `count` records of `topic` in a fresh group, calling `observe` for each.
-func consume(topic: String, count: Int, observe: @escaping @Sendable (KafkaRecord) -> Void) async throws {
+@MainActor func consume(topic: String, count: Int, observe: @escaping @Sendable (KafkaRecord) -> Void) async throws {
     let consumer = try KafkaConsumer(configuration: kafka, groupID: "bench-\(UUID())", topics: [topic], logger: logger)
     var seen = 0
     for try await record in consumer.records {

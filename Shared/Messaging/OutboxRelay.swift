@@ -67,7 +67,7 @@ public final class OutboxRelay: Service, Sendable {
     /// finished first.
     public func run() async throws {
         let stop = StopFlag()
-        try await withTaskCancellationOrGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             var failedAttempts = 0
             while !stop.isSet {
                 do {

@@ -76,7 +76,7 @@ public struct ServiceContext: Sendable {
     public func services<Context: RequestContext>(
         _ services: [any Service], router: Router<Context>,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> [any Service] {
+    ) -> [any Service] where Context.Source == ApplicationRequestContextSource {
         OpsRoutes.add(to: router, registry: registry, checks: readinessChecks)
         let producer = self.producer, pool = self.pool
         return [

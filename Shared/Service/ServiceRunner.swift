@@ -23,7 +23,7 @@ public enum ServiceRunner {
     public static func httpServer<Context: RequestContext>(
         router: Router<Context>, configuration: ServiceConfiguration, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some Service {
+    ) -> some Service where Context.Source == ApplicationRequestContextSource {
         Application(
             router: router,
             configuration: .init(

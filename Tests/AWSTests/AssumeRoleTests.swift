@@ -13,7 +13,7 @@ final class FakeSTS: Sendable {
     static let issuedSecret = "issued-secret-DO-NOT-LEAK"
     static let issuedToken = "issued-token-DO-NOT-LEAK"
 
-    enum Mode: Sendable { case grant(lifetime: TimeInterval), deny, garbage }
+    enum Mode: Sendable { case grant(lifetime: TimeInterval), grantOnceThenThrottle(lifetime: TimeInterval), deny, garbage }
 
     /// What the fake has seen, shared with its handler.
     final class Record: Sendable {
@@ -58,9 +58,13 @@ final class FakeSTS: Sendable {
                       <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>
                     </ErrorResponse>
                     """)
+            case .grantOnceThenThrottle where record.issued.withLock({ $0 }) > 0:
+                return .init(status: 400, text: """
+                    <ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>
+                    """)
             case .garbage:
                 return .init(status: 200, text: "<html>\(FakeSTS.issuedSecret)</html>")
-            case .grant(let lifetime):
+            case .grant(let lifetime), .grantOnceThenThrottle(let lifetime):
                 let number = record.issued.withLock { count -> Int in
                     count += 1
                     return count
@@ -148,6 +152,16 @@ struct AssumeRoleTests {
             #expect(first.accessKeyID == "ASIATEST1")
             #expect(second.accessKeyID == "ASIATEST2")
             #expect(sts.issuedCount == 2)
+        }
+    }
+
+    @Test("A failed early refresh falls back to the still-valid cached credentials")
+    func refreshFailureKeepsCache() async throws {
+        try await withProvider(.grantOnceThenThrottle(lifetime: 240)) { provider, sts in
+            let first = try await provider.credentials()
+            let second = try await provider.credentials()
+            #expect(second == first)
+            #expect(sts.server.requests.count == 2, "the refresh was attempted")
         }
     }
 

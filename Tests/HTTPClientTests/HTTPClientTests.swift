@@ -94,7 +94,6 @@ struct HTTPClientTests {
     func connectFailure() async throws {
         let port = try TestHTTPServer.closedPort()
         let client = HTTPClient(logger: quietLogger)
-        defer { Task { await client.shutdown() } }
         let url = "http://127.0.0.1:\(port)/x?token=secret"
         do {
             _ = try await client.execute(HTTPRequest(url: url, connectTimeout: .seconds(2)))

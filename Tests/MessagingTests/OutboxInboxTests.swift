@@ -50,7 +50,7 @@ struct OutboxInboxTests {
                         afterPublish: afterPublish)
         }
 
-        func consumer(group: String, outcomes: Mutex<[ConsumeOutcome]>, handler: EventHandler? = nil) throws
+        func consumer(group: String, outcomes: Locked<[ConsumeOutcome]>, handler: EventHandler? = nil) throws
             -> EventConsumer
         {
             let schema = self.schema
@@ -135,7 +135,7 @@ struct OutboxInboxTests {
         // Its successor publishes the same row again and marks it.
         #expect(try await fixture.relay().publishBatch() == 1)
 
-        let outcomes = Mutex<[ConsumeOutcome]>([])
+        let outcomes = Locked<[ConsumeOutcome]>([])
         let consumer = try fixture.consumer(group: TestEnvironment.uniqueName("g"), outcomes: outcomes)
         let running = Task { try await consumer.run() }
         let sawBoth = await eventually { outcomes.withLock { $0.count } >= 2 }
@@ -157,7 +157,7 @@ struct OutboxInboxTests {
 
         // A consumer whose handler always fails is stopped: nothing committed.
         let attempts = Atomic<Int>(0)
-        let failingOutcomes = Mutex<[ConsumeOutcome]>([])
+        let failingOutcomes = Locked<[ConsumeOutcome]>([])
         let failing = try fixture.consumer(group: group, outcomes: failingOutcomes) { _, _, _ in
             attempts.add(1, ordering: .relaxed)
             throw Flaky()
@@ -170,7 +170,7 @@ struct OutboxInboxTests {
         #expect(try await fixture.handledCount() == 0)
 
         // A restarted member of the same group gets the record again.
-        let outcomes = Mutex<[ConsumeOutcome]>([])
+        let outcomes = Locked<[ConsumeOutcome]>([])
         let healthy = try fixture.consumer(group: group, outcomes: outcomes)
         let second = Task { try await healthy.run() }
         #expect(await eventually { outcomes.withLock { $0 } == [.handled] })
@@ -189,7 +189,7 @@ struct OutboxInboxTests {
         try await fixture.pool.transaction { try await outbox.enqueue(fixture.message("good"), on: $0) }
         try await fixture.relay().publishBatch()
 
-        let outcomes = Mutex<[ConsumeOutcome]>([])
+        let outcomes = Locked<[ConsumeOutcome]>([])
         let consumer = try fixture.consumer(group: TestEnvironment.uniqueName("g"), outcomes: outcomes)
         let running = Task { try await consumer.run() }
         #expect(await eventually { outcomes.withLock { $0.count } >= 2 })

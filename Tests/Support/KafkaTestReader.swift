@@ -13,7 +13,7 @@ public enum KafkaTestReader {
         let consumer = try KafkaConsumer(
             configuration: try TestEnvironment.kafka(), groupID: TestEnvironment.uniqueName("reader"),
             topics: [topic], logger: TestEnvironment.logger)
-        let collected = Mutex<[KafkaRecord]>([])
+        let collected = Locked<[KafkaRecord]>([])
         let reader = Task {
             for try await record in consumer.records {
                 collected.withLock { $0.append(record) }

@@ -12,7 +12,7 @@ public final class ServiceProcess: Sendable {
     /// The HTTP port it was told to bind.
     public let port: Int
     private let process: Process
-    private let output: Mutex<Data>
+    private let output = Locked(Data())
 
     /// The folder holding the built executables: `MUSTER_BIN_DIR`, else
     /// `.build/debug` of this package.
@@ -41,8 +41,7 @@ public final class ServiceProcess: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        let output = Mutex(Data())
-        self.output = output
+        let output = self.output
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let chunk = handle.availableData
             output.withLock { $0.append(chunk) }

@@ -47,7 +47,7 @@ public enum TestEnvironment {
     public static var logger: Logger {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["MUSTER_TEST_LOG_LEVEL"]
-            .flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            .flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }
 

@@ -50,16 +50,24 @@ public actor AssumeRoleCredentialsProvider: AWSCredentialsProvider {
     }
 
     /// Cached credentials, or fresh ones from STS when none are cached or the
-    /// cached ones are within the refresh margin of expiring.
+    /// cached ones are within the refresh margin of expiring. If that refresh
+    /// fails while the cached ones are still valid, those are returned.
     public func credentials() async throws -> AWSCredentials {
         if let cached, !cached.expires(within: refreshMargin, of: now()) { return cached }
         if let inFlight { return try await inFlight.value }
         let task = Task { try await self.assumeRole() }
         inFlight = task
         defer { inFlight = nil }
-        let fresh = try await task.value
-        cached = fresh
-        return fresh
+        do {
+            let fresh = try await task.value
+            cached = fresh
+            return fresh
+        } catch {
+            // An early refresh that fails (STS throttling, a blip) must not
+            // fail callers while the cached credentials still work.
+            if let cached, !cached.expires(within: .seconds(30), of: now()) { return cached }
+            throw error
+        }
     }
 
     /// One STS call: form-encoded Query-protocol POST, SigV4 with service `sts`.

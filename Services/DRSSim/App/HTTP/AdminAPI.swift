@@ -30,7 +30,7 @@ public struct AdminAPI: Sendable {
             return .message(401, "admin API needs 'Authorization: Bearer <DRS_SIM_ADMIN_TOKEN>'")
         }
         let segments = path.split(separator: "/").map(String.init).dropFirst()  // drop "admin"
-        do {
+        do throws(DRSSimAdminError) {
             switch (method, Array(segments)) {
             case ("GET", ["state"]):
                 return .json(await engine.withSimulation { sim, now in sim.status(realNow: now) })
@@ -90,10 +90,8 @@ public struct AdminAPI: Sendable {
             default:
                 return .message(404, "no admin route \(method) \(path); see Services/DRSSim/README.md for the admin API")
             }
-        } catch let error as DRSSimAdminError {
-            return .message(error.httpStatus, error.message)
         } catch {
-            return .message(400, "\(error)")
+            return .message(error.httpStatus, error.message)
         }
     }
 
