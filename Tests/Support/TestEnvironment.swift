@@ -18,10 +18,13 @@ public enum TestEnvironment {
     }
 
     /// librdkafka properties that make Tansu's group joins take about a second
-    /// instead of ~23 s (DEVENV): short session and heartbeat.
+    /// instead of ~23 s (DEVENV): short session and heartbeat; and a short
+    /// fetch wait, because Tansu answers an empty fetch only after the full
+    /// `fetch.wait.max.ms` (500 ms by default), which real Kafka does not.
     public static let fastGroupProperties: [String: String] = [
         "session.timeout.ms": "2000",
         "heartbeat.interval.ms": "500",
+        "fetch.wait.max.ms": "10",
         "topic.metadata.refresh.interval.ms": "1000",
     ]
 

@@ -17,16 +17,24 @@ public struct DRSSimServer: Service {
     ///   - configuration: what to serve and where.
     ///   - logger: where to log.
     ///   - now: the wall clock (tests may control it).
-    ///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
+    ///   - onServerRunning: called with the bound port once the server listens (useful with port 0);
+    ///     last, so a trailing closure binds to it.
     /// - Throws: `DRSSimAdminError` if the seed document is invalid.
     public init(
         configuration: DRSSimConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        onServerRunning: @escaping @Sendable (Int) async -> Void
     ) throws(DRSSimAdminError) {
         self.configuration = configuration
         self.logger = logger
         self.onServerRunning = onServerRunning
         self.engine = try DRSSimEngine(configuration: configuration, now: now)
+    }
+
+    /// A server that reports nothing when it starts listening (the port is `configuration.port`).
+    public init(
+        configuration: DRSSimConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(DRSSimAdminError) {
+        try self.init(configuration: configuration, logger: logger, now: now, onServerRunning: { _ in })
     }
 
     /// Serves until graceful shutdown.

@@ -141,6 +141,10 @@ struct EngineAndAdminTests {
         #expect(afterReset.estates.count == 1)
         #expect(afterReset.timeScale == 1)
         #expect(await engine.withSimulation { sim, _ in sim.counters } == DRSSimCounters())
+        // A second reset restores the same start-up state (seed estates and keys included).
+        let again = try JSONDecoder().decode(DRSSimStatus.self, from: (await call("POST", "/admin/reset")).body)
+        #expect(again.estates == afterReset.estates)
+        #expect(await engine.withSimulation { sim, _ in sim.credential(forAccessKey: "AKIDTEST")?.accountID } == SimFixture.account)
         #expect(await call("GET", "/admin/nothing").status == 404)
     }
 

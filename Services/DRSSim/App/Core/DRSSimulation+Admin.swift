@@ -82,17 +82,12 @@ extension DRSSimulation {
     /// Back to the start-up state (or `document`, if given): estates, faults, counters, rate
     /// limits, quotas, time scale and random streams. Simulated time keeps running forward.
     public mutating func reset(to document: SeedDocument?, realNow: Date) throws(DRSSimAdminError) {
-        var fresh = try DRSSimulation(
-            configuration: {
-                var configuration = self.configuration
-                configuration.seedDocument = SeedDocument()
-                return configuration
-            }(),
-            realStart: realNow
+        self = try DRSSimulation(
+            configuration: configuration,
+            clock: SimulatedClock(start: clock.now(real: realNow), realStart: realNow, timeScale: configuration.timeScale),
+            seedDocument: document ?? configuration.seedDocument,
+            realNow: realNow
         )
-        fresh.clock = SimulatedClock(start: clock.now(real: realNow), realStart: realNow, timeScale: configuration.timeScale)
-        try fresh.seed(document ?? configuration.seedDocument, realNow: realNow)
-        self = fresh
     }
 
     /// Changes the time scale from now on.

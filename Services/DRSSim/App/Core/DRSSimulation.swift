@@ -28,15 +28,27 @@ public struct DRSSimulation: Sendable {
     ///
     /// - Throws: `DRSSimAdminError` if the seed document is invalid.
     public init(configuration: DRSSimConfiguration, realStart: Date) throws(DRSSimAdminError) {
-        self.configuration = configuration
-        self.clock = SimulatedClock(
-            start: configuration.epoch ?? realStart, realStart: realStart, timeScale: configuration.timeScale
+        try self.init(
+            configuration: configuration,
+            clock: SimulatedClock(
+                start: configuration.epoch ?? realStart, realStart: realStart, timeScale: configuration.timeScale
+            ),
+            seedDocument: configuration.seedDocument,
+            realNow: realStart
         )
+    }
+
+    /// The state `configuration` describes, seeded with `seedDocument`, on `clock`.
+    init(
+        configuration: DRSSimConfiguration, clock: SimulatedClock, seedDocument: SeedDocument, realNow: Date
+    ) throws(DRSSimAdminError) {
+        self.configuration = configuration
+        self.clock = clock
         self.quotas = configuration.quotas
         self.rateLimit = configuration.rateLimit
         self.credentials = configuration.credentials
         self.random = SimulationRandomStreams(seed: configuration.seed)
-        try seed(configuration.seedDocument, realNow: realStart)
+        try seed(seedDocument, realNow: realNow)
     }
 
     /// The account an access key authenticates as, or nil for an unknown key.
