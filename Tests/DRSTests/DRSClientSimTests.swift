@@ -29,9 +29,9 @@ struct SimEndpoint {
                 })]),
             ]))
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let server = try DRSSimServer(configuration: configuration, logger: logger) { port in
+        let server = try DRSSimServer(configuration: configuration, logger: logger, onServerRunning: { port in
             portSink.yield(port)
-        }
+        })
         let serving = Task { try await server.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {

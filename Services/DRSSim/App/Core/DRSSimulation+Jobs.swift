@@ -51,10 +51,11 @@ extension DRSSimulation {
                 resourceID: first, resourceType: "SOURCE_SERVER"
             )
         }
+        let holders = estate.activeHolders()
         for id in ids {
-            if let holder = estate.activeJob(holding: id) {
+            if let holder = holders[id] {
                 throw .conflict(
-                    "Source server \(id) is being processed by job \(holder.id); DRS runs one job per source server at a time. "
+                    "Source server \(id) is being processed by job \(holder); DRS runs one job per source server at a time. "
                         + "Retry once that job is COMPLETED.",
                     resourceID: id, resourceType: "SOURCE_SERVER"
                 )

@@ -91,6 +91,15 @@ struct Estate: Sendable, Equatable {
         return nil
     }
 
+    /// Source server → the active job holding it (one lookup table for many servers).
+    func activeHolders() -> [String: String] {
+        var holders: [String: String] = [:]
+        for id in activeJobIDs {
+            for server in jobs[id]?.serverIDs ?? [] { holders[server] = id }
+        }
+        return holders
+    }
+
     /// Servers taking part in active jobs (the "servers in all active jobs" quota).
     var serversInActiveJobs: Int {
         activeJobIDs.reduce(0) { $0 + (jobs[$1]?.serverIDs.count ?? 0) }
