@@ -20,7 +20,7 @@ func service(_ product: String, folder: String, app: String, deps: [Target.Depen
     [
         .target(name: app, dependencies: deps, path: "Services/\(folder)/App", swiftSettings: swiftSettings),
         .executableTarget(
-            name: "\(app.replacingOccurrences(of: "App", with: ""))Main",
+            name: String(app.dropLast("App".count)) + "Main",
             dependencies: [.target(name: app), "MusterService", lifecycle, log],
             path: "Services/\(folder)/Main",
             swiftSettings: swiftSettings
@@ -100,7 +100,7 @@ let package = Package(
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["MusterPostgres", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPClientTests", dependencies: ["MusterHTTP", "TestSupport", hummingbird],
+        .testTarget(name: "HTTPClientTests", dependencies: ["MusterHTTP", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "AWSTests", dependencies: ["MusterAWS", "TestSupport"],
                     resources: [.copy("Vectors")], swiftSettings: swiftSettings),

@@ -64,6 +64,9 @@ public final class KafkaProducer: Sendable {
         return try await batch.wait()
     }
 
+    /// Records enqueued whose delivery is not yet settled (for metrics and tests).
+    public var pendingDeliveries: Int { core.pendingDeliveries }
+
     /// Waits up to `timeout` for all outstanding records; then stops the poll thread. Idempotent.
     ///
     /// Records still undelivered after `timeout` are purged and their `send` throws. After this returns, `send`
@@ -115,6 +118,8 @@ final class ProducerCore: Sendable {
         )
         events.onDelivery { [weak self] id, result in self?.delivered(id: id, result) }
     }
+
+    var pendingDeliveries: Int { state.withLock { $0.inFlight.count } }
 
     /// Enqueues `record`; `completion` runs on the poll thread with its fate.
     /// Returns an outcome instead (and never calls `completion`) when the

@@ -94,7 +94,11 @@ struct ProducerConsumerTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
         }
-        try await Task.sleep(for: .milliseconds(50))  // enqueued, still lingering
+        // All ten enqueued and still lingering (a fixed sleep is not enough on a busy machine).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while producer.pendingDeliveries < 10 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         await producer.shutdown(timeout: .seconds(5))
         await producer.shutdown(timeout: .seconds(5))
         let reports = try await sends.value
