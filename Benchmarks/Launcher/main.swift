@@ -1,0 +1,1 @@
+print("muster-bench-launcher: arrives with the Launcher issue")

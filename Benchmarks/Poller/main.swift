@@ -1,0 +1,1 @@
+print("muster-bench-poller: arrives with the Poller issue")

@@ -1,0 +1,41 @@
+/// Every `ce_type` Muster produces (DESIGN §3), in one place.
+public enum EventType {
+    /// `wave.started.v1`: one launch group to start.
+    public static let waveStarted = "wave.started"
+    /// `job.status.v1`: a launch group waits for leases or quota.
+    public static let jobQueued = "job.queued"
+    /// `job.status.v1`: a DRS job exists (one per chunk of a launch group).
+    public static let jobCreated = "job.created"
+    /// `job.status.v1`: a launch group (chunk) could not be launched.
+    public static let jobLaunchFailed = "job.launch-failed"
+    /// `job.status.v1`: a snapshot of a DRS job.
+    public static let jobObserved = "job.observed"
+    /// `job.status.v1`: the wave's timeout passed and DRS still reports the job live.
+    public static let jobTimedOut = "job.timed-out"
+    /// `job.poll.v1`: look at these jobs now.
+    public static let jobPoll = "job.poll"
+    /// `job.poll.v1`: last look before a timeout is declared.
+    public static let jobPollFinal = "job.poll.final"
+    /// `instances.terminate.v1`: drill cleanup.
+    public static let instancesTerminate = "instances.terminate"
+    /// `inventory.v1`: one source server as DRS reports it.
+    public static let sourceServerObserved = "source-server.observed"
+    /// `accounts.v1`.
+    public static let accountRegistered = "account.registered"
+    /// `accounts.v1`.
+    public static let accountUpdated = "account.updated"
+    /// `accounts.v1`.
+    public static let accountRemoved = "account.removed"
+}
+
+/// The `ce_source` of each service.
+public enum EventSource {
+    /// The planner.
+    public static let planner = "/muster/planner"
+    /// The launcher.
+    public static let launcher = "/muster/launcher"
+    /// The poller.
+    public static let poller = "/muster/poller"
+    /// The notifier.
+    public static let notifier = "/muster/notifier"
+}
