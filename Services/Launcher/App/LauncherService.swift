@@ -1,12 +1,19 @@
+import Foundation
+import Logging
+import MusterDomain
 import MusterEvents
+import MusterHTTP
+import MusterKafka
+import MusterMessaging
 import MusterPostgres
 import MusterService
 import ServiceLifecycle
 
-/// The launcher service (DESIGN §2): the only DRS caller: leases, budgets, launches, polls, inventory.
-/// Its domain logic arrives with its own issue; today it boots through the
-/// shared bootstrap, migrates its schema (outbox, inbox), creates its topics
-/// and runs its outbox relay and ops endpoints.
+/// The launcher service (DESIGN §2, §5): the only DRS caller. It consumes
+/// `wave.started.v1`, `job.poll.v1` and `instances.terminate.v1` in one
+/// consumer group with the range assignor (co-partitioned by endpoint, so
+/// one instance owns each endpoint's budget) and `accounts.v1` in another;
+/// a scheduler does the DRS work outside any long transaction.
 public enum LauncherService {
     /// How the launcher is booted.
     public static let descriptor = ServiceDescriptor(
@@ -14,10 +21,104 @@ public enum LauncherService {
         topics: [.waveStarted, .jobPoll, .instancesTerminate, .accounts, .jobStatus, .inventory])
 
     /// The launcher's own schema migrations (versions from 100).
-    public static let migrations: [Migration] = []
+    public static let migrations: [Migration] = LauncherSchema.migrations(schema: "launcher")
 
     /// The launcher's long-running services besides the shared ones.
-    public static func services(_ context: ServiceContext) -> [any Service] {
-        []
+    public static func services(_ context: ServiceContext) throws -> [any Service] {
+        let configuration = try LauncherConfiguration(reader: ConfigReader())
+        let http = HTTPClient(logger: context.logger)
+        let launcher = Launcher(
+            schema: context.descriptor.schema, topics: .standard, configuration: configuration, pool: context.pool,
+            consumerKafka: context.infrastructure.consumerKafka, logger: context.logger,
+            accounts: AccountDirectory(configuration: configuration, httpClient: http, logger: context.logger),
+            wakeRelay: { [relay = context.relay] in relay.wake() })
+        return [ResourceService(name: "drs-http") { await http.shutdown() }] + (try launcher.services())
+    }
+}
+
+/// A configured launcher: its consumers, scheduler and inventory, ready to
+/// run in a `ServiceGroup`. Tests build one per isolated schema and topics.
+public final class Launcher: Sendable {
+    /// This process's id in `instances` (heartbeats, endpoint ownership).
+    public let instanceID: String
+    private let context: LauncherContext
+    private let scheduler: LaunchScheduler
+    private let inventory: Inventory
+    private let topics: LauncherTopics
+    private let consumerKafka: KafkaConfiguration
+    private let onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
+    private let groupPrefix: String
+
+    /// - Parameters:
+    ///   - schema: the migrated schema (`LauncherSchema` + `MessagingSchema`).
+    ///   - consumerKafka: consumer settings (the range assignor is added).
+    ///   - wakeRelay: wakes the outbox relay after commits.
+    ///   - groupPrefix: consumer groups are `<prefix>.inputs` and `<prefix>.accounts`.
+    ///   - onOutcome: observes every consumed record (tests, metrics).
+    public init(
+        schema: String, topics: LauncherTopics, configuration: LauncherConfiguration, pool: PostgresPool,
+        consumerKafka: KafkaConfiguration, logger: Logger, accounts: AccountDirectory,
+        hooks: LauncherHooks = LauncherHooks(), instanceID: String = "launcher-\(UUID().uuidString.prefix(8).lowercased())",
+        groupPrefix: String = "muster.launcher", wakeRelay: @escaping @Sendable () -> Void,
+        onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil
+    ) {
+        self.instanceID = instanceID
+        self.groupPrefix = groupPrefix
+        self.topics = topics
+        self.consumerKafka = consumerKafka
+        self.onOutcome = onOutcome
+        let gate = DRSGate(limits: configuration.limits, policy: configuration.throttle, accounts: accounts, logger: logger)
+        context = LauncherContext(
+            instanceID: instanceID, configuration: configuration, pool: pool,
+            store: LaunchStore(schema: schema, topics: topics), gate: gate, accounts: accounts,
+            launchConfiguration: LaunchConfigurationCheck(
+                gate: gate, ttl: configuration.launchConfigurationTTL,
+                repairEmpty: configuration.repairEmptyLaunchConfiguration),
+            hooks: hooks, logger: logger, wakeRelay: wakeRelay)
+        scheduler = LaunchScheduler(context: context)
+        inventory = Inventory(context: context)
+    }
+
+    /// The services to run: input consumer, accounts consumer, scheduler, inventory.
+    public func services() throws -> [any Service] {
+        let inputs = try KafkaConsumer(
+            configuration: consumerKafka.adding(["partition.assignment.strategy": "range"]),
+            groupID: "\(groupPrefix).inputs", topics: [topics.waveStarted, topics.jobPoll, topics.instancesTerminate],
+            logger: context.logger)
+        let accountsConsumer = try KafkaConsumer(
+            configuration: consumerKafka, groupID: "\(groupPrefix).accounts", topics: [topics.accounts],
+            logger: context.logger)
+        let scheduler = self.scheduler, onOutcome = self.onOutcome
+        let handlers = InputHandlers(context: context)
+        return [
+            scheduler,
+            inventory,
+            EventConsumer(
+                name: "launcher.inputs", schema: context.store.schema, consumer: inputs, pool: context.pool,
+                logger: context.logger,
+                onOutcome: { outcome, event in
+                    if outcome == .handled { scheduler.wake() }
+                    onOutcome?(outcome, event)
+                },
+                handler: { event, record, connection in try await handlers.input(event, record, connection) }),
+            EventConsumer(
+                name: "launcher.accounts", schema: context.store.schema, consumer: accountsConsumer, pool: context.pool,
+                logger: context.logger,
+                onOutcome: { outcome, event in
+                    if outcome == .handled { scheduler.wake() }
+                    onOutcome?(outcome, event)
+                },
+                handler: { event, _, connection in try await handlers.account(event, connection) }),
+        ]
+    }
+
+    /// Runs one inventory round now (tests, benchmarks); returns servers published.
+    public func inventoryNow() async -> Int {
+        await inventory.inventoryOnce()
+    }
+
+    /// Asks the scheduler to look now.
+    public func wake() {
+        scheduler.wake()
     }
 }

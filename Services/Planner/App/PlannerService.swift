@@ -1,12 +1,17 @@
+import Hummingbird
+import Logging
 import MusterEvents
+import MusterKafka
+import MusterMessaging
 import MusterPostgres
 import MusterService
 import ServiceLifecycle
 
-/// The planner service (DESIGN §2): REST API, plans, executions and the wave DAG.
-/// Its domain logic arrives with its own issue; today it boots through the
-/// shared bootstrap, migrates its schema (outbox, inbox), creates its topics
-/// and runs its outbox relay and ops endpoints.
+/// The planner service (DESIGN §2, §7): REST API, teams, accounts,
+/// protection groups, plans, executions and the wave DAG. Consumes
+/// `job.status.v1` and `inventory.v1`; produces `wave.started.v1`,
+/// `instances.terminate.v1`, `accounts.v1` and `execution.events.v1`
+/// through its outbox.
 public enum PlannerService {
     /// How the planner is booted.
     public static let descriptor = ServiceDescriptor(
@@ -14,10 +19,50 @@ public enum PlannerService {
         topics: [.jobStatus, .inventory, .waveStarted, .instancesTerminate, .accounts, .executionEvents])
 
     /// The planner's own schema migrations (versions from 100).
-    public static let migrations: [Migration] = []
+    public static let migrations: [Migration] = PlannerSchema.migrations
 
-    /// The planner's long-running services besides the shared ones.
-    public static func services(_ context: ServiceContext) -> [any Service] {
-        []
+    /// The consumer loops: `job.status` and `inventory`, each its own group
+    /// and inbox name. `makeConsumer(purpose, topic)` creates the Kafka member.
+    public static func consumers(
+        configuration: PlannerConfiguration, pool: PostgresPool, logger: Logger,
+        eventConsumer: EventConsumer.Configuration = .init(),
+        makeConsumer: (_ purpose: String, _ topic: String) throws -> KafkaConsumer,
+        onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil,
+        wake: @escaping @Sendable () -> Void
+    ) throws -> [EventConsumer] {
+        let store = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
+        let jobs = JobStatusHandler(store: store, logger: logger)
+        let inventory = InventoryHandler(schema: configuration.schema)
+        return [
+            EventConsumer(
+                name: "planner.job-status", schema: configuration.schema,
+                consumer: try makeConsumer("job-status", configuration.topics.jobStatus), pool: pool, logger: logger,
+                configuration: eventConsumer,
+                onOutcome: { outcome, event in
+                    if outcome == .handled { wake() }
+                    onOutcome?(outcome, event)
+                },
+                handler: { event, _, connection in try await jobs.handle(event, on: connection) }),
+            EventConsumer(
+                name: "planner.inventory", schema: configuration.schema,
+                consumer: try makeConsumer("inventory", configuration.topics.inventory), pool: pool, logger: logger,
+                configuration: eventConsumer, onOutcome: onOutcome,
+                handler: { event, _, connection in try await inventory.handle(event, on: connection) }),
+        ]
+    }
+
+    /// Everything the planner process runs, API routes on the ops router included.
+    public static func services(_ context: ServiceContext, configuration: PlannerConfiguration) throws -> [any Service] {
+        let relay = context.relay
+        let wake: @Sendable () -> Void = { relay.wake() }
+        let router = Router()
+        PlannerAPI(configuration: configuration, pool: context.pool, wake: wake).addRoutes(to: router)
+        let consumers = try consumers(
+            configuration: configuration, pool: context.pool, logger: context.logger,
+            makeConsumer: { purpose, topic in
+                try KafkaConsumer(configuration: context.infrastructure.consumerKafka,
+                                  groupID: "muster.planner.\(purpose)", topics: [topic], logger: context.logger)
+            }, wake: wake)
+        return context.services(consumers, router: router)
     }
 }

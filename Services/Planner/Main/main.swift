@@ -1,10 +1,11 @@
-import PlannerApp
 import MusterService
+import PlannerApp
 
 // The planner executable: wire configuration and services, run until SIGTERM.
 do {
+    let configuration = try PlannerConfiguration(reader: ConfigReader())
     let context = try await ServiceBootstrap.boot(PlannerService.descriptor)
-    try await ServiceRunner.run(context.services(PlannerService.services(context)), logger: context.logger)
+    try await ServiceRunner.run(try PlannerService.services(context, configuration: configuration), logger: context.logger)
 } catch {
     ServiceRunner.exitOnStartupFailure(error, logger: nil)
 }

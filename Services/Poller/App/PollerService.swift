@@ -1,12 +1,14 @@
+import Logging
 import MusterEvents
+import MusterKafka
+import MusterMessaging
 import MusterPostgres
 import MusterService
 import ServiceLifecycle
 
-/// The poller service (DESIGN §2): when each live DRS job is looked at, and timeouts.
-/// Its domain logic arrives with its own issue; today it boots through the
-/// shared bootstrap, migrates its schema (outbox, inbox), creates its topics
-/// and runs its outbox relay and ops endpoints.
+/// The poller service (DESIGN §2, §6): when each live DRS job is looked at,
+/// and timeouts. It consumes `job.status.v1` and produces `job.poll.v1` and
+/// `job.timed-out` through its outbox.
 public enum PollerService {
     /// How the poller is booted.
     public static let descriptor = ServiceDescriptor(
@@ -14,10 +16,37 @@ public enum PollerService {
         topics: [.jobStatus, .jobPoll])
 
     /// The poller's own schema migrations (versions from 100).
-    public static let migrations: [Migration] = []
+    public static let migrations: [Migration] = PollerSchema.migrations
 
-    /// The poller's long-running services besides the shared ones.
-    public static func services(_ context: ServiceContext) -> [any Service] {
-        []
+    /// The poller's long-running services besides the shared ones: the
+    /// status consumer and the scheduler. Reads `MUSTER_POLLER_*`.
+    public static func services(_ context: ServiceContext, reader: ConfigReader = ConfigReader()) throws -> [any Service] {
+        var configuration = try PollerConfiguration(reader: reader)
+        configuration.schema = context.descriptor.schema
+        let consumer = try context.makeConsumer(purpose: "status", topics: [.jobStatus])
+        let relay = context.relay
+        return components(
+            configuration: configuration, pool: context.pool, consumer: consumer, logger: context.logger,
+            wakeRelay: { relay.wake() })
+    }
+
+    /// The consumer and scheduler over explicit parts, so tests and the
+    /// benchmark can run isolated instances (own schema, topics, producer).
+    public static func components(
+        configuration: PollerConfiguration, pool: PostgresPool, consumer: KafkaConsumer, logger: Logger,
+        consumerConfiguration: EventConsumer.Configuration = .init(),
+        wakeRelay: @escaping @Sendable () -> Void,
+        onOutcome: @escaping @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { _, _ in }
+    ) -> [any Service] {
+        let tracker = JobTracker(configuration: configuration)
+        let scheduler = PollScheduler(tracker: tracker, pool: pool, logger: logger, onCommit: wakeRelay)
+        let status = StatusConsumer.make(
+            consumer: consumer, pool: pool, tracker: tracker, logger: logger, configuration: consumerConfiguration
+        ) { outcome, event in
+            // A snapshot may have enqueued job.timed-out: publish it now, not at the relay's next idle check.
+            if outcome == .handled && event?.type == EventType.jobObserved { wakeRelay() }
+            onOutcome(outcome, event)
+        }
+        return [status, scheduler]
     }
 }

@@ -1,5 +1,5 @@
-import PollerApp
 import MusterService
+import PollerApp
 
 // The poller executable: wire configuration and services, run until SIGTERM.
 do {

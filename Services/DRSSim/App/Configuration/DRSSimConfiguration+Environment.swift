@@ -1,4 +1,5 @@
 import Foundation
+import MusterService
 
 /// A setting drs-sim cannot start with; the message names the setting and the fix.
 public struct DRSSimConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -144,28 +145,30 @@ extension DRSSimConfiguration {
     }
 }
 
-/// Typed reads of environment variables, each failure naming the variable.
+/// The shared `ConfigReader`'s typed reads, with its errors (which name the
+/// variable and the rule) carried as `DRSSimConfigurationError`.
 private struct Reader {
-    let env: [String: String]
+    let config: ConfigReader
+
+    init(env: [String: String]) {
+        config = ConfigReader(environment: env)
+    }
 
     func string(_ name: String) -> String? {
-        guard let value = env[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        return value
+        config.optionalString(name)
     }
 
     func int(_ name: String, range: ClosedRange<Int>) throws(DRSSimConfigurationError) -> Int? {
-        guard let text = string(name) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw DRSSimConfigurationError("\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
+        guard string(name) != nil else { return nil }
+        do { return try config.int(name, default: range.lowerBound, range: range) } catch {
+            throw DRSSimConfigurationError("\(error)")
         }
-        return value
     }
 
     func double(_ name: String, range: ClosedRange<Double>) throws(DRSSimConfigurationError) -> Double? {
-        guard let text = string(name) else { return nil }
-        guard let value = Double(text), range.contains(value) else {
-            throw DRSSimConfigurationError("\(name) must be a number in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
+        guard string(name) != nil else { return nil }
+        do { return try config.double(name, default: range.lowerBound, range: range) } catch {
+            throw DRSSimConfigurationError("\(error)")
         }
-        return value
     }
 }

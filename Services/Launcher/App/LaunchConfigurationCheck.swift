@@ -1,0 +1,85 @@
+import Foundation
+import MusterDRS
+import MusterDomain
+import MusterEvents
+import Synchronization
+
+/// Before a launch (DESIGN §5): each server's launch configuration is read
+/// (GetLaunchConfiguration, cached), optionally repaired when empty, and the
+/// plan's overrides applied with UpdateLaunchConfiguration where they differ.
+final class LaunchConfigurationCheck: Sendable {
+    private struct Cached { var configuration: LaunchConfiguration; var at: ContinuousClock.Instant }
+
+    private let cache = Mutex<[String: Cached]>([:])
+    private let gate: DRSGate
+    private let ttl: Duration
+    private let repairEmpty: Bool
+
+    init(gate: DRSGate, ttl: Duration, repairEmpty: Bool) {
+        self.gate = gate
+        self.ttl = ttl
+        self.repairEmpty = repairEmpty
+    }
+
+    /// Reads, repairs and overrides the configurations of `servers`.
+    func prepare(_ servers: [String], overrides: LaunchOverrides?, endpoint: Endpoint) async throws {
+        for server in servers {
+            let key = "\(endpoint.key)/\(server)"
+            var configuration: LaunchConfiguration
+            if let cached = cache.withLock({ $0[key] }), ContinuousClock.now - cached.at < ttl {
+                configuration = cached.configuration
+            } else {
+                configuration = try await gate.call(endpoint, "GetLaunchConfiguration") {
+                    try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server))
+                }
+            }
+            if let update = Self.update(for: configuration, server: server, overrides: overrides, repairEmpty: repairEmpty) {
+                configuration = try await gate.call(endpoint, "UpdateLaunchConfiguration") {
+                    try await $0.updateLaunchConfiguration(update)
+                }
+            }
+            cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
+        }
+    }
+
+    /// The update `configuration` needs, nil when none. Pure.
+    static func update(
+        for configuration: LaunchConfiguration, server: String, overrides: LaunchOverrides?, repairEmpty: Bool
+    ) -> UpdateLaunchConfigurationRequest? {
+        var request = UpdateLaunchConfigurationRequest(sourceServerID: server)
+        var changed = false
+        let isEmpty = configuration.launchDisposition == nil && configuration.targetInstanceTypeRightSizingMethod == nil
+            && configuration.copyPrivateIp == nil && configuration.copyTags == nil
+        if repairEmpty && isEmpty {
+            request.launchDisposition = .started
+            request.targetInstanceTypeRightSizingMethod = .basic
+            request.copyPrivateIp = false
+            request.copyTags = true
+            changed = true
+        }
+        if let overrides {
+            if let value = overrides.copyPrivateIp, value != configuration.copyPrivateIp {
+                request.copyPrivateIp = value
+                changed = true
+            }
+            if let value = overrides.copyTags, value != configuration.copyTags {
+                request.copyTags = value
+                changed = true
+            }
+            if let value = overrides.launchDisposition, value != configuration.launchDisposition?.rawValue {
+                request.launchDisposition = LaunchDisposition(rawValue: value)
+                changed = true
+            }
+            if let value = overrides.targetInstanceTypeRightSizingMethod,
+               value != configuration.targetInstanceTypeRightSizingMethod?.rawValue {
+                request.targetInstanceTypeRightSizingMethod = TargetInstanceTypeRightSizingMethod(rawValue: value)
+                changed = true
+            }
+            if let value = overrides.osByol, value != configuration.licensing?.osByol {
+                request.licensing = Licensing(osByol: value)
+                changed = true
+            }
+        }
+        return changed ? request : nil
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import MusterEvents
+
+/// The per-endpoint admission decision (DESIGN §5): which queued launch
+/// chunks may start now, given the server leases and the quotas. Pure.
+///
+/// Fairness: chunks are considered in arrival order. A chunk waiting for a
+/// server reserves that server, so no later chunk needing it overtakes
+/// (FIFO per server: no starvation). Once a chunk waits for a quota, no later
+/// chunk of the endpoint starts either (FIFO per endpoint for quotas), so a
+/// large group is not starved by a stream of small ones.
+public enum LaunchQueue {
+    /// A chunk waiting to start.
+    public struct Pending: Sendable, Equatable {
+        /// Row id: its arrival order.
+        public var id: Int64
+        /// Its servers.
+        public var servers: [String]
+        /// Not before this time (ConflictException / quota back-off), if set.
+        public var notBefore: Date?
+        /// Why it last waited, reported again while its back-off runs.
+        public var backoffReason: JobQueued.Reason?
+
+        /// Creates a pending chunk.
+        public init(id: Int64, servers: [String], notBefore: Date? = nil, backoffReason: JobQueued.Reason? = nil) {
+            self.id = id
+            self.servers = servers
+            self.notBefore = notBefore
+            self.backoffReason = backoffReason
+        }
+    }
+
+    /// What the endpoint looks like now.
+    public struct Snapshot: Sendable, Equatable {
+        /// Leased servers (by live or submitting jobs).
+        public var leased: Set<String>
+        /// DRS jobs Muster has active on the endpoint (submitting included).
+        public var activeJobs: Int
+        /// Servers in those jobs.
+        public var serversInActiveJobs: Int
+        /// Queued chunks in arrival order.
+        public var pending: [Pending]
+
+        /// Creates a snapshot.
+        public init(leased: Set<String>, activeJobs: Int, serversInActiveJobs: Int, pending: [Pending]) {
+            self.leased = leased
+            self.activeJobs = activeJobs
+            self.serversInActiveJobs = serversInActiveJobs
+            self.pending = pending
+        }
+    }
+
+    /// The endpoint's quotas.
+    public struct Quotas: Sendable, Equatable {
+        /// Concurrent jobs per account and region (AWS: 20).
+        public var maxConcurrentJobs: Int
+        /// Servers in all active jobs (default 200).
+        public var maxServersInActiveJobs: Int
+
+        /// Creates quotas.
+        public init(maxConcurrentJobs: Int = 20, maxServersInActiveJobs: Int = 200) {
+            self.maxConcurrentJobs = maxConcurrentJobs
+            self.maxServersInActiveJobs = maxServersInActiveJobs
+        }
+    }
+
+    /// The decision for one chunk.
+    public enum Decision: Sendable, Equatable {
+        /// Take its leases and launch it.
+        case start
+        /// Keep it queued, for this reason, blocked by these servers (if any).
+        case wait(JobQueued.Reason, blocking: [String])
+    }
+
+    /// A decision per pending chunk, in arrival order.
+    public static func plan(_ snapshot: Snapshot, quotas: Quotas, now: Date) -> [(id: Int64, decision: Decision)] {
+        var reserved = Set<String>()
+        var leased = snapshot.leased
+        var jobs = snapshot.activeJobs, servers = snapshot.serversInActiveJobs
+        var quotaBlocked = false
+        var result: [(id: Int64, decision: Decision)] = []
+        for chunk in snapshot.pending.sorted(by: { $0.id < $1.id }) {
+            defer { reserved.formUnion(chunk.servers) }
+            if let notBefore = chunk.notBefore, notBefore > now {
+                result.append((chunk.id, .wait(chunk.backoffReason ?? .conflict, blocking: [])))
+                continue
+            }
+            let blocking = chunk.servers.filter { leased.contains($0) || reserved.contains($0) }
+            if !blocking.isEmpty {
+                result.append((chunk.id, .wait(.leases, blocking: blocking)))
+                continue
+            }
+            // An empty endpoint always admits one chunk, so an oversized chunk cannot deadlock.
+            let overJobs = jobs + 1 > quotas.maxConcurrentJobs
+            let overServers = servers > 0 && servers + chunk.servers.count > quotas.maxServersInActiveJobs
+            if quotaBlocked || overJobs || overServers {
+                quotaBlocked = true
+                result.append((chunk.id, .wait(.quota, blocking: [])))
+                continue
+            }
+            jobs += 1
+            servers += chunk.servers.count
+            leased.formUnion(chunk.servers)
+            result.append((chunk.id, .start))
+        }
+        return result
+    }
+}

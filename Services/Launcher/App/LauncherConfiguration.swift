@@ -1,0 +1,137 @@
+import Foundation
+import MusterService
+
+/// The launcher's own settings (docs/launcher.md mirrors this list), read
+/// from environment variables with `ConfigReader`; every error names the
+/// variable. Durations take `250ms`, `5s`, `2m`, `1h`.
+public struct LauncherConfiguration: Sendable {
+    /// Rate, burst and quotas per (account, region).
+    public var limits = EndpointLimits()
+    /// ConflictException back-off and deadline.
+    public var conflict = ConflictPolicy()
+    /// ThrottlingException / 5xx handling.
+    public var throttle = ThrottlePolicy()
+    /// DRS base URL; `{region}` is replaced by the endpoint's region.
+    public var drsEndpointTemplate = "https://drs.{region}.amazonaws.com"
+    /// STS base URL for AssumeRole (nil: `https://sts.{region}.amazonaws.com`); `{region}` replaced.
+    public var stsEndpointTemplate: String?
+    /// Limit for one DRS call.
+    public var drsTimeout: Duration = .seconds(30)
+    /// How often the scheduler looks at queued work when nothing wakes it.
+    public var schedulerInterval: Duration = .milliseconds(500)
+    /// How often each registered (account, region) is inventoried; zero = never.
+    public var inventoryInterval: Duration = .seconds(300)
+    /// A launcher instance whose heartbeat is older than this is presumed dead:
+    /// its endpoints are adopted and its SUBMITTING intents reconciled.
+    public var instanceStaleAfter: Duration = .seconds(30)
+    /// Read each server's launch configuration (cached) before launching.
+    public var checkLaunchConfiguration = true
+    /// Give a server whose launch configuration is empty DRS's usual defaults.
+    public var repairEmptyLaunchConfiguration = false
+    /// How long a launch configuration read stays cached.
+    public var launchConfigurationTTL: Duration = .seconds(600)
+    /// Accounts registered by configuration (more arrive on `accounts.v1`).
+    public var accounts: [AccountConfiguration] = []
+
+    /// The defaults.
+    public init() {}
+
+    /// Reads the `MUSTER_LAUNCHER_*` / `MUSTER_DRS_*` variables.
+    public init(reader: ConfigReader) throws {
+        limits = EndpointLimits(
+            requestsPerSecond: try reader.double("MUSTER_LAUNCHER_REQUESTS_PER_SECOND", default: 10, range: 0.01...10_000),
+            burst: try reader.double("MUSTER_LAUNCHER_REQUEST_BURST", default: 20, range: 1...100_000),
+            maxConcurrentJobs: try reader.int("MUSTER_LAUNCHER_MAX_CONCURRENT_JOBS", default: 20, range: 1...10_000),
+            maxServersInActiveJobs: try reader.int("MUSTER_LAUNCHER_MAX_SERVERS_IN_ACTIVE_JOBS", default: 200, range: 1...100_000),
+            maxServersPerJob: try reader.int("MUSTER_LAUNCHER_MAX_SERVERS_PER_JOB", default: 100, range: 1...200))
+        conflict = ConflictPolicy(
+            initialDelay: Self.seconds(try reader.duration("MUSTER_LAUNCHER_CONFLICT_INITIAL_BACKOFF", default: .seconds(30))),
+            multiplier: try reader.double("MUSTER_LAUNCHER_CONFLICT_MULTIPLIER", default: 2, range: 1...10),
+            maxDelay: Self.seconds(try reader.duration("MUSTER_LAUNCHER_CONFLICT_MAX_BACKOFF", default: .seconds(480))),
+            deadline: Self.seconds(try reader.duration("MUSTER_LAUNCHER_CONFLICT_DEADLINE", default: .seconds(3600))),
+            scale: try reader.double("MUSTER_LAUNCHER_CONFLICT_SCALE", default: 1, range: 0.0001...1000))
+        throttle.maxRetryAfter = try reader.duration("MUSTER_LAUNCHER_MAX_RETRY_AFTER", default: .seconds(60))
+        drsEndpointTemplate = reader.string("MUSTER_DRS_ENDPOINT", default: drsEndpointTemplate)
+        stsEndpointTemplate = reader.optionalString("MUSTER_STS_ENDPOINT")
+        drsTimeout = try reader.duration("MUSTER_DRS_TIMEOUT", default: drsTimeout)
+        schedulerInterval = try reader.duration("MUSTER_LAUNCHER_SCHEDULER_INTERVAL", default: schedulerInterval)
+        inventoryInterval = try reader.duration("MUSTER_LAUNCHER_INVENTORY_INTERVAL", default: inventoryInterval)
+        instanceStaleAfter = try reader.duration("MUSTER_LAUNCHER_INSTANCE_STALE_AFTER", default: instanceStaleAfter)
+        checkLaunchConfiguration = try reader.bool("MUSTER_LAUNCHER_CHECK_LAUNCH_CONFIGURATION", default: true)
+        repairEmptyLaunchConfiguration = try reader.bool("MUSTER_LAUNCHER_REPAIR_LAUNCH_CONFIGURATION", default: false)
+        launchConfigurationTTL = try reader.duration("MUSTER_LAUNCHER_LAUNCH_CONFIGURATION_TTL", default: launchConfigurationTTL)
+        if let raw = reader.optionalString("MUSTER_LAUNCHER_ACCOUNTS") {
+            accounts = try AccountConfiguration.parse(raw, variable: "MUSTER_LAUNCHER_ACCOUNTS")
+        }
+    }
+
+    /// The DRS base URL of `region`.
+    public func drsEndpoint(region: String) -> String {
+        drsEndpointTemplate.replacingOccurrences(of: "{region}", with: region)
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// One account registered in configuration: `{"accountId": "111122223333",
+/// "regions": ["us-east-1"], "keyPair": "PROD"}` or with `"roleArn"` and
+/// optional `"externalId"` instead of `"keyPair"`. Never holds a secret: a
+/// key pair is named, and read from `MUSTER_KEY_<NAME>_AWS_ACCESS_KEY_ID` /
+/// `…_AWS_SECRET_ACCESS_KEY` / `…_AWS_SESSION_TOKEN`.
+public struct AccountConfiguration: Codable, Sendable, Equatable {
+    /// The 12-digit account id.
+    public var accountId: String
+    /// A display name.
+    public var name: String?
+    /// Regions Muster may use.
+    public var regions: [String]
+    /// Name of a key pair the launcher holds.
+    public var keyPair: String?
+    /// Role to assume with the launcher's base credentials.
+    public var roleArn: String?
+    /// External id the role's trust policy requires.
+    public var externalId: String?
+
+    /// Creates an entry.
+    public init(accountId: String, name: String? = nil, regions: [String], keyPair: String? = nil,
+                roleArn: String? = nil, externalId: String? = nil) {
+        self.accountId = accountId
+        self.name = name
+        self.regions = regions
+        self.keyPair = keyPair
+        self.roleArn = roleArn
+        self.externalId = externalId
+    }
+
+    /// Parses a JSON array, or `file:<path>` naming a file holding one.
+    public static func parse(_ raw: String, variable: String) throws -> [AccountConfiguration] {
+        var text = raw
+        if raw.hasPrefix("file:") {
+            let path = String(raw.dropFirst("file:".count))
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError.invalid(key: variable, value: raw, rule: "the file cannot be read")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let entries: [AccountConfiguration]
+        do {
+            entries = try JSONDecoder().decode([AccountConfiguration].self, from: Data(text.utf8))
+        } catch {
+            throw ConfigurationError.invalid(
+                key: variable, value: nil,
+                rule: "must be a JSON array of {accountId, regions, keyPair | roleArn [, externalId]} (or file:<path>)")
+        }
+        for entry in entries {
+            let validID = entry.accountId.count == 12 && entry.accountId.allSatisfy(\.isNumber)
+            guard validID, !entry.regions.isEmpty, (entry.keyPair == nil) != (entry.roleArn == nil) else {
+                throw ConfigurationError.invalid(
+                    key: variable, value: nil,
+                    rule: "account \(entry.accountId): needs a 12-digit accountId, at least one region, "
+                        + "and exactly one of keyPair or roleArn")
+            }
+        }
+        return entries
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import MusterMessaging
+import MusterPostgres
+import Synchronization
+
+/// The topic names the launcher reads and writes; tests pass unique ones.
+public struct LauncherTopics: Sendable {
+    /// `wave.started.v1`.
+    public var waveStarted: String
+    /// `job.poll.v1`.
+    public var jobPoll: String
+    /// `instances.terminate.v1`.
+    public var instancesTerminate: String
+    /// `accounts.v1`.
+    public var accounts: String
+    /// `job.status.v1`.
+    public var jobStatus: String
+    /// `inventory.v1`.
+    public var inventory: String
+
+    /// Creates a set of names.
+    public init(waveStarted: String, jobPoll: String, instancesTerminate: String, accounts: String, jobStatus: String,
+                inventory: String) {
+        self.waveStarted = waveStarted
+        self.jobPoll = jobPoll
+        self.instancesTerminate = instancesTerminate
+        self.accounts = accounts
+        self.jobStatus = jobStatus
+        self.inventory = inventory
+    }
+
+    /// DESIGN §3's topics.
+    public static let standard = LauncherTopics(
+        waveStarted: "wave.started.v1", jobPoll: "job.poll.v1", instancesTerminate: "instances.terminate.v1",
+        accounts: "accounts.v1", jobStatus: "job.status.v1", inventory: "inventory.v1")
+}
+
+/// Test seams. `afterStartRecovery` runs right after StartRecovery returned
+/// a job and before its id is stored; throwing `LauncherCrash` there ends the
+/// scheduler as if the process died on that line.
+public struct LauncherHooks: Sendable {
+    /// Called with the new job id.
+    public var afterStartRecovery: @Sendable (_ jobID: String) throws -> Void
+
+    /// No seams.
+    public init(afterStartRecovery: @escaping @Sendable (_ jobID: String) throws -> Void = { _ in }) {
+        self.afterStartRecovery = afterStartRecovery
+    }
+}
+
+/// Thrown from a hook to simulate the process dying: the scheduler stops at once.
+public struct LauncherCrash: Error, CustomStringConvertible {
+    /// Creates the error.
+    public init() {}
+    /// What happened.
+    public var description: String { "simulated launcher crash" }
+}
+
+/// What every part of the launcher shares.
+struct LauncherContext: Sendable {
+    let instanceID: String
+    let configuration: LauncherConfiguration
+    let pool: PostgresPool
+    let store: LaunchStore
+    let gate: DRSGate
+    let accounts: AccountDirectory
+    let launchConfiguration: LaunchConfigurationCheck
+    let hooks: LauncherHooks
+    let logger: Logger
+    /// Wakes the outbox relay after a commit that enqueued events.
+    let wakeRelay: @Sendable () -> Void
+    /// Chunks this process is calling StartRecovery for right now: never orphans.
+    let inFlight = Mutex<Set<Int64>>([])
+}

@@ -1,0 +1,55 @@
+import Metrics
+import MusterDomain
+
+/// The launcher's metrics (DESIGN §5, issue item 9), all prefixed
+/// `muster_launcher_`. One place, so names stay consistent.
+enum LauncherMetrics {
+    /// A DRS call finished: `outcome` is `ok` or the DRS error type.
+    static func drsCall(_ operation: String, outcome: String) {
+        Counter(label: "muster_launcher_drs_calls_total", dimensions: [("operation", operation), ("outcome", outcome)])
+            .increment()
+    }
+
+    /// A DRS call is repeated after throttling or a 5xx.
+    static func retry(_ operation: String, reason: String) {
+        Counter(label: "muster_launcher_retries_total", dimensions: [("operation", operation), ("reason", reason)])
+            .increment()
+    }
+
+    /// A DRS job was started.
+    static func launched(_ endpoint: Endpoint, jobType: DRSJobType, queuedFor seconds: Double) {
+        Counter(label: "muster_launcher_launches_total", dimensions: [
+            ("account", endpoint.accountID), ("region", endpoint.region), ("type", jobType.rawValue),
+        ]).increment()
+        Recorder(label: "muster_launcher_queue_wait_seconds", dimensions: [("account", endpoint.accountID)])
+            .record(seconds)
+    }
+
+    /// Chunks waiting per endpoint.
+    static func queueDepth(_ endpoint: Endpoint, _ depth: Int) {
+        Gauge(label: "muster_launcher_queue_depth", dimensions: [("account", endpoint.accountID), ("region", endpoint.region)])
+            .record(depth)
+    }
+
+    /// Servers leased per endpoint.
+    static func leasesHeld(_ endpoint: Endpoint, _ count: Int) {
+        Gauge(label: "muster_launcher_leases_held", dimensions: [("account", endpoint.accountID), ("region", endpoint.region)])
+            .record(count)
+    }
+
+    /// DRS answered ConflictException to a launch.
+    static func conflict(_ endpoint: Endpoint) {
+        Counter(label: "muster_launcher_conflicts_total", dimensions: [("account", endpoint.accountID)]).increment()
+    }
+
+    /// A chunk was given up (`job.launch-failed`).
+    static func launchFailed(_ endpoint: Endpoint, code: String) {
+        Counter(label: "muster_launcher_launch_failures_total", dimensions: [("account", endpoint.accountID), ("code", code)])
+            .increment()
+    }
+
+    /// An intent left SUBMITTING was reconciled: `found` or `not_found`.
+    static func reconciled(_ outcome: String) {
+        Counter(label: "muster_launcher_reconciled_total", dimensions: [("outcome", outcome)]).increment()
+    }
+}

@@ -1,0 +1,104 @@
+import MusterPostgres
+
+/// The launcher's tables (versions from 100; outbox and inbox come from
+/// `MessagingSchema`). Every state change that owes an event commits with
+/// that event's outbox row.
+public enum LauncherSchema {
+    /// The migrations of `schema`.
+    public static func migrations(schema s: String) -> [Migration] {
+        [
+            Migration(version: 100, name: "launcher_core", sql: """
+                -- Live launcher processes; a stale heartbeat means the process died.
+                CREATE TABLE \(s).instances (
+                    instance_id  TEXT PRIMARY KEY,
+                    heartbeat_at TIMESTAMPTZ NOT NULL
+                );
+                -- Which instance owns each endpoint's budget: the one that consumed its
+                -- last record (the co-partitioned topics put an endpoint on one instance).
+                CREATE TABLE \(s).endpoints (
+                    account_id TEXT NOT NULL,
+                    region     TEXT NOT NULL,
+                    owner      TEXT,
+                    claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    PRIMARY KEY (account_id, region)
+                );
+                -- Accounts registered through accounts.v1 (credentials references only).
+                CREATE TABLE \(s).accounts (
+                    account_id   TEXT PRIMARY KEY,
+                    registration JSONB NOT NULL,
+                    updated_at   TIMESTAMPTZ NOT NULL DEFAULT now()
+                );
+                -- One row per DRS job to start: a chunk of a launch group, or of a cleanup.
+                -- state: QUEUED -> SUBMITTING (the launch intent) -> SUBMITTED (job id known)
+                --        | FAILED (job.launch-failed published).
+                CREATE TABLE \(s).launch_chunks (
+                    id               BIGSERIAL PRIMARY KEY,
+                    kind             TEXT NOT NULL,             -- LAUNCH | TERMINATE
+                    launch_group     TEXT NOT NULL,
+                    execution_id     TEXT NOT NULL,
+                    account_id       TEXT NOT NULL,
+                    region           TEXT NOT NULL,
+                    attempt          INTEGER NOT NULL,
+                    chunk            INTEGER NOT NULL,
+                    chunk_count      INTEGER NOT NULL,
+                    items            JSONB NOT NULL,            -- source server ids, or recovery instance ids
+                    request          JSONB NOT NULL,            -- the WaveStarted / InstancesTerminate
+                    state            TEXT NOT NULL,
+                    queued_reason    TEXT,
+                    not_before       TIMESTAMPTZ,
+                    backoff_reason   TEXT,
+                    conflicts        INTEGER NOT NULL DEFAULT 0,
+                    first_conflict_at TIMESTAMPTZ,
+                    intent_at        TIMESTAMPTZ,
+                    submitter        TEXT,
+                    submissions      INTEGER NOT NULL DEFAULT 0,
+                    job_id           TEXT UNIQUE,
+                    received_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    started_at       TIMESTAMPTZ,
+                    UNIQUE (kind, launch_group, attempt, chunk)
+                );
+                CREATE INDEX launch_chunks_open ON \(s).launch_chunks (account_id, region, id)
+                    WHERE state IN ('QUEUED', 'SUBMITTING');
+                -- DRS allows one job per source server: a lease from the request until
+                -- the job is observed terminal.
+                CREATE TABLE \(s).server_leases (
+                    account_id       TEXT NOT NULL,
+                    region           TEXT NOT NULL,
+                    source_server_id TEXT NOT NULL,
+                    chunk_id         BIGINT NOT NULL,
+                    job_id           TEXT,
+                    leased_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    PRIMARY KEY (account_id, region, source_server_id)
+                );
+                CREATE INDEX server_leases_job ON \(s).server_leases (job_id);
+                CREATE INDEX server_leases_chunk ON \(s).server_leases (chunk_id);
+                -- Every DRS job Muster started, and what the last poll saw of it.
+                CREATE TABLE \(s).jobs (
+                    job_id       TEXT PRIMARY KEY,
+                    chunk_id     BIGINT NOT NULL,
+                    account_id   TEXT NOT NULL,
+                    region       TEXT NOT NULL,
+                    launch_group TEXT NOT NULL,
+                    chunk        INTEGER NOT NULL,
+                    job_type     TEXT NOT NULL,
+                    server_count INTEGER NOT NULL,
+                    status       TEXT NOT NULL DEFAULT 'PENDING',
+                    fingerprint  TEXT,
+                    log_count    INTEGER NOT NULL DEFAULT 0,
+                    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    completed_at TIMESTAMPTZ
+                );
+                CREATE INDEX jobs_active ON \(s).jobs (account_id, region) WHERE completed_at IS NULL;
+                -- job.poll requests waiting to be served (one DescribeJobs each).
+                CREATE TABLE \(s).poll_requests (
+                    id          BIGSERIAL PRIMARY KEY,
+                    account_id  TEXT NOT NULL,
+                    region      TEXT NOT NULL,
+                    job_ids     JSONB NOT NULL,
+                    is_final    BOOLEAN NOT NULL,
+                    requested_at TIMESTAMPTZ NOT NULL
+                );
+                """),
+        ]
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import MusterDRS
+import MusterMessaging
+
+/// A token bucket capping one endpoint's DRS request rate (DESIGN §5: DRS
+/// publishes no TPS figure, so the rate is configurable). Pure: the caller
+/// passes monotonic seconds and sleeps for the returned wait.
+public struct TokenBucket: Sendable, Equatable {
+    /// Tokens added per second.
+    public var ratePerSecond: Double
+    /// The most tokens held.
+    public var burst: Double
+    private var tokens: Double
+    private var last: Double?
+
+    /// A full bucket.
+    public init(ratePerSecond: Double, burst: Double) {
+        self.ratePerSecond = max(ratePerSecond, 0.001)
+        self.burst = max(burst, 1)
+        self.tokens = self.burst
+    }
+
+    /// Takes one token at `now`: returns 0 when one was available, else the
+    /// seconds until one will be (the token is then already spent, so callers
+    /// that wait are served in order).
+    public mutating func take(now: Double) -> Double {
+        if let last { tokens = min(burst, tokens + max(0, now - last) * ratePerSecond) }
+        last = now
+        tokens -= 1
+        return tokens >= 0 ? 0 : -tokens / ratePerSecond
+    }
+}
+
+/// How long to wait before repeating a DRS call DRS asked to slow down for
+/// (ThrottlingException 429, InternalServerException 500, other 5xx): the
+/// `Retry-After` it sent, else exponential backoff with full jitter. Pure.
+public struct ThrottlePolicy: Sendable, Equatable {
+    /// Backoff when DRS names no delay.
+    public var backoff: Backoff
+    /// The longest `Retry-After` honoured (a larger one is capped).
+    public var maxRetryAfter: Duration
+
+    /// Creates a policy.
+    public init(backoff: Backoff = Backoff(base: .milliseconds(200), cap: .seconds(20)), maxRetryAfter: Duration = .seconds(60)) {
+        self.backoff = backoff
+        self.maxRetryAfter = maxRetryAfter
+    }
+
+    /// The delay before retry number `attempt` (0-based) after `retryAfterSeconds`.
+    public func delay(retryAfterSeconds: Int?, attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
+        if let seconds = retryAfterSeconds, seconds >= 0 { return min(.seconds(seconds), maxRetryAfter) }
+        return backoff.delay(attempt: attempt, using: &generator)
+    }
+}
+
+/// The per-endpoint quotas and limits of DESIGN §5.
+public struct EndpointLimits: Sendable, Equatable {
+    /// Requests per second.
+    public var requestsPerSecond: Double
+    /// Bucket size.
+    public var burst: Double
+    /// Concurrent jobs (AWS: 20).
+    public var maxConcurrentJobs: Int
+    /// Servers in all active jobs.
+    public var maxServersInActiveJobs: Int
+    /// Servers per job (1…200).
+    public var maxServersPerJob: Int
+
+    /// Creates limits; the defaults are DESIGN's.
+    public init(
+        requestsPerSecond: Double = 10, burst: Double = 20, maxConcurrentJobs: Int = 20,
+        maxServersInActiveJobs: Int = 200, maxServersPerJob: Int = 100
+    ) {
+        self.requestsPerSecond = requestsPerSecond
+        self.burst = burst
+        self.maxConcurrentJobs = maxConcurrentJobs
+        self.maxServersInActiveJobs = maxServersInActiveJobs
+        self.maxServersPerJob = maxServersPerJob
+    }
+
+    /// The chunk size actually used: a chunk must fit both the per-job limit
+    /// and the servers-in-active-jobs quota, else it could never start.
+    public var effectiveServersPerJob: Int {
+        max(1, min(maxServersPerJob, maxServersInActiveJobs, Chunking.apiMaximum))
+    }
+
+    /// The admission quotas.
+    public var quotas: LaunchQueue.Quotas {
+        LaunchQueue.Quotas(maxConcurrentJobs: maxConcurrentJobs, maxServersInActiveJobs: maxServersInActiveJobs)
+    }
+}

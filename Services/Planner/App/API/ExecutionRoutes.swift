@@ -1,0 +1,225 @@
+import Foundation
+import Hummingbird
+import MusterDomain
+import MusterPostgres
+
+// Executions: start (202 at once), read, list, operator commands, report, audit.
+extension PlannerAPI {
+    struct StartInput: Decodable { var planId: UUID; var type: ExecutionType }
+    struct CancelInput: Decodable { var terminateInstances: Bool? }
+    struct AuditEntry: Encodable { var at: Date; var actor: String; var action: String; var detail: [String: String] }
+
+    func addExecutionRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
+        v1.post("executions") { request, _ in try await startExecution(request) }
+        v1.get("executions") { request, _ in try await listExecutions(request) }
+        v1.get("executions/:id") { request, context in
+            let state = try await readExecution(request, context)
+            return try JSONResponse.make(.ok, ExecutionViews.detail(state))
+        }
+        v1.get("executions/:id/report") { request, context in
+            let state = try await readExecution(request, context)
+            return try JSONResponse.make(.ok, ExecutionViews.report(state))
+        }
+        v1.get("executions/:id/audit") { request, context in
+            let state = try await readExecution(request, context)
+            let rows = try await pool.query(
+                """
+                SELECT at, actor, action, detail FROM \(schema).audit
+                WHERE resource_type = 'execution' AND resource_id = $1 ORDER BY seq
+                """, [state.id]).rows
+            let entries = try rows.map {
+                AuditEntry(at: try $0.decode(Date.self, "at"), actor: try $0.decode(String.self, "actor"),
+                           action: try $0.decode(String.self, "action"),
+                           detail: try $0.decode(PostgresJSON?.self, "detail")?.decode([String: String].self) ?? [:])
+            }
+            return try JSONResponse.make(.ok, Page(items: entries, nextCursor: nil))
+        }
+        v1.post("executions/:id/pause") { request, context in
+            try await command(request, context, action: "execution.pause") { .pause(actor: $0) }
+        }
+        v1.post("executions/:id/resume") { request, context in
+            try await command(request, context, action: "execution.resume") { .resume(actor: $0) }
+        }
+        v1.post("executions/:id/cancel") { request, context in
+            let input = try await RequestBody.decodeOptional(
+                CancelInput.self, from: request, limit: limits.maxBodyBytes, fallback: CancelInput(terminateInstances: nil))
+            let terminate = input.terminateInstances ?? false
+            return try await command(request, context, action: "execution.cancel",
+                                     detail: ["terminateInstances": "\(terminate)"]) {
+                .cancel(actor: $0, terminateInstances: terminate)
+            }
+        }
+        v1.post("executions/:id/cleanup") { request, context in
+            try await command(request, context, action: "execution.cleanup", status: .accepted) { .cleanup(actor: $0) }
+        }
+    }
+
+    func readExecution(_ request: Request, _ context: some RequestContext) async throws -> ExecutionState {
+        let team = try await auth.authenticate(request).team()
+        let executionID = try id(context, what: "execution")
+        guard let state = try await pool.withConnection({ try await executions.get(executionID, teamID: team, on: $0) })
+        else { throw APIError.notFound("execution") }
+        return state
+    }
+
+    func startExecution(_ request: Request) async throws -> Response {
+        let principal = try await auth.authenticate(request)
+        let team = try principal.team()
+        try principal.require(.operator)
+        let input = try await RequestBody.decode(StartInput.self, from: request, limit: limits.maxBodyBytes)
+        let executionID = UUID()
+        let state = try await pool.transaction { connection in
+            guard let row = try await connection.query(
+                "SELECT * FROM \(schema).plans WHERE id = $1 AND team_id = $2 FOR UPDATE",
+                [input.planId, team]).rows.first else {
+                throw APIError.validation(ValidationFailure(field: "planId", rule: "reference",
+                                                            message: "no plan \(input.planId.uuidString.lowercased()) in your team"))
+            }
+            if let running = try await connection.query(
+                "SELECT id FROM \(schema).executions WHERE plan_id = $1 AND status IN \(Self.activeStatuses) LIMIT 1",
+                [input.planId]).rows.first {
+                throw APIError.conflict(field: "planId", rule: "executionRunning",
+                    "execution \(try running.decode(UUID.self, "id").uuidString.lowercased()) of this plan is still running")
+            }
+            let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
+            let blueprint = try await blueprint(
+                plan, planID: input.planId, executionID: executionID, team: team, type: input.type,
+                initiatedBy: principal.subject, on: connection)
+            let (state, effects) = ExecutionStateMachine.start(blueprint, now: Date())
+            try await executions.insert(state, effects: effects, on: connection)
+            try await audit(principal, team: team, action: "execution.start", type: "execution",
+                            id: state.id, detail: ["type": input.type.rawValue, "planId": state.planID], on: connection)
+            return state
+        }
+        wake()
+        return try JSONResponse.make(.accepted, ExecutionViews.Accepted(
+            id: state.id, status: state.status, location: "/v1/executions/\(state.id)"))
+    }
+
+    /// Freezes the plan with its groups' current servers.
+    func blueprint(_ plan: ValidatedPlan, planID: UUID, executionID: UUID, team: UUID, type: ExecutionType,
+                   initiatedBy: String, on connection: PostgresConnection) async throws -> ExecutionBlueprint {
+        let rows = try await connection.query(
+            """
+            SELECT group_id, server_id, account_id, region FROM \(schema).protection_group_servers
+            WHERE group_id IN (SELECT (jsonb_array_elements_text($1))::uuid) ORDER BY server_id
+            """, [try PostgresJSON(encoding: plan.protectionGroupIds.map { $0.uuidString })]).rows
+        var byGroup: [UUID: [ExecutionBlueprint.Server]] = [:]
+        for row in rows {
+            byGroup[try row.decode(UUID.self, "group_id"), default: []].append(.init(
+                id: try row.decode(String.self, "server_id"), accountID: try row.decode(String.self, "account_id"),
+                region: try row.decode(String.self, "region")))
+        }
+        var waves: [ExecutionBlueprint.Wave] = []
+        for (index, wave) in plan.waves.enumerated() {
+            let servers = wave.protectionGroupIds.flatMap { byGroup[$0] ?? [] }
+            guard !servers.isEmpty else {
+                throw APIError.validation(ValidationFailure(
+                    field: "planId", rule: "nonEmpty",
+                    message: "wave \(wave.name) (waves[\(index)]) has no servers now; fix its protection groups"))
+            }
+            waves.append(.init(name: wave.name, dependsOn: wave.dependsOn.map { $0 + 1 }, pauseBefore: wave.pauseBefore,
+                               continueOnFailure: wave.continueOnFailure, timeoutSeconds: wave.timeoutMinutes * 60,
+                               servers: servers))
+        }
+        let total = waves.reduce(0) { $0 + $1.servers.count }
+        guard total <= limits.maxServersPerPlan else {
+            throw APIError.validation(ValidationFailure(
+                field: "planId", rule: "maxServers",
+                message: "the plan now launches \(total) servers; the limit is \(limits.maxServersPerPlan)"))
+        }
+        return ExecutionBlueprint(
+            executionID: executionID.uuidString.lowercased(), teamID: team.uuidString.lowercased(),
+            planID: planID.uuidString.lowercased(), planName: plan.name, type: type, initiatedBy: initiatedBy,
+            rtoTargetMinutes: plan.rtoTargetMinutes, waves: waves)
+    }
+
+    /// Runs an operator command through the state machine in one transaction.
+    func command(_ request: Request, _ context: some RequestContext, action: String, detail: [String: String] = [:],
+                 status: HTTPResponse.Status = .ok, _ input: @Sendable (String) -> ExecutionInput) async throws -> Response
+    {
+        let principal = try await auth.authenticate(request)
+        let team = try principal.team()
+        try principal.require(.operator)
+        let executionID = try id(context, what: "execution")
+        let state = try await pool.transaction { connection in
+            guard let old = try await executions.lock(executionID, teamID: team, on: connection) else {
+                throw APIError.notFound("execution")
+            }
+            let (new, effects): (ExecutionState, [ExecutionEffect])
+            do {
+                (new, effects) = try ExecutionStateMachine.apply(input(principal.subject), to: old, now: Date())
+            } catch let refused as ExecutionCommandRefused {
+                throw APIError.conflict(rule: "state", refused.reason)
+            }
+            try await executions.save(from: old, to: new, effects: effects, on: connection)
+            try await audit(principal, team: team, action: action, type: "execution", id: old.id, detail: detail,
+                            on: connection)
+            return new
+        }
+        wake()
+        return try JSONResponse.make(status, ExecutionViews.detail(state))
+    }
+
+    func listExecutions(_ request: Request) async throws -> Response {
+        let team = try await auth.authenticate(request).team()
+        let query = request.uri.queryParameters
+        let status = try query["status"].map { raw in
+            guard let value = ExecutionStatus(rawValue: String(raw)) else {
+                throw APIError.badRequest(field: "status", rule: "enum",
+                    "status must be one of \(ExecutionStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value.rawValue
+        }
+        let type = try query["type"].map { raw in
+            guard let value = ExecutionType(rawValue: String(raw)) else {
+                throw APIError.badRequest(field: "type", rule: "enum", "type must be DRILL or RECOVERY")
+            }
+            return value.rawValue
+        }
+        let planID = try query["planId"].map { raw in
+            guard let id = UUID(uuidString: String(raw)) else {
+                throw APIError.badRequest(field: "planId", rule: "format", "planId must be a UUID")
+            }
+            return id
+        }
+        let limit = try query["limit"].map { raw in
+            guard let value = Int(String(raw)), (1...100).contains(value) else {
+                throw APIError.badRequest(field: "limit", rule: "range", "limit must be an integer from 1 to 100")
+            }
+            return value
+        } ?? 20
+        let cursor = try query["cursor"].map { raw in
+            guard let data = Data(base64Encoded: String(raw)), let text = String(data: data, encoding: .utf8),
+                  let seq = Int64(text.dropFirst(2)), text.hasPrefix("s:") else {
+                throw APIError.badRequest(field: "cursor", rule: "format", "cursor must be a nextCursor value from an earlier page")
+            }
+            return seq
+        }
+        let rows = try await pool.query(
+            """
+            SELECT seq, id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at
+            FROM \(schema).executions
+            WHERE team_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR type = $3)
+              AND ($4::uuid IS NULL OR plan_id = $4) AND ($5::bigint IS NULL OR seq < $5)
+            ORDER BY seq DESC LIMIT $6
+            """, [team, status, type, planID, cursor, limit + 1]).rows
+        let items = try rows.prefix(limit).map { row in
+            ExecutionViews.Summary(
+                id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+                planId: try row.decode(UUID.self, "plan_id").uuidString.lowercased(),
+                planName: try row.decode(String.self, "plan_name"),
+                type: try row.decode(ExecutionType.self, "type"), status: try row.decode(ExecutionStatus.self, "status"),
+                initiatedBy: try row.decode(String.self, "initiated_by"),
+                createdAt: try row.decode(Date.self, "created_at"), endedAt: try row.decode(Date?.self, "ended_at"))
+        }
+        var next: String?
+        if rows.count > limit, let last = rows.prefix(limit).last {
+            next = Data("s:\(try last.decode(Int64.self, "seq"))".utf8).base64EncodedString()
+        }
+        return try JSONResponse.make(.ok, Page(items: Array(items), nextCursor: next))
+    }
+}
+
+extension ExecutionType: @retroactive PostgresDecodable {}
+extension ExecutionStatus: @retroactive PostgresDecodable {}

@@ -1,0 +1,104 @@
+import Foundation
+import MusterDomain
+
+/// How executions look in the API, built from the state document.
+enum ExecutionViews {
+    struct Server: Encodable {
+        var sourceServerId: String, accountId: String, region: String, status: ServerStatus, jobId: String?
+        var recoveryInstanceId: String?, startedAt: Date?, launchedAt: Date?, endedAt: Date?, failureReason: String?
+        var postLaunch: PostLaunchStatus
+    }
+    struct Wave: Encodable {
+        var number: Int, name: String, status: WaveStatus, dependsOn: [String], pauseBefore: Bool
+        var continueOnFailure: Bool, timeoutSeconds: Int, startedAt: Date?, endedAt: Date?, queuedReason: String?
+        var servers: [Server]
+    }
+    struct Cleanup: Encodable {
+        var requestedBy: String, requestedAt: Date, completedAt: Date?, instanceIds: [String], failures: [String]
+    }
+    struct Detail: Encodable {
+        var id: String, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var initiatedBy: String, createdAt: Date, endedAt: Date?, waves: [Wave], cleanup: Cleanup?
+    }
+    struct Summary: Encodable {
+        var id: String, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var initiatedBy: String, createdAt: Date, endedAt: Date?
+    }
+    struct Accepted: Encodable { var id: String; var status: ExecutionStatus; var location: String }
+
+    static func server(_ server: ServerState) -> Server {
+        Server(sourceServerId: server.id, accountId: server.accountID, region: server.region, status: server.status,
+               jobId: server.jobID, recoveryInstanceId: server.recoveryInstanceID, startedAt: server.startedAt,
+               launchedAt: server.launchedAt, endedAt: server.endedAt, failureReason: server.failureReason,
+               postLaunch: server.postLaunch)
+    }
+
+    static func detail(_ state: ExecutionState) -> Detail {
+        Detail(
+            id: state.id, planId: state.planID, planName: state.planName, type: state.type, status: state.status,
+            initiatedBy: state.initiatedBy, createdAt: state.createdAt, endedAt: state.endedAt,
+            waves: state.waves.map { wave in
+                Wave(number: wave.number, name: wave.name, status: wave.status,
+                     dependsOn: wave.dependsOn.map { state.waves[$0 - 1].name }, pauseBefore: wave.pauseBefore,
+                     continueOnFailure: wave.continueOnFailure, timeoutSeconds: wave.timeoutSeconds,
+                     startedAt: wave.startedAt, endedAt: wave.endedAt, queuedReason: wave.queuedReason,
+                     servers: state.servers(inWave: wave.number).map(server))
+            },
+            cleanup: state.cleanup.map {
+                Cleanup(requestedBy: $0.requestedBy, requestedAt: $0.requestedAt, completedAt: $0.completedAt,
+                        instanceIds: $0.instanceIDs, failures: $0.failures)
+            })
+    }
+
+    // MARK: Report
+
+    struct ReportServer: Encodable {
+        var sourceServerId: String, status: ServerStatus, recoveryInstanceId: String?, startedAt: Date?
+        var launchedAt: Date?, secondsToLaunch: Double?, failureReason: String?
+    }
+    struct ReportWave: Encodable {
+        var number: Int, name: String, status: WaveStatus, startedAt: Date?, endedAt: Date?, durationSeconds: Double?
+        var serversLaunched: Int, serversFailed: Int, servers: [ReportServer]
+    }
+    struct Report: Encodable {
+        var executionId: String, planName: String, type: ExecutionType, status: ExecutionStatus, initiatedBy: String
+        var startedAt: Date, endedAt: Date?, durationSeconds: Double?, rtoTargetMinutes: Int?
+        /// From the start to the last server launched.
+        var secondsToLastLaunch: Double?
+        /// Whether every server launched within the RTO target (nil without a target or while running).
+        var rtoMet: Bool?
+        var waves: [ReportWave]
+    }
+
+    static func report(_ state: ExecutionState) -> Report {
+        func seconds(_ from: Date?, _ to: Date?) -> Double? {
+            guard let from, let to else { return nil }
+            return (to.timeIntervalSince(from) * 1000).rounded() / 1000
+        }
+        let lastLaunch = state.servers.values.compactMap(\.launchedAt).max()
+        let toLast = seconds(state.createdAt, lastLaunch)
+        var rtoMet: Bool?
+        if let target = state.rtoTargetMinutes, state.status.isTerminal {
+            let allLaunched = state.servers.values.allSatisfy(\.succeeded)
+            rtoMet = allLaunched && (toLast ?? .infinity) <= Double(target * 60)
+        }
+        return Report(
+            executionId: state.id, planName: state.planName, type: state.type, status: state.status,
+            initiatedBy: state.initiatedBy, startedAt: state.createdAt, endedAt: state.endedAt,
+            durationSeconds: seconds(state.createdAt, state.endedAt), rtoTargetMinutes: state.rtoTargetMinutes,
+            secondsToLastLaunch: toLast, rtoMet: rtoMet,
+            waves: state.waves.map { wave in
+                let servers = state.servers(inWave: wave.number)
+                return ReportWave(
+                    number: wave.number, name: wave.name, status: wave.status, startedAt: wave.startedAt,
+                    endedAt: wave.endedAt, durationSeconds: seconds(wave.startedAt, wave.endedAt),
+                    serversLaunched: servers.filter(\.succeeded).count,
+                    serversFailed: servers.filter { $0.isResolved && !$0.succeeded }.count,
+                    servers: servers.map {
+                        ReportServer(sourceServerId: $0.id, status: $0.status, recoveryInstanceId: $0.recoveryInstanceID,
+                                     startedAt: $0.startedAt, launchedAt: $0.launchedAt,
+                                     secondsToLaunch: seconds($0.startedAt, $0.launchedAt), failureReason: $0.failureReason)
+                    })
+            })
+    }
+}

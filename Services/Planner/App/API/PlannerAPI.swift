@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+import MusterPostgres
+
+/// The REST API under `/v1` (DESIGN §7), documented by
+/// Services/Planner/openapi.json. Handlers validate before anything is
+/// stored, run each change in one transaction with its audit row and owed
+/// events, and wake the outbox relay after commit.
+public struct PlannerAPI: Sendable {
+    let configuration: PlannerConfiguration
+    let pool: PostgresPool
+    let auth: Authenticator
+    let executions: ExecutionStore
+    let wake: @Sendable () -> Void
+
+    var schema: String { configuration.schema }
+    var limits: PlannerLimits { configuration.limits }
+
+    /// An API over `pool`; `wake` is called after a transaction that enqueued events commits.
+    public init(configuration: PlannerConfiguration, pool: PostgresPool, wake: @escaping @Sendable () -> Void) {
+        self.configuration = configuration
+        self.pool = pool
+        self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken)
+        self.executions = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
+        self.wake = wake
+    }
+
+    /// Adds every `/v1` route to `router`.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>())
+        addTeamRoutes(to: v1)
+        addAccountRoutes(to: v1)
+        addGroupRoutes(to: v1)
+        addPlanRoutes(to: v1)
+        addExecutionRoutes(to: v1)
+    }
+
+    /// The `{name}` path parameter as a UUID; a malformed id is simply not found.
+    func id(_ context: some RequestContext, _ name: String = "id", what: String) throws -> UUID {
+        guard let raw = context.parameters.get(name), let id = UUID(uuidString: raw) else { throw APIError.notFound(what) }
+        return id
+    }
+
+    /// Records who did what, in the caller's transaction.
+    func audit(_ principal: Principal, team: UUID?, action: String, type: String, id: String, detail: [String: String] = [:],
+               on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO \(schema).audit (team_id, actor, action, resource_type, resource_id, detail)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            [team, principal.subject, action, type, id, try PostgresJSON(encoding: detail)])
+    }
+
+    /// Maps a unique violation on `constraint` to a 409 naming the field.
+    func uniqueConflict<T: Sendable>(field: String, message: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw APIError.conflict(field: field, rule: "unique", message)
+        }
+    }
+}
+
+/// A list response with an opaque cursor for the next page.
+struct Page<Item: Encodable>: Encodable {
+    var items: [Item]
+    var nextCursor: String?
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import MusterEvents
+import MusterMessaging
+import MusterPostgres
+
+/// Applies `job.status.v1` events to their execution, inside the inbox
+/// transaction (EventConsumer): lock the execution, run the state machine,
+/// store the new state and its effects (outbox) — all or nothing.
+struct JobStatusHandler: Sendable {
+    let store: ExecutionStore
+    let logger: Logger
+
+    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
+        let input = try Self.input(from: event)
+        guard let executionID = UUID(uuidString: Self.executionID(of: input)) else {
+            throw UnprocessableEvent("\(event.type) names execution \(Self.executionID(of: input)), which is not a UUID")
+        }
+        guard let old = try await store.lock(executionID, teamID: nil, on: connection) else {
+            // Not ours (another deployment sharing the topic) or deleted: nothing to update.
+            logger.warning("job.status for an unknown execution", metadata: [
+                "ce_id": "\(event.id)", "execution": "\(executionID)"])
+            return
+        }
+        let (new, effects) = try ExecutionStateMachine.apply(input, to: old, now: Date())
+        try await store.save(from: old, to: new, effects: effects, on: connection)
+    }
+
+    static func input(from event: CloudEvent) throws -> ExecutionInput {
+        do {
+            switch event.type {
+            case EventType.jobQueued: return .jobQueued(try event.decode(JobQueued.self))
+            case EventType.jobCreated: return .jobCreated(try event.decode(JobCreated.self))
+            case EventType.jobLaunchFailed: return .jobLaunchFailed(try event.decode(JobLaunchFailed.self))
+            case EventType.jobObserved: return .jobObserved(try event.decode(JobObserved.self))
+            case EventType.jobTimedOut: return .jobTimedOut(try event.decode(JobTimedOut.self))
+            default: throw UnprocessableEvent("job.status.v1 carries no \(event.type) events")
+            }
+        } catch let error as CloudEventError {
+            throw UnprocessableEvent(error.description)
+        }
+    }
+
+    static func executionID(of input: ExecutionInput) -> String {
+        switch input {
+        case .jobQueued(let e): e.launchGroup.executionID
+        case .jobCreated(let e): e.launchGroup.executionID
+        case .jobLaunchFailed(let e): e.launchGroup.executionID
+        case .jobObserved(let e): e.launchGroup.executionID
+        case .jobTimedOut(let e): e.launchGroup.executionID
+        case .pause, .resume, .cancel, .cleanup: ""
+        }
+    }
+}
+
+/// Keeps the inventory from `inventory.v1`: one row per source server,
+/// never replaced by an older observation.
+struct InventoryHandler: Sendable {
+    let schema: String
+
+    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
+        guard event.type == EventType.sourceServerObserved else {
+            throw UnprocessableEvent("inventory.v1 carries no \(event.type) events")
+        }
+        let server: SourceServerObserved
+        do {
+            server = try event.decode(SourceServerObserved.self)
+        } catch {
+            throw UnprocessableEvent("\(error)")
+        }
+        try await connection.query(
+            """
+            INSERT INTO \(schema).source_servers (account_id, region, server_id, hostname, replication_state,
+                last_launch_result, tags, recovery_instance_id, observed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (account_id, region, server_id) DO UPDATE SET hostname = EXCLUDED.hostname,
+                replication_state = EXCLUDED.replication_state, last_launch_result = EXCLUDED.last_launch_result,
+                tags = EXCLUDED.tags, recovery_instance_id = EXCLUDED.recovery_instance_id,
+                observed_at = EXCLUDED.observed_at
+            WHERE source_servers.observed_at <= EXCLUDED.observed_at
+            """,
+            [server.endpoint.accountID, server.endpoint.region, server.sourceServerID, server.hostname,
+             server.replicationState, server.lastLaunchResult, try PostgresJSON(encoding: server.tags),
+             server.recoveryInstanceID, server.observedAt])
+    }
+}

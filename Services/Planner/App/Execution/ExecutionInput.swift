@@ -1,0 +1,123 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+
+/// What starts an execution: the plan resolved to concrete servers, frozen.
+public struct ExecutionBlueprint: Sendable, Equatable {
+    /// A wave with its servers resolved from its protection groups.
+    public struct Wave: Sendable, Equatable {
+        /// The wave's name.
+        public var name: String
+        /// Numbers (1-based) of the waves it depends on.
+        public var dependsOn: [Int]
+        /// Approval gate before it starts.
+        public var pauseBefore: Bool
+        /// Its failure does not block its dependants.
+        public var continueOnFailure: Bool
+        /// Its timeout in seconds.
+        public var timeoutSeconds: Int
+        /// Its servers.
+        public var servers: [Server]
+
+        /// Creates a wave.
+        public init(name: String, dependsOn: [Int] = [], pauseBefore: Bool = false, continueOnFailure: Bool = false,
+                    timeoutSeconds: Int = 3600, servers: [Server]) {
+            self.name = name
+            self.dependsOn = dependsOn
+            self.pauseBefore = pauseBefore
+            self.continueOnFailure = continueOnFailure
+            self.timeoutSeconds = timeoutSeconds
+            self.servers = servers
+        }
+    }
+
+    /// A source server and where it lives.
+    public struct Server: Sendable, Equatable {
+        /// `s-…`.
+        public var id: String
+        /// Its account.
+        public var accountID: String
+        /// Its region.
+        public var region: String
+
+        /// Creates a server.
+        public init(id: String, accountID: String, region: String) {
+            self.id = id
+            self.accountID = accountID
+            self.region = region
+        }
+    }
+
+    /// The execution id.
+    public var executionID: String
+    /// The owning team.
+    public var teamID: String
+    /// The plan.
+    public var planID: String
+    /// The plan's name.
+    public var planName: String
+    /// DRILL or RECOVERY.
+    public var type: ExecutionType
+    /// From the token.
+    public var initiatedBy: String
+    /// The plan's RTO target.
+    public var rtoTargetMinutes: Int?
+    /// The waves in plan order.
+    public var waves: [Wave]
+
+    /// Creates a blueprint.
+    public init(executionID: String, teamID: String, planID: String, planName: String, type: ExecutionType,
+                initiatedBy: String, rtoTargetMinutes: Int?, waves: [Wave]) {
+        self.executionID = executionID
+        self.teamID = teamID
+        self.planID = planID
+        self.planName = planName
+        self.type = type
+        self.initiatedBy = initiatedBy
+        self.rtoTargetMinutes = rtoTargetMinutes
+        self.waves = waves
+    }
+}
+
+/// Something that happens to a running execution.
+public enum ExecutionInput: Sendable, Equatable {
+    /// `job.queued`.
+    case jobQueued(JobQueued)
+    /// `job.created`.
+    case jobCreated(JobCreated)
+    /// `job.launch-failed`.
+    case jobLaunchFailed(JobLaunchFailed)
+    /// `job.observed`.
+    case jobObserved(JobObserved)
+    /// `job.timed-out`.
+    case jobTimedOut(JobTimedOut)
+    /// An operator pauses: no new wave starts.
+    case pause(actor: String)
+    /// An operator resumes (and approves any `pauseBefore` gate reached).
+    case resume(actor: String)
+    /// An operator cancels; optionally terminating a drill's instances.
+    case cancel(actor: String, terminateInstances: Bool)
+    /// An operator cleans up a finished drill.
+    case cleanup(actor: String)
+}
+
+/// What the state machine asks the world to do; the store turns each into
+/// an outbox row in the same transaction as the new state.
+public enum ExecutionEffect: Sendable, Equatable {
+    /// Publish `wave.started` for one launch group.
+    case startLaunchGroup(WaveStarted)
+    /// Publish an `execution.events.v1` event.
+    case publish(ExecutionEvent)
+    /// Publish `instances.terminate` for one endpoint.
+    case terminateInstances(InstancesTerminate)
+}
+
+/// Why an operator command is refused (HTTP 409).
+public struct ExecutionCommandRefused: Error, Equatable, CustomStringConvertible {
+    /// What the operator can do instead.
+    public var reason: String
+    /// Creates the refusal.
+    public init(_ reason: String) { self.reason = reason }
+    /// The reason.
+    public var description: String { reason }
+}

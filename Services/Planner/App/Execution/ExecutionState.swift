@@ -1,0 +1,190 @@
+import Foundation
+import MusterDomain
+
+/// Everything the planner knows about one execution: the plan snapshot it
+/// runs, and the status of every wave, server and DRS job. The state machine
+/// reads and returns it; the store keeps it as the execution's JSON document
+/// and projects it into wave and server rows.
+public struct ExecutionState: Codable, Sendable, Equatable {
+    /// The execution id (a UUID string).
+    public var id: String
+    /// The owning team.
+    public var teamID: String
+    /// The plan it runs (snapshotted at start: later edits don't apply).
+    public var planID: String
+    /// The plan's name at start.
+    public var planName: String
+    /// DRILL or RECOVERY.
+    public var type: ExecutionType
+    /// Who started it (from the token).
+    public var initiatedBy: String
+    /// The plan's RTO target, in minutes, if it has one.
+    public var rtoTargetMinutes: Int?
+    /// The execution's status.
+    public var status: ExecutionStatus
+    /// When it was created.
+    public var createdAt: Date
+    /// When it reached a terminal status.
+    public var endedAt: Date?
+    /// True while an operator's pause holds (as opposed to a `pauseBefore` gate).
+    public var pausedByOperator: Bool
+    /// The waves, in plan order (number = index + 1).
+    public var waves: [WaveState]
+    /// Every server, by source server id.
+    public var servers: [String: ServerState]
+    /// Every DRS job seen, by job id.
+    public var jobs: [String: JobState]
+    /// Cancelled with "terminate drill instances": instances that launch later are terminated too.
+    public var terminateOnCancel: Bool
+    /// Drill clean-up, once requested.
+    public var cleanup: CleanupState?
+
+    /// The wave numbered `number` (1-based).
+    func waveIndex(_ number: Int) -> Int? {
+        waves.indices.contains(number - 1) ? number - 1 : nil
+    }
+
+    /// The servers of wave `number`.
+    func servers(inWave number: Int) -> [ServerState] {
+        servers.values.filter { $0.wave == number }.sorted { $0.id < $1.id }
+    }
+}
+
+/// One wave of an execution.
+public struct WaveState: Codable, Sendable, Equatable {
+    /// 1-based position in the plan.
+    public var number: Int
+    /// The wave's name.
+    public var name: String
+    /// Numbers of the waves it depends on.
+    public var dependsOn: [Int]
+    /// An approval gate: the execution pauses before this wave starts.
+    public var pauseBefore: Bool
+    /// When this wave fails, its dependants still run.
+    public var continueOnFailure: Bool
+    /// The wave's timeout (the poller times its jobs out after it).
+    public var timeoutSeconds: Int
+    /// Its status.
+    public var status: WaveStatus
+    /// The gate was approved (resume).
+    public var approved: Bool
+    /// When its launch groups were handed to the launcher.
+    public var startedAt: Date?
+    /// When it reached a terminal status.
+    public var endedAt: Date?
+    /// Why a launch group waits (`job.queued`), while it does.
+    public var queuedReason: String?
+    /// A job of this wave timed out.
+    public var timedOut: Bool
+}
+
+/// Whether a RECOVERY server's post-launch actions are done.
+public enum PostLaunchStatus: String, Codable, Sendable, Equatable {
+    /// Drills don't wait for post-launch actions.
+    case notApplicable = "NOT_APPLICABLE"
+    /// Still running (or not started).
+    case pending = "PENDING"
+    /// All succeeded (or none were configured).
+    case succeeded = "SUCCEEDED"
+    /// One failed or they did not finish before the job ended.
+    case failed = "FAILED"
+}
+
+/// One source server inside an execution.
+public struct ServerState: Codable, Sendable, Equatable {
+    /// `s-…`.
+    public var id: String
+    /// Its AWS account.
+    public var accountID: String
+    /// Its region.
+    public var region: String
+    /// The wave it launches in.
+    public var wave: Int
+    /// Its status.
+    public var status: ServerStatus
+    /// The DRS job launching it.
+    public var jobID: String?
+    /// Its recovery instance.
+    public var recoveryInstanceID: String?
+    /// When its wave handed it to the launcher.
+    public var startedAt: Date?
+    /// When DRS reported it LAUNCHED.
+    public var launchedAt: Date?
+    /// When it became resolved (success or failure).
+    public var endedAt: Date?
+    /// Why it failed.
+    public var failureReason: String?
+    /// Post-launch actions (RECOVERY only).
+    public var postLaunch: PostLaunchStatus
+
+    /// The DRS endpoint it lives in.
+    public var endpoint: Endpoint { Endpoint(accountID: accountID, region: region) }
+
+    /// True when its part of the wave is over: failed, or launched with
+    /// post-launch actions done (or not applicable).
+    public var isResolved: Bool {
+        switch status {
+        case .failed, .terminated: true
+        case .launched: postLaunch != .pending
+        case .pending, .launching, .inProgress: false
+        }
+    }
+
+    /// True when it launched and (RECOVERY) its post-launch actions succeeded.
+    public var succeeded: Bool {
+        status == .launched && (postLaunch == .succeeded || postLaunch == .notApplicable)
+    }
+
+    /// Ordering used to refuse stale snapshots: a server never goes backwards.
+    var rank: Int {
+        switch status {
+        case .pending: 0
+        case .launching: 1
+        case .inProgress: 2
+        case .launched, .failed, .terminated: 3
+        }
+    }
+}
+
+/// One DRS job the execution owns (LAUNCH for waves, TERMINATE for clean-up).
+public struct JobState: Codable, Sendable, Equatable {
+    /// `drsjob-…`.
+    public var jobID: String
+    /// The wave (0 for clean-up jobs).
+    public var wave: Int
+    /// `accountId/region`.
+    public var endpointKey: String
+    /// Chunk of its launch group.
+    public var chunk: Int
+    /// How many jobs the launch group became.
+    public var chunkCount: Int
+    /// LAUNCH or TERMINATE.
+    public var type: DRSJobType
+    /// The servers in it.
+    public var serverIDs: [String]
+    /// The last status observed.
+    public var status: DRSJobStatus
+    /// When the newest applied snapshot was taken.
+    public var lastObservedAt: Date?
+    /// The poller declared it timed out.
+    public var timedOut: Bool
+}
+
+/// A drill's clean-up: `instances.terminate` per endpoint, tracked until
+/// every TERMINATE job completed.
+public struct CleanupState: Codable, Sendable, Equatable {
+    /// Who asked.
+    public var requestedBy: String
+    /// When.
+    public var requestedAt: Date
+    /// Endpoints whose TERMINATE jobs are not all done.
+    public var pendingEndpoints: [String]
+    /// Per endpoint: chunks done (completed or failed to launch).
+    public var doneChunks: [String: [Int]]
+    /// Instances asked to terminate.
+    public var instanceIDs: [String]
+    /// When every TERMINATE job finished.
+    public var completedAt: Date?
+    /// Terminate chunks that failed to launch.
+    public var failures: [String]
+}

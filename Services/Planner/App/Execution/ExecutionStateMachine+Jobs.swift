@@ -1,0 +1,219 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+
+// `job.status` inputs. Each one is safe to replay: a known job id, a server
+// already resolved or a snapshot older than the last applied changes nothing.
+extension ExecutionStateMachine {
+    mutating func jobQueued(_ event: JobQueued) {
+        guard let index = state.waveIndex(event.launchGroup.waveNumber) else { return }
+        let wave = state.waves[index]
+        guard wave.status == .launching || wave.status == .queued else { return }
+        state.waves[index].status = .queued
+        state.waves[index].queuedReason = event.reason.rawValue
+    }
+
+    mutating func jobCreated(_ event: JobCreated) {
+        guard state.jobs[event.jobID] == nil else { return }
+        state.jobs[event.jobID] = JobState(
+            jobID: event.jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
+            chunk: event.chunk, chunkCount: event.chunkCount, type: event.jobType, serverIDs: event.sourceServerIDs,
+            status: .pending, timedOut: false)
+        if event.jobType == .terminate {
+            noteTerminateChunkCount(endpoint: event.launchGroup.endpoint.key, chunkCount: event.chunkCount)
+            return
+        }
+        for id in event.sourceServerIDs where state.servers[id]?.wave == event.launchGroup.waveNumber {
+            if state.servers[id]?.jobID == nil { state.servers[id]?.jobID = event.jobID }
+        }
+        if let index = state.waveIndex(event.launchGroup.waveNumber),
+           [.launching, .queued].contains(state.waves[index].status) {
+            state.waves[index].status = .running
+            state.waves[index].queuedReason = nil
+        }
+    }
+
+    mutating func jobLaunchFailed(_ event: JobLaunchFailed) {
+        if event.launchGroup.waveNumber == 0 {
+            terminateChunkDone(endpoint: event.launchGroup.endpoint.key, chunk: event.chunk,
+                               failure: "\(event.errorCode): \(event.reason)")
+            return
+        }
+        for id in event.sourceServerIDs {
+            guard let server = state.servers[id], server.wave == event.launchGroup.waveNumber else { continue }
+            fail(id, reason: "\(event.errorCode): \(event.reason)")
+        }
+        if let index = state.waveIndex(event.launchGroup.waveNumber), state.waves[index].status == .queued {
+            state.waves[index].status = .running
+        }
+        afterProgress()
+    }
+
+    mutating func jobObserved(_ event: JobObserved) {
+        var job = state.jobs[event.jobID] ?? JobState(
+            jobID: event.jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
+            chunk: event.chunk, chunkCount: 1, type: event.jobType,
+            serverIDs: event.servers.map(\.sourceServerID), status: .pending, timedOut: false)
+        // An older snapshot never moves anything backwards.
+        if let last = job.lastObservedAt, event.observedAt < last { return }
+        if event.status.rank < job.status.rank { return }
+        job.lastObservedAt = event.observedAt
+        job.status = event.status
+        state.jobs[event.jobID] = job
+
+        if job.type == .terminate {
+            if event.status == .completed { terminateChunkDone(endpoint: job.endpointKey, chunk: job.chunk, failure: nil) }
+            return
+        }
+        if let index = state.waveIndex(job.wave), [.launching, .queued].contains(state.waves[index].status) {
+            state.waves[index].status = .running
+        }
+        for observed in event.servers {
+            merge(observed, jobID: event.jobID, wave: job.wave, jobCompleted: event.status == .completed,
+                  at: event.observedAt)
+        }
+        if event.status == .completed {
+            // DRS ended the job: a server it never launched has failed.
+            for id in job.serverIDs where !(state.servers[id]?.isResolved ?? true) {
+                if state.servers[id]?.status == .launched {
+                    resolvePostLaunch(id, status: .failed, reason: "post-launch actions did not finish before the job ended")
+                } else {
+                    fail(id, reason: "DRS job \(event.jobID) completed without launching this server")
+                }
+            }
+        }
+        afterProgress()
+    }
+
+    mutating func jobTimedOut(_ event: JobTimedOut) {
+        guard var job = state.jobs[event.jobID] ?? state.jobs.values.first(where: {
+            $0.wave == event.launchGroup.waveNumber && $0.endpointKey == event.launchGroup.endpoint.key
+                && $0.chunk == event.chunk
+        }) else { return }
+        guard !job.timedOut, job.status != .completed else { return }
+        job.timedOut = true
+        state.jobs[job.jobID] = job
+        guard let index = state.waveIndex(job.wave), !state.waves[index].status.isTerminal else { return }
+        var affected = false
+        for id in job.serverIDs where !(state.servers[id]?.isResolved ?? true) {
+            affected = true
+            fail(id, reason: "timed out after \(event.timeoutSeconds) s (DRS still reported the job \(event.lastStatus.rawValue))")
+        }
+        if affected { state.waves[index].timedOut = true }
+        afterProgress()
+    }
+
+    // MARK: Servers
+
+    /// Applies one server's snapshot, never backwards.
+    mutating func merge(_ observed: ObservedServer, jobID: String, wave: Int, jobCompleted: Bool, at time: Date) {
+        let id = observed.sourceServerID
+        guard var server = state.servers[id], server.wave == wave, !server.isResolved else { return }
+        if server.jobID == nil { server.jobID = jobID }
+        if let instance = observed.recoveryInstanceID { server.recoveryInstanceID = instance }
+        let next: ServerStatus = switch observed.launchStatus {
+        case .pending: .launching
+        case .inProgress: .inProgress
+        case .launched: .launched
+        case .failed: .failed
+        case .terminated: .terminated
+        }
+        var candidate = server
+        candidate.status = next
+        if candidate.rank > server.rank { server.status = next }
+        if server.status == .launched && server.launchedAt == nil { server.launchedAt = time }
+        state.servers[id] = server
+        if let instance = server.recoveryInstanceID, state.terminateOnCancel,
+           !(state.cleanup?.instanceIDs.contains(instance) ?? false) {
+            requestTermination(of: [server], actor: state.cleanup?.requestedBy ?? state.initiatedBy)
+        }
+        switch server.status {
+        case .failed, .terminated:
+            fail(id, reason: "DRS reported launch status \(observed.launchStatus.rawValue)")
+        case .launched:
+            guard server.postLaunch == .pending else {
+                resolved(id)
+                return
+            }
+            let post = Self.postLaunch(of: observed)
+            if post != .pending {
+                resolvePostLaunch(id, status: post, reason: "a post-launch action failed")
+            }
+        case .pending, .launching, .inProgress:
+            break
+        }
+    }
+
+    /// Reads post-launch progress from a snapshot: SUCCEEDED when DRS says
+    /// so or every run succeeded; FAILED when DRS says so or a run failed.
+    static func postLaunch(of observed: ObservedServer) -> PostLaunchStatus {
+        let overall = observed.postLaunchActionsStatus?.uppercased()
+        let runs = observed.launchActionRuns.map { $0.status.uppercased() }
+        if overall == "FAILED" || runs.contains("FAILED") { return .failed }
+        if overall == "SUCCEEDED" || (!runs.isEmpty && runs.allSatisfy { $0 == "SUCCEEDED" }) { return .succeeded }
+        return .pending
+    }
+
+    mutating func resolvePostLaunch(_ id: String, status: PostLaunchStatus, reason: String) {
+        guard var server = state.servers[id], server.status == .launched, server.postLaunch == .pending else { return }
+        server.postLaunch = status
+        if status == .failed {
+            server.failureReason = reason
+        }
+        state.servers[id] = server
+        resolved(id)
+    }
+
+    /// Marks a server FAILED (once) and publishes `server.failed`.
+    mutating func fail(_ id: String, reason: String) {
+        guard var server = state.servers[id] else { return }
+        if server.status == .launched && server.postLaunch == .pending {
+            resolvePostLaunch(id, status: .failed, reason: reason)
+            return
+        }
+        guard server.endedAt == nil else { return }
+        if server.status != .terminated { server.status = .failed }
+        server.failureReason = server.failureReason ?? reason
+        state.servers[id] = server
+        resolved(id)
+    }
+
+    /// Publishes the server's outcome the first time it is resolved.
+    mutating func resolved(_ id: String) {
+        guard var server = state.servers[id], server.isResolved, server.endedAt == nil else { return }
+        server.endedAt = now
+        state.servers[id] = server
+        publish(server.succeeded ? .serverLaunched : .serverFailed, wave: server.wave, server: server,
+                reason: server.succeeded ? nil : server.failureReason)
+    }
+
+    // MARK: Clean-up jobs
+
+    mutating func noteTerminateChunkCount(endpoint: String, chunkCount: Int) {
+        checkCleanupDone(endpoint: endpoint)
+    }
+
+    mutating func terminateChunkDone(endpoint: String, chunk: Int, failure: String?) {
+        guard var cleanup = state.cleanup, cleanup.pendingEndpoints.contains(endpoint) else { return }
+        if !(cleanup.doneChunks[endpoint] ?? []).contains(chunk) { cleanup.doneChunks[endpoint, default: []].append(chunk) }
+        if let failure { cleanup.failures.append("\(endpoint) chunk \(chunk): \(failure)") }
+        state.cleanup = cleanup
+        checkCleanupDone(endpoint: endpoint)
+    }
+
+    mutating func checkCleanupDone(endpoint: String) {
+        guard var cleanup = state.cleanup, cleanup.pendingEndpoints.contains(endpoint) else { return }
+        let jobs = state.jobs.values.filter { $0.type == .terminate && $0.endpointKey == endpoint }
+        let chunkCount = jobs.map(\.chunkCount).max() ?? 1
+        guard (cleanup.doneChunks[endpoint] ?? []).count >= chunkCount else { return }
+        cleanup.pendingEndpoints.removeAll { $0 == endpoint }
+        if cleanup.pendingEndpoints.isEmpty {
+            cleanup.completedAt = now
+            state.cleanup = cleanup
+            publish(.cleanupCompleted, actor: cleanup.requestedBy,
+                    reason: cleanup.failures.isEmpty ? nil : cleanup.failures.joined(separator: "; "))
+        } else {
+            state.cleanup = cleanup
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+
+// Which waves start, end, or are skipped; when the execution ends.
+extension ExecutionStateMachine {
+    /// A dependency is satisfied when it COMPLETED, or ended at all and may
+    /// fail without blocking (`continueOnFailure`).
+    func isSatisfied(_ number: Int) -> Bool {
+        guard let index = state.waveIndex(number) else { return false }
+        let wave = state.waves[index]
+        return wave.status == .completed || (wave.status.isTerminal && wave.continueOnFailure)
+    }
+
+    /// Not yet started and every dependency satisfied.
+    func isReady(_ wave: WaveState) -> Bool {
+        [.pending, .waiting].contains(wave.status) && wave.dependsOn.allSatisfy(isSatisfied)
+    }
+
+    /// Called after servers changed: ends finished waves, then schedules.
+    mutating func afterProgress() {
+        for index in state.waves.indices where [.launching, .queued, .running].contains(state.waves[index].status) {
+            let servers = state.servers(inWave: state.waves[index].number)
+            guard servers.allSatisfy(\.isResolved) else { continue }
+            let succeeded = servers.filter(\.succeeded).count
+            let status: WaveStatus =
+                state.waves[index].timedOut ? .timedOut
+                : succeeded == servers.count ? .completed
+                : succeeded == 0 ? .failed : .partial
+            endWave(index, status: status, reason: nil)
+        }
+        advance()
+    }
+
+    /// Skips blocked waves, starts ready ones (unless paused or gated), and
+    /// ends the execution when every wave has ended.
+    mutating func advance() {
+        var changed = true
+        while changed {
+            changed = false
+            for index in state.waves.indices where [.pending, .waiting].contains(state.waves[index].status) {
+                let wave = state.waves[index]
+                if let blocker = wave.dependsOn.first(where: { dependency in
+                    state.waveIndex(dependency).map { state.waves[$0].status.isTerminal } == true && !isSatisfied(dependency)
+                }) {
+                    let name = state.waves[blocker - 1].name
+                    endWave(index, status: .skipped, reason: "dependency \(name) ended \(state.waves[blocker - 1].status.rawValue)")
+                    changed = true
+                }
+            }
+        }
+        if state.status == .running {
+            let ready = state.waves.indices.filter { isReady(state.waves[$0]) }
+            let gated = ready.filter { state.waves[$0].pauseBefore && !state.waves[$0].approved }
+            for index in ready where !gated.contains(index) {
+                startWave(index)
+            }
+            if !gated.isEmpty {
+                state.status = .paused
+                let names = gated.map { state.waves[$0].name }.joined(separator: ", ")
+                publish(.executionPaused, reason: "approval required before wave \(names) (pauseBefore); resume to continue")
+            }
+        }
+        finishIfDone()
+    }
+
+    mutating func startWave(_ index: Int) {
+        state.waves[index].status = .launching
+        state.waves[index].startedAt = now
+        let wave = state.waves[index]
+        let servers = state.servers(inWave: wave.number)
+        var groups: [Endpoint: [String]] = [:]
+        for server in servers {
+            groups[server.endpoint, default: []].append(server.id)
+            state.servers[server.id]?.status = .launching
+            state.servers[server.id]?.startedAt = now
+        }
+        publish(.waveStarted, wave: wave.number)
+        for endpoint in groups.keys.sorted(by: { $0.key < $1.key }) {
+            effects.append(.startLaunchGroup(WaveStarted(
+                launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
+                executionType: state.type, planID: state.planID, planName: state.planName, waveName: wave.name,
+                team: state.teamID, initiatedBy: state.initiatedBy, sourceServerIDs: groups[endpoint]!.sorted(),
+                waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds)))
+        }
+    }
+
+    mutating func endWave(_ index: Int, status: WaveStatus, reason: String?) {
+        state.waves[index].status = status
+        state.waves[index].endedAt = now
+        state.waves[index].queuedReason = nil
+        publish(.waveCompleted, wave: state.waves[index].number, reason: reason)
+    }
+
+    /// Ends the execution once every wave ended (even while paused by an
+    /// operator: there is nothing left to hold back).
+    mutating func finishIfDone() {
+        guard !state.status.isTerminal, state.waves.allSatisfy(\.status.isTerminal) else { return }
+        let servers = Array(state.servers.values)
+        let status: ExecutionStatus =
+            state.waves.contains { $0.status == .timedOut } ? .timedOut
+            : state.waves.allSatisfy { $0.status == .completed } ? .completed
+            : servers.contains(where: \.succeeded) ? .partial : .failed
+        state.status = status
+        state.endedAt = now
+        state.pausedByOperator = false
+        let type: ExecutionEventType = switch status {
+        case .timedOut: .executionTimedOut
+        case .failed: .executionFailed
+        default: .executionCompleted
+        }
+        publish(type)
+    }
+
+    /// Appends an `execution.events.v1` event describing the current state.
+    mutating func publish(
+        _ type: ExecutionEventType, actor: String? = nil, wave number: Int? = nil, server: ServerState? = nil,
+        reason: String? = nil
+    ) {
+        let wave = number.flatMap { state.waveIndex($0) }.map { state.waves[$0] }
+        effects.append(.publish(ExecutionEvent(
+            type: type, executionID: state.id, executionType: state.type, executionStatus: state.status,
+            planID: state.planID, planName: state.planName, teamID: state.teamID, initiatedBy: state.initiatedBy,
+            actor: actor, wave: wave.map { .init(number: $0.number, name: $0.name, status: $0.status) },
+            server: server.map {
+                .init(sourceServerID: $0.id, accountID: $0.accountID, region: $0.region, status: $0.status,
+                      recoveryInstanceID: $0.recoveryInstanceID)
+            },
+            reason: reason, occurredAt: now)))
+    }
+}

@@ -1,0 +1,82 @@
+import MusterEvents
+import MusterService
+
+/// The topic names the planner uses. Tests run isolated planners against the
+/// shared broker by giving each its own names.
+public struct PlannerTopics: Sendable, Equatable {
+    /// `wave.started.v1` (produced).
+    public var waveStarted: String
+    /// `instances.terminate.v1` (produced).
+    public var instancesTerminate: String
+    /// `accounts.v1` (produced).
+    public var accounts: String
+    /// `execution.events.v1` (produced).
+    public var executionEvents: String
+    /// `job.status.v1` (consumed).
+    public var jobStatus: String
+    /// `inventory.v1` (consumed).
+    public var inventory: String
+
+    /// The real topics of DESIGN §3.
+    public static let standard = PlannerTopics(
+        waveStarted: Topic.waveStarted.name, instancesTerminate: Topic.instancesTerminate.name,
+        accounts: Topic.accounts.name, executionEvents: Topic.executionEvents.name,
+        jobStatus: Topic.jobStatus.name, inventory: Topic.inventory.name)
+
+    /// Creates a set of names.
+    public init(waveStarted: String, instancesTerminate: String, accounts: String, executionEvents: String,
+                jobStatus: String, inventory: String) {
+        self.waveStarted = waveStarted
+        self.instancesTerminate = instancesTerminate
+        self.accounts = accounts
+        self.executionEvents = executionEvents
+        self.jobStatus = jobStatus
+        self.inventory = inventory
+    }
+}
+
+/// The planner's own settings (the shared ones are in `ServiceConfiguration`
+/// and `InfrastructureConfiguration`).
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `MUSTER_PLANNER_ADMIN_TOKEN` | unset | bootstrap admin bearer token (≥ 32 characters); unset = no bootstrap admin |
+/// | `MUSTER_PLANNER_MAX_BODY_BYTES` | `1048576` | largest request body |
+/// | `MUSTER_PLANNER_MAX_WAVES` | `50` | most waves per plan |
+/// | `MUSTER_PLANNER_MAX_SERVERS_PER_PLAN` | `1000` | most servers per plan |
+public struct PlannerConfiguration: Sendable {
+    /// The database schema (the service name in production; unique in tests).
+    public var schema: String
+    /// Topic names.
+    public var topics: PlannerTopics
+    /// The bootstrap admin token, if configured. Never logged.
+    public var adminToken: String?
+    /// Documented API limits.
+    public var limits: PlannerLimits
+
+    /// Creates a configuration.
+    public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
+                limits: PlannerLimits = PlannerLimits()) {
+        self.schema = schema
+        self.topics = topics
+        self.adminToken = adminToken
+        self.limits = limits
+    }
+
+    /// Reads the planner's variables.
+    public init(reader: ConfigReader) throws {
+        let token = reader.optionalString("MUSTER_PLANNER_ADMIN_TOKEN")
+        if let token, token.count < 32 {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_PLANNER_ADMIN_TOKEN", value: nil,
+                rule: "must be at least 32 characters (generate one with `openssl rand -hex 32`)")
+        }
+        var limits = PlannerLimits()
+        limits.maxBodyBytes = try reader.int("MUSTER_PLANNER_MAX_BODY_BYTES", default: limits.maxBodyBytes,
+                                             range: 1024...64 * 1_048_576)
+        limits.maxWaves = try reader.int("MUSTER_PLANNER_MAX_WAVES", default: limits.maxWaves, range: 1...500)
+        limits.maxServersPerPlan = try reader.int(
+            "MUSTER_PLANNER_MAX_SERVERS_PER_PLAN", default: limits.maxServersPerPlan, range: 1...100_000)
+        self.init(adminToken: token, limits: limits)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+import MusterMessaging
+import MusterPostgres
+
+/// Persists executions: the state document is the truth the state machine
+/// works on; wave and server rows are its projection for queries. Effects
+/// become outbox rows in the caller's transaction.
+struct ExecutionStore: Sendable {
+    let schema: String
+    let topics: PlannerTopics
+
+    /// Inserts a new execution with its effects.
+    func insert(_ state: ExecutionState, effects: [ExecutionEffect], on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO \(schema).executions
+                (id, team_id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at, state)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """,
+            [UUID(uuidString: state.id)!, UUID(uuidString: state.teamID)!, UUID(uuidString: state.planID)!,
+             state.planName, state.type.rawValue, state.status.rawValue, state.initiatedBy, state.createdAt,
+             state.endedAt, try Self.document(state)])
+        try await project(from: nil, to: state, on: connection)
+        try await enqueue(effects, on: connection)
+    }
+
+    /// The execution locked for update (job events and commands are
+    /// serialised per execution), scoped to `teamID` when given.
+    func lock(_ id: UUID, teamID: UUID?, on connection: PostgresConnection) async throws -> ExecutionState? {
+        let result = try await connection.query(
+            "SELECT state FROM \(schema).executions WHERE id = $1 AND ($2::uuid IS NULL OR team_id = $2) FOR UPDATE",
+            [id, teamID])
+        guard let row = result.rows.first else { return nil }
+        return try Self.decode(row.decode(String.self, "state"))
+    }
+
+    /// The execution (no lock), scoped to its team.
+    func get(_ id: UUID, teamID: UUID, on connection: PostgresConnection) async throws -> ExecutionState? {
+        let result = try await connection.query(
+            "SELECT state FROM \(schema).executions WHERE id = $1 AND team_id = $2", [id, teamID])
+        guard let row = result.rows.first else { return nil }
+        return try Self.decode(row.decode(String.self, "state"))
+    }
+
+    /// Stores `new` (from `old`) and its effects.
+    func save(from old: ExecutionState, to new: ExecutionState, effects: [ExecutionEffect],
+              on connection: PostgresConnection) async throws {
+        if old != new {
+            try await connection.query(
+                """
+                UPDATE \(schema).executions SET status = $2, ended_at = $3, state = $4, updated_at = now()
+                WHERE id = $1
+                """,
+                [UUID(uuidString: new.id)!, new.status.rawValue, new.endedAt, try Self.document(new)])
+            try await project(from: old, to: new, on: connection)
+        }
+        try await enqueue(effects, on: connection)
+    }
+
+    /// Upserts the wave and server rows that changed, in two statements.
+    private func project(from old: ExecutionState?, to new: ExecutionState, on connection: PostgresConnection)
+        async throws
+    {
+        let waves = new.waves.filter { wave in old.map { $0.waves[wave.number - 1] != wave } ?? true }
+        if !waves.isEmpty {
+            let rows = waves.map { WaveRow(number: $0.number, name: $0.name, status: $0.status.rawValue,
+                                           started_at: $0.startedAt, ended_at: $0.endedAt) }
+            try await connection.query(
+                """
+                INSERT INTO \(schema).execution_waves (execution_id, number, name, status, started_at, ended_at)
+                SELECT $1, r.number, r.name, r.status, r.started_at, r.ended_at
+                FROM jsonb_to_recordset($2) AS r(number int, name text, status text, started_at timestamptz,
+                                                 ended_at timestamptz)
+                ON CONFLICT (execution_id, number) DO UPDATE SET status = EXCLUDED.status,
+                    started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at
+                """, [UUID(uuidString: new.id)!, try Self.json(rows)])
+        }
+        let servers = new.servers.values.filter { server in old.map { $0.servers[server.id] != server } ?? true }
+        if !servers.isEmpty {
+            let rows = servers.map {
+                ServerRow(server_id: $0.id, wave: $0.wave, account_id: $0.accountID, region: $0.region,
+                          status: $0.status.rawValue, job_id: $0.jobID, recovery_instance_id: $0.recoveryInstanceID,
+                          launched_at: $0.launchedAt, ended_at: $0.endedAt, failure_reason: $0.failureReason)
+            }
+            try await connection.query(
+                """
+                INSERT INTO \(schema).execution_servers (execution_id, server_id, wave, account_id, region, status,
+                    job_id, recovery_instance_id, launched_at, ended_at, failure_reason)
+                SELECT $1, r.server_id, r.wave, r.account_id, r.region, r.status, r.job_id, r.recovery_instance_id,
+                    r.launched_at, r.ended_at, r.failure_reason
+                FROM jsonb_to_recordset($2) AS r(server_id text, wave int, account_id text, region text, status text,
+                    job_id text, recovery_instance_id text, launched_at timestamptz, ended_at timestamptz,
+                    failure_reason text)
+                ON CONFLICT (execution_id, server_id) DO UPDATE SET status = EXCLUDED.status,
+                    job_id = EXCLUDED.job_id, recovery_instance_id = EXCLUDED.recovery_instance_id,
+                    launched_at = EXCLUDED.launched_at, ended_at = EXCLUDED.ended_at,
+                    failure_reason = EXCLUDED.failure_reason
+                """, [UUID(uuidString: new.id)!, try Self.json(rows)])
+        }
+    }
+
+    /// Each effect as an outbox row, keyed as DESIGN §3 says.
+    func enqueue(_ effects: [ExecutionEffect], on connection: PostgresConnection) async throws {
+        guard !effects.isEmpty else { return }
+        try await Outbox(schema: schema).enqueue(try effects.map(message), on: connection)
+    }
+
+    func message(_ effect: ExecutionEffect) throws -> OutboxMessage {
+        switch effect {
+        case .startLaunchGroup(let payload):
+            return OutboxMessage(
+                topic: topics.waveStarted, key: payload.launchGroup.endpoint.key,
+                event: try CloudEvent(source: EventSource.planner, type: EventType.waveStarted,
+                                      subject: payload.launchGroup.executionID, payload: payload))
+        case .publish(let payload):
+            return OutboxMessage(
+                topic: topics.executionEvents, key: payload.executionID,
+                event: try CloudEvent(source: EventSource.planner, type: payload.type.rawValue,
+                                      time: payload.occurredAt, subject: payload.executionID, payload: payload))
+        case .terminateInstances(let payload):
+            return OutboxMessage(
+                topic: topics.instancesTerminate, key: payload.endpoint.key,
+                event: try CloudEvent(source: EventSource.planner, type: EventType.instancesTerminate,
+                                      subject: payload.executionID, payload: payload))
+        }
+    }
+
+    // MARK: Coding
+
+    private struct WaveRow: Encodable {
+        var number: Int, name: String, status: String, started_at: Date?, ended_at: Date?
+    }
+
+    private struct ServerRow: Encodable {
+        var server_id: String, wave: Int, account_id: String, region: String, status: String, job_id: String?
+        var recovery_instance_id: String?, launched_at: Date?, ended_at: Date?, failure_reason: String?
+    }
+
+    /// Millisecond timestamps (EventCoding), so snapshot ordering survives a round trip.
+    static func document(_ state: ExecutionState) throws -> PostgresJSON {
+        try json(state)
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> PostgresJSON {
+        PostgresJSON(String(decoding: try EventCoding.encoder.encode(value), as: UTF8.self))
+    }
+
+    static func decode(_ text: String) throws -> ExecutionState {
+        try EventCoding.decoder.decode(ExecutionState.self, from: Data(text.utf8))
+    }
+}

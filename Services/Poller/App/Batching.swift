@@ -1,0 +1,131 @@
+import Foundation
+
+/// A job the scheduler may include in this tick's polls of one endpoint.
+public struct PollCandidate: Sendable, Equatable {
+    /// The DRS job id.
+    public var jobID: String
+    /// When it is due (may be in the future, within the batch window).
+    public var nextDue: Date
+    /// Tracking state.
+    public var state: TrackingState
+    /// Final polls sent so far.
+    public var finalPolls: Int
+    /// The wave's deadline.
+    public var deadline: Date
+    /// Last poll sent, for the minimum gap.
+    public var lastPolledAt: Date?
+
+    /// Creates a candidate.
+    public init(
+        jobID: String, nextDue: Date, state: TrackingState, finalPolls: Int, deadline: Date, lastPolledAt: Date?
+    ) {
+        self.jobID = jobID
+        self.nextDue = nextDue
+        self.state = state
+        self.finalPolls = finalPolls
+        self.deadline = deadline
+        self.lastPolledAt = lastPolledAt
+    }
+}
+
+/// One `job.poll` or `job.poll.final` to send.
+public struct PlannedPoll: Sendable, Equatable {
+    /// `job.poll.final` when true.
+    public var isFinal: Bool
+    /// 1…`maxJobsPerPoll` ids.
+    public var jobIDs: [String]
+}
+
+/// What one endpoint's tick does.
+public struct EndpointPlan: Sendable, Equatable {
+    /// The polls to send (finals first), within the endpoint's allowance.
+    public var polls: [PlannedPoll] = []
+    /// Jobs whose final polls went unanswered: publish `job.timed-out`.
+    public var timeOuts: [String] = []
+    /// Due jobs left for a later tick because the endpoint's cap is reached.
+    public var deferred: [String] = []
+
+    /// Every job id a poll carries.
+    public var polledJobIDs: [String] { polls.flatMap(\.jobIDs) }
+}
+
+/// Batches an endpoint's due jobs into as few polls as possible (DESIGN §6):
+/// finals first, then ordinary looks most overdue first, ≤ `maxJobsPerPoll`
+/// ids each, no more polls than the endpoint's allowance. Jobs not yet due
+/// (inside the batch window) only fill room in an ordinary poll that is sent
+/// anyway; they never cause one. Pure.
+public enum Batching {
+    /// Plans one endpoint's polls at `now` from `candidates`.
+    public static func plan(
+        candidates: [PollCandidate], now: Date, allowance: Int, schedule: PollSchedule, timeout: TimeoutPolicy,
+        maxJobsPerPoll: Int = 1000
+    ) -> EndpointPlan {
+        precondition(maxJobsPerPoll > 0, "maxJobsPerPoll must be positive")
+        var finals: [String] = [], regular: [String] = [], early: [PollCandidate] = []
+        var plan = EndpointPlan()
+        for candidate in candidates.sorted(by: { ($0.nextDue, $0.jobID) < ($1.nextDue, $1.jobID) }) {
+            if let allowed = schedule.earliestAllowed(lastPolledAt: candidate.lastPolledAt), allowed > now { continue }
+            guard candidate.nextDue <= now else {
+                // Only ordinary looks ride along early; finals keep their timing.
+                if candidate.state == .tracking && candidate.deadline > now
+                    && candidate.nextDue <= now.addingTimeInterval(schedule.batchWindow.seconds)
+                {
+                    early.append(candidate)
+                }
+                continue
+            }
+            switch timeout.dueAction(
+                state: candidate.state, finalPolls: candidate.finalPolls, deadline: candidate.deadline, now: now)
+            {
+            case .poll: regular.append(candidate.jobID)
+            case .finalPoll: finals.append(candidate.jobID)
+            case .timeOut: plan.timeOuts.append(candidate.jobID)
+            case nil: continue
+            }
+        }
+        var remaining = max(0, allowance)
+        for chunk in chunks(finals, size: maxJobsPerPoll) {
+            guard remaining > 0 else { plan.deferred += chunk; continue }
+            plan.polls.append(PlannedPoll(isFinal: true, jobIDs: chunk))
+            remaining -= 1
+        }
+        var regularChunks = chunks(regular, size: maxJobsPerPoll)
+        if regularChunks.count > remaining {
+            plan.deferred += regularChunks[remaining...].flatMap { $0 }
+            regularChunks = Array(regularChunks[..<remaining])
+        }
+        if !regularChunks.isEmpty {
+            // Fill the last poll's spare room with jobs due soon.
+            let room = maxJobsPerPoll - regularChunks[regularChunks.count - 1].count
+            regularChunks[regularChunks.count - 1] += early.prefix(room).map(\.jobID)
+        }
+        plan.polls += regularChunks.map { PlannedPoll(isFinal: false, jobIDs: $0) }
+        return plan
+    }
+
+    static func chunks(_ ids: [String], size: Int) -> [[String]] {
+        stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min($0 + size, ids.count)]) }
+    }
+}
+
+/// The ceiling on DescribeJobs calls per endpoint (DESIGN §6): at most
+/// `maxPollsPerMinute` polls in any sliding 60-second window, shared by every
+/// poller instance through the `endpoint_polls` log. Pure.
+public struct EndpointBudget: Sendable, Equatable {
+    /// The cap.
+    public var maxPollsPerMinute: Int
+
+    /// A cap of `maxPollsPerMinute` (≥ 1).
+    public init(maxPollsPerMinute: Int) {
+        self.maxPollsPerMinute = max(1, maxPollsPerMinute)
+    }
+
+    /// The window the cap applies to.
+    public static let window: TimeInterval = 60
+
+    /// How many polls may be sent at `now` given the send times in the log.
+    public func allowance(recentSends: [Date], now: Date) -> Int {
+        let since = now.addingTimeInterval(-Self.window)
+        return max(0, maxPollsPerMinute - recentSends.filter { $0 > since && $0 <= now }.count)
+    }
+}

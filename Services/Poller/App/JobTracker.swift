@@ -1,0 +1,309 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+import MusterMessaging
+import MusterPostgres
+
+/// What became of one `job.observed`.
+public enum ObservationOutcome: String, Sendable {
+    /// The snapshot was recorded (and the job rescheduled if its phase changed).
+    case applied
+    /// Older than what was known: ignored.
+    case stale
+    /// The job was already DONE or TIMED_OUT: ignored.
+    case finished
+    /// Observed COMPLETED: tracking stopped.
+    case completed
+    /// The final answer was still live: `job.timed-out` enqueued.
+    case timedOut = "timed-out"
+    /// Not a job this poller tracks (e.g. created before the poller existed).
+    case unknown
+}
+
+/// The poller's table of live jobs (`<schema>.jobs`): every write happens on
+/// the caller's transaction, so the inbox claim, the schedule change and the
+/// outbox rows commit together. Times come from PostgreSQL's clock, so all
+/// poller instances agree on what is due.
+public struct JobTracker: Sendable {
+    /// The configuration (schedule, timeouts, schema, topics).
+    public let configuration: PollerConfiguration
+    private var schema: String { configuration.schema }
+    private let outbox: Outbox
+
+    /// A tracker over `configuration.schema`.
+    public init(configuration: PollerConfiguration) {
+        self.configuration = configuration
+        outbox = Outbox(schema: configuration.schema)
+    }
+
+    /// PostgreSQL's current time (the one clock every poller shares).
+    public static func now(on connection: PostgresConnection) async throws -> Date {
+        try await connection.query("SELECT clock_timestamp() AS now").rows[0].decode(Date.self, "now")
+    }
+
+    /// Starts tracking a created job; false when it was already tracked
+    /// (a re-published `job.created` with a new event id).
+    @discardableResult
+    public func track(_ created: JobCreated, on connection: PostgresConnection) async throws -> Bool {
+        let now = try await Self.now(on: connection)
+        var random = SystemRandomNumberGenerator()
+        let due = configuration.schedule.firstDue(trackedAt: now, deadline: created.deadline, using: &random)
+        let endpoint = created.launchGroup.endpoint
+        try await connection.query(
+            "INSERT INTO \(schema).endpoints (account_id, region) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [endpoint.accountID, endpoint.region])
+        let result = try await connection.query(
+            """
+            INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
+                phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12)
+            ON CONFLICT (job_id) DO NOTHING
+            """,
+            [created.jobID, created.launchGroup.description, created.launchGroup.executionID, created.chunk,
+             endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, now, created.deadline,
+             created.timeoutSeconds, due])
+        return result.affectedRows == 1
+    }
+
+    /// Applies a snapshot; a final answer still live past the deadline
+    /// enqueues `job.timed-out` on the same transaction.
+    public func observe(_ observed: JobObserved, on connection: PostgresConnection) async throws -> ObservationOutcome {
+        let result = try await connection.query(
+            """
+            SELECT state, phase, observed_at, next_due, last_polled_at, deadline, launch_group, chunk, timeout_seconds
+            FROM \(schema).jobs WHERE job_id = $1 FOR UPDATE
+            """, [observed.jobID])
+        guard let row = result.rows.first else { return .unknown }
+        let job = JobSnapshotState(
+            state: try row.decode(TrackingState.self, "state"), phase: try row.decode(DRSJobStatus.self, "phase"),
+            observedAt: try row.decode(Date?.self, "observed_at"), nextDue: try row.decode(Date?.self, "next_due"),
+            lastPolledAt: try row.decode(Date?.self, "last_polled_at"), deadline: try row.decode(Date.self, "deadline"))
+        let now = try await Self.now(on: connection)
+        var random = SystemRandomNumberGenerator()
+        let decision = ObservationPolicy.decide(
+            job: job, status: observed.status, observedAt: observed.observedAt, isFinal: observed.isFinal, now: now,
+            schedule: configuration.schedule, timeout: configuration.timeout, using: &random)
+        switch decision {
+        case .ignore(let reason):
+            return reason == .stale ? .stale : .finished
+        case .update(let phase, let observedAt, let nextDue):
+            try await connection.query(
+                """
+                UPDATE \(schema).jobs SET phase = $2, observed_at = $3, next_due = COALESCE($4, next_due)
+                WHERE job_id = $1
+                """, [observed.jobID, phase, observedAt, nextDue])
+            return .applied
+        case .finish(let observedAt):
+            try await connection.query(
+                """
+                UPDATE \(schema).jobs SET phase = 'COMPLETED', observed_at = $2, state = 'DONE', next_due = NULL,
+                    finished_at = $3
+                WHERE job_id = $1
+                """, [observed.jobID, observedAt, now])
+            return .completed
+        case .timeOut(let lastStatus):
+            try await finishTimedOut(
+                [TimedOutJob(
+                    jobID: observed.jobID, launchGroup: try launchGroup(row), chunk: try row.decode(Int.self, "chunk"),
+                    lastStatus: lastStatus, timeoutSeconds: try row.decode(Int.self, "timeout_seconds"))],
+                now: now, on: connection)
+            return .timedOut
+        }
+    }
+
+    // MARK: Scheduler queries (on the scheduler's transaction)
+
+    /// Locks up to `limit` endpoints with a due job, skipping endpoints another
+    /// poller holds: one poller at a time plans an endpoint's polls.
+    func claimEndpoints(now: Date, limit: Int, on connection: PostgresConnection) async throws -> [Endpoint] {
+        let result = try await connection.query(
+            """
+            SELECT e.account_id, e.region FROM \(schema).endpoints e
+            WHERE EXISTS (SELECT 1 FROM \(schema).jobs j
+                          WHERE j.account_id = e.account_id AND j.region = e.region
+                            AND j.state IN ('TRACKING', 'FINAL_REQUESTED') AND j.next_due <= $1)
+            ORDER BY e.last_poll_at NULLS FIRST, e.account_id, e.region
+            LIMIT $2
+            FOR UPDATE OF e SKIP LOCKED
+            """, [now, limit])
+        return try result.rows.map {
+            Endpoint(accountID: try $0.decode(String.self, "account_id"), region: try $0.decode(String.self, "region"))
+        }
+    }
+
+    /// Send times of the endpoint's polls in the cap's window (older entries are pruned).
+    func recentSends(_ endpoint: Endpoint, now: Date, on connection: PostgresConnection) async throws -> [Date] {
+        let since = now.addingTimeInterval(-EndpointBudget.window)
+        try await connection.query(
+            "DELETE FROM \(schema).endpoint_polls WHERE account_id = $1 AND region = $2 AND sent_at <= $3",
+            [endpoint.accountID, endpoint.region, since])
+        let result = try await connection.query(
+            "SELECT sent_at FROM \(schema).endpoint_polls WHERE account_id = $1 AND region = $2",
+            [endpoint.accountID, endpoint.region])
+        return try result.rows.map { try $0.decode(Date.self, "sent_at") }
+    }
+
+    /// The endpoint's jobs due by `until`, most overdue first, locked for this
+    /// transaction (rows another transaction holds are skipped).
+    func candidates(
+        _ endpoint: Endpoint, until: Date, limit: Int, on connection: PostgresConnection
+    ) async throws -> [CandidateRow] {
+        let result = try await connection.query(
+            """
+            SELECT job_id, next_due, state, final_polls, deadline, last_polled_at, launch_group, chunk, phase,
+                   timeout_seconds
+            FROM \(schema).jobs
+            WHERE account_id = $1 AND region = $2 AND state IN ('TRACKING', 'FINAL_REQUESTED') AND next_due <= $3
+            ORDER BY next_due
+            LIMIT $4
+            FOR UPDATE SKIP LOCKED
+            """, [endpoint.accountID, endpoint.region, until, limit])
+        return try result.rows.map { row in
+            CandidateRow(
+                candidate: PollCandidate(
+                    jobID: try row.decode(String.self, "job_id"), nextDue: try row.decode(Date.self, "next_due"),
+                    state: try row.decode(TrackingState.self, "state"),
+                    finalPolls: try row.decode(Int.self, "final_polls"), deadline: try row.decode(Date.self, "deadline"),
+                    lastPolledAt: try row.decode(Date?.self, "last_polled_at")),
+                launchGroup: try launchGroup(row), chunk: try row.decode(Int.self, "chunk"),
+                phase: try row.decode(DRSJobStatus.self, "phase"),
+                timeoutSeconds: try row.decode(Int.self, "timeout_seconds"))
+        }
+    }
+
+    /// Enqueues the endpoint's polls, logs them against its cap and moves each
+    /// polled job's next look forward, all on the scheduler's transaction.
+    func send(
+        _ plan: EndpointPlan, endpoint: Endpoint, rows: [String: CandidateRow], now: Date,
+        on connection: PostgresConnection
+    ) async throws {
+        guard !plan.polls.isEmpty else { return }
+        var random = SystemRandomNumberGenerator()
+        var updates: [JobUpdate] = []
+        var messages: [OutboxMessage] = []
+        for poll in plan.polls {
+            let payload = JobPoll(endpoint: endpoint, jobIDs: poll.jobIDs, isFinal: poll.isFinal, requestedAt: now)
+            let event = try CloudEvent(
+                source: EventSource.poller, type: poll.isFinal ? EventType.jobPollFinal : EventType.jobPoll,
+                time: now, subject: endpoint.key, payload: payload)
+            messages.append(OutboxMessage(topic: configuration.pollTopic, key: endpoint.key, event: event))
+            for id in poll.jobIDs {
+                guard let row = rows[id] else { continue }
+                let due: Date?
+                if poll.isFinal {
+                    due = configuration.timeout.answerDeadline(sentAt: now, minimumGap: configuration.schedule.minimumGap)
+                } else {
+                    due = configuration.schedule.nextDue(
+                        polledAt: now, phase: row.phase, deadline: row.candidate.deadline, using: &random)
+                }
+                updates.append(JobUpdate(
+                    job_id: id, state: (poll.isFinal ? TrackingState.finalRequested : .tracking).rawValue,
+                    next_due: due.map(EventCoding.formatTime), final: poll.isFinal))
+            }
+            try await connection.query(
+                """
+                INSERT INTO \(schema).endpoint_polls (account_id, region, sent_at, job_count, is_final)
+                VALUES ($1, $2, $3, $4, $5)
+                """, [endpoint.accountID, endpoint.region, now, poll.jobIDs.count, poll.isFinal])
+        }
+        try await outbox.enqueue(messages, on: connection)
+        let json = String(decoding: try JSONEncoder().encode(updates), as: UTF8.self)
+        try await connection.query(
+            """
+            UPDATE \(schema).jobs AS j
+            SET state = v.state, next_due = v.next_due, last_polled_at = $2, polls = j.polls + 1,
+                final_polls = j.final_polls + CASE WHEN v.final THEN 1 ELSE 0 END
+            FROM jsonb_to_recordset($1::jsonb) AS v(job_id text, state text, next_due timestamptz, final boolean)
+            WHERE j.job_id = v.job_id
+            """, [json, now])
+        try await connection.query(
+            "UPDATE \(schema).endpoints SET last_poll_at = $3 WHERE account_id = $1 AND region = $2",
+            [endpoint.accountID, endpoint.region, now])
+    }
+
+    /// Marks jobs TIMED_OUT and enqueues one `job.timed-out` each. Callers hold
+    /// the rows locked and have checked they are live, so each fires once.
+    func finishTimedOut(_ jobs: [TimedOutJob], now: Date, on connection: PostgresConnection) async throws {
+        guard !jobs.isEmpty else { return }
+        var messages: [OutboxMessage] = []
+        for job in jobs {
+            let payload = JobTimedOut(
+                launchGroup: job.launchGroup, chunk: job.chunk, jobID: job.jobID, lastStatus: job.lastStatus,
+                timeoutSeconds: job.timeoutSeconds, timedOutAt: now)
+            let execution = job.launchGroup.executionID
+            let event = try CloudEvent(
+                source: EventSource.poller, type: EventType.jobTimedOut, time: now, subject: execution, payload: payload)
+            messages.append(OutboxMessage(topic: configuration.statusTopic, key: execution, event: event))
+            let updated = try await connection.query(
+                """
+                UPDATE \(schema).jobs SET state = 'TIMED_OUT', phase = $2, next_due = NULL, finished_at = $3
+                WHERE job_id = $1 AND state IN ('TRACKING', 'FINAL_REQUESTED')
+                """, [job.jobID, job.lastStatus, now])
+            guard updated.affectedRows == 1 else {
+                // Rolls the whole transaction back rather than publish a second timeout.
+                throw PostgresError(
+                    kind: .invalidArgument,
+                    message: "job \(job.jobID) is no longer live; its timeout was already decided by another transaction")
+            }
+        }
+        try await outbox.enqueue(messages, on: connection)
+    }
+
+    /// Live jobs per DRS phase, across every poller.
+    func trackedCounts(on connection: PostgresConnection) async throws -> [DRSJobStatus: Int] {
+        let result = try await connection.query(
+            """
+            SELECT phase, count(*) AS n FROM \(schema).jobs
+            WHERE state IN ('TRACKING', 'FINAL_REQUESTED') GROUP BY phase
+            """)
+        var counts: [DRSJobStatus: Int] = [:]
+        for row in result.rows { counts[try row.decode(DRSJobStatus.self, "phase")] = try row.decode(Int.self, "n") }
+        return counts
+    }
+
+    /// Deletes finished jobs older than the retention; returns how many.
+    func purgeFinished(now: Date, on connection: PostgresConnection) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-configuration.retention.seconds)
+        return try await connection.query(
+            "DELETE FROM \(schema).jobs WHERE finished_at IS NOT NULL AND finished_at < $1", [cutoff]).affectedRows
+    }
+
+    private func launchGroup(_ row: PostgresRow) throws -> LaunchGroupID {
+        let text = try row.decode(String.self, "launch_group")
+        guard let id = LaunchGroupID(text) else {
+            throw PostgresError(
+                kind: .decoding,
+                message: "\(schema).jobs.launch_group holds \(text), which is not <executionId>:w<wave>:<accountId>:<region>")
+        }
+        return id
+    }
+}
+
+/// A candidate row with what a timeout or reschedule needs.
+struct CandidateRow: Sendable {
+    var candidate: PollCandidate
+    var launchGroup: LaunchGroupID
+    var chunk: Int
+    var phase: DRSJobStatus
+    var timeoutSeconds: Int
+}
+
+/// A job to mark TIMED_OUT.
+struct TimedOutJob: Sendable {
+    var jobID: String
+    var launchGroup: LaunchGroupID
+    var chunk: Int
+    var lastStatus: DRSJobStatus
+    var timeoutSeconds: Int
+}
+
+/// One row of the bulk schedule update (JSON, snake_case as the SQL expects).
+private struct JobUpdate: Encodable {
+    var job_id: String
+    var state: String
+    var next_due: String?
+    var final: Bool
+}
+
+extension TrackingState: PostgresBindable, PostgresDecodable {}
+extension DRSJobStatus: PostgresBindable, PostgresDecodable {}

@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import MusterDomain
+import MusterMessaging
+import MusterPostgres
+import ServiceLifecycle
+
+/// What one scheduler transaction did.
+public struct TickSummary: Sendable, Equatable {
+    /// One poll committed to the outbox.
+    public struct SentPoll: Sendable, Equatable {
+        /// Its endpoint.
+        public var endpoint: Endpoint
+        /// `job.poll.final` when true.
+        public var isFinal: Bool
+        /// The jobs it asks about.
+        public var jobIDs: [String]
+    }
+
+    /// PostgreSQL's time the tick ran at.
+    public var now: Date
+    /// Endpoints this poller claimed.
+    public var endpoints = 0
+    /// Polls committed.
+    public var polls: [SentPoll] = []
+    /// Jobs whose `job.timed-out` was committed.
+    public var timedOut: [String] = []
+    /// Due jobs held back by an endpoint cap.
+    public var deferred = 0
+    /// True when the tick stopped at a limit and more work is waiting.
+    public var moreWork = false
+    /// For each polled job that was due, seconds from due to sent.
+    public var dueLags: [TimeInterval] = []
+}
+
+/// The scheduler loop (DESIGN §6): each tick, in one transaction, claims due
+/// endpoints and jobs with `FOR UPDATE SKIP LOCKED`, plans each endpoint's
+/// polls (batched, capped), writes `job.poll` / `job.poll.final` /
+/// `job.timed-out` to the outbox and moves the jobs' next looks forward.
+///
+/// Claims are the transaction's row locks, so any number of pollers share the
+/// work without polling a job twice, and there is no separate lease to leak:
+/// when a poller dies its connection drops and PostgreSQL rolls the claim
+/// back; a hung one is cut off by `idle_in_transaction_session_timeout` and
+/// `statement_timeout` (`claimTimeout`), which is the claim's expiry.
+public final class PollScheduler: Service, Sendable {
+    private let tracker: JobTracker
+    private let pool: PostgresPool
+    private let logger: Logger
+    private let metrics = PollerMetrics()
+    private let onCommit: @Sendable () -> Void
+    private let wakeSignal = WakeSignal()
+    private let retry = Backoff(base: .milliseconds(100), cap: .seconds(10))
+    private var configuration: PollerConfiguration { tracker.configuration }
+
+    /// A scheduler over `tracker`'s table; `onCommit` runs after a tick
+    /// committed outbox rows (wire it to `OutboxRelay.wake`).
+    public init(tracker: JobTracker, pool: PostgresPool, logger: Logger, onCommit: @escaping @Sendable () -> Void) {
+        self.tracker = tracker
+        self.pool = pool
+        self.logger = logger
+        self.onCommit = onCommit
+    }
+
+    /// Asks for a tick now.
+    public func wake() { wakeSignal.signal() }
+
+    /// Ticks until graceful shutdown or cancellation; a tick in hand finishes.
+    public func run() async throws {
+        let stop = StopFlag()
+        await withTaskCancellationOrGracefulShutdownHandler {
+            var failures = 0
+            var lastHousekeeping = ContinuousClock.now - configuration.gaugeInterval
+            while !stop.isSet {
+                do {
+                    let summary = try await tick()
+                    failures = 0
+                    if ContinuousClock.now - lastHousekeeping >= configuration.gaugeInterval {
+                        lastHousekeeping = ContinuousClock.now
+                        try await housekeeping()
+                    }
+                    if !summary.moreWork && !stop.isSet { await wakeSignal.wait(upTo: configuration.tickInterval) }
+                } catch {
+                    let delay = retry.delay(attempt: failures)
+                    failures += 1
+                    logger.warning("poll scheduling failed; will retry", metadata: [
+                        "error": "\(error)", "retryIn": "\(delay)",
+                    ])
+                    if !stop.isSet { await wakeSignal.wait(upTo: delay) }
+                }
+            }
+        } onCancelOrGracefulShutdown: { [wakeSignal] in
+            stop.set()
+            wakeSignal.signal()
+        }
+        logger.debug("poll scheduler stopped")
+    }
+
+    /// One scheduler transaction (see the type's documentation).
+    @discardableResult
+    public func tick() async throws -> TickSummary {
+        let tracker = self.tracker, configuration = self.configuration
+        let timeoutMs = Int(configuration.claimTimeout.seconds * 1000)
+        let summary = try await pool.transaction { connection -> TickSummary in
+            try await connection.query("SELECT set_config('statement_timeout', $1, true)", ["\(timeoutMs)"])
+            try await connection.query(
+                "SELECT set_config('idle_in_transaction_session_timeout', $1, true)", ["\(timeoutMs)"])
+            let now = try await JobTracker.now(on: connection)
+            var summary = TickSummary(now: now)
+            let endpoints = try await tracker.claimEndpoints(
+                now: now, limit: configuration.maxEndpointsPerTick, on: connection)
+            summary.endpoints = endpoints.count
+            summary.moreWork = endpoints.count == configuration.maxEndpointsPerTick
+            for endpoint in endpoints {
+                let allowance = configuration.budget.allowance(
+                    recentSends: try await tracker.recentSends(endpoint, now: now, on: connection), now: now)
+                let limit = max(1, allowance) * configuration.maxJobsPerPoll
+                let rows = try await tracker.candidates(
+                    endpoint, until: now.addingTimeInterval(configuration.schedule.batchWindow.seconds), limit: limit,
+                    on: connection)
+                let plan = Batching.plan(
+                    candidates: rows.map(\.candidate), now: now, allowance: allowance,
+                    schedule: configuration.schedule, timeout: configuration.timeout,
+                    maxJobsPerPoll: configuration.maxJobsPerPoll)
+                let byID = Dictionary(rows.map { ($0.candidate.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+                try await tracker.send(plan, endpoint: endpoint, rows: byID, now: now, on: connection)
+                try await tracker.finishTimedOut(
+                    plan.timeOuts.compactMap { id in
+                        byID[id].map {
+                            TimedOutJob(jobID: id, launchGroup: $0.launchGroup, chunk: $0.chunk, lastStatus: $0.phase,
+                                        timeoutSeconds: $0.timeoutSeconds)
+                        }
+                    }, now: now, on: connection)
+                summary.polls += plan.polls.map { TickSummary.SentPoll(endpoint: endpoint, isFinal: $0.isFinal, jobIDs: $0.jobIDs) }
+                summary.timedOut += plan.timeOuts
+                summary.deferred += plan.deferred.count
+                // A full candidate list may hide more due jobs; a cap-deferral waits for the window.
+                if rows.count == limit && allowance > plan.polls.count { summary.moreWork = true }
+                for id in plan.polledJobIDs {
+                    if let due = byID[id]?.candidate.nextDue, due <= now { summary.dueLags.append(now.timeIntervalSince(due)) }
+                }
+            }
+            return summary
+        }
+        for poll in summary.polls { metrics.pollSent(jobs: poll.jobIDs.count, isFinal: poll.isFinal) }
+        for lag in summary.dueLags { metrics.lag(lag) }
+        metrics.timedOut(summary.timedOut.count)
+        metrics.deferredByCap(summary.deferred)
+        if !summary.polls.isEmpty || !summary.timedOut.isEmpty {
+            onCommit()
+            logger.debug("polls scheduled", metadata: [
+                "polls": "\(summary.polls.count)", "jobs": "\(summary.polls.reduce(0) { $0 + $1.jobIDs.count })",
+                "timedOut": "\(summary.timedOut.count)", "deferred": "\(summary.deferred)",
+            ])
+        }
+        return summary
+    }
+
+    /// Refreshes the tracked-jobs gauges and purges finished jobs past retention.
+    func housekeeping() async throws {
+        let tracker = self.tracker
+        let (counts, purged) = try await pool.transaction { connection in
+            let now = try await JobTracker.now(on: connection)
+            return (try await tracker.trackedCounts(on: connection), try await tracker.purgeFinished(now: now, on: connection))
+        }
+        metrics.tracked(counts)
+        if purged > 0 { logger.info("purged finished jobs", metadata: ["count": "\(purged)"]) }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import MusterEvents
+import MusterService
+
+/// The poller's own settings (docs/poller.md lists each variable), plus the
+/// names it works under so tests can run isolated instances side by side.
+public struct PollerConfiguration: Sendable {
+    /// When jobs are looked at.
+    public var schedule = PollSchedule()
+    /// How timeouts are decided.
+    public var timeout = TimeoutPolicy()
+    /// The per-endpoint ceiling on polls.
+    public var budget = EndpointBudget(maxPollsPerMinute: 20)
+    /// How often the scheduler looks for due jobs when there was nothing more to do.
+    public var tickInterval: Duration = .seconds(1)
+    /// Endpoints claimed per scheduler transaction (more work → the next tick starts at once).
+    public var maxEndpointsPerTick = 50
+    /// Ids per `job.poll` (DescribeJobs takes at most 1000).
+    public var maxJobsPerPoll = 1000
+    /// Bounds a claim: PostgreSQL ends a scheduler transaction (and releases
+    /// its row locks) that runs or idles longer than this.
+    public var claimTimeout: Duration = .seconds(30)
+    /// How often the tracked-jobs gauges are refreshed.
+    public var gaugeInterval: Duration = .seconds(10)
+    /// How long finished jobs are kept (late duplicates are recognised meanwhile).
+    public var retention: Duration = .seconds(7 * 24 * 3600)
+    /// The service's schema.
+    public var schema = "poller"
+    /// The topic carrying `job.created` / `job.observed`, where `job.timed-out` goes.
+    public var statusTopic = Topic.jobStatus.name
+    /// The topic `job.poll` / `job.poll.final` go to.
+    public var pollTopic = Topic.jobPoll.name
+    /// The inbox name of the status consumer.
+    public var consumerName = "poller.status"
+
+    /// The defaults.
+    public init() {}
+
+    /// Reads the `MUSTER_POLLER_*` variables; unset ones keep their defaults.
+    public init(reader: ConfigReader) throws {
+        schedule = PollSchedule(
+            firstPollDelay: try reader.duration("MUSTER_POLLER_FIRST_POLL_DELAY", default: schedule.firstPollDelay),
+            pendingInterval: try Self.positive(reader, "MUSTER_POLLER_PENDING_INTERVAL", schedule.pendingInterval),
+            startedInterval: try Self.positive(reader, "MUSTER_POLLER_STARTED_INTERVAL", schedule.startedInterval),
+            minimumGap: try reader.duration("MUSTER_POLLER_MIN_GAP", default: schedule.minimumGap),
+            jitter: try reader.double("MUSTER_POLLER_JITTER", default: schedule.jitter, range: 0...0.9),
+            batchWindow: try reader.duration("MUSTER_POLLER_BATCH_WINDOW", default: schedule.batchWindow))
+        timeout = TimeoutPolicy(
+            finalAnswerGrace: try Self.positive(reader, "MUSTER_POLLER_FINAL_GRACE", timeout.finalAnswerGrace),
+            maxFinalPolls: try reader.int("MUSTER_POLLER_FINAL_POLLS", default: timeout.maxFinalPolls, range: 1...20))
+        budget = EndpointBudget(
+            maxPollsPerMinute: try reader.int(
+                "MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE", default: budget.maxPollsPerMinute, range: 1...6000))
+        tickInterval = try Self.positive(reader, "MUSTER_POLLER_TICK", tickInterval)
+        maxEndpointsPerTick = try reader.int(
+            "MUSTER_POLLER_MAX_ENDPOINTS_PER_TICK", default: maxEndpointsPerTick, range: 1...10_000)
+        claimTimeout = try Self.positive(reader, "MUSTER_POLLER_CLAIM_TIMEOUT", claimTimeout)
+        gaugeInterval = try Self.positive(reader, "MUSTER_POLLER_GAUGE_INTERVAL", gaugeInterval)
+        retention = try Self.positive(reader, "MUSTER_POLLER_RETENTION", retention)
+    }
+
+    private static func positive(_ reader: ConfigReader, _ key: String, _ defaultValue: Duration) throws -> Duration {
+        let value = try reader.duration(key, default: defaultValue)
+        guard value > .zero else {
+            throw ConfigurationError.invalid(key: key, value: "\(value)", rule: "must be longer than zero")
+        }
+        return value
+    }
+}

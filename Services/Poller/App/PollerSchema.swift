@@ -1,0 +1,58 @@
+import MusterPostgres
+
+/// The poller's tables (migrations run with `search_path` set to the
+/// service's schema, so names are unqualified here).
+///
+/// - `jobs`: one row per DRS job from `job.created` until it is DONE or
+///   TIMED_OUT (kept for `retention`, so late snapshots are recognised).
+///   `next_due` is the schedule; the partial index serves the claim query.
+/// - `endpoints`: one row per (account, region); its row lock is the claim
+///   that lets exactly one poller plan an endpoint's polls at a time.
+/// - `endpoint_polls`: the last minute of polls per endpoint, the shared log
+///   behind the per-endpoint cap.
+public enum PollerSchema {
+    /// Versions from 100 (1–99 are the shared outbox/inbox).
+    public static let migrations: [Migration] = [
+        Migration(version: 100, name: "poller_jobs", sql: """
+            CREATE TABLE jobs (
+                job_id          TEXT PRIMARY KEY,
+                launch_group    TEXT NOT NULL,
+                execution_id    TEXT NOT NULL,
+                chunk           INTEGER NOT NULL,
+                account_id      TEXT NOT NULL,
+                region          TEXT NOT NULL,
+                job_type        TEXT NOT NULL,
+                phase           TEXT NOT NULL CHECK (phase IN ('PENDING', 'STARTED', 'COMPLETED')),
+                state           TEXT NOT NULL CHECK (state IN ('TRACKING', 'FINAL_REQUESTED', 'DONE', 'TIMED_OUT')),
+                observed_at     TIMESTAMPTZ,
+                created_at      TIMESTAMPTZ NOT NULL,
+                tracked_at      TIMESTAMPTZ NOT NULL,
+                deadline        TIMESTAMPTZ NOT NULL,
+                timeout_seconds INTEGER NOT NULL,
+                next_due        TIMESTAMPTZ,
+                last_polled_at  TIMESTAMPTZ,
+                polls           INTEGER NOT NULL DEFAULT 0,
+                final_polls     INTEGER NOT NULL DEFAULT 0,
+                finished_at     TIMESTAMPTZ,
+                CHECK ((state IN ('TRACKING', 'FINAL_REQUESTED')) = (next_due IS NOT NULL))
+            );
+            CREATE INDEX jobs_due ON jobs (account_id, region, next_due)
+                WHERE state IN ('TRACKING', 'FINAL_REQUESTED');
+            CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+            CREATE TABLE endpoints (
+                account_id   TEXT NOT NULL,
+                region       TEXT NOT NULL,
+                last_poll_at TIMESTAMPTZ,
+                PRIMARY KEY (account_id, region)
+            );
+            CREATE TABLE endpoint_polls (
+                account_id TEXT NOT NULL,
+                region     TEXT NOT NULL,
+                sent_at    TIMESTAMPTZ NOT NULL,
+                job_count  INTEGER NOT NULL,
+                is_final   BOOLEAN NOT NULL
+            );
+            CREATE INDEX endpoint_polls_recent ON endpoint_polls (account_id, region, sent_at);
+            """),
+    ]
+}

@@ -1,0 +1,229 @@
+import DRSSimApp
+import Foundation
+import LauncherApp
+import MusterAWS
+import MusterDRS
+import MusterDomain
+import MusterEvents
+import MusterMessaging
+import TestSupport
+import Testing
+
+/// The launcher against drs-sim (in-process, over HTTP), the real broker and
+/// PostgreSQL. drs-sim runs at time scale 600: a drill takes about 1.7 s.
+@Suite("Launcher against drs-sim, Kafka and PostgreSQL")
+struct LauncherIntegrationTests {
+    typealias H = LauncherHarness
+
+    @Test("Two executions sharing servers never overlap jobs; drs-sim counts zero conflicts")
+    func sharedServers() async throws {
+        try await H.with() { harness in
+            try harness.startLauncher(harness.configuration())
+            let first = harness.waveStarted("ex-a", servers: [H.sid(1), H.sid(2), H.sid(3)])
+            let second = harness.waveStarted("ex-b", servers: [H.sid(2), H.sid(3), H.sid(4)])
+            try await harness.launch(first)
+            #expect(try await eventually { try await harness.jobs().count == 1 })
+            try await harness.launch(second)
+            #expect(try await eventually { try await harness.outboxTypes(execution: "ex-b").contains(EventType.jobQueued) })
+            let queued = try await harness.outboxPayloads(EventType.jobQueued, as: JobQueued.self)
+            #expect(queued.first?.reason == .leases)
+            #expect(Set(queued.first?.blockingServerIDs ?? []) == [H.sid(2), H.sid(3)])
+
+            #expect(try await harness.pollUntil { try await harness.jobs().count == 2 })
+            let jobs = try await harness.jobs()
+            let jobA = try #require(jobs.first { $0.launchGroup == first.launchGroup.description })
+            let jobB = try #require(jobs.first { $0.launchGroup == second.launchGroup.description })
+            let completedA = try #require(jobA.completed)
+            #expect(jobB.created >= completedA, "B started only after A's job was observed terminal")
+            let counters = await harness.counters()
+            #expect(counters.conflicts == 0)
+            #expect(counters.jobsByLaunchGroup[first.launchGroup.description] == 1)
+            #expect(counters.jobsByLaunchGroup[second.launchGroup.description] == 1)
+        }
+    }
+
+    @Test("A foreign job holding a server delays the group (ConflictException back-off), which then launches")
+    func foreignJob() async throws {
+        try await H.with() { harness in
+            _ = try await harness.engine.withSimulation { simulation, now in
+                try simulation.addFault(DRSSimFault(
+                    type: .foreignJob, accountID: H.accountID, region: H.region, sourceServerIDs: [H.sid(5)], seconds: 1.5),
+                    realNow: now)
+            }
+            try harness.startLauncher(harness.configuration {
+                $0.conflict = ConflictPolicy(initialDelay: 30, deadline: 3600, scale: 0.01)  // 0.3 s, 0.6 s, …
+            })
+            let request = harness.waveStarted("ex-f", servers: [H.sid(5), H.sid(6)])
+            try await harness.launch(request)
+            #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
+            let counters = await harness.counters()
+            #expect(counters.conflicts >= 1)
+            #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 1)
+            let types = try await harness.outboxTypes(execution: "ex-f")
+            #expect(types.contains(EventType.jobQueued))
+            #expect(!types.contains(EventType.jobLaunchFailed))
+            #expect(try await harness.outboxPayloads(EventType.jobQueued, as: JobQueued.self).first?.reason == .conflict)
+        }
+    }
+
+    @Test("A throttling storm is ridden out: every group launches once, none fails")
+    func throttlingStorm() async throws {
+        try await H.with(rateLimit: DRSSimRateLimit(requestsPerSecond: 4, burst: 2)) { harness in
+            try harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
+            let requests = (1...6).map { harness.waveStarted("ex-t\($0)", servers: [H.sid($0)]) }
+            for request in requests { try await harness.launch(request) }
+            #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == requests.count })
+            let counters = await harness.counters()
+            #expect(counters.throttles > 0, "the storm happened")
+            for request in requests { #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 1) }
+            #expect(try await !harness.outboxTypes().contains(EventType.jobLaunchFailed))
+            let calls = counters.calls.values.flatMap(\.values).reduce(0, +)
+            #expect(counters.throttles < calls, "the launcher paused instead of hammering")
+        }
+    }
+
+    @Test("A 250-server launch group becomes two jobs within the quotas")
+    func largeGroup() async throws {
+        try await H.with(servers: 250) { harness in
+            try harness.startLauncher(harness.configuration {
+                $0.limits.maxServersPerJob = 200
+                $0.limits.maxServersInActiveJobs = 200
+            })
+            let request = harness.waveStarted("ex-big", servers: (1...250).map(H.sid))
+            try await harness.launch(request)
+            #expect(try await harness.pollUntil(timeout: .seconds(30)) { try await harness.jobs().count == 2 })
+            let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
+            #expect(created.map(\.chunk).sorted() == [0, 1])
+            #expect(created.allSatisfy { $0.chunkCount == 2 && $0.sourceServerIDs.count == 125 })
+            #expect(Set(created.flatMap(\.sourceServerIDs)) == Set((1...250).map(H.sid)))
+            #expect(created.allSatisfy { $0.timeoutSeconds == 600 && $0.isDrill && $0.launchGroup == request.launchGroup })
+            let counters = await harness.counters()
+            #expect(counters.quotaExceeded == 0)
+            #expect(counters.maxServersInActiveJobs <= 200)
+            #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 2)
+            #expect(try await harness.outboxPayloads(EventType.jobQueued, as: JobQueued.self).first?.reason == .quota)
+        }
+    }
+
+    @Test("Killed between StartRecovery and recording the job id: after restart exactly one job exists")
+    func crashAfterStartRecovery() async throws {
+        try await H.with() { harness in
+            let crashed = Locked(false)
+            let (_, firstTasks) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks { _ in
+                let first = crashed.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { throw LauncherCrash() }
+            })
+            let request = harness.waveStarted("ex-crash", servers: [H.sid(7), H.sid(8)])
+            try await harness.launch(request)
+            // The scheduler dies at the seam; stop the rest of that "process".
+            await #expect(throws: LauncherCrash.self) { try await firstTasks[0].value }
+            for task in firstTasks { task.cancel() }
+            for task in firstTasks { _ = try? await task.value }
+            #expect(await harness.counters().jobsByLaunchGroup[request.launchGroup.description] == 1)
+            #expect(try await harness.jobs().isEmpty, "the job id was never recorded")
+
+            try harness.startLauncher(harness.configuration())
+            #expect(try await eventually(timeout: .seconds(15)) { try await harness.jobs().count == 1 })
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await harness.counters().jobsByLaunchGroup[request.launchGroup.description] == 1)
+            let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
+            #expect(created.count == 1)
+            #expect(created.first?.sourceServerIDs == [H.sid(7), H.sid(8)])
+        }
+    }
+
+    @Test("A poll of 500 jobs costs one DescribeJobs call")
+    func pollFiveHundred() async throws {
+        try await H.with(
+            servers: 500, timeScale: 1,
+            quotas: DRSSimQuotas(maxConcurrentJobs: 1000, maxServersInActiveJobs: 1000, maxServersPerJob: 200)) { harness in
+            let client = DRSClient(
+                region: H.region, endpoint: "http://127.0.0.1:\(harness.port)",
+                credentials: StaticCredentialsProvider(H.credentials), httpClient: harness.http, logger: TestEnvironment.logger)
+            var ids: [String] = []
+            for n in 1...500 {
+                let tags = [JobTags.launchGroup: "ex-poll:w1:\(H.accountID):\(H.region)", JobTags.chunk: String(n - 1)]
+                let job = try await client.startRecovery(StartRecoveryRequest(
+                    sourceServers: [.init(sourceServerID: H.sid(n))], isDrill: true, tags: tags))
+                ids.append(try #require(job.job?.jobID))
+            }
+            try harness.startLauncher(harness.configuration())
+            let before = await harness.counters().calls("DescribeJobs")
+            try await harness.publish(harness.topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: H.endpoint, jobIDs: ids))
+            #expect(try await eventually(timeout: .seconds(20)) {
+                try await harness.outboxTypes().filter { $0 == EventType.jobObserved }.count == 500
+            })
+            #expect(await harness.counters().calls("DescribeJobs") - before == 1)
+            let observed = try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self)
+            #expect(Set(observed.map(\.jobID)) == Set(ids))
+            #expect(observed.allSatisfy { $0.servers.count == 1 && !$0.newLogEvents.isEmpty })
+        }
+    }
+
+    @Test("Leases are released when jobs complete, including with FAILED servers")
+    func leasesReleasedOnFailure() async throws {
+        try await H.with() { harness in
+            _ = try await harness.engine.withSimulation { simulation, now in
+                try simulation.addFault(DRSSimFault(type: .launchFailure, sourceServerID: H.sid(9), message: "boom"), realNow: now)
+            }
+            try harness.startLauncher(harness.configuration())
+            try await harness.launch(harness.waveStarted("ex-fail", servers: [H.sid(9), H.sid(10)]))
+            #expect(try await eventually { try await harness.leaseCount() == 2 })
+            #expect(try await harness.pollUntil { try await harness.jobs().allSatisfy { $0.completed != nil } && harness.jobs().count == 1 })
+            #expect(try await harness.leaseCount() == 0)
+            let last = try #require(try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self).last)
+            #expect(last.status == .completed)
+            #expect(last.servers.first { $0.sourceServerID == H.sid(9) }?.launchStatus == .failed)
+            #expect(last.servers.first { $0.sourceServerID == H.sid(10) }?.launchStatus == .launched)
+            let events = try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self).flatMap(\.newLogEvents)
+            #expect(events.contains { $0.event == "LAUNCH_FAILED" && $0.sourceServerID == H.sid(9) })
+            #expect(Set(events.map { "\($0.event)\($0.time)\($0.sourceServerID ?? "")" }).count == events.count,
+                    "log events are reported once")
+
+            // The freed server launches again at once.
+            try await harness.launch(harness.waveStarted("ex-again", servers: [H.sid(9)]))
+            #expect(try await eventually { try await harness.jobs().count == 2 })
+        }
+    }
+
+    @Test("A malformed wave.started is logged, counted and skipped; the consumer goes on")
+    func malformedRecord() async throws {
+        try await H.with() { harness in
+            try harness.startLauncher(harness.configuration())
+            let broken = CloudEvent(source: "/test", type: EventType.waveStarted, data: Array(#"{"launchGroup": 42}"#.utf8))
+            _ = try await harness.producer.send(broken.kafkaRecord(topic: harness.topics.waveStarted, key: H.endpoint.key))
+            try await harness.launch(harness.waveStarted("ex-ok", servers: [H.sid(1)]))
+            #expect(try await eventually { try await harness.jobs().count == 1 })
+            #expect(harness.outcomes.withLock { $0 }.contains(.malformed))
+        }
+    }
+
+    @Test("Cleanup terminates recovery instances as a tracked TERMINATE job; inventory publishes every server")
+    func cleanupAndInventory() async throws {
+        try await H.with(servers: 12) { harness in
+            let (launcher, _) = try harness.startLauncher(harness.configuration())
+            try await harness.launch(harness.waveStarted("ex-clean", servers: [H.sid(11), H.sid(12)]))
+            #expect(try await harness.pollUntil { try await harness.jobs().count == 1 && harness.jobs()[0].completed != nil })
+            let instances = try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self).last?.servers
+                .compactMap(\.recoveryInstanceID) ?? []
+            #expect(instances.count == 2)
+            try await harness.publish(harness.topics.instancesTerminate, type: EventType.instancesTerminate, InstancesTerminate(
+                executionID: "ex-clean", endpoint: H.endpoint, recoveryInstanceIDs: instances, requestedBy: "alice"))
+            #expect(try await eventually {
+                try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).contains { $0.jobType == .terminate }
+            })
+            let terminate = try #require(try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).last)
+            #expect(terminate.launchGroup.waveNumber == 0)
+            #expect(Set(terminate.sourceServerIDs) == [H.sid(11), H.sid(12)])
+            #expect(try await harness.pollUntil { try await harness.jobs().allSatisfy { $0.completed != nil } })
+            #expect(await harness.counters().recoveryInstancesTerminated == 2)
+
+            #expect(await launcher.inventoryNow() == 12)
+            let observed = try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self)
+            #expect(Set(observed.map(\.sourceServerID)) == Set((1...12).map(H.sid)))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+@testable import PollerApp
+import Testing
+
+@Suite("Batching and the endpoint cap (pure)")
+struct BatchingTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+    let schedule = PollSchedule(minimumGap: .seconds(5), jitter: 0, batchWindow: .seconds(10))
+    let timeout = TimeoutPolicy(finalAnswerGrace: .seconds(30), maxFinalPolls: 2)
+
+    func candidates(_ count: Int, prefix: String = "drsjob-", dueIn: TimeInterval = -1,
+                    state: TrackingState = .tracking, finalPolls: Int = 0, deadlineIn: TimeInterval = 3600,
+                    polledAgo: TimeInterval? = nil) -> [PollCandidate] {
+        (0..<count).map {
+            PollCandidate(jobID: "\(prefix)\($0)", nextDue: now + dueIn - Double($0) * 0.001, state: state,
+                          finalPolls: finalPolls, deadline: now + deadlineIn, lastPolledAt: polledAgo.map { now - $0 })
+        }
+    }
+
+    func plan(_ candidates: [PollCandidate], allowance: Int = 100) -> EndpointPlan {
+        Batching.plan(candidates: candidates, now: now, allowance: allowance, schedule: schedule, timeout: timeout)
+    }
+
+    @Test func everyDueJobOfAnEndpointGoesIntoAsFewPollsAsPossibleOfAtMost1000Ids() {
+        let result = plan(candidates(2500))
+        #expect(result.polls.map(\.jobIDs.count) == [1000, 1000, 500])
+        #expect(result.polls.allSatisfy { !$0.isFinal })
+        #expect(Set(result.polledJobIDs).count == 2500, "each job exactly once")
+        #expect(plan(candidates(1000)).polls.count == 1)
+        #expect(plan(candidates(1)).polls.map(\.jobIDs) == [["drsjob-0"]])
+        #expect(plan([]).polls.isEmpty)
+    }
+
+    @Test func mostOverdueJobsGoFirst() {
+        // Later ids are more overdue (see `candidates`).
+        let result = plan(candidates(1500), allowance: 1)
+        #expect(result.polls.count == 1)
+        #expect(result.polls[0].jobIDs.first == "drsjob-1499")
+        #expect(result.deferred.count == 500)
+        #expect(result.deferred.contains("drsjob-0"))
+    }
+
+    @Test func theEndpointCapDefersWhatDoesNotFit() {
+        let result = plan(candidates(3500), allowance: 2)
+        #expect(result.polls.count == 2)
+        #expect(result.deferred.count == 1500)
+        #expect(plan(candidates(10), allowance: 0).polls.isEmpty)
+        #expect(plan(candidates(10), allowance: 0).deferred.count == 10)
+    }
+
+    @Test func finalsAreSeparatePollsAndGoFirst() {
+        let finals = candidates(3, prefix: "late-", deadlineIn: -1)
+        let result = plan(candidates(5) + finals, allowance: 1)
+        #expect(result.polls == [PlannedPoll(isFinal: true, jobIDs: ["late-2", "late-1", "late-0"])])
+        #expect(result.deferred.count == 5)
+    }
+
+    @Test func unansweredFinalsTimeOutWithoutUsingTheAllowance() {
+        let spent = candidates(2, prefix: "spent-", state: .finalRequested, finalPolls: 2, deadlineIn: -100)
+        let again = candidates(1, prefix: "again-", state: .finalRequested, finalPolls: 1, deadlineIn: -100)
+        let result = plan(spent + again, allowance: 0)
+        #expect(Set(result.timeOuts) == ["spent-0", "spent-1"])
+        #expect(result.deferred == ["again-0"])
+        let allowed = plan(spent + again, allowance: 1)
+        #expect(allowed.polls == [PlannedPoll(isFinal: true, jobIDs: ["again-0"])])
+    }
+
+    @Test func jobsDueSoonRideAlongButNeverCauseAPoll() {
+        let soon = candidates(4, prefix: "soon-", dueIn: 8)
+        let later = candidates(2, prefix: "later-", dueIn: 12)
+        #expect(plan(soon + later).polls.isEmpty, "nothing is due: no poll")
+        let result = plan(candidates(2) + soon + later)
+        #expect(result.polls.count == 1)
+        #expect(Set(result.polls[0].jobIDs) == ["drsjob-0", "drsjob-1", "soon-0", "soon-1", "soon-2", "soon-3"])
+        // Early jobs never ride along with a final poll.
+        let final = candidates(1, prefix: "late-", deadlineIn: -1)
+        #expect(plan(final + soon).polls == [PlannedPoll(isFinal: true, jobIDs: ["late-0"])])
+        // Early jobs only fill spare room.
+        let full = plan(candidates(1000) + soon)
+        #expect(full.polls.count == 1 && full.polls[0].jobIDs.allSatisfy { $0.hasPrefix("drsjob-") })
+    }
+
+    @Test func aJobInsideItsMinimumGapIsNeverPolled() {
+        let recent = candidates(3, prefix: "recent-", polledAgo: 2)
+        let old = candidates(2, prefix: "old-", polledAgo: 6)
+        let result = plan(recent + old)
+        #expect(Set(result.polledJobIDs) == ["old-0", "old-1"])
+        #expect(result.deferred.isEmpty, "a job inside its gap is not due yet, not deferred")
+    }
+
+    @Test func theCapIsASlidingMinute() {
+        let budget = EndpointBudget(maxPollsPerMinute: 3)
+        #expect(budget.allowance(recentSends: [], now: now) == 3)
+        #expect(budget.allowance(recentSends: [now - 10, now - 59], now: now) == 1)
+        #expect(budget.allowance(recentSends: [now - 10, now - 20, now - 30, now - 40], now: now) == 0)
+        #expect(budget.allowance(recentSends: [now - 60, now - 61], now: now) == 3, "older than a minute")
+        #expect(EndpointBudget(maxPollsPerMinute: 0).maxPollsPerMinute == 1)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+import MusterKafka
+import MusterMessaging
+import MusterPostgres
+@testable import PollerApp
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// The whole poller (status consumer, scheduler, outbox relay) through the
+/// real broker and PostgreSQL: records in on the status topic, polls and
+/// timeouts out on the poll and status topics.
+@Suite("Poller through the broker")
+struct PollerBrokerTests {
+    struct Running {
+        let fixture: PollerFixture
+        let producer: KafkaProducer
+        let task: Task<Void, any Error>
+        let handled: Locked<[String]>
+
+        func publish(_ type: String, _ payload: some Encodable, key: String = "exec-1", id: UUID = UUID()) async throws {
+            let event = try CloudEvent(id: id, source: EventSource.launcher, type: type, payload: payload)
+            _ = try await producer.send(event.kafkaRecord(topic: fixture.configuration.statusTopic, key: key))
+        }
+
+        func stop() async {
+            task.cancel()
+            _ = try? await task.value
+            await producer.shutdown(timeout: .seconds(5))
+            await fixture.tearDown()
+        }
+    }
+
+    func start(configure: (inout PollerConfiguration) -> Void = { _ in }) async throws -> Running {
+        let fixture = try await PollerFixture(configure: configure)
+        let configuration = fixture.configuration
+        try await KafkaAdmin.createTopics(
+            [(name: configuration.statusTopic, partitions: 3), (name: configuration.pollTopic, partitions: 3)],
+            configuration: try TestEnvironment.kafka(), timeout: .seconds(10))
+        let producer = try KafkaProducer(configuration: try TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let consumer = try KafkaConsumer(
+            configuration: try TestEnvironment.kafka(), groupID: TestEnvironment.uniqueName("poller"),
+            topics: [configuration.statusTopic], logger: TestEnvironment.logger)
+        let relay = OutboxRelay(schema: fixture.schema, pool: fixture.pool, producer: producer, logger: TestEnvironment.logger)
+        var consumerConfiguration = EventConsumer.Configuration()
+        consumerConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
+        let handled = Locked<[String]>([])
+        let services = PollerService.components(
+            configuration: configuration, pool: fixture.pool, consumer: consumer, logger: TestEnvironment.logger,
+            consumerConfiguration: consumerConfiguration, wakeRelay: { relay.wake() },
+            onOutcome: { outcome, event in
+                if outcome == .handled, let event { handled.withLock { $0.append(event.type) } }
+            })
+        let task = Task {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await relay.run() }
+                for service in services { group.addTask { try await service.run() } }
+            }
+        }
+        return Running(fixture: fixture, producer: producer, task: task, handled: handled)
+    }
+
+    @Test func createdJobsArePolledUntilObservedCompleted() async throws {
+        let poller = try await start()
+        let job = PollerFixture.created(job: "drsjob-a1")
+        let otherAccount = PollerFixture.created(job: "drsjob-b1", execution: "exec-2", account: "999988887777")
+        let createdID = UUID()
+        try await poller.publish(EventType.jobCreated, job, id: createdID)
+        try await poller.publish(EventType.jobCreated, job, id: createdID)  // redelivery: deduplicated
+        try await poller.publish(EventType.jobCreated, otherAccount, key: "exec-2")
+        let pollTopic = poller.fixture.configuration.pollTopic
+
+        let first = try await KafkaTestReader.collect(topic: pollTopic, count: 4)
+        let polls = try first.map { try CloudEvent(record: $0) }
+        #expect(polls.allSatisfy { $0.type == EventType.jobPoll && $0.source == EventSource.poller })
+        for record in first {
+            let poll = try CloudEvent(record: record).decode(JobPoll.self)
+            #expect(record.key == Array(poll.endpoint.key.utf8), "keyed by endpoint")
+            #expect(poll.jobIDs == [poll.endpoint.accountID == "999988887777" ? "drsjob-b1" : "drsjob-a1"])
+        }
+
+        try await poller.publish(EventType.jobObserved, PollerFixture.observed(job, .completed))
+        #expect(await eventually { poller.handled.value.contains(EventType.jobObserved) })
+        #expect(poller.handled.value.filter { $0 == EventType.jobCreated }.count == 2, "the duplicate was skipped")
+        let completedAt = Date()
+        try await Task.sleep(for: .milliseconds(800))
+        let later = try await KafkaTestReader.collect(topic: pollTopic, count: 1_000_000, timeout: .seconds(2))
+            .map { try CloudEvent(record: $0).decode(JobPoll.self) }
+            .filter { $0.requestedAt > completedAt.addingTimeInterval(0.05) }
+        #expect(later.contains { $0.jobIDs == ["drsjob-b1"] }, "the other job is still polled")
+        #expect(!later.contains { $0.jobIDs.contains("drsjob-a1") }, "never polled after COMPLETED")
+        await poller.stop()
+    }
+
+    @Test func aTimeoutAsksForTheFinalLookThenPublishesTimedOutOnce() async throws {
+        let poller = try await start { $0.timeout = TimeoutPolicy(finalAnswerGrace: .seconds(30), maxFinalPolls: 2) }
+        let job = PollerFixture.created(job: "drsjob-slow", execution: "exec-9", waveStartedAt: Date() - 120,
+                                        timeoutSeconds: 60)
+        try await poller.publish(EventType.jobCreated, job, key: "exec-9")
+        let final = try await KafkaTestReader.collect(topic: poller.fixture.configuration.pollTopic, count: 1)
+        #expect(try final.map { try CloudEvent(record: $0).type } == [EventType.jobPollFinal])
+        #expect(try CloudEvent(record: final[0]).decode(JobPoll.self).isFinal)
+
+        // The launcher's answer: still STARTED. Delivered twice with different ids.
+        try await poller.publish(EventType.jobObserved, PollerFixture.observed(job, .started, isFinal: true), key: "exec-9")
+        try await poller.publish(EventType.jobObserved, PollerFixture.observed(job, .started, isFinal: true), key: "exec-9")
+        let status = try await KafkaTestReader.collect(
+            topic: poller.fixture.configuration.statusTopic, count: 4, thenWait: .milliseconds(500))
+        let timedOut = status.filter { $0.header("ce_type") == EventType.jobTimedOut }
+        #expect(timedOut.count == 1)
+        #expect(timedOut.first?.key == Array("exec-9".utf8))
+        let payload = try CloudEvent(record: timedOut[0]).decode(JobTimedOut.self)
+        #expect(payload.jobID == "drsjob-slow" && payload.lastStatus == .started && payload.timeoutSeconds == 60)
+        #expect(payload.launchGroup == job.launchGroup)
+        await poller.stop()
+    }
+}
