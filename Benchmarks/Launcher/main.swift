@@ -23,8 +23,11 @@ guard let databaseURL = environment["MUSTER_DATABASE_URL"], let brokers = enviro
 }
 let groups = Int(environment["BENCH_GROUPS"] ?? "") ?? 100
 let simRate = Double(environment["BENCH_DRS_RATE"] ?? "") ?? 20
-var logger = Logger(label: "bench")
-logger.logLevel = .critical
+let logger: Logger = {
+    var logger = Logger(label: "bench")
+    logger.logLevel = .critical
+    return logger
+}()
 
 let accountID = "111122223333", region = "us-east-1"
 let endpoint = Endpoint(accountID: accountID, region: region)

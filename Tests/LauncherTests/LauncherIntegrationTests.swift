@@ -108,11 +108,11 @@ struct LauncherIntegrationTests {
     @Test("Killed between StartRecovery and recording the job id: after restart exactly one job exists")
     func crashAfterStartRecovery() async throws {
         try await H.with() { harness in
-            let crashed = Locked(false)
-            let (_, firstTasks) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks { _ in
-                let first = crashed.withLock { done in
-                    defer { done = true }
-                    return !done
+            let crashedJob = Locked<String?>(nil)
+            let (_, firstTasks) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks { jobID in
+                let first = crashedJob.withLock { job in
+                    defer { job = job ?? jobID }
+                    return job == nil
                 }
                 if first { throw LauncherCrash() }
             })
@@ -131,6 +131,7 @@ struct LauncherIntegrationTests {
             #expect(await harness.counters().jobsByLaunchGroup[request.launchGroup.description] == 1)
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
             #expect(created.count == 1)
+            #expect(created.first?.jobID == crashedJob.value, "the reconciler adopted the job started before the crash")
             #expect(created.first?.sourceServerIDs == [H.sid(7), H.sid(8)])
         }
     }
@@ -172,7 +173,10 @@ struct LauncherIntegrationTests {
             try harness.startLauncher(harness.configuration())
             try await harness.launch(harness.waveStarted("ex-fail", servers: [H.sid(9), H.sid(10)]))
             #expect(try await eventually { try await harness.leaseCount() == 2 })
-            #expect(try await harness.pollUntil { try await harness.jobs().allSatisfy { $0.completed != nil } && harness.jobs().count == 1 })
+            #expect(try await harness.pollUntil {
+                let jobs = try await harness.jobs()
+                return jobs.count == 1 && jobs.allSatisfy { $0.completed != nil }
+            })
             #expect(try await harness.leaseCount() == 0)
             let last = try #require(try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self).last)
             #expect(last.status == .completed)
@@ -206,7 +210,10 @@ struct LauncherIntegrationTests {
         try await H.with(servers: 12) { harness in
             let (launcher, _) = try harness.startLauncher(harness.configuration())
             try await harness.launch(harness.waveStarted("ex-clean", servers: [H.sid(11), H.sid(12)]))
-            #expect(try await harness.pollUntil { try await harness.jobs().count == 1 && harness.jobs()[0].completed != nil })
+            #expect(try await harness.pollUntil {
+                let jobs = try await harness.jobs()
+                return jobs.count == 1 && jobs[0].completed != nil
+            })
             let instances = try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self).last?.servers
                 .compactMap(\.recoveryInstanceID) ?? []
             #expect(instances.count == 2)

@@ -75,6 +75,9 @@ struct BatchingTests {
         // Early jobs never ride along with a final poll.
         let final = candidates(1, prefix: "late-", deadlineIn: -1)
         #expect(plan(final + soon).polls == [PlannedPoll(isFinal: true, jobIDs: ["late-0"])])
+        // A live job past its deadline and due soon rides along with a final poll.
+        let lateSoon = candidates(1, prefix: "lateSoon-", dueIn: 5, deadlineIn: -1)
+        #expect(plan(final + lateSoon + soon).polls == [PlannedPoll(isFinal: true, jobIDs: ["late-0", "lateSoon-0"])])
         // Early jobs only fill spare room.
         let full = plan(candidates(1000) + soon)
         #expect(full.polls.count == 1 && full.polls[0].jobIDs.allSatisfy { $0.hasPrefix("drsjob-") })

@@ -169,7 +169,9 @@ struct SchedulerDatabaseTests {
         let scheduler = fixture.scheduler()
         let first = try await scheduler.tick()
         #expect(first.polls.filter { $0.endpoint.accountID == "111122223333" }.map(\.jobIDs.count) == [1000, 1000])
-        #expect(first.deferred == 500)
+        let untouched = try await fixture.pool.query(
+            "SELECT count(*) AS n FROM \(fixture.schema).jobs WHERE polls = 0 AND account_id = '111122223333'")
+        #expect(try untouched.rows[0].decode(Int.self, "n") == 500, "the rest waits for the window to slide")
         #expect(first.polls.contains { $0.endpoint.accountID == "444455556666" }, "other endpoints have their own cap")
         try await runTicks(scheduler, for: .milliseconds(500))
         let capped = try await fixture.polls().filter { $0.endpoint.accountID == "111122223333" }

@@ -1,6 +1,7 @@
 import Foundation
 import MusterDomain
 import MusterEvents
+import MusterMessaging
 import MusterPostgres
 
 /// Drill cleanup (DESIGN §5, `instances.terminate`): the recovery instances

@@ -43,7 +43,7 @@ public enum JobTags {
             waveName: request.waveName,
             waveNumber: String(request.launchGroup.waveNumber),
             launchGroup: request.launchGroup.description,
-            chunk: String(chunk),
+            Self.chunk: String(chunk),
             attempt: String(request.attempt),
             initiatedBy: request.initiatedBy,
             team: request.team,

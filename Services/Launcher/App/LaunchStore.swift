@@ -4,6 +4,11 @@ import MusterEvents
 import MusterMessaging
 import MusterPostgres
 
+/// A stored row that no code path writes (edited by hand?).
+struct MalformedRow: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// One row of `launch_chunks`: a DRS job to start.
 struct ChunkRow: Sendable {
     enum Kind: String, Sendable { case launch = "LAUNCH", terminate = "TERMINATE" }
@@ -40,7 +45,7 @@ struct ChunkRow: Sendable {
         id = try row.decode(Int64.self, "id")
         guard let kind = Kind(rawValue: try row.decode(String.self, "kind")),
               let group = LaunchGroupID(try row.decode(String.self, "launch_group"))
-        else { throw PostgresError.decoding("launch_chunks row \(try row.decode(Int64.self, "id")) is malformed") }
+        else { throw MalformedRow(description: "launch_chunks row \(id) has an unknown kind or launch group") }
         self.kind = kind
         launchGroup = group
         attempt = try row.decode(Int.self, "attempt")

@@ -58,7 +58,7 @@ public struct LauncherCrash: Error, CustomStringConvertible {
 }
 
 /// What every part of the launcher shares.
-struct LauncherContext: Sendable {
+final class LauncherContext: Sendable {
     let instanceID: String
     let configuration: LauncherConfiguration
     let pool: PostgresPool
@@ -72,4 +72,21 @@ struct LauncherContext: Sendable {
     let wakeRelay: @Sendable () -> Void
     /// Chunks this process is calling StartRecovery for right now: never orphans.
     let inFlight = Mutex<Set<Int64>>([])
+
+    init(
+        instanceID: String, configuration: LauncherConfiguration, pool: PostgresPool, store: LaunchStore, gate: DRSGate,
+        accounts: AccountDirectory, launchConfiguration: LaunchConfigurationCheck, hooks: LauncherHooks, logger: Logger,
+        wakeRelay: @escaping @Sendable () -> Void
+    ) {
+        self.instanceID = instanceID
+        self.configuration = configuration
+        self.pool = pool
+        self.store = store
+        self.gate = gate
+        self.accounts = accounts
+        self.launchConfiguration = launchConfiguration
+        self.hooks = hooks
+        self.logger = logger
+        self.wakeRelay = wakeRelay
+    }
 }

@@ -51,6 +51,20 @@ public enum PlannerService {
         ]
     }
 
+    /// An HTTP server with only the API routes, bound to `host:port` (0 = any
+    /// free port, reported to `onListening`): for tests and tools that run a
+    /// planner in-process without the ops endpoints.
+    public static func apiServer(
+        _ api: PlannerAPI, host: String, port: Int, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) -> some Service {
+        let router = Router()
+        api.addRoutes(to: router)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "planner"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
     /// Everything the planner process runs, API routes on the ops router included.
     public static func services(_ context: ServiceContext, configuration: PlannerConfiguration) throws -> [any Service] {
         let relay = context.relay

@@ -61,16 +61,17 @@ public enum Batching {
         maxJobsPerPoll: Int = 1000
     ) -> EndpointPlan {
         precondition(maxJobsPerPoll > 0, "maxJobsPerPoll must be positive")
-        var finals: [String] = [], regular: [String] = [], early: [PollCandidate] = []
+        var finals: [String] = [], regular: [String] = [], early: [String] = [], earlyFinals: [String] = []
         var plan = EndpointPlan()
         for candidate in candidates.sorted(by: { ($0.nextDue, $0.jobID) < ($1.nextDue, $1.jobID) }) {
             if let allowed = schedule.earliestAllowed(lastPolledAt: candidate.lastPolledAt), allowed > now { continue }
             guard candidate.nextDue <= now else {
-                // Only ordinary looks ride along early; finals keep their timing.
-                if candidate.state == .tracking && candidate.deadline > now
+                // A live job due soon rides along: past its deadline in a final
+                // poll, else in an ordinary one. An awaited final answer keeps its timer.
+                if candidate.state == .tracking
                     && candidate.nextDue <= now.addingTimeInterval(schedule.batchWindow.seconds)
                 {
-                    early.append(candidate)
+                    if candidate.deadline <= now { earlyFinals.append(candidate.jobID) } else { early.append(candidate.jobID) }
                 }
                 continue
             }
@@ -84,22 +85,19 @@ public enum Batching {
             }
         }
         var remaining = max(0, allowance)
-        for chunk in chunks(finals, size: maxJobsPerPoll) {
-            guard remaining > 0 else { plan.deferred += chunk; continue }
-            plan.polls.append(PlannedPoll(isFinal: true, jobIDs: chunk))
-            remaining -= 1
+        for (isFinal, due, riders) in [(true, finals, earlyFinals), (false, regular, early)] {
+            var polls = chunks(due, size: maxJobsPerPoll)
+            if polls.count > remaining {
+                plan.deferred += polls[remaining...].flatMap { $0 }
+                polls = Array(polls[..<remaining])
+            }
+            remaining -= polls.count
+            if !polls.isEmpty {
+                // Fill the last poll's spare room with jobs due soon.
+                polls[polls.count - 1] += riders.prefix(maxJobsPerPoll - polls[polls.count - 1].count)
+            }
+            plan.polls += polls.map { PlannedPoll(isFinal: isFinal, jobIDs: $0) }
         }
-        var regularChunks = chunks(regular, size: maxJobsPerPoll)
-        if regularChunks.count > remaining {
-            plan.deferred += regularChunks[remaining...].flatMap { $0 }
-            regularChunks = Array(regularChunks[..<remaining])
-        }
-        if !regularChunks.isEmpty {
-            // Fill the last poll's spare room with jobs due soon.
-            let room = maxJobsPerPoll - regularChunks[regularChunks.count - 1].count
-            regularChunks[regularChunks.count - 1] += early.prefix(room).map(\.jobID)
-        }
-        plan.polls += regularChunks.map { PlannedPoll(isFinal: false, jobIDs: $0) }
         return plan
     }
 

@@ -178,7 +178,6 @@ public struct JobTracker: Sendable {
         on connection: PostgresConnection
     ) async throws {
         guard !plan.polls.isEmpty else { return }
-        var random = SystemRandomNumberGenerator()
         var updates: [JobUpdate] = []
         var messages: [OutboxMessage] = []
         for poll in plan.polls {
@@ -187,6 +186,8 @@ public struct JobTracker: Sendable {
                 source: EventSource.poller, type: poll.isFinal ? EventType.jobPollFinal : EventType.jobPoll,
                 time: now, subject: endpoint.key, payload: payload)
             messages.append(OutboxMessage(topic: configuration.pollTopic, key: endpoint.key, event: event))
+            // One jitter draw per poll keeps its jobs together (see PollSchedule).
+            let jitterUnit = Double.random(in: -1...1)
             for id in poll.jobIDs {
                 guard let row = rows[id] else { continue }
                 let due: Date?
@@ -194,7 +195,7 @@ public struct JobTracker: Sendable {
                     due = configuration.timeout.answerDeadline(sentAt: now, minimumGap: configuration.schedule.minimumGap)
                 } else {
                     due = configuration.schedule.nextDue(
-                        polledAt: now, phase: row.phase, deadline: row.candidate.deadline, using: &random)
+                        polledAt: now, phase: row.phase, deadline: row.candidate.deadline, jitterUnit: jitterUnit)
                 }
                 updates.append(JobUpdate(
                     job_id: id, state: (poll.isFinal ? TrackingState.finalRequested : .tracking).rawValue,

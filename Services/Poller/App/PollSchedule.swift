@@ -66,8 +66,15 @@ public struct PollSchedule: Sendable, Equatable {
     public func nextDue<R: RandomNumberGenerator>(
         polledAt: Date, phase: DRSJobStatus, deadline: Date, using random: inout R
     ) -> Date? {
+        nextDue(polledAt: polledAt, phase: phase, deadline: deadline, jitterUnit: .random(in: -1...1, using: &random))
+    }
+
+    /// Next due time with a given jitter draw (`-1...1`). The scheduler draws
+    /// once per poll, so the jobs of one poll stay together (one poll per
+    /// interval per endpoint) while different endpoints drift apart.
+    public func nextDue(polledAt: Date, phase: DRSJobStatus, deadline: Date, jitterUnit: Double) -> Date? {
         guard let base = interval(for: phase) else { return nil }
-        let candidate = polledAt.addingTimeInterval(jittered(base, unit: .random(in: -1...1, using: &random)))
+        let candidate = polledAt.addingTimeInterval(jittered(base, unit: jitterUnit))
         return clamp(candidate, lastPolledAt: polledAt, deadline: deadline, now: polledAt)
     }
 

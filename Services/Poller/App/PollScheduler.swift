@@ -131,13 +131,17 @@ public final class PollScheduler: Service, Sendable {
                                         timeoutSeconds: $0.timeoutSeconds)
                         }
                     }, now: now, on: connection)
-                summary.polls += plan.polls.map { TickSummary.SentPoll(endpoint: endpoint, isFinal: $0.isFinal, jobIDs: $0.jobIDs) }
+                summary.polls += plan.polls.map {
+                    TickSummary.SentPoll(endpoint: endpoint, isFinal: $0.isFinal, jobIDs: $0.jobIDs)
+                }
                 summary.timedOut += plan.timeOuts
                 summary.deferred += plan.deferred.count
                 // A full candidate list may hide more due jobs; a cap-deferral waits for the window.
                 if rows.count == limit && allowance > plan.polls.count { summary.moreWork = true }
                 for id in plan.polledJobIDs {
-                    if let due = byID[id]?.candidate.nextDue, due <= now { summary.dueLags.append(now.timeIntervalSince(due)) }
+                    if let due = byID[id]?.candidate.nextDue, due <= now {
+                        summary.dueLags.append(now.timeIntervalSince(due))
+                    }
                 }
             }
             return summary

@@ -12,12 +12,13 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
 
     var description: String { "\(status.code) \(code): \(message)" }
 
+    private struct Body: Encodable {
+        struct Detail: Encodable { var code: String; var field: String?; var rule: String?; var message: String }
+        var error: Detail
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        struct Body: Encodable {
-            struct Detail: Encodable { var code: String; var field: String?; var rule: String?; var message: String }
-            var error: Detail
-        }
-        return try JSONResponse.make(status, Body(error: .init(code: code, field: field, rule: rule, message: message)))
+        try JSONResponse.make(status, Body(error: .init(code: code, field: field, rule: rule, message: message)))
     }
 
     static func validation(_ failure: ValidationFailure, status: HTTPResponse.Status = .unprocessableContent) -> APIError {
@@ -71,7 +72,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .contentTooLarge ? "too_large" : "http_error"
             throw APIError(status: error.status, code: code, message: error.body ?? error.status.reasonPhrase)
-        } catch is NIOTooManyBytesError {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(status: .contentTooLarge, code: "too_large", field: "", rule: "maxBytes",
                            message: "the request body is larger than the documented limit")
         } catch {

@@ -221,5 +221,5 @@ extension PlannerAPI {
     }
 }
 
-extension ExecutionType: @retroactive PostgresDecodable {}
-extension ExecutionStatus: @retroactive PostgresDecodable {}
+extension ExecutionType: PostgresDecodable {}
+extension ExecutionStatus: PostgresDecodable {}

@@ -9,7 +9,7 @@ enum RequestBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(status: .contentTooLarge, code: "too_large", field: "", rule: "maxBytes",
                            message: "the request body is larger than \(limit) bytes")
         }
@@ -23,7 +23,7 @@ enum RequestBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(status: .contentTooLarge, code: "too_large", field: "", rule: "maxBytes",
                            message: "the request body is larger than \(limit) bytes")
         }

@@ -20,9 +20,9 @@ import MusterEvents
 /// - Snapshots never move a job or server backwards; replays change nothing.
 public struct ExecutionStateMachine: Sendable {
     /// The state after the inputs applied so far.
-    public private(set) var state: ExecutionState
+    public internal(set) var state: ExecutionState
     /// The effects owed so far, in order.
-    public private(set) var effects: [ExecutionEffect] = []
+    public internal(set) var effects: [ExecutionEffect] = []
     let now: Date
 
     init(state: ExecutionState, now: Date) {

@@ -1,0 +1,110 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+@testable import PlannerApp
+
+/// Drives the pure state machine with a fake clock and records effects.
+struct Harness {
+    static let endpoint = Endpoint(accountID: "111122223333", region: "us-east-1")
+    var state: ExecutionState
+    var effects: [ExecutionEffect] = []
+    var clock = Date(timeIntervalSince1970: 1_700_000_000)
+    var jobCounter = 0
+
+    /// `waves`: (name, dependsOn numbers, server count); options per wave by name.
+    init(type: ExecutionType = .drill, waves: [(String, [Int], Int)], pauseBefore: Set<String> = [],
+         continueOnFailure: Set<String> = [], endpoints: [Endpoint] = [Harness.endpoint]) {
+        var counter = 0
+        let blueprint = ExecutionBlueprint(
+            executionID: "e-1", teamID: "t-1", planID: "p-1", planName: "plan", type: type, initiatedBy: "alice",
+            rtoTargetMinutes: 30,
+            waves: waves.map { name, deps, count in
+                .init(name: name, dependsOn: deps, pauseBefore: pauseBefore.contains(name),
+                      continueOnFailure: continueOnFailure.contains(name), timeoutSeconds: 600,
+                      servers: (0..<count).map { _ in
+                          counter += 1
+                          let endpoint = endpoints[(counter - 1) % endpoints.count]
+                          return .init(id: "s-\(name)\(counter)", accountID: endpoint.accountID, region: endpoint.region)
+                      })
+            })
+        (state, effects) = ExecutionStateMachine.start(blueprint, now: clock)
+    }
+
+    mutating func apply(_ input: ExecutionInput) throws {
+        clock = clock.addingTimeInterval(1)
+        let (next, new) = try ExecutionStateMachine.apply(input, to: state, now: clock)
+        state = next
+        effects.append(contentsOf: new)
+    }
+
+    /// Clears recorded effects, returning them.
+    mutating func take() -> [ExecutionEffect] {
+        defer { effects = [] }
+        return effects
+    }
+
+    func wave(_ name: String) -> WaveState { state.waves.first { $0.name == name }! }
+    func servers(_ wave: String) -> [ServerState] { state.servers(inWave: self.wave(wave).number) }
+
+    func group(_ wave: String, endpoint: Endpoint = Harness.endpoint) -> LaunchGroupID {
+        LaunchGroupID(executionID: "e-1", waveNumber: self.wave(wave).number, endpoint: endpoint)
+    }
+
+    /// Creates one job for all of a wave's servers in `endpoint`; returns its id.
+    mutating func createJob(_ wave: String, endpoint: Endpoint = Harness.endpoint) throws -> String {
+        jobCounter += 1
+        let id = "drsjob-\(jobCounter)"
+        let ids = servers(wave).filter { $0.endpoint == endpoint }.map(\.id)
+        try apply(.jobCreated(JobCreated(
+            launchGroup: group(wave, endpoint: endpoint), chunk: 0, chunkCount: 1, jobID: id, isDrill: state.type == .drill,
+            sourceServerIDs: ids, createdAt: clock, waveStartedAt: clock, timeoutSeconds: 600)))
+        return id
+    }
+
+    /// A snapshot of `job` with each server's status.
+    mutating func observe(_ wave: String, job: String, status: DRSJobStatus, _ launch: [String: DRSLaunchStatus],
+                          at time: Date? = nil, postLaunch: String? = nil, endpoint: Endpoint = Harness.endpoint) throws {
+        let servers = launch.keys.sorted().map { id in
+            ObservedServer(sourceServerID: id, launchStatus: launch[id]!,
+                           recoveryInstanceID: launch[id] == .launched ? "i-\(id)" : nil,
+                           postLaunchActionsStatus: postLaunch)
+        }
+        try apply(.jobObserved(JobObserved(
+            launchGroup: group(wave, endpoint: endpoint), chunk: 0, jobID: job, status: status, servers: servers,
+            observedAt: time ?? clock.addingTimeInterval(1))))
+    }
+
+    /// Launches a whole wave successfully (one job per endpoint).
+    mutating func launchAll(_ wave: String, postLaunch: String? = nil) throws {
+        let endpoints = Set(servers(wave).map(\.endpoint))
+        for endpoint in endpoints.sorted(by: { $0.key < $1.key }) {
+            let job = try createJob(wave, endpoint: endpoint)
+            let ids = servers(wave).filter { $0.endpoint == endpoint }.map(\.id)
+            try observe(wave, job: job, status: .completed,
+                        Dictionary(uniqueKeysWithValues: ids.map { ($0, .launched) }), postLaunch: postLaunch,
+                        endpoint: endpoint)
+        }
+    }
+
+    /// Fails a whole wave.
+    mutating func failAll(_ wave: String) throws {
+        let job = try createJob(wave)
+        try observe(wave, job: job, status: .completed,
+                    Dictionary(uniqueKeysWithValues: servers(wave).map { ($0.id, .failed) }))
+    }
+}
+
+extension [ExecutionEffect] {
+    /// Public event types, in order.
+    var eventTypes: [ExecutionEventType] {
+        compactMap { if case .publish(let event) = $0 { event.type } else { nil } }
+    }
+    /// Launch groups started, as `wave:endpoint`.
+    var launchGroups: [WaveStarted] {
+        compactMap { if case .startLaunchGroup(let payload) = $0 { payload } else { nil } }
+    }
+    /// Terminations requested.
+    var terminations: [InstancesTerminate] {
+        compactMap { if case .terminateInstances(let payload) = $0 { payload } else { nil } }
+    }
+}

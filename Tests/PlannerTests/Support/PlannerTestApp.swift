@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import MusterEvents
+import MusterHTTP
+import MusterKafka
+import MusterMessaging
+import MusterPostgres
+import PlannerApp
+import TestSupport
+
+/// An isolated planner for one test: its own schema and topics on the shared
+/// PostgreSQL and broker, the real API served over HTTP on a free port, the
+/// outbox relay running, and (optionally) its consumers.
+final class PlannerTestApp {
+    static let adminToken = "admin-" + String(repeating: "x", count: 40)
+    let schema: String
+    let topics: PlannerTopics
+    let pool: PostgresPool
+    let producer: KafkaProducer
+    let relay: OutboxRelay
+    let http: HTTPClient
+    let baseURL: String
+    let validator: SchemaValidator
+    let outcomes = Locked<[ConsumeOutcome]>([])
+    private let tasks: Locked<[Task<Void, any Error>]>
+
+    init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits()) async throws {
+        schema = TestEnvironment.uniqueName("planner")
+        let suffix = schema.dropFirst("planner_".count)
+        topics = PlannerTopics(
+            waveStarted: "wave.started.\(suffix)", instancesTerminate: "instances.terminate.\(suffix)",
+            accounts: "accounts.\(suffix)", executionEvents: "execution.events.\(suffix)",
+            jobStatus: "job.status.\(suffix)", inventory: "inventory.\(suffix)")
+        pool = try TestEnvironment.pool(size: 6)
+        try await Migrator.migrate(
+            schema: schema, migrations: MessagingSchema.migrations(schema: schema) + PlannerService.migrations,
+            pool: pool, logger: TestEnvironment.logger)
+        let kafka = try TestEnvironment.kafka()
+        try await KafkaAdmin.createTopics(
+            [topics.waveStarted, topics.instancesTerminate, topics.accounts, topics.executionEvents, topics.jobStatus,
+             topics.inventory].map { (name: $0, partitions: 2) },
+            configuration: kafka, timeout: .seconds(10))
+        producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
+        var relayConfiguration = OutboxRelay.Configuration()
+        relayConfiguration.idleInterval = .milliseconds(50)
+        relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: TestEnvironment.logger,
+                            configuration: relayConfiguration)
+        http = HTTPClient(logger: TestEnvironment.logger)
+        validator = try SchemaValidator(url: RepositoryFile.url("Services/Planner/openapi.json"))
+
+        let configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
+        let relay = self.relay
+        let port = Locked<Int?>(nil)
+        let application = PlannerService.apiServer(
+            PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() }), host: "127.0.0.1", port: 0,
+            logger: TestEnvironment.logger, onListening: { bound in port.withLock { $0 = bound } })
+        var started: [Task<Void, any Error>] = [
+            Task { try await application.run() },
+            Task { try await relay.run() },
+        ]
+        if consumers {
+            var eventConfiguration = EventConsumer.Configuration()
+            eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
+            let outcomes = self.outcomes
+            for consumer in try PlannerService.consumers(
+                configuration: configuration, pool: pool, logger: TestEnvironment.logger,
+                eventConsumer: eventConfiguration,
+                makeConsumer: { purpose, topic in
+                    try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName(purpose),
+                                      topics: [topic], logger: TestEnvironment.logger)
+                },
+                onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } },
+                wake: { relay.wake() })
+            {
+                started.append(Task { try await consumer.run() })
+            }
+        }
+        tasks = Locked(started)
+        _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
+        baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
+    }
+
+    func tearDown() async {
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+        for task in tasks.withLock({ $0 }) { _ = try? await task.value }
+        await http.shutdown()
+        await producer.shutdown(timeout: .seconds(5))
+        _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+        await pool.close()
+    }
+
+    // MARK: HTTP
+
+    struct Reply {
+        var status: Int
+        var body: [UInt8]
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        var error: [String: Any] { json["error"] as? [String: Any] ?? [:] }
+        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+        subscript(key: String) -> Any? { json[key] }
+    }
+
+    /// Sends a request; every documented response is checked against the OpenAPI document.
+    func call(_ method: String, _ path: String, token: String?, json: Any? = nil, raw: [UInt8]? = nil,
+              validate: Bool = true) async throws -> Reply {
+        var headers = [HTTPHeader("Content-Type", "application/json")]
+        if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
+        let body = try raw ?? json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+        let response = try await http.execute(HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body))
+        if validate {
+            let problems = validator.validateResponse(method: method, path: path, status: response.status, body: response.body)
+            if !problems.isEmpty {
+                throw OpenAPIMismatch(problems: problems, body: String(decoding: response.body, as: UTF8.self))
+            }
+        }
+        return Reply(status: response.status, body: response.body)
+    }
+
+    struct OpenAPIMismatch: Error, CustomStringConvertible {
+        var problems: [String]
+        var body: String
+        var description: String { "response does not match openapi.json: \(problems.joined(separator: "; ")) — body: \(body)" }
+    }
+
+    // MARK: Seeding
+
+    /// A team with one token per role; returns the team id and tokens.
+    func team(_ name: String = TestEnvironment.uniqueName("team")) async throws -> TeamTokens {
+        let team = try await call("POST", "/v1/teams", token: Self.adminToken, json: ["name": name])
+        let id = team["id"] as! String
+        var tokens: [String: String] = [:]
+        for role in ["viewer", "operator", "admin"] {
+            let reply = try await call("POST", "/v1/teams/\(id)/tokens", token: Self.adminToken,
+                                       json: ["name": role, "subject": "\(role)@\(name)", "role": role])
+            tokens[role] = reply["token"] as? String
+        }
+        return TeamTokens(id: id, viewer: tokens["viewer"]!, operator: tokens["operator"]!, admin: tokens["admin"]!)
+    }
+
+    struct TeamTokens {
+        var id: String, viewer: String, `operator`: String, admin: String
+    }
+
+    /// Registers an account through the API and seeds inventory rows for it.
+    func account(_ team: TeamTokens, awsAccountID: String, region: String = "us-east-1",
+                 servers: [(String, [String: String])]) async throws {
+        let reply = try await call("POST", "/v1/accounts", token: team.admin, json: [
+            "awsAccountId": awsAccountID, "name": "acct", "regions": [region],
+            "credentials": ["type": "ASSUME_ROLE", "roleArn": "arn:aws:iam::\(awsAccountID):role/Muster"],
+        ])
+        precondition(reply.status == 201, "account: \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
+        for (id, tags) in servers {
+            try await pool.query(
+                """
+                INSERT INTO \(schema).source_servers (account_id, region, server_id, hostname, replication_state, tags, observed_at)
+                VALUES ($1, $2, $3, $4, 'CONTINUOUS', $5, now())
+                """, [awsAccountID, region, id, "host-\(id)", try PostgresJSON(encoding: tags)])
+        }
+    }
+
+    /// A random 12-digit account id.
+    static func awsAccountID() -> String { String((0..<12).map { _ in "0123456789".randomElement()! }) }
+}
