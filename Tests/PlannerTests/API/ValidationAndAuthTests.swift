@@ -9,8 +9,7 @@ import Testing
 @Suite("Planner API: auth, isolation and validation")
 struct ValidationAndAuthTests {
     @Test func tokensRolesAndBootstrapAdmin() async throws {
-        let app = try await PlannerTestApp()
-        defer { Task { await app.tearDown() } }
+        try await PlannerTestApp.with() { app in
         #expect(try await app.call("GET", "/v1/plans", token: nil).status == 401)
         #expect(try await app.call("GET", "/v1/plans", token: "nope").error["code"] as? String == "unauthenticated")
         #expect(try await app.call("GET", "/v1/plans", token: PlannerTestApp.adminToken).status == 403)
@@ -33,11 +32,11 @@ struct ValidationAndAuthTests {
         #expect(try await app.call("GET", "/v1/plans", token: team.viewer).status == 401)
         #expect(try await app.call("POST", "/v1/teams", token: PlannerTestApp.adminToken,
                                    json: ["name": "\(team.id)"]).status == 201)
+        }
     }
 
     @Test func anotherTeamsIdsAnswer404() async throws {
-        let app = try await PlannerTestApp()
-        defer { Task { await app.tearDown() } }
+        try await PlannerTestApp.with() { app in
         let a = try await app.team(), b = try await app.team()
         try await app.account(a, awsAccountID: PlannerTestApp.awsAccountID(), servers: [("s-a1", [:])])
         let group = try await app.call("POST", "/v1/protection-groups", token: a.operator,
@@ -69,14 +68,14 @@ struct ValidationAndAuthTests {
         #expect(try await app.call("POST", "/v1/executions", token: b.operator,
                                    json: ["planId": planID, "type": "DRILL"]).error["rule"] as? String == "reference")
         #expect(try await app.call("GET", "/v1/executions/\(executionID)", token: a.viewer).status == 200)
+        }
     }
 
     @Test func badBodiesAnswer4xxNamingFieldAndRuleAndStoreNothing() async throws {
         var limits = PlannerLimits()
         limits.maxBodyBytes = 4096
         limits.maxWaves = 3
-        let app = try await PlannerTestApp(limits: limits)
-        defer { Task { await app.tearDown() } }
+        try await PlannerTestApp.with(limits: limits) { app in
         let team = try await app.team()
         try await app.account(team, awsAccountID: PlannerTestApp.awsAccountID(), servers: [("s-1", [:]), ("s-2", [:])])
         let g1 = try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
@@ -116,11 +115,11 @@ struct ValidationAndAuthTests {
         #expect(badQuery.status == 400 && badQuery.error["field"] as? String == "status")
         let plans = try await app.pool.query("SELECT count(*) AS n FROM \(app.schema).plans").rows[0]
         #expect(try plans.decode(Int.self, "n") == 0, "nothing stored")
+        }
     }
 
     @Test func accountsAndProtectionGroupRules() async throws {
-        let app = try await PlannerTestApp()
-        defer { Task { await app.tearDown() } }
+        try await PlannerTestApp.with() { app in
         let team = try await app.team()
         let aws = PlannerTestApp.awsAccountID()
         try await app.account(team, awsAccountID: aws, servers: [
@@ -181,6 +180,7 @@ struct ValidationAndAuthTests {
                                json: ["name": "Payroll", "waves": [["name": "w", "protectionGroupIds": [dbID]]]])
         let refused = try await app.call("DELETE", "/v1/protection-groups/\(dbID)", token: team.operator)
         #expect(refused.status == 409 && (refused.error["message"] as? String)?.contains("Payroll") == true)
+        }
     }
 
     func json(_ value: Any) throws -> [UInt8] { Array(try JSONSerialization.data(withJSONObject: value)) }

@@ -80,6 +80,19 @@ final class PlannerTestApp {
         baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
     }
 
+    /// Runs `body` with a fresh app and always tears it down.
+    static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(),
+                     _ body: (PlannerTestApp) async throws -> Void) async throws {
+        let app = try await PlannerTestApp(consumers: consumers, limits: limits)
+        do {
+            try await body(app)
+        } catch {
+            await app.tearDown()
+            throw error
+        }
+        await app.tearDown()
+    }
+
     func tearDown() async {
         for task in tasks.withLock({ $0 }) { task.cancel() }
         for task in tasks.withLock({ $0 }) { _ = try? await task.value }
