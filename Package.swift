@@ -88,7 +88,7 @@ let package = Package(
     + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps)
     + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
-    + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterHTTP"])
+    + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterHTTP", hummingbird, crypto])
     + service("drs-sim", folder: "DRSSim", app: "DRSSimApp",
               deps: ["MusterService", "MusterDRS", "MusterAWS", log, metrics, lifecycle, hummingbird, crypto])
     + [
@@ -127,6 +127,10 @@ let package = Package(
                     dependencies: ["PlannerApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
                                    "MusterKafka", "MusterPostgres", "TestSupport"],
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        .testTarget(name: "NotifierTests",
+                    dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
+                                   "MusterKafka", "MusterPostgres", "TestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "PollerTests",
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
                                    "MusterPostgres", "TestSupport"],

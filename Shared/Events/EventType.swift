@@ -26,6 +26,10 @@ public enum EventType {
     public static let accountUpdated = "account.updated"
     /// `accounts.v1`.
     public static let accountRemoved = "account.removed"
+    /// `teams.v1`: a team token was issued (digest only).
+    public static let tokenIssued = "token.issued"
+    /// `teams.v1`: a team token was revoked.
+    public static let tokenRevoked = "token.revoked"
 }
 
 /// The `ce_source` of each service.

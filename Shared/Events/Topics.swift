@@ -16,6 +16,9 @@ public enum Topic: String, Sendable, CaseIterable {
     case accounts = "accounts.v1"
     /// The public execution event stream, key execution id.
     case executionEvents = "execution.events.v1"
+    /// API tokens issued and revoked (planner → notifier), key team id.
+    /// Not in DESIGN §3: see docs/notifier.md for why it exists.
+    case teams = "teams.v1"
 
     /// The topic name.
     public var name: String { rawValue }
@@ -28,7 +31,7 @@ public enum Topic: String, Sendable, CaseIterable {
         switch self {
         case .waveStarted, .jobPoll, .instancesTerminate: Self.launcherPartitions
         case .jobStatus, .executionEvents, .inventory: 12
-        case .accounts: 4
+        case .accounts, .teams: 4
         }
     }
 }

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderUntilTheServiceLands() { #expect(Bool(true)) }
