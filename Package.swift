@@ -42,6 +42,7 @@ let package = Package(
         .executable(name: "poller", targets: ["PollerMain"]),
         .executable(name: "notifier", targets: ["NotifierMain"]),
         .executable(name: "drs-sim", targets: ["DRSSimMain"]),
+        .executable(name: "muster", targets: ["MusterCLI"]),
         .executable(name: "muster-bench-foundation", targets: ["FoundationBenchmark"]),
         .executable(name: "muster-bench-launcher", targets: ["LauncherBenchmark"]),
         .executable(name: "muster-bench-poller", targets: ["PollerBenchmark"]),
@@ -53,6 +54,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // C bindings: thin shims, hidden behind the Swift libraries below.
@@ -92,6 +95,14 @@ let package = Package(
     + service("drs-sim", folder: "DRSSim", app: "DRSSimApp",
               deps: ["MusterService", "MusterDRS", "MusterAWS", log, metrics, lifecycle, hummingbird, crypto])
     + [
+        // The operator CLI: logic in MusterCLIKit (tested), commands in Tools/Muster.
+        .target(name: "MusterCLIKit",
+                dependencies: ["MusterHTTP", .product(name: "Yams", package: "Yams")],
+                path: "Tools/MusterCLIKit", swiftSettings: swiftSettings),
+        .executableTarget(name: "MusterCLI",
+                          dependencies: ["MusterCLIKit", "MusterHTTP", log,
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/Muster", swiftSettings: swiftSettings),
         .executableTarget(name: "LauncherBenchmark",
                           dependencies: ["LauncherApp", "DRSSimApp", "MusterService", "MusterDRS", "MusterAWS", "MusterHTTP",
                                          "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
@@ -135,6 +146,7 @@ let package = Package(
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
                                    "MusterPostgres", "TestSupport"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["MusterCLIKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceTests",
                     // Boots the built executables as processes (scripts/test.sh builds them first).
                     dependencies: ["MusterService", "MusterHTTP", "TestSupport"],

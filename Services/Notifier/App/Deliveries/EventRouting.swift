@@ -1,0 +1,48 @@
+import Foundation
+import MusterEvents
+import MusterMessaging
+import MusterPostgres
+
+/// Turns one `execution.events.v1` record into one delivery row per matching
+/// subscription, inside the inbox transaction (the outbox pattern pointed at
+/// HTTP): a redelivered record is a duplicate in the inbox, and
+/// `UNIQUE (subscription_id, event_id)` backs that up, so no event is ever
+/// delivered twice to a subscription by the notifier's own doing.
+struct EventRouting: Sendable {
+    let schema: String
+
+    /// The fields routing needs. Decoding only these (not the whole
+    /// `ExecutionEvent`) keeps later payload versions routable.
+    private struct Route: Decodable {
+        var teamID: String
+        var executionID: String
+    }
+
+    /// Creates the deliveries; returns how many.
+    @discardableResult
+    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws -> Int {
+        let route: Route
+        do {
+            route = try event.decode(Route.self)
+        } catch {
+            throw UnprocessableEvent("\(event.type) \(event.id): body lacks teamID/executionID: \(error)")
+        }
+        let subscriptions = try await connection.query(
+            "SELECT id, event_types FROM \(schema).subscriptions WHERE team_id = $1 AND enabled", [route.teamID]).rows
+        var created = 0
+        for row in subscriptions {
+            let filter = EventFilter(entries: try row.decode(PostgresJSON.self, "event_types").decode([String].self))
+            guard filter.matches(event.type) else { continue }
+            created += try await connection.query(
+                """
+                INSERT INTO \(schema).deliveries
+                    (id, subscription_id, event_id, event_type, event_source, event_time, execution_id, body)
+                VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (subscription_id, event_id) DO NOTHING
+                """,
+                [try row.decode(UUID.self, "id"), event.id, event.type, event.source, event.time,
+                 route.executionID, event.data]).affectedRows
+        }
+        return created
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import MusterCLIKit
+import Testing
+
+@Suite("muster CLI logic")
+struct CLIKitTests {
+    static let yaml = """
+        protectionGroups:
+          - name: Database
+            region: us-east-1
+            tagSelector: {Tier: database}
+        plans:
+          - name: Three tier
+            rtoTargetMinutes: 30
+            waves:
+              - name: Database
+                protectionGroups: [Database]
+              - name: Web
+                protectionGroups: [database]
+                dependsOn: [Database]
+        """
+
+    @Test func parsesYAMLAndResolvesGroupNamesCaseInsensitively() throws {
+        let document = try ApplyDocument(text: Self.yaml)
+        #expect(document.protectionGroups.count == 1)
+        #expect(document.protectionGroups[0]["tagSelector"]?["Tier"]?.string == "database")
+        let body = try ApplyDocument.planBody(document.plans[0], groupIDs: ["database": "g-1"])
+        let waves = body["waves"]?.array ?? []
+        #expect(waves.count == 2)
+        #expect(waves[1]["protectionGroupIds"] == .array([.string("g-1")]))
+        #expect(waves[1]["protectionGroups"] == nil)
+        #expect(waves[1]["dependsOn"] == .array([.string("Database")]))
+        #expect(body["rtoTargetMinutes"]?.number == 30)
+    }
+
+    @Test func jsonIsAcceptedToo() throws {
+        let document = try ApplyDocument(text: #"{"plans": [{"name": "p", "waves": []}]}"#)
+        #expect(document.plans.count == 1)
+    }
+
+    @Test func badFilesAreRejectedNamingTheProblem() throws {
+        #expect(throws: CLIError.invalidFile("unknown top-level key 'plan'; expected accounts, protectionGroups, plans")) {
+            try ApplyDocument(text: "plan: []")
+        }
+        #expect(throws: CLIError.invalidFile("plans[0] must be a mapping with a name")) {
+            try ApplyDocument(text: "plans: [{waves: []}]")
+        }
+        let document = try ApplyDocument(text: Self.yaml)
+        #expect(throws: CLIError.notFound("protection group 'Database' in wave Database")) {
+            try ApplyDocument.planBody(document.plans[0], groupIDs: [:])
+        }
+    }
+
+    @Test func progressBarsAndExitCodes() throws {
+        #expect(ProgressRenderer.bar(done: 0, total: 4, width: 8) == "[--------]")
+        #expect(ProgressRenderer.bar(done: 2, total: 4, width: 8) == "[####----]")
+        #expect(ProgressRenderer.bar(done: 4, total: 4, width: 8) == "[########]")
+        let json = """
+            {"id": "e1", "planName": "p", "type": "DRILL", "status": "PARTIAL", "waves": [
+              {"number": 1, "name": "Database", "status": "PARTIAL", "servers": [
+                {"sourceServerId": "s-1", "status": "LAUNCHED"},
+                {"sourceServerId": "s-2", "status": "FAILED", "failureReason": "LAUNCH_FAILED"}]}]}
+            """
+        let view = try JSONDecoder().decode(ExecutionView.self, from: Data(json.utf8))
+        #expect(view.isFinished)
+        #expect(view.exitCode == 2)
+        let lines = ProgressRenderer.lines(view)
+        #expect(lines[1].contains("1/2 launched, 1 failed"))
+        #expect(lines.contains("      s-2 FAILED: LAUNCH_FAILED"))
+        #expect(!lines.contains { $0.contains("s-1") })
+    }
+
+    @Test func reportTextNamesFailuresAndRTO() throws {
+        let report = try JSONDecoder().decode(JSONValue.self, from: Data("""
+            {"executionId": "e1", "planName": "p", "type": "DRILL", "status": "PARTIAL", "initiatedBy": "ana",
+             "durationSeconds": 12.5, "secondsToLastLaunch": 10, "rtoTargetMinutes": 1, "rtoMet": true,
+             "waves": [{"number": 1, "name": "Web", "status": "PARTIAL", "durationSeconds": 10, "serversLaunched": 1,
+               "serversFailed": 1, "servers": [{"sourceServerId": "s-9", "status": "FAILED", "failureReason": "boom"}]}]}
+            """.utf8))
+        let text = ReportRenderer.text(report)
+        #expect(text.contains("RTO target 1 min: met"))
+        #expect(text.contains("s-9 FAILED: boom"))
+        #expect(text.contains("1 launched, 1 failed"))
+    }
+}

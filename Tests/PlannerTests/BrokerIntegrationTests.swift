@@ -1,0 +1,112 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+import MusterKafka
+import MusterMessaging
+import PlannerApp
+import TestSupport
+import Testing
+
+/// The planner's consumers through the real broker: inventory arrives on
+/// inventory.v1, job.status events (published here, as the launcher would)
+/// drive the execution, and wave.started / execution events come out.
+@Suite("Planner through the broker")
+struct BrokerIntegrationTests {
+    @Test func jobStatusDrivesWavesAndExecutionEvents() async throws {
+        try await PlannerTestApp.with(consumers: true) { app in
+            let team = try await app.team()
+            let aws = PlannerTestApp.awsAccountID()
+            let endpoint = Endpoint(accountID: aws, region: "us-east-1")
+            _ = try await app.call("POST", "/v1/accounts", token: team.admin, json: [
+                "awsAccountId": aws, "name": "prod", "regions": ["us-east-1"],
+                "credentials": ["type": "KEY_PAIR", "keyPairName": "prod-keys"],
+            ])
+            // Inventory through the broker.
+            for id in ["s-db1", "s-db2", "s-app1"] {
+                try await send(app, topic: app.topics.inventory, key: "\(endpoint.key)/\(id)",
+                               type: EventType.sourceServerObserved, payload: SourceServerObserved(
+                                   endpoint: endpoint, sourceServerID: id, hostname: id, replicationState: "CONTINUOUS",
+                                   lastLaunchResult: nil, tags: ["tier": id.hasPrefix("s-db") ? "db" : "app"],
+                                   recoveryInstanceID: nil, observedAt: Date()))
+            }
+            #expect(await eventually {
+                ((try? await app.call("GET", "/v1/source-servers", token: team.viewer).items.count) ?? 0) == 3
+            })
+            let db = try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                json: ["name": "db", "region": "us-east-1", "tagSelector": ["tier": "db"]])["id"] as? String)
+            let web = try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                json: ["name": "app", "region": "us-east-1", "tagSelector": ["tier": "app"]])["id"] as? String)
+            let plan = try #require(try await app.call("POST", "/v1/plans", token: team.operator, json: [
+                "name": "p", "waves": [["name": "db", "protectionGroupIds": [db]],
+                                       ["name": "app", "protectionGroupIds": [web], "dependsOn": ["db"]]],
+            ])["id"] as? String)
+            let id = try #require(try await app.call("POST", "/v1/executions", token: team.operator,
+                                                     json: ["planId": plan, "type": "DRILL"])["id"] as? String)
+
+            // Wave 1's launch group comes out on wave.started, keyed by endpoint.
+            let first = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 1)
+            #expect(first.count == 1)
+            let wave1 = try CloudEvent(record: try #require(first.first)).decode(WaveStarted.self)
+            #expect(first.first?.key == Array(endpoint.key.utf8))
+            #expect(wave1.sourceServerIDs == ["s-db1", "s-db2"])
+            #expect(wave1.initiatedBy.hasPrefix("operator@"))
+
+            // The launcher's side: created, observed — with a duplicate record and a replay.
+            let group1 = wave1.launchGroup
+            try await send(app, key: id, type: EventType.jobCreated, payload: JobCreated(
+                launchGroup: group1, chunk: 0, chunkCount: 1, jobID: "drsjob-1", isDrill: true,
+                sourceServerIDs: wave1.sourceServerIDs, createdAt: Date(), waveStartedAt: Date(), timeoutSeconds: 3600))
+            let done = try CloudEvent(source: EventSource.launcher, type: EventType.jobObserved, subject: id, payload: JobObserved(
+                launchGroup: group1, chunk: 0, jobID: "drsjob-1", status: .completed,
+                servers: wave1.sourceServerIDs.map { ObservedServer(sourceServerID: $0, launchStatus: .launched,
+                                                                     recoveryInstanceID: "i-\($0)") },
+                observedAt: Date()))
+            _ = try await app.producer.send(done.kafkaRecord(topic: app.topics.jobStatus, key: id))
+            _ = try await app.producer.send(done.kafkaRecord(topic: app.topics.jobStatus, key: id))
+            var replay = done
+            replay.id = UUID()
+            _ = try await app.producer.send(replay.kafkaRecord(topic: app.topics.jobStatus, key: id))
+
+            let both = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 2, thenWait: .milliseconds(500))
+            #expect(both.count == 2, "wave 2 started exactly once")
+            let wave2 = try CloudEvent(record: both[1]).decode(WaveStarted.self)
+            #expect(wave2.launchGroup.waveNumber == 2 && wave2.sourceServerIDs == ["s-app1"])
+
+            try await send(app, key: id, type: EventType.jobObserved, payload: JobObserved(
+                launchGroup: wave2.launchGroup, chunk: 0, jobID: "drsjob-2", status: .completed,
+                servers: [ObservedServer(sourceServerID: "s-app1", launchStatus: .launched, recoveryInstanceID: "i-app1")],
+                observedAt: Date()))
+            #expect(await eventually {
+                ((try? await app.call("GET", "/v1/executions/\(id)", token: team.viewer))?["status"] as? String) == "COMPLETED"
+            })
+            #expect(app.outcomes.withLock { $0 }.contains(.duplicate), "the identical record was deduplicated by the inbox")
+
+            let events = try await KafkaTestReader.collect(topic: app.topics.executionEvents, count: 9,
+                                                           thenWait: .milliseconds(300))
+            let types = events.compactMap { $0.header("ce_type") }
+            #expect(types == ["execution.started", "wave.started", "server.launched", "server.launched", "wave.completed",
+                              "wave.started", "server.launched", "wave.completed", "execution.completed"])
+            #expect(events.allSatisfy { $0.key == Array(id.utf8) })
+            let last = try CloudEvent(record: try #require(events.last)).decode(ExecutionEvent.self)
+            #expect(last.executionStatus == .completed && last.executionID == id)
+
+            // The report has every recovery instance and the launch timings.
+            let report = try await app.call("GET", "/v1/executions/\(id)/report", token: team.viewer)
+            let servers = (report["waves"] as? [[String: Any]])?.flatMap { $0["servers"] as? [[String: Any]] ?? [] } ?? []
+            #expect(servers.compactMap { $0["recoveryInstanceId"] as? String }.sorted() == ["i-app1", "i-s-db1", "i-s-db2"])
+            #expect(report["secondsToLastLaunch"] is Double)
+
+            // Clean-up of the finished drill owes instances.terminate.
+            #expect(try await app.call("POST", "/v1/executions/\(id)/cleanup", token: team.operator).status == 202)
+            let terminate = try await KafkaTestReader.collect(topic: app.topics.instancesTerminate, count: 1)
+            let payload = try CloudEvent(record: try #require(terminate.first)).decode(InstancesTerminate.self)
+            #expect(payload.recoveryInstanceIDs.sorted() == ["i-app1", "i-s-db1", "i-s-db2"])
+        }
+    }
+
+    func send<T: Encodable>(_ app: PlannerTestApp, topic: String? = nil, key: String, type: String, payload: T)
+        async throws {
+        let event = try CloudEvent(source: EventSource.launcher, type: type, subject: key, payload: payload)
+        _ = try await app.producer.send(event.kafkaRecord(topic: topic ?? app.topics.jobStatus, key: key))
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import MusterCLIKit
+
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a drill or recovery of a plan.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case drill, recovery }
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The plan's name or id.") var plan: String
+    @Option(help: "drill (isolated test) or recovery (the real thing).") var type: Kind = .drill
+    @Flag(help: "Watch it until it ends (exit status as `muster watch`).") var watch = false
+
+    func run() async throws {
+        let id: String = try await connection.with { api in
+            let planID = try await resolve(api, .plans, plan)
+            let accepted: JSONValue = try await api.send(
+                "POST", "/v1/executions",
+                body: .object(["planId": .string(planID), "type": .string(type.rawValue.uppercased())]))
+            return accepted["id"]?.string ?? ""
+        }
+        print("started \(type.rawValue) \(id)")
+        if watch {
+            var command = WatchCommand()
+            command.connection = connection
+            command.execution = id
+            try await command.run()
+        }
+    }
+}
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Show an execution's per-wave and per-server progress live until it ends.",
+        discussion: "Exit status: 0 completed, 2 partial, 1 failed, cancelled or timed out.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The execution id.") var execution: String
+    @Option(help: "Seconds between refreshes.") var interval: Double = 1
+
+    func run() async throws {
+        let interactive = isatty(STDOUT_FILENO) == 1
+        let final: ExecutionView = try await connection.with { api in
+            var previous: [String] = []
+            while true {
+                let view: ExecutionView = try await api.get("/v1/executions/\(execution)")
+                let lines = ProgressRenderer.lines(view)
+                if lines != previous {
+                    if interactive && !previous.isEmpty { print("\u{1B}[\(previous.count)A\u{1B}[J", terminator: "") }
+                    if !interactive && !previous.isEmpty { print("--") }
+                    print(lines.joined(separator: "\n"))
+                    fflush(nil)  // all streams: `stdout` itself is a C global Swift 6 cannot touch
+                    previous = lines
+                }
+                if view.isFinished { return view }
+                try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+            }
+        }
+        if final.exitCode != 0 { throw ExitCode(final.exitCode) }
+    }
+}
+
+/// POST to an execution action endpoint and print the result's status.
+func executionAction(_ connection: Connection, _ id: String, _ action: String, body: JSONValue = .object([:])) async throws {
+    let result: JSONValue = try await connection.with { try await $0.send("POST", "/v1/executions/\(id)/\(action)", body: body) }
+    print("\(action): \(result["status"]?.string ?? "accepted")")
+}
+
+struct PauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Stop new waves from starting.")
+    @OptionGroup var connection: Connection
+    @Argument var execution: String
+    func run() async throws { try await executionAction(connection, execution, "pause") }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Let waves start again (also passes a pauseBefore gate).")
+    @OptionGroup var connection: Connection
+    @Argument var execution: String
+    func run() async throws { try await executionAction(connection, execution, "resume") }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Stop the plan: no new waves; optionally terminate drill instances.")
+    @OptionGroup var connection: Connection
+    @Argument var execution: String
+    @Flag(help: "Terminate the drill's recovery instances.") var terminateInstances = false
+    func run() async throws {
+        try await executionAction(connection, execution, "cancel",
+                                  body: .object(["terminateInstances": .bool(terminateInstances)]))
+    }
+}
+
+struct CleanupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cleanup", abstract: "Terminate a finished drill's recovery instances.")
+    @OptionGroup var connection: Connection
+    @Argument var execution: String
+    func run() async throws { try await executionAction(connection, execution, "cleanup") }
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Per-wave and per-server timings and RTO.")
+    @OptionGroup var connection: Connection
+    @Argument var execution: String
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() async throws {
+        let report: JSONValue = try await connection.with { try await $0.get("/v1/executions/\(execution)/report") }
+        if json { return try printJSON(report) }
+        print(ReportRenderer.text(report))
+    }
+}

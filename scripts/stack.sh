@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Starts and stops Muster's five processes locally — drs-sim (seeded) and
+# planner, launcher, poller, notifier — against the infrastructure of
+# scripts/infra.sh, with settings suited to drs-sim's accelerated clock.
+#   scripts/stack.sh start   # needs `eval "$(scripts/infra.sh start)"` first and built binaries
+#   scripts/stack.sh stop
+#   scripts/stack.sh env     # prints MUSTER_API, MUSTER_TOKEN, … for the CLI
+# Ports: MUSTER_STACK_PORT_BASE (default 18080): planner +0, launcher +1,
+# poller +2, notifier +3, drs-sim +9. Logs: .local/run/stack/<name>.log.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="$ROOT/.local/run/stack"
+BASE="${MUSTER_STACK_PORT_BASE:-18080}"
+BIN="${MUSTER_BIN_DIR:-$ROOT/.build/debug}"
+SEED="${MUSTER_DEMO_SEED:-$ROOT/deploy/demo/seed.json}"
+TIME_SCALE="${DRS_SIM_TIME_SCALE:-600}"
+# Throwaway demo credentials shared by drs-sim and the launcher (drs-sim only).
+DEMO_ACCOUNT=111122223333
+DEMO_KEY_ID=AKIAMUSTERDEMO000001
+DEMO_SECRET=muster-demo-secret-not-for-aws
+ADMIN_TOKEN_FILE="$RUN/admin-token"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+
+port_of() {
+  case "$1" in planner) echo $((BASE)) ;; launcher) echo $((BASE + 1)) ;; poller) echo $((BASE + 2)) ;;
+    notifier) echo $((BASE + 3)) ;; drs-sim) echo $((BASE + 9)) ;; esac
+}
+
+running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+start_one() {
+  local name="$1"; shift
+  if running "$name"; then log "$name already running"; return; fi
+  [[ -x "$BIN/$name" ]] || { log "$BIN/$name not built: run swift build"; exit 1; }
+  env "$@" MUSTER_HTTP_HOST=127.0.0.1 MUSTER_HTTP_PORT="$(port_of "$name")" \
+    setsid "$BIN/$name" >"$RUN/$name.log" 2>&1 < /dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+wait_ready() {
+  local name="$1" port; port="$(port_of "$1")"
+  for _ in $(seq 1 300); do
+    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then log "$name ready on $port"; return; fi
+    running "$name" || { log "$name exited:"; tail -20 "$RUN/$name.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  log "$name not ready after 60 s:"; tail -20 "$RUN/$name.log" >&2; exit 1
+}
+
+start() {
+  : "${MUSTER_DATABASE_URL:?run eval \"\$(scripts/infra.sh start)\" first}"
+  : "${MUSTER_KAFKA_BROKERS:?run eval \"\$(scripts/infra.sh start)\" first}"
+  mkdir -p "$RUN"
+  [[ -s "$ADMIN_TOKEN_FILE" ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ADMIN_TOKEN_FILE"
+  local kafka_props="session.timeout.ms=2000,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
+  start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" \
+    DRS_SIM_CREDENTIALS="$DEMO_KEY_ID:$DEMO_SECRET:$DEMO_ACCOUNT" MUSTER_LOG_FORMAT=json
+  wait_ready drs-sim
+  local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json)
+  start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")"
+  start_one launcher "${common[@]}" \
+    MUSTER_LAUNCHER_ACCOUNTS="[{\"accountId\":\"$DEMO_ACCOUNT\",\"regions\":[\"us-east-1\"],\"keyPair\":\"DEMO\"}]" \
+    MUSTER_KEY_DEMO_AWS_ACCESS_KEY_ID="$DEMO_KEY_ID" MUSTER_KEY_DEMO_AWS_SECRET_ACCESS_KEY="$DEMO_SECRET" \
+    MUSTER_DRS_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_LAUNCHER_INVENTORY_INTERVAL=2s \
+    MUSTER_LAUNCHER_SCHEDULER_INTERVAL=200ms MUSTER_LAUNCHER_CONFLICT_SCALE=0.05
+  start_one poller "${common[@]}" MUSTER_POLLER_FIRST_POLL_DELAY=300ms MUSTER_POLLER_PENDING_INTERVAL=1s \
+    MUSTER_POLLER_STARTED_INTERVAL=500ms MUSTER_POLLER_MIN_GAP=250ms MUSTER_POLLER_BATCH_WINDOW=250ms \
+    MUSTER_POLLER_TICK=200ms MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE=240 MUSTER_POLLER_FINAL_GRACE=5s
+  start_one notifier "${common[@]}" MUSTER_NOTIFIER_ALLOW_HTTP=true
+  for name in planner launcher poller notifier; do wait_ready "$name"; done
+  env_lines
+}
+
+env_lines() {
+  cat <<EOT
+export MUSTER_API='http://127.0.0.1:$(port_of planner)'
+export MUSTER_NOTIFIER_API='http://127.0.0.1:$(port_of notifier)'
+export MUSTER_ADMIN_TOKEN='$(cat "$ADMIN_TOKEN_FILE" 2>/dev/null)'
+export MUSTER_DRS_SIM='http://127.0.0.1:$(port_of drs-sim)'
+export MUSTER_DEMO_ACCOUNT='$DEMO_ACCOUNT'
+EOT
+}
+
+stop() {
+  # Services first (they drain), drs-sim last.
+  for name in planner launcher poller notifier drs-sim; do
+    if running "$name"; then
+      pid="$(cat "$RUN/$name.pid")"; kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$RUN/$name.pid"
+  done
+  log "stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  env) env_lines ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac
