@@ -88,7 +88,7 @@ let package = Package(
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]
-    + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps)
+    + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps + [hummingbird, crypto])
     + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
     + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterHTTP", hummingbird, crypto])

@@ -14,10 +14,11 @@ BASE="${MUSTER_STACK_PORT_BASE:-18080}"
 BIN="${MUSTER_BIN_DIR:-$ROOT/.build/debug}"
 SEED="${MUSTER_DEMO_SEED:-$ROOT/deploy/demo/seed.json}"
 TIME_SCALE="${DRS_SIM_TIME_SCALE:-600}"
-# Throwaway demo credentials shared by drs-sim and the launcher (drs-sim only).
+# Throwaway demo credentials: drs-sim knows them from the demo seed file;
+# the launcher signs with them. They open nothing but drs-sim.
 DEMO_ACCOUNT=111122223333
-DEMO_KEY_ID=AKIAMUSTERDEMO000001
-DEMO_SECRET=muster-demo-secret-not-for-aws
+DEMO_KEY_ID=AKIDMUSTERDEMO000001
+DEMO_SECRET=muster-demo-drs-sim-secret-not-a-real-key
 ADMIN_TOKEN_FILE="$RUN/admin-token"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
@@ -54,8 +55,7 @@ start() {
   mkdir -p "$RUN"
   [[ -s "$ADMIN_TOKEN_FILE" ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ADMIN_TOKEN_FILE"
   local kafka_props="session.timeout.ms=2000,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
-  start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" \
-    DRS_SIM_CREDENTIALS="$DEMO_KEY_ID:$DEMO_SECRET:$DEMO_ACCOUNT" MUSTER_LOG_FORMAT=json
+  start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json
   wait_ready drs-sim
   local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json)
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")"

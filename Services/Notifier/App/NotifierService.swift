@@ -1,23 +1,97 @@
+import Hummingbird
+import Logging
 import MusterEvents
+import MusterHTTP
+import MusterKafka
+import MusterMessaging
 import MusterPostgres
 import MusterService
 import ServiceLifecycle
 
-/// The notifier service (DESIGN §2): webhook subscriptions and signed deliveries.
-/// Its domain logic arrives with its own issue; today it boots through the
-/// shared bootstrap, migrates its schema (outbox, inbox), creates its topics
-/// and runs its outbox relay and ops endpoints.
+/// The notifier service (DESIGN §2, §8): webhook subscriptions and signed
+/// deliveries. Consumes `execution.events.v1` (into delivery rows) and
+/// `teams.v1` (into its token replica), serves the subscription API on its
+/// HTTP port, and POSTs deliveries with retries. Produces no events.
 public enum NotifierService {
     /// How the notifier is booted.
     public static let descriptor = ServiceDescriptor(
         name: "notifier", defaultPort: 8083, schema: "notifier", migrations: migrations,
-        topics: [.executionEvents])
+        topics: [.executionEvents, .teams])
 
     /// The notifier's own schema migrations (versions from 100).
-    public static let migrations: [Migration] = []
+    public static let migrations: [Migration] = NotifierSchema.migrations
 
-    /// The notifier's long-running services besides the shared ones.
-    public static func services(_ context: ServiceContext) -> [any Service] {
-        []
+    /// The notifier's parts over explicit dependencies, so tests run isolated
+    /// instances (own schema, topics, consumer groups).
+    public struct Components: Sendable {
+        /// In start order: the HTTP client (released last), the two consumer
+        /// loops, the delivery dispatcher.
+        public var services: [any Service]
+        /// The `/v1` API; add it to a router.
+        public var api: NotifierAPI
+    }
+
+    /// Builds the parts. `makeConsumer(purpose, topic)` creates each Kafka
+    /// group member (`executions`, `tokens`); `onOutcome` observes consumed records.
+    public static func components(
+        configuration: NotifierConfiguration, pool: PostgresPool, logger: Logger,
+        eventConsumer: EventConsumer.Configuration = .init(),
+        makeConsumer: (_ purpose: String, _ topic: String) throws -> KafkaConsumer,
+        onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil
+    ) throws -> Components {
+        let client = HTTPClient(logger: logger, maxConnectionsPerHost: max(16, configuration.maxInFlightPerSubscription * 2))
+        let dispatcher = DeliveryDispatcher(
+            queue: DeliveryQueue(schema: configuration.schema, pool: pool),
+            sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout,
+                                  connectTimeout: configuration.connectTimeout),
+            configuration: configuration, logger: logger)
+        let routing = EventRouting(schema: configuration.schema)
+        let tokens = TokenReplica(schema: configuration.schema)
+        let metrics = NotifierMetrics()
+        let executions = EventConsumer(
+            name: "notifier.executions", schema: configuration.schema,
+            consumer: try makeConsumer("executions", configuration.topics.executionEvents), pool: pool, logger: logger,
+            configuration: eventConsumer,
+            onOutcome: { outcome, event in
+                if outcome == .handled { dispatcher.wake() }
+                onOutcome?(outcome, event)
+            },
+            handler: { event, _, connection in
+                metrics.deliveriesCreated(try await routing.handle(event, on: connection))
+            })
+        let teams = EventConsumer(
+            name: "notifier.tokens", schema: configuration.schema,
+            consumer: try makeConsumer("tokens", configuration.topics.teams), pool: pool, logger: logger,
+            configuration: eventConsumer, onOutcome: onOutcome,
+            handler: { event, _, connection in try await tokens.handle(event, on: connection) })
+        return Components(
+            services: [ResourceService(name: "http-client") { await client.shutdown() }, teams, executions, dispatcher],
+            api: NotifierAPI(configuration: configuration, pool: pool, wake: { dispatcher.wake() }))
+    }
+
+    /// An HTTP server with only the API routes, bound to `host:port` (0 = any
+    /// free port, reported to `onListening`): for tests and tools.
+    public static func apiServer(
+        _ api: NotifierAPI, host: String, port: Int, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) -> some Service {
+        let router = Router()
+        api.addRoutes(to: router)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "notifier"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    /// Everything the notifier process runs, the API on the ops router included.
+    public static func services(_ context: ServiceContext, configuration: NotifierConfiguration) throws -> [any Service] {
+        let components = try components(
+            configuration: configuration, pool: context.pool, logger: context.logger,
+            makeConsumer: { purpose, topic in
+                try KafkaConsumer(configuration: context.infrastructure.consumerKafka,
+                                  groupID: "muster.notifier.\(purpose)", topics: [topic], logger: context.logger)
+            })
+        let router = Router()
+        components.api.addRoutes(to: router)
+        return context.services(components.services, router: router)
     }
 }
