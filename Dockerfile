@@ -84,12 +84,12 @@ COPY Package.swift Package.resolve[d] ./
 RUN --mount=type=cache,target=/src/.build,id=muster-swiftpm \
     swift package resolve $([ -f Package.resolved ] && echo --force-resolved-versions)
 
-COPY Shared ./Shared
-COPY Services ./Services
-COPY Tests ./Tests
-COPY Benchmarks ./Benchmarks
+# Everything else (Shared, Services, Tools, Tests, Benchmarks …): SwiftPM
+# checks every target's folder, test and benchmark targets included, even when
+# building one product. .dockerignore keeps .build, .local and .git out.
+COPY . .
 
-# The five service products (plus the `muster` CLI once Package.swift has it),
+# The five service products and the `muster` CLI (when Package.swift has it),
 # Swift runtime and Foundation linked statically: the runtime image needs no
 # Swift toolchain. swift-backtrace-static is copied so crashes print symbolicated
 # backtraces (SWIFT_BACKTRACE in the runtime stage).
@@ -156,6 +156,8 @@ COPY scripts /opt/muster/scripts
 COPY deploy/demo /opt/muster/deploy/demo
 USER 10001:10001
 WORKDIR /opt/muster
+# The muster CLI keeps its configuration under $HOME; the user has no home.
+ENV HOME=/tmp
 CMD ["bash", "scripts/demo.sh"]
 
 # The default target is the runtime image.

@@ -140,7 +140,7 @@ let package = Package(
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "NotifierTests",
                     dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport"],
+                                   "MusterKafka", "MusterPostgres", "TestSupport", crypto],
                     swiftSettings: swiftSettings),
         .testTarget(name: "PollerTests",
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",

@@ -16,22 +16,25 @@ public struct PlannerTopics: Sendable, Equatable {
     public var jobStatus: String
     /// `inventory.v1` (consumed).
     public var inventory: String
+    /// `teams.v1` (produced): token digests for services serving their own API part.
+    public var teams: String
 
     /// The real topics of DESIGN §3.
     public static let standard = PlannerTopics(
         waveStarted: Topic.waveStarted.name, instancesTerminate: Topic.instancesTerminate.name,
         accounts: Topic.accounts.name, executionEvents: Topic.executionEvents.name,
-        jobStatus: Topic.jobStatus.name, inventory: Topic.inventory.name)
+        jobStatus: Topic.jobStatus.name, inventory: Topic.inventory.name, teams: Topic.teams.name)
 
     /// Creates a set of names.
     public init(waveStarted: String, instancesTerminate: String, accounts: String, executionEvents: String,
-                jobStatus: String, inventory: String) {
+                jobStatus: String, inventory: String, teams: String = Topic.teams.name) {
         self.waveStarted = waveStarted
         self.instancesTerminate = instancesTerminate
         self.accounts = accounts
         self.executionEvents = executionEvents
         self.jobStatus = jobStatus
         self.inventory = inventory
+        self.teams = teams
     }
 }
 

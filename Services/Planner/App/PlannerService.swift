@@ -10,13 +10,13 @@ import ServiceLifecycle
 /// The planner service (DESIGN §2, §7): REST API, teams, accounts,
 /// protection groups, plans, executions and the wave DAG. Consumes
 /// `job.status.v1` and `inventory.v1`; produces `wave.started.v1`,
-/// `instances.terminate.v1`, `accounts.v1` and `execution.events.v1`
+/// `instances.terminate.v1`, `accounts.v1`, `teams.v1` and `execution.events.v1`
 /// through its outbox.
 public enum PlannerService {
     /// How the planner is booted.
     public static let descriptor = ServiceDescriptor(
         name: "planner", defaultPort: 8080, schema: "planner", migrations: migrations,
-        topics: [.jobStatus, .inventory, .waveStarted, .instancesTerminate, .accounts, .executionEvents])
+        topics: [.jobStatus, .inventory, .waveStarted, .instancesTerminate, .accounts, .executionEvents, .teams])
 
     /// The planner's own schema migrations (versions from 100).
     public static let migrations: [Migration] = PlannerSchema.migrations

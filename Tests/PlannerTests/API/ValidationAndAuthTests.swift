@@ -30,6 +30,14 @@ struct ValidationAndAuthTests {
             let viewerID = try #require(listed.items.first { $0["role"] as? String == "viewer" }?["id"] as? String)
             #expect(try await app.call("DELETE", "/v1/teams/\(team.id)/tokens/\(viewerID)", token: team.admin).status == 204)
             #expect(try await app.call("GET", "/v1/plans", token: team.viewer).status == 401)
+            // teams.v1 carries each token's digest (never the token) for other services.
+            let owed = try await app.pool.query(
+                "SELECT type, encode(data, 'escape') AS body FROM \(app.schema).outbox WHERE topic = $1 ORDER BY seq",
+                [app.topics.teams]).rows
+            #expect(try owed.map { try $0.decode(String.self, "type") } == [
+                "token.issued", "token.issued", "token.issued", "token.revoked",
+            ])
+            #expect(try owed.allSatisfy { !(try $0.decode(String.self, "body")).contains(team.admin) })
             #expect(try await app.call("POST", "/v1/teams", token: PlannerTestApp.adminToken,
                                        json: ["name": "\(team.id)"]).status == 201)
         }

@@ -78,7 +78,7 @@ final class DeliveryDispatcher: Service, Sendable {
 
     private func attempt(_ delivery: ClaimedDelivery) async {
         defer {
-            inFlight.sub(1, ordering: .acquiringAndReleasing)
+            inFlight.subtract(1, ordering: .acquiringAndReleasing)
             wakeSignal.signal()
         }
         let clock = ContinuousClock()

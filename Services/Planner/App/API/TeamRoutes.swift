@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import MusterEvents
+import MusterMessaging
 import MusterPostgres
 
 // Teams and tokens. The bootstrap admin creates teams and their first
@@ -69,7 +71,14 @@ extension PlannerAPI {
                      view.createdAt])
                 try await audit(principal, team: team, action: "token.create", type: "token", id: view.id.uuidString,
                                 detail: ["role": input.role.rawValue, "subject": subject], on: connection)
+                let issued = TokenIssued(
+                    tokenID: view.id.uuidString.lowercased(), teamID: team.uuidString.lowercased(), subject: subject,
+                    role: input.role.rawValue,
+                    tokenSHA256: Authenticator.digest(secret).map { String(format: "%02x", $0) }.joined(),
+                    issuedAt: view.createdAt)
+                try await publishTeamEvent(team, type: EventType.tokenIssued, payload: issued, on: connection)
             }
+            wake()
             view.token = secret
             return try JSONResponse.make(.created, view)
         }
@@ -103,7 +112,11 @@ extension PlannerAPI {
                 guard result.affectedRows == 1 else { throw APIError.notFound("token") }
                 try await audit(principal, team: team, action: "token.revoke", type: "token",
                                 id: tokenID.uuidString, on: connection)
+                try await publishTeamEvent(team, type: EventType.tokenRevoked, payload: TokenRevoked(
+                    tokenID: tokenID.uuidString.lowercased(), teamID: team.uuidString.lowercased(), revokedAt: Date()),
+                    on: connection)
             }
+            wake()
             return JSONResponse.noContent()
         }
     }
@@ -117,6 +130,15 @@ extension PlannerAPI {
             try principal.require(.admin)
         }
         return team
+    }
+
+    /// Owes a `teams.v1` event (key = team id) in the caller's transaction.
+    func publishTeamEvent<T: Encodable>(_ team: UUID, type: String, payload: T, on connection: PostgresConnection)
+        async throws {
+        let key = team.uuidString.lowercased()
+        try await Outbox(schema: schema).enqueue(OutboxMessage(
+            topic: configuration.topics.teams, key: key,
+            event: try CloudEvent(source: EventSource.planner, type: type, subject: key, payload: payload)), on: connection)
     }
 
     /// Runs a pure check, turning `ValidationFailure` into a 422.

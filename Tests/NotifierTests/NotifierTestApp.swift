@@ -1,0 +1,242 @@
+import Foundation
+import Logging
+import MusterEvents
+import MusterHTTP
+import MusterKafka
+import MusterMessaging
+import MusterPostgres
+@testable import NotifierApp
+import TestSupport
+
+/// Every log line of a test app, for asserting what never appears in them.
+final class CapturedLogs: Sendable {
+    let lines = Locked<[String]>([])
+
+    var text: String { lines.value.joined(separator: "\n") }
+
+    var logger: Logger {
+        var logger = Logger(label: "notifier-test") { _ in CapturingLogHandler(sink: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let sink: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        let error = event.error.map { " error=\($0)" } ?? ""
+        let entry = "\(event.level) \(event.message)\(error) \(all.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))"
+        sink.lines.withLock { $0.append(entry) }
+    }
+}
+
+/// An isolated notifier for one test: its own schema, topics and consumer
+/// groups on the shared PostgreSQL and broker, the API over HTTP on a free
+/// port, the consumers and the dispatcher running with short intervals.
+final class NotifierTestApp {
+    let schema: String
+    let topics: NotifierTopics
+    let pool: PostgresPool
+    let producer: KafkaProducer
+    let http: HTTPClient
+    let logs = CapturedLogs()
+    let outcomes = Locked<[ConsumeOutcome]>([])
+    let baseURL: String
+    private let tasks: Locked<[Task<Void, any Error>]>
+
+    /// Short retry schedule: 20 ms doubling to 200 ms, dead after `retryWindow`.
+    init(retryWindow: Duration = .seconds(30), deliveryTimeout: Duration = .seconds(5)) async throws {
+        schema = TestEnvironment.uniqueName("notifier")
+        let suffix = schema.dropFirst("notifier_".count)
+        topics = NotifierTopics(executionEvents: "execution.events.\(suffix)", teams: "teams.\(suffix)")
+        pool = try TestEnvironment.pool(size: 8)
+        try await Migrator.migrate(
+            schema: schema, migrations: MessagingSchema.migrations(schema: schema) + NotifierService.migrations,
+            pool: pool, logger: TestEnvironment.logger)
+        let kafka = try TestEnvironment.kafka()
+        try await KafkaAdmin.createTopics(
+            [(name: topics.executionEvents, partitions: 2), (name: topics.teams, partitions: 2)],
+            configuration: kafka, timeout: .seconds(10))
+        producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
+        http = HTTPClient(logger: TestEnvironment.logger)
+
+        let configuration = NotifierConfiguration(
+            schema: schema, topics: topics, allowHTTP: true,
+            retry: RetryPolicy(backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(200)), window: retryWindow),
+            deliveryTimeout: deliveryTimeout, connectTimeout: .seconds(1), maxInFlight: 16, maxInFlightPerSubscription: 4,
+            pollInterval: .milliseconds(100), gaugeInterval: .milliseconds(200))
+        var eventConfiguration = EventConsumer.Configuration()
+        eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
+        let outcomes = self.outcomes
+        let logger = logs.logger
+        let components = try NotifierService.components(
+            configuration: configuration, pool: pool, logger: logger, eventConsumer: eventConfiguration,
+            makeConsumer: { purpose, topic in
+                try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName(purpose), topics: [topic],
+                                  logger: logger)
+            },
+            onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
+        let port = Locked<Int?>(nil)
+        let server = NotifierService.apiServer(
+            components.api, host: "127.0.0.1", port: 0, logger: logger,
+            onListening: { bound in port.withLock { $0 = bound } })
+        var started: [Task<Void, any Error>] = [Task { try await server.run() }]
+        for service in components.services { started.append(Task { try await service.run() }) }
+        tasks = Locked(started)
+        _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
+        baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
+    }
+
+    /// Runs `body` with a fresh app and always tears it down.
+    static func with(retryWindow: Duration = .seconds(30), deliveryTimeout: Duration = .seconds(5),
+                     _ body: (NotifierTestApp) async throws -> Void) async throws {
+        let app = try await NotifierTestApp(retryWindow: retryWindow, deliveryTimeout: deliveryTimeout)
+        do {
+            try await body(app)
+        } catch {
+            await app.tearDown()
+            throw error
+        }
+        await app.tearDown()
+    }
+
+    func tearDown() async {
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+        for task in tasks.withLock({ $0 }) { _ = try? await task.value }
+        await http.shutdown()
+        await producer.shutdown(timeout: .seconds(5))
+        _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+        await pool.close()
+    }
+
+    // MARK: Tokens
+
+    struct Team {
+        var id: String
+        var viewer: String
+        var `operator`: String
+        var admin: String
+    }
+
+    /// Publishes `token.issued` for a new token; returns the token.
+    func issueToken(team: String, role: String, tokenID: String = UUID().uuidString) async throws -> String {
+        let token = "mst_" + UUID().uuidString.lowercased() + UUID().uuidString.lowercased()
+        let issued = TokenIssued(tokenID: tokenID, teamID: team, subject: "\(role)@\(team)", role: role,
+                                 tokenSHA256: Authenticator.digestHex(token), issuedAt: Date())
+        try await publish(topic: topics.teams, key: team, CloudEvent(
+            source: EventSource.planner, type: EventType.tokenIssued, subject: team, payload: issued))
+        return token
+    }
+
+    /// A team with one token per role, each usable once this returns.
+    func team() async throws -> Team {
+        let id = UUID().uuidString.lowercased()
+        let team = Team(id: id, viewer: try await issueToken(team: id, role: "viewer"),
+                        operator: try await issueToken(team: id, role: "operator"),
+                        admin: try await issueToken(team: id, role: "admin"))
+        for token in [team.viewer, team.operator, team.admin] {
+            let usable = try await eventually { try await call("GET", "/v1/subscriptions", token: token).status == 200 }
+            precondition(usable, "token from teams topic never became usable")
+        }
+        return team
+    }
+
+    // MARK: Events
+
+    func publish(topic: String, key: String, _ event: CloudEvent) async throws {
+        _ = try await producer.send(event.kafkaRecord(topic: topic, key: key))
+    }
+
+    /// An execution event as the planner publishes it (key = execution id).
+    @discardableResult
+    func publishExecutionEvent(team: String, execution: String, type: ExecutionEventType,
+                               id: UUID = UUID()) async throws -> CloudEvent {
+        let payload = ExecutionEvent(
+            type: type, executionID: execution, executionType: .drill, executionStatus: .running, planID: "plan-1",
+            planName: "Three tier", teamID: team, initiatedBy: "alice", occurredAt: Date())
+        let event = try CloudEvent(id: id, source: EventSource.planner, type: type.rawValue, subject: execution,
+                                   payload: payload)
+        try await publish(topic: topics.executionEvents, key: execution, event)
+        return event
+    }
+
+    // MARK: HTTP
+
+    struct Reply {
+        var status: Int
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        var error: [String: Any] { json["error"] as? [String: Any] ?? [:] }
+        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+        subscript(key: String) -> Any? { json[key] }
+    }
+
+    func call(_ method: String, _ path: String, token: String?, json: Any? = nil, raw: [UInt8]? = nil) async throws
+        -> Reply
+    {
+        var headers = [HTTPHeader("Content-Type", "application/json")]
+        if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
+        let body = try raw ?? json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+        let response = try await http.execute(HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body))
+        return Reply(status: response.status, body: response.body)
+    }
+
+    /// Creates a subscription; returns its id.
+    func subscribe(_ team: Team, url: String, eventTypes: [String] = ["*"], secret: String? = nil) async throws -> String {
+        var body: [String: Any] = ["url": url, "eventTypes": eventTypes]
+        if let secret { body["secret"] = secret }
+        let reply = try await call("POST", "/v1/subscriptions", token: team.operator, json: body)
+        precondition(reply.status == 201, "subscribe: \(reply.status) \(reply.text)")
+        return reply["id"] as! String
+    }
+
+    /// The subscription's delivery log (newest first).
+    func deliveries(_ team: Team, _ subscription: String) async throws -> [[String: Any]] {
+        try await call("GET", "/v1/subscriptions/\(subscription)/deliveries?limit=100", token: team.viewer).items
+    }
+
+    /// Rows in the deliveries table (all subscriptions).
+    func deliveryRowCount() async throws -> Int {
+        try await pool.query("SELECT count(*) AS n FROM \(schema).deliveries").rows[0].decode(Int.self, "n")
+    }
+}
+
+/// A webhook receiver: a real HTTP server whose answer per request is scripted.
+final class Receiver: Sendable {
+    let server: TestHTTPServer
+    private let script: Locked<@Sendable (TestHTTPServer.Request, Int) -> TestHTTPServer.Response>
+    private let count = Locked(0)
+
+    init(_ answer: @escaping @Sendable (TestHTTPServer.Request, Int) -> TestHTTPServer.Response = { _, _ in .init() }) throws {
+        let script = Locked<@Sendable (TestHTTPServer.Request, Int) -> TestHTTPServer.Response>(answer)
+        let count = self.count
+        self.script = script
+        server = try TestHTTPServer { request in
+            let index = count.withLock { value -> Int in
+                value += 1
+                return value
+            }
+            return script.value(request, index)
+        }
+    }
+
+    /// Replaces the script (e.g. a failing endpoint recovers).
+    func answer(_ answer: @escaping @Sendable (TestHTTPServer.Request, Int) -> TestHTTPServer.Response) {
+        script.withLock { $0 = answer }
+    }
+
+    var url: String { server.baseURL + "/hook" }
+    var requests: [TestHTTPServer.Request] { server.requests }
+
+    deinit { server.stop() }
+}
