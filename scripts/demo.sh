@@ -6,22 +6,30 @@
 # live; print the report; clean up the drill instances; stop everything.
 # With drs-sim's time scale (600×) it takes about a minute.
 #   scripts/demo.sh
+# With MUSTER_DEMO_STACK=external it only drives an already running stack
+# (docker compose's `demo` service): MUSTER_API, MUSTER_ADMIN_TOKEN and
+# MUSTER_CLI come from the environment.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 say() { printf '\n== %s\n' "$*"; }
 
-say "installing what is missing"
-scripts/setup.sh
-say "building"
-swift build --product planner >/dev/null && swift build >/dev/null
-MUSTER="$ROOT/.build/debug/muster"
+if [[ "${MUSTER_DEMO_STACK:-local}" == external ]]; then
+  : "${MUSTER_API:?}" "${MUSTER_ADMIN_TOKEN:?}"
+  MUSTER="${MUSTER_CLI:-muster}"
+else
+  say "installing what is missing"
+  scripts/setup.sh
+  say "building"
+  swift build
+  MUSTER="$ROOT/.build/debug/muster"
 
-say "starting PostgreSQL, the broker, drs-sim and the services"
-if ! scripts/infra.sh running; then trap 'scripts/stack.sh stop; scripts/infra.sh stop' EXIT
-else trap 'scripts/stack.sh stop' EXIT; fi
-eval "$(scripts/infra.sh start)"
-eval "$(scripts/stack.sh start)"
+  say "starting PostgreSQL, the broker, drs-sim and the services"
+  if ! scripts/infra.sh running; then trap 'scripts/stack.sh stop; scripts/infra.sh stop' EXIT
+  else trap 'scripts/stack.sh stop' EXIT; fi
+  eval "$(scripts/infra.sh start)"
+  eval "$(scripts/stack.sh start)"
+fi
 
 say "creating a team and an operator token (bootstrap admin token)"
 TEAM="$(MUSTER_TOKEN="$MUSTER_ADMIN_TOKEN" "$MUSTER" team create "demo-$(date +%s)")"
