@@ -1,0 +1,160 @@
+"""End-to-end fixtures: the whole running system — drs-sim, planner,
+launcher, poller, notifier — started by scripts/stack.sh against the
+PostgreSQL and broker that scripts/test.sh started, driven over HTTP."""
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+
+
+class API:
+    """A tiny JSON client for the planner / notifier / drs-sim admin APIs."""
+
+    def __init__(self, base, token=None):
+        self.base = base
+        self.token = token
+
+    def call(self, method, path, body=None, expect=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        payload = json.loads(raw) if raw else None
+        if expect is not None:
+            assert status == expect, f"{method} {path} → {status}: {payload}"
+        elif status >= 400:
+            raise AssertionError(f"{method} {path} → {status}: {payload}")
+        return payload
+
+    def get(self, path, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return self.call("POST", path, {} if body is None else body, **kwargs)
+
+
+def wait_for(condition, timeout=60.0, interval=0.2, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def server_id(index):
+    return f"s-0e2e{index:013x}"
+
+
+@pytest.fixture(scope="session")
+def stack():
+    env = dict(os.environ)
+    env.setdefault("MUSTER_STACK_PORT_BASE", "28080")
+    for needed in ("MUSTER_DATABASE_URL", "MUSTER_KAFKA_BROKERS"):
+        if not env.get(needed):
+            pytest.fail(f"{needed} is not set: run the tests with scripts/test.sh")
+    started = subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "start"], env=env, capture_output=True,
+                             text=True, timeout=240)
+    if started.returncode != 0:
+        subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "stop"], env=env)
+        pytest.fail("stack did not start:\n" + started.stdout + started.stderr)
+    settings = {}
+    for line in started.stdout.splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export "):].partition("=")
+            settings[key] = value.strip("'")
+    yield settings
+    subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "stop"], env=env, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def sim(stack):
+    return API(stack["MUSTER_DRS_SIM"])
+
+
+@pytest.fixture(scope="session")
+def team(stack, sim):
+    """One team with an admin token, the demo account registered, and 32
+    extra source servers (s-0e2e…) seeded into drs-sim and inventoried."""
+    servers = [{
+        "sourceServerID": server_id(i), "hostname": f"e2e-{i}", "tags": {"suite": "e2e"},
+        "replicationState": "CONTINUOUS",
+    } for i in range(32)]
+    sim.post("/admin/seed", {"accounts": [{"accountID": ACCOUNT, "regions": {REGION: {"sourceServers": servers}}}]})
+    admin = API(stack["MUSTER_API"], stack["MUSTER_ADMIN_TOKEN"])
+    created = admin.post("/v1/teams", {"name": f"e2e-{uuid.uuid4().hex[:8]}"}, expect=201)
+    token = admin.post(f"/v1/teams/{created['id']}/tokens",
+                       {"name": "e2e", "subject": "e2e-operator", "role": "admin"}, expect=201)["token"]
+    api = API(stack["MUSTER_API"], token)
+    api.post("/v1/accounts", {"awsAccountId": ACCOUNT, "name": "e2e", "regions": [REGION],
+                              "credentials": {"type": "KEY_PAIR", "keyPairName": "DEMO"}}, expect=201)
+    wanted = {server_id(i) for i in range(32)}
+
+    def inventoried():
+        seen, cursor = set(), None
+        while True:
+            page = api.get("/v1/source-servers?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+            seen |= {item["sourceServerId"] for item in page["items"]}
+            cursor = page.get("nextCursor")
+            if not cursor:
+                return wanted <= seen
+    wait_for(inventoried, timeout=60, what="the launcher's inventory of the seeded servers")
+    return {"api": api, "token": token, "teamId": created["id"], "stack": stack}
+
+
+class Servers:
+    """Hands each test its own source servers (one protection group per server)."""
+
+    def __init__(self):
+        self.next = 0
+
+    def take(self, count):
+        taken = [server_id(i) for i in range(self.next, self.next + count)]
+        self.next += count
+        assert self.next <= 32, "the e2e estate has 32 servers; seed more"
+        return taken
+
+
+@pytest.fixture(scope="session")
+def servers():
+    return Servers()
+
+
+def make_plan(api, name, waves, rto=60):
+    """waves: [(waveName, [serverIds], [dependsOn], options)] → plan id."""
+    body_waves = []
+    for wave_name, ids, depends, options in waves:
+        group = api.post("/v1/protection-groups", {"name": f"{name}-{wave_name}", "region": REGION,
+                                                    "sourceServerIds": ids}, expect=201)
+        body_waves.append({"name": wave_name, "protectionGroupIds": [group["id"]], "dependsOn": depends, **options})
+    return api.post("/v1/plans", {"name": name, "rtoTargetMinutes": rto, "waves": body_waves}, expect=201)["id"]
+
+
+def start(api, plan_id, kind="DRILL"):
+    return api.post("/v1/executions", {"planId": plan_id, "type": kind}, expect=202)["id"]
+
+
+FINISHED = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "TIMED_OUT"}
+
+
+def finish(api, execution_id, timeout=90):
+    return wait_for(lambda: (lambda e: e if e["status"] in FINISHED else None)(api.get(f"/v1/executions/{execution_id}")),
+                    timeout=timeout, what=f"execution {execution_id} to finish")
