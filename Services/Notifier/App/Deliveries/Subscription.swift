@@ -41,8 +41,7 @@ enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     case dead = "DEAD"
 }
 
-/// One delivery as the log shows it (never the body's secret-bearing parts:
-/// bodies hold no secrets, but the log lists metadata only).
+/// One delivery as its log shows it: metadata and the last attempt, not the body.
 struct Delivery: Sendable {
     var id: UUID
     var seq: Int64
