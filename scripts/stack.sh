@@ -57,7 +57,8 @@ start() {
   local kafka_props="session.timeout.ms=2000,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
   start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json
   wait_ready drs-sim
-  local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json)
+  local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json
+    MUSTER_KAFKA_GROUP_PREFIX="${MUSTER_KAFKA_GROUP_PREFIX:-muster}")
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")"
   start_one launcher "${common[@]}" \
     MUSTER_LAUNCHER_ACCOUNTS="[{\"accountId\":\"$DEMO_ACCOUNT\",\"regions\":[\"us-east-1\"],\"keyPair\":\"DEMO\"}]" \

@@ -21,6 +21,7 @@ import MusterPostgres
 /// | `MUSTER_KAFKA_CONSUMER_PROPERTIES` | empty | extra properties for consumers only |
 /// | `MUSTER_KAFKA_PRODUCER_PROPERTIES` | empty | extra properties for producers only |
 /// | `MUSTER_CREATE_TOPICS` | `true` | create missing topics at start-up |
+/// | `MUSTER_KAFKA_GROUP_PREFIX` | `muster` | consumer groups are `<prefix>.<service>.<purpose>`; separate environments sharing one Kafka cluster use different prefixes |
 public struct ServiceConfiguration: Sendable {
     /// Output format of the logs.
     public enum LogFormat: String, Sendable, CaseIterable { case json, text }
@@ -68,6 +69,8 @@ public struct InfrastructureConfiguration: Sendable {
     public var kafkaProducerProperties: [String: String]
     /// Whether to create missing topics at start-up.
     public var createTopics: Bool
+    /// First part of every consumer group id.
+    public var consumerGroupPrefix: String
 
     /// Reads the settings.
     public init(reader: ConfigReader = ConfigReader()) throws {
@@ -86,6 +89,16 @@ public struct InfrastructureConfiguration: Sendable {
         kafkaConsumerProperties = try reader.keyValues("MUSTER_KAFKA_CONSUMER_PROPERTIES")
         kafkaProducerProperties = try reader.keyValues("MUSTER_KAFKA_PRODUCER_PROPERTIES")
         createTopics = try reader.bool("MUSTER_CREATE_TOPICS", default: true)
+        consumerGroupPrefix = reader.string("MUSTER_KAFKA_GROUP_PREFIX", default: "muster")
+        guard consumerGroupPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_KAFKA_GROUP_PREFIX", value: consumerGroupPrefix, rule: "letters, digits, '.', '_' or '-' only")
+        }
+    }
+
+    /// The consumer group id of `service`'s consumer for `purpose`.
+    public func consumerGroup(service: String, purpose: String) -> String {
+        "\(consumerGroupPrefix).\(service).\(purpose)"
     }
 
     /// Kafka settings for a consumer.

@@ -54,11 +54,17 @@ public struct ServiceContext: Sendable {
     /// The service's outbox.
     public var outbox: Outbox { Outbox(schema: descriptor.schema) }
 
-    /// A consumer-group member for `topics` in group `<service>.<purpose>`.
-    public func makeConsumer(purpose: String, topics: [Topic]) throws -> KafkaConsumer {
+    /// A consumer-group member for `topics` in group `<prefix>.<service>.<purpose>`.
+    public func makeConsumer(purpose: String, topics: [String]) throws -> KafkaConsumer {
         try KafkaConsumer(
-            configuration: infrastructure.consumerKafka, groupID: "muster.\(descriptor.name).\(purpose)",
-            topics: topics.map(\.name), logger: logger)
+            configuration: infrastructure.consumerKafka,
+            groupID: infrastructure.consumerGroup(service: descriptor.name, purpose: purpose),
+            topics: topics, logger: logger)
+    }
+
+    /// A consumer-group member for Muster `topics`; see `makeConsumer(purpose:topics:)`.
+    public func makeConsumer(purpose: String, topics: [Topic]) throws -> KafkaConsumer {
+        try makeConsumer(purpose: purpose, topics: topics.map(\.name))
     }
 
     /// The readiness checks of a service: database and broker reachable.

@@ -47,7 +47,7 @@ struct LauncherIntegrationTests {
         try await H.with() { harness in
             _ = try await harness.engine.withSimulation { simulation, now in
                 try simulation.addFault(DRSSimFault(
-                    type: .foreignJob, accountID: H.accountID, region: H.region, sourceServerIDs: [H.sid(5)], seconds: 1.5),
+                    type: .foreignJob, accountID: H.accountID, region: H.region, sourceServerIDs: [H.sid(5)], seconds: 5),
                     realNow: now)
             }
             try harness.startLauncher(harness.configuration {

@@ -68,6 +68,8 @@ def server_id(index):
 def stack():
     env = dict(os.environ)
     env.setdefault("MUSTER_STACK_PORT_BASE", "28080")
+    # Fresh consumer groups: no member of an earlier run can hold them up.
+    env["MUSTER_KAFKA_GROUP_PREFIX"] = f"e2e-{uuid.uuid4().hex[:8]}"
     for needed in ("MUSTER_DATABASE_URL", "MUSTER_KAFKA_BROKERS"):
         if not env.get(needed):
             pytest.fail(f"{needed} is not set: run the tests with scripts/test.sh")

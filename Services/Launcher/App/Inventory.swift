@@ -19,10 +19,11 @@ final class Inventory: Service, Sendable {
         let interval = context.configuration.inventoryInterval
         guard interval > .zero else { return }
         // Let the scheduler's first heartbeat claim the endpoints.
-        try? await Task.sleep(for: min(interval, .seconds(1)))
+        // Sleeps end at graceful shutdown: the interval is minutes long.
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(interval, .seconds(1))) }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await inventoryOnce()
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -31,6 +31,7 @@ public enum LauncherService {
             schema: context.descriptor.schema, topics: .standard, configuration: configuration, pool: context.pool,
             consumerKafka: context.infrastructure.consumerKafka, logger: context.logger,
             accounts: AccountDirectory(configuration: configuration, httpClient: http, logger: context.logger),
+            groupPrefix: "\(context.infrastructure.consumerGroupPrefix).launcher",
             wakeRelay: { [relay = context.relay] in relay.wake() })
         return [ResourceService(name: "drs-http") { await http.shutdown() }] + (try launcher.services())
     }

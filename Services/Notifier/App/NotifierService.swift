@@ -86,10 +86,7 @@ public enum NotifierService {
     public static func services(_ context: ServiceContext, configuration: NotifierConfiguration) throws -> [any Service] {
         let components = try components(
             configuration: configuration, pool: context.pool, logger: context.logger,
-            makeConsumer: { purpose, topic in
-                try KafkaConsumer(configuration: context.infrastructure.consumerKafka,
-                                  groupID: "muster.notifier.\(purpose)", topics: [topic], logger: context.logger)
-            })
+            makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) })
         let router = Router()
         components.api.addRoutes(to: router)
         return context.services(components.services, router: router)

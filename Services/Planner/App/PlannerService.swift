@@ -73,10 +73,8 @@ public enum PlannerService {
         PlannerAPI(configuration: configuration, pool: context.pool, wake: wake).addRoutes(to: router)
         let consumers = try consumers(
             configuration: configuration, pool: context.pool, logger: context.logger,
-            makeConsumer: { purpose, topic in
-                try KafkaConsumer(configuration: context.infrastructure.consumerKafka,
-                                  groupID: "muster.planner.\(purpose)", topics: [topic], logger: context.logger)
-            }, wake: wake)
+            makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
+            wake: wake)
         return context.services(consumers, router: router)
     }
 }
