@@ -13,7 +13,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
-RUN="$LOCAL/run"
+# MUSTER_INFRA_DIR: a separate state folder for a second, isolated pair
+# (the end-to-end tests use one, on other ports).
+RUN="${MUSTER_INFRA_DIR:-$LOCAL/run}"
 PG_PORT="${MUSTER_PG_PORT:-55432}"
 KAFKA_PORT="${MUSTER_KAFKA_PORT:-59092}"
 PG_DIR="$RUN/pg"
@@ -83,8 +85,10 @@ stop_kafka() {
 }
 
 case "${1:-}" in
-  start) mkdir -p "$RUN"; start_pg; start_kafka; env_lines >"$LOCAL/infra.env"; env_lines ;;
-  stop) stop_kafka; stop_pg; rm -f "$LOCAL/infra.env"; log "stopped" ;;
+  start) mkdir -p "$RUN"; start_pg; start_kafka; env_lines >"$RUN/infra.env"
+    [[ -n "${MUSTER_INFRA_DIR:-}" ]] || cp "$RUN/infra.env" "$LOCAL/infra.env"; env_lines ;;
+  stop) stop_kafka; stop_pg; rm -f "$RUN/infra.env"
+    [[ -n "${MUSTER_INFRA_DIR:-}" ]] || rm -f "$LOCAL/infra.env"; log "stopped" ;;
   env) env_lines ;;
   running) pg_running && kafka_running ;;
   status)

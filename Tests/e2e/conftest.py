@@ -64,32 +64,51 @@ def server_id(index):
     return f"s-0e2e{index:013x}"
 
 
+def exports(text):
+    settings = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export "):].partition("=")
+            settings[key] = value.strip("'")
+    return settings
+
+
 @pytest.fixture(scope="session")
 def stack():
+    """A PostgreSQL and broker of its own (so earlier runs' topics and rows
+    cannot interfere), then the five processes."""
     env = dict(os.environ)
-    env.setdefault("MUSTER_STACK_PORT_BASE", "28080")
-    # Fresh consumer groups: no member of an earlier run can hold them up.
-    env["MUSTER_KAFKA_GROUP_PREFIX"] = f"e2e-{uuid.uuid4().hex[:8]}"
-    for needed in ("MUSTER_DATABASE_URL", "MUSTER_KAFKA_BROKERS"):
-        if not env.get(needed):
-            pytest.fail(f"{needed} is not set: run the tests with scripts/test.sh")
+    env.update(MUSTER_INFRA_DIR=os.path.join(ROOT, ".local/run/e2e-infra"), MUSTER_PG_PORT="56433",
+               MUSTER_KAFKA_PORT="59193", MUSTER_STACK_PORT_BASE=env.get("MUSTER_STACK_PORT_BASE", "28080"))
+    infra = subprocess.run([os.path.join(ROOT, "scripts/infra.sh"), "start"], env=env, capture_output=True, text=True,
+                           timeout=120)
+    if infra.returncode != 0:
+        pytest.fail("infrastructure did not start:\n" + infra.stdout + infra.stderr)
+    env.update({k: v for k, v in exports(infra.stdout).items() if k.startswith("MUSTER_")})
+    env["LD_LIBRARY_PATH"] = os.path.join(ROOT, ".local/lib") + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
     started = subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "start"], env=env, capture_output=True,
                              text=True, timeout=240)
     if started.returncode != 0:
         subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "stop"], env=env)
+        subprocess.run([os.path.join(ROOT, "scripts/infra.sh"), "stop"], env=env)
         pytest.fail("stack did not start:\n" + started.stdout + started.stderr)
-    settings = {}
-    for line in started.stdout.splitlines():
-        if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
-            settings[key] = value.strip("'")
-    yield settings
+    yield exports(started.stdout)
     subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "stop"], env=env, capture_output=True, timeout=120)
+    subprocess.run([os.path.join(ROOT, "scripts/infra.sh"), "stop"], env=env, capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="session")
 def sim(stack):
     return API(stack["MUSTER_DRS_SIM"])
+
+
+@pytest.fixture(scope="session")
+def drs(stack):
+    """boto3 against drs-sim with the demo key (an independent view of DRS)."""
+    import boto3
+    return boto3.client("drs", endpoint_url=stack["MUSTER_DRS_SIM"], region_name=REGION,
+                        aws_access_key_id="AKIDMUSTERDEMO000001",
+                        aws_secret_access_key="muster-demo-drs-sim-secret-not-a-real-key")
 
 
 @pytest.fixture(scope="session")
