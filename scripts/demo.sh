@@ -21,12 +21,17 @@ else
   say "installing what is missing"
   scripts/setup.sh
   say "building"
-  swift build
+  swift build 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+  swift build >/dev/null  # fails here, after showing the errors, if the build is broken
   MUSTER="$ROOT/.build/debug/muster"
 
   say "starting PostgreSQL, the broker, drs-sim and the services"
-  if ! scripts/infra.sh running; then trap 'scripts/stack.sh stop; scripts/infra.sh stop' EXIT
-  else trap 'scripts/stack.sh stop' EXIT; fi
+  # A fresh PostgreSQL and broker of the demo's own, so it runs the same
+  # every time, beside any other local stack.
+  export MUSTER_INFRA_DIR="$ROOT/.local/run/demo-infra" MUSTER_PG_PORT="${MUSTER_DEMO_PG_PORT:-55532}"
+  export MUSTER_KAFKA_PORT="${MUSTER_DEMO_KAFKA_PORT:-59292}"
+  trap 'scripts/stack.sh stop; scripts/infra.sh stop' EXIT
+  scripts/infra.sh stop >/dev/null 2>&1 || true
   eval "$(scripts/infra.sh start)"
   eval "$(scripts/stack.sh start)"
 fi
