@@ -83,15 +83,17 @@ let package = Package(
         .target(name: "MusterMessaging",
                 dependencies: ["MusterEvents", "MusterKafka", "MusterPostgres", log, metrics, lifecycle],
                 path: "Shared/Messaging", swiftSettings: swiftSettings),
+        .target(name: "MusterAPI", dependencies: ["MusterEvents", hummingbird, crypto, log], path: "Shared/API",
+                swiftSettings: swiftSettings),
         .target(name: "MusterService",
                 dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log, metrics, lifecycle, hummingbird,
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]
-    + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps + [hummingbird, crypto])
+    + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps + ["MusterAPI", hummingbird, crypto])
     + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
-    + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterHTTP", hummingbird, crypto])
+    + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterAPI", "MusterHTTP", hummingbird, crypto])
     + service("drs-sim", folder: "DRSSim", app: "DRSSimApp",
               deps: ["MusterService", "MusterDRS", "MusterAWS", log, metrics, lifecycle, hummingbird, crypto])
     + [

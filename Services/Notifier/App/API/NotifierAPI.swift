@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MusterAPI
 import MusterPostgres
 
 /// The notifier's REST API under `/v1` (docs/notifier.md): subscriptions,
@@ -27,7 +28,7 @@ public struct NotifierAPI: Sendable {
 
     /// Adds every `/v1` route to `router`.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>())
+        let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>(service: "notifier"))
         addSubscriptionRoutes(to: v1)
         addDeliveryRoutes(to: v1)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterAPI
 
 /// The body of `POST /v1/subscriptions`.
 struct CreateSubscriptionBody: Decodable {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MusterAPI
 import MusterPostgres
 
 // Subscriptions: URL, event-type filter, secret (shown once), enabled flag.
@@ -43,7 +44,7 @@ extension NotifierAPI {
     private func create(_ request: Request) async throws -> Response {
         let principal = try await auth.authenticate(request)
         try principal.require(.operator)
-        let body = try await RequestBody.decode(CreateSubscriptionBody.self, from: request, limit: configuration.maxBodyBytes)
+        let body = try await JSONBody.decode(CreateSubscriptionBody.self, from: request, limit: configuration.maxBodyBytes)
         let url = try rules.checkURL(body.url)
         let filter = try rules.checkEventTypes(body.eventTypes ?? [EventFilter.wildcard])
         let given = try body.secret.map(rules.checkSecret)
@@ -76,7 +77,7 @@ extension NotifierAPI {
         let principal = try await auth.authenticate(request)
         try principal.require(.operator)
         let subscriptionID = try id(context, what: "subscription")
-        let body = try await RequestBody.decode(UpdateSubscriptionBody.self, from: request, limit: configuration.maxBodyBytes)
+        let body = try await JSONBody.decode(UpdateSubscriptionBody.self, from: request, limit: configuration.maxBodyBytes)
         let url = try body.url.map(rules.checkURL)
         let filter = try body.eventTypes.map(rules.checkEventTypes)
         let secret = try body.secret.map(rules.checkSecret)

@@ -1,4 +1,5 @@
 import Foundation
+import MusterAPI
 import MusterEvents
 import MusterMessaging
 import MusterPostgres

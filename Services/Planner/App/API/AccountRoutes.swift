@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MusterAPI
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -105,7 +106,8 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.admin)
-        let input = try await RequestBody.decode(AccountInput.self, from: request, limit: limits.maxBodyBytes)
+        let input = try await JSONBody.decode(
+            AccountInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
         let (name, regions, credentials) = try validated { try AccountValidator.validate(input, limits: limits) }
         var stored = input.credentials
         stored.secretAccessKey = nil

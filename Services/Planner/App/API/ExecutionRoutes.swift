@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MusterAPI
 import MusterDomain
 import MusterPostgres
 
@@ -41,8 +42,9 @@ extension PlannerAPI {
             try await command(request, context, action: "execution.resume") { .resume(actor: $0) }
         }
         v1.post("executions/:id/cancel") { request, context in
-            let input = try await RequestBody.decodeOptional(
-                CancelInput.self, from: request, limit: limits.maxBodyBytes, fallback: CancelInput(terminateInstances: nil))
+            let input = try await JSONBody.decodeOptional(
+                CancelInput.self, from: request, limit: limits.maxBodyBytes, fallback: CancelInput(terminateInstances: nil),
+                wording: .explained)
             let terminate = input.terminateInstances ?? false
             return try await command(request, context, action: "execution.cancel",
                                      detail: ["terminateInstances": "\(terminate)"]) {
@@ -66,7 +68,8 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
-        let input = try await RequestBody.decode(StartInput.self, from: request, limit: limits.maxBodyBytes)
+        let input = try await JSONBody.decode(
+            StartInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
         let executionID = UUID()
         let state = try await pool.transaction { connection in
             guard let row = try await connection.query(

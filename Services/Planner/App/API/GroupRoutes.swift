@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MusterAPI
 import MusterPostgres
 
 // Protection groups: explicit servers or a tag selector, resolved against
@@ -69,7 +70,8 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
-        let input = try await RequestBody.decode(GroupInput.self, from: request, limit: limits.maxBodyBytes)
+        let input = try await JSONBody.decode(
+            GroupInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
         let (name, region, selection) = try validated { try GroupValidator.validate(input, limits: limits) }
         let groupID = existing ?? UUID()
         let view = try await uniqueConflict(field: "name", message: "a protection group named \(name) exists in your team") {

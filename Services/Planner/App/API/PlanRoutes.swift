@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MusterAPI
 import MusterPostgres
 
 // Recovery plans: validated (names, limits, references, DAG) before
@@ -67,7 +68,8 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
-        let input = try await RequestBody.decode(PlanInput.self, from: request, limit: limits.maxBodyBytes)
+        let input = try await JSONBody.decode(
+            PlanInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
         let plan = try validated { try PlanValidator.validate(input, limits: limits) }
         let planID = existing ?? UUID()
         let row = try await uniqueConflict(field: "name", message: "a plan named \(plan.name) exists in your team") {

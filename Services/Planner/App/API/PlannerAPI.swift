@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MusterAPI
 import MusterPostgres
 
 /// The REST API under `/v1` (DESIGN §7), documented by
@@ -28,7 +29,7 @@ public struct PlannerAPI: Sendable {
 
     /// Adds every `/v1` route to `router`.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>())
+        let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>(service: "planner"))
         addTeamRoutes(to: v1)
         addAccountRoutes(to: v1)
         addGroupRoutes(to: v1)

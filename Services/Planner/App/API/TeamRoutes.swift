@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MusterAPI
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -25,7 +26,8 @@ extension PlannerAPI {
         v1.post("teams") { request, _ in
             let principal = try await auth.authenticate(request)
             guard principal.teamID == nil else { throw APIError.forbidden("only the bootstrap admin creates teams") }
-            let input = try await RequestBody.decode(TeamInput.self, from: request, limit: limits.maxBodyBytes)
+            let input = try await JSONBody.decode(
+                TeamInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
             let name = try validated { try FieldRules.name(input.name, field: "name", limits: limits) }
             let team = TeamView(id: UUID(), name: name, createdAt: Date())
             try await uniqueConflict(field: "name", message: "a team named \(name) exists; pick another name") {
@@ -53,7 +55,8 @@ extension PlannerAPI {
         v1.post("teams/:teamId/tokens") { request, context in
             let principal = try await auth.authenticate(request)
             let team = try tokenTeam(principal, context)
-            let input = try await RequestBody.decode(TokenInput.self, from: request, limit: limits.maxBodyBytes)
+            let input = try await JSONBody.decode(
+                TokenInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
             let name = try validated { try FieldRules.name(input.name, field: "name", limits: limits) }
             let subject = try validated { try FieldRules.name(input.subject, field: "subject", limits: limits) }
             let secret = Authenticator.newToken()
@@ -67,14 +70,14 @@ extension PlannerAPI {
                     INSERT INTO \(schema).tokens (id, team_id, name, subject, role, token_hash, created_by, created_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                     """,
-                    [view.id, team, name, subject, input.role.rawValue, Authenticator.digest(secret), principal.subject,
+                    [view.id, team, name, subject, input.role.rawValue, BearerToken.digest(secret), principal.subject,
                      view.createdAt])
                 try await audit(principal, team: team, action: "token.create", type: "token", id: view.id.uuidString,
                                 detail: ["role": input.role.rawValue, "subject": subject], on: connection)
                 let issued = TokenIssued(
                     tokenID: view.id.uuidString.lowercased(), teamID: team.uuidString.lowercased(), subject: subject,
                     role: input.role.rawValue,
-                    tokenSHA256: Authenticator.digest(secret).map { String(format: "%02x", $0) }.joined(),
+                    tokenSHA256: BearerToken.digestHex(secret),
                     issuedAt: view.createdAt)
                 try await publishTeamEvent(team, type: EventType.tokenIssued, payload: issued, on: connection)
             }
