@@ -138,8 +138,8 @@ struct NotifierAPITests {
                 #expect(!responses.contains(secret))
                 #expect(!logs.contains(secret))
             }
-            // Signed with the rotated secret.
-            let request = try #require(receiver.requests.last)
+            // Signed with the rotated secret (the other subscription posts to …/hook/2).
+            let request = try #require(receiver.requests.last { $0.path == "/hook" })
             let header = try #require(request.header("X-Muster-Signature"))
             #expect(WebhookSignature.verify(header: header, body: request.body, secret: WebhookSecret(rotated)))
         }
