@@ -126,6 +126,62 @@ struct ValidationAndAuthTests {
         }
     }
 
+    @Test func planLaunchOverridesRoundTripAndReachWaveStarted() async throws {
+        try await PlannerTestApp.with() { app in
+            let team = try await app.team()
+            try await app.account(team, awsAccountID: PlannerTestApp.awsAccountID(), servers: [("s-1", [:])])
+            let group = try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                json: ["name": "g", "region": "us-east-1", "sourceServerIds": ["s-1"]])["id"] as? String)
+            func plan(_ overrides: [String: Any]) -> [String: Any] {
+                ["name": "p", "waves": [["name": "w", "protectionGroupIds": [group]]], "launchOverrides": overrides]
+            }
+            // Unknown keys inside are ignored, like everywhere else in the API.
+            let created = try await app.call("POST", "/v1/plans", token: team.operator, json: plan([
+                "copyPrivateIp": true, "launchDisposition": "STOPPED", "osByol": false, "futureSetting": 1,
+            ]))
+            #expect(created.status == 201)
+            let planID = try #require(created["id"] as? String)
+            let read = try await app.call("GET", "/v1/plans/\(planID)", token: team.viewer)
+            #expect(read["launchOverrides"] as? NSDictionary == [
+                "copyPrivateIp": true, "launchDisposition": "STOPPED", "osByol": false,
+            ] as NSDictionary)
+
+            let bad = try await app.call("PUT", "/v1/plans/\(planID)", token: team.operator,
+                                         json: plan(["launchDisposition": "stopped", "copyTags": true]))
+            #expect(bad.status == 422)
+            #expect(bad.error["field"] as? String == "launchOverrides.launchDisposition")
+            #expect(bad.error["rule"] as? String == "enum")
+            #expect((bad.error["message"] as? String)?.contains("STOPPED, STARTED") == true)
+            let sizing = try await app.call("POST", "/v1/plans", token: team.operator,
+                                            json: plan(["targetInstanceTypeRightSizingMethod": "LARGE"]))
+            #expect(sizing.status == 422
+                && sizing.error["field"] as? String == "launchOverrides.targetInstanceTypeRightSizingMethod")
+            let stored = try await app.pool.query(
+                "SELECT count(*) AS n, max(version) AS v FROM \(app.schema).plans").rows[0]
+            #expect(try stored.decode(Int.self, "n") == 1 && stored.decode(Int.self, "v") == 1, "nothing stored")
+
+            let updated = try await app.call("PUT", "/v1/plans/\(planID)", token: team.operator,
+                                             json: plan(["launchDisposition": "STARTED", "copyTags": true,
+                                                         "targetInstanceTypeRightSizingMethod": "BASIC"]))
+            #expect(updated.status == 200)
+            #expect(updated["launchOverrides"] as? NSDictionary == [
+                "launchDisposition": "STARTED", "copyTags": true, "targetInstanceTypeRightSizingMethod": "BASIC",
+            ] as NSDictionary)
+
+            // The execution's wave.started carries the overrides it snapshotted.
+            #expect(try await app.call("POST", "/v1/executions", token: team.operator,
+                                       json: ["planId": planID, "type": "DRILL"]).status == 202)
+            let owed = try await app.pool.query(
+                "SELECT data FROM \(app.schema).outbox WHERE topic = $1", [app.topics.waveStarted]).rows
+            #expect(owed.count == 1)
+            let payload = try JSONSerialization.jsonObject(with: Data(try owed[0].decode([UInt8].self, "data")))
+            let overrides = (payload as? [String: Any])?["launchOverrides"]
+            #expect(overrides as? NSDictionary == [
+                "launchDisposition": "STARTED", "copyTags": true, "targetInstanceTypeRightSizingMethod": "BASIC",
+            ] as NSDictionary)
+        }
+    }
+
     @Test func accountsAndProtectionGroupRules() async throws {
         try await PlannerTestApp.with() { app in
             let team = try await app.team()

@@ -23,6 +23,26 @@ struct ExecutionStateMachineTests {
         #expect(harness.servers("app").allSatisfy { $0.status == .pending })
     }
 
+    @Test func everyWaveStartedCarriesTheBlueprintsLaunchOverrides() throws {
+        let overrides = LaunchOverrides(copyPrivateIp: true, launchDisposition: "STOPPED",
+                                        targetInstanceTypeRightSizingMethod: "IN_AWS", osByol: false)
+        let other = Endpoint(accountID: "444455556666", region: "eu-west-1")
+        var harness = Harness(waves: [("db", [], 2), ("app", [1], 1)], endpoints: [Harness.endpoint, other],
+                              launchOverrides: overrides)
+        let first = harness.take().launchGroups
+        #expect(first.count == 2)
+        #expect(first.allSatisfy { $0.launchOverrides == overrides })
+        // The snapshot lives in the stored state document: it survives a round
+        // trip through JSON and still applies to waves started later.
+        harness.state = try JSONDecoder().decode(ExecutionState.self, from: JSONEncoder().encode(harness.state))
+        try harness.launchAll("db")
+        let later = harness.take().launchGroups
+        #expect(later.map(\.waveName) == ["app"])
+        #expect(later.first?.launchOverrides == overrides)
+        // Without overrides the payload says so (nil), rather than inventing defaults.
+        #expect(Harness(waves: [("db", [], 1)]).effects.launchGroups.allSatisfy { $0.launchOverrides == nil })
+    }
+
     @Test func chainRunsWavesInOrderAndCompletes() throws {
         var harness = Harness(waves: [("db", [], 2), ("app", [1], 2), ("web", [2], 1)])
         _ = harness.take()

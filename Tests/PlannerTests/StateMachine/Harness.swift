@@ -13,7 +13,8 @@ struct Harness {
 
     /// `waves`: (name, dependsOn numbers, server count); options per wave by name.
     init(type: ExecutionType = .drill, waves: [(String, [Int], Int)], pauseBefore: Set<String> = [],
-         continueOnFailure: Set<String> = [], endpoints: [Endpoint] = [Harness.endpoint]) {
+         continueOnFailure: Set<String> = [], endpoints: [Endpoint] = [Harness.endpoint],
+         launchOverrides: LaunchOverrides? = nil) {
         var counter = 0
         let blueprint = ExecutionBlueprint(
             executionID: "e-1", teamID: "t-1", planID: "p-1", planName: "plan", type: type, initiatedBy: "alice",
@@ -26,7 +27,8 @@ struct Harness {
                           let endpoint = endpoints[(counter - 1) % endpoints.count]
                           return .init(id: "s-\(name)\(counter)", accountID: endpoint.accountID, region: endpoint.region)
                       })
-            })
+            },
+            launchOverrides: launchOverrides)
         (state, effects) = ExecutionStateMachine.start(blueprint, now: clock)
     }
 

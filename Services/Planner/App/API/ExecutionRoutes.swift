@@ -134,7 +134,7 @@ extension PlannerAPI {
         return ExecutionBlueprint(
             executionID: executionID.uuidString.lowercased(), teamID: team.uuidString.lowercased(),
             planID: planID.uuidString.lowercased(), planName: plan.name, type: type, initiatedBy: initiatedBy,
-            rtoTargetMinutes: plan.rtoTargetMinutes, waves: waves)
+            rtoTargetMinutes: plan.rtoTargetMinutes, waves: waves, launchOverrides: plan.launchOverrides)
     }
 
     /// Runs an operator command through the state machine in one transaction.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterEvents
 import MusterPostgres
 
 // Recovery plans: validated (names, limits, references, DAG) before
@@ -13,6 +14,7 @@ extension PlannerAPI {
         }
         var id: UUID, name: String, description: String?, rtoTargetMinutes: Int?, waves: [Wave], version: Int
         var createdAt: Date, updatedAt: Date
+        var launchOverrides: LaunchOverrides?
     }
 
     static let activeStatuses = "('PENDING', 'RUNNING', 'PAUSED')"
@@ -122,6 +124,6 @@ extension PlannerAPI {
                       continueOnFailure: wave.continueOnFailure, timeoutMinutes: wave.timeoutMinutes)
             },
             version: try row.decode(Int.self, "version"), createdAt: try row.decode(Date.self, "created_at"),
-            updatedAt: try row.decode(Date.self, "updated_at"))
+            updatedAt: try row.decode(Date.self, "updated_at"), launchOverrides: plan.launchOverrides)
     }
 }

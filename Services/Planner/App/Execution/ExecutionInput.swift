@@ -64,10 +64,12 @@ public struct ExecutionBlueprint: Sendable, Equatable {
     public var rtoTargetMinutes: Int?
     /// The waves in plan order.
     public var waves: [Wave]
+    /// The plan's launch-configuration overrides, copied into every `wave.started`.
+    public var launchOverrides: LaunchOverrides?
 
     /// Creates a blueprint.
     public init(executionID: String, teamID: String, planID: String, planName: String, type: ExecutionType,
-                initiatedBy: String, rtoTargetMinutes: Int?, waves: [Wave]) {
+                initiatedBy: String, rtoTargetMinutes: Int?, waves: [Wave], launchOverrides: LaunchOverrides? = nil) {
         self.executionID = executionID
         self.teamID = teamID
         self.planID = planID
@@ -76,6 +78,7 @@ public struct ExecutionBlueprint: Sendable, Equatable {
         self.initiatedBy = initiatedBy
         self.rtoTargetMinutes = rtoTargetMinutes
         self.waves = waves
+        self.launchOverrides = launchOverrides
     }
 }
 

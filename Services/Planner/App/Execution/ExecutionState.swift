@@ -1,5 +1,6 @@
 import Foundation
 import MusterDomain
+import MusterEvents
 
 /// Everything the planner knows about one execution: the plan snapshot it
 /// runs, and the status of every wave, server and DRS job. The state machine
@@ -20,6 +21,9 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var initiatedBy: String
     /// The plan's RTO target, in minutes, if it has one.
     public var rtoTargetMinutes: Int?
+    /// The plan's launch-configuration overrides at start (nil in documents
+    /// written before the field existed, which decode as "no overrides").
+    public var launchOverrides: LaunchOverrides?
     /// The execution's status.
     public var status: ExecutionStatus
     /// When it was created.

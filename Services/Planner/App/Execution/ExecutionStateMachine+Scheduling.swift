@@ -81,7 +81,7 @@ extension ExecutionStateMachine {
                 launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
                 executionType: state.type, planID: state.planID, planName: state.planName, waveName: wave.name,
                 team: state.teamID, initiatedBy: state.initiatedBy, sourceServerIDs: groups[endpoint]!.sorted(),
-                waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds)))
+                waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds, launchOverrides: state.launchOverrides)))
         }
     }
 

@@ -50,7 +50,7 @@ public struct ExecutionStateMachine: Sendable {
         let state = ExecutionState(
             id: blueprint.executionID, teamID: blueprint.teamID, planID: blueprint.planID,
             planName: blueprint.planName, type: blueprint.type, initiatedBy: blueprint.initiatedBy,
-            rtoTargetMinutes: blueprint.rtoTargetMinutes, status: .running, createdAt: now, pausedByOperator: false,
+            rtoTargetMinutes: blueprint.rtoTargetMinutes, launchOverrides: blueprint.launchOverrides, status: .running, createdAt: now, pausedByOperator: false,
             waves: waves, servers: servers, jobs: [:], terminateOnCancel: false)
         var machine = ExecutionStateMachine(state: state, now: now)
         machine.publish(.executionStarted)

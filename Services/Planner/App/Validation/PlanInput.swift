@@ -1,4 +1,5 @@
 import Foundation
+import MusterEvents
 
 /// The body of `POST /v1/plans` and `PUT /v1/plans/{id}`.
 struct PlanInput: Codable, Sendable {
@@ -16,6 +17,8 @@ struct PlanInput: Codable, Sendable {
     var description: String?
     var rtoTargetMinutes: Int?
     var waves: [Wave]
+    /// Launch-configuration overrides applied to every launch of the plan.
+    var launchOverrides: LaunchOverrides?
 }
 
 /// A plan that passed every rule that needs no database: names, limits,
@@ -36,6 +39,8 @@ struct ValidatedPlan: Codable, Sendable, Equatable {
     var description: String?
     var rtoTargetMinutes: Int?
     var waves: [Wave]
+    /// Validated overrides; nil when none were given (or all were empty).
+    var launchOverrides: LaunchOverrides?
 
     /// Every protection group the plan uses.
     var protectionGroupIds: [UUID] { waves.flatMap(\.protectionGroupIds) }
@@ -120,7 +125,28 @@ enum PlanValidator {
                 message: "waves depend on each other in a cycle: \(path); remove one of these dependsOn entries")
         }
         return ValidatedPlan(name: name, description: input.description, rtoTargetMinutes: input.rtoTargetMinutes,
-                             waves: waves)
+                             waves: waves, launchOverrides: try launchOverrides(input.launchOverrides))
+    }
+
+    /// Allowed `launchOverrides.launchDisposition` values (DRS `LaunchDisposition`).
+    static let launchDispositions = ["STOPPED", "STARTED"]
+    /// Allowed `launchOverrides.targetInstanceTypeRightSizingMethod` values (DRS).
+    static let rightSizingMethods = ["NONE", "BASIC", "IN_AWS"]
+
+    /// The overrides with their enum fields checked; an empty object means none.
+    static func launchOverrides(_ input: LaunchOverrides?) throws -> LaunchOverrides? {
+        guard let input, input != LaunchOverrides() else { return nil }
+        for (value, allowed, field) in [
+            (input.launchDisposition, launchDispositions, "launchDisposition"),
+            (input.targetInstanceTypeRightSizingMethod, rightSizingMethods, "targetInstanceTypeRightSizingMethod"),
+        ] {
+            if let value, !allowed.contains(value) {
+                throw ValidationFailure(
+                    field: "launchOverrides.\(field)", rule: "enum",
+                    message: "must be one of \(allowed.joined(separator: ", ")) (DRS spells them in upper case)")
+            }
+        }
+        return input
     }
 
     /// Checks the plan against its team's protection groups: `serverCounts`
