@@ -71,7 +71,8 @@ public final class PostgresPool: Sendable {
     }
 
     /// Runs one statement on any free connection. If the connection turns out to have been dead
-    /// before the statement was sent, it is retried once on a fresh connection.
+    /// before the statement was sent, it is retried on another; after a server restart every idle
+    /// connection may be dead, so up to `poolSize` retries (each discards one dead connection).
     @discardableResult
     public func query(_ sql: String, _ binds: [any PostgresBindable] = []) async throws -> PostgresResult {
         var attempt = 1
@@ -81,9 +82,10 @@ public final class PostgresPool: Sendable {
                 let result = try await connection.query(sql, binds)
                 await giveBack(connection)
                 return result
-            } catch let error as PostgresError where attempt == 1 && error.kind == .connectionLost(querySent: false) {
+            } catch let error as PostgresError
+                where attempt <= configuration.poolSize && error.kind == .connectionLost(querySent: false) {
                 await giveBack(connection)
-                logger.info("PostgreSQL connection was dead before sending; retrying on a fresh one")
+                logger.info("PostgreSQL connection was dead before sending; retrying on another")
                 attempt += 1
             } catch {
                 await giveBack(connection)

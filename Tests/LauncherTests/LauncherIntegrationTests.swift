@@ -45,9 +45,11 @@ struct LauncherIntegrationTests {
     @Test("A foreign job holding a server delays the group (ConflictException back-off), which then launches")
     func foreignJob() async throws {
         try await H.with() { harness in
+            // The foreign job holds the server until the test has seen Muster
+            // back off from it at least once (no race with a wall-clock hold).
             _ = try await harness.engine.withSimulation { simulation, now in
                 try simulation.addFault(DRSSimFault(
-                    type: .foreignJob, accountID: H.accountID, region: H.region, sourceServerIDs: [H.sid(5)], seconds: 5),
+                    type: .foreignJob, accountID: H.accountID, region: H.region, sourceServerIDs: [H.sid(5)], seconds: 3600),
                     realNow: now)
             }
             try harness.startLauncher(harness.configuration {
@@ -55,9 +57,15 @@ struct LauncherIntegrationTests {
             })
             let request = harness.waveStarted("ex-f", servers: [H.sid(5), H.sid(6)])
             try await harness.launch(request)
+            #expect(await eventually(timeout: .seconds(20)) { await harness.counters().conflicts >= 1 },
+                    "the launch met the foreign job")
+            #expect(try await harness.jobs().isEmpty, "nothing launched while the server is held")
+            // The foreign job ends: jump simulated time past its hold.
+            _ = try await harness.engine.withSimulation { simulation, now in
+                try simulation.advanceClock(bySimulatedSeconds: 3600 * 600 + 60, realNow: now)
+            }
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             let counters = await harness.counters()
-            #expect(counters.conflicts >= 1)
             #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 1)
             let types = try await harness.outboxTypes(execution: "ex-f")
             #expect(types.contains(EventType.jobQueued))
