@@ -13,6 +13,11 @@ public final class DRSGate: Sendable {
     private struct Budget {
         var bucket: TokenBucket
         var pausedUntil: Double = 0
+
+        mutating func pause(until: Double) { pausedUntil = max(pausedUntil, until) }
+
+        /// Spends a token at `now`; the seconds to wait for it and for any pause.
+        mutating func take(now: Double) -> Double { max(pausedUntil - now, bucket.take(now: now)) }
     }
 
     private let budgets = Mutex<[Endpoint: Budget]>([:])
@@ -75,29 +80,38 @@ public final class DRSGate: Sendable {
         }
     }
 
-    private func seconds(_ instant: ContinuousClock.Instant) -> Double {
-        let elapsed = instant - origin
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    /// Every item of a paginated operation: `page` fetches the page after a
+    /// token (nil: the first), each page within the budget, until DRS returns
+    /// no `nextToken`.
+    public func callAll<Page: Sendable, Item>(
+        _ endpoint: Endpoint, _ operation: String, items: (Page) -> [Item]?, nextToken: (Page) -> String?,
+        _ page: (DRSClient, String?) async throws -> Page
+    ) async throws -> [Item] {
+        var all: [Item] = []
+        var token: String?
+        repeat {
+            let response = try await call(endpoint, operation) { [token] in try await page($0, token) }
+            all += items(response) ?? []
+            token = nextToken(response).flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return all
     }
 
+    private func newBudget() -> Budget {
+        Budget(bucket: TokenBucket(ratePerSecond: limits.requestsPerSecond, burst: limits.burst))
+    }
+
+    /// Seconds since the gate was made: the token buckets' monotonic time.
+    private var now: Double { LauncherConfiguration.seconds(ContinuousClock.now - origin) }
+
     private func pause(_ endpoint: Endpoint, for delay: Duration) {
-        let until = seconds(.now) + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        budgets.withLock { budgets in
-            var budget = budgets[endpoint] ?? Budget(bucket: TokenBucket(ratePerSecond: limits.requestsPerSecond, burst: limits.burst))
-            budget.pausedUntil = max(budget.pausedUntil, until)
-            budgets[endpoint] = budget
-        }
+        let until = now + LauncherConfiguration.seconds(delay)
+        budgets.withLock { $0[endpoint, default: newBudget()].pause(until: until) }
     }
 
     private func waitForBudget(_ endpoint: Endpoint) async throws {
-        let now = seconds(.now)
-        let wait: Double = budgets.withLock { budgets in
-            var budget = budgets[endpoint] ?? Budget(bucket: TokenBucket(ratePerSecond: limits.requestsPerSecond, burst: limits.burst))
-            let paused = max(0, budget.pausedUntil - now)
-            let tokenWait = budget.bucket.take(now: now)
-            budgets[endpoint] = budget
-            return max(paused, tokenWait)
-        }
+        let now = self.now
+        let wait = budgets.withLock { $0[endpoint, default: newBudget()].take(now: now) }
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
     }
 }

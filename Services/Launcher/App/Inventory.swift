@@ -50,15 +50,9 @@ final class Inventory: Service, Sendable {
     }
 
     private func inventory(_ endpoint: Endpoint) async throws -> Int {
-        var servers: [SourceServer] = []
-        var token: String?
-        repeat {
-            let page = try await context.gate.call(endpoint, "DescribeSourceServers") { [token] in
-                try await $0.describeSourceServers(DescribeSourceServersRequest(maxResults: 200, nextToken: token))
-            }
-            servers += page.items ?? []
-            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        let servers = try await context.gate.callAll(
+            endpoint, "DescribeSourceServers", items: \.items, nextToken: \.nextToken
+        ) { try await $0.describeSourceServers(DescribeSourceServersRequest(maxResults: 200, nextToken: $1)) }
         let now = Date()
         let messages = try servers.compactMap { server -> OutboxMessage? in
             guard let id = server.sourceServerID else { return nil }

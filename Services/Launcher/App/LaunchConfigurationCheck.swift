@@ -32,13 +32,14 @@ final class LaunchConfigurationCheck: Sendable {
                 configuration = try await gate.call(endpoint, "GetLaunchConfiguration") {
                     try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server))
                 }
+                cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
             }
             if let update = Self.update(for: configuration, server: server, overrides: overrides, repairEmpty: repairEmpty) {
                 configuration = try await gate.call(endpoint, "UpdateLaunchConfiguration") {
                     try await $0.updateLaunchConfiguration(update)
                 }
+                cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
             }
-            cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
         }
     }
 

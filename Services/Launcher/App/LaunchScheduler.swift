@@ -126,16 +126,10 @@ final class LaunchScheduler: Service, Sendable {
     /// anything is launched again (DESIGN §4).
     private func reconcile(_ chunk: ChunkRow) async throws {
         let fromDate = Reconciler.fromDate(for: chunk.intentAt ?? chunk.receivedAt)
-        var jobs: [Job] = []
-        var token: String?
-        repeat {
-            let page = try await context.gate.call(chunk.endpoint, "DescribeJobs") { [token] in
-                try await $0.describeJobs(DescribeJobsRequest(
-                    filters: DescribeJobsRequestFilters(fromDate: fromDate), maxResults: 1000, nextToken: token))
-            }
-            jobs += page.items ?? []
-            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        let jobs = try await context.gate.callAll(chunk.endpoint, "DescribeJobs", items: \.items, nextToken: \.nextToken) {
+            try await $0.describeJobs(DescribeJobsRequest(
+                filters: DescribeJobsRequestFilters(fromDate: fromDate), maxResults: 1000, nextToken: $1))
+        }
         let verdict: Reconciler.Verdict
         switch chunk.kind {
         case .launch:
@@ -153,13 +147,7 @@ final class LaunchScheduler: Service, Sendable {
             if chunk.kind == .terminate {
                 try await launching.recordTerminate(chunk, job: job)
             } else {
-                let request = try chunk.decodeRequest(WaveStarted.self)
-                let created = JobCreated(
-                    launchGroup: chunk.launchGroup, chunk: chunk.chunk, chunkCount: chunk.chunkCount, jobID: jobID,
-                    jobType: .launch, isDrill: request.executionType == .drill, sourceServerIDs: chunk.items,
-                    createdAt: job.creationDateTime.flatMap(DRSDateTime.date(from:)) ?? Date(),
-                    waveStartedAt: request.waveStartedAt, timeoutSeconds: request.timeoutSeconds)
-                try await context.store.recordJob(chunk, job: created, leaseServers: [], pool: context.pool)
+                try await launching.recordLaunch(chunk, job: job, request: try chunk.decodeRequest(WaveStarted.self))
             }
         case .notFound:
             LauncherMetrics.reconciled("not_found")

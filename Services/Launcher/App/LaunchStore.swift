@@ -88,6 +88,12 @@ struct LaunchStore: Sendable {
         PostgresJSON(String(decoding: try EventCoding.encoder.encode(value), as: UTF8.self))
     }
 
+    /// A `job.status.v1` event about a launch group, keyed by its execution.
+    func jobStatus<Payload: Encodable>(_ type: String, _ group: LaunchGroupID, _ payload: Payload) throws -> OutboxMessage {
+        OutboxMessage(topic: topics.jobStatus, key: group.executionID, event: try CloudEvent(
+            source: EventSource.launcher, type: type, subject: group.executionID, payload: payload))
+    }
+
     // MARK: Consumer side (inside the inbox transaction)
 
     /// Records the chunks of a launch group or cleanup; a replay of the same
@@ -151,7 +157,7 @@ struct LaunchStore: Sendable {
     /// Heartbeats `instance`, registers `known` endpoints, adopts endpoints
     /// whose owner is dead (or none), and returns the endpoints it owns.
     func heartbeat(instance: String, staleAfter: Duration, known: [Endpoint], pool: PostgresPool) async throws -> [Endpoint] {
-        let stale = Double(staleAfter.components.seconds) + Double(staleAfter.components.attoseconds) / 1e18
+        let stale = LauncherConfiguration.seconds(staleAfter)
         return try await pool.transaction { connection in
             try await connection.query(
                 """
@@ -186,7 +192,7 @@ struct LaunchStore: Sendable {
     /// Open chunks (QUEUED, SUBMITTING) of `endpoint` in arrival order, with
     /// whether their submitter's heartbeat is fresh.
     func openChunks(_ endpoint: Endpoint, staleAfter: Duration, pool: PostgresPool) async throws -> [ChunkRow] {
-        let stale = Double(staleAfter.components.seconds) + Double(staleAfter.components.attoseconds) / 1e18
+        let stale = LauncherConfiguration.seconds(staleAfter)
         return try await pool.query(
             """
             SELECT \(ChunkRow.columns), EXISTS (
@@ -273,11 +279,7 @@ struct LaunchStore: Sendable {
                 """,
                 [created.jobID, chunk.id, chunk.endpoint.accountID, chunk.endpoint.region, chunk.launchGroup.description,
                  chunk.chunk, created.jobType.rawValue, chunk.items.count])
-            try await outbox.enqueue(
-                OutboxMessage(topic: topics.jobStatus, key: chunk.launchGroup.executionID, event: try CloudEvent(
-                    source: EventSource.launcher, type: EventType.jobCreated, subject: chunk.launchGroup.executionID,
-                    payload: created)),
-                on: connection)
+            try await outbox.enqueue(jobStatus(EventType.jobCreated, chunk.launchGroup, created), on: connection)
         }
     }
 
@@ -312,11 +314,7 @@ struct LaunchStore: Sendable {
         let payload = JobQueued(
             launchGroup: chunk.launchGroup, sourceServerIDs: chunk.items, reason: reason,
             blockingServerIDs: Array(blocking.prefix(200)), queuedAt: Date())
-        try await outbox.enqueue(
-            OutboxMessage(topic: topics.jobStatus, key: chunk.launchGroup.executionID, event: try CloudEvent(
-                source: EventSource.launcher, type: EventType.jobQueued, subject: chunk.launchGroup.executionID,
-                payload: payload)),
-            on: connection)
+        try await outbox.enqueue(jobStatus(EventType.jobQueued, chunk.launchGroup, payload), on: connection)
     }
 
     /// The chunk cannot be launched: release its leases and owe `job.launch-failed`.
@@ -330,11 +328,7 @@ struct LaunchStore: Sendable {
             let payload = JobLaunchFailed(
                 launchGroup: chunk.launchGroup, chunk: chunk.chunk, chunkCount: chunk.chunkCount,
                 sourceServerIDs: chunk.items, errorCode: code, reason: reason)
-            try await outbox.enqueue(
-                OutboxMessage(topic: topics.jobStatus, key: chunk.launchGroup.executionID, event: try CloudEvent(
-                    source: EventSource.launcher, type: EventType.jobLaunchFailed, subject: chunk.launchGroup.executionID,
-                    payload: payload)),
-                on: connection)
+            try await outbox.enqueue(jobStatus(EventType.jobLaunchFailed, chunk.launchGroup, payload), on: connection)
         }
     }
 }

@@ -91,24 +91,20 @@ public final class Launcher: Sendable {
             logger: context.logger)
         let scheduler = self.scheduler, onOutcome = self.onOutcome
         let handlers = InputHandlers(context: context)
+        let observe: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
+            if outcome == .handled { scheduler.wake() }
+            onOutcome?(outcome, event)
+        }
         return [
             scheduler,
             inventory,
             EventConsumer(
                 name: "launcher.inputs", schema: context.store.schema, consumer: inputs, pool: context.pool,
-                logger: context.logger,
-                onOutcome: { outcome, event in
-                    if outcome == .handled { scheduler.wake() }
-                    onOutcome?(outcome, event)
-                },
+                logger: context.logger, onOutcome: observe,
                 handler: { event, record, connection in try await handlers.input(event, record, connection) }),
             EventConsumer(
                 name: "launcher.accounts", schema: context.store.schema, consumer: accountsConsumer, pool: context.pool,
-                logger: context.logger,
-                onOutcome: { outcome, event in
-                    if outcome == .handled { scheduler.wake() }
-                    onOutcome?(outcome, event)
-                },
+                logger: context.logger, onOutcome: observe,
                 handler: { event, _, connection in try await handlers.account(event, connection) }),
         ]
     }

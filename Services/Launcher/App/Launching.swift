@@ -50,17 +50,22 @@ struct Launching: Sendable {
             return
         }
         try context.hooks.afterStartRecovery(job.jobID)
+        try await recordLaunch(chunk, job: job, request: request)
+        LauncherMetrics.launched(chunk.endpoint, jobType: .launch, queuedFor: Date().timeIntervalSince(chunk.receivedAt))
+        context.logger.info("launched", metadata: [
+            "launchGroup": "\(chunk.launchGroup)", "chunk": "\(chunk.chunk)", "jobId": "\(job.jobID)",
+            "servers": "\(chunk.items.count)",
+        ])
+    }
+
+    /// Stores a LAUNCH job (started now, or found by the reconciler) and owes `job.created`.
+    func recordLaunch(_ chunk: ChunkRow, job: Job, request: WaveStarted) async throws {
         let created = JobCreated(
             launchGroup: chunk.launchGroup, chunk: chunk.chunk, chunkCount: chunk.chunkCount, jobID: job.jobID,
             jobType: .launch, isDrill: request.executionType == .drill, sourceServerIDs: chunk.items,
             createdAt: job.creationDateTime.flatMap(DRSDateTime.date(from:)) ?? Date(),
             waveStartedAt: request.waveStartedAt, timeoutSeconds: request.timeoutSeconds)
         try await context.store.recordJob(chunk, job: created, leaseServers: [], pool: context.pool)
-        LauncherMetrics.launched(chunk.endpoint, jobType: .launch, queuedFor: Date().timeIntervalSince(chunk.receivedAt))
-        context.logger.info("launched", metadata: [
-            "launchGroup": "\(chunk.launchGroup)", "chunk": "\(chunk.chunk)", "jobId": "\(job.jobID)",
-            "servers": "\(chunk.items.count)",
-        ])
     }
 
     private func terminate(_ chunk: ChunkRow) async throws {

@@ -24,7 +24,6 @@ struct Polling: Sendable {
         var observed: JobObserved
         var fingerprint: String
         var logCount: Int
-        var tracked: Bool
     }
 
     func serve(_ endpoint: Endpoint) async throws {
@@ -49,16 +48,10 @@ struct Polling: Sendable {
 
     private func observe(_ ids: [String], endpoint: Endpoint, isFinal: Bool) async throws -> [Observation] {
         let s = context.store.schema
-        var jobs: [Job] = []
-        var token: String?
-        repeat {
-            let page = try await context.gate.call(endpoint, "DescribeJobs") { [token] in
-                try await $0.describeJobs(DescribeJobsRequest(
-                    filters: DescribeJobsRequestFilters(jobIDs: ids), maxResults: JobPoll.maxJobIDs, nextToken: token))
-            }
-            jobs += page.items ?? []
-            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        let jobs = try await context.gate.callAll(endpoint, "DescribeJobs", items: \.items, nextToken: \.nextToken) {
+            try await $0.describeJobs(DescribeJobsRequest(
+                filters: DescribeJobsRequestFilters(jobIDs: ids), maxResults: JobPoll.maxJobIDs, nextToken: $1))
+        }
 
         var known: [String: Known] = [:]
         let rows = try await context.pool.query(
@@ -77,7 +70,6 @@ struct Polling: Sendable {
         var result: [Observation] = []
         for job in jobs {
             var entry = known[job.jobID]
-            let tracked = entry != nil
             if entry == nil, let identity = JobTags.identity(of: job.tags), let group = LaunchGroupID(identity.launchGroup) {
                 entry = Known(launchGroup: group, chunk: identity.chunk, jobType: .launch, fingerprint: nil, logCount: 0)
             }
@@ -89,7 +81,9 @@ struct Polling: Sendable {
             var newEvents: [MusterEvents.JobLogEvent] = []
             var logCount = entry.logCount
             if snapshot.fingerprint != entry.fingerprint {
-                let logs = try await logItems(job.jobID, endpoint: endpoint)
+                let logs = try await context.gate.callAll(
+                    endpoint, "DescribeJobLogItems", items: \.items, nextToken: \.nextToken
+                ) { try await $0.describeJobLogItems(DescribeJobLogItemsRequest(jobID: job.jobID, nextToken: $1)) }
                 newEvents = logs.dropFirst(entry.logCount).map(JobSnapshot.event)
                 logCount = max(logs.count, entry.logCount)
             }
@@ -97,22 +91,9 @@ struct Polling: Sendable {
                 launchGroup: entry.launchGroup, chunk: entry.chunk, jobID: job.jobID, jobType: entry.jobType,
                 status: snapshot.status, servers: snapshot.servers, newLogEvents: newEvents, endedAt: snapshot.endedAt,
                 observedAt: Date(), isFinal: isFinal)
-            result.append(Observation(observed: observed, fingerprint: snapshot.fingerprint, logCount: logCount, tracked: tracked))
+            result.append(Observation(observed: observed, fingerprint: snapshot.fingerprint, logCount: logCount))
         }
         return result
-    }
-
-    private func logItems(_ jobID: String, endpoint: Endpoint) async throws -> [JobLog] {
-        var logs: [JobLog] = []
-        var token: String?
-        repeat {
-            let page = try await context.gate.call(endpoint, "DescribeJobLogItems") { [token] in
-                try await $0.describeJobLogItems(DescribeJobLogItemsRequest(jobID: jobID, nextToken: token))
-            }
-            logs += page.items ?? []
-            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return logs
     }
 
     private func record(_ observations: [Observation], pollID: Int64) async throws {
@@ -132,10 +113,7 @@ struct Polling: Sendable {
                     try await connection.query("DELETE FROM \(s).server_leases WHERE job_id = $1", [job.jobID])
                 }
                 try await store.outbox.enqueue(
-                    OutboxMessage(topic: store.topics.jobStatus, key: job.launchGroup.executionID, event: try CloudEvent(
-                        source: EventSource.launcher, type: EventType.jobObserved, subject: job.launchGroup.executionID,
-                        payload: job)),
-                    on: connection)
+                    store.jobStatus(EventType.jobObserved, job.launchGroup, job), on: connection)
             }
             try await connection.query("DELETE FROM \(s).poll_requests WHERE id = $1", [pollID])
         }
