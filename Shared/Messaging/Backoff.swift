@@ -15,8 +15,7 @@ public struct Backoff: Sendable, Equatable {
 
     /// The upper bound of the delay before retry number `attempt` (0-based).
     public func ceiling(attempt: Int) -> Duration {
-        let exponent = min(max(attempt, 0), 40)
-        let grown = base * Double(1 << min(exponent, 30))
+        let grown = base * Double(1 << min(max(attempt, 0), 30))
         return min(grown, cap)
     }
 

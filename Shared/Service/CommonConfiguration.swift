@@ -42,18 +42,8 @@ public struct ServiceConfiguration: Sendable {
         self.serviceName = serviceName
         httpHost = reader.string("MUSTER_HTTP_HOST", default: "0.0.0.0")
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
-        logLevel = try Self.level(reader)
+        logLevel = try reader.oneOf("MUSTER_LOG_LEVEL", default: Logger.Level.info)
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
-    }
-
-    static func level(_ reader: ConfigReader) throws -> Logger.Level {
-        let raw = reader.string("MUSTER_LOG_LEVEL", default: "info").lowercased()
-        guard let level = Logger.Level(rawValue: raw) else {
-            throw ConfigurationError.invalid(
-                key: "MUSTER_LOG_LEVEL", value: raw,
-                rule: "must be one of: " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return level
     }
 }
 

@@ -91,11 +91,11 @@ public struct ConfigReader: Sendable {
         return parsed
     }
 
-    /// One of `Value`'s raw values, or `defaultValue` when unset.
+    /// One of `Value`'s raw values, in any letter case, or `defaultValue` when unset.
     public func oneOf<Value: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: Value) throws -> Value
     where Value.RawValue == String {
         guard let value = raw(key) else { return defaultValue }
-        guard let parsed = Value(rawValue: value) else {
+        guard let parsed = Value.allCases.first(where: { $0.rawValue.lowercased() == value.lowercased() }) else {
             let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
             throw ConfigurationError.invalid(key: key, value: value, rule: "must be one of: \(allowed)")
         }

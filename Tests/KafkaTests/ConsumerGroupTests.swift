@@ -1,9 +1,10 @@
 import MusterKafka
+import TestSupport
 import Testing
 
 @Suite("Consumer groups: commits, restarts, close")
 struct ConsumerGroupTests {
-    let logger = KafkaTestEnvironment.logger
+    let logger = TestEnvironment.logger
 
     func produce(_ count: Int, to topic: String, configuration: KafkaConfiguration) async throws {
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
@@ -15,9 +16,9 @@ struct ConsumerGroupTests {
 
     @Test("a restarted member resumes after the last committed record, without re-delivery")
     func resumeAfterRestart() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic()
-        let group = KafkaTestEnvironment.unique("g")
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic()
+        let group = TestEnvironment.uniqueName("g")
         try await produce(5, to: topic, configuration: configuration)
 
         let first = try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
@@ -35,9 +36,9 @@ struct ConsumerGroupTests {
 
     @Test("a record whose handler failed (not committed) is delivered again after restart")
     func uncommittedIsRedelivered() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic()
-        let group = KafkaTestEnvironment.unique("g")
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic()
+        let group = TestEnvironment.uniqueName("g")
         try await produce(3, to: topic, configuration: configuration)
 
         struct HandlerFailed: Error {}
@@ -64,9 +65,9 @@ struct ConsumerGroupTests {
 
     @Test("close ends a waiting iteration, is idempotent, and commits afterwards fail")
     func close() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic()
-        let consumer = try KafkaConsumer(configuration: configuration, groupID: KafkaTestEnvironment.unique("g"),
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic()
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: TestEnvironment.uniqueName("g"),
                                          topics: [topic], logger: logger)
         let waiting = Task {
             var count = 0
@@ -83,9 +84,9 @@ struct ConsumerGroupTests {
 
     @Test("a cancelled iteration returns nil and the next one still gets the record")
     func cancellation() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic()
-        let consumer = try KafkaConsumer(configuration: configuration, groupID: KafkaTestEnvironment.unique("g"),
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic()
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: TestEnvironment.uniqueName("g"),
                                          topics: [topic], logger: logger)
         let waiting = Task { () -> KafkaRecord? in
             var iterator = consumer.records.makeAsyncIterator()

@@ -1,25 +1,26 @@
 import MusterKafka
+import TestSupport
 import Testing
 
 @Suite("Admin: topics and reachability")
 struct KafkaAdminTests {
     @Test("createTopics creates missing topics and leaves existing ones alone")
     func createTopicsIsIdempotent() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let first = KafkaTestEnvironment.unique("admin")
-        let second = KafkaTestEnvironment.unique("admin")
+        let configuration = try TestEnvironment.kafka()
+        let first = TestEnvironment.uniqueName("admin")
+        let second = TestEnvironment.uniqueName("admin")
         try await KafkaAdmin.createTopics([(first, 3)], configuration: configuration, timeout: .seconds(10))
         // Again, plus a new one, with a different count for the existing topic: no error, nothing changes.
         try await KafkaAdmin.createTopics([(first, 5), (second, 2)], configuration: configuration, timeout: .seconds(10))
         #expect(try await KafkaAdmin.partitionCount(of: first, configuration: configuration, timeout: .seconds(5)) == 3)
         #expect(try await KafkaAdmin.partitionCount(of: second, configuration: configuration, timeout: .seconds(5)) == 2)
-        #expect(try await KafkaAdmin.partitionCount(of: KafkaTestEnvironment.unique("absent"),
+        #expect(try await KafkaAdmin.partitionCount(of: TestEnvironment.uniqueName("absent"),
                                                     configuration: configuration, timeout: .seconds(5)) == nil)
     }
 
     @Test("the test broker is reachable")
     func reachable() async throws {
-        #expect(await KafkaAdmin.isReachable(configuration: try KafkaTestEnvironment.configuration(), timeout: .seconds(5)))
+        #expect(await KafkaAdmin.isReachable(configuration: try TestEnvironment.kafka(), timeout: .seconds(5)))
     }
 
     @Test("a closed port is unreachable, answered within the timeout")

@@ -1,4 +1,5 @@
 @testable import MusterKafka
+import TestSupport
 import Testing
 
 @Suite("Configuration and headers (pure)")
@@ -48,12 +49,12 @@ struct KafkaConfigurationTests {
     @Test("an invalid property names the property, and a secret's value never appears")
     func invalidProperty() throws {
         let bad = KafkaConfiguration(bootstrapServers: "a:1", properties: ["acks": "sometimes"])
-        #expect { try KafkaProducer(configuration: bad, logger: KafkaTestEnvironment.logger) } throws: { error in
+        #expect { try KafkaProducer(configuration: bad, logger: TestEnvironment.logger) } throws: { error in
             guard case let .invalidProperty(name, _) = error as? KafkaError else { return false }
             return name == "acks"
         }
         let unknown = KafkaConfiguration(bootstrapServers: "a:1", properties: ["no.such.password": "hunter2"])
-        #expect { try KafkaProducer(configuration: unknown, logger: KafkaTestEnvironment.logger) } throws: { error in
+        #expect { try KafkaProducer(configuration: unknown, logger: TestEnvironment.logger) } throws: { error in
             !"\(error)".contains("hunter2")
         }
     }

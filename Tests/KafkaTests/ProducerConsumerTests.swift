@@ -1,14 +1,15 @@
 import MusterKafka
+import TestSupport
 import Testing
 
 @Suite("Producer and consumer against the broker")
 struct ProducerConsumerTests {
-    let logger = KafkaTestEnvironment.logger
+    let logger = TestEnvironment.logger
 
     @Test("round trip keeps key, value and headers (duplicates, null, binary, empty) in order")
     func roundTrip() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic(partitions: 3)
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic(partitions: 3)
         let headers = [
             KafkaHeader(name: "ce_type", string: "muster.test.v1"),
             KafkaHeader(name: "dup", string: "one"),
@@ -23,7 +24,7 @@ struct ProducerConsumerTests {
         let keyless = try await producer.send(KafkaOutgoingRecord(topic: topic, key: nil, value: "v".bytes, partition: report.partition))
         await producer.shutdown(timeout: .seconds(5))
 
-        let consumer = try KafkaConsumer(configuration: configuration, groupID: KafkaTestEnvironment.unique("g"),
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: TestEnvironment.uniqueName("g"),
                                          topics: [topic], logger: logger)
         let received = try await consumer.take(2)
         await consumer.close()
@@ -43,8 +44,8 @@ struct ProducerConsumerTests {
 
     @Test("delivery reports carry the partition and consecutive offsets; equal keys share a partition")
     func deliveryReports() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic(partitions: 3)
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic(partitions: 3)
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         var explicit: [KafkaDeliveryReport] = []
         for index in 0..<3 {
@@ -71,8 +72,8 @@ struct ProducerConsumerTests {
 
     @Test("sending to a partition that does not exist fails instead of hanging")
     func badPartition() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic(partitions: 1)
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic(partitions: 1)
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         _ = try await producer.send(KafkaOutgoingRecord(topic: topic, key: nil, value: [1]))  // learn the metadata
         await #expect(throws: KafkaError.self) {
@@ -83,8 +84,8 @@ struct ProducerConsumerTests {
 
     @Test("shutdown flushes queued records, is idempotent, and later sends fail")
     func shutdown() async throws {
-        let configuration = try KafkaTestEnvironment.configuration().adding(["linger.ms": "200"])
-        let topic = try await KafkaTestEnvironment.makeTopic(partitions: 1)
+        let configuration = try TestEnvironment.kafka().adding(["linger.ms": "200"])
+        let topic = try await TestEnvironment.makeTopic(partitions: 1)
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         let sends = Task {
             try await withThrowingTaskGroup(of: KafkaDeliveryReport.self) { group in
@@ -124,8 +125,8 @@ struct ProducerConsumerTests {
 
     @Test("sendBatch enqueues in order: offsets follow the batch order per key, every record acknowledged")
     func sendBatchKeepsOrder() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic(partitions: 3)
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic(partitions: 3)
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         let records = (0..<600).map { index in
             KafkaOutgoingRecord(topic: topic, key: "key-\(index % 3)".bytes, value: "\(index)".bytes)

@@ -1,10 +1,11 @@
 import MusterKafka
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Rebalances")
 struct RebalanceTests {
-    let logger = KafkaTestEnvironment.logger
+    let logger = TestEnvironment.logger
 
     /// What each member committed, in order.
     final class Ledger: Sendable {
@@ -27,9 +28,9 @@ struct RebalanceTests {
 
     @Test("a second member joins and the first leaves: every record is committed exactly once, none skipped")
     func joinAndLeave() async throws {
-        let configuration = try KafkaTestEnvironment.configuration()
-        let topic = try await KafkaTestEnvironment.makeTopic(partitions: 2)
-        let group = KafkaTestEnvironment.unique("g")
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic(partitions: 2)
+        let group = TestEnvironment.uniqueName("g")
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         var produced = 0
         func produceRound() async throws {

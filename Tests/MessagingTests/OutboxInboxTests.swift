@@ -24,7 +24,6 @@ struct OutboxInboxTests {
 
         init() async throws {
             schema = TestEnvironment.uniqueName("msg")
-            topic = TestEnvironment.uniqueName("events")
             pool = try TestEnvironment.pool(size: 6)
             try await Migrator.migrate(
                 schema: schema,
@@ -34,8 +33,7 @@ struct OutboxInboxTests {
                         """)
                 ],
                 pool: pool, logger: TestEnvironment.logger)
-            try await KafkaAdmin.createTopics(
-                [(name: topic, partitions: 3)], configuration: try TestEnvironment.kafka(), timeout: .seconds(10))
+            topic = try await TestEnvironment.makeTopic("events", partitions: 3)
             producer = try KafkaProducer(configuration: try TestEnvironment.kafka(), logger: TestEnvironment.logger)
         }
 

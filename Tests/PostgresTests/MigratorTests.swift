@@ -1,5 +1,6 @@
 import Foundation
 import MusterPostgres
+import TestSupport
 import Testing
 
 @Suite("Migrator")
@@ -14,18 +15,18 @@ struct MigratorTests {
 
     @Test("applies pending migrations once, in order, into the service's schema")
     func appliesOnce() async throws {
-        let pool = try TestDatabase.pool()
-        let schema = TestDatabase.uniqueSchema()
+        let pool = try TestEnvironment.pool()
+        let schema = TestEnvironment.uniqueName("pgtest")
         defer { Task { try? await TestDatabase.dropSchema(schema, pool); await pool.close() } }
         let first = try await Migrator.migrate(
             schema: schema, migrations: Array(Self.migrations.prefix(2).reversed()), pool: pool,
-            logger: TestDatabase.logger)
+            logger: TestEnvironment.logger)
         #expect(first == [1, 2])
         let again = try await Migrator.migrate(
-            schema: schema, migrations: Array(Self.migrations.prefix(2)), pool: pool, logger: TestDatabase.logger)
+            schema: schema, migrations: Array(Self.migrations.prefix(2)), pool: pool, logger: TestEnvironment.logger)
         #expect(again.isEmpty)
         let third = try await Migrator.migrate(
-            schema: schema, migrations: Self.migrations, pool: pool, logger: TestDatabase.logger)
+            schema: schema, migrations: Self.migrations, pool: pool, logger: TestEnvironment.logger)
         #expect(third == [3])
 
         #expect(try await pool.query("SELECT count(*) FROM \(schema).items").rows[0].decode(Int.self, at: 0) == 1)
@@ -40,8 +41,8 @@ struct MigratorTests {
 
     @Test("concurrent migrators (separate pools) apply each migration exactly once", arguments: 0..<3)
     func racing(_ round: Int) async throws {
-        let schema = TestDatabase.uniqueSchema()
-        let pools = try (0..<3).map { _ in try TestDatabase.pool(poolSize: 2) }
+        let schema = TestEnvironment.uniqueName("pgtest")
+        let pools = try (0..<3).map { _ in try TestEnvironment.pool(size: 2) }
         defer {
             Task {
                 try? await TestDatabase.dropSchema(schema, pools[0])
@@ -52,7 +53,7 @@ struct MigratorTests {
             for pool in pools {
                 group.addTask {
                     try await Migrator.migrate(
-                        schema: schema, migrations: Self.migrations, pool: pool, logger: TestDatabase.logger)
+                        schema: schema, migrations: Self.migrations, pool: pool, logger: TestEnvironment.logger)
                 }
             }
             return try await group.reduce(into: []) { $0 += $1 }
@@ -64,13 +65,13 @@ struct MigratorTests {
 
     @Test("a failing migration is rolled back whole and not recorded; earlier ones stay")
     func failing() async throws {
-        let pool = try TestDatabase.pool()
-        let schema = TestDatabase.uniqueSchema()
+        let pool = try TestEnvironment.pool()
+        let schema = TestEnvironment.uniqueName("pgtest")
         defer { Task { try? await TestDatabase.dropSchema(schema, pool); await pool.close() } }
         let broken = Migration(version: 2, name: "broken", sql: "CREATE TABLE half (id int); SELECT * FROM nowhere")
         let error = await #expect(throws: PostgresError.self) {
             try await Migrator.migrate(
-                schema: schema, migrations: [Self.migrations[0], broken], pool: pool, logger: TestDatabase.logger)
+                schema: schema, migrations: [Self.migrations[0], broken], pool: pool, logger: TestEnvironment.logger)
         }
         #expect(error?.sqlState == "42P01")
         let versions = try await pool.query("SELECT version FROM \(schema).schema_migrations").rows
@@ -82,11 +83,11 @@ struct MigratorTests {
 
     @Test("schema names that would need quoting are refused")
     func badSchema() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         let error = await #expect(throws: PostgresError.self) {
             try await Migrator.migrate(
-                schema: "x; DROP SCHEMA public", migrations: [], pool: pool, logger: TestDatabase.logger)
+                schema: "x; DROP SCHEMA public", migrations: [], pool: pool, logger: TestEnvironment.logger)
         }
         #expect(error?.kind == .invalidArgument)
     }

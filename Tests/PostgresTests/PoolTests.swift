@@ -1,5 +1,6 @@
 import Foundation
 import MusterPostgres
+import TestSupport
 import Testing
 
 @Suite("Connection pool")
@@ -7,7 +8,7 @@ struct PoolTests {
     @Test("never more than poolSize connections; extra callers wait their turn")
     func limit() async throws {
         let name = "pgtest-limit-\(UUID().uuidString.prefix(8))"
-        let pool = try TestDatabase.pool(poolSize: 2, applicationName: name)
+        let pool = try TestEnvironment.pool(size: 2, applicationName: name)
         defer { Task { await pool.close() } }
         let gauge = ConcurrencyGauge()
         let clock = ContinuousClock()
@@ -35,7 +36,7 @@ struct PoolTests {
 
     @Test("waiting longer than acquireTimeout fails with an explanation")
     func acquireTimeout() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1, acquireTimeout: .milliseconds(200))
+        let pool = try TestEnvironment.pool(size: 1, acquireTimeout: .milliseconds(200))
         defer { Task { await pool.close() } }
         let holding = Barrier(parties: 2)
         let holder = Task {
@@ -61,7 +62,7 @@ struct PoolTests {
 
     @Test("a cancelled waiter leaves the queue")
     func cancelledWaiter() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         let holding = Barrier(parties: 2)
         let holder = Task {
@@ -81,7 +82,7 @@ struct PoolTests {
 
     @Test("a closed pool refuses work")
     func closed() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         try await pool.query("SELECT 1")
         await pool.close()
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
@@ -90,13 +91,13 @@ struct PoolTests {
 
     @Test("isReachable answers true for the test server and false, in time, for a dead address")
     func reachability() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         #expect(await pool.isReachable(timeout: .seconds(2)))
 
         let dead = PostgresPool(
             configuration: PostgresConfiguration(url: "postgresql://muster:s3cr3t@127.0.0.1:1/muster"),
-            logger: TestDatabase.logger)
+            logger: TestEnvironment.logger)
         defer { Task { await dead.close() } }
         let clock = ContinuousClock()
         let start = clock.now
@@ -108,7 +109,7 @@ struct PoolTests {
     func connectionError() async throws {
         let pool = PostgresPool(
             configuration: PostgresConfiguration(url: "postgresql://muster:s3cr3t@127.0.0.1:1/muster"),
-            logger: TestDatabase.logger)
+            logger: TestEnvironment.logger)
         defer { Task { await pool.close() } }
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
         #expect(error?.kind == .connectionFailed)

@@ -1,12 +1,13 @@
 import Foundation
 import MusterPostgres
+import TestSupport
 import Testing
 
 @Suite("Reconnecting after the server drops connections")
 struct ReconnectTests {
     @Test("pool.query succeeds after the idle connection's backend was terminated")
     func queryAfterTermination() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         let before = try await backendPID(pool)
         try await TestDatabase.terminateBackend(before)
@@ -16,7 +17,7 @@ struct ReconnectTests {
 
     @Test("withConnection and transaction hand out a fresh connection after termination")
     func checkoutAfterTermination() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         let first = try await backendPID(pool)
         try await TestDatabase.terminateBackend(first)
@@ -31,7 +32,7 @@ struct ReconnectTests {
 
     @Test("a connection killed while checked out fails with a connection error, then is replaced")
     func killedWhileLeased() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         let error = await #expect(throws: PostgresError.self) {
             try await pool.withConnection { connection in
@@ -47,14 +48,14 @@ struct ReconnectTests {
     @Test("all idle connections of a pool recover after a mass termination (server restart)")
     func massTermination() async throws {
         let name = "pgtest-restart-\(UUID().uuidString.prefix(8))"
-        let pool = try TestDatabase.pool(poolSize: 3, applicationName: name)
+        let pool = try TestEnvironment.pool(size: 3, applicationName: name)
         defer { Task { await pool.close() } }
         // Open three connections at once.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<3 { group.addTask { try await pool.query("SELECT pg_sleep(0.1)") } }
             try await group.waitForAll()
         }
-        let observer = try TestDatabase.pool(poolSize: 1)
+        let observer = try TestEnvironment.pool(size: 1)
         defer { Task { await observer.close() } }
         let pids = try await observer.query(
             "SELECT pid FROM pg_stat_activity WHERE application_name = $1", [name]

@@ -1,5 +1,6 @@
 import Foundation
 import MusterPostgres
+import TestSupport
 import Testing
 
 @Suite("Binding and decoding against PostgreSQL")
@@ -56,7 +57,7 @@ struct RoundTripTests {
         "quotes ' \" and \\ backslash", "$1 placeholder-looking", "\u{7F}\u{1}",
     ])
     func strings(_ value: String) async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         let row = try await pool.query("SELECT $1 AS v, octet_length($1) AS n", [value]).rows[0]
         #expect(try row.decode(String.self, "v") == value)
@@ -65,7 +66,7 @@ struct RoundTripTests {
 
     @Test("numbers, booleans and UUIDs keep their values and types")
     func scalars() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         for value in [Int.min, -1, 0, Int.max] {
             let row = try await pool.query("SELECT $1 AS v, pg_typeof($1)::text AS t", [value]).rows[0]
@@ -95,7 +96,7 @@ struct RoundTripTests {
 
     @Test("bytea keeps zero bytes and every byte value")
     func bytea() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         for value: [UInt8] in [[], [0], [0, 0, 1, 0], Array(0...255)] {
             let row = try await pool.query("SELECT $1 AS v, length($1) AS n", [value]).rows[0]
@@ -106,7 +107,7 @@ struct RoundTripTests {
 
     @Test("dates keep sub-second precision and mean the same instant to the server")
     func dates() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         for seconds in [1_700_000_000.123456, 1_700_000_000.5, -1_234_567.654321, 0, 4_102_444_800.000001] {
             let date = Date(timeIntervalSince1970: seconds)
@@ -123,7 +124,7 @@ struct RoundTripTests {
 
     @Test("text with a NUL character is refused with advice, not truncated")
     func nulCharacter() async throws {
-        let pool = try TestDatabase.pool(poolSize: 1)
+        let pool = try TestEnvironment.pool(size: 1)
         defer { Task { await pool.close() } }
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT $1", ["a\u{0}b"]) }
         #expect(error?.kind == .invalidArgument)

@@ -1,61 +1,16 @@
-import Foundation
-import Logging
 import MusterPostgres
 import Synchronization
+import TestSupport
 import Testing
 
-/// Reaches the test PostgreSQL named by MUSTER_DATABASE_URL (kept inside this target until the
-/// shared TestSupport module provides the same).
+/// Schema and backend helpers for the PostgreSQL tests, on top of TestSupport's `TestEnvironment`.
 enum TestDatabase {
-    struct MissingURL: Error, CustomStringConvertible {
-        var description: String {
-            "MUSTER_DATABASE_URL is not set. Start the local infrastructure with `scripts/infra.sh start` "
-                + "and `source .local/infra.env` before running PostgresTests."
-        }
-    }
-
-    static var logger: Logger {
-        var logger = Logger(label: "postgres-tests")
-        logger.logLevel = .warning
-        return logger
-    }
-
-    static func url() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["MUSTER_DATABASE_URL"], !url.isEmpty else {
-            throw MissingURL()
-        }
-        return url
-    }
-
-    static func configuration(
-        poolSize: Int = 4, acquireTimeout: Duration = .seconds(10), applicationName: String? = nil
-    ) throws -> PostgresConfiguration {
-        var configuration = PostgresConfiguration(url: try url(), poolSize: poolSize, acquireTimeout: acquireTimeout)
-        configuration.applicationName = applicationName
-        return configuration
-    }
-
-    static func pool(poolSize: Int = 4, acquireTimeout: Duration = .seconds(10), applicationName: String? = nil)
-        throws -> PostgresPool
-    {
-        PostgresPool(
-            configuration: try configuration(
-                poolSize: poolSize, acquireTimeout: acquireTimeout, applicationName: applicationName),
-            logger: logger)
-    }
-
-    /// A unique schema name; nothing is created.
-    static func uniqueSchema() -> String {
-        "pgtest_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    }
-
     /// Runs `body` with a pool and a fresh schema, then drops the schema and closes the pool.
     static func withSchema<T: Sendable>(
-        poolSize: Int = 4, acquireTimeout: Duration = .seconds(10),
-        _ body: (PostgresPool, String) async throws -> T
+        poolSize: Int = 4, _ body: (PostgresPool, String) async throws -> T
     ) async throws -> T {
-        let pool = try pool(poolSize: poolSize, acquireTimeout: acquireTimeout)
-        let schema = uniqueSchema()
+        let pool = try TestEnvironment.pool(size: poolSize)
+        let schema = TestEnvironment.uniqueName("pgtest")
         try await pool.query("CREATE SCHEMA \(schema)")
         do {
             let value = try await body(pool, schema)
@@ -75,7 +30,7 @@ enum TestDatabase {
 
     /// Terminates `pid` from a separate pool and waits until the server has removed it.
     static func terminateBackend(_ pid: Int32) async throws {
-        let admin = try pool(poolSize: 1)
+        let admin = try TestEnvironment.pool(size: 1)
         defer { Task { await admin.close() } }
         let terminated = try await admin.query("SELECT pg_terminate_backend($1)", [pid])
         #expect(try terminated.rows[0].decode(Bool.self, at: 0))

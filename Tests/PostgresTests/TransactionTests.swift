@@ -1,5 +1,6 @@
 import Foundation
 import MusterPostgres
+import TestSupport
 import Testing
 
 @Suite("Transactions")
@@ -135,7 +136,7 @@ struct TransactionTests {
     /// the server reports its backend as plain `idle`, not `idle in transaction`.
     private func isOutsideTransaction(_ pool: PostgresPool) async throws -> Bool {
         let pid = try await pool.query("SELECT pg_backend_pid()").rows[0].decode(Int32.self, at: 0)
-        let observer = try TestDatabase.pool(poolSize: 1)
+        let observer = try TestEnvironment.pool(size: 1)
         defer { Task { await observer.close() } }
         let state = try await observer.query("SELECT state FROM pg_stat_activity WHERE pid = $1", [pid])
         return try state.rows.first?.decode(String.self, "state") == "idle"

@@ -18,15 +18,14 @@ public enum TestEnvironment {
     }
 
     /// librdkafka properties that make Tansu's group joins take about a second
-    /// instead of ~23 s (DEVENV): short session and heartbeat; and a short
-    /// fetch wait, because Tansu answers an empty fetch only after the full
+    /// instead of ~23 s (DEVENV): the short session and heartbeat of
+    /// ``KafkaConfiguration/fastGroupProperties``, plus a short fetch wait,
+    /// because Tansu answers an empty fetch only after the full
     /// `fetch.wait.max.ms` (500 ms by default), which real Kafka does not.
-    public static let fastGroupProperties: [String: String] = [
-        "session.timeout.ms": "2000",
-        "heartbeat.interval.ms": "500",
+    public static let fastGroupProperties: [String: String] = KafkaConfiguration.fastGroupProperties.merging([
         "fetch.wait.max.ms": "10",
         "topic.metadata.refresh.interval.ms": "1000",
-    ]
+    ]) { _, new in new }
 
     /// Kafka settings for tests.
     public static func kafka(_ extra: [String: String] = [:]) throws -> KafkaConfiguration {
@@ -35,9 +34,21 @@ public enum TestEnvironment {
             properties: fastGroupProperties.merging(extra) { _, new in new })
     }
 
-    /// A pool on the test database.
-    public static func pool(size: Int = 4) throws -> PostgresPool {
-        PostgresPool(configuration: PostgresConfiguration(url: try databaseURL, poolSize: size), logger: logger)
+    /// A fresh topic named after `prefix` with `partitions` partitions.
+    public static func makeTopic(_ prefix: String = "topic", partitions: Int32 = 1) async throws -> String {
+        let topic = uniqueName(prefix)
+        try await KafkaAdmin.createTopics([(topic, partitions)], configuration: try kafka(), timeout: .seconds(10))
+        return topic
+    }
+
+    /// A pool on the test database; `applicationName` marks its sessions in `pg_stat_activity`.
+    public static func pool(
+        size: Int = 4, acquireTimeout: Duration? = nil, applicationName: String? = nil
+    ) throws -> PostgresPool {
+        var configuration = PostgresConfiguration(url: try databaseURL, poolSize: size)
+        if let acquireTimeout { configuration.acquireTimeout = acquireTimeout }
+        configuration.applicationName = applicationName
+        return PostgresPool(configuration: configuration, logger: logger)
     }
 
     /// A name no other test run uses: `prefix` plus a random suffix, valid as
