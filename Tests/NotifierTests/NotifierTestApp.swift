@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterAPI
 import MusterEvents
 import MusterHTTP
 import MusterKafka
@@ -42,7 +43,7 @@ struct CapturingLogHandler: LogHandler {
 /// An isolated notifier for one test: its own schema, topics and consumer
 /// groups on the shared PostgreSQL and broker, the API over HTTP on a free
 /// port, the consumers and the dispatcher running with short intervals.
-final class NotifierTestApp {
+final class NotifierTestApp: TestApp {
     let schema: String
     let topics: NotifierTopics
     let pool: PostgresPool
@@ -51,7 +52,7 @@ final class NotifierTestApp {
     let logs = CapturedLogs()
     let outcomes = Locked<[ConsumeOutcome]>([])
     let baseURL: String
-    private let tasks: Locked<[Task<Void, any Error>]>
+    private let tasks: BackgroundTasks
 
     /// Short retry schedule: 20 ms doubling to 200 ms, dead after `retryWindow`.
     init(retryWindow: Duration = .seconds(30), deliveryTimeout: Duration = .seconds(5)) async throws {
@@ -89,9 +90,10 @@ final class NotifierTestApp {
         let server = NotifierService.apiServer(
             components.api, host: "127.0.0.1", port: 0, logger: logger,
             onListening: { bound in port.withLock { $0 = bound } })
-        var started: [Task<Void, any Error>] = [Task { try await server.run() }]
-        for service in components.services { started.append(Task { try await service.run() }) }
-        tasks = Locked(started)
+        let tasks = BackgroundTasks()
+        tasks.start { try await server.run() }
+        for service in components.services { tasks.start { try await service.run() } }
+        self.tasks = tasks
         _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
         baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
     }
@@ -99,19 +101,11 @@ final class NotifierTestApp {
     /// Runs `body` with a fresh app and always tears it down.
     static func with(retryWindow: Duration = .seconds(30), deliveryTimeout: Duration = .seconds(5),
                      _ body: (NotifierTestApp) async throws -> Void) async throws {
-        let app = try await NotifierTestApp(retryWindow: retryWindow, deliveryTimeout: deliveryTimeout)
-        do {
-            try await body(app)
-        } catch {
-            await app.tearDown()
-            throw error
-        }
-        await app.tearDown()
+        try await NotifierTestApp(retryWindow: retryWindow, deliveryTimeout: deliveryTimeout).use(body)
     }
 
     func tearDown() async {
-        for task in tasks.withLock({ $0 }) { task.cancel() }
-        for task in tasks.withLock({ $0 }) { _ = try? await task.value }
+        await tasks.cancelAll()
         await http.shutdown()
         await producer.shutdown(timeout: .seconds(5))
         _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
@@ -131,7 +125,7 @@ final class NotifierTestApp {
     func issueToken(team: String, role: String, tokenID: String = UUID().uuidString) async throws -> String {
         let token = "mst_" + UUID().uuidString.lowercased() + UUID().uuidString.lowercased()
         let issued = TokenIssued(tokenID: tokenID, teamID: team, subject: "\(role)@\(team)", role: role,
-                                 tokenSHA256: Authenticator.digestHex(token), issuedAt: Date())
+                                 tokenSHA256: BearerToken.digestHex(token), issuedAt: Date())
         try await publish(topic: topics.teams, key: team, CloudEvent(
             source: EventSource.planner, type: EventType.tokenIssued, subject: team, payload: issued))
         return token
@@ -171,24 +165,14 @@ final class NotifierTestApp {
 
     // MARK: HTTP
 
-    struct Reply {
-        var status: Int
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
-        var error: [String: Any] { json["error"] as? [String: Any] ?? [:] }
-        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
-        subscript(key: String) -> Any? { json[key] }
-    }
-
     func call(_ method: String, _ path: String, token: String?, json: Any? = nil, raw: [UInt8]? = nil) async throws
-        -> Reply
+        -> JSONReply
     {
         var headers = [HTTPHeader("Content-Type", "application/json")]
         if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
         let body = try raw ?? json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
         let response = try await http.execute(HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body))
-        return Reply(status: response.status, body: response.body)
+        return JSONReply(status: response.status, body: response.body)
     }
 
     /// Creates a subscription; returns its id.

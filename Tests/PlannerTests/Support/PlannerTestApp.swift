@@ -11,7 +11,7 @@ import TestSupport
 /// An isolated planner for one test: its own schema and topics on the shared
 /// PostgreSQL and broker, the real API served over HTTP on a free port, the
 /// outbox relay running, and (optionally) its consumers.
-final class PlannerTestApp {
+final class PlannerTestApp: TestApp {
     static let adminToken = "admin-" + String(repeating: "x", count: 40)
     let schema: String
     let topics: PlannerTopics
@@ -22,7 +22,7 @@ final class PlannerTestApp {
     let baseURL: String
     let validator: SchemaValidator
     let outcomes = Locked<[ConsumeOutcome]>([])
-    private let tasks: Locked<[Task<Void, any Error>]>
+    private let tasks: BackgroundTasks
 
     init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits()) async throws {
         schema = TestEnvironment.uniqueName("planner")
@@ -54,10 +54,9 @@ final class PlannerTestApp {
         let application = PlannerService.apiServer(
             PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() }), host: "127.0.0.1", port: 0,
             logger: TestEnvironment.logger, onListening: { bound in port.withLock { $0 = bound } })
-        var started: [Task<Void, any Error>] = [
-            Task { try await application.run() },
-            Task { try await relay.run() },
-        ]
+        let tasks = BackgroundTasks()
+        tasks.start { try await application.run() }
+        tasks.start { try await relay.run() }
         if consumers {
             var eventConfiguration = EventConsumer.Configuration()
             eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
@@ -72,10 +71,10 @@ final class PlannerTestApp {
                 onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } },
                 wake: { relay.wake() })
             {
-                started.append(Task { try await consumer.run() })
+                tasks.start { try await consumer.run() }
             }
         }
-        tasks = Locked(started)
+        self.tasks = tasks
         _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
         baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
     }
@@ -83,19 +82,11 @@ final class PlannerTestApp {
     /// Runs `body` with a fresh app and always tears it down.
     static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(),
                      _ body: (PlannerTestApp) async throws -> Void) async throws {
-        let app = try await PlannerTestApp(consumers: consumers, limits: limits)
-        do {
-            try await body(app)
-        } catch {
-            await app.tearDown()
-            throw error
-        }
-        await app.tearDown()
+        try await PlannerTestApp(consumers: consumers, limits: limits).use(body)
     }
 
     func tearDown() async {
-        for task in tasks.withLock({ $0 }) { task.cancel() }
-        for task in tasks.withLock({ $0 }) { _ = try? await task.value }
+        await tasks.cancelAll()
         await http.shutdown()
         await producer.shutdown(timeout: .seconds(5))
         _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
@@ -104,18 +95,9 @@ final class PlannerTestApp {
 
     // MARK: HTTP
 
-    struct Reply {
-        var status: Int
-        var body: [UInt8]
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
-        var error: [String: Any] { json["error"] as? [String: Any] ?? [:] }
-        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
-        subscript(key: String) -> Any? { json[key] }
-    }
-
     /// Sends a request; every documented response is checked against the OpenAPI document.
     func call(_ method: String, _ path: String, token: String?, json: Any? = nil, raw: [UInt8]? = nil,
-              validate: Bool = true) async throws -> Reply {
+              validate: Bool = true) async throws -> JSONReply {
         var headers = [HTTPHeader("Content-Type", "application/json")]
         if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
         let body = try raw ?? json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
@@ -126,7 +108,7 @@ final class PlannerTestApp {
                 throw OpenAPIMismatch(problems: problems, body: String(decoding: response.body, as: UTF8.self))
             }
         }
-        return Reply(status: response.status, body: response.body)
+        return JSONReply(status: response.status, body: response.body)
     }
 
     struct OpenAPIMismatch: Error, CustomStringConvertible {

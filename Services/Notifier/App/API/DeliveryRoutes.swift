@@ -20,8 +20,8 @@ extension NotifierAPI {
     func addDeliveryRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
         v1.get("subscriptions/:id/deliveries") { request, context in
             let principal = try await auth.authenticate(request)
-            let subscriptionID = try id(context, what: "subscription")
-            let (limit, before) = try paging(request)
+            let subscriptionID = try context.id(what: "subscription")
+            let page = try PageRequest(request)
             let status = try request.uri.queryParameters["status"].map { raw in
                 guard let value = DeliveryStatus(rawValue: String(raw)) else {
                     throw APIError.badRequest(field: "status", rule: "enum",
@@ -37,16 +37,16 @@ extension NotifierAPI {
                     WHERE d.subscription_id = $1 AND ($2::bigint IS NULL OR d.seq < $2)
                       AND ($3::text IS NULL OR d.status = $3)
                     ORDER BY d.seq DESC LIMIT $4
-                    """, [subscriptionID, before, status, limit + 1]).rows
+                    """, [subscriptionID, page.afterSeq, status, page.limit + 1]).rows
             }
-            let deliveries = try rows.prefix(limit).map(Delivery.init(row:))
-            let next = rows.count > limit ? deliveries.last.map { Self.cursor(after: $0.seq) } : nil
+            let deliveries = try rows.prefix(page.limit).map(Delivery.init(row:))
+            let next = rows.count > page.limit ? deliveries.last.map { PageRequest.cursor(after: $0.seq) } : nil
             return try JSONResponse.make(.ok, Page(items: deliveries.map(DeliveryView.init), nextCursor: next))
         }
         v1.get("subscriptions/:id/deliveries/:deliveryId") { request, context in
             let principal = try await auth.authenticate(request)
-            let subscriptionID = try id(context, what: "subscription")
-            let deliveryID = try id(context, "deliveryId", what: "delivery")
+            let subscriptionID = try context.id(what: "subscription")
+            let deliveryID = try context.id("deliveryId", what: "delivery")
             let delivery = try await pool.withConnection { connection in
                 try await self.delivery(deliveryID, subscription: subscriptionID, team: principal.teamID, on: connection)
             }
@@ -55,8 +55,8 @@ extension NotifierAPI {
         v1.post("subscriptions/:id/deliveries/:deliveryId/redeliver") { request, context in
             let principal = try await auth.authenticate(request)
             try principal.require(.operator)
-            let subscriptionID = try id(context, what: "subscription")
-            let deliveryID = try id(context, "deliveryId", what: "delivery")
+            let subscriptionID = try context.id(what: "subscription")
+            let deliveryID = try context.id("deliveryId", what: "delivery")
             let delivery = try await pool.transaction { connection in
                 let current = try await self.delivery(
                     deliveryID, subscription: subscriptionID, team: principal.teamID, on: connection, lock: true)
@@ -81,7 +81,7 @@ extension NotifierAPI {
         v1.post("subscriptions/:id/test") { request, context in
             let principal = try await auth.authenticate(request)
             try principal.require(.operator)
-            let subscriptionID = try id(context, what: "subscription")
+            let subscriptionID = try context.id(what: "subscription")
             let delivery = try await pool.transaction { connection in
                 _ = try await self.subscription(subscriptionID, team: principal.teamID, on: connection)
                 let eventID = UUID()

@@ -33,34 +33,6 @@ public struct NotifierAPI: Sendable {
         addDeliveryRoutes(to: v1)
     }
 
-    /// The `{name}` path parameter as a UUID; a malformed id is simply not found.
-    func id(_ context: some RequestContext, _ name: String = "id", what: String) throws -> UUID {
-        guard let raw = context.parameters.get(name), let id = UUID(uuidString: raw) else { throw APIError.notFound(what) }
-        return id
-    }
-
-    /// `limit` (1…100, default 20) and `cursor` (a `nextCursor`) of a list request.
-    func paging(_ request: Request) throws -> (limit: Int, afterSeq: Int64?) {
-        let query = request.uri.queryParameters
-        let limit = try query["limit"].map { raw in
-            guard let value = Int(String(raw)), (1...100).contains(value) else {
-                throw APIError.badRequest(field: "limit", rule: "range", "limit must be an integer from 1 to 100")
-            }
-            return value
-        } ?? 20
-        let cursor = try query["cursor"].map { raw in
-            guard let data = Data(base64Encoded: String(raw)), let text = String(data: data, encoding: .utf8),
-                  text.hasPrefix("s:"), let seq = Int64(text.dropFirst(2)) else {
-                throw APIError.badRequest(field: "cursor", rule: "format", "cursor must be a nextCursor value from an earlier page")
-            }
-            return seq
-        }
-        return (limit, cursor)
-    }
-
-    /// The opaque cursor after `seq`.
-    static func cursor(after seq: Int64) -> String { Data("s:\(seq)".utf8).base64EncodedString() }
-
     /// The team's subscription `id`, or 404.
     func subscription(_ id: UUID, team: String, on connection: PostgresConnection, lock: Bool = false) async throws
         -> Subscription

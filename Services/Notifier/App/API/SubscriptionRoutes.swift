@@ -9,20 +9,20 @@ extension NotifierAPI {
         v1.post("subscriptions") { request, _ in try await create(request) }
         v1.get("subscriptions") { request, _ in
             let principal = try await auth.authenticate(request)
-            let (limit, after) = try paging(request)
+            let page = try PageRequest(request)
             let rows = try await pool.query(
                 """
                 SELECT \(Subscription.columns) FROM \(schema).subscriptions
                 WHERE team_id = $1 AND ($2::bigint IS NULL OR seq > $2)
                 ORDER BY seq LIMIT $3
-                """, [principal.teamID, after, limit + 1]).rows
-            let subscriptions = try rows.prefix(limit).map(Subscription.init(row:))
-            let next = rows.count > limit ? subscriptions.last.map { Self.cursor(after: $0.seq) } : nil
+                """, [principal.teamID, page.afterSeq, page.limit + 1]).rows
+            let subscriptions = try rows.prefix(page.limit).map(Subscription.init(row:))
+            let next = rows.count > page.limit ? subscriptions.last.map { PageRequest.cursor(after: $0.seq) } : nil
             return try JSONResponse.make(.ok, Page(items: subscriptions.map { SubscriptionView($0) }, nextCursor: next))
         }
         v1.get("subscriptions/:id") { request, context in
             let principal = try await auth.authenticate(request)
-            let subscriptionID = try id(context, what: "subscription")
+            let subscriptionID = try context.id(what: "subscription")
             let subscription = try await pool.withConnection {
                 try await self.subscription(subscriptionID, team: principal.teamID, on: $0)
             }
@@ -32,7 +32,7 @@ extension NotifierAPI {
         v1.delete("subscriptions/:id") { request, context in
             let principal = try await auth.authenticate(request)
             try principal.require(.operator)
-            let subscriptionID = try id(context, what: "subscription")
+            let subscriptionID = try context.id(what: "subscription")
             let deleted = try await pool.query(
                 "DELETE FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2",
                 [subscriptionID, principal.teamID]).affectedRows
@@ -76,7 +76,7 @@ extension NotifierAPI {
     private func update(_ request: Request, context: some RequestContext) async throws -> Response {
         let principal = try await auth.authenticate(request)
         try principal.require(.operator)
-        let subscriptionID = try id(context, what: "subscription")
+        let subscriptionID = try context.id(what: "subscription")
         let body = try await JSONBody.decode(UpdateSubscriptionBody.self, from: request, limit: configuration.maxBodyBytes)
         let url = try body.url.map(rules.checkURL)
         let filter = try body.eventTypes.map(rules.checkEventTypes)

@@ -61,9 +61,3 @@ struct DeliveryView: Encodable {
         createdAt = delivery.createdAt
     }
 }
-
-/// A list response with an opaque cursor for the next page.
-struct Page<Item: Encodable>: Encodable {
-    var items: [Item]
-    var nextCursor: String?
-}

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MusterAPI
 
 /// The `X-Muster-Signature` header (DESIGN §8):
 /// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
@@ -58,11 +59,6 @@ public enum WebhookSignature {
             return false
         }
         let expected = Array(digest(secret: secret, timestamp: parsed.timestamp, body: body).utf8)
-        return parsed.signatures.contains { constantTimeEqual(Array($0.utf8), expected) }
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        return parsed.signatures.contains { BearerToken.constantTimeEqual(Array($0.utf8), expected) }
     }
 }

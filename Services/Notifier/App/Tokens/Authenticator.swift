@@ -14,9 +14,6 @@ struct Authenticator: Sendable {
     let schema: String
     let pool: PostgresPool
 
-    /// The replica's key for `token` (`tokens.token_sha256`).
-    static func digestHex(_ token: String) -> String { BearerToken.digestHex(token) }
-
     func authenticate(_ request: Request) async throws -> Principal {
         guard let token = BearerToken(request) else {
             throw APIError.missingToken(hint: "the same token as for the planner API")

@@ -24,7 +24,7 @@ extension PlannerAPI {
             try await saveAccount(request, existing: nil)
         }
         v1.put("accounts/:id") { request, context in
-            try await saveAccount(request, existing: try id(context, what: "account"))
+            try await saveAccount(request, existing: try context.id(what: "account"))
         }
         v1.get("accounts") { request, _ in
             let team = try await auth.authenticate(request).team()
@@ -36,14 +36,14 @@ extension PlannerAPI {
             let team = try await auth.authenticate(request).team()
             guard let row = try await pool.query(
                 "SELECT * FROM \(schema).accounts WHERE id = $1 AND team_id = $2",
-                [try id(context, what: "account"), team]).rows.first else { throw APIError.notFound("account") }
+                [try context.id(what: "account"), team]).rows.first else { throw APIError.notFound("account") }
             return try JSONResponse.make(.ok, try accountView(row))
         }
         v1.delete("accounts/:id") { request, context in
             let principal = try await auth.authenticate(request)
             let team = try principal.team()
             try principal.require(.admin)
-            let accountID = try id(context, what: "account")
+            let accountID = try context.id(what: "account")
             try await pool.transaction { connection in
                 guard let row = try await connection.query(
                     "SELECT aws_account_id FROM \(schema).accounts WHERE id = $1 AND team_id = $2 FOR UPDATE",

@@ -58,7 +58,7 @@ extension PlannerAPI {
 
     func readExecution(_ request: Request, _ context: some RequestContext) async throws -> ExecutionState {
         let team = try await auth.authenticate(request).team()
-        let executionID = try id(context, what: "execution")
+        let executionID = try context.id(what: "execution")
         guard let state = try await pool.withConnection({ try await executions.get(executionID, teamID: team, on: $0) })
         else { throw APIError.notFound("execution") }
         return state
@@ -144,7 +144,7 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
-        let executionID = try id(context, what: "execution")
+        let executionID = try context.id(what: "execution")
         let state = try await pool.transaction { connection in
             guard let old = try await executions.lock(executionID, teamID: team, on: connection) else {
                 throw APIError.notFound("execution")
@@ -186,19 +186,7 @@ extension PlannerAPI {
             }
             return id
         }
-        let limit = try query["limit"].map { raw in
-            guard let value = Int(String(raw)), (1...100).contains(value) else {
-                throw APIError.badRequest(field: "limit", rule: "range", "limit must be an integer from 1 to 100")
-            }
-            return value
-        } ?? 20
-        let cursor = try query["cursor"].map { raw in
-            guard let data = Data(base64Encoded: String(raw)), let text = String(data: data, encoding: .utf8),
-                  let seq = Int64(text.dropFirst(2)), text.hasPrefix("s:") else {
-                throw APIError.badRequest(field: "cursor", rule: "format", "cursor must be a nextCursor value from an earlier page")
-            }
-            return seq
-        }
+        let page = try PageRequest(request)
         let rows = try await pool.query(
             """
             SELECT seq, id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at
@@ -206,8 +194,8 @@ extension PlannerAPI {
             WHERE team_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR type = $3)
               AND ($4::uuid IS NULL OR plan_id = $4) AND ($5::bigint IS NULL OR seq < $5)
             ORDER BY seq DESC LIMIT $6
-            """, [team, status, type, planID, cursor, limit + 1]).rows
-        let items = try rows.prefix(limit).map { row in
+            """, [team, status, type, planID, page.afterSeq, page.limit + 1]).rows
+        let items = try rows.prefix(page.limit).map { row in
             ExecutionViews.Summary(
                 id: try row.decode(UUID.self, "id").uuidString.lowercased(),
                 planId: try row.decode(UUID.self, "plan_id").uuidString.lowercased(),
@@ -217,8 +205,8 @@ extension PlannerAPI {
                 createdAt: try row.decode(Date.self, "created_at"), endedAt: try row.decode(Date?.self, "ended_at"))
         }
         var next: String?
-        if rows.count > limit, let last = rows.prefix(limit).last {
-            next = Data("s:\(try last.decode(Int64.self, "seq"))".utf8).base64EncodedString()
+        if rows.count > page.limit, let last = rows.prefix(page.limit).last {
+            next = PageRequest.cursor(after: try last.decode(Int64.self, "seq"))
         }
         return try JSONResponse.make(.ok, Page(items: Array(items), nextCursor: next))
     }

@@ -15,7 +15,7 @@ extension PlannerAPI {
     func addGroupRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
         v1.post("protection-groups") { request, _ in try await saveGroup(request, existing: nil) }
         v1.put("protection-groups/:id") { request, context in
-            try await saveGroup(request, existing: try id(context, what: "protection group"))
+            try await saveGroup(request, existing: try context.id(what: "protection group"))
         }
         v1.get("protection-groups") { request, _ in
             let team = try await auth.authenticate(request).team()
@@ -34,7 +34,7 @@ extension PlannerAPI {
         }
         v1.get("protection-groups/:id") { request, context in
             let team = try await auth.authenticate(request).team()
-            let groupID = try id(context, what: "protection group")
+            let groupID = try context.id(what: "protection group")
             guard let view = try await pool.withConnection({ try await groupView(groupID, team: team, on: $0) }) else {
                 throw APIError.notFound("protection group")
             }
@@ -44,7 +44,7 @@ extension PlannerAPI {
             let principal = try await auth.authenticate(request)
             let team = try principal.team()
             try principal.require(.operator)
-            let groupID = try id(context, what: "protection group")
+            let groupID = try context.id(what: "protection group")
             try await pool.transaction { connection in
                 guard try await !connection.query(
                     "SELECT 1 FROM \(schema).protection_groups WHERE id = $1 AND team_id = $2 FOR UPDATE",

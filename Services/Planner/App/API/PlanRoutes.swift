@@ -21,7 +21,7 @@ extension PlannerAPI {
 
     func addPlanRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
         v1.post("plans") { request, _ in try await savePlan(request, existing: nil) }
-        v1.put("plans/:id") { request, context in try await savePlan(request, existing: try id(context, what: "plan")) }
+        v1.put("plans/:id") { request, context in try await savePlan(request, existing: try context.id(what: "plan")) }
         v1.get("plans") { request, _ in
             let team = try await auth.authenticate(request).team()
             let rows = try await pool.query(
@@ -32,14 +32,14 @@ extension PlannerAPI {
             let team = try await auth.authenticate(request).team()
             guard let row = try await pool.query(
                 "SELECT * FROM \(schema).plans WHERE id = $1 AND team_id = $2",
-                [try id(context, what: "plan"), team]).rows.first else { throw APIError.notFound("plan") }
+                [try context.id(what: "plan"), team]).rows.first else { throw APIError.notFound("plan") }
             return try JSONResponse.make(.ok, try planView(row))
         }
         v1.delete("plans/:id") { request, context in
             let principal = try await auth.authenticate(request)
             let team = try principal.team()
             try principal.require(.operator)
-            let planID = try id(context, what: "plan")
+            let planID = try context.id(what: "plan")
             try await pool.transaction { connection in
                 try await lockIdlePlan(planID, team: team, on: connection)
                 try await connection.query("DELETE FROM \(schema).plans WHERE id = $1", [planID])

@@ -37,12 +37,6 @@ public struct PlannerAPI: Sendable {
         addExecutionRoutes(to: v1)
     }
 
-    /// The `{name}` path parameter as a UUID; a malformed id is simply not found.
-    func id(_ context: some RequestContext, _ name: String = "id", what: String) throws -> UUID {
-        guard let raw = context.parameters.get(name), let id = UUID(uuidString: raw) else { throw APIError.notFound(what) }
-        return id
-    }
-
     /// Records who did what, in the caller's transaction.
     func audit(_ principal: Principal, team: UUID?, action: String, type: String, id: String, detail: [String: String] = [:],
                on connection: PostgresConnection) async throws {
@@ -62,10 +56,4 @@ public struct PlannerAPI: Sendable {
             throw APIError.conflict(field: field, rule: "unique", message)
         }
     }
-}
-
-/// A list response with an opaque cursor for the next page.
-struct Page<Item: Encodable>: Encodable {
-    var items: [Item]
-    var nextCursor: String?
 }

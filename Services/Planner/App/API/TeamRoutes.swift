@@ -105,7 +105,7 @@ extension PlannerAPI {
         v1.delete("teams/:teamId/tokens/:id") { request, context in
             let principal = try await auth.authenticate(request)
             let team = try tokenTeam(principal, context)
-            let tokenID = try id(context, what: "token")
+            let tokenID = try context.id(what: "token")
             try await pool.transaction { connection in
                 let result = try await connection.query(
                     """
@@ -127,7 +127,7 @@ extension PlannerAPI {
     /// The team in the path, which the caller must administer (a team admin
     /// only its own team; another team's id answers 404).
     func tokenTeam(_ principal: Principal, _ context: some RequestContext) throws -> UUID {
-        let team = try id(context, "teamId", what: "team")
+        let team = try context.id("teamId", what: "team")
         if let own = principal.teamID {
             guard own == team else { throw APIError.notFound("team") }
             try principal.require(.admin)
