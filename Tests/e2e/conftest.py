@@ -78,8 +78,8 @@ def stack():
     """A PostgreSQL and broker of its own (so earlier runs' topics and rows
     cannot interfere), then the five processes."""
     env = dict(os.environ)
-    env.update(MUSTER_INFRA_DIR=os.path.join(ROOT, ".local/run/e2e-infra"), MUSTER_PG_PORT="56433",
-               MUSTER_KAFKA_PORT="59193", MUSTER_STACK_PORT_BASE=env.get("MUSTER_STACK_PORT_BASE", "28080"))
+    env.update(MUSTER_INFRA_DIR=os.path.join(ROOT, ".local/run/e2e-infra"), MUSTER_PG_PORT=env.get("MUSTER_E2E_PG_PORT", "56433"),
+               MUSTER_KAFKA_PORT=env.get("MUSTER_E2E_KAFKA_PORT", "59193"), MUSTER_STACK_PORT_BASE=env.get("MUSTER_STACK_PORT_BASE", "28080"))
     infra = subprocess.run([os.path.join(ROOT, "scripts/infra.sh"), "start"], env=env, capture_output=True, text=True,
                            timeout=120)
     if infra.returncode != 0:
