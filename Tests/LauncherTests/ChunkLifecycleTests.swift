@@ -1,7 +1,9 @@
 import Foundation
 @testable import LauncherApp
 import MusterDRS
+import MusterDomain
 import MusterEvents
+import TestSupport
 import Testing
 
 /// The launch lifecycle and the lease, reconcile and observation rules, with
@@ -142,6 +144,25 @@ struct ChunkLifecycleTests {
         #expect(!table.fits(servers: 1, quotas: quotas), "two jobs is the concurrent-job quota")
         table.release(["s-1", "s-2"])
         #expect(table.leased == ["s-3"] && table.activeJobs == 1 && table.serversInActiveJobs == 1)
+    }
+
+    // MARK: Ownership
+
+    @Test("An endpoint belongs to the instance assigned its partition; a revoke stops it at once")
+    func ownershipFollowsAssignment() {
+        let ownership = Ownership()
+        let changes = Locked(0)
+        ownership.onChange { changes.withLock { $0 += 1 } }
+        let endpoint = MusterDomain.Endpoint(accountID: "111122223333", region: "us-east-1")
+        #expect(ownership.mayAct(for: endpoint), "no input has placed it yet (inventory-only endpoint)")
+        ownership.place(endpoint, on: 1)
+        #expect(!ownership.mayAct(for: endpoint), "its partition is not assigned here")
+        ownership.assigned([0, 1])
+        #expect(ownership.mayAct(for: endpoint))
+        ownership.revoked([1])
+        #expect(!ownership.mayAct(for: endpoint), "a revoked owner stops before the revoke completes")
+        #expect(ownership.assignment.partitions == [0])
+        #expect(changes.value == 2)
     }
 
     // MARK: Observation

@@ -138,11 +138,12 @@ struct LaunchStore: Sendable {
         try await pool.query("DELETE FROM \(schema).instances WHERE instance_id = $1", [instance])
     }
 
-    /// Endpoints `instance` owns.
-    func owned(by instance: String, pool: PostgresPool) async throws -> [Endpoint] {
+    /// Endpoints `instance` owns, with the input partition each lives on (nil: none yet).
+    func owned(by instance: String, pool: PostgresPool) async throws -> [(endpoint: Endpoint, partition: Int32?)] {
         try await pool.query(
-            "SELECT account_id, region FROM \(schema).endpoints WHERE owner = $1 ORDER BY account_id, region", [instance]
-        ).rows.map(Self.endpoint)
+            "SELECT account_id, region, partition FROM \(schema).endpoints WHERE owner = $1 ORDER BY account_id, region",
+            [instance]
+        ).rows.map { (try Self.endpoint($0), try $0.decode(Int?.self, "partition").map(Int32.init)) }
     }
 
     static func endpoint(_ row: PostgresRow) throws -> Endpoint {

@@ -40,7 +40,7 @@ final class Inventory: Service, Sendable {
     func inventoryOnce(full: Bool = false) async -> Int {
         var published = 0
         do {
-            let owned = Set(try await context.store.owned(by: context.instanceID, pool: context.pool))
+            let owned = Set(try await context.store.owned(by: context.instanceID, pool: context.pool).map(\.endpoint))
             for endpoint in context.accounts.endpoints where owned.contains(endpoint) && context.ownership.mayAct(for: endpoint) {
                 do {
                     published += try await inventory(endpoint, full: full)

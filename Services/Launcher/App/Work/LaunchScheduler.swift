@@ -58,7 +58,10 @@ final class LaunchScheduler: Service, Sendable {
                         instance: context.instanceID, staleAfter: context.configuration.instanceStaleAfter,
                         known: context.accounts.endpoints, pool: context.pool)
                     let owned = try await context.store.owned(by: context.instanceID, pool: context.pool)
-                    reconcileWorkers(owned.filter { context.ownership.mayAct(for: $0) })
+                    for (endpoint, partition) in owned {
+                        if let partition { context.ownership.place(endpoint, on: partition) }
+                    }
+                    reconcileWorkers(owned.map(\.endpoint).filter { context.ownership.mayAct(for: $0) })
                 } catch is CancellationError {
                     break
                 } catch {
