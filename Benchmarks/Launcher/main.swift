@@ -4,7 +4,9 @@
 //  2. DRS calls per job over a drill's life (launch, polls, log reads).
 //  3. the hand-off at 100 concurrent jobs (5 endpoints × 20 slots): the
 //     launcher's share, slot freed → next StartRecovery, slots busy while
-//     work is queued (`BENCH_ONLY=handoff` runs only this).
+//     work is queued (`BENCH_ONLY=handoff` runs only this);
+//  4. a launcher replaced while its StartRecovery answers are outstanding:
+//     how soon the successor records every job (`BENCH_ONLY=restart`).
 // Needs MUSTER_DATABASE_URL and MUSTER_KAFKA_BROKERS (scripts/infra.sh start).
 import DRSSimApp
 import Foundation
@@ -302,7 +304,114 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
     await pool.close()
 }
 
+/// A launcher stopped while its StartRecovery calls are unanswered (DRS
+/// acted, the answers are 3 s late), replaced by a second one: how long
+/// the successor takes to record every affected launch group's job, and
+/// that each still has exactly one.
+func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
+    let regionNames = (1...regions).map { "restart-\($0)" }
+    let simConfiguration = DRSSimConfiguration(
+        port: 0, credentials: [credentials.accessKeyID: DRSSimCredential(secretAccessKey: credentials.secretAccessKey, accountID: accountID)],
+        timeScale: 60, quotas: DRSSimQuotas(maxConcurrentJobs: 20, maxServersInActiveJobs: 200),
+        rateLimit: DRSSimRateLimit(requestsPerSecond: 1000, burst: 1000),
+        seedDocument: SeedDocument(accounts: [SeedAccount(accountID: accountID, regions: Dictionary(uniqueKeysWithValues:
+            regionNames.map { ($0, SeedRegion(sourceServers: (1...groupsPerRegion).map { SeedSourceServer(sourceServerID: sid($0)) })) }))]))
+    let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+    let sim = try DRSSimServer(configuration: simConfiguration, logger: logger, onServerRunning: { sink.yield($0) })
+    let simTask = Task { try await sim.run() }
+    var portIterator = ports.makeAsyncIterator()
+    guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
+    _ = try await sim.engine.withSimulation { simulation, now in
+        try simulation.addFault(DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000, phase: .after), realNow: now)
+    }
+    let schema = "bench_restart_\(UUID().uuidString.prefix(8).lowercased())"
+    let topics = LauncherTopics(
+        waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
+        accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
+    let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 10), logger: logger)
+    _ = try await Migrator.migrate(
+        schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
+        pool: pool, logger: logger)
+    let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
+        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
+        "topic.metadata.refresh.interval.ms": "1000",
+    ])
+    try await KafkaAdmin.createTopics(
+        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
+            + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
+    let producer = try KafkaProducer(configuration: kafka, logger: logger)
+    let relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: logger)
+    let relayTask = Task { try await relay.run() }
+    let http = HTTPClient(logger: logger)
+    var configuration = LauncherConfiguration()
+    configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
+    configuration.inventoryInterval = .zero
+    configuration.drsTimeout = .seconds(10)
+    configuration.reconcileInterval = .milliseconds(250)
+    configuration.accounts = [AccountConfiguration(accountId: accountID, regions: regionNames, keyPair: "BENCH")]
+    func launcher() -> Launcher {
+        let accounts = AccountDirectory(configuration: configuration, httpClient: http, logger: logger, environment: [
+            "MUSTER_KEY_BENCH_AWS_ACCESS_KEY_ID": credentials.accessKeyID,
+            "MUSTER_KEY_BENCH_AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+        ])
+        return Launcher(
+            schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: kafka, logger: logger,
+            accounts: accounts, groupPrefix: "muster.\(schema)", wakeRelay: { relay.wake() })
+    }
+    let first = try launcher().services().map { service in Task { try await service.run() } }
+    try await Task.sleep(for: .seconds(3))
+    for region in regionNames {
+        let endpoint = Endpoint(accountID: accountID, region: region)
+        for n in 1...groupsPerRegion {
+            let request = WaveStarted(
+                launchGroup: LaunchGroupID(executionID: "restart-\(n)", waveNumber: 1, endpoint: endpoint),
+                executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t", initiatedBy: "bench",
+                sourceServerIDs: [sid(n)], waveStartedAt: Date())
+            let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
+            _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+        }
+    }
+    let total = regions * groupsPerRegion
+    func count(_ sql: String) async throws -> Int { try await pool.query(sql).rows[0].decode(Int.self, "n") }
+    let sentBy = ContinuousClock.now + .seconds(60)
+    while try await count("SELECT count(*) AS n FROM \(schema).launch_chunks WHERE sent_at IS NOT NULL") < total,
+          ContinuousClock.now < sentBy {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    // Every request has left and DRS has acted; no answer has come back. Stop this launcher.
+    for task in first { task.cancel() }
+    let replaced = ContinuousClock.now
+    let second = try launcher().services().map { service in Task { try await service.run() } }
+    let deadline = ContinuousClock.now + .seconds(120)
+    while try await count("SELECT count(*) AS n FROM \(schema).jobs") < total, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    let resumed = seconds(ContinuousClock.now - replaced)
+    let counters = await sim.engine.withSimulation { simulation, _ in simulation.counters }
+    let created = try await count("SELECT count(*) AS n FROM \(schema).outbox WHERE type = 'job.created'")
+    print("== \(name) ==")
+    print(String(format: "%d launch groups over %d endpoints, stopped with every StartRecovery unanswered (answers 3 s late)",
+                 total, regions))
+    print(String(format: "successor recorded every job %.2f s after it started (jobs %d, job.created %d, DRS jobs %d, duplicates %d)",
+                 resumed, try await count("SELECT count(*) AS n FROM \(schema).jobs"), created, counters.jobsStarted,
+                 counters.jobsByLaunchGroup.values.filter { $0 > 1 }.count))
+    for task in first + second { task.cancel() }
+    for task in first + second { _ = try? await task.value }
+    relayTask.cancel()
+    _ = try? await relayTask.value
+    await producer.shutdown(timeout: .seconds(5))
+    await http.shutdown()
+    simTask.cancel()
+    _ = try? await simTask.value
+    _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+    await pool.close()
+}
+
 do {
+    if environment["BENCH_ONLY"] == "restart" {
+        try await restart(name: "launcher replaced mid-launch", regions: 5, groupsPerRegion: 4)
+        exit(0)
+    }
     if environment["BENCH_ONLY"] == "handoff" {
         try await handoff(name: "hand-off at 100 concurrent jobs", regions: 5, chainsPerRegion: 20, waves: 3, timeScale: 600)
         try await handoff(name: "slots with work queued", regions: 5, chainsPerRegion: 30, waves: 3, timeScale: 600)
@@ -313,6 +422,7 @@ do {
                   pollInterval: .milliseconds(500))
     try await handoff(name: "hand-off at 100 concurrent jobs", regions: 5, chainsPerRegion: 20, waves: 3, timeScale: 600)
     try await handoff(name: "slots with work queued", regions: 5, chainsPerRegion: 30, waves: 3, timeScale: 600)
+    try await restart(name: "launcher replaced mid-launch", regions: 5, groupsPerRegion: 4)
 } catch {
     print("muster-bench-launcher failed: \(error)")
     exit(1)
