@@ -14,6 +14,7 @@ import MusterPostgres
 /// | `MUSTER_HTTP_PORT` | per service | its port (`0` = any free port) |
 /// | `MUSTER_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `MUSTER_LOG_FORMAT` | `json` | `json` (one object per line) or `text` |
+/// | `MUSTER_OPS_ADMIN_TOKEN` | unset | bearer token of the ops port's `/admin/*` endpoints (dead letters); unset disables them |
 /// | `MUSTER_DATABASE_URL` | required | PostgreSQL URL or conninfo |
 /// | `MUSTER_DATABASE_POOL_SIZE` | `10` | connections per process |
 /// | `MUSTER_KAFKA_BROKERS` | required | bootstrap servers, `host:port,…` |
@@ -36,6 +37,8 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Log output format.
     public var logFormat: LogFormat
+    /// The bearer token of the `/admin/*` ops endpoints; nil disables them. Never logged.
+    public var opsAdminToken: String?
 
     /// Reads the settings, using `defaultPort` when `MUSTER_HTTP_PORT` is unset.
     public init(serviceName: String, defaultPort: Int, reader: ConfigReader = ConfigReader()) throws {
@@ -44,6 +47,13 @@ public struct ServiceConfiguration: Sendable {
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
         logLevel = try reader.oneOf("MUSTER_LOG_LEVEL", default: Logger.Level.info)
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
+        let token = reader.string("MUSTER_OPS_ADMIN_TOKEN", default: "")
+        opsAdminToken = token.isEmpty ? nil : token
+        if let opsAdminToken, opsAdminToken.count < 16 {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_OPS_ADMIN_TOKEN", value: "(\(opsAdminToken.count) characters)",
+                rule: "at least 16 characters (e.g. `openssl rand -hex 32`)")
+        }
     }
 }
 

@@ -84,6 +84,10 @@ public struct ServiceContext: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] where Context.Source == ApplicationRequestContextSource {
         OpsRoutes.add(to: router, registry: registry, checks: readinessChecks)
+        // Every consumer loop of the service is reachable for replays of what it parked.
+        DeadLetterRoutes.add(
+            to: router, schema: descriptor.schema, pool: pool,
+            consumers: services.compactMap { $0 as? EventConsumer }, adminToken: service.opsAdminToken)
         let producer = self.producer, pool = self.pool
         return [
             ResourceService(name: "postgres") { await pool.close() },
