@@ -110,8 +110,8 @@ public final class EventConsumer: Service, Sendable {
     /// Consumes until graceful shutdown or cancellation, then closes the consumer.
     public func run() async throws {
         let stop = StopSignal()
-        consumer.onRevoked { [lanes] partitions in
-            lanes.withLock { $0.revoke(partitions.map { LaneTable.Key(topic: $0.topic, partition: $0.partition) }) }
+        consumer.onRevoked { [weak self] partitions in
+            self?.lanes.withLock { $0.revoke(partitions.map { LaneTable.Key(topic: $0.topic, partition: $0.partition) }) }
         }
         // The reader only waits for records and hands them to the partition
         // lanes, so cancelling it never interrupts a record in hand.
