@@ -1,5 +1,6 @@
 import Logging
 import MusterKafka
+import MusterMessaging
 import MusterPostgres
 
 /// The settings every Muster process reads (DESIGN §10), from environment
@@ -22,6 +23,8 @@ import MusterPostgres
 /// | `MUSTER_KAFKA_CONSUMER_PROPERTIES` | empty | extra properties for consumers only |
 /// | `MUSTER_KAFKA_PRODUCER_PROPERTIES` | empty | extra properties for producers only |
 /// | `MUSTER_CREATE_TOPICS` | `true` | create missing topics at start-up |
+/// | `MUSTER_OUTBOX_RETENTION` | `24h` | published outbox rows older than this are deleted |
+/// | `MUSTER_INBOX_RETENTION` | `168h` | inbox entries older than this are deleted (longer than any redelivery) |
 /// | `MUSTER_KAFKA_GROUP_PREFIX` | `muster` | consumer groups are `<prefix>.<service>.<purpose>`; separate environments sharing one Kafka cluster use different prefixes |
 public struct ServiceConfiguration: Sendable {
     /// Output format of the logs.
@@ -71,6 +74,8 @@ public struct InfrastructureConfiguration: Sendable {
     public var createTopics: Bool
     /// First part of every consumer group id.
     public var consumerGroupPrefix: String
+    /// Retention of the outbox and inbox.
+    public var retention: RetentionPruner.Configuration
 
     /// Reads the settings.
     public init(reader: ConfigReader = ConfigReader()) throws {
@@ -90,6 +95,13 @@ public struct InfrastructureConfiguration: Sendable {
         kafkaProducerProperties = try reader.keyValues("MUSTER_KAFKA_PRODUCER_PROPERTIES")
         createTopics = try reader.bool("MUSTER_CREATE_TOPICS", default: true)
         consumerGroupPrefix = reader.string("MUSTER_KAFKA_GROUP_PREFIX", default: "muster")
+        retention = RetentionPruner.Configuration()
+        retention.outboxRetention = try reader.duration("MUSTER_OUTBOX_RETENTION", default: retention.outboxRetention)
+        retention.inboxRetention = try reader.duration("MUSTER_INBOX_RETENTION", default: retention.inboxRetention)
+        guard retention.outboxRetention > .zero, retention.inboxRetention > .zero else {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_OUTBOX_RETENTION/MUSTER_INBOX_RETENTION", value: nil, rule: "must be longer than 0s")
+        }
         guard consumerGroupPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
             throw ConfigurationError.invalid(
                 key: "MUSTER_KAFKA_GROUP_PREFIX", value: consumerGroupPrefix, rule: "letters, digits, '.', '_' or '-' only")

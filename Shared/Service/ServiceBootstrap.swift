@@ -77,7 +77,7 @@ public struct ServiceContext: Sendable {
     }
 
     /// The services to run, in order: producer and pool (stopped last), the
-    /// relay, then `services` (consumers, schedulers), then the HTTP server
+    /// relay, the outbox/inbox retention pruner, then `services` (consumers, schedulers), then the HTTP server
     /// with the ops endpoints and whatever `router` already carries.
     public func services<Context: RequestContext>(
         _ services: [any Service], router: Router<Context>,
@@ -93,6 +93,8 @@ public struct ServiceContext: Sendable {
             ResourceService(name: "postgres") { await pool.close() },
             ResourceService(name: "kafka-producer") { await producer.shutdown(timeout: .seconds(10)) },
             relay,
+            RetentionPruner(
+                schema: descriptor.schema, pool: pool, logger: logger, configuration: infrastructure.retention),
         ] + services + [
             ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening)
         ]
