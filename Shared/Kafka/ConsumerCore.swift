@@ -18,6 +18,8 @@ final class ConsumerCore: Sendable {
         /// Pause (true) or resume (false) requests, applied on the poll thread in order.
         var flowChanges: [(paused: Bool, partition: TopicPartition)] = []
         var onRevoked: (@Sendable ([TopicPartition]) -> Void)?
+        /// An assignment (possibly empty) arrived: this member joined its group.
+        var joined = false
         var closeRequested = false
         /// The poll thread began leaving the group: no more commits.
         var leaving = false
@@ -103,6 +105,9 @@ final class ConsumerCore: Sendable {
         }
         if accepted { wake.signal() }
     }
+
+    /// Whether the member has joined its group (received an assignment, possibly empty).
+    var hasJoined: Bool { state.withLock { $0.joined && !$0.closeRequested } }
 
     /// Installs the observer of revoked partitions (called on the poll thread, before they go).
     func onRevoked(_ handler: @escaping @Sendable ([TopicPartition]) -> Void) {
@@ -201,7 +206,10 @@ final class ConsumerCore: Sendable {
 
     /// Runs on the poll thread, inside librdkafka's rebalance callback.
     private func rebalanced(_ event: RebalanceEvent) {
-        guard case let .revoked(partitions) = event else { return }
+        guard case let .revoked(partitions) = event else {
+            state.withLock { $0.joined = true }
+            return
+        }
         let (requests, observer) = state.withLock { state in
             state.machine.revoked(partitions)
             defer { state.commits = [] }

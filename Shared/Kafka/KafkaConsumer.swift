@@ -47,6 +47,12 @@ public final class KafkaConsumer: Sendable {
         try await core.commit(record)
     }
 
+    /// True once the member has joined its consumer group: the group
+    /// coordinator gave it an assignment, possibly empty (a group with more
+    /// members than partitions leaves some idle, which is still joined).
+    /// False before the first assignment and after ``close()``.
+    public var hasJoinedGroup: Bool { core.hasJoined }
+
     /// Stops fetching records of `topic`'s `partition` until ``resume(topic:partition:)`` (flow control for a
     /// partition whose records pile up while one of them is retried). Records already fetched for it are dropped
     /// by librdkafka and fetched again on resume, from the position after the last record handed out; a rebalance

@@ -107,6 +107,10 @@ public final class EventConsumer: Service, Sendable {
         self.lanes = Mutex(LaneTable(capacity: max(2, configuration.partitionBacklog)))
     }
 
+    /// Whether its Kafka consumer has joined its group (readiness: a service
+    /// stopped before that would leave its successors waiting on a rebalance).
+    public var hasJoinedGroup: Bool { consumer.hasJoinedGroup }
+
     /// Consumes until graceful shutdown or cancellation, then closes the consumer.
     public func run() async throws {
         let stop = StopSignal()
@@ -130,6 +134,7 @@ public final class EventConsumer: Service, Sendable {
             }
         } onCancelOrGracefulShutdown: {
             stop.set()
+            self.lanes.withLock { $0.stop() }  // workers take no further record
             reader.cancel()
         }
         stop.set()

@@ -83,11 +83,15 @@ public struct ServiceContext: Sendable {
         _ services: [any Service], router: Router<Context>,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] where Context.Source == ApplicationRequestContextSource {
-        OpsRoutes.add(to: router, registry: registry, checks: readinessChecks)
+        let consumers = services.compactMap { $0 as? EventConsumer }
+        // Ready only once every consumer joined its group, not merely when PostgreSQL and Kafka answer.
+        let joined = consumers.map { consumer in
+            ReadinessCheck(name: "consumer \(consumer.name)") { consumer.hasJoinedGroup }
+        }
+        OpsRoutes.add(to: router, registry: registry, checks: readinessChecks + joined)
         // Every consumer loop of the service is reachable for replays of what it parked.
         DeadLetterRoutes.add(
-            to: router, schema: descriptor.schema, pool: pool,
-            consumers: services.compactMap { $0 as? EventConsumer }, adminToken: service.opsAdminToken)
+            to: router, schema: descriptor.schema, pool: pool, consumers: consumers, adminToken: service.opsAdminToken)
         let producer = self.producer, pool = self.pool
         return [
             ResourceService(name: "postgres") { await pool.close() },

@@ -5,7 +5,7 @@ import Testing
 
 /// Each of the five executables boots through the shared bootstrap, answers
 /// `/health/ready` and `/metrics`, and exits cleanly on SIGTERM.
-@Suite("Service executables")
+@Suite("Service executables", .serialized)  // concurrent boots race for free ports
 struct ServiceBootTests {
     static let services = ["planner", "launcher", "poller", "notifier", "drs-sim"]
 
