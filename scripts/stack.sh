@@ -54,7 +54,10 @@ start() {
   : "${MUSTER_KAFKA_BROKERS:?run eval \"\$(scripts/infra.sh start)\" first}"
   mkdir -p "$RUN"
   [[ -s "$ADMIN_TOKEN_FILE" ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ADMIN_TOKEN_FILE"
-  local kafka_props="session.timeout.ms=2000,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
+  # Tansu holds a JoinGroup for session/2, hence the short session; brokers that
+  # enforce Kafka's minimum session (6 s, e.g. noida) refuse it (docs/brokers.md).
+  local session=2000; [[ "${MUSTER_BROKER:-tansu}" == noida ]] && session=6000
+  local kafka_props="session.timeout.ms=$session,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
   start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json
   wait_ready drs-sim
   local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json

@@ -35,7 +35,10 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
 
     /// The JSON error body with `status`.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try JSONResponse.make(status, Body(error: .init(code: code, field: field, rule: rule, message: message)))
+        var response = try JSONResponse.make(status, Body(error: .init(code: code, field: field, rule: rule, message: message)))
+        // After an oversized body the connection is not worth keeping: ask the client to close it.
+        if status == .contentTooLarge { response.headers[.connection] = "close" }
+        return response
     }
 
     /// 422: the body is well-formed but `field` breaks `rule`.

@@ -1,9 +1,12 @@
 import Foundation
 import Hummingbird
+import MusterDomain
 
 /// Reads and decodes a JSON request body, turning every way it can be bad
 /// into a 4xx naming the field and the rule: too large, not UTF-8, not JSON,
-/// a missing field, a wrong type, a malformed or unknown value.
+/// a missing field, a wrong type, a malformed or unknown value, a control
+/// character in any string (``TextRule``, checked here once for every field
+/// of every body, object keys included).
 public enum JSONBody {
     /// How much a shape error says about the value that broke it.
     public enum Wording: Sendable {
@@ -37,10 +40,44 @@ public enum JSONBody {
         guard !bytes.isEmpty else {
             throw APIError.badRequest(field: "", rule: "json", "the body is empty; send a JSON object")
         }
+        let data = Data(bytes)
+        if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+           let field = controlCharacterPath(in: tree) {
+            // The value is never echoed: it may be a secret.
+            throw APIError.validation(
+                field: field, rule: "controlCharacters",
+                "\(field.isEmpty ? "the body" : field) must not contain control characters (U+0000–U+001F, U+007F–U+009F); remove them")
+        }
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw map(error, wording: wording)
+        }
+    }
+
+    /// The JSON path of the first string (value or object key) in `tree`
+    /// holding a control character, or nil.
+    public static func controlCharacterPath(in tree: Any, path: String = "") -> String? {
+        func hasControl(_ text: String) -> Bool { text.unicodeScalars.contains(where: TextRule.isControl) }
+        switch tree {
+        case let text as String:
+            return hasControl(text) ? path : nil
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                // A key is named in the answer (and maybe a log): its control characters are shown as U+FFFD.
+                let shown = String(String.UnicodeScalarView(key.unicodeScalars.map { TextRule.isControl($0) ? "\u{FFFD}" : $0 }))
+                let child = path.isEmpty ? shown : "\(path).\(shown)"
+                if hasControl(key) { return child }
+                if let found = controlCharacterPath(in: object[key]!, path: child) { return found }
+            }
+            return nil
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = controlCharacterPath(in: element, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        default:
+            return nil
         }
     }
 
@@ -102,13 +139,28 @@ public enum JSONBody {
         }
     }
 
-    /// The raw body, or 413 naming `limit`.
+    /// Most bytes of an oversized body read (and discarded) before answering 413.
+    public static let discardLimit = 64 << 20
+
+    /// The raw body, or 413 naming `limit`. The rest of an oversized body is
+    /// read and discarded (up to `discardLimit`), so a client that sends the
+    /// whole body before reading the answer is not left blocked on its write.
     private static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
-        do {
-            return Array(try await request.body.collect(upTo: limit).readableBytesView)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+        var bytes: [UInt8] = []
+        var total = 0
+        for try await buffer in request.body {
+            total += buffer.readableBytes
+            if total <= limit {
+                bytes.append(contentsOf: buffer.readableBytesView)
+            } else {
+                bytes = []
+                if total > discardLimit { break }
+            }
+        }
+        guard total <= limit else {
             throw APIError(status: .contentTooLarge, code: "too_large", field: "", rule: "maxBytes",
                            message: "the request body is larger than \(limit) bytes")
         }
+        return bytes
     }
 }

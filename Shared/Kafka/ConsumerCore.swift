@@ -15,6 +15,11 @@ final class ConsumerCore: Sendable {
         var machine = ConsumerStateMachine<Waiter>()
         var nextWaiterID: UInt64 = 0
         var commits: [CommitRequest] = []
+        /// Pause (true) or resume (false) requests, applied on the poll thread in order.
+        var flowChanges: [(paused: Bool, partition: TopicPartition)] = []
+        var onRevoked: (@Sendable ([TopicPartition]) -> Void)?
+        /// An assignment (possibly empty) arrived: this member joined its group.
+        var joined = false
         var closeRequested = false
         /// The poll thread began leaving the group: no more commits.
         var leaving = false
@@ -25,6 +30,7 @@ final class ConsumerCore: Sendable {
 
     private enum Step {
         case commit([CommitRequest])
+        case flow([(paused: Bool, partition: TopicPartition)])
         case poll
         case idle
         case leave
@@ -95,6 +101,25 @@ final class ConsumerCore: Sendable {
         }
     }
 
+    /// Asks the poll thread to pause or resume fetching `partition`.
+    func setPaused(_ paused: Bool, _ partition: TopicPartition) {
+        let accepted = state.withLock { state in
+            guard !state.leaving else { return false }
+            state.flowChanges.append((paused, partition))
+            client.wakeConsumerPoll()  // handle alive: `stopped` implies `leaving`
+            return true
+        }
+        if accepted { wake.signal() }
+    }
+
+    /// Whether the member has joined its group (received an assignment, possibly empty).
+    var hasJoined: Bool { state.withLock { $0.joined && !$0.closeRequested } }
+
+    /// Installs the observer of revoked partitions (called on the poll thread, before they go).
+    func onRevoked(_ handler: @escaping @Sendable ([TopicPartition]) -> Void) {
+        state.withLock { $0.onRevoked = handler }
+    }
+
     func requestClose(waiter: CheckedContinuation<Void, Never>?) {
         let (finish, alreadyStopped) = state.withLock { state -> ([Waiter], Bool) in
             if state.stopped { return ([], true) }
@@ -117,6 +142,10 @@ final class ConsumerCore: Sendable {
                     defer { state.commits = [] }
                     return .commit(state.commits)
                 }
+                if !state.flowChanges.isEmpty {
+                    defer { state.flowChanges = [] }
+                    return .flow(state.flowChanges)
+                }
                 if state.closeRequested {
                     state.leaving = true
                     return .leave
@@ -125,6 +154,8 @@ final class ConsumerCore: Sendable {
             }
             switch step {
             case let .commit(requests): perform(requests)
+            case let .flow(changes):
+                for change in changes { client.setPaused(change.paused, [change.partition]) }
             case .poll: handle(client.consumerPoll(milliseconds: 100))
             case .idle: wake.wait()
             case .leave: break loop
@@ -182,13 +213,17 @@ final class ConsumerCore: Sendable {
     /// Runs on the poll thread, inside librdkafka's rebalance callback.
     private func rebalanced(_ event: RebalanceEvent) {
         onRebalance?(event)
-        guard case let .revoked(partitions) = event else { return }
-        let requests = state.withLock { state in
+        guard case let .revoked(partitions) = event else {
+            state.withLock { $0.joined = true }
+            return
+        }
+        let (requests, observer) = state.withLock { state in
             state.machine.revoked(partitions)
             defer { state.commits = [] }
-            return state.commits
+            return (state.commits, state.onRevoked)
         }
         // The partitions are still assigned here: commit what was processed before they go.
         perform(requests)
+        observer?(partitions)
     }
 }

@@ -54,6 +54,31 @@ public final class KafkaConsumer: Sendable {
         try await core.commit(record)
     }
 
+    /// True once the member has joined its consumer group: the group
+    /// coordinator gave it an assignment, possibly empty (a group with more
+    /// members than partitions leaves some idle, which is still joined).
+    /// False before the first assignment and after ``close()``.
+    public var hasJoinedGroup: Bool { core.hasJoined }
+
+    /// Stops fetching records of `topic`'s `partition` until ``resume(topic:partition:)`` (flow control for a
+    /// partition whose records pile up while one of them is retried). Records already fetched for it are dropped
+    /// by librdkafka and fetched again on resume, from the position after the last record handed out; a rebalance
+    /// clears the pause.
+    public func pause(topic: String, partition: Int32) {
+        core.setPaused(true, TopicPartition(topic: topic, partition: partition))
+    }
+
+    /// Fetches `topic`'s `partition` again after ``pause(topic:partition:)``.
+    public func resume(topic: String, partition: Int32) {
+        core.setPaused(false, TopicPartition(topic: topic, partition: partition))
+    }
+
+    /// Installs `handler`, called with the topic and partition of each partition taken from this member, before
+    /// it goes (on the poll thread, between records: keep it short and non-blocking). Replaces an earlier one.
+    public func onRevoked(_ handler: @escaping @Sendable (_ partitions: [(topic: String, partition: Int32)]) -> Void) {
+        core.onRevoked { partitions in handler(partitions.map { ($0.topic, $0.partition) }) }
+    }
+
     /// Commits nothing unprocessed, leaves the group, stops the poll thread. Idempotent.
     ///
     /// Commits requested before `close()` are still performed; pending `next()` calls return nil.

@@ -9,7 +9,7 @@ import Synchronization
 
 /// Thrown by a handler when an event is well-formed CloudEvents but its
 /// content can never be handled (unknown type, invalid payload): the record
-/// is logged, counted and skipped instead of retried forever.
+/// is parked (stored in `dead_letters`, logged, counted) instead of retried.
 public struct UnprocessableEvent: Error, CustomStringConvertible {
     /// Why the event cannot be handled.
     public var reason: String
@@ -30,39 +30,64 @@ public enum ConsumeOutcome: String, Sendable {
     case handled
     /// The inbox already held the event id: skipped.
     case duplicate
-    /// Not a CloudEvent, or `UnprocessableEvent`: logged, counted, skipped.
+    /// Not a CloudEvent, undecodable, or `UnprocessableEvent`: parked.
     case malformed
+    /// A deterministic failure (PostgreSQL classes 22/23, …) or over the retry budget: parked.
+    case parked
 }
 
 /// The one consumer loop of every service: read a record, handle it in a
 /// transaction that claims its `ce_id` in the inbox, commit the offset after
 /// that transaction commits (at-least-once delivery, effectively-once effect).
 ///
-/// A handler failure other than `UnprocessableEvent` (database down, …)
-/// rolls back and retries the same record with backoff, never skipping it.
-/// On graceful shutdown it stops reading, finishes the record in hand,
-/// and closes the consumer.
+/// Failures are classified (``FailureClass``): transient ones are retried
+/// with back-off within a ``RetryBudget``; deterministic ones, and any still
+/// failing after the budget, are *parked* — stored with the inbox entry in
+/// `dead_letters`, logged and counted — and the consumer moves on
+/// (DESIGN §12). Each partition is handled by its own worker, in order, so a
+/// retried record holds up only its own partition. On graceful shutdown it
+/// stops reading, ends every back-off at once, finishes the records in hand
+/// and closes the consumer; queued records stay uncommitted.
 public final class EventConsumer: Service, Sendable {
     /// Tuning knobs.
     public struct Configuration: Sendable {
-        /// Backoff between attempts at a record whose handler failed.
+        /// Backoff between attempts at a record whose handler failed transiently.
         public var retry = Backoff(base: .milliseconds(200), cap: .seconds(30))
+        /// When a transiently failing record is parked instead of retried.
+        public var budget = RetryBudget()
+        /// Records queued per partition before the partition is paused.
+        public var partitionBacklog = 200
         /// Creates the defaults.
         public init() {}
     }
 
+    /// The outcome of replaying one parked record.
+    public enum ReplayResult: Sendable, Equatable {
+        /// The handler ran and committed; the row is marked replayed.
+        case replayed
+        /// No parked (unreplayed) row with that id belongs to this consumer.
+        case notFound
+        /// The handler failed again; the row stays parked with this error.
+        case failed(String)
+    }
+
     /// The inbox consumer name (stable across restarts; one per purpose).
     public let name: String
+    /// The schema holding its inbox and dead letters.
+    public let schema: String
     private let consumer: KafkaConsumer
     private let pool: PostgresPool
     private let inbox: Inbox
+    private let deadLetters: DeadLetters
     private let handler: EventHandler
     private let configuration: Configuration
     private let logger: Logger
     private let onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
+    private let lanes: Mutex<LaneTable>
+    private let workers = Mutex<[LaneTable.Key: Task<Void, Never>]>([:])
 
     /// A consumer loop named `name` (the inbox key) over `consumer`, storing
-    /// its inbox in `schema`. `onOutcome` observes each finished record.
+    /// its inbox and dead letters in `schema`. `onOutcome` observes each finished record.
     public init(
         name: String, schema: String, consumer: KafkaConsumer, pool: PostgresPool, logger: Logger,
         configuration: Configuration = .init(),
@@ -70,28 +95,34 @@ public final class EventConsumer: Service, Sendable {
         handler: @escaping EventHandler
     ) {
         self.name = name
+        self.schema = schema
         self.consumer = consumer
         self.pool = pool
         self.inbox = Inbox(schema: schema)
+        self.deadLetters = DeadLetters(schema: schema)
         self.handler = handler
         self.configuration = configuration
         self.logger = logger
         self.onOutcome = onOutcome
+        self.lanes = Mutex(LaneTable(capacity: max(2, configuration.partitionBacklog)))
     }
+
+    /// Whether its Kafka consumer has joined its group (readiness: a service
+    /// stopped before that would leave its successors waiting on a rebalance).
+    public var hasJoinedGroup: Bool { consumer.hasJoinedGroup }
 
     /// Consumes until graceful shutdown or cancellation, then closes the consumer.
     public func run() async throws {
-        let stop = StopFlag()
-        let inHand = Atomic<Bool>(false)
-        // The reading task is cancelled only while idle in `next()`; a record
-        // in hand is always finished (its handler and offset commit).
+        let stop = StopSignal()
+        consumer.onRevoked { [weak self] partitions in
+            self?.lanes.withLock { $0.revoke(partitions.map { LaneTable.Key(topic: $0.topic, partition: $0.partition) }) }
+        }
+        // The reader only waits for records and hands them to the partition
+        // lanes, so cancelling it never interrupts a record in hand.
         let reader = Task {
             var iterator = consumer.records.makeAsyncIterator()
             while !stop.isSet, let record = try await iterator.next() {
-                inHand.store(true, ordering: .sequentiallyConsistent)
-                defer { inHand.store(false, ordering: .sequentiallyConsistent) }
-                if stop.isSet { break }
-                await process(record, stop: stop)
+                dispatch(record, stop: stop)
             }
         }
         await withTaskCancellationOrGracefulShutdownHandler {
@@ -103,46 +134,91 @@ public final class EventConsumer: Service, Sendable {
             }
         } onCancelOrGracefulShutdown: {
             stop.set()
-            if !inHand.load(ordering: .sequentiallyConsistent) { reader.cancel() }
+            self.lanes.withLock { $0.stop() }  // workers take no further record
+            reader.cancel()
+        }
+        stop.set()
+        lanes.withLock { $0.stop() }
+        // Workers finish the record in hand; their queues stay uncommitted.
+        while case let (key, worker)? = workers.withLock({ $0.first.map { ($0.key, $0.value) } }) {
+            await worker.value
+            workers.withLock { if $0[key] == worker { $0[key] = nil } }
         }
         await consumer.close()
         logger.debug("consumer stopped", metadata: ["consumer": "\(name)"])
     }
 
-    private func process(_ record: KafkaRecord, stop: StopFlag) async {
+    private func dispatch(_ record: KafkaRecord, stop: StopSignal) {
+        let key = LaneTable.Key(topic: record.topic, partition: record.partition)
+        let action = lanes.withLock { $0.enqueue(record) }
+        if action.pause {
+            logger.info("partition backlog full; pausing it until its worker catches up", metadata: [
+                "consumer": "\(name)", "topic": "\(record.topic)", "partition": "\(record.partition)",
+            ])
+            consumer.pause(topic: record.topic, partition: record.partition)
+        }
+        guard action.startWorker else { return }
+        workers.withLock { workers in
+            let previous = workers[key]
+            workers[key] = Task {
+                await previous?.value  // a lane's records stay in order even across worker restarts
+                await self.drain(key, stop: stop)
+            }
+        }
+    }
+
+    private func drain(_ key: LaneTable.Key, stop: StopSignal) async {
+        while case let .handle(record, resume) = lanes.withLock({ $0.take(key) }) {
+            if resume { consumer.resume(topic: key.topic, partition: key.partition) }
+            await process(record, stop: stop)
+        }
+    }
+
+    // MARK: One record
+
+    private func process(_ record: KafkaRecord, stop: StopSignal) async {
+        let firstAttempt = Date()
         let event: CloudEvent
         do {
             event = try CloudEvent(record: record)
         } catch {
-            await skip(record, event: nil, reason: "\(error)")
+            await park(record, event: nil, reason: .malformed, error: error, attempts: 1,
+                       firstFailedAt: firstAttempt, stop: stop)
             return
         }
-        var attempt = 0
+        var attempts = 0
+        var firstFailure: (date: Date, instant: ContinuousClock.Instant)?
         while true {
             do {
                 let outcome = try await handleOnce(event, record: record)
                 await commit(record)
                 finish(outcome, event)
                 return
-            } catch let error as UnprocessableEvent {
-                await skip(record, event: event, reason: error.reason)
-                return
-            } catch let error as CloudEventError {
-                await skip(record, event: event, reason: "\(error)")
-                return
             } catch {
-                Counter(label: "muster_events_handler_failures_total", dimensions: [("consumer", name)]).increment()
-                let delay = configuration.retry.delay(attempt: attempt)
-                attempt += 1
-                logger.warning("event handling failed; will retry the same record", metadata: [
-                    "consumer": "\(name)", "ce_id": "\(event.id)", "ce_type": "\(event.type)",
-                    "partition": "\(record.partition)", "offset": "\(record.offset)",
-                    "attempt": "\(attempt)", "error": "\(error)",
-                ])
-                // On shutdown, leave the record uncommitted: it is redelivered.
-                if stop.isSet { return }
-                try? await Task.sleep(for: delay)
-                if stop.isSet { return }
+                attempts += 1
+                let first = firstFailure ?? (Date(), ContinuousClock.now)
+                firstFailure = first
+                let decision = FailureDecision.after(
+                    FailureClass.of(error), attempts: attempts, elapsed: ContinuousClock.now - first.instant,
+                    budget: configuration.budget)
+                switch decision {
+                case .park(let reason):
+                    let malformed = error is UnprocessableEvent || error is CloudEventError || error is DecodingError
+                    await park(record, event: event, reason: malformed ? .malformed : reason, error: error,
+                               attempts: attempts, firstFailedAt: first.date, stop: stop)
+                    return
+                case .retry:
+                    Counter(label: "muster_events_handler_failures_total", dimensions: [("consumer", name)]).increment()
+                    logger.warning("event handling failed; will retry the same record", metadata: [
+                        "consumer": "\(name)", "ce_id": "\(event.id)", "ce_type": "\(event.type)",
+                        "partition": "\(record.partition)", "offset": "\(record.offset)",
+                        "attempt": "\(attempts)", "error": "\(DeadLetters.storable("\(error)"))",
+                    ])
+                    // On shutdown, leave the record uncommitted: it is redelivered.
+                    if stop.isSet { return }
+                    await stop.sleep(for: configuration.retry.delay(attempt: attempts - 1))
+                    if stop.isSet { return }
+                }
             }
         }
     }
@@ -159,13 +235,54 @@ public final class EventConsumer: Service, Sendable {
         }
     }
 
-    private func skip(_ record: KafkaRecord, event: CloudEvent?, reason: String) async {
-        logger.error("skipping malformed event", metadata: [
-            "consumer": "\(name)", "topic": "\(record.topic)", "partition": "\(record.partition)",
-            "offset": "\(record.offset)", "reason": "\(reason)",
-        ])
-        await commit(record)
-        finish(.malformed, event)
+    /// Stores the record in `dead_letters` with its inbox entry, then commits
+    /// its offset. A failure to store is retried (never skipped) until shutdown.
+    private func park(
+        _ record: KafkaRecord, event: CloudEvent?, reason: ParkReason, error: any Error, attempts: Int,
+        firstFailedAt: Date, stop: StopSignal
+    ) async {
+        let text = DeadLetters.storable("\(error)")
+        let inbox = self.inbox, deadLetters = self.deadLetters, name = self.name
+        var tries = 0
+        while true {
+            do {
+                let outcome = try await pool.transaction { transaction -> ConsumeOutcome in
+                    if let event {
+                        let fresh = try await inbox.claim(
+                            consumer: name, eventID: event.id, topic: record.topic, partition: record.partition,
+                            offset: record.offset, on: transaction)
+                        guard fresh else { return .duplicate }
+                    }
+                    try await deadLetters.park(
+                        record, consumer: name, eventID: event?.id, reason: reason, error: text, attempts: attempts,
+                        firstFailedAt: firstFailedAt, lastFailedAt: Date(), on: transaction)
+                    return reason == .malformed ? .malformed : .parked
+                }
+                if outcome != .duplicate {
+                    Counter(label: "muster_events_parked_total", dimensions: [
+                        ("consumer", name), ("reason", reason.rawValue),
+                    ]).increment()
+                    logger.error("parked a record that cannot be processed; replay it after a fix", metadata: [
+                        "consumer": "\(name)", "topic": "\(record.topic)", "partition": "\(record.partition)",
+                        "offset": "\(record.offset)", "ce_id": "\(event.map { "\($0.id)" } ?? "-")",
+                        "ce_type": "\(DeadLetters.storable(event?.type ?? "-", limit: 100))",
+                        "reason": "\(reason.rawValue)", "attempts": "\(attempts)", "error": "\(text)",
+                    ])
+                }
+                await commit(record)
+                finish(outcome, event)
+                return
+            } catch {
+                logger.warning("parking a record failed; will retry", metadata: [
+                    "consumer": "\(name)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                    "error": "\(DeadLetters.storable("\(error)"))",
+                ])
+                if stop.isSet { return }
+                await stop.sleep(for: configuration.retry.delay(attempt: tries))
+                tries += 1
+                if stop.isSet { return }
+            }
+        }
     }
 
     private func commit(_ record: KafkaRecord) async {
@@ -182,8 +299,45 @@ public final class EventConsumer: Service, Sendable {
 
     private func finish(_ outcome: ConsumeOutcome, _ event: CloudEvent?) {
         Counter(label: "muster_events_consumed_total", dimensions: [
-            ("consumer", name), ("outcome", outcome.rawValue), ("type", event?.type ?? "unknown"),
+            ("consumer", name), ("outcome", outcome.rawValue),
+            ("type", event.map { DeadLetters.storable($0.type, limit: 100) } ?? "unknown"),
         ]).increment()
         onOutcome?(outcome, event)
+    }
+
+    // MARK: Replay
+
+    /// Runs the handler again on parked record `id` (after its cause was
+    /// fixed), in one transaction that marks the row replayed: a record is
+    /// handled by a replay at most once. The inbox entry written when it was
+    /// parked stays, so a redelivery of the original is still skipped.
+    public func replay(deadLetter id: Int64) async throws -> ReplayResult {
+        let deadLetters = self.deadLetters, name = self.name, handler = self.handler
+        struct Failed: Error { var error: any Error }
+        do {
+            let event = try await pool.transaction { transaction -> CloudEvent? in
+                guard let letter = try await deadLetters.lockParked(id: id, on: transaction), letter.consumer == name
+                else { return nil }
+                do {
+                    let event = try CloudEvent(record: letter.record)
+                    try await handler(event, letter.record, transaction)
+                    try await deadLetters.markReplayed(id: id, on: transaction)
+                    return event
+                } catch {
+                    throw Failed(error: error)
+                }
+            }
+            guard let event else { return .notFound }
+            logger.notice("replayed a parked record", metadata: ["consumer": "\(name)", "dead_letter": "\(id)"])
+            onOutcome?(.handled, event)
+            return .replayed
+        } catch let failed as Failed {
+            let text = DeadLetters.storable("\(failed.error)")
+            try await pool.withConnection { try await deadLetters.recordFailedReplay(id: id, error: text, on: $0) }
+            logger.warning("replaying a parked record failed; it stays parked", metadata: [
+                "consumer": "\(name)", "dead_letter": "\(id)", "error": "\(text)",
+            ])
+            return .failed(text)
+        }
     }
 }

@@ -1,10 +1,11 @@
 import MusterPostgres
 
 /// The tables every service's schema carries for reliable messaging: the
-/// transactional `outbox` and the idempotent `inbox`. Versions 1–99 of every
+/// transactional `outbox`, the idempotent `inbox` and `dead_letters`, where
+/// consumers park records that can never be processed (DESIGN §12). Versions 1–99 of every
 /// schema's migrations are reserved for these; a service's own start at 100.
 public enum MessagingSchema {
-    /// The migrations creating `outbox` and `inbox` in `schema`.
+    /// The migrations creating `outbox`, `inbox` and `dead_letters` in `schema`.
     public static func migrations(schema: String) -> [Migration] {
         let schema = checked(schema)
         return [
@@ -34,6 +35,28 @@ public enum MessagingSchema {
                 handled_at TIMESTAMPTZ NOT NULL DEFAULT now(),
                 PRIMARY KEY (consumer, event_id)
             );
+            """),
+        Migration(version: 3, name: "dead_letters", sql: """
+            CREATE TABLE \(schema).dead_letters (
+                id              BIGSERIAL PRIMARY KEY,
+                consumer        TEXT NOT NULL,
+                event_id        UUID,
+                topic           TEXT NOT NULL,
+                partition       INTEGER NOT NULL,
+                "offset"        BIGINT NOT NULL,
+                key             BYTEA,
+                headers         BYTEA NOT NULL,
+                value           BYTEA NOT NULL,
+                reason          TEXT NOT NULL,
+                error           TEXT NOT NULL,
+                attempts        INTEGER NOT NULL,
+                first_failed_at TIMESTAMPTZ NOT NULL,
+                last_failed_at  TIMESTAMPTZ NOT NULL,
+                parked_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+                replayed_at     TIMESTAMPTZ,
+                UNIQUE (consumer, topic, partition, "offset")
+            );
+            CREATE INDEX dead_letters_parked ON \(schema).dead_letters (consumer, id) WHERE replayed_at IS NULL;
             """),
         ]
     }

@@ -1,5 +1,6 @@
 import Logging
 import MusterKafka
+import MusterMessaging
 import MusterPostgres
 
 /// The settings every Muster process reads (DESIGN §10), from environment
@@ -14,6 +15,7 @@ import MusterPostgres
 /// | `MUSTER_HTTP_PORT` | per service | its port (`0` = any free port) |
 /// | `MUSTER_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `MUSTER_LOG_FORMAT` | `json` | `json` (one object per line) or `text` |
+/// | `MUSTER_OPS_ADMIN_TOKEN` | unset | bearer token of the ops port's `/admin/*` endpoints (dead letters); unset disables them |
 /// | `MUSTER_DATABASE_URL` | required | PostgreSQL URL or conninfo |
 /// | `MUSTER_DATABASE_POOL_SIZE` | `10` | connections per process |
 /// | `MUSTER_KAFKA_BROKERS` | required | bootstrap servers, `host:port,…` |
@@ -21,6 +23,8 @@ import MusterPostgres
 /// | `MUSTER_KAFKA_CONSUMER_PROPERTIES` | empty | extra properties for consumers only |
 /// | `MUSTER_KAFKA_PRODUCER_PROPERTIES` | empty | extra properties for producers only |
 /// | `MUSTER_CREATE_TOPICS` | `true` | create missing topics at start-up |
+/// | `MUSTER_OUTBOX_RETENTION` | `24h` | published outbox rows older than this are deleted |
+/// | `MUSTER_INBOX_RETENTION` | `168h` | inbox entries older than this are deleted (longer than any redelivery) |
 /// | `MUSTER_KAFKA_GROUP_PREFIX` | `muster` | consumer groups are `<prefix>.<service>.<purpose>`; separate environments sharing one Kafka cluster use different prefixes |
 public struct ServiceConfiguration: Sendable {
     /// Output format of the logs.
@@ -36,6 +40,8 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Log output format.
     public var logFormat: LogFormat
+    /// The bearer token of the `/admin/*` ops endpoints; nil disables them. Never logged.
+    public var opsAdminToken: String?
 
     /// Reads the settings, using `defaultPort` when `MUSTER_HTTP_PORT` is unset.
     public init(serviceName: String, defaultPort: Int, reader: ConfigReader = ConfigReader()) throws {
@@ -44,6 +50,13 @@ public struct ServiceConfiguration: Sendable {
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
         logLevel = try reader.oneOf("MUSTER_LOG_LEVEL", default: Logger.Level.info)
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
+        let token = reader.string("MUSTER_OPS_ADMIN_TOKEN", default: "")
+        opsAdminToken = token.isEmpty ? nil : token
+        if let opsAdminToken, opsAdminToken.count < 16 {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_OPS_ADMIN_TOKEN", value: "(\(opsAdminToken.count) characters)",
+                rule: "at least 16 characters (e.g. `openssl rand -hex 32`)")
+        }
     }
 }
 
@@ -61,6 +74,8 @@ public struct InfrastructureConfiguration: Sendable {
     public var createTopics: Bool
     /// First part of every consumer group id.
     public var consumerGroupPrefix: String
+    /// Retention of the outbox and inbox.
+    public var retention: RetentionPruner.Configuration
 
     /// Reads the settings.
     public init(reader: ConfigReader = ConfigReader()) throws {
@@ -80,6 +95,13 @@ public struct InfrastructureConfiguration: Sendable {
         kafkaProducerProperties = try reader.keyValues("MUSTER_KAFKA_PRODUCER_PROPERTIES")
         createTopics = try reader.bool("MUSTER_CREATE_TOPICS", default: true)
         consumerGroupPrefix = reader.string("MUSTER_KAFKA_GROUP_PREFIX", default: "muster")
+        retention = RetentionPruner.Configuration()
+        retention.outboxRetention = try reader.duration("MUSTER_OUTBOX_RETENTION", default: retention.outboxRetention)
+        retention.inboxRetention = try reader.duration("MUSTER_INBOX_RETENTION", default: retention.inboxRetention)
+        guard retention.outboxRetention > .zero, retention.inboxRetention > .zero else {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_OUTBOX_RETENTION/MUSTER_INBOX_RETENTION", value: nil, rule: "must be longer than 0s")
+        }
         guard consumerGroupPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
             throw ConfigurationError.invalid(
                 key: "MUSTER_KAFKA_GROUP_PREFIX", value: consumerGroupPrefix, rule: "letters, digits, '.', '_' or '-' only")

@@ -38,7 +38,7 @@ public enum OpsRoutes {
             let ready = results.values.allSatisfy { $0 }
             let body: [String: Any] = [
                 "status": ready ? "ready" : "not ready",
-                "checks": results.mapValues { $0 ? "ok" : "unreachable" },
+                "checks": results.mapValues { $0 ? "ok" : "failing" },
             ]
             return jsonResponse(ready ? .ok : .serviceUnavailable, body)
         }

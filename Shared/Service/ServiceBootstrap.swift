@@ -77,18 +77,28 @@ public struct ServiceContext: Sendable {
     }
 
     /// The services to run, in order: producer and pool (stopped last), the
-    /// relay, then `services` (consumers, schedulers), then the HTTP server
+    /// relay, the outbox/inbox retention pruner, then `services` (consumers, schedulers), then the HTTP server
     /// with the ops endpoints and whatever `router` already carries.
     public func services<Context: RequestContext>(
         _ services: [any Service], router: Router<Context>,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] where Context.Source == ApplicationRequestContextSource {
-        OpsRoutes.add(to: router, registry: registry, checks: readinessChecks)
+        let consumers = services.compactMap { $0 as? EventConsumer }
+        // Ready only once every consumer joined its group, not merely when PostgreSQL and Kafka answer.
+        let joined = consumers.map { consumer in
+            ReadinessCheck(name: "consumer \(consumer.name)") { consumer.hasJoinedGroup }
+        }
+        OpsRoutes.add(to: router, registry: registry, checks: readinessChecks + joined)
+        // Every consumer loop of the service is reachable for replays of what it parked.
+        DeadLetterRoutes.add(
+            to: router, schema: descriptor.schema, pool: pool, consumers: consumers, adminToken: service.opsAdminToken)
         let producer = self.producer, pool = self.pool
         return [
             ResourceService(name: "postgres") { await pool.close() },
             ResourceService(name: "kafka-producer") { await producer.shutdown(timeout: .seconds(10)) },
             relay,
+            RetentionPruner(
+                schema: descriptor.schema, pool: pool, logger: logger, configuration: infrastructure.retention),
         ] + services + [
             ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening)
         ]

@@ -100,4 +100,24 @@ struct ConsumerGroupTests {
         #expect(records.map(\.offset) == [0])
         await consumer.close()
     }
+
+    @Test("a member reports joining its group, even with an empty assignment, and stops reporting it once closed")
+    func joinedGroup() async throws {
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic()  // one partition: the second member gets nothing
+        let group = TestEnvironment.uniqueName("g")
+        let first = try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
+        #expect(!first.hasJoinedGroup, "not joined before it polls")
+        let firstReader = Task { for try await _ in first.records {} }
+        #expect(await eventually { first.hasJoinedGroup })
+        let second = try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
+        let secondReader = Task { for try await _ in second.records {} }
+        #expect(await eventually(timeout: .seconds(40)) { second.hasJoinedGroup },
+                "a member left without a partition has still joined")
+        await second.close()
+        #expect(!second.hasJoinedGroup)
+        await first.close()
+        try await firstReader.value
+        try await secondReader.value
+    }
 }

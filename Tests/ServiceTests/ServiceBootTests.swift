@@ -7,7 +7,7 @@ import Testing
 /// service inside one `ServiceGroup`, which ends the process when any
 /// service returns), answers `/health/ready` and `/metrics`, keeps running,
 /// and exits cleanly on SIGTERM.
-@Suite("Service executables")
+@Suite("Service executables", .serialized)  // concurrent boots race for free ports
 struct ServiceBootTests {
     static let services = ["planner", "launcher", "poller", "notifier", "drs-sim"]
 
@@ -35,8 +35,36 @@ struct ServiceBootTests {
         try await Task.sleep(for: .seconds(2))
         #expect(process.isRunning, "\(name) still runs after start-up; log:\n\(process.log)")
 
+        let stopping = ContinuousClock.now
         let status = await process.stop()
+        let took = ContinuousClock.now - stopping
+        print("[figure] \(name) exited \(took) after SIGTERM")
         #expect(status == 0, "\(name) exits 0 on SIGTERM; log:\n\(process.log)")
+        #expect(took < .seconds(4), "\(name) exits promptly on SIGTERM (goal 2 s, slack for a loaded machine): \(took)")
+        await client.shutdown()
+    }
+
+    @Test(arguments: ["planner", "launcher", "poller", "notifier"])
+    func deadLetterEndpointsNeedTheOpsAdminToken(_ name: String) async throws {
+        let token = "ops-admin-token-for-tests-0001"
+        let process = try ServiceProcess(name: name, environment: ["MUSTER_OPS_ADMIN_TOKEN": token])
+        let client = HTTPClient(logger: TestEnvironment.logger)
+        let url = "http://127.0.0.1:\(process.port)/admin/dead-letters"
+        let up = await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+            guard process.isRunning else { return true }
+            return (try? await client.execute(HTTPRequest(url: url, timeout: .seconds(5))))?.status == 401
+        }
+        #expect(up && process.isRunning, "\(name) refuses a request without the token; log:\n\(process.log)")
+        let wrong = try await client.execute(HTTPRequest(url: url, headers: [.init(name: "Authorization", value: "Bearer nope")]))
+        #expect(wrong.status == 401)
+        let listed = try await client.execute(HTTPRequest(url: url, headers: [.init(name: "Authorization", value: "Bearer \(token)")]))
+        #expect(listed.status == 200)
+        #expect(String(decoding: listed.body, as: UTF8.self).contains(#""items":[]"#))
+        let bad = try await client.execute(HTTPRequest(
+            url: url + "?status=weird", headers: [.init(name: "Authorization", value: "Bearer \(token)")]))
+        #expect(bad.status == 422)
+        #expect(!process.log.contains(token), "the token is never logged")
+        #expect(await process.stop() == 0)
         await client.shutdown()
     }
 

@@ -36,6 +36,9 @@ public final class ServiceProcess: Sendable {
         env["MUSTER_HTTP_HOST"] = "127.0.0.1"
         env["MUSTER_KAFKA_PROPERTIES"] = TestEnvironment.fastGroupProperties.map { "\($0)=\($1)" }
             .joined(separator: ",")
+        // Consumer groups of its own: on Tansu, a member stopped before its join completed leaves the group
+        // waiting for a rebalance that never ends (docs/brokers.md), and would hold up the next test's process.
+        env["MUSTER_KAFKA_GROUP_PREFIX"] = TestEnvironment.uniqueName("test")
         env.merge(environment) { _, new in new }
         process.environment = env
         let pipe = Pipe()

@@ -17,7 +17,7 @@ struct Muster: AsyncParsableCommand {
         subcommands: [
             ConfigCommand.self, ApplyCommand.self, ListCommand.self, ShowCommand.self, StartCommand.self,
             WatchCommand.self, PauseCommand.self, ResumeCommand.self, CancelCommand.self, CleanupCommand.self,
-            ReportCommand.self, TeamCommand.self,
+            ReportCommand.self, TeamCommand.self, DeadLetterCommand.self,
         ])
 }
 

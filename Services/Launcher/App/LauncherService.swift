@@ -102,11 +102,10 @@ public final class Launcher: Sendable {
         let scheduler = self.scheduler, onOutcome = self.onOutcome
         let handlers = InputHandlers(context: context)
         let observeInputs: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
-            for wake in handlers.committed() {
-                switch wake {
-                case .launches(let endpoint): scheduler.wakeLaunches(endpoint)
-                case .polls(let endpoint): scheduler.wakePolls(endpoint)
-                }
+            switch handlers.finished(event) {
+            case .launches(let endpoint)?: scheduler.wakeLaunches(endpoint)
+            case .polls(let endpoint)?: scheduler.wakePolls(endpoint)
+            case nil: break
             }
             onOutcome?(outcome, event)
         }

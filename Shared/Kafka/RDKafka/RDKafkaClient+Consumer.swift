@@ -52,6 +52,21 @@ extension RDKafkaClient {
         }
     }
 
+    /// Stops (`paused` true) or restarts fetching `partitions`. librdkafka drops records it fetched for a paused
+    /// partition and, on resume, fetches again from the position after the last record it handed out, so nothing
+    /// is skipped. An assignment change clears the pause.
+    func setPaused(_ paused: Bool, _ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in partitions { rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition) }
+        let error = paused ? rd_kafka_pause_partitions(handle, list) : rd_kafka_resume_partitions(handle, list)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            events.takeUnretainedValue().logger.warning(
+                "\(paused ? "Pausing" : "Resuming") partitions failed: \(String(cString: rd_kafka_err2str(error)))")
+        }
+    }
+
     /// The partitions currently assigned to this member.
     func assignment() -> Set<TopicPartition> {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?

@@ -14,7 +14,7 @@ import Synchronization
 final class InputHandlers: Sendable {
     let context: LauncherContext
     /// What the records in hand ask to wake once their transactions commit.
-    private let pending = Mutex<[Wake]>([])
+    private let pending = Mutex<[UUID: Wake]>([:])
 
     init(context: LauncherContext) {
         self.context = context
@@ -31,7 +31,7 @@ final class InputHandlers: Sendable {
         case EventType.waveStarted:
             let request = try decode(WaveStarted.self, event)
             try await waveStarted(request, partition: record.partition, connection)
-            pending.withLock { $0.append(.launches(request.launchGroup.endpoint)) }
+            pending.withLock { $0[event.id] = .launches(request.launchGroup.endpoint) }
         case EventType.jobPoll, EventType.jobPollFinal:
             var poll = try decode(JobPoll.self, event)
             poll.isFinal = poll.isFinal || event.type == EventType.jobPollFinal
@@ -40,23 +40,23 @@ final class InputHandlers: Sendable {
             }
             try await claim(poll.endpoint, partition: record.partition, connection)
             try await context.store.enqueuePoll(poll, on: connection)
-            pending.withLock { $0.append(.polls(poll.endpoint)) }
+            pending.withLock { $0[event.id] = .polls(poll.endpoint) }
         case EventType.instancesTerminate:
             let request = try decode(InstancesTerminate.self, event)
             try await claim(request.endpoint, partition: record.partition, connection)
             try await Cleanup.enqueue(request, store: context.store, on: connection)
-            pending.withLock { $0.append(.launches(request.endpoint)) }
+            pending.withLock { $0[event.id] = .launches(request.endpoint) }
         default:
             throw UnprocessableEvent("the launcher does not handle ce_type \(event.type) on \(record.topic)")
         }
     }
 
-    /// A record's transaction ended: what the records handled so far asked to wake.
-    func committed() -> [Wake] {
-        pending.withLock { wakes in
-            defer { wakes = [] }
-            return wakes
-        }
+    /// `event`'s record is finished (its transaction committed, or it was a
+    /// duplicate or parked): what it asked to wake. Keyed by event, so records
+    /// handled concurrently on other partitions never wake before their commit.
+    func finished(_ event: CloudEvent?) -> Wake? {
+        guard let event else { return nil }
+        return pending.withLock { $0.removeValue(forKey: event.id) }
     }
 
     func account(_ event: CloudEvent, _ connection: PostgresConnection) async throws {

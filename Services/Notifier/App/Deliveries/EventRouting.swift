@@ -18,14 +18,25 @@ struct EventRouting: Sendable {
         var executionID: String
     }
 
-    /// Creates the deliveries; returns how many.
+    /// Creates the deliveries; returns how many. Only the planner publishes
+    /// execution events: a record from any other `ce_source` (a forged or
+    /// misrouted one, written by whoever can write to the topic) is refused
+    /// as unprocessable — parked, never signed and delivered.
     @discardableResult
     func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws -> Int {
+        guard event.source == EventSource.planner else {
+            throw UnprocessableEvent(
+                "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's (\(EventSource.planner)); "
+                    + "only the planner publishes execution events")
+        }
         let route: Route
         do {
             route = try event.decode(Route.self)
         } catch {
             throw UnprocessableEvent("\(event.type) \(event.id): body lacks teamID/executionID: \(error)")
+        }
+        guard UUID(uuidString: route.teamID) != nil else {
+            throw UnprocessableEvent("\(event.type) \(event.id): teamID is not a team id (a UUID)")
         }
         let subscriptions = try await connection.query(
             "SELECT id, event_types FROM \(schema).subscriptions WHERE team_id = $1 AND enabled", [route.teamID]).rows

@@ -13,6 +13,11 @@ struct TokenReplica: Sendable {
     let schema: String
 
     func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
+        // Tokens grant access: only the planner issues and revokes them.
+        guard event.source == EventSource.planner else {
+            throw UnprocessableEvent(
+                "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's (\(EventSource.planner))")
+        }
         switch event.type {
         case EventType.tokenIssued:
             let issued = try event.decode(TokenIssued.self)

@@ -1,0 +1,80 @@
+import Foundation
+import MusterAPI
+import MusterEvents
+import MusterMessaging
+import TestSupport
+import Testing
+
+/// The notifier's consumers park what they can never handle and go on
+/// (DESIGN §12), and its API refuses control characters (docs/consumers.md).
+@Suite("Notifier parking and hostile input", .serialized)
+struct NotifierParkingTests {
+    func parked(_ app: NotifierTestApp) async throws -> [DeadLetter] {
+        try await app.pool.withConnection { try await DeadLetters(schema: app.schema).list(on: $0) }
+    }
+
+    @Test("notifier.tokens: a token.issued whose digest already exists is parked; a later token still works")
+    func tokenDigestClashIsParked() async throws {
+        try await NotifierTestApp.with { app in
+            let team = UUID().uuidString.lowercased()
+            let first = try await app.issueToken(team: team, role: "viewer")
+            #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: first).status == 200 })
+            // Another token id with the same digest: the unique key refuses it (23505), deterministically.
+            let clash = TokenIssued(tokenID: UUID().uuidString, teamID: team, subject: "x", role: "viewer",
+                                    tokenSHA256: BearerToken.digestHex(first), issuedAt: Date())
+            try await app.publish(topic: app.topics.teams, key: team, CloudEvent(
+                source: EventSource.planner, type: EventType.tokenIssued, subject: team, payload: clash))
+            let later = try await app.issueToken(team: team, role: "admin")
+            #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: later).status == 200 },
+                    "a token issued after the poison record is accepted")
+            let letters = try await parked(app)
+            #expect(letters.count == 1)
+            #expect(letters.first?.consumer == "notifier.tokens")
+            #expect(letters.first?.reason == .deterministic)
+            #expect(letters.first?.error.contains("23505") == true)
+        }
+    }
+
+    @Test("notifier.tokens and notifier.executions: events not from the planner are parked, never delivered")
+    func forgedSourcesAreParked() async throws {
+        try await NotifierTestApp.with { app in
+            let team = UUID().uuidString.lowercased()
+            let token = "mst_" + UUID().uuidString.lowercased() + UUID().uuidString.lowercased()
+            let forgedToken = TokenIssued(tokenID: UUID().uuidString, teamID: team, subject: "mallory", role: "admin",
+                                          tokenSHA256: BearerToken.digestHex(token), issuedAt: Date())
+            try await app.publish(topic: app.topics.teams, key: team, CloudEvent(
+                source: "/evil", type: EventType.tokenIssued, subject: team, payload: forgedToken))
+            let payload = ExecutionEvent(
+                type: .executionStarted, executionID: "ex-1", executionType: .drill, executionStatus: .running,
+                planID: "p", planName: "p", teamID: team, initiatedBy: "mallory", occurredAt: Date())
+            try await app.publish(topic: app.topics.executionEvents, key: "ex-1", try CloudEvent(
+                source: "/evil", type: ExecutionEventType.executionStarted.rawValue, subject: "ex-1", payload: payload))
+            #expect(try await eventually { try await parked(app).count == 2 })
+            #expect(Set(try await parked(app).map(\.consumer)) == ["notifier.tokens", "notifier.executions"])
+            #expect(try await parked(app).allSatisfy { $0.reason == .malformed && $0.error.contains("ce_source") })
+            #expect(try await app.call("GET", "/v1/subscriptions", token: token).status == 401, "the forged token grants nothing")
+        }
+    }
+
+    @Test("Every control character in a subscription's string fields is refused with a 422 naming the field")
+    func controlCharactersAreRefused() async throws {
+        try await NotifierTestApp.with { app in
+            let team = try await app.team()
+            let controls = (0x00..<0x20).map { Unicode.Scalar($0)! } + (0x7F...0x9F).map { Unicode.Scalar($0)! }
+            for scalar in controls {
+                let text = "hook\(Character(scalar))x"
+                for (field, body) in [
+                    ("description", ["url": "https://hooks.example.com/a", "description": text] as [String: Any]),
+                    ("url", ["url": "https://hooks.example.com/\(text)"]),
+                    ("eventTypes[0]", ["url": "https://hooks.example.com/a", "eventTypes": [text]]),
+                ] {
+                    let reply = try await app.call("POST", "/v1/subscriptions", token: team.admin, json: body)
+                    #expect(reply.status == 422, "U+\(String(scalar.value, radix: 16)) in \(field)")
+                    #expect(reply.error["field"] as? String == field)
+                    #expect(reply.error["rule"] as? String == "controlCharacters")
+                }
+            }
+            #expect(try await app.call("GET", "/v1/subscriptions", token: team.admin).items.isEmpty, "nothing stored")
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import MusterDomain
+import MusterEvents
+import MusterMessaging
+import PlannerApp
+import TestSupport
+import Testing
+
+/// The planner's consumers park what they can never handle and go on, and
+/// its API refuses hostile input (docs/consumers.md).
+@Suite("Planner parking and hostile input", .serialized)
+struct PlannerParkingTests {
+    @Test("planner.inventory: a hostname with a NUL is parked; later servers still appear")
+    func nulHostnameIsParked() async throws {
+        try await PlannerTestApp.with(consumers: true) { app in
+            let team = try await app.team()
+            let aws = PlannerTestApp.awsAccountID()
+            let endpoint = Endpoint(accountID: aws, region: "us-east-1")
+            _ = try await app.call("POST", "/v1/accounts", token: team.admin, json: [
+                "awsAccountId": aws, "name": "prod", "regions": ["us-east-1"],
+                "credentials": ["type": "KEY_PAIR", "keyPairName": "prod-keys"],
+            ])
+            for (id, hostname) in [("s-bad1", "evil\u{0}host"), ("s-good1", "good-1"), ("s-good2", "good-2")] {
+                let event = try CloudEvent(source: EventSource.launcher, type: EventType.sourceServerObserved,
+                                           subject: id, payload: SourceServerObserved(
+                    endpoint: endpoint, sourceServerID: id, hostname: hostname, replicationState: "CONTINUOUS",
+                    lastLaunchResult: nil, tags: [:], recoveryInstanceID: nil, observedAt: Date()))
+                _ = try await app.producer.send(event.kafkaRecord(topic: app.topics.inventory, key: endpoint.key))
+            }
+            #expect(await eventually {
+                ((try? await app.call("GET", "/v1/source-servers", token: team.viewer).items.count) ?? 0) == 2
+            })
+            let letters = try await app.pool.withConnection { try await DeadLetters(schema: app.schema).list(on: $0) }
+            #expect(letters.count == 1)
+            #expect(letters.first?.consumer == "planner.inventory")
+            #expect(app.outcomes.withLock { $0 }.contains { $0 == .parked || $0 == .malformed })
+        }
+    }
+
+    @Test("A control character in a tag selector key or value is a 422 naming the field; nothing is stored")
+    func tagSelectorControlCharacters() async throws {
+        try await PlannerTestApp.with { app in
+            let team = try await app.team()
+            for scalar in [0x00, 0x07, 0x0A, 0x1B, 0x7F, 0x85, 0x9F].map({ Unicode.Scalar($0)! }) {
+                let bad = "v\(Character(scalar))"
+                let value = try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                                               json: ["name": "g", "region": "us-east-1", "tagSelector": ["env": bad]])
+                #expect(value.status == 422)
+                #expect(value.error["field"] as? String == "tagSelector.env")
+                #expect(value.error["rule"] as? String == "controlCharacters")
+                let key = try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                                             json: ["name": "g", "region": "us-east-1", "tagSelector": [bad: "x"]])
+                #expect(key.status == 422)
+                #expect((key.error["field"] as? String)?.hasPrefix("tagSelector.v") == true)
+                let name = try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                                              json: ["name": bad, "region": "us-east-1", "tagSelector": ["env": "x"]])
+                #expect(name.status == 422 && name.error["field"] as? String == "name")
+            }
+            #expect(try await app.call("GET", "/v1/protection-groups", token: team.viewer).items.isEmpty)
+        }
+    }
+
+    @Test("An oversized body with Connection: close gets 413 and the connection is closed, the client never blocked")
+    func oversizedBodyIsRefusedAndClosed() async throws {
+        try await PlannerTestApp.with { app in
+            let port = Int(app.baseURL.split(separator: ":").last!)!
+            let started = ContinuousClock.now
+            let (status, closed) = try await Task.detached { try Self.postOversized(port: port, bytes: 10 << 20, token: PlannerTestApp.adminToken) }.value
+            let took = ContinuousClock.now - started
+            print("[figure] 10 MB body with Connection: close answered and closed in \(took)")
+            #expect(status == 413)
+            #expect(closed, "the server closed the connection")
+            #expect(took < .seconds(20))
+        }
+    }
+
+    /// POSTs `bytes` of body (writing all of it before reading, like Python's
+    /// urllib), then reads the answer to EOF; returns the status and whether
+    /// the server closed the connection.
+    static func postOversized(port: Int, bytes: Int, token: String) throws -> (Int, Bool) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        precondition(fd >= 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        precondition(connected == 0, "connect failed")
+        let head = "POST /v1/teams HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Authorization: Bearer \(token)\r\nContent-Length: \(bytes)\r\nConnection: close\r\n\r\n"
+        func sendAll(_ data: [UInt8]) -> Bool {
+            var offset = 0
+            while offset < data.count {
+                let sent = data[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if sent <= 0 { return false }
+                offset += sent
+            }
+            return true
+        }
+        _ = sendAll(Array(head.utf8))
+        let chunk = [UInt8](repeating: 0x20, count: 64 << 10)
+        var remaining = bytes
+        while remaining > 0 {
+            guard sendAll(Array(chunk.prefix(remaining))) else { break }  // a reset ends the write; the answer is still read
+            remaining -= min(remaining, chunk.count)
+        }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var closed = false
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { closed = true; break }
+            if count < 0 { break }
+            answer += buffer[0..<count]
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        let status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return (status, closed)
+    }
+}
