@@ -37,7 +37,7 @@ struct StormBenchmark {
     static func main() async {
         let settings: Settings
         do { settings = try Settings(environment: ProcessInfo.processInfo.environment) } catch {
-            print("muster-bench-storm: \(error)")
+            say("muster-bench-storm: \(error)")
             exit(2)
         }
         let stack = Stack(settings: settings)
@@ -46,12 +46,17 @@ struct StormBenchmark {
             let endpoints = try await stack.start()
             try await Storm(settings: settings, endpoints: endpoints).run()
         } catch {
-            print("muster-bench-storm failed: \(error)")
+            say("muster-bench-storm failed: \(error)")
             status = 1
         }
         await stack.stop()
         exit(status)
     }
+}
+
+/// Writes a line to standard output at once (`print` buffers when the output is a file).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 struct BenchError: Error, CustomStringConvertible {
@@ -204,26 +209,36 @@ final class Stack: Sendable {
     }
 
     /// Runs a script to completion (bounded: 5 minutes) and returns its standard output.
+    ///
+    /// posix_spawn + waitpid rather than Foundation's `Process`, whose exit monitoring missed the script's exit
+    /// here; standard output goes to a file, so services the script leaves running cannot hold a pipe open.
     static func runScript(_ path: String, _ arguments: [String], environment: [String: String]) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let reader = Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }
+        let output = NSTemporaryDirectory() + "muster-storm-\(UUID().uuidString).out"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw BenchError("could not start \(path): error \(spawned)") }
+        var status: Int32 = 0
         let deadline = ContinuousClock.now + .seconds(300)
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        if process.isRunning {
-            process.terminate()
-            throw BenchError("\(path) \(arguments.joined(separator: " ")) did not finish within 5 minutes")
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            guard ContinuousClock.now < deadline else {
+                kill(pid, SIGTERM)
+                throw BenchError("\(path) \(arguments.joined(separator: " ")) did not finish within 5 minutes")
+            }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        let data = await reader.value
-        guard process.terminationStatus == 0 else {
-            throw BenchError("\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard exitCode == 0 else {
+            throw BenchError("\(path) \(arguments.joined(separator: " ")) exited with \(exitCode)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
     }
 }
 
@@ -303,7 +318,7 @@ final class TailObserver: Sendable {
                 }
             }
         } catch {
-            print("storm: tail consumer stopped: \(error)")
+            say("storm: tail consumer stopped: \(error)")
         }
     }
 
@@ -350,11 +365,11 @@ struct Storm: Sendable {
             "credentials": ["type": "KEY_PAIR", "keyPairName": "DEMO"],
         ])
         let servers = try await waitForInventory(api)
-        print("storm: inventory of \(servers.values.map(\.count).reduce(0, +)) servers in \(servers.count) regions")
+        say("storm: inventory of \(servers.values.map(\.count).reduce(0, +)) servers in \(servers.count) regions")
 
         // One plan per execution: 3 chained waves of 2 servers, one protection group per wave.
         let plans = try await createPlans(api, servers: servers)
-        print(String(format: "storm: %d plans (%d protection groups) created; setup took %.0f s",
+        say(String(format: "storm: %d plans (%d protection groups) created; setup took %.0f s",
                      plans.count, plans.count * Settings.waves, seconds(ContinuousClock.now - setupStart)))
 
         // Observers.
@@ -376,7 +391,7 @@ struct Storm: Sendable {
         let stormStart = ContinuousClock.now
         let started = try await startExecutions(api, plans: plans)
         let startedIn = ContinuousClock.now - stormStart
-        print(String(format: "storm: %d DRILL executions started in %.1f s", started, seconds(startedIn)))
+        say(String(format: "storm: %d DRILL executions started in %.1f s", started, seconds(startedIn)))
 
         // Wait (bounded) until every execution is terminal, or the launcher is gone.
         let deadline = stormStart + settings.timeout
@@ -389,14 +404,14 @@ struct Storm: Sendable {
             if terminal >= started { break }
             if let pid = endpoints.launcherPID, !Self.alive(pid) {
                 launcherDiedAt = .now
-                print("storm: the launcher process (pid \(pid)) is gone")
+                say("storm: the launcher process (pid \(pid)) is gone")
                 break
             }
             if ContinuousClock.now - lastProgress >= .seconds(15) {
                 lastProgress = .now
                 let last = await samples.last
-                print(String(format: "storm: t=%.0f s terminal %d/%d %@ lag %@ outbox %@ rss %@", seconds(ContinuousClock.now - stormStart),
-                             terminal, started, "\(statuses.sorted { $0.key < $1.key })",
+                say(String(format: "storm: t=%.0f s terminal %d/%d %@ lag %@ outbox %@ rss %@", seconds(ContinuousClock.now - stormStart),
+                             terminal, started, statuses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
                              last?.lag.map(String.init) ?? "?", last?.outboxBacklog.map(String.init) ?? "?",
                              last?.rssKB.map { "\($0 / 1024) MB" } ?? "?"))
             }
@@ -656,7 +671,7 @@ func format(_ value: Double?, _ spec: String = "%.1f") -> String { value.map { S
 func report(_ r: Report) {
     var summary: [String] = []
     func line(_ name: String, _ value: String) {
-        print("  \(name): \(value)")
+        say("  \(name): \(value)")
         summary.append("storm: \(name) = \(value)")
     }
     let completed = r.statuses["COMPLETED"] ?? 0
@@ -711,12 +726,13 @@ func report(_ r: Report) {
     let conflicts = (r.counters["conflicts"] as? Int).map(String.init) ?? "n/a"
     let counterJobs = r.counters["jobsStarted"] as? Int
 
-    print("== storm: \(r.executions) DRILL executions × \(Settings.waves) waves × \(Settings.serversPerWave) servers ==")
+    say("== storm: \(r.executions) DRILL executions × \(Settings.waves) waves × \(Settings.serversPerWave) servers ==")
     line("executions", "\(r.executions) started in \(format(seconds(r.startedIn))) s")
     line("wall time", "\(format(seconds(r.wall))) s\(r.terminal < r.executions ? " (NOT all terminal: \(r.terminal)/\(r.executions))" : "")")
     line("executions/min", format(minutes > 0 ? Double(r.terminal) / minutes : nil))
     line("COMPLETED", "\(completed)")
-    line("other", "\(r.statuses.filter { $0.key != "COMPLETED" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+    let others = r.statuses.filter { $0.key != "COMPLETED" }.sorted { $0.key < $1.key }
+    line("other", others.isEmpty ? "0" : others.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     if let died = r.launcherDiedAt { line("launcher died", "at t=\(format(seconds(died))) s (see its log)") }
     line("DRS launch jobs", "\(launchJobs.count) (drs-sim jobsStarted \(counterJobs.map(String.init) ?? "n/a"))")
     line("duplicate jobs", "\(duplicates) (same muster:launchGroup+chunk+attempt)")
@@ -735,6 +751,6 @@ func report(_ r: Report) {
     line("launcher share (wave.started → StartRecovery, \(queueWait))",
          "p50 \(format(Prometheus.quantile(0.5, histogram: queueWait, in: r.launcherMetrics), "%.3f")) s, "
             + "p99 \(format(Prometheus.quantile(0.99, histogram: queueWait, in: r.launcherMetrics), "%.3f")) s")
-    print("== summary (paste) ==")
-    for entry in summary { print(entry) }
+    say("== summary (paste) ==")
+    for entry in summary { say(entry) }
 }
