@@ -22,8 +22,10 @@ if [[ "$BENCH" == storm || "$BENCH" == muster-bench-storm ]]; then
   export MUSTER_STACK_PORT_BASE="${MUSTER_STORM_PORT_BASE:-18180}"
   scripts/infra.sh stop >/dev/null 2>&1 || true
   trap 'scripts/stack.sh stop >/dev/null 2>&1 || true; scripts/infra.sh stop || true' EXIT
-  eval "$(scripts/infra.sh start)"
-  "$BIN/muster-bench-storm" "$@"
+  # A cluster of the previous run may still be shutting down: one retry.
+  env_lines="$(scripts/infra.sh start)" || { sleep 3; scripts/infra.sh stop >/dev/null 2>&1 || true; env_lines="$(scripts/infra.sh start)"; }
+  eval "$env_lines"
+  nice -n "${BENCH_NICE:-10}" "$BIN/muster-bench-storm" "$@"
   exit
 fi
 
