@@ -46,6 +46,8 @@ let package = Package(
         .executable(name: "muster-bench-foundation", targets: ["FoundationBenchmark"]),
         .executable(name: "muster-bench-launcher", targets: ["LauncherBenchmark"]),
         .executable(name: "muster-bench-poller", targets: ["PollerBenchmark"]),
+        .executable(name: "muster-bench-storm", targets: ["StormBenchmark"]),
+        .executable(name: "muster-stress-kafka", targets: ["KafkaStress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -116,6 +118,13 @@ let package = Package(
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],
                           path: "Benchmarks/Foundation", swiftSettings: swiftSettings),
+        // The region-wide outage against the five real processes (black boxes: HTTP, Kafka, PostgreSQL).
+        .executableTarget(name: "StormBenchmark",
+                          dependencies: ["MusterKafka", "MusterPostgres", "MusterHTTP", "MusterDRS", "MusterAWS", log],
+                          path: "Benchmarks/Storm", swiftSettings: swiftSettings),
+        // The producer's batch-delivery path under broker pauses, timeouts and shutdowns (build with sanitizers).
+        .executableTarget(name: "KafkaStress", dependencies: ["MusterKafka", log],
+                          path: "Benchmarks/KafkaStress", swiftSettings: swiftSettings),
 
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).

@@ -6,10 +6,16 @@
 #   scripts/stack.sh stop
 #   scripts/stack.sh env     # prints MUSTER_API, MUSTER_TOKEN, … for the CLI
 # Ports: MUSTER_STACK_PORT_BASE (default 18080): planner +0, launcher +1,
-# poller +2, notifier +3, drs-sim +9. Logs: .local/run/stack/<name>.log.
+# poller +2, notifier +3, drs-sim +9. Logs: .local/run/stack/<name>.log
+# (MUSTER_STACK_DIR: another folder, for a second stack in one checkout).
+# Other settings from the environment: DRS_SIM_TIME_SCALE (600),
+# MUSTER_DEMO_SEED (drs-sim's seed file), MUSTER_BIN_DIR (.build/debug),
+# MUSTER_STACK_LAUNCHER_ACCOUNTS (the launcher's MUSTER_LAUNCHER_ACCOUNTS;
+# default: the demo account in us-east-1), MUSTER_STACK_INVENTORY_INTERVAL
+# (2s). Any other MUSTER_* variable reaches every service unchanged.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RUN="$ROOT/.local/run/stack"
+RUN="${MUSTER_STACK_DIR:-$ROOT/.local/run/stack}"
 BASE="${MUSTER_STACK_PORT_BASE:-18080}"
 BIN="${MUSTER_BIN_DIR:-$ROOT/.build/debug}"
 SEED="${MUSTER_DEMO_SEED:-$ROOT/deploy/demo/seed.json}"
@@ -63,10 +69,11 @@ start() {
   local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json
     MUSTER_KAFKA_GROUP_PREFIX="${MUSTER_KAFKA_GROUP_PREFIX:-muster}")
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")"
+  local accounts="[{\"accountId\":\"$DEMO_ACCOUNT\",\"regions\":[\"us-east-1\"],\"keyPair\":\"DEMO\"}]"
   start_one launcher "${common[@]}" \
-    MUSTER_LAUNCHER_ACCOUNTS="[{\"accountId\":\"$DEMO_ACCOUNT\",\"regions\":[\"us-east-1\"],\"keyPair\":\"DEMO\"}]" \
+    MUSTER_LAUNCHER_ACCOUNTS="${MUSTER_STACK_LAUNCHER_ACCOUNTS:-$accounts}" \
     MUSTER_KEY_DEMO_AWS_ACCESS_KEY_ID="$DEMO_KEY_ID" MUSTER_KEY_DEMO_AWS_SECRET_ACCESS_KEY="$DEMO_SECRET" \
-    MUSTER_DRS_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_LAUNCHER_INVENTORY_INTERVAL=2s \
+    MUSTER_DRS_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_LAUNCHER_INVENTORY_INTERVAL="${MUSTER_STACK_INVENTORY_INTERVAL:-2s}" \
     MUSTER_LAUNCHER_SCHEDULER_INTERVAL=200ms MUSTER_LAUNCHER_CONFLICT_SCALE=0.05
   start_one poller "${common[@]}" MUSTER_POLLER_FIRST_POLL_DELAY=300ms MUSTER_POLLER_PENDING_INTERVAL=1s \
     MUSTER_POLLER_STARTED_INTERVAL=500ms MUSTER_POLLER_MIN_GAP=250ms MUSTER_POLLER_BATCH_WINDOW=250ms \

@@ -39,6 +39,40 @@ public enum KafkaAdmin {
         }
     }
 
+    /// The next offset to read that consumer group `groupID` committed, per topic and partition, for every
+    /// partition of `topics` (topic → partition count). Partitions the group never committed are absent.
+    ///
+    /// Reads only (an OffsetFetch through a client that never joins the group), so the group's members are not
+    /// disturbed. Throws ``KafkaError`` when the coordinator does not answer within `timeout`.
+    public static func committedOffsets(groupID: String, topics: [String: Int32], configuration: KafkaConfiguration,
+                                        timeout: Duration) async throws -> [String: [Int32: Int64]] {
+        let partitions = topics.mapValues { Array(0..<$0) }
+        let properties = ["group.id": groupID, "enable.auto.commit": "false", "enable.auto.offset.store": "false"]
+        return try await withClient(configuration.adding(properties), kind: .consumer, name: "muster-kafka-admin") {
+            client throws(KafkaError) in
+            try client.committedOffsets(partitions, milliseconds: timeout.clampedMilliseconds)
+        }
+    }
+
+    /// The high watermark (offset after the last record, as the broker reports it) of every partition of `topics`
+    /// (topic → partition count).
+    ///
+    /// Some Kafka-protocol brokers report the base offset of the last record batch instead (Tansu does), which
+    /// makes lag computed from this value an underestimate; an exact figure needs a consumer that reads to the end.
+    public static func highWatermarks(topics: [String: Int32], configuration: KafkaConfiguration,
+                                      timeout: Duration) async throws -> [String: [Int32: Int64]] {
+        try await withClient(configuration, name: "muster-kafka-admin") { client throws(KafkaError) in
+            var result: [String: [Int32: Int64]] = [:]
+            for (topic, count) in topics {
+                for partition in 0..<count {
+                    result[topic, default: [:]][partition] =
+                        try client.watermarks(topic: topic, partition: partition, milliseconds: timeout.clampedMilliseconds).high
+                }
+            }
+            return result
+        }
+    }
+
     private struct TopicRequest: Sendable {
         var name: String
         var partitions: Int32
@@ -46,14 +80,14 @@ public enum KafkaAdmin {
 
     /// Runs `body` with a fresh client on a dedicated thread (these calls block), then frees the client.
     private static func withClient<T: Sendable>(
-        _ configuration: KafkaConfiguration, name: String,
+        _ configuration: KafkaConfiguration, kind: RDKafkaClient.Kind = .producer, name: String,
         _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> T
     ) async throws(KafkaError) -> T {
         try await DedicatedThread.run(name: name) { () throws(KafkaError) -> T in
             // Silent: an unreachable cluster would otherwise log a connection error per retry.
             let events = RDKafkaEvents(logger: Logger(label: "muster.kafka.admin", factory: { _ in SwiftLogNoOpLogHandler() }))
             let client = try RDKafkaClient(
-                kind: .producer, properties: configuration.effectiveProperties(defaults: [:]), events: events)
+                kind: kind, properties: configuration.effectiveProperties(defaults: [:]), events: events)
             defer { client.destroy() }
             return try body(client)
         }

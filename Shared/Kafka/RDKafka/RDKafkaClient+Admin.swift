@@ -78,6 +78,39 @@ extension RDKafkaClient {
         return outcome
     }
 
+    /// The offsets committed by this handle's `group.id` for `partitions` (topic → partition ids), as the broker
+    /// reports them; a partition the group never committed is absent. Blocks up to `milliseconds`.
+    func committedOffsets(_ partitions: [String: [Int32]], milliseconds: Int32) throws(KafkaError) -> [String: [Int32: Int64]] {
+        let count = partitions.values.reduce(0) { $0 + $1.count }
+        let list = rd_kafka_topic_partition_list_new(Int32(max(count, 1)))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (topic, ids) in partitions {
+            for id in ids { rd_kafka_topic_partition_list_add(list, topic, id) }
+        }
+        let error = rd_kafka_committed(handle, list, milliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .adminFailed(operation: "committed offsets", reason: String(cString: rd_kafka_err2str(error)))
+        }
+        var result: [String: [Int32: Int64]] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0 else { continue }
+            result[String(cString: element.topic), default: [:]][element.partition] = element.offset
+        }
+        return result
+    }
+
+    /// The broker's low and high watermarks of one partition. Blocks up to `milliseconds`.
+    func watermarks(topic: String, partition: Int32, milliseconds: Int32) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, milliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .adminFailed(operation: "watermarks of \(topic)[\(partition)]", reason: String(cString: rd_kafka_err2str(error)))
+        }
+        return (low, high)
+    }
+
     /// librdkafka's code for "topic already exists".
     static let topicAlreadyExists = RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS.rawValue
 }

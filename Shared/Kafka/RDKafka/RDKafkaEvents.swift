@@ -18,8 +18,15 @@ public enum RebalanceEvent: Sendable, Equatable {
 final class RDKafkaEvents: Sendable {
     /// Receives librdkafka's own log lines and client-level errors.
     let logger: Logger
-    private let deliveryHandler = Mutex<(@Sendable (UInt, Result<KafkaDeliveryReport, KafkaError>) -> Void)?>(nil)
-    private let rebalanceHandler = Mutex<(@Sendable (RebalanceEvent) -> Void)?>(nil)
+    /// The installed handlers, wrapped in a struct on purpose: a closure stored directly as a `Mutex`'s value is
+    /// held at the generic (maximal) abstraction, and every `withLock { $0 }` writes it back through a pair of
+    /// reabstraction thunks — the stored handler grew by two thunks per delivery report until calling it
+    /// overflowed the poll thread's stack (SIGSEGV). A struct field keeps its own abstraction: nothing is rewrapped.
+    private struct Handlers {
+        var delivery: (@Sendable (UInt, Result<KafkaDeliveryReport, KafkaError>) -> Void)?
+        var rebalance: (@Sendable (RebalanceEvent) -> Void)?
+    }
+    private let handlers = Mutex(Handlers())
 
     init(logger: Logger) {
         self.logger = logger
@@ -27,21 +34,21 @@ final class RDKafkaEvents: Sendable {
 
     /// Installs the handler for delivery reports (producer); `UInt` is the id passed to `produce`.
     func onDelivery(_ handler: @escaping @Sendable (UInt, Result<KafkaDeliveryReport, KafkaError>) -> Void) {
-        deliveryHandler.withLock { $0 = handler }
+        handlers.withLock { $0.delivery = handler }
     }
 
     /// Installs the handler for assignment changes (consumer).
     func onRebalance(_ handler: @escaping @Sendable (RebalanceEvent) -> Void) {
-        rebalanceHandler.withLock { $0 = handler }
+        handlers.withLock { $0.rebalance = handler }
     }
 
     func delivered(id: UInt, _ result: Result<KafkaDeliveryReport, KafkaError>) {
-        let handler = deliveryHandler.withLock { $0 }
+        let handler = handlers.withLock { $0.delivery }
         handler?(id, result)
     }
 
     func rebalanced(_ event: RebalanceEvent) {
-        let handler = rebalanceHandler.withLock { $0 }
+        let handler = handlers.withLock { $0.rebalance }
         handler?(event)
     }
 }
