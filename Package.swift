@@ -46,6 +46,7 @@ let package = Package(
         .executable(name: "muster-bench-foundation", targets: ["FoundationBenchmark"]),
         .executable(name: "muster-bench-launcher", targets: ["LauncherBenchmark"]),
         .executable(name: "muster-bench-poller", targets: ["PollerBenchmark"]),
+        .executable(name: "muster-bench-events", targets: ["EventStreamBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -56,6 +57,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // C bindings: thin shims, hidden behind the Swift libraries below.
@@ -90,7 +92,13 @@ let package = Package(
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]
-    + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps + ["MusterAPI", hummingbird, crypto])
+    + [
+        // The console's pages: page models, SVG layouts and escaped Mustache templates (pure; no I/O).
+        .target(name: "MusterConsole", dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+                path: "Services/Planner/Console", swiftSettings: swiftSettings),
+    ]
+    + service("planner", folder: "Planner", app: "PlannerApp",
+              deps: serviceDeps + ["MusterAPI", "MusterConsole", hummingbird, crypto])
     + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
     + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterAPI", "MusterHTTP", hummingbird, crypto])
@@ -113,6 +121,10 @@ let package = Package(
                           dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
                                          "MusterPostgres", log],
                           path: "Benchmarks/Poller", swiftSettings: swiftSettings),
+        .executableTarget(name: "EventStreamBenchmark",
+                          dependencies: ["PlannerApp", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
+                                         lifecycle],
+                          path: "Benchmarks/EventStream", swiftSettings: swiftSettings),
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],
                           path: "Benchmarks/Foundation", swiftSettings: swiftSettings),
@@ -138,7 +150,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PlannerTests",
                     dependencies: ["PlannerApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport"],
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit"],
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "NotifierTests",
                     dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
@@ -149,6 +161,7 @@ let package = Package(
                                    "MusterPostgres", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MusterCLIKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConsoleTests", dependencies: ["MusterConsole"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceTests",
                     // Boots the built executables as processes (scripts/test.sh builds them first).
                     dependencies: ["MusterService", "MusterHTTP", "TestSupport"],

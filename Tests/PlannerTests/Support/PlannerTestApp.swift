@@ -24,7 +24,9 @@ final class PlannerTestApp: TestApp {
     let outcomes = Locked<[ConsumeOutcome]>([])
     private let tasks: BackgroundTasks
 
-    init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits()) async throws {
+    init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil)
+        async throws
+    {
         schema = TestEnvironment.uniqueName("planner")
         let suffix = schema.dropFirst("planner_".count)
         topics = PlannerTopics(
@@ -48,7 +50,8 @@ final class PlannerTestApp: TestApp {
         http = HTTPClient(logger: TestEnvironment.logger)
         validator = try SchemaValidator(url: RepositoryFile.url("Services/Planner/openapi.json"))
 
-        let configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
+        var configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
+        if let stream { configuration.stream = stream }
         let relay = self.relay
         let port = Locked<Int?>(nil)
         let application = PlannerService.apiServer(
@@ -80,9 +83,9 @@ final class PlannerTestApp: TestApp {
     }
 
     /// Runs `body` with a fresh app and always tears it down.
-    static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(),
+    static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
                      _ body: (PlannerTestApp) async throws -> Void) async throws {
-        try await PlannerTestApp(consumers: consumers, limits: limits).use(body)
+        try await PlannerTestApp(consumers: consumers, limits: limits, stream: stream).use(body)
     }
 
     func tearDown() async {

@@ -14,6 +14,7 @@ public struct PlannerAPI: Sendable {
     let auth: Authenticator
     let executions: ExecutionStore
     let wake: @Sendable () -> Void
+    let streamHub: EventStreamHub
 
     var schema: String { configuration.schema }
     var limits: PlannerLimits { configuration.limits }
@@ -25,6 +26,9 @@ public struct PlannerAPI: Sendable {
         self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken)
         self.executions = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
         self.wake = wake
+        self.streamHub = EventStreamHub(
+            log: EventLog(schema: configuration.schema), pool: pool, pollInterval: configuration.stream.pollInterval,
+            heartbeatInterval: configuration.stream.heartbeatInterval, logger: Logger(label: "planner.events"))
     }
 
     /// Adds every `/v1` route to `router`.
@@ -35,6 +39,7 @@ public struct PlannerAPI: Sendable {
         addGroupRoutes(to: v1)
         addPlanRoutes(to: v1)
         addExecutionRoutes(to: v1)
+        addEventStreamRoutes(to: v1)
     }
 
     /// Records who did what, in the caller's transaction.

@@ -137,5 +137,7 @@ enum PlannerSchema {
                 PRIMARY KEY (execution_id, server_id)
             );
             """),
+        EventLog.migration,
+        ConsoleSessions.migration,
     ]
 }
