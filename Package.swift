@@ -98,7 +98,8 @@ let package = Package(
                 path: "Services/Planner/Console", swiftSettings: swiftSettings),
     ]
     + service("planner", folder: "Planner", app: "PlannerApp",
-              deps: serviceDeps + ["MusterAPI", "MusterConsole", hummingbird, crypto])
+              deps: serviceDeps + ["MusterAPI", "MusterConsole", "MusterHTTP", hummingbird, crypto,
+                                   .product(name: "_CryptoExtras", package: "swift-crypto")])
     + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
     + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterAPI", "MusterHTTP", hummingbird, crypto])
@@ -150,7 +151,8 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PlannerTests",
                     dependencies: ["PlannerApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit"],
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", hummingbird, crypto,
+                                   .product(name: "_CryptoExtras", package: "swift-crypto")],
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "NotifierTests",
                     dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",

@@ -62,6 +62,8 @@ public struct PlannerConfiguration: Sendable {
     public var stream = EventStreamSettings()
     /// The console's sessions and sign-in.
     public var console = ConsoleSettings()
+    /// OpenID Connect sign-in and provider tokens on the API; nil = off.
+    public var oidc: OIDCSettings?
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -93,6 +95,23 @@ public struct PlannerConfiguration: Sendable {
         console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
         console.sessionLifetime = .seconds(
             60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))
+        if let issuer = reader.optionalString("MUSTER_OIDC_ISSUER") {
+            let help = "set it when MUSTER_OIDC_ISSUER is set (see docs/console.md)"
+            var settings = OIDCSettings(
+                issuer: issuer, clientID: try reader.requiredString("MUSTER_OIDC_CLIENT_ID", help: help),
+                clientSecret: reader.optionalString("MUSTER_OIDC_CLIENT_SECRET"),
+                redirectURL: try reader.requiredString("MUSTER_OIDC_REDIRECT_URL", help: help),
+                groupMap: try reader.requiredString("MUSTER_OIDC_GROUP_MAP", help: help),
+                apiAudience: reader.optionalString("MUSTER_OIDC_API_AUDIENCE"))
+            settings.groupsClaim = reader.string("MUSTER_OIDC_GROUPS_CLAIM", default: settings.groupsClaim)
+            settings.scopes = reader.string("MUSTER_OIDC_SCOPES", default: settings.scopes)
+            do {
+                _ = try GroupMapping(settings.groupMap)
+            } catch {
+                throw ConfigurationError.invalid(key: "MUSTER_OIDC_GROUP_MAP", value: settings.groupMap, rule: "\(error)")
+            }
+            oidc = settings
+        }
     }
 }
 

@@ -15,6 +15,7 @@ public struct PlannerAPI: Sendable {
     let executions: ExecutionStore
     let wake: @Sendable () -> Void
     let streamHub: EventStreamHub
+    let oidc: OIDCClient?
 
     var schema: String { configuration.schema }
     var limits: PlannerLimits { configuration.limits }
@@ -23,7 +24,9 @@ public struct PlannerAPI: Sendable {
     public init(configuration: PlannerConfiguration, pool: PostgresPool, wake: @escaping @Sendable () -> Void) {
         self.configuration = configuration
         self.pool = pool
-        self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken)
+        let oidc = configuration.oidc.flatMap { try? OIDCClient(settings: $0, logger: Logger(label: "planner.oidc")) }
+        self.oidc = oidc
+        self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken, oidc: oidc)
         self.executions = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
         self.wake = wake
         self.streamHub = EventStreamHub(

@@ -23,7 +23,9 @@ public struct PlannerConsole: Sendable {
     /// A console over `api`.
     public init(api: PlannerAPI) {
         self.api = api
-        self.settings = api.configuration.console
+        var settings = api.configuration.console
+        settings.oidcEnabled = api.oidc != nil
+        self.settings = settings
         self.sessions = ConsoleSessions(schema: api.schema, pool: api.pool, lifetime: settings.sessionLifetime)
     }
 
@@ -46,6 +48,7 @@ public struct PlannerConsole: Sendable {
         console.post("sign-in") { request, _ in try await signIn(request) }
         console.post("sign-out") { request, _ in try await signOut(request) }
         console.get("events") { request, _ in try await events(request) }
+        addOIDCRoutes(to: console)
         page(console, "", section: "dashboard", title: "Dashboard") { _, _, user in
             ("dashboard", try await dashboard(user.session.team))
         }
@@ -191,10 +194,7 @@ public struct PlannerConsole: Sendable {
 
     func signIn(_ request: Request) async throws -> Response {
         let form = FormBody(String(buffer: try await request.body.collect(upTo: 16 * 1024)))
-        func refused(_ text: String) -> Response {
-            html(.unauthorized, renderer.page("sign-in", SignInPage(error: text, oidc: settings.oidcEnabled),
-                                              layout: Layout(title: "Sign in", user: nil, section: "")))
-        }
+        func refused(_ text: String) -> Response { signInRefused(text) }
         guard let raw = form["token"], let token = BearerToken(authorization: "Bearer " + raw), token.isWellFormed else {
             return refused("Enter an API token.")
         }

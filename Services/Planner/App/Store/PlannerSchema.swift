@@ -139,5 +139,6 @@ enum PlannerSchema {
             """),
         EventLog.migration,
         ConsoleSessions.migration,
+        PlannerConsole.oidcMigration,
     ]
 }
