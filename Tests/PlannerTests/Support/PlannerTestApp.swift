@@ -24,8 +24,8 @@ final class PlannerTestApp: TestApp {
     let outcomes = Locked<[ConsumeOutcome]>([])
     private let tasks: BackgroundTasks
 
-    init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil)
-        async throws
+    init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
+         oidc: OIDCSettings? = nil) async throws
     {
         schema = TestEnvironment.uniqueName("planner")
         let suffix = schema.dropFirst("planner_".count)
@@ -52,6 +52,7 @@ final class PlannerTestApp: TestApp {
 
         var configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
         if let stream { configuration.stream = stream }
+        configuration.oidc = oidc
         let relay = self.relay
         let port = Locked<Int?>(nil)
         let application = PlannerService.apiServer(
@@ -84,8 +85,8 @@ final class PlannerTestApp: TestApp {
 
     /// Runs `body` with a fresh app and always tears it down.
     static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
-                     _ body: (PlannerTestApp) async throws -> Void) async throws {
-        try await PlannerTestApp(consumers: consumers, limits: limits, stream: stream).use(body)
+                     oidc: OIDCSettings? = nil, _ body: (PlannerTestApp) async throws -> Void) async throws {
+        try await PlannerTestApp(consumers: consumers, limits: limits, stream: stream, oidc: oidc).use(body)
     }
 
     func tearDown() async {

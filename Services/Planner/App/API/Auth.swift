@@ -40,12 +40,14 @@ struct Authenticator: Sendable {
 
     /// The caller, or 401.
     func authenticate(_ request: Request) async throws -> Principal {
+        // Provider JWTs are longer than the planner's own tokens, so they are recognised first.
+        if let oidc, let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+           case let jwt = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces),
+           jwt.count <= 16384, JWT.looksLikeJWT(jwt) {
+            return try await authenticate(jwt: jwt, with: oidc)
+        }
         guard let token = BearerToken(request), token.isWellFormed else {
             throw APIError.missingToken(hint: "ask your team admin for one")
-        }
-        if let oidc, let jwt = request.headers[.authorization].map({ String($0.dropFirst("bearer ".count)) }),
-           JWT.looksLikeJWT(jwt) {
-            return try await authenticate(jwt: jwt, with: oidc)
         }
         return try await authenticate(token)
     }
