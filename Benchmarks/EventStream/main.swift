@@ -78,7 +78,7 @@ func call(_ method: String, _ path: String, token: String, json: [String: Any]? 
 // A team, an account with one inventoried server, a group, a plan, a running execution.
 let team = try await call("POST", "/v1/teams", token: adminToken, json: ["name": "bench"])["id"] as! String
 let token = try await call("POST", "/v1/teams/\(team)/tokens", token: adminToken,
-                           json: ["name": "op", "subject": "bench", "role": "operator"])["token"] as! String
+                           json: ["name": "op", "subject": "bench", "role": "admin"])["token"] as! String
 _ = try await call("POST", "/v1/accounts", token: token, json: [
     "awsAccountId": "123456789012", "name": "a", "regions": ["us-east-1"],
     "credentials": ["type": "ASSUME_ROLE", "roleArn": "arn:aws:iam::123456789012:role/M"]])

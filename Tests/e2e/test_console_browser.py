@@ -1,7 +1,7 @@
 """The operator console in a real browser: Debian's chromium-headless-shell
 driven by Playwright (from PyPI, through `executable_path`), against the same
 running stack as the other end-to-end tests. One browser, a few pages:
-sign in through the token link, apply the demo plan, start a drill from the
+sign in through the OIDC provider the tests start (and with a token link), apply the demo plan, start a drill from the
 Plans page with its confirmation, pause and resume with the buttons, watch
 the Execution page reach COMPLETED without reloading, then a viewer (no
 action buttons) and another team (404). Screenshots of each page go to the
@@ -33,12 +33,11 @@ def token_for(stack, team_id, role):
                       expect=201)["token"]
 
 
-def test_console_in_a_real_browser(team, stack):
+def test_console_in_a_real_browser(team, stack, oidc):
     from playwright.sync_api import expect, sync_playwright
 
     os.makedirs(ARTIFACTS, exist_ok=True)
     console = stack["MUSTER_API"] + "/console"
-    operator = token_for(stack, team["teamId"], "operator")
     viewer = token_for(stack, team["teamId"], "viewer")
     admin = API(stack["MUSTER_API"], stack["MUSTER_ADMIN_TOKEN"])
     other_team = admin.post("/v1/teams", {"name": f"browser-b-{uuid.uuid4().hex[:6]}"}, expect=201)
@@ -58,9 +57,13 @@ def test_console_in_a_real_browser(team, stack):
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
-            # The sign-in link carries the token in the fragment; the page's script submits it.
-            page.goto(f"{console}/sign-in#token={operator}")
+            # The operator signs in through the identity provider (code + PKCE; groups map to team and role).
+            oidc.next_user = {"sub": "olivia", "groups": ["staff", "e2e-operators"]}
+            page.goto(f"{console}/sign-in")
+            page.get_by_role("link", name="Sign in with your identity provider").click()
             expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+            expect(page.locator("header .who")).to_contain_text("olivia")
+            expect(page.locator("[data-role=operator]")).to_have_count(1)
             cookie = next(c for c in context.cookies() if c["name"] == "muster_session")
             assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
@@ -120,7 +123,8 @@ def test_console_in_a_real_browser(team, stack):
             expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
             context.close()
 
-            # A viewer sees the execution without action buttons.
+            # A viewer, signing in with an API token (the link carries it in the fragment; the page's
+            # script submits it), sees the execution without action buttons.
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
             page.goto(f"{console}/sign-in#token={viewer}")
