@@ -1,7 +1,7 @@
 import Foundation
 import MusterCLIKit
 import MusterPostgres
-import PlannerApp
+@testable import PlannerApp
 import TestSupport
 import Testing
 
@@ -122,6 +122,18 @@ struct EventStreamTests {
                 if heartbeats == 2 { break }
             }
             #expect(heartbeats == 2)
+        }
+    }
+
+    @Test func aClientThatGoesAwayIsForgotten() async throws {
+        try await PlannerTestApp.with(stream: Self.fast) { app in
+            let (team, _) = try await seed(app)
+            let stream = try EventStreamClient.open(endpoint: app.baseURL, token: team.viewer)
+            for try await item in stream.items where item == .heartbeat { break }
+            #expect(await app.api.streamHub.count == 1)
+            stream.close()
+            // The next heartbeat's write fails and the stream lets go of its subscription.
+            #expect(await eventually(timeout: .seconds(30)) { await app.api.streamHub.count == 0 })
         }
     }
 

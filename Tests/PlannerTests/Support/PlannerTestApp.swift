@@ -21,6 +21,7 @@ final class PlannerTestApp: TestApp {
     let http: HTTPClient
     let baseURL: String
     let validator: SchemaValidator
+    let api: PlannerAPI
     let outcomes = Locked<[ConsumeOutcome]>([])
     private let tasks: BackgroundTasks
 
@@ -55,8 +56,9 @@ final class PlannerTestApp: TestApp {
         configuration.oidc = oidc
         let relay = self.relay
         let port = Locked<Int?>(nil)
+        api = PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() })
         let application = PlannerService.apiServer(
-            PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() }), host: "127.0.0.1", port: 0,
+            api, host: "127.0.0.1", port: 0,
             logger: TestEnvironment.logger, onListening: { bound in port.withLock { $0 = bound } })
         let tasks = BackgroundTasks()
         tasks.start { try await application.run() }

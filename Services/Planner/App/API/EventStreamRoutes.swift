@@ -62,29 +62,35 @@ extension PlannerAPI {
         let hub = self.streamHub, log = EventLog(schema: schema), pool = self.pool
         let body = ResponseBody { writer in
             let (id, signals) = await hub.subscribe(team: team)
-            try await withGracefulShutdownHandler {
-                var last = after
-                func drain() async throws {
-                    while true {
-                        let entries = try await pool.withConnection {
-                            try await log.read(team: team, after: last, filter: filter, limit: 500, on: $0)
+            // The hub holds the subscription until told: on every way out (client gone, shutdown) it is told.
+            do {
+                try await withGracefulShutdownHandler {
+                    var last = after
+                    func drain() async throws {
+                        while true {
+                            let entries = try await pool.withConnection {
+                                try await log.read(team: team, after: last, filter: filter, limit: 500, on: $0)
+                            }
+                            guard let final = entries.last else { return }
+                            try await writer.write(ByteBuffer(string: entries.map(ServerSentEvents.frame).joined()))
+                            last = final.seq
+                            if entries.count < 500 { return }
                         }
-                        guard let final = entries.last else { return }
-                        try await writer.write(ByteBuffer(string: entries.map(ServerSentEvents.frame).joined()))
-                        last = final.seq
-                        if entries.count < 500 { return }
                     }
-                }
-                try await writer.write(ByteBuffer(string: ServerSentEvents.preamble))
-                try await drain()
-                for await signal in signals {
-                    switch signal {
-                    case .advanced: try await drain()
-                    case .heartbeat: try await writer.write(ByteBuffer(string: ServerSentEvents.heartbeat))
+                    try await writer.write(ByteBuffer(string: ServerSentEvents.preamble))
+                    try await drain()
+                    for await signal in signals {
+                        switch signal {
+                        case .advanced: try await drain()
+                        case .heartbeat: try await writer.write(ByteBuffer(string: ServerSentEvents.heartbeat))
+                        }
                     }
+                } onGracefulShutdown: {
+                    Task { await hub.unsubscribe(id) }
                 }
-            } onGracefulShutdown: {
-                Task { await hub.unsubscribe(id) }
+            } catch {
+                await hub.unsubscribe(id)
+                throw error
             }
             await hub.unsubscribe(id)
             try await writer.finish(nil)
