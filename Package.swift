@@ -48,6 +48,7 @@ let package = Package(
         .executable(name: "muster-bench-poller", targets: ["PollerBenchmark"]),
         .executable(name: "muster-bench-storm", targets: ["StormBenchmark"]),
         .executable(name: "muster-stress-kafka", targets: ["KafkaStress"]),
+        .executable(name: "muster-bench-events", targets: ["EventStreamBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -58,6 +59,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // C bindings: thin shims, hidden behind the Swift libraries below.
@@ -92,7 +94,14 @@ let package = Package(
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]
-    + service("planner", folder: "Planner", app: "PlannerApp", deps: serviceDeps + ["MusterAPI", hummingbird, crypto])
+    + [
+        // The console's pages: page models, SVG layouts and escaped Mustache templates (pure; no I/O).
+        .target(name: "MusterConsole", dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+                path: "Services/Planner/Console", swiftSettings: swiftSettings),
+    ]
+    + service("planner", folder: "Planner", app: "PlannerApp",
+              deps: serviceDeps + ["MusterAPI", "MusterConsole", "MusterHTTP", hummingbird, crypto,
+                                   .product(name: "_CryptoExtras", package: "swift-crypto")])
     + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
     + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterAPI", "MusterHTTP", hummingbird, crypto])
@@ -115,6 +124,10 @@ let package = Package(
                           dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
                                          "MusterPostgres", log],
                           path: "Benchmarks/Poller", swiftSettings: swiftSettings),
+        .executableTarget(name: "EventStreamBenchmark",
+                          dependencies: ["PlannerApp", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
+                                         lifecycle],
+                          path: "Benchmarks/EventStream", swiftSettings: swiftSettings),
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],
                           path: "Benchmarks/Foundation", swiftSettings: swiftSettings),
@@ -148,7 +161,8 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PlannerTests",
                     dependencies: ["PlannerApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport"],
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", hummingbird, crypto,
+                                   .product(name: "_CryptoExtras", package: "swift-crypto")],
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "NotifierTests",
                     dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
@@ -159,6 +173,7 @@ let package = Package(
                                    "MusterPostgres", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MusterCLIKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConsoleTests", dependencies: ["MusterConsole"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceTests",
                     // Boots the built executables as processes (scripts/test.sh builds them first).
                     dependencies: ["MusterService", "MusterHTTP", "MusterEvents", "TestSupport"],

@@ -54,6 +54,14 @@ say "protection groups and the plan Database → Application → Web"
 "$MUSTER" apply -f deploy/demo/muster.yaml
 "$MUSTER" list plans
 
+say "the operator console"
+CONSOLE="${MUSTER_CONSOLE:-$MUSTER_API/console}"
+echo "Console:  $CONSOLE"
+# The token rides in the URL fragment, which the browser never sends to the server (or its logs).
+echo "Sign in:  $CONSOLE/sign-in#token=$MUSTER_TOKEN"
+echo "(open it now to watch the drill live; the demo stops everything when it ends,"
+echo " set MUSTER_DEMO_HOLD=SECONDS to keep the stack up that long afterwards)"
+
 say "running a DRILL"
 EXECUTION="$("$MUSTER" start "Orders three-tier" --type drill | awk '{print $NF}')"
 status=0
@@ -69,6 +77,11 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 "$MUSTER" show executions "$EXECUTION" | sed -n '/"cleanup"/,/}/p'
+
+if [[ -n "${MUSTER_DEMO_HOLD:-}" ]]; then
+  say "holding the stack for $MUSTER_DEMO_HOLD s: $CONSOLE"
+  sleep "$MUSTER_DEMO_HOLD"
+fi
 
 say "stopping everything"
 exit $status

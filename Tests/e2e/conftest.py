@@ -73,13 +73,28 @@ def exports(text):
     return settings
 
 
+TEAM_NAME = "e2e-console"
+
+
 @pytest.fixture(scope="session")
-def stack():
+def oidc():
+    """A tiny OpenID Connect provider (RS256, real JWKS) the planner trusts."""
+    from oidc_provider import Provider
+    provider = Provider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(oidc):
     """A PostgreSQL and broker of its own (so earlier runs' topics and rows
-    cannot interfere), then the five processes."""
+    cannot interfere), then the five processes; the planner trusts `oidc`."""
     env = dict(os.environ)
     env.update(MUSTER_INFRA_DIR=os.path.join(ROOT, ".local/run/e2e-infra"), MUSTER_PG_PORT=env.get("MUSTER_E2E_PG_PORT", "56433"),
                MUSTER_KAFKA_PORT=env.get("MUSTER_E2E_KAFKA_PORT", "59193"), MUSTER_STACK_PORT_BASE=env.get("MUSTER_STACK_PORT_BASE", "28080"))
+    env.update(MUSTER_OIDC_ISSUER=oidc.issuer, MUSTER_OIDC_CLIENT_ID="muster-console", MUSTER_OIDC_API_AUDIENCE="muster-api",
+               MUSTER_OIDC_REDIRECT_URL=f"http://127.0.0.1:{env['MUSTER_STACK_PORT_BASE']}/console/oidc/callback",
+               MUSTER_OIDC_GROUP_MAP=f"e2e-operators={TEAM_NAME}:operator,e2e-viewers={TEAM_NAME}:viewer")
     infra = subprocess.run([os.path.join(ROOT, "scripts/infra.sh"), "start"], env=env, capture_output=True, text=True,
                            timeout=120)
     if infra.returncode != 0:
@@ -121,7 +136,7 @@ def team(stack, sim):
     } for i in range(32)]
     sim.post("/admin/seed", {"accounts": [{"accountID": ACCOUNT, "regions": {REGION: {"sourceServers": servers}}}]})
     admin = API(stack["MUSTER_API"], stack["MUSTER_ADMIN_TOKEN"])
-    created = admin.post("/v1/teams", {"name": f"e2e-{uuid.uuid4().hex[:8]}"}, expect=201)
+    created = admin.post("/v1/teams", {"name": TEAM_NAME}, expect=201)  # the OIDC group map names it
     token = admin.post(f"/v1/teams/{created['id']}/tokens",
                        {"name": "e2e", "subject": "e2e-operator", "role": "admin"}, expect=201)["token"]
     api = API(stack["MUSTER_API"], token)

@@ -38,27 +38,75 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: Connection
     @Argument(help: "The execution id.") var execution: String
-    @Option(help: "Seconds between refreshes.") var interval: Double = 1
+    @Option(help: "Seconds between refreshes when the event stream is unavailable.") var interval: Double = 1
+    @Flag(help: "Poll instead of following the event stream.") var poll = false
 
     func run() async throws {
         let interactive = isatty(STDOUT_FILENO) == 1
         let final: ExecutionView = try await connection.with { api in
-            var previous: [String] = []
+            var screen = WatchScreen(interactive: interactive)
+            if !poll, let view = try await followStream(api, &screen) { return view }
+            // The stream is unavailable (an older planner, a proxy that buffers): poll.
             while true {
                 let view: ExecutionView = try await api.get("/v1/executions/\(execution)")
-                let lines = ProgressRenderer.lines(view)
-                if lines != previous {
-                    if interactive && !previous.isEmpty { print("\u{1B}[\(previous.count)A\u{1B}[J", terminator: "") }
-                    if !interactive && !previous.isEmpty { print("--") }
-                    print(lines.joined(separator: "\n"))
-                    fflush(nil)  // all streams: `stdout` itself is a C global Swift 6 cannot touch
-                    previous = lines
-                }
+                screen.show(view)
                 if view.isFinished { return view }
                 try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
             }
         }
         if final.exitCode != 0 { throw ExitCode(final.exitCode) }
+    }
+
+    /// Redraws on every event of this execution, reconnecting with
+    /// `Last-Event-ID` when the stream drops; nil when no stream can be had.
+    func followStream(_ api: APIClient, _ screen: inout WatchScreen) async throws -> ExecutionView? {
+        var lastEventID: String?
+        var failures = 0
+        while failures < 3 {
+            let stream: EventStreamClient.Connection
+            do {
+                stream = try api.eventStream(query: ["executionId": execution], lastEventID: lastEventID)
+            } catch {
+                return nil
+            }
+            defer { stream.close() }
+            do {
+                // Draw once the stream is open (its first bytes arrive), so nothing between the read and the subscription is lost.
+                var drawn = false
+                for try await item in stream.items {
+                    if case .message(let message) = item { lastEventID = message.id ?? lastEventID }
+                    if case .heartbeat = item, drawn { continue }
+                    let view: ExecutionView = try await api.get("/v1/executions/\(execution)")
+                    screen.show(view)
+                    drawn = true
+                    failures = 0
+                    if view.isFinished { return view }
+                }
+                failures += 1
+            } catch let failure as EventStreamClient.Failure where failure.status != nil {
+                return nil  // answered, but not with a stream: a 404 or 401 is reported by the polling GET
+            } catch is EventStreamClient.Failure {
+                failures += 1
+            }
+        }
+        return nil
+    }
+}
+
+/// The terminal view of `muster watch`: redrawn in place on a terminal,
+/// appended (separated by `--`) otherwise.
+struct WatchScreen {
+    let interactive: Bool
+    var previous: [String] = []
+
+    mutating func show(_ view: ExecutionView) {
+        let lines = ProgressRenderer.lines(view)
+        guard lines != previous else { return }
+        if interactive && !previous.isEmpty { print("\u{1B}[\(previous.count)A\u{1B}[J", terminator: "") }
+        if !interactive && !previous.isEmpty { print("--") }
+        print(lines.joined(separator: "\n"))
+        fflush(nil)  // all streams: `stdout` itself is a C global Swift 6 cannot touch
+        previous = lines
     }
 }
 

@@ -7,7 +7,7 @@ public struct APIClient: Sendable {
     /// Base URL, e.g. `http://127.0.0.1:8080`.
     public let endpoint: String
     /// Bearer token (never printed).
-    private let token: String
+    let token: String
     private let http: HTTPClient
 
     /// A client for `endpoint` with `token`.

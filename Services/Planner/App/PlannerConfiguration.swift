@@ -47,6 +47,8 @@ public struct PlannerTopics: Sendable, Equatable {
 /// | `MUSTER_PLANNER_MAX_BODY_BYTES` | `1048576` | largest request body |
 /// | `MUSTER_PLANNER_MAX_WAVES` | `50` | most waves per plan |
 /// | `MUSTER_PLANNER_MAX_SERVERS_PER_PLAN` | `1000` | most servers per plan |
+/// | `MUSTER_PLANNER_STREAM_POLL_MS` | `50` | how often open event streams look for new events |
+/// | `MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS` | `15` | comment sent on an idle event stream |
 public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
@@ -56,6 +58,12 @@ public struct PlannerConfiguration: Sendable {
     public var adminToken: String?
     /// Documented API limits.
     public var limits: PlannerLimits
+    /// Event stream timing.
+    public var stream = EventStreamSettings()
+    /// The console's sessions and sign-in.
+    public var console = ConsoleSettings()
+    /// OpenID Connect sign-in and provider tokens on the API; nil = off.
+    public var oidc: OIDCSettings?
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -81,5 +89,38 @@ public struct PlannerConfiguration: Sendable {
         limits.maxServersPerPlan = try reader.int(
             "MUSTER_PLANNER_MAX_SERVERS_PER_PLAN", default: limits.maxServersPerPlan, range: 1...100_000)
         self.init(adminToken: token, limits: limits)
+        stream.pollInterval = .milliseconds(try reader.int("MUSTER_PLANNER_STREAM_POLL_MS", default: 50, range: 5...5000))
+        stream.heartbeatInterval = .seconds(
+            try reader.int("MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS", default: 15, range: 1...300))
+        console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
+        console.sessionLifetime = .seconds(
+            60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))
+        if let issuer = reader.optionalString("MUSTER_OIDC_ISSUER") {
+            let help = "set it when MUSTER_OIDC_ISSUER is set (see docs/console.md)"
+            var settings = OIDCSettings(
+                issuer: issuer, clientID: try reader.requiredString("MUSTER_OIDC_CLIENT_ID", help: help),
+                clientSecret: reader.optionalString("MUSTER_OIDC_CLIENT_SECRET"),
+                redirectURL: try reader.requiredString("MUSTER_OIDC_REDIRECT_URL", help: help),
+                groupMap: try reader.requiredString("MUSTER_OIDC_GROUP_MAP", help: help),
+                apiAudience: reader.optionalString("MUSTER_OIDC_API_AUDIENCE"))
+            settings.groupsClaim = reader.string("MUSTER_OIDC_GROUPS_CLAIM", default: settings.groupsClaim)
+            settings.scopes = reader.string("MUSTER_OIDC_SCOPES", default: settings.scopes)
+            do {
+                _ = try GroupMapping(settings.groupMap)
+            } catch {
+                throw ConfigurationError.invalid(key: "MUSTER_OIDC_GROUP_MAP", value: settings.groupMap, rule: "\(error)")
+            }
+            oidc = settings
+        }
     }
+}
+
+/// How `GET /v1/events/stream` paces itself.
+public struct EventStreamSettings: Sendable {
+    /// How often the open streams' team heads are read.
+    public var pollInterval: Duration = .milliseconds(50)
+    /// How long a stream stays silent before a heartbeat comment.
+    public var heartbeatInterval: Duration = .seconds(15)
+    /// The defaults.
+    public init() {}
 }

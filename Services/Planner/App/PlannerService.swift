@@ -51,7 +51,7 @@ public enum PlannerService {
         ]
     }
 
-    /// An HTTP server with only the API routes, bound to `host:port` (0 = any
+    /// An HTTP server with only the API and console routes, bound to `host:port` (0 = any
     /// free port, reported to `onListening`): for tests and tools that run a
     /// planner in-process without the ops endpoints.
     public static func apiServer(
@@ -60,6 +60,7 @@ public enum PlannerService {
     ) -> some Service {
         let router = Router()
         api.addRoutes(to: router)
+        PlannerConsole(api: api).addRoutes(to: router)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "planner"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
@@ -70,7 +71,9 @@ public enum PlannerService {
         let relay = context.relay
         let wake: @Sendable () -> Void = { relay.wake() }
         let router = Router()
-        PlannerAPI(configuration: configuration, pool: context.pool, wake: wake).addRoutes(to: router)
+        let api = PlannerAPI(configuration: configuration, pool: context.pool, wake: wake)
+        api.addRoutes(to: router)
+        PlannerConsole(api: api).addRoutes(to: router)
         let consumers = try consumers(
             configuration: configuration, pool: context.pool, logger: context.logger,
             makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },

@@ -21,10 +21,13 @@ final class PlannerTestApp: TestApp {
     let http: HTTPClient
     let baseURL: String
     let validator: SchemaValidator
+    let api: PlannerAPI
     let outcomes = Locked<[ConsumeOutcome]>([])
     private let tasks: BackgroundTasks
 
-    init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits()) async throws {
+    init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
+         oidc: OIDCSettings? = nil) async throws
+    {
         schema = TestEnvironment.uniqueName("planner")
         let suffix = schema.dropFirst("planner_".count)
         topics = PlannerTopics(
@@ -48,11 +51,14 @@ final class PlannerTestApp: TestApp {
         http = HTTPClient(logger: TestEnvironment.logger)
         validator = try SchemaValidator(url: RepositoryFile.url("Services/Planner/openapi.json"))
 
-        let configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
+        var configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
+        if let stream { configuration.stream = stream }
+        configuration.oidc = oidc
         let relay = self.relay
         let port = Locked<Int?>(nil)
+        api = PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() })
         let application = PlannerService.apiServer(
-            PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() }), host: "127.0.0.1", port: 0,
+            api, host: "127.0.0.1", port: 0,
             logger: TestEnvironment.logger, onListening: { bound in port.withLock { $0 = bound } })
         let tasks = BackgroundTasks()
         tasks.start { try await application.run() }
@@ -80,9 +86,9 @@ final class PlannerTestApp: TestApp {
     }
 
     /// Runs `body` with a fresh app and always tears it down.
-    static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(),
-                     _ body: (PlannerTestApp) async throws -> Void) async throws {
-        try await PlannerTestApp(consumers: consumers, limits: limits).use(body)
+    static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
+                     oidc: OIDCSettings? = nil, _ body: (PlannerTestApp) async throws -> Void) async throws {
+        try await PlannerTestApp(consumers: consumers, limits: limits, stream: stream, oidc: oidc).use(body)
     }
 
     func tearDown() async {

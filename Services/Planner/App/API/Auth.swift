@@ -21,11 +21,14 @@ struct Authenticator: Sendable {
     let schema: String
     let pool: PostgresPool
     let adminTokenDigest: [UInt8]?
+    /// When OIDC is configured: bearer JWTs are the provider's access tokens.
+    let oidc: OIDCClient?
 
-    init(schema: String, pool: PostgresPool, adminToken: String?) {
+    init(schema: String, pool: PostgresPool, adminToken: String?, oidc: OIDCClient? = nil) {
         self.schema = schema
         self.pool = pool
         self.adminTokenDigest = adminToken.map(BearerToken.digest)
+        self.oidc = oidc
     }
 
     /// A fresh token: `mst_` and 32 random bytes in hex.
@@ -37,9 +40,20 @@ struct Authenticator: Sendable {
 
     /// The caller, or 401.
     func authenticate(_ request: Request) async throws -> Principal {
+        // Provider JWTs are longer than the planner's own tokens, so they are recognised first.
+        if let oidc, let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+           case let jwt = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces),
+           jwt.count <= 16384, JWT.looksLikeJWT(jwt) {
+            return try await authenticate(jwt: jwt, with: oidc)
+        }
         guard let token = BearerToken(request), token.isWellFormed else {
             throw APIError.missingToken(hint: "ask your team admin for one")
         }
+        return try await authenticate(token)
+    }
+
+    /// The holder of `token`, or 401.
+    func authenticate(_ token: BearerToken) async throws -> Principal {
         let digest = token.digest
         // Digests compare in constant time whatever the token's length.
         if let adminTokenDigest, BearerToken.constantTimeEqual(digest, adminTokenDigest) {
@@ -53,5 +67,18 @@ struct Authenticator: Sendable {
         }
         return Principal(teamID: try row.decode(UUID.self, "team_id"), subject: try row.decode(String.self, "subject"),
                          role: role)
+    }
+}
+
+extension Authenticator {
+    /// The holder of a provider access token (OIDC on the API): RS256 against
+    /// the provider's JWKS, issuer, the API audience, expiry; groups mapped to a team and role.
+    func authenticate(jwt: String, with oidc: OIDCClient) async throws -> Principal {
+        do {
+            let claims = try await oidc.verify(jwt, audience: oidc.settings.apiAudience)
+            return try await oidc.principal(claims, pool: pool, schema: schema)
+        } catch let error as TokenError {
+            throw APIError.unknownToken(hint: "provider token refused: \(error.description)")
+        }
     }
 }

@@ -66,10 +66,17 @@ extension PlannerAPI {
 
     func startExecution(_ request: Request) async throws -> Response {
         let principal = try await auth.authenticate(request)
-        let team = try principal.team()
-        try principal.require(.operator)
         let input = try await JSONBody.decode(
             StartInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
+        let state = try await start(input, by: principal)
+        return try JSONResponse.make(.accepted, ExecutionViews.Accepted(
+            id: state.id, status: state.status, location: "/v1/executions/\(state.id)"))
+    }
+
+    /// Starts `input` for `principal` (an operator of a team); shared by the API and the console.
+    func start(_ input: StartInput, by principal: Principal) async throws -> ExecutionState {
+        let team = try principal.team()
+        try principal.require(.operator)
         let executionID = UUID()
         let state = try await pool.transaction { connection in
             guard let row = try await connection.query(
@@ -95,8 +102,7 @@ extension PlannerAPI {
             return state
         }
         wake()
-        return try JSONResponse.make(.accepted, ExecutionViews.Accepted(
-            id: state.id, status: state.status, location: "/v1/executions/\(state.id)"))
+        return state
     }
 
     /// Freezes the plan with its groups' current servers.
@@ -142,9 +148,15 @@ extension PlannerAPI {
                  status: HTTPResponse.Status = .ok, _ input: @Sendable (String) -> ExecutionInput) async throws -> Response
     {
         let principal = try await auth.authenticate(request)
+        let state = try await command(try context.id(what: "execution"), by: principal, action: action, detail: detail, input)
+        return try JSONResponse.make(status, ExecutionViews.detail(state))
+    }
+
+    /// Applies an operator command for `principal`; shared by the API and the console.
+    func command(_ executionID: UUID, by principal: Principal, action: String, detail: [String: String] = [:],
+                 _ input: @Sendable (String) -> ExecutionInput) async throws -> ExecutionState {
         let team = try principal.team()
         try principal.require(.operator)
-        let executionID = try context.id(what: "execution")
         let state = try await pool.transaction { connection in
             guard let old = try await executions.lock(executionID, teamID: team, on: connection) else {
                 throw APIError.notFound("execution")
@@ -161,7 +173,7 @@ extension PlannerAPI {
             return new
         }
         wake()
-        return try JSONResponse.make(status, ExecutionViews.detail(state))
+        return state
     }
 
     func listExecutions(_ request: Request) async throws -> Response {

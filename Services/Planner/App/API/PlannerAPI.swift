@@ -14,6 +14,8 @@ public struct PlannerAPI: Sendable {
     let auth: Authenticator
     let executions: ExecutionStore
     let wake: @Sendable () -> Void
+    let streamHub: EventStreamHub
+    let oidc: OIDCClient?
 
     var schema: String { configuration.schema }
     var limits: PlannerLimits { configuration.limits }
@@ -22,9 +24,14 @@ public struct PlannerAPI: Sendable {
     public init(configuration: PlannerConfiguration, pool: PostgresPool, wake: @escaping @Sendable () -> Void) {
         self.configuration = configuration
         self.pool = pool
-        self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken)
+        let oidc = configuration.oidc.flatMap { try? OIDCClient(settings: $0, logger: Logger(label: "planner.oidc")) }
+        self.oidc = oidc
+        self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken, oidc: oidc)
         self.executions = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
         self.wake = wake
+        self.streamHub = EventStreamHub(
+            log: EventLog(schema: configuration.schema), pool: pool, pollInterval: configuration.stream.pollInterval,
+            heartbeatInterval: configuration.stream.heartbeatInterval, logger: Logger(label: "planner.events"))
     }
 
     /// Adds every `/v1` route to `router`.
@@ -35,6 +42,7 @@ public struct PlannerAPI: Sendable {
         addGroupRoutes(to: v1)
         addPlanRoutes(to: v1)
         addExecutionRoutes(to: v1)
+        addEventStreamRoutes(to: v1)
     }
 
     /// Records who did what, in the caller's transaction.

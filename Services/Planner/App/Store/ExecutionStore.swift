@@ -104,7 +104,11 @@ struct ExecutionStore: Sendable {
     /// Each effect as an outbox row, keyed as DESIGN §3 says.
     func enqueue(_ effects: [ExecutionEffect], on connection: PostgresConnection) async throws {
         guard !effects.isEmpty else { return }
-        try await Outbox(schema: schema).enqueue(try effects.map(message), on: connection)
+        let messages = try effects.map(message)
+        try await Outbox(schema: schema).enqueue(messages, on: connection)
+        // Public execution events also go to the team's durable stream log, in this same transaction.
+        let streamed = messages.filter { $0.topic == topics.executionEvents }.map(\.event)
+        if !streamed.isEmpty { try await EventLog(schema: schema).append(streamed, on: connection) }
     }
 
     func message(_ effect: ExecutionEffect) throws -> OutboxMessage {

@@ -137,5 +137,8 @@ enum PlannerSchema {
                 PRIMARY KEY (execution_id, server_id)
             );
             """),
+        EventLog.migration,
+        ConsoleSessions.migration,
+        PlannerConsole.oidcMigration,
     ]
 }

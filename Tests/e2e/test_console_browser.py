@@ -1,0 +1,152 @@
+"""The operator console in a real browser: Debian's chromium-headless-shell
+driven by Playwright (from PyPI, through `executable_path`), against the same
+running stack as the other end-to-end tests. One browser, a few pages:
+sign in through the OIDC provider the tests start (and with a token link), apply the demo plan, start a drill from the
+Plans page with its confirmation, pause and resume with the buttons, watch
+the Execution page reach COMPLETED without reloading, then a viewer (no
+action buttons) and another team (404). Screenshots of each page go to the
+run's artifacts folder (.local/artifacts/console/)."""
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import API, ROOT, wait_for
+
+ARTIFACTS = os.path.join(ROOT, ".local", "artifacts", "console")
+CHROMIUM_CANDIDATES = ["/usr/bin/chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell",
+                       "/usr/lib/chromium/headless_shell"]
+
+
+def chromium():
+    for path in [os.environ.get("MUSTER_CHROMIUM", "")] + CHROMIUM_CANDIDATES:
+        if path and os.access(path, os.X_OK):
+            return path
+    pytest.fail("chromium-headless-shell not found: scripts/setup.sh installs it (apt-get install chromium-headless-shell)")
+
+
+def token_for(stack, team_id, role):
+    admin = API(stack["MUSTER_API"], stack["MUSTER_ADMIN_TOKEN"])
+    return admin.post(f"/v1/teams/{team_id}/tokens", {"name": role, "subject": f"{role}@browser", "role": role},
+                      expect=201)["token"]
+
+
+def test_console_in_a_real_browser(team, stack, oidc):
+    from playwright.sync_api import expect, sync_playwright
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    console = stack["MUSTER_API"] + "/console"
+    viewer = token_for(stack, team["teamId"], "viewer")
+    admin = API(stack["MUSTER_API"], stack["MUSTER_ADMIN_TOKEN"])
+    other_team = admin.post("/v1/teams", {"name": f"browser-b-{uuid.uuid4().hex[:6]}"}, expect=201)
+    outsider = token_for(stack, other_team["id"], "viewer")
+
+    # Apply the demo plan with the CLI, as a newcomer would.
+    env = dict(os.environ, MUSTER_API=stack["MUSTER_API"], MUSTER_TOKEN=team["token"])
+    applied = subprocess.run([os.path.join(ROOT, ".build/debug/muster"), "apply", "-f", "deploy/demo/muster.yaml"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+
+    def shot(page, name):
+        page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            # The operator signs in through the identity provider (code + PKCE; groups map to team and role).
+            oidc.next_user = {"sub": "olivia", "groups": ["staff", "e2e-operators"]}
+            page.goto(f"{console}/sign-in")
+            page.get_by_role("link", name="Sign in with your identity provider").click()
+            expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+            expect(page.locator("header .who")).to_contain_text("olivia")
+            expect(page.locator("[data-role=operator]")).to_have_count(1)
+            cookie = next(c for c in context.cookies() if c["name"] == "muster_session")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+            page.get_by_role("link", name="Plans").click()
+            page.get_by_role("link", name="Orders three-tier").click()
+            expect(page.locator("svg.dag g.node")).to_have_count(3)
+            expect(page.locator("svg.dag path.edge")).to_have_count(2)
+            expect(page.locator("figcaption")).to_contain_text("Wave 2 Application after Database")
+            shot(page, "plan-dag")
+
+            # Start a drill: the confirmation names the plan and the type.
+            page.get_by_label("Drill (isolated test; instances cleaned up afterwards)").check()
+            page.get_by_role("button", name="Start…").click()
+            expect(page.locator("form.confirm")).to_contain_text("Start a DRILL of plan Orders three-tier?")
+            page.get_by_role("button", name="Start DRILL").click()
+            expect(page.locator("#execution-status")).to_be_visible()
+            execution_url = page.url
+            assert "/console/executions/" in execution_url
+            expect(page.locator("body[data-stream=open]")).to_have_count(1)
+            shot(page, "execution-running")
+
+            # Pause and resume through the buttons (each is a form post; the page comes back).
+            page.locator("#action-pause").click()
+            expect(page.locator("#execution-status")).to_have_attribute("data-status", "PAUSED")
+            page.locator("#action-resume").click()
+            expect(page.locator("#execution-status")).not_to_have_attribute("data-status", "PAUSED")
+            expect(page.locator("body[data-stream=open]")).to_have_count(1)
+            # The dashboard, in a second tab, while the drill runs.
+            dashboard = context.new_page()
+            dashboard.goto(console)
+            expect(dashboard.locator("main")).to_contain_text("Orders three-tier")
+            shot(dashboard, "dashboard")
+            dashboard.close()
+
+            # From here on no navigation: the page updates from the event stream alone.
+            page.evaluate("window.__sameDocument = true")
+            expect(page.locator("#execution-status")).to_have_attribute("data-status", "COMPLETED", timeout=120_000)
+            assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
+            assert int(page.evaluate("document.body.dataset.refreshes")) >= 1
+            expect(page.locator("[data-wave-status=COMPLETED]")).to_have_count(3)
+            expect(page.locator("svg.timeline line.rto")).to_have_count(0)  # a 60-min RTO is far past a 1-minute drill
+            shot(page, "execution-completed")
+
+            page.get_by_role("link", name="Audit").click()
+            expect(page.locator("main table")).to_contain_text("execution.pause")
+            shot(page, "audit")
+            page.get_by_role("link", name="Protection groups").click()
+            expect(page.locator("main")).to_contain_text("Database")
+            shot(page, "protection-groups")
+            page.set_viewport_size({"width": 420, "height": 900})
+            page.goto(execution_url)
+            shot(page, "execution-narrow")
+
+            page.get_by_role("button", name="Sign out").click()
+            expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+            page.goto(execution_url)
+            expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+            context.close()
+
+            # A viewer, signing in with an API token (the link carries it in the fragment; the page's
+            # script submits it), sees the execution without action buttons.
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(f"{console}/sign-in#token={viewer}")
+            expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+            page.goto(execution_url)
+            expect(page.locator("#execution-status")).to_have_attribute("data-status", "COMPLETED")
+            expect(page.locator("form button[id^=action-]")).to_have_count(0)
+            shot(page, "execution-viewer")
+            context.close()
+
+            # Another team's person gets 404 on this team's execution URL.
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{console}/sign-in#token={outsider}")
+            expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+            response = page.goto(execution_url)
+            assert response.status == 404
+            expect(page.get_by_role("heading", name="Not found", level=1)).to_be_visible()
+            context.close()
+        finally:
+            browser.close()
+
+    if os.environ.get("MUSTER_UPDATE_SCREENSHOTS"):
+        for name in os.listdir(ARTIFACTS):
+            shutil.copy(os.path.join(ARTIFACTS, name), os.path.join(ROOT, "docs", "console", name))
