@@ -14,6 +14,12 @@ BASE="${MUSTER_STACK_PORT_BASE:-18080}"
 BIN="${MUSTER_BIN_DIR:-$ROOT/.build/debug}"
 SEED="${MUSTER_DEMO_SEED:-$ROOT/deploy/demo/seed.json}"
 TIME_SCALE="${DRS_SIM_TIME_SCALE:-600}"
+# Log level of all five processes (the e2e run uses trace and greps the logs for secrets).
+LOG_LEVEL="${MUSTER_STACK_LOG_LEVEL:-info}"
+# drs-sim's choices where real DRS is undocumented (Services/DRSSim/README.md);
+# timestamps in the form real DRS sends.
+POST_LAUNCH_ORDER="${DRS_SIM_POST_LAUNCH_ORDER:-after-job}"
+TIMESTAMP_FORMAT="${DRS_SIM_TIMESTAMP_FORMAT:-aws}"
 # Throwaway demo credentials: drs-sim knows them from the demo seed file;
 # the launcher signs with them. They open nothing but drs-sim.
 DEMO_ACCOUNT=111122223333
@@ -55,9 +61,10 @@ start() {
   mkdir -p "$RUN"
   [[ -s "$ADMIN_TOKEN_FILE" ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ADMIN_TOKEN_FILE"
   local kafka_props="session.timeout.ms=2000,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
-  start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json
+  start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json \
+    MUSTER_LOG_LEVEL="$LOG_LEVEL" DRS_SIM_POST_LAUNCH_ORDER="$POST_LAUNCH_ORDER" DRS_SIM_TIMESTAMP_FORMAT="$TIMESTAMP_FORMAT"
   wait_ready drs-sim
-  local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json
+  local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json MUSTER_LOG_LEVEL="$LOG_LEVEL"
     MUSTER_KAFKA_GROUP_PREFIX="${MUSTER_KAFKA_GROUP_PREFIX:-muster}")
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")"
   start_one launcher "${common[@]}" \
