@@ -7,6 +7,9 @@
 #   scripts/stack.sh env     # prints MUSTER_API, MUSTER_TOKEN, … for the CLI
 # Ports: MUSTER_STACK_PORT_BASE (default 18080): planner +0, launcher +1,
 # poller +2, notifier +3, drs-sim +9. Logs: .local/run/stack/<name>.log.
+# MUSTER_STACK_LOG_LEVEL (info) sets every process's log level (the e2e run
+# uses trace); DRS_SIM_POST_LAUNCH_ORDER (after-job) and DRS_SIM_TIMESTAMP_FORMAT
+# (aws) are passed to drs-sim (Services/DRSSim/README.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="$ROOT/.local/run/stack"
