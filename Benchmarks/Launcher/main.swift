@@ -2,6 +2,11 @@
 // request-rate limit set, the real broker and PostgreSQL. Prints:
 //  1. launch throughput and wave.started → StartRecovery latency;
 //  2. DRS calls per job over a drill's life (launch, polls, log reads).
+//  3. the hand-off at 100 concurrent jobs (5 endpoints × 20 slots): the
+//     launcher's share, slot freed → next StartRecovery, slots busy while
+//     work is queued (`BENCH_ONLY=handoff` runs only this);
+//  4. a launcher replaced while its StartRecovery answers are outstanding:
+//     how soon the successor records every job (`BENCH_ONLY=restart`).
 // Needs MUSTER_DATABASE_URL and MUSTER_KAFKA_BROKERS (scripts/infra.sh start).
 import DRSSimApp
 import Foundation
@@ -159,10 +164,265 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
     await pool.close()
 }
 
+/// Chains of single-server waves over `regions` endpoints with their 20-job
+/// quota: each completed job (seen by the launcher) immediately releases the
+/// chain's next wave, as the planner would. Prints the launcher's share of
+/// the hand-off (wave.started received → StartRecovery sent), slot freed →
+/// next StartRecovery, and how busy the job slots were while work was queued.
+func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeScale: Double) async throws {
+    let regionNames = (1...regions).map { "bench-\($0)" }
+    let serversPerRegion = chainsPerRegion * waves
+    let simConfiguration = DRSSimConfiguration(
+        port: 0, credentials: [credentials.accessKeyID: DRSSimCredential(secretAccessKey: credentials.secretAccessKey, accountID: accountID)],
+        timeScale: timeScale, quotas: DRSSimQuotas(maxConcurrentJobs: 20, maxServersInActiveJobs: 200),
+        rateLimit: DRSSimRateLimit(requestsPerSecond: 1000, burst: 1000),
+        seedDocument: SeedDocument(accounts: [SeedAccount(accountID: accountID, regions: Dictionary(uniqueKeysWithValues:
+            regionNames.map { ($0, SeedRegion(sourceServers: (1...serversPerRegion).map { SeedSourceServer(sourceServerID: sid($0)) })) }))]))
+    let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+    let sim = try DRSSimServer(configuration: simConfiguration, logger: logger, onServerRunning: { sink.yield($0) })
+    let simTask = Task { try await sim.run() }
+    var portIterator = ports.makeAsyncIterator()
+    guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
+    let schema = "bench_handoff_\(UUID().uuidString.prefix(8).lowercased())"
+    let topics = LauncherTopics(
+        waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
+        accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
+    let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 10), logger: logger)
+    _ = try await Migrator.migrate(
+        schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
+        pool: pool, logger: logger)
+    let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
+        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
+        "topic.metadata.refresh.interval.ms": "1000",
+    ])
+    try await KafkaAdmin.createTopics(
+        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
+            + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
+    let producer = try KafkaProducer(configuration: kafka, logger: logger)
+    let relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: logger)
+    let http = HTTPClient(logger: logger)
+    var configuration = LauncherConfiguration()
+    configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
+    configuration.inventoryInterval = .zero
+    configuration.limits.requestsPerSecond = 200
+    configuration.limits.burst = 200
+    configuration.accounts = [AccountConfiguration(accountId: accountID, regions: regionNames, keyPair: "BENCH")]
+    let accounts = AccountDirectory(configuration: configuration, httpClient: http, logger: logger, environment: [
+        "MUSTER_KEY_BENCH_AWS_ACCESS_KEY_ID": credentials.accessKeyID,
+        "MUSTER_KEY_BENCH_AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+    ])
+    let launcher = Launcher(
+        schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: kafka, logger: logger,
+        accounts: accounts, groupPrefix: "muster.\(schema)", wakeRelay: { relay.wake() })
+    let tasks = try ([relay] + launcher.services()).map { service in Task { try await service.run() } }
+    try await Task.sleep(for: .seconds(3))
+
+    func publishWave(chain: Int, region: String, wave: Int) async throws {
+        let endpoint = Endpoint(accountID: accountID, region: region)
+        let request = WaveStarted(
+            launchGroup: LaunchGroupID(executionID: "chain-\(chain)", waveNumber: wave, endpoint: endpoint),
+            executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
+            sourceServerIDs: [sid((wave - 1) * chainsPerRegion + chain)], waveStartedAt: Date())
+        let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
+        _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+    }
+    for region in regionNames {
+        for chain in 1...chainsPerRegion { try await publishWave(chain: chain, region: region, wave: 1) }
+    }
+    var advanced = Set<String>()
+    let total = regions * chainsPerRegion * waves
+    let deadline = ContinuousClock.now + .seconds(900)
+    let started = ContinuousClock.now
+    while ContinuousClock.now < deadline {
+        // Play the poller (every 100 ms) and the planner (the next wave as soon as the launcher saw the job end).
+        for region in regionNames {
+            let live = try await pool.query(
+                "SELECT job_id FROM \(schema).jobs WHERE completed_at IS NULL AND region = $1", [region]).rows
+                .map { try $0.decode(String.self, "job_id") }
+            if !live.isEmpty {
+                let endpoint = Endpoint(accountID: accountID, region: region)
+                let poll = try CloudEvent(source: "/bench", type: EventType.jobPoll, payload: JobPoll(endpoint: endpoint, jobIDs: live))
+                _ = try await producer.send(poll.kafkaRecord(topic: topics.jobPoll, key: endpoint.key))
+            }
+        }
+        let done = try await pool.query("SELECT launch_group FROM \(schema).jobs WHERE completed_at IS NOT NULL").rows
+            .map { try $0.decode(String.self, "launch_group") }
+        for text in done where !advanced.contains(text) {
+            advanced.insert(text)
+            guard let group = LaunchGroupID(text), group.waveNumber < waves,
+                  let chain = Int(group.executionID.dropFirst("chain-".count)) else { continue }
+            try await publishWave(chain: chain, region: group.endpoint.region, wave: group.waveNumber + 1)
+        }
+        if done.count >= total { break }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    let wall = seconds(ContinuousClock.now - started)
+    let rows = try await pool.query(
+        """
+        SELECT c.region, c.received_at, c.sent_at, j.completed_at FROM \(schema).launch_chunks c
+        JOIN \(schema).jobs j ON j.chunk_id = c.id WHERE c.sent_at IS NOT NULL
+        """).rows
+    struct Span { var region: String; var received: Date; var sent: Date; var completed: Date? }
+    let spans = try rows.map { Span(region: try $0.decode(String.self, "region"), received: try $0.decode(Date.self, "received_at"),
+                                    sent: try $0.decode(Date.self, "sent_at"), completed: try $0.decode(Date?.self, "completed_at")) }
+    let share = spans.map { $0.sent.timeIntervalSince($0.received) * 1000 }
+    var freedToNext: [Double] = []
+    var busy = 0.0, capacity = 0.0
+    for region in regionNames {
+        let mine = spans.filter { $0.region == region }
+        let sends = mine.map(\.sent).sorted()
+        // Each completion frees a slot; the next StartRecovery sent after it reuses it.
+        for freed in mine.compactMap(\.completed) {
+            if let next = sends.first(where: { $0 >= freed }) { freedToNext.append(next.timeIntervalSince(freed) * 1000) }
+        }
+        // Slot occupancy while work was queued: from the first send to the last send.
+        guard let first = sends.first, let last = sends.last, last > first else { continue }
+        capacity += 20 * last.timeIntervalSince(first)
+        for span in mine {
+            let end = min(span.completed ?? last, last), begin = max(span.sent, first)
+            if end > begin { busy += end.timeIntervalSince(begin) }
+        }
+    }
+    print("== \(name) ==")
+    print(String(format: "%d endpoints × 20 job slots, %d chains per endpoint × %d waves, time scale %.0f: %d jobs in %.1f s",
+                 regions, chainsPerRegion, waves, timeScale, spans.count, wall))
+    print(String(format: "launcher share (wave.started received → StartRecovery sent): p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+                 percentile(share, 0.5), percentile(share, 0.99), share.max() ?? .nan))
+    print(String(format: "slot freed (job seen complete) → next StartRecovery: p50 %.0f ms, p99 %.0f ms",
+                 percentile(freedToNext, 0.5), percentile(freedToNext, 0.99)))
+    print(String(format: "job slots busy while work was queued: %.1f %%", capacity > 0 ? busy / capacity * 100 : .nan))
+    let counters = await sim.engine.withSimulation { simulation, _ in simulation.counters }
+    print("duplicate jobs: \(counters.jobsByLaunchGroup.values.filter { $0 > 1 }.count), conflicts: \(counters.conflicts)")
+
+    for task in tasks { task.cancel() }
+    for task in tasks { _ = try? await task.value }
+    await producer.shutdown(timeout: .seconds(5))
+    await http.shutdown()
+    simTask.cancel()
+    _ = try? await simTask.value
+    _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+    await pool.close()
+}
+
+/// A launcher stopped while its StartRecovery calls are unanswered (DRS
+/// acted, the answers are 3 s late), replaced by a second one: how long
+/// the successor takes to record every affected launch group's job, and
+/// that each still has exactly one.
+func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
+    let regionNames = (1...regions).map { "restart-\($0)" }
+    let simConfiguration = DRSSimConfiguration(
+        port: 0, credentials: [credentials.accessKeyID: DRSSimCredential(secretAccessKey: credentials.secretAccessKey, accountID: accountID)],
+        timeScale: 60, quotas: DRSSimQuotas(maxConcurrentJobs: 20, maxServersInActiveJobs: 200),
+        rateLimit: DRSSimRateLimit(requestsPerSecond: 1000, burst: 1000),
+        seedDocument: SeedDocument(accounts: [SeedAccount(accountID: accountID, regions: Dictionary(uniqueKeysWithValues:
+            regionNames.map { ($0, SeedRegion(sourceServers: (1...groupsPerRegion).map { SeedSourceServer(sourceServerID: sid($0)) })) }))]))
+    let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+    let sim = try DRSSimServer(configuration: simConfiguration, logger: logger, onServerRunning: { sink.yield($0) })
+    let simTask = Task { try await sim.run() }
+    var portIterator = ports.makeAsyncIterator()
+    guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
+    _ = try await sim.engine.withSimulation { simulation, now in
+        try simulation.addFault(DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000, phase: .after), realNow: now)
+    }
+    let schema = "bench_restart_\(UUID().uuidString.prefix(8).lowercased())"
+    let topics = LauncherTopics(
+        waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
+        accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
+    let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 10), logger: logger)
+    _ = try await Migrator.migrate(
+        schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
+        pool: pool, logger: logger)
+    let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
+        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
+        "topic.metadata.refresh.interval.ms": "1000",
+    ])
+    try await KafkaAdmin.createTopics(
+        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
+            + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
+    let producer = try KafkaProducer(configuration: kafka, logger: logger)
+    let relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: logger)
+    let relayTask = Task { try await relay.run() }
+    let http = HTTPClient(logger: logger)
+    var configuration = LauncherConfiguration()
+    configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
+    configuration.inventoryInterval = .zero
+    configuration.drsTimeout = .seconds(10)
+    configuration.reconcileInterval = .milliseconds(250)
+    configuration.accounts = [AccountConfiguration(accountId: accountID, regions: regionNames, keyPair: "BENCH")]
+    func launcher() -> Launcher {
+        let accounts = AccountDirectory(configuration: configuration, httpClient: http, logger: logger, environment: [
+            "MUSTER_KEY_BENCH_AWS_ACCESS_KEY_ID": credentials.accessKeyID,
+            "MUSTER_KEY_BENCH_AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+        ])
+        return Launcher(
+            schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: kafka, logger: logger,
+            accounts: accounts, groupPrefix: "muster.\(schema)", wakeRelay: { relay.wake() })
+    }
+    let first = try launcher().services().map { service in Task { try await service.run() } }
+    try await Task.sleep(for: .seconds(3))
+    for region in regionNames {
+        let endpoint = Endpoint(accountID: accountID, region: region)
+        for n in 1...groupsPerRegion {
+            let request = WaveStarted(
+                launchGroup: LaunchGroupID(executionID: "restart-\(n)", waveNumber: 1, endpoint: endpoint),
+                executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t", initiatedBy: "bench",
+                sourceServerIDs: [sid(n)], waveStartedAt: Date())
+            let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
+            _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+        }
+    }
+    let total = regions * groupsPerRegion
+    func count(_ sql: String) async throws -> Int { try await pool.query(sql).rows[0].decode(Int.self, "n") }
+    let sentBy = ContinuousClock.now + .seconds(60)
+    while try await count("SELECT count(*) AS n FROM \(schema).launch_chunks WHERE sent_at IS NOT NULL") < total,
+          ContinuousClock.now < sentBy {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    // Every request has left and DRS has acted; no answer has come back. Stop this launcher.
+    for task in first { task.cancel() }
+    let replaced = ContinuousClock.now
+    let second = try launcher().services().map { service in Task { try await service.run() } }
+    let deadline = ContinuousClock.now + .seconds(120)
+    while try await count("SELECT count(*) AS n FROM \(schema).jobs") < total, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    let resumed = seconds(ContinuousClock.now - replaced)
+    let counters = await sim.engine.withSimulation { simulation, _ in simulation.counters }
+    let created = try await count("SELECT count(*) AS n FROM \(schema).outbox WHERE type = 'job.created'")
+    print("== \(name) ==")
+    print(String(format: "%d launch groups over %d endpoints, stopped with every StartRecovery unanswered (answers 3 s late)",
+                 total, regions))
+    print(String(format: "successor recorded every job %.2f s after it started (jobs %d, job.created %d, DRS jobs %d, duplicates %d)",
+                 resumed, try await count("SELECT count(*) AS n FROM \(schema).jobs"), created, counters.jobsStarted,
+                 counters.jobsByLaunchGroup.values.filter { $0 > 1 }.count))
+    for task in first + second { task.cancel() }
+    for task in first + second { _ = try? await task.value }
+    relayTask.cancel()
+    _ = try? await relayTask.value
+    await producer.shutdown(timeout: .seconds(5))
+    await http.shutdown()
+    simTask.cancel()
+    _ = try? await simTask.value
+    _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+    await pool.close()
+}
+
 do {
+    if environment["BENCH_ONLY"] == "restart" {
+        try await restart(name: "launcher replaced mid-launch", regions: 5, groupsPerRegion: 4)
+        exit(0)
+    }
+    if environment["BENCH_ONLY"] == "handoff" {
+        try await handoff(name: "hand-off at 100 concurrent jobs", regions: 5, chainsPerRegion: 20, waves: 3, timeScale: 600)
+        try await handoff(name: "slots with work queued", regions: 5, chainsPerRegion: 30, waves: 3, timeScale: 600)
+        exit(0)
+    }
     try await run(name: "launch throughput", timeScale: 600, rate: simRate, groups: groups, pollInterval: nil)
     try await run(name: "DRS calls per job over a drill's life", timeScale: 600, rate: simRate, groups: 20,
                   pollInterval: .milliseconds(500))
+    try await handoff(name: "hand-off at 100 concurrent jobs", regions: 5, chainsPerRegion: 20, waves: 3, timeScale: 600)
+    try await handoff(name: "slots with work queued", regions: 5, chainsPerRegion: 30, waves: 3, timeScale: 600)
+    try await restart(name: "launcher replaced mid-launch", regions: 5, groupsPerRegion: 4)
 } catch {
     print("muster-bench-launcher failed: \(error)")
     exit(1)

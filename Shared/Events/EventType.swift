@@ -10,6 +10,9 @@ public enum EventType {
     public static let jobLaunchFailed = "job.launch-failed"
     /// `job.status.v1`: a snapshot of a DRS job.
     public static let jobObserved = "job.observed"
+    /// `job.status.v1`: DRS holds more than one job for one launch-group chunk and attempt
+    /// (the at-most-one invariant was broken, e.g. by a request that landed after it was given up).
+    public static let jobDuplicateDetected = "job.duplicate-detected"
     /// `job.status.v1`: the wave's timeout passed and DRS still reports the job live.
     public static let jobTimedOut = "job.timed-out"
     /// `job.poll.v1`: look at these jobs now.

@@ -36,8 +36,14 @@ final class ConsumerCore: Sendable {
     /// Wakes the idle poll thread. Extra signals only cost an extra loop turn.
     private let wake = DispatchSemaphore(value: 0)
 
-    init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) throws(KafkaError) {
+    private let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
+
+    init(
+        configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger,
+        onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil
+    ) throws(KafkaError) {
         self.logger = logger
+        self.onRebalance = onRebalance
         let events = RDKafkaEvents(logger: logger)
         client = try RDKafkaClient(
             kind: .consumer,
@@ -175,6 +181,7 @@ final class ConsumerCore: Sendable {
 
     /// Runs on the poll thread, inside librdkafka's rebalance callback.
     private func rebalanced(_ event: RebalanceEvent) {
+        onRebalance?(event)
         guard case let .revoked(partitions) = event else { return }
         let requests = state.withLock { state in
             state.machine.revoked(partitions)

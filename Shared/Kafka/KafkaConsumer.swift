@@ -19,10 +19,17 @@ public final class KafkaConsumer: Sendable {
     ///
     /// The topics must exist (create them with ``KafkaAdmin/createTopics(_:configuration:timeout:)``); subscribing
     /// does not create them. For fast group joins in tests use ``KafkaConfiguration/fastGroupProperties``.
-    public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) throws {
+    ///
+    /// `onRebalance` runs on the poll thread inside librdkafka's rebalance callback: after an assignment is
+    /// applied, and before revoked partitions go (so an owner can stop acting for them first). It must not block.
+    public init(
+        configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger,
+        onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil
+    ) throws {
         var logger = logger
         logger[metadataKey: "kafka.group"] = "\(groupID)"
-        core = try ConsumerCore(configuration: configuration, groupID: groupID, topics: topics, logger: logger)
+        core = try ConsumerCore(
+            configuration: configuration, groupID: groupID, topics: topics, logger: logger, onRebalance: onRebalance)
         let core = self.core
         DedicatedThread.start(name: "muster-kafka-consumer") { core.runPollLoop() }
     }

@@ -71,7 +71,16 @@ public struct KafkaRecord: Sendable, Hashable {
 }
 
 /// A partition of a topic.
-struct TopicPartition: Sendable, Hashable {
-    var topic: String
-    var partition: Int32
+/// One partition of one topic.
+public struct TopicPartition: Sendable, Hashable {
+    /// The topic.
+    public var topic: String
+    /// The partition.
+    public var partition: Int32
+
+    /// Creates a topic partition.
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
 }

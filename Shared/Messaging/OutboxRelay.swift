@@ -8,19 +8,20 @@ import ServiceLifecycle
 import Synchronization
 
 /// Publishes a schema's outbox rows to Kafka in `seq` order and marks them
-/// published, in one transaction per batch.
+/// published, a batch at a time, without holding a transaction open while
+/// the broker acknowledges.
 ///
-/// - Order per key: one relay at a time holds the schema's advisory lock for
-///   a batch, so several relays (one per service instance) are safe and never
+/// - Order per key: one relay at a time holds the schema's (session-level)
+///   advisory lock for a batch, so several relays (one per service instance) are safe and never
 ///   interleave; rows are enqueued to the idempotent producer in `seq` order.
-/// - Outages: a batch that cannot be published rolls back, nothing is marked,
+/// - Outages: a batch that cannot be published is not marked,
 ///   and the relay retries with backoff until the broker is back.
 /// - A crash between publishing and marking republishes the batch; consumers'
 ///   inboxes drop the duplicates (at-least-once + dedupe = exactly-once effect).
 public final class OutboxRelay: Service, Sendable {
     /// Tuning knobs with defaults suited to production.
     public struct Configuration: Sendable {
-        /// Rows published per transaction.
+        /// Rows published per batch.
         public var batchSize: Int = 500
         /// How long to sleep when the outbox is empty and nobody called `wake()`.
         public var idleInterval: Duration = .milliseconds(200)
@@ -101,34 +102,53 @@ public final class OutboxRelay: Service, Sendable {
         let limit = configuration.batchSize
         let producer = self.producer
         let afterPublish = self.afterPublish
-        let count = try await pool.transaction { connection -> Int in
-            let lock = try await connection.query(
-                "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked", ["muster.outbox.\(schema)"])
+        // One relay at a time per schema holds a session-level advisory lock
+        // for the batch; reads and the final mark are single statements, so
+        // no transaction (nor its snapshot and row locks) stays open while
+        // the broker acknowledges. A crash releases the lock with the session.
+        let count = try await pool.withConnection { connection -> Int in
+            let key = "muster.outbox.\(schema)"
+            let lock = try await connection.query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [key])
             guard try lock.rows[0].decode(Bool.self, "locked") else { return 0 }
-            let result = try await connection.query(
-                """
-                SELECT seq, event_id, topic, key, type, source, subject, event_time, data
-                FROM \(schema).outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1
-                """, [limit])
-            guard !result.rows.isEmpty else { return 0 }
-            var sequences: [Int64] = []
-            var ids: [UUID] = []
-            var records: [KafkaOutgoingRecord] = []
-            for row in result.rows {
-                let (seq, message) = try Self.decodeRow(row)
-                sequences.append(seq)
-                ids.append(message.event.id)
-                records.append(message.event.kafkaRecord(topic: message.topic, key: message.key))
+            do {
+                let count = try await Self.publish(
+                    schema: schema, limit: limit, producer: producer, afterPublish: afterPublish, on: connection)
+                _ = try await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [key])
+                return count
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [key])
+                throw error
             }
-            _ = try await producer.sendBatch(records)
-            try await afterPublish?(ids)
-            try await connection.query(
-                "UPDATE \(schema).outbox SET published_at = now() WHERE seq = ANY(string_to_array($1, ',')::bigint[])",
-                [sequences.map(String.init).joined(separator: ",")])
-            return records.count
         }
         if count > 0 { published.increment(by: count) }
         return count
+    }
+
+    private static func publish(
+        schema: String, limit: Int, producer: KafkaProducer, afterPublish: (@Sendable ([UUID]) async throws -> Void)?,
+        on connection: PostgresConnection
+    ) async throws -> Int {
+        let result = try await connection.query(
+            """
+            SELECT seq, event_id, topic, key, type, source, subject, event_time, data
+            FROM \(schema).outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1
+            """, [limit])
+        guard !result.rows.isEmpty else { return 0 }
+        var sequences: [Int64] = []
+        var ids: [UUID] = []
+        var records: [KafkaOutgoingRecord] = []
+        for row in result.rows {
+            let (seq, message) = try decodeRow(row)
+            sequences.append(seq)
+            ids.append(message.event.id)
+            records.append(message.event.kafkaRecord(topic: message.topic, key: message.key))
+        }
+        _ = try await producer.sendBatch(records)
+        try await afterPublish?(ids)
+        try await connection.query(
+            "UPDATE \(schema).outbox SET published_at = now() WHERE seq = ANY(string_to_array($1, ',')::bigint[])",
+            [sequences.map(String.init).joined(separator: ",")])
+        return records.count
     }
 }
 

@@ -163,14 +163,14 @@ struct LauncherCoreTests {
             Job(jobID: "drsjob-ccccccccccccccccc", creationDateTime: "2024-01-01T00:00:03Z", tags: own),
             Job(jobID: "drsjob-ddddddddddddddddd", creationDateTime: "2024-01-01T00:00:04Z", tags: ["drs-sim:foreign": "true"]),
         ]
-        #expect(Reconciler.verdict(for: identity, among: jobs) == .found(jobID: "drsjob-ccccccccccccccccc"))
-        #expect(Reconciler.verdict(for: identity, among: Array(jobs.prefix(2))) == .notFound)
+        #expect(Reconciler.launchMatches(identity, among: jobs).map(\.jobID) == ["drsjob-ccccccccccccccccc"])
+        #expect(Reconciler.launchMatches(identity, among: Array(jobs.prefix(2))).isEmpty)
         let terminate = Job(jobID: "drsjob-eeeeeeeeeeeeeeeee", type: .terminate, participatingServers: [
             ParticipatingServer(sourceServerID: "s-1", recoveryInstanceID: "i-1"),
             ParticipatingServer(sourceServerID: "s-2", recoveryInstanceID: "i-2"),
         ])
-        #expect(Reconciler.terminateVerdict(instances: ["i-2", "i-1"], among: [terminate]) == .found(jobID: terminate.jobID))
-        #expect(Reconciler.terminateVerdict(instances: ["i-1"], among: [terminate]) == .notFound)
+        #expect(Reconciler.terminateMatches(instances: ["i-2", "i-1"], among: [terminate]).map(\.jobID) == [terminate.jobID])
+        #expect(Reconciler.terminateMatches(instances: ["i-1"], among: [terminate]).isEmpty)
     }
 
     // MARK: Configuration

@@ -110,6 +110,14 @@ final class LauncherHarness: Sendable {
     func startLauncher(
         _ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()
     ) throws -> (launcher: Launcher, tasks: [Task<Void, any Error>]) {
+        let launcher = try makeLauncher(configuration, hooks: hooks)
+        let started = try launcher.services().map { service in Task { try await service.run() } }
+        tasks.withLock { $0 += started }
+        return (launcher, started)
+    }
+
+    /// A launcher on this harness's schema, topics and drs-sim, not started.
+    func makeLauncher(_ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()) throws -> Launcher {
         let environment = [
             "MUSTER_KEY_SIM_AWS_ACCESS_KEY_ID": Self.credentials.accessKeyID,
             "MUSTER_KEY_SIM_AWS_SECRET_ACCESS_KEY": Self.credentials.secretAccessKey,
@@ -121,9 +129,7 @@ final class LauncherHarness: Sendable {
             schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: try TestEnvironment.kafka(),
             logger: TestEnvironment.logger, accounts: accounts, hooks: hooks, groupPrefix: groupPrefix,
             wakeRelay: { relay.wake() }, onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
-        let started = try launcher.services().map { service in Task { try await service.run() } }
-        tasks.withLock { $0 += started }
-        return (launcher, started)
+        return launcher
     }
 
     /// Publishes `payload` as a CloudEvent on `topic` under `key`.

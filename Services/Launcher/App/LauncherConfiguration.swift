@@ -26,10 +26,17 @@ public struct LauncherConfiguration: Sendable {
     public static let defaultDRSEndpointTemplate = "https://drs.{region}.{dnsSuffix}"
     /// Limit for one DRS call.
     public var drsTimeout: Duration = .seconds(30)
+    /// What DRS may take beyond `drsTimeout` to act on a request the client gave up
+    /// on: an ambiguous StartRecovery is not relaunched before `sent + drsTimeout + this`.
+    public var ambiguityMargin: Duration = .seconds(60)
+    /// How often an unresolved launch intent is looked for again in DRS.
+    public var reconcileInterval: Duration = .seconds(2)
     /// How often the scheduler looks at queued work when nothing wakes it.
     public var schedulerInterval: Duration = .milliseconds(500)
     /// How often each registered (account, region) is inventoried; zero = never.
     public var inventoryInterval: Duration = .seconds(300)
+    /// Inventory publishes only changed servers; every server is published again this often.
+    public var inventoryFullRefresh: Duration = .seconds(3600)
     /// A launcher instance whose heartbeat is older than this is presumed dead:
     /// its endpoints are adopted and its SUBMITTING intents reconciled.
     public var instanceStaleAfter: Duration = .seconds(30)
@@ -65,6 +72,9 @@ public struct LauncherConfiguration: Sendable {
         useFIPS = try reader.bool("MUSTER_AWS_USE_FIPS", default: try reader.bool("AWS_USE_FIPS_ENDPOINT", default: false))
         drsTimeout = try reader.duration("MUSTER_DRS_TIMEOUT", default: drsTimeout)
         schedulerInterval = try reader.duration("MUSTER_LAUNCHER_SCHEDULER_INTERVAL", default: schedulerInterval)
+        ambiguityMargin = try reader.duration("MUSTER_LAUNCHER_AMBIGUITY_MARGIN", default: ambiguityMargin)
+        reconcileInterval = try reader.duration("MUSTER_LAUNCHER_RECONCILE_INTERVAL", default: reconcileInterval)
+        inventoryFullRefresh = try reader.duration("MUSTER_LAUNCHER_INVENTORY_FULL_REFRESH", default: inventoryFullRefresh)
         inventoryInterval = try reader.duration("MUSTER_LAUNCHER_INVENTORY_INTERVAL", default: inventoryInterval)
         instanceStaleAfter = try reader.duration("MUSTER_LAUNCHER_INSTANCE_STALE_AFTER", default: instanceStaleAfter)
         checkLaunchConfiguration = try reader.bool("MUSTER_LAUNCHER_CHECK_LAUNCH_CONFIGURATION", default: true)

@@ -42,10 +42,17 @@ public struct LauncherTopics: Sendable {
 public struct LauncherHooks: Sendable {
     /// Called with the new job id.
     public var afterStartRecovery: @Sendable (_ jobID: String) throws -> Void
+    /// Called after the launch intent is written and before the request leaves
+    /// (throwing `LauncherCrash` there: a crash with the request never sent).
+    public var beforeSend: @Sendable () throws -> Void
 
     /// No seams.
-    public init(afterStartRecovery: @escaping @Sendable (_ jobID: String) throws -> Void = { _ in }) {
+    public init(
+        afterStartRecovery: @escaping @Sendable (_ jobID: String) throws -> Void = { _ in },
+        beforeSend: @escaping @Sendable () throws -> Void = {}
+    ) {
         self.afterStartRecovery = afterStartRecovery
+        self.beforeSend = beforeSend
     }
 }
 
@@ -63,6 +70,8 @@ final class LauncherContext: Sendable {
     let configuration: LauncherConfiguration
     let pool: PostgresPool
     let store: LaunchStore
+    let jobs: JobStore
+    let inventoryStore: InventoryStore
     let gate: DRSGate
     let accounts: AccountDirectory
     let launchConfiguration: LaunchConfigurationCheck
@@ -72,6 +81,12 @@ final class LauncherContext: Sendable {
     let wakeRelay: @Sendable () -> Void
     /// Chunks this process is calling StartRecovery for right now: never orphans.
     let inFlight = Mutex<Set<Int64>>([])
+    /// Which endpoints this instance may act for (the consumer group's assignment).
+    let ownership = Ownership()
+    /// The chunk lifecycle's rules.
+    let lifecycle: ChunkLifecycle
+    /// How long an ambiguous request may still land.
+    let reconcileWindow: Reconciler.Window
 
     init(
         instanceID: String, configuration: LauncherConfiguration, pool: PostgresPool, store: LaunchStore, gate: DRSGate,
@@ -82,6 +97,14 @@ final class LauncherContext: Sendable {
         self.configuration = configuration
         self.pool = pool
         self.store = store
+        self.jobs = JobStore(launch: store)
+        self.inventoryStore = InventoryStore(launch: store)
+        self.lifecycle = ChunkLifecycle(
+            conflict: configuration.conflict, quotaDelay: max(1, 10 * configuration.conflict.scale), throttleDelay: 1)
+        self.reconcileWindow = Reconciler.Window(
+            clientTimeout: LauncherConfiguration.seconds(configuration.drsTimeout),
+            margin: LauncherConfiguration.seconds(configuration.ambiguityMargin),
+            recheck: LauncherConfiguration.seconds(configuration.reconcileInterval))
         self.gate = gate
         self.accounts = accounts
         self.launchConfiguration = launchConfiguration

@@ -48,8 +48,37 @@ enum LauncherMetrics {
             .increment()
     }
 
-    /// An intent left SUBMITTING was reconciled: `found` or `not_found`.
-    static func reconciled(_ outcome: String) {
+    /// An intent left SUBMITTING was reconciled: `found`, `duplicate`, `not_yet` or `not_found`.
+    static func reconciled(_ verdict: Reconciler.Verdict) {
+        let outcome = switch verdict {
+        case .found: "found"
+        case .duplicate: "duplicate"
+        case .notYet: "not_yet"
+        case .notFound: "not_found"
+        }
         Counter(label: "muster_launcher_reconciled_total", dimensions: [("outcome", outcome)]).increment()
+    }
+
+    /// StartRecovery / TerminateRecoveryInstances ended without a known outcome.
+    static func ambiguous(_ endpoint: Endpoint) {
+        Counter(label: "muster_launcher_ambiguous_launches_total", dimensions: [("account", endpoint.accountID)]).increment()
+    }
+
+    /// DRS held more than one job for one chunk and attempt (the invariant broken).
+    static func duplicates(_ endpoint: Endpoint, _ count: Int) {
+        Counter(label: "muster_launcher_duplicate_jobs_total", dimensions: [("account", endpoint.accountID)])
+            .increment(by: count)
+    }
+
+    /// Job ids of polls dropped because the job was already seen terminal.
+    static func pollsDropped(_ count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "muster_launcher_polls_dropped_total").increment(by: count)
+    }
+
+    /// A job was looked at; `published`: whether it owed a `job.observed`.
+    static func observed(published: Bool) {
+        Counter(label: "muster_launcher_observations_total", dimensions: [("published", published ? "true" : "false")])
+            .increment()
     }
 }

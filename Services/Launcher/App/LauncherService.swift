@@ -80,18 +80,37 @@ public final class Launcher: Sendable {
         inventory = Inventory(context: context)
     }
 
-    /// The services to run: input consumer, accounts consumer, scheduler, inventory.
+    /// The services to run: scheduler, inventory, input consumer, accounts consumer.
     public func services() throws -> [any Service] {
+        let ownership = context.ownership
+        let inputTopics = [topics.waveStarted, topics.jobPoll, topics.instancesTerminate]
         let inputs = try KafkaConsumer(
             configuration: consumerKafka.adding(["partition.assignment.strategy": "range"]),
-            groupID: "\(groupPrefix).inputs", topics: [topics.waveStarted, topics.jobPoll, topics.instancesTerminate],
-            logger: context.logger)
+            groupID: "\(groupPrefix).inputs", topics: inputTopics, logger: context.logger,
+            onRebalance: { event in
+                // Co-partitioned: partition n of each input topic carries the same endpoints.
+                switch event {
+                case .assigned(let partitions):
+                    ownership.assigned(partitions.filter { inputTopics.contains($0.topic) }.map(\.partition))
+                case .revoked(let partitions):
+                    ownership.revoked(partitions.filter { inputTopics.contains($0.topic) }.map(\.partition))
+                }
+            })
         let accountsConsumer = try KafkaConsumer(
             configuration: consumerKafka, groupID: "\(groupPrefix).accounts", topics: [topics.accounts],
             logger: context.logger)
         let scheduler = self.scheduler, onOutcome = self.onOutcome
         let handlers = InputHandlers(context: context)
-        let observe: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
+        let observeInputs: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
+            for wake in handlers.committed() {
+                switch wake {
+                case .launches(let endpoint): scheduler.wakeLaunches(endpoint)
+                case .polls(let endpoint): scheduler.wakePolls(endpoint)
+                }
+            }
+            onOutcome?(outcome, event)
+        }
+        let observeAccounts: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
             if outcome == .handled { scheduler.wake() }
             onOutcome?(outcome, event)
         }
@@ -100,11 +119,11 @@ public final class Launcher: Sendable {
             inventory,
             EventConsumer(
                 name: "launcher.inputs", schema: context.store.schema, consumer: inputs, pool: context.pool,
-                logger: context.logger, onOutcome: observe,
+                logger: context.logger, onOutcome: observeInputs,
                 handler: { event, record, connection in try await handlers.input(event, record, connection) }),
             EventConsumer(
                 name: "launcher.accounts", schema: context.store.schema, consumer: accountsConsumer, pool: context.pool,
-                logger: context.logger, onOutcome: observe,
+                logger: context.logger, onOutcome: observeAccounts,
                 handler: { event, _, connection in try await handlers.account(event, connection) }),
         ]
     }

@@ -123,6 +123,38 @@ public struct JobLaunchFailed: Codable, Sendable, Equatable {
     }
 }
 
+/// `job.duplicate-detected`: DRS holds several jobs carrying one chunk's
+/// tags (launch group, chunk, attempt). The first is the chunk's job; the
+/// others are tracked by the launcher and their recovery instances are
+/// terminated with the execution's cleanup.
+public struct JobDuplicateDetected: Codable, Sendable, Equatable {
+    /// The launch group.
+    public var launchGroup: LaunchGroupID
+    /// The chunk.
+    public var chunk: Int
+    /// The attempt whose tags the jobs carry.
+    public var attempt: Int
+    /// The job recorded for the chunk (announced by `job.created`).
+    public var jobID: String
+    /// The other jobs with the same tags.
+    public var duplicateJobIDs: [String]
+    /// When the launcher saw them.
+    public var detectedAt: Date
+
+    /// Creates the payload.
+    public init(
+        launchGroup: LaunchGroupID, chunk: Int, attempt: Int, jobID: String, duplicateJobIDs: [String],
+        detectedAt: Date = Date()
+    ) {
+        self.launchGroup = launchGroup
+        self.chunk = chunk
+        self.attempt = attempt
+        self.jobID = jobID
+        self.duplicateJobIDs = duplicateJobIDs
+        self.detectedAt = detectedAt
+    }
+}
+
 /// `job.observed`: a full snapshot of one DRS job.
 public struct JobObserved: Codable, Sendable, Equatable {
     /// The launch group.

@@ -105,5 +105,6 @@ let rdKafkaRebalanceCallback: @convention(c) (
 }
 
 extension TopicPartition: CustomStringConvertible {
-    var description: String { "\(topic)[\(partition)]" }
+    /// `topic[partition]`.
+    public var description: String { "\(topic)[\(partition)]" }
 }

@@ -2,7 +2,7 @@ import Logging
 import Synchronization
 
 /// A change in a consumer's partition assignment, reported from librdkafka's rebalance callback.
-enum RebalanceEvent: Sendable, Equatable {
+public enum RebalanceEvent: Sendable, Equatable {
     /// These partitions were added to this member.
     case assigned([TopicPartition])
     /// These partitions are being taken away (reported before librdkafka forgets them, so the owner can

@@ -5,6 +5,8 @@
 /// - `internalErrors`: DRS requests answer 500 with probability `rate` (0…1), optionally only
 ///   for `operations`, for `count` requests (default: until cleared).
 /// - `latency`: DRS requests wait `milliseconds` before answering, optionally only `operations`.
+///   With `phase` `after` (for `internalErrors` and `latency`), DRS acts first — the job exists —
+///   and only then is the answer delayed or replaced by the 500: the client cannot tell.
 /// - `stall`: the next `count` (default 1) jobs (touching `sourceServerID`, if given) stop at
 ///   conversion for `seconds` wall-clock seconds, or forever if `seconds` is absent.
 /// - `foreignJob`: starts, right away, a drill job not made by the client on `sourceServerIDs`
@@ -47,13 +49,28 @@ public struct DRSSimFault: Codable, Sendable, Equatable {
     public var seconds: Double?
     /// The raw error a failed launch reports (`launchFailure`).
     public var message: String?
+    /// `before` (default): the fault hits before DRS acts; `after`: DRS acts, then the
+    /// answer is delayed (`latency`) or lost to a 500 (`internalErrors`).
+    public var phase: Phase?
+
+    /// When a fault hits a request.
+    public enum Phase: String, Codable, Sendable {
+        /// Before DRS acts on the request.
+        case before
+        /// After DRS acted on it.
+        case after
+    }
+
+    /// `phase`, defaulting to `before`.
+    var effectivePhase: Phase { phase ?? .before }
 
     /// Memberwise initializer.
     public init(
         type: Kind, accountID: String? = nil, region: String? = nil, sourceServerID: String? = nil,
         sourceServerIDs: [String]? = nil, count: Int? = nil, rate: Double? = nil, operations: [String]? = nil,
-        milliseconds: Int? = nil, seconds: Double? = nil, message: String? = nil
+        milliseconds: Int? = nil, seconds: Double? = nil, message: String? = nil, phase: Phase? = nil
     ) {
+        self.phase = phase
         self.type = type
         self.accountID = accountID
         self.region = region
@@ -122,17 +139,23 @@ struct FaultBook: Sendable, Equatable {
         }.map(\.seconds)
     }
 
-    /// Milliseconds of latency to add to a request.
-    func latency(_ key: EstateKey, operation: String) -> Int {
-        active.filter { $0.fault.type == .latency && $0.fault.applies(to: key) && $0.fault.applies(toOperation: operation) }
+    /// Milliseconds of latency to add to a request in `phase`.
+    func latency(_ key: EstateKey, operation: String, phase: DRSSimFault.Phase = .before) -> Int {
+        active.filter {
+            $0.fault.type == .latency && $0.fault.applies(to: key) && $0.fault.applies(toOperation: operation)
+                && $0.fault.effectivePhase == phase
+        }
             .map { $0.fault.milliseconds ?? 0 }
             .max() ?? 0
     }
 
     /// Whether this request should fail with a 500, drawing from the fault stream.
-    mutating func takeInternalError(_ key: EstateKey, operation: String, rng: inout SeededRandom) -> Bool {
+    mutating func takeInternalError(
+        _ key: EstateKey, operation: String, phase: DRSSimFault.Phase = .before, rng: inout SeededRandom
+    ) -> Bool {
         guard let index = active.firstIndex(where: {
             $0.fault.type == .internalErrors && $0.fault.applies(to: key) && $0.fault.applies(toOperation: operation)
+                && $0.fault.effectivePhase == phase
         }) else { return false }
         guard rng.unit() < (active[index].fault.rate ?? 1) else { return false }
         consume(at: index)

@@ -63,8 +63,10 @@ public struct DRSSimulation: Sendable {
     public var allCredentials: [String: DRSSimCredential] { credentials }
 
     /// Latency a `latency` fault adds to this request, in milliseconds (0 if none).
-    public func injectedLatencyMilliseconds(operation: String, accountID: String, region: String) -> Int {
-        faults.latency(EstateKey(accountID: accountID, region: region), operation: operation)
+    public func injectedLatencyMilliseconds(
+        operation: String, accountID: String, region: String, phase: DRSSimFault.Phase = .before
+    ) -> Int {
+        faults.latency(EstateKey(accountID: accountID, region: region), operation: operation, phase: phase)
     }
 
     /// Counts a request refused before it reached DRS logic (bad signature, unknown key).
@@ -84,7 +86,14 @@ public struct DRSSimulation: Sendable {
             try admit(operation, key: key, realNow: realNow)
             let now = clock.now(real: realNow)
             estates[key]?.advance(to: now, counters: &counters, format: behaviour.timestampFormat)
-            return try body(&self, key, now)
+            let result = try body(&self, key, now)
+            if faults.takeInternalError(key, operation: operation.name, phase: .after, rng: &random.faults) {
+                // DRS acted; the answer is lost.
+                counters.injectedInternalErrors += 1
+                throw .internalError("Injected fault: internal error in \(operation.name) after it took effect.",
+                                     retryAfterSeconds: 1)
+            }
+            return result
         } catch {
             counters.recordError(operation.name, error)
             throw error

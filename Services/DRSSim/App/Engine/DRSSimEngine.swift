@@ -44,8 +44,8 @@ public actor DRSSimEngine {
     }
 
     /// Milliseconds a `latency` fault adds to this request.
-    public func injectedLatency(operation: String, key: EstateKey) -> Int {
-        simulation.injectedLatencyMilliseconds(operation: operation, accountID: key.accountID, region: key.region)
+    public func injectedLatency(operation: String, key: EstateKey, phase: DRSSimFault.Phase = .before) -> Int {
+        simulation.injectedLatencyMilliseconds(operation: operation, accountID: key.accountID, region: key.region, phase: phase)
     }
 
     /// Runs a DRS operation.

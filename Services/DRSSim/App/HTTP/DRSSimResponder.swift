@@ -78,6 +78,10 @@ struct DRSSimResponder: HTTPResponder {
             try? await Task.sleep(for: .milliseconds(latency))
         }
         let response = await engine.perform(operation: operation, body: Data(body), key: key)
+        let after = await engine.injectedLatency(operation: operation, key: key, phase: .after)
+        if after > 0 {
+            try? await Task.sleep(for: .milliseconds(after))
+        }
         logger.debug(
             "drs-sim answered",
             metadata: [

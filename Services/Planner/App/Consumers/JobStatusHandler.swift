@@ -12,6 +12,13 @@ struct JobStatusHandler: Sendable {
     let logger: Logger
 
     func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
+        if event.type == EventType.jobDuplicateDetected {
+            // The launcher tracks the extra job and terminates its instances with the
+            // execution's cleanup; the execution's state does not change.
+            logger.error("DRS holds a duplicate job for a launch-group chunk", metadata: [
+                "ce_id": "\(event.id)", "subject": "\(event.subject ?? "-")"])
+            return
+        }
         let input = try Self.input(from: event)
         guard let executionID = UUID(uuidString: Self.executionID(of: input)) else {
             throw UnprocessableEvent("\(event.type) names execution \(Self.executionID(of: input)), which is not a UUID")

@@ -99,6 +99,30 @@ public enum LauncherSchema {
                     requested_at TIMESTAMPTZ NOT NULL
                 );
                 """),
+            Migration(version: 101, name: "launcher_lifecycle", sql: """
+                -- When the StartRecovery request left (NULL: never, so it cannot land);
+                -- a version per transition, so two actors never both move one chunk.
+                ALTER TABLE \(s).launch_chunks ADD COLUMN sent_at TIMESTAMPTZ;
+                ALTER TABLE \(s).launch_chunks ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+                -- The partition of the co-partitioned inputs an endpoint's records arrive on:
+                -- the endpoint belongs to the instance the consumer group assigns it.
+                ALTER TABLE \(s).endpoints ADD COLUMN partition INTEGER;
+                CREATE INDEX endpoints_partition ON \(s).endpoints (partition);
+                -- A job DRS holds for a chunk that already has one (the invariant broken).
+                ALTER TABLE \(s).jobs ADD COLUMN duplicate_of TEXT;
+                -- Content keys of the job-log events already published (order-free de-duplication).
+                ALTER TABLE \(s).jobs ADD COLUMN log_keys JSONB NOT NULL DEFAULT '[]';
+                -- What inventory last published per server: only changes are published again.
+                CREATE TABLE \(s).inventory_state (
+                    account_id       TEXT NOT NULL,
+                    region           TEXT NOT NULL,
+                    source_server_id TEXT NOT NULL,
+                    fingerprint      TEXT NOT NULL,
+                    published_at     TIMESTAMPTZ NOT NULL,
+                    PRIMARY KEY (account_id, region, source_server_id)
+                );
+                CREATE INDEX poll_requests_endpoint ON \(s).poll_requests (account_id, region, id);
+                """),
         ]
     }
 }

@@ -48,6 +48,16 @@ public enum LaunchQueue {
             self.serversInActiveJobs = serversInActiveJobs
             self.pending = pending
         }
+
+        /// A snapshot of `table` with `pending`.
+        public init(_ table: LeaseTable, pending: [Pending]) {
+            self.init(leased: table.leased, activeJobs: table.activeJobs, serversInActiveJobs: table.serversInActiveJobs,
+                      pending: pending)
+        }
+
+        var table: LeaseTable {
+            LeaseTable(leased: leased, activeJobs: activeJobs, serversInActiveJobs: serversInActiveJobs)
+        }
     }
 
     /// The endpoint's quotas.
@@ -75,8 +85,7 @@ public enum LaunchQueue {
     /// A decision per pending chunk, in arrival order.
     public static func plan(_ snapshot: Snapshot, quotas: Quotas, now: Date) -> [(id: Int64, decision: Decision)] {
         var reserved = Set<String>()
-        var leased = snapshot.leased
-        var jobs = snapshot.activeJobs, servers = snapshot.serversInActiveJobs
+        var table = snapshot.table
         var quotaBlocked = false
         var result: [(id: Int64, decision: Decision)] = []
         for chunk in snapshot.pending.sorted(by: { $0.id < $1.id }) {
@@ -85,22 +94,17 @@ public enum LaunchQueue {
                 result.append((chunk.id, .wait(chunk.backoffReason ?? .conflict, blocking: [])))
                 continue
             }
-            let blocking = chunk.servers.filter { leased.contains($0) || reserved.contains($0) }
+            let blocking = chunk.servers.filter { table.leased.contains($0) || reserved.contains($0) }
             if !blocking.isEmpty {
                 result.append((chunk.id, .wait(.leases, blocking: blocking)))
                 continue
             }
-            // An empty endpoint always admits one chunk, so an oversized chunk cannot deadlock.
-            let overJobs = jobs + 1 > quotas.maxConcurrentJobs
-            let overServers = servers > 0 && servers + chunk.servers.count > quotas.maxServersInActiveJobs
-            if quotaBlocked || overJobs || overServers {
+            if quotaBlocked || !table.fits(servers: chunk.servers.count, quotas: quotas) {
                 quotaBlocked = true
                 result.append((chunk.id, .wait(.quota, blocking: [])))
                 continue
             }
-            jobs += 1
-            servers += chunk.servers.count
-            leased.formUnion(chunk.servers)
+            table.take(chunk.servers)
             result.append((chunk.id, .start))
         }
         return result

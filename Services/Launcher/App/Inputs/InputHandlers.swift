@@ -4,31 +4,58 @@ import MusterEvents
 import MusterKafka
 import MusterMessaging
 import MusterPostgres
+import Synchronization
 
 /// The consumer handlers. Each runs inside the inbox transaction and only
-/// records work (launch chunks, polls) and endpoint ownership; the
-/// scheduler does the DRS calls after the commit. A payload that can never
-/// be handled throws `UnprocessableEvent`: logged, counted, skipped.
-struct InputHandlers: Sendable {
+/// records work (launch chunks, polls) and where its endpoint lives (the
+/// record's partition); the endpoint's worker does the DRS calls after the
+/// commit, woken by `committed(_:)`. A payload that can never be handled
+/// throws `UnprocessableEvent`.
+final class InputHandlers: Sendable {
     let context: LauncherContext
+    /// What the records in hand ask to wake once their transactions commit.
+    private let pending = Mutex<[Wake]>([])
+
+    init(context: LauncherContext) {
+        self.context = context
+    }
+
+    /// Which loop of which endpoint to wake.
+    enum Wake: Sendable {
+        case launches(Endpoint)
+        case polls(Endpoint)
+    }
 
     func input(_ event: CloudEvent, _ record: KafkaRecord, _ connection: PostgresConnection) async throws {
         switch event.type {
         case EventType.waveStarted:
-            try await waveStarted(try decode(WaveStarted.self, event), connection)
+            let request = try decode(WaveStarted.self, event)
+            try await waveStarted(request, partition: record.partition, connection)
+            pending.withLock { $0.append(.launches(request.launchGroup.endpoint)) }
         case EventType.jobPoll, EventType.jobPollFinal:
             var poll = try decode(JobPoll.self, event)
             poll.isFinal = poll.isFinal || event.type == EventType.jobPollFinal
             guard !poll.jobIDs.isEmpty, poll.jobIDs.count <= JobPoll.maxJobIDs else {
                 throw UnprocessableEvent("job.poll must name 1…\(JobPoll.maxJobIDs) job ids, got \(poll.jobIDs.count)")
             }
-            try await context.store.claim(poll.endpoint, instance: context.instanceID, on: connection)
+            try await claim(poll.endpoint, partition: record.partition, connection)
             try await context.store.enqueuePoll(poll, on: connection)
+            pending.withLock { $0.append(.polls(poll.endpoint)) }
         case EventType.instancesTerminate:
-            try await Cleanup.enqueue(try decode(InstancesTerminate.self, event), store: context.store,
-                                      instance: context.instanceID, on: connection)
+            let request = try decode(InstancesTerminate.self, event)
+            try await claim(request.endpoint, partition: record.partition, connection)
+            try await Cleanup.enqueue(request, store: context.store, on: connection)
+            pending.withLock { $0.append(.launches(request.endpoint)) }
         default:
             throw UnprocessableEvent("the launcher does not handle ce_type \(event.type) on \(record.topic)")
+        }
+    }
+
+    /// A record's transaction ended: what the records handled so far asked to wake.
+    func committed() -> [Wake] {
+        pending.withLock { wakes in
+            defer { wakes = [] }
+            return wakes
         }
     }
 
@@ -47,7 +74,12 @@ struct InputHandlers: Sendable {
         }
     }
 
-    private func waveStarted(_ request: WaveStarted, _ connection: PostgresConnection) async throws {
+    private func claim(_ endpoint: Endpoint, partition: Int32, _ connection: PostgresConnection) async throws {
+        try await context.store.claim(endpoint, partition: partition, instance: context.instanceID, on: connection)
+        context.ownership.place(endpoint, on: partition)
+    }
+
+    private func waveStarted(_ request: WaveStarted, partition: Int32, _ connection: PostgresConnection) async throws {
         let servers = request.sourceServerIDs
         guard !servers.isEmpty, servers.allSatisfy({ !$0.isEmpty }) else {
             throw UnprocessableEvent("wave.started for \(request.launchGroup) names no source servers")
@@ -56,7 +88,7 @@ struct InputHandlers: Sendable {
             throw UnprocessableEvent("wave.started for \(request.launchGroup) needs attempt >= 1 and timeoutSeconds > 0")
         }
         let chunks = Chunking.chunks(servers, limit: context.configuration.limits.effectiveServersPerJob)
-        try await context.store.claim(request.launchGroup.endpoint, instance: context.instanceID, on: connection)
+        try await claim(request.launchGroup.endpoint, partition: partition, connection)
         try await context.store.enqueue(
             kind: .launch, launchGroup: request.launchGroup, attempt: request.attempt, chunks: chunks, request: request,
             on: connection)

@@ -13,7 +13,7 @@ enum Cleanup {
     /// Records the cleanup's chunks; each request is a new attempt, so a
     /// cleanup asked again (after some instances failed to go) runs again.
     static func enqueue(
-        _ request: InstancesTerminate, store: LaunchStore, instance: String, on connection: PostgresConnection
+        _ request: InstancesTerminate, store: LaunchStore, on connection: PostgresConnection
     ) async throws {
         guard !request.recoveryInstanceIDs.isEmpty, !request.executionID.isEmpty else {
             throw UnprocessableEvent("instances.terminate needs an executionId and at least one recovery instance id")
@@ -24,7 +24,6 @@ enum Cleanup {
             SELECT coalesce(max(attempt), 0) + 1 AS next FROM \(store.schema).launch_chunks
             WHERE kind = 'TERMINATE' AND launch_group = $1
             """, [group.description]).rows[0].decode(Int.self, "next")
-        try await store.claim(request.endpoint, instance: instance, on: connection)
         try await store.enqueue(
             kind: .terminate, launchGroup: group, attempt: attempt,
             chunks: Chunking.batches(Array(Set(request.recoveryInstanceIDs)).sorted(), size: Chunking.apiMaximum),

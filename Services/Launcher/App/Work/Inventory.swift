@@ -6,8 +6,12 @@ import MusterMessaging
 import ServiceLifecycle
 
 /// DescribeSourceServers per registered (account, region) this instance
-/// owns, on an interval, every page, published as `source-server.observed`
-/// on `inventory.v1` (DESIGN §5 "Inventory").
+/// owns, on an interval, every page (DESIGN §5 "Inventory"). Only servers
+/// that changed (new, replication state, hostname, last launch result,
+/// recovery instance, tags) are published as `source-server.observed`,
+/// plus every server once per full-refresh period, so a quiet estate costs
+/// no events. An interval of zero disables inventory; the service then
+/// just waits for shutdown (a returning service would stop the launcher).
 final class Inventory: Service, Sendable {
     private let context: LauncherContext
 
@@ -17,7 +21,11 @@ final class Inventory: Service, Sendable {
 
     func run() async throws {
         let interval = context.configuration.inventoryInterval
-        guard interval > .zero else { return }
+        guard interval > .zero else {
+            context.logger.info("inventory disabled (MUSTER_LAUNCHER_INVENTORY_INTERVAL=0)")
+            try? await gracefulShutdown()
+            return
+        }
         // Let the scheduler's first heartbeat claim the endpoints.
         // Sleeps end at graceful shutdown: the interval is minutes long.
         try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(interval, .seconds(1))) }
@@ -29,16 +37,13 @@ final class Inventory: Service, Sendable {
 
     /// One round over the owned, registered endpoints; returns how many servers were published.
     @discardableResult
-    func inventoryOnce() async -> Int {
+    func inventoryOnce(full: Bool = false) async -> Int {
         var published = 0
         do {
-            let s = context.store.schema
-            let owned = Set(try await context.pool.query(
-                "SELECT account_id, region FROM \(s).endpoints WHERE owner = $1", [context.instanceID]
-            ).rows.map { Endpoint(accountID: try $0.decode(String.self, "account_id"), region: try $0.decode(String.self, "region")) })
-            for endpoint in context.accounts.endpoints where owned.contains(endpoint) {
+            let owned = Set(try await context.store.owned(by: context.instanceID, pool: context.pool).map(\.endpoint))
+            for endpoint in context.accounts.endpoints where owned.contains(endpoint) && context.ownership.mayAct(for: endpoint) {
                 do {
-                    published += try await inventory(endpoint)
+                    published += try await inventory(endpoint, full: full)
                 } catch {
                     context.logger.warning("inventory failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                 }
@@ -49,24 +54,23 @@ final class Inventory: Service, Sendable {
         return published
     }
 
-    private func inventory(_ endpoint: Endpoint) async throws -> Int {
+    private func inventory(_ endpoint: Endpoint, full: Bool) async throws -> Int {
         let servers = try await context.gate.callAll(
             endpoint, "DescribeSourceServers", items: \.items, nextToken: \.nextToken
         ) { try await $0.describeSourceServers(DescribeSourceServersRequest(maxResults: 200, nextToken: $1)) }
         let now = Date()
-        let messages = try servers.compactMap { server -> OutboxMessage? in
+        let observed = servers.compactMap { server -> SourceServerObserved? in
             guard let id = server.sourceServerID else { return nil }
-            let payload = SourceServerObserved(
+            return SourceServerObserved(
                 endpoint: endpoint, sourceServerID: id, hostname: server.sourceProperties?.identificationHints?.hostname,
                 replicationState: server.dataReplicationInfo?.dataReplicationState?.rawValue,
                 lastLaunchResult: server.lastLaunchResult?.rawValue, tags: server.tags ?? [:],
                 recoveryInstanceID: server.recoveryInstanceId, observedAt: now)
-            return OutboxMessage(topic: context.store.topics.inventory, key: "\(endpoint.key)/\(id)", event: try CloudEvent(
-                source: EventSource.launcher, type: EventType.sourceServerObserved, subject: id, payload: payload))
         }
-        let outbox = context.store.outbox
-        try await context.pool.transaction { connection in try await outbox.enqueue(messages, on: connection) }
-        context.wakeRelay()
-        return messages.count
+        let refreshBefore = full ? now : now.addingTimeInterval(-LauncherConfiguration.seconds(context.configuration.inventoryFullRefresh))
+        let count = try await context.inventoryStore.publishChanges(
+            observed, endpoint: endpoint, refreshBefore: refreshBefore, pool: context.pool)
+        if count > 0 { context.wakeRelay() }
+        return count
     }
 }

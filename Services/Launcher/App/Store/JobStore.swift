@@ -1,0 +1,111 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+import MusterMessaging
+import MusterPostgres
+
+/// The SQL of polls and tracked jobs.
+struct JobStore: Sendable {
+    let launch: LaunchStore
+    var schema: String { launch.schema }
+
+    /// A job as the launcher last saw it.
+    struct Known: Sendable {
+        var launchGroup: LaunchGroupID
+        var chunk: Int
+        var jobType: DRSJobType
+        var fingerprint: String?
+        var logKeys: Set<String>
+        var completed: Bool
+    }
+
+    /// One look at a job, to record.
+    struct Observation: Sendable {
+        var observed: JobObserved
+        var fingerprint: String
+        var logKeys: [String]
+        var publish: Bool
+    }
+
+    /// Up to `limit` waiting polls of `endpoint`: their ids, the job ids they
+    /// name (each once) and whether any is final.
+    func pendingPolls(_ endpoint: Endpoint, limit: Int, pool: PostgresPool) async throws
+        -> (ids: [Int64], jobIDs: [String], finalIDs: Set<String>)
+    {
+        let rows = try await pool.query(
+            """
+            SELECT id, job_ids::text AS job_ids, is_final FROM \(schema).poll_requests
+            WHERE account_id = $1 AND region = $2 ORDER BY id LIMIT $3
+            """, [endpoint.accountID, endpoint.region, limit]).rows
+        var ids: [Int64] = [], jobIDs: [String] = [], seen = Set<String>(), finals = Set<String>()
+        for row in rows {
+            ids.append(try row.decode(Int64.self, "id"))
+            let named = try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "job_ids").utf8))
+            let isFinal = try row.decode(Bool.self, "is_final")
+            for id in named {
+                if seen.insert(id).inserted { jobIDs.append(id) }
+                if isFinal { finals.insert(id) }
+            }
+        }
+        return (ids, jobIDs, finals)
+    }
+
+    /// What is recorded about `ids`.
+    func known(_ ids: [String], pool: PostgresPool) async throws -> [String: Known] {
+        var known: [String: Known] = [:]
+        let rows = try await pool.query(
+            """
+            SELECT job_id, launch_group, chunk, job_type, fingerprint, log_keys::text AS log_keys,
+                   completed_at IS NOT NULL AS completed
+            FROM \(schema).jobs WHERE job_id IN (SELECT jsonb_array_elements_text($1))
+            """, [try LaunchStore.json(ids)]).rows
+        for row in rows {
+            guard let group = LaunchGroupID(try row.decode(String.self, "launch_group")) else { continue }
+            known[try row.decode(String.self, "job_id")] = Known(
+                launchGroup: group, chunk: try row.decode(Int.self, "chunk"),
+                jobType: DRSJobType(rawValue: try row.decode(String.self, "job_type")) ?? .launch,
+                fingerprint: try row.decode(String?.self, "fingerprint"),
+                logKeys: Set(try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "log_keys").utf8))),
+                completed: try row.decode(Bool.self, "completed"))
+        }
+        return known
+    }
+
+    /// Records the looks, releases the leases of completed jobs, owes the
+    /// `job.observed` events and drops the served polls, in one transaction.
+    /// Returns the jobs that completed with this look.
+    @discardableResult
+    func record(_ observations: [Observation], served pollIDs: [Int64], pool: PostgresPool) async throws -> [String] {
+        let s = schema, launch = self.launch
+        return try await pool.transaction { connection in
+            var completed: [String] = []
+            for observation in observations {
+                let job = observation.observed
+                let isCompleted = job.status == .completed
+                let updated = try await connection.query(
+                    """
+                    UPDATE \(s).jobs SET status = $2, fingerprint = $3, log_keys = $4, log_count = jsonb_array_length($4),
+                        completed_at = CASE WHEN $5 THEN coalesce(completed_at, now()) ELSE completed_at END
+                    WHERE job_id = $1
+                    RETURNING job_id
+                    """, [job.jobID, job.status.rawValue, observation.fingerprint, try LaunchStore.json(observation.logKeys),
+                          isCompleted])
+                if isCompleted && !updated.rows.isEmpty {
+                    // DRS frees a server when its job completes, LAUNCHED or FAILED alike.
+                    try await connection.query("DELETE FROM \(s).server_leases WHERE job_id = $1", [job.jobID])
+                    completed.append(job.jobID)
+                }
+                if observation.publish {
+                    try await launch.outbox.enqueue(
+                        launch.jobStatus(EventType.jobObserved, job.launchGroup, job), on: connection)
+                }
+            }
+            if !pollIDs.isEmpty {
+                try await connection.query(
+                    "DELETE FROM \(s).poll_requests WHERE id = ANY(string_to_array($1, ',')::bigint[])",
+                    [pollIDs.map(String.init).joined(separator: ",")])
+            }
+            return completed
+        }
+    }
+}

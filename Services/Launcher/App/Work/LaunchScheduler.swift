@@ -1,0 +1,225 @@
+import Foundation
+import Logging
+import MusterDomain
+import MusterMessaging
+import ServiceLifecycle
+import Synchronization
+
+/// Supervises one `EndpointWorker` per endpoint this instance owns: owned
+/// endpoints come from the consumer group's assignment (adopted at once on
+/// assignment) and, for endpoints no input has named yet, from heartbeats.
+/// Each endpoint is served independently, so a slow or throttled endpoint
+/// never delays another.
+final class LaunchScheduler: Service, Sendable {
+    private let context: LauncherContext
+    private let wakeSignal = WakeSignal()
+    private let workers = Mutex<[Endpoint: EndpointWorker]>([:])
+    private let crashed = Mutex<LauncherCrash?>(nil)
+
+    init(context: LauncherContext) {
+        self.context = context
+        context.ownership.onChange { [wakeSignal] in wakeSignal.signal() }
+    }
+
+    /// Look at ownership now.
+    func wake() { wakeSignal.signal() }
+
+    /// Wakes `endpoint`'s admission (a record for it was handled, a job of it ended).
+    func wakeLaunches(_ endpoint: Endpoint) {
+        guard let worker = workers.withLock({ $0[endpoint] }) else { return wakeSignal.signal() }
+        worker.wakeLaunches()
+    }
+
+    /// Wakes `endpoint`'s polling.
+    func wakePolls(_ endpoint: Endpoint) {
+        guard let worker = workers.withLock({ $0[endpoint] }) else { return wakeSignal.signal() }
+        worker.wakePolls()
+    }
+
+    func run() async throws {
+        let logger = context.logger
+        var lastAccountsLoad = ContinuousClock.now - .seconds(3600)
+        var adoptedGeneration = -1
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully && crashed.withLock({ $0 }) == nil {
+                do {
+                    if ContinuousClock.now - lastAccountsLoad > .seconds(5) {
+                        for registration in try await context.store.accounts(pool: context.pool) {
+                            context.accounts.register(registration)
+                        }
+                        lastAccountsLoad = .now
+                    }
+                    let (partitions, generation) = context.ownership.assignment
+                    if generation != adoptedGeneration {
+                        _ = try await context.store.adopt(partitions: partitions, instance: context.instanceID, pool: context.pool)
+                        adoptedGeneration = generation
+                    }
+                    _ = try await context.store.heartbeat(
+                        instance: context.instanceID, staleAfter: context.configuration.instanceStaleAfter,
+                        known: context.accounts.endpoints, pool: context.pool)
+                    let owned = try await context.store.owned(by: context.instanceID, pool: context.pool)
+                    for (endpoint, partition) in owned {
+                        if let partition { context.ownership.place(endpoint, on: partition) }
+                    }
+                    reconcileWorkers(owned.map(\.endpoint).filter { context.ownership.mayAct(for: $0) })
+                } catch is CancellationError {
+                    break
+                } catch {
+                    logger.error("scheduler pass failed; retrying", metadata: ["error": "\(error)"])
+                }
+                await wakeSignal.wait(upTo: max(context.configuration.schedulerInterval, .milliseconds(200)) * 4)
+            }
+        } onGracefulShutdown: {
+            self.wakeSignal.signal()
+        }
+        let running = workers.withLock { workers in
+            defer { workers = [:] }
+            return Array(workers.values)
+        }
+        for worker in running { worker.stop() }
+        for worker in running { await worker.finished() }
+        try? await context.store.retire(instance: context.instanceID, pool: context.pool)
+        if let crash = crashed.withLock({ $0 }) { throw crash }
+    }
+
+    private func reconcileWorkers(_ owned: [Endpoint]) {
+        let wanted = Set(owned)
+        let (started, stopped) = workers.withLock { workers -> ([EndpointWorker], [EndpointWorker]) in
+            var started: [EndpointWorker] = [], stopped: [EndpointWorker] = []
+            for (endpoint, worker) in workers where !wanted.contains(endpoint) {
+                stopped.append(worker)
+                workers[endpoint] = nil
+            }
+            for endpoint in owned where workers[endpoint] == nil {
+                let worker = EndpointWorker(endpoint: endpoint, context: context) { [weak self] crash in
+                    self?.crashed.withLock { $0 = crash }
+                    self?.wakeSignal.signal()
+                }
+                workers[endpoint] = worker
+                started.append(worker)
+            }
+            return (started, stopped)
+        }
+        for worker in stopped { worker.stop() }
+        for worker in started { worker.start() }
+    }
+}
+
+/// The work of one endpoint: an admission loop (reconcile orphaned
+/// intents, then start what `LaunchQueue` admits) and a polling loop, each
+/// woken by the event that concerns it and otherwise by the earliest
+/// back-off or recheck it scheduled.
+final class EndpointWorker: Sendable {
+    let endpoint: Endpoint
+    private let context: LauncherContext
+    private let launching: Launching
+    private let polling: Polling
+    private let launchSignal = WakeSignal()
+    private let pollSignal = WakeSignal()
+    private let stopped = Atomic<Bool>(false)
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let onCrash: @Sendable (LauncherCrash) -> Void
+
+    init(endpoint: Endpoint, context: LauncherContext, onCrash: @escaping @Sendable (LauncherCrash) -> Void) {
+        self.endpoint = endpoint
+        self.context = context
+        self.launching = Launching(context: context)
+        self.polling = Polling(context: context)
+        self.onCrash = onCrash
+    }
+
+    func wakeLaunches() { launchSignal.signal() }
+    func wakePolls() { pollSignal.signal() }
+
+    func start() {
+        let launches = Task { await self.loop(signal: launchSignal, self.admissionPass) }
+        let polls = Task { await self.loop(signal: pollSignal, self.pollingPass) }
+        tasks.withLock { $0 = [launches, polls] }
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .sequentiallyConsistent)
+        launchSignal.signal()
+        pollSignal.signal()
+    }
+
+    func finished() async {
+        for task in tasks.withLock({ $0 }) { await task.value }
+    }
+
+    private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
+
+    /// Runs `pass` until stopped; each pass returns when to look again at the latest.
+    private func loop(signal: WakeSignal, _ pass: @Sendable () async throws -> Date?) async {
+        let idle = context.configuration.schedulerInterval
+        while !isStopped {
+            var next: Date?
+            do {
+                next = try await pass()
+            } catch let crash as LauncherCrash {
+                onCrash(crash)
+                return
+            } catch {
+                context.logger.error("endpoint pass failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            }
+            if isStopped { return }
+            var wait = idle
+            if let next {
+                let seconds = next.timeIntervalSinceNow
+                wait = seconds <= 0 ? .zero : min(idle, .milliseconds(Int64(seconds * 1000) + 1))
+            }
+            if wait > .zero { await signal.wait(upTo: wait) }
+        }
+    }
+
+    /// Reconcile, then admit. Returns the earliest wake-up asked for.
+    private func admissionPass() async throws -> Date? {
+        guard context.ownership.mayAct(for: endpoint) else { return nil }
+        let open = try await context.store.openChunks(endpoint, pool: context.pool)
+        let inFlight = context.inFlight.withLock { $0 }
+        var wakes: [Date] = []
+        let orphans = open.filter { $0.row.status.state == .submitting && !inFlight.contains($0.row.id) }
+            .map { ChunkHandle(row: $0.row, version: $0.version) }
+        if !orphans.isEmpty {
+            wakes += try await launching.reconcile(orphans, endpoint: endpoint)
+        }
+        let queued = open.filter { $0.row.status.state == .queued && !inFlight.contains($0.row.id) }
+        let table = try await context.store.occupancy(endpoint, pool: context.pool)
+        LauncherMetrics.queueDepth(endpoint, queued.count)
+        LauncherMetrics.leasesHeld(endpoint, table.leased.count)
+        guard !queued.isEmpty else { return wakes.min() }
+        let byID = Dictionary(uniqueKeysWithValues: queued.map { ($0.row.id, ChunkHandle(row: $0.row, version: $0.version)) })
+        let snapshot = LaunchQueue.Snapshot(table, pending: queued.map {
+            LaunchQueue.Pending(id: $0.row.id, servers: $0.row.items, notBefore: $0.row.status.notBefore,
+                                backoffReason: $0.row.status.backoffReason)
+        })
+        var starts: [ChunkHandle] = []
+        for (id, decision) in LaunchQueue.plan(snapshot, quotas: context.configuration.limits.quotas, now: Date()) {
+            guard var handle = byID[id] else { continue }
+            switch decision {
+            case .start:
+                starts.append(handle)
+            case .wait(let reason, let blocking):
+                if let notBefore = handle.row.status.notBefore, notBefore > Date() { wakes.append(notBefore) }
+                _ = try await launching.step(&handle, .waiting(reason, blocking: blocking))
+            }
+        }
+        // The admitted chunks leave together; the endpoint's budget orders their requests.
+        wakes += try await withThrowingTaskGroup(of: [Date].self) { group in
+            for handle in starts {
+                group.addTask { try await self.launching.start(handle) }
+            }
+            var all: [Date] = []
+            for try await dates in group { all += dates }
+            return all
+        }
+        return wakes.min()
+    }
+
+    private func pollingPass() async throws -> Date? {
+        guard context.ownership.mayAct(for: endpoint) else { return nil }
+        let (completed, more) = try await polling.serve(endpoint)
+        if completed { launchSignal.signal() }
+        return more ? Date() : nil
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import MusterDRS
+import MusterDomain
+import MusterEvents
+
+/// Serves `job.poll` (DESIGN §5 "Polls"): the waiting polls of an endpoint
+/// are merged (each job once), jobs already seen terminal are dropped
+/// without a DRS call, the rest cost one DescribeJobs per 1000 ids;
+/// DescribeJobLogItems only for jobs whose snapshot changed; `job.observed`
+/// only when something changed (`ObservationPolicy`). Completed jobs
+/// release their leases in the same transaction.
+struct Polling: Sendable {
+    let context: LauncherContext
+
+    /// Serves one round of waiting polls; returns whether any job completed
+    /// (the endpoint's admission should look again) and whether polls remain.
+    func serve(_ endpoint: Endpoint) async throws -> (completed: Bool, more: Bool) {
+        let jobs = context.jobs
+        let limit = 50
+        let pending = try await jobs.pendingPolls(endpoint, limit: limit, pool: context.pool)
+        guard !pending.ids.isEmpty else { return (false, false) }
+        let known = try await jobs.known(pending.jobIDs, pool: context.pool)
+        // A job already seen terminal is not looked at again: its job.observed is on its way.
+        let live = pending.jobIDs.filter { known[$0]?.completed != true }
+        LauncherMetrics.pollsDropped(pending.jobIDs.count - live.count)
+        var observations: [JobStore.Observation] = []
+        for batch in Chunking.batches(live, size: JobPoll.maxJobIDs) {
+            observations += try await observe(batch, known: known, finals: pending.finalIDs, endpoint: endpoint)
+        }
+        let completed = try await jobs.record(observations, served: pending.ids, pool: context.pool)
+        if observations.contains(where: \.publish) { context.wakeRelay() }
+        return (!completed.isEmpty, pending.ids.count == limit)
+    }
+
+    private func observe(
+        _ ids: [String], known: [String: JobStore.Known], finals: Set<String>, endpoint: Endpoint
+    ) async throws -> [JobStore.Observation] {
+        let found = try await context.gate.callAll(endpoint, "DescribeJobs", items: \.items, nextToken: \.nextToken) {
+            try await $0.describeJobs(DescribeJobsRequest(
+                filters: DescribeJobsRequestFilters(jobIDs: ids), maxResults: JobPoll.maxJobIDs, nextToken: $1))
+        }
+        var result: [JobStore.Observation] = []
+        for job in found {
+            var entry = known[job.jobID]
+            if entry == nil, let identity = JobTags.identity(of: job.tags), let group = LaunchGroupID(identity.launchGroup) {
+                entry = JobStore.Known(launchGroup: group, chunk: identity.chunk, jobType: .launch, fingerprint: nil,
+                                       logKeys: [], completed: false)
+            }
+            guard let entry else {
+                context.logger.warning("poll names a job Muster did not start; ignored", metadata: ["jobId": "\(job.jobID)"])
+                continue
+            }
+            let snapshot = JobSnapshot(job)
+            var newEvents: [MusterEvents.JobLogEvent] = []
+            var keys = entry.logKeys
+            if ObservationPolicy.readsLog(previous: entry.fingerprint, current: snapshot) {
+                let logs = try await context.gate.callAll(
+                    endpoint, "DescribeJobLogItems", items: \.items, nextToken: \.nextToken
+                ) { try await $0.describeJobLogItems(DescribeJobLogItemsRequest(jobID: job.jobID, nextToken: $1)) }
+                newEvents = ObservationPolicy.newEvents(logs.map(JobSnapshot.event), seen: entry.logKeys)
+                keys.formUnion(newEvents.map(ObservationPolicy.key))
+            }
+            let isFinal = finals.contains(job.jobID)
+            let observed = JobObserved(
+                launchGroup: entry.launchGroup, chunk: entry.chunk, jobID: job.jobID, jobType: entry.jobType,
+                status: snapshot.status, servers: snapshot.servers, newLogEvents: newEvents, endedAt: snapshot.endedAt,
+                observedAt: Date(), isFinal: isFinal)
+            let publish = ObservationPolicy.publishes(
+                previous: entry.fingerprint, current: snapshot, newEvents: newEvents.count, isFinal: isFinal)
+            LauncherMetrics.observed(published: publish)
+            result.append(JobStore.Observation(
+                observed: observed, fingerprint: snapshot.fingerprint, logKeys: keys.sorted(), publish: publish))
+        }
+        return result
+    }
+}

@@ -1,0 +1,151 @@
+import DRSSimApp
+import Foundation
+import LauncherApp
+import MusterDRS
+import MusterEvents
+import TestSupport
+import ServiceLifecycle
+import Testing
+
+/// Issue 10's safety cases against drs-sim, PostgreSQL and the broker:
+/// whatever DRS's latency or a crash's timing, exactly one DRS job per
+/// chunk and attempt — counted on the DRS side.
+@Suite("Launcher: exactly one job per chunk when DRS is slow, fails after acting, or the launcher dies", .serialized)
+struct LaunchSafetyTests {
+    typealias H = LauncherHarness
+
+    /// A 2 s client timeout and a 3 s margin, so the ambiguity window is 5 s.
+    func slowDRS(_ harness: H) -> LauncherConfiguration {
+        harness.configuration {
+            $0.drsTimeout = .seconds(2)
+            $0.ambiguityMargin = .seconds(3)
+            $0.reconcileInterval = .milliseconds(200)
+        }
+    }
+
+    func fault(_ harness: H, _ fault: DRSSimFault) async throws {
+        try await harness.engine.withSimulation { simulation, now in _ = try simulation.addFault(fault, realNow: now) }
+    }
+
+    func jobsInDRS(_ harness: H, _ request: WaveStarted) async -> Int {
+        await harness.counters().jobsByLaunchGroup[request.launchGroup.description] ?? 0
+    }
+
+    @Test("StartRecovery answering after the client timeout: the late job is adopted, never launched twice")
+    func slowerThanTimeout() async throws {
+        try await H.with { harness in
+            // DRS creates the job 3 s after the request; the launcher gave up after 2 s.
+            try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
+            try harness.startLauncher(slowDRS(harness))
+            let request = harness.waveStarted("ex-slow", servers: [H.sid(1), H.sid(2)])
+            try await harness.launch(request)
+            #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
+            // Past the whole window: still one job in DRS, and one job.created.
+            try await Task.sleep(for: .seconds(6))
+            #expect(await jobsInDRS(harness, request) == 1)
+            #expect(try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).count == 1)
+            #expect(try await harness.outboxTypes().contains(EventType.jobDuplicateDetected) == false)
+        }
+    }
+
+    @Test("StartRecovery answering just under the client timeout: one job, recorded from the answer")
+    func justUnderTimeout() async throws {
+        try await H.with { harness in
+            try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 1500))
+            try harness.startLauncher(slowDRS(harness))
+            let request = harness.waveStarted("ex-under", servers: [H.sid(3)])
+            try await harness.launch(request)
+            #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
+            try await Task.sleep(for: .seconds(2))
+            #expect(await jobsInDRS(harness, request) == 1)
+        }
+    }
+
+    @Test("A 500 after DRS created the job: reconciled to that job, never relaunched")
+    func errorAfterCreate() async throws {
+        try await H.with { harness in
+            try await fault(harness, DRSSimFault(
+                type: .internalErrors, count: 1, rate: 1, operations: ["StartRecovery"], phase: .after))
+            try harness.startLauncher(slowDRS(harness))
+            let request = harness.waveStarted("ex-500", servers: [H.sid(4), H.sid(5)])
+            try await harness.launch(request)
+            #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
+            try await Task.sleep(for: .seconds(6))
+            #expect(await jobsInDRS(harness, request) == 1)
+            #expect(await harness.counters().injectedInternalErrors == 1)
+        }
+    }
+
+    @Test("Killed after the intent, before the request left: the next launcher launches it once, at once")
+    func crashBeforeSend() async throws {
+        try await H.with { harness in
+            let crashed = Locked(false)
+            let (_, first) = try harness.startLauncher(slowDRS(harness), hooks: LauncherHooks(beforeSend: {
+                let crash = crashed.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if crash { throw LauncherCrash() }
+            }))
+            let request = harness.waveStarted("ex-unsent", servers: [H.sid(6)])
+            try await harness.launch(request)
+            await #expect(throws: LauncherCrash.self) { try await first[0].value }
+            for task in first { task.cancel() }
+            for task in first { _ = try? await task.value }
+            #expect(await jobsInDRS(harness, request) == 0)
+
+            try harness.startLauncher(slowDRS(harness))
+            #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
+            #expect(await jobsInDRS(harness, request) == 1)
+        }
+    }
+
+    @Test("Stopped while a slow StartRecovery is unanswered: the successor waits for it and adopts it")
+    func successorWaitsOutTheWindow() async throws {
+        try await H.with { harness in
+            try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
+            let (_, first) = try harness.startLauncher(slowDRS(harness))
+            let request = harness.waveStarted("ex-handover", servers: [H.sid(7), H.sid(8)])
+            try await harness.launch(request)
+            // The request has left (sent_at written); stop this launcher while DRS still works on it.
+            #expect(try await eventually(timeout: .seconds(20)) {
+                try await harness.pool.query(
+                    "SELECT count(*) AS n FROM \(harness.schema).launch_chunks WHERE sent_at IS NOT NULL"
+                ).rows[0].decode(Int.self, "n") == 1
+            })
+            for task in first { task.cancel() }
+            for task in first { _ = try? await task.value }
+            try harness.startLauncher(slowDRS(harness))
+            #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
+            try await Task.sleep(for: .seconds(6))
+            #expect(await jobsInDRS(harness, request) == 1)
+            #expect(try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).count == 1)
+        }
+    }
+}
+
+/// The launcher as it runs: every service inside one `ServiceGroup`, which
+/// ends the group when any service returns early.
+@Suite("Launcher inside a ServiceGroup")
+struct LauncherServiceGroupTests {
+    typealias H = LauncherHarness
+
+    @Test("Inventory interval 0 disables inventory without stopping the launcher; a graceful shutdown ends it")
+    func inventoryDisabledKeepsRunning() async throws {
+        try await H.with { harness in
+            let launcher = try harness.makeLauncher(harness.configuration { $0.inventoryInterval = .zero })
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: try launcher.services().map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [], logger: TestEnvironment.logger))
+            let running = Task { try await group.run() }
+            // A service that returned would have ended the group by now; the launcher still launches.
+            let request = harness.waveStarted("ex-group", servers: [H.sid(9)])
+            try await harness.launch(request)
+            #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
+            try await Task.sleep(for: .seconds(1))
+            #expect(!running.isCancelled)
+            await group.triggerGracefulShutdown()
+            try await running.value
+        }
+    }
+}
