@@ -158,37 +158,50 @@ struct CredentialChainTests {
         sts.server.stop()
     }
 
-    /// The form Muster sends equals what botocore's own Query serializer makes
-    /// of the same parameters from STS's official model.
-    @Test func webIdentityFormMatchesBotocoresSTSModel() throws {
+    /// The forms Muster sends (AssumeRoleWithWebIdentity, AssumeRole) equal
+    /// what botocore's own Query serializer makes of the same parameters from
+    /// STS's official model.
+    @Test func stsFormsMatchBotocoresSTSModel() throws {
         guard let venv = ProcessInfo.processInfo.environment["MUSTER_VENV"] else {
             Issue.record("MUSTER_VENV is not set: run through scripts/test.sh (botocore lives in its venv)")
             return
         }
-        let ours = WebIdentityCredentialsProvider.form(
+        let webIdentity = WebIdentityCredentialsProvider.form(
             roleARN: "arn:aws:iam::111122223333:role/muster launcher+x", sessionName: "muster-pod=1",
             token: "eyJ.a/b+c=", durationSeconds: 900)
+        let assumeRole = AssumeRoleCredentialsProvider.form(
+            roleARN: "arn:aws:iam::111122223333:role/muster-drs", sessionName: "muster-launcher", durationSeconds: 3600,
+            externalID: "ext/1+2=3 ")
         let script = """
             import json, sys, urllib.parse, botocore.session
             from botocore.serialize import create_serializer
             model = botocore.session.get_session().get_service_model('sts')
-            op = model.operation_model('AssumeRoleWithWebIdentity')
-            assert op.http['method'] == 'POST' and op.http['requestUri'] == '/'
-            assert op.metadata['protocol'] == 'query' and op.metadata['apiVersion'] == '2011-06-15'
-            assert 'none' in (op.auth_type or op.auth or ['none'])
-            params = {'RoleArn': 'arn:aws:iam::111122223333:role/muster launcher+x', 'RoleSessionName': 'muster-pod=1',
-                      'WebIdentityToken': 'eyJ.a/b+c=', 'DurationSeconds': 900}
-            body = create_serializer('query').serialize_to_request(params, op)['body']
-            ours = dict(urllib.parse.parse_qsl(sys.argv[1], keep_blank_values=True))
-            theirs = {k: str(v) for k, v in body.items()}
-            assert ours == theirs, (ours, theirs)
-            out = op.output_shape.members['Credentials'].members
-            assert set(out) >= {'AccessKeyId', 'SecretAccessKey', 'SessionToken', 'Expiration'}
+            assert model.metadata['protocol'] == 'query' and model.metadata['apiVersion'] == '2011-06-15'
+            cases = [
+                ('AssumeRoleWithWebIdentity', sys.argv[1], {
+                    'RoleArn': 'arn:aws:iam::111122223333:role/muster launcher+x', 'RoleSessionName': 'muster-pod=1',
+                    'WebIdentityToken': 'eyJ.a/b+c=', 'DurationSeconds': 900}),
+                ('AssumeRole', sys.argv[2], {
+                    'RoleArn': 'arn:aws:iam::111122223333:role/muster-drs', 'RoleSessionName': 'muster-launcher',
+                    'DurationSeconds': 3600, 'ExternalId': 'ext/1+2=3 '}),
+            ]
+            for name, sent, params in cases:
+                op = model.operation_model(name)
+                assert op.http['method'] == 'POST' and op.http['requestUri'] == '/'
+                body = create_serializer('query').serialize_to_request(params, op)['body']
+                ours = dict(urllib.parse.parse_qsl(sent, keep_blank_values=True))
+                theirs = {k: str(v) for k, v in body.items()}
+                assert ours == theirs, (name, ours, theirs)
+                assert set(op.input_shape.required_members) <= set(ours), name
+                out = op.output_shape.members['Credentials'].members
+                assert set(out) >= {'AccessKeyId', 'SecretAccessKey', 'SessionToken', 'Expiration'}
+            # Web identity is unsigned: the token is the proof.
+            assert model.operation_model('AssumeRoleWithWebIdentity').auth_type == 'none'
             print('ok')
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: venv + "/bin/python")
-        process.arguments = ["-c", script, ours]
+        process.arguments = ["-c", script, webIdentity, assumeRole]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
