@@ -100,18 +100,32 @@ def test_cancel_stops_the_plan(team, servers):
     assert all(s["status"] != "LAUNCHED" for s in waves_by_name(execution)["second"]["servers"])
 
 
-@pytest.mark.parametrize("order", ["after-job", "before-job"])
+# KNOWN LAUNCHER BUG (issue 12, owned by the launcher's restructuring): since
+# Work/Polling.swift drops polls for jobs it has seen COMPLETED ("a job already
+# seen terminal is not looked at again"), a recovery whose JOB_END comes before
+# its post-launch runs is never looked at again and the wave waits until its
+# timeout. Strict: once the launcher keeps serving polls for a COMPLETED job
+# whose snapshot still awaits post-launch runs (JobObserved.awaitsPostLaunch),
+# this case passes, XPASS fails the suite, and this marker must go.
+AFTER_JOB = pytest.param("after-job", marks=pytest.mark.xfail(
+    strict=True, reason="launcher drops polls for COMPLETED jobs still awaiting post-launch runs"))
+
+
+@pytest.mark.parametrize("order", [AFTER_JOB, "before-job"])
 def test_recovery_waits_for_post_launch_actions(team, servers, sim, drs, order):
     """AWS documents no order between JOB_END and the post-launch runs: the
     recovery completes, gated on the runs, whichever comes first."""
     api = team["api"]
-    sim.call("PUT", "/admin/behaviour", {"postLaunchOrder": order}, expect=200)
+    # after-job: the agent registers 600 simulated seconds (1 s here) after
+    # JOB_END, so Muster surely sees the job COMPLETED with no runs at all.
+    delay = 600 if order == "after-job" else 30
+    sim.call("PUT", "/admin/behaviour", {"postLaunchOrder": order, "ssmAgentDelaySeconds": delay}, expect=200)
     try:
         plan = make_plan(api, f"recovery-{order}", [("first", servers.take(2), [], {}),
                                                     ("second", servers.take(1), ["first"], {})])
         execution = finish(api, start(api, plan, kind="RECOVERY"))
     finally:
-        sim.call("PUT", "/admin/behaviour", {"postLaunchOrder": "after-job"}, expect=200)
+        sim.call("PUT", "/admin/behaviour", {"postLaunchOrder": "after-job", "ssmAgentDelaySeconds": 30}, expect=200)
     assert execution["status"] == "COMPLETED", execution
     for server in execution["waves"][0]["servers"] + execution["waves"][1]["servers"]:
         assert server["postLaunch"] == "SUCCEEDED", server

@@ -143,6 +143,22 @@ struct JobLifecycleTests {
         #expect(finished.participatingServers?.first?.launchActionsStatus?.runs?.first?.status == .succeeded)
     }
 
+    @Test("the SSM agent delay counts from JOB_END (after-job) or from the launch (before-job)")
+    func ssmAgentDelay() throws {
+        var sim = try SimFixture.make()
+        sim.setBehaviour(DRSSimBehaviour(postLaunchOrder: .afterJob, ssmAgentDelaySeconds: 300))
+        let late = try sim.start([1], drill: false)
+        // JOB_END at 995; the agent registers at 1295.
+        #expect(try sim.job(late.jobID, at: 1290)?.participatingServers?.first?.launchActionsStatus == nil)
+        #expect(try sim.job(late.jobID, at: 1300)?.participatingServers?.first?.launchActionsStatus?.runs?.first?.status
+                == .inProgress)
+        sim.setBehaviour(DRSSimBehaviour(postLaunchOrder: .beforeJob, ssmAgentDelaySeconds: 300))
+        let early = try sim.start([2], drill: false, at: 0)
+        // Launched at 965, runs 1265–1385, JOB_END at 1415.
+        #expect(try sim.job(early.jobID, at: 1300)?.status == .started)
+        #expect(try sim.job(early.jobID, at: 1420)?.status == .completed)
+    }
+
     @Test("DescribeJobs lists newest first; job logs oldest or newest first, late items with jitter")
     func listOrders() throws {
         var sim = try SimFixture.make()

@@ -36,16 +36,22 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
     /// `DRS_SIM_TIMESTAMP_FORMAT`: `millis` (`…46.324Z`, default) or `aws`
     /// (`…46.324841+00:00`, what real DRS returns).
     public var timestampFormat: DRSDateTime.Style
+    /// `DRS_SIM_SSM_AGENT_DELAY`: simulated seconds until the launched
+    /// instance's SSM agent registers and the first post-launch run starts —
+    /// counted from the launch (`before-job`) or from `JOB_END` (`after-job`)
+    /// (default 30; real instances take minutes).
+    public var ssmAgentDelaySeconds: Double
 
     /// The defaults.
     public init(
         postLaunchOrder: PostLaunchOrder = .afterJob, logOrder: LogOrder = .oldestFirst, logJitterSeconds: Double = 0,
-        timestampFormat: DRSDateTime.Style = .milliseconds
+        timestampFormat: DRSDateTime.Style = .milliseconds, ssmAgentDelaySeconds: Double = 30
     ) {
         self.postLaunchOrder = postLaunchOrder
         self.logOrder = logOrder
         self.logJitterSeconds = logJitterSeconds
         self.timestampFormat = timestampFormat
+        self.ssmAgentDelaySeconds = ssmAgentDelaySeconds
     }
 
     /// Reads every field present (the admin API accepts partial documents).
@@ -58,6 +64,8 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
         logJitterSeconds = try container.decodeIfPresent(Double.self, forKey: .logJitterSeconds) ?? defaults.logJitterSeconds
         timestampFormat = try container.decodeIfPresent(DRSDateTime.Style.self, forKey: .timestampFormat)
             ?? defaults.timestampFormat
+        ssmAgentDelaySeconds = try container.decodeIfPresent(Double.self, forKey: .ssmAgentDelaySeconds)
+            ?? defaults.ssmAgentDelaySeconds
     }
 
     /// `self` with the fields present in `patch` (JSON) replaced.
@@ -74,6 +82,9 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
         let merged = try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: object))
         guard (0...3600).contains(merged.logJitterSeconds) else {
             throw DRSSimAdminError("logJitterSeconds must be 0…3600 simulated seconds")
+        }
+        guard (0...86_400).contains(merged.ssmAgentDelaySeconds) else {
+            throw DRSSimAdminError("ssmAgentDelaySeconds must be 0…86400 simulated seconds")
         }
         return merged
     }

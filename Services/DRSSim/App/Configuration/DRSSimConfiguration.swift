@@ -80,6 +80,7 @@ public struct DRSSimConfiguration: Sendable, CustomStringConvertible {
             + "accounts: \(seedDocument.accounts.map(\.accountID).sorted()), accessKeys: \(keys) (secrets redacted), "
             + "adminToken: \(adminToken == nil ? "none" : "<redacted>"), quotas: \(quotas), rateLimit: \(rateLimit), "
             + "postLaunchOrder: \(behaviour.postLaunchOrder.rawValue), logOrder: \(behaviour.logOrder.rawValue), "
-            + "logJitterSeconds: \(behaviour.logJitterSeconds), timestampFormat: \(behaviour.timestampFormat.rawValue))"
+            + "logJitterSeconds: \(behaviour.logJitterSeconds), timestampFormat: \(behaviour.timestampFormat.rawValue), "
+            + "ssmAgentDelaySeconds: \(behaviour.ssmAgentDelaySeconds))"
     }
 }

@@ -78,7 +78,7 @@ extension DRSSimulation {
         }
         var events = JobTimeline.launch(
             created: now, plans: plans, profile: configuration.timing, rng: &random.timing,
-            postLaunchOrder: behaviour.postLaunchOrder)
+            postLaunchOrder: behaviour.postLaunchOrder, ssmAgentDelay: behaviour.ssmAgentDelaySeconds)
         if let foreignSeconds {
             events = JobTimeline.compressed(events, created: now, to: foreignSeconds)
         } else if let stall = faults.takeStall(key, serverIDs: ids) {

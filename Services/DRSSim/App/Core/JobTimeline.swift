@@ -28,7 +28,7 @@ enum JobTimeline {
     /// once the job has ended, so its first COMPLETED snapshot has no runs yet).
     static func launch(
         created: Date, plans: [ServerLaunchPlan], profile: JobTimingProfile, rng: inout SeededRandom,
-        postLaunchOrder: DRSSimBehaviour.PostLaunchOrder = .beforeJob
+        postLaunchOrder: DRSSimBehaviour.PostLaunchOrder = .beforeJob, ssmAgentDelay: Double = 30
     ) -> [TimelineEvent] {
         var events = Events()
         func j(_ seconds: Double) -> Double { rng.jitter(seconds, fraction: profile.jitter) }
@@ -111,7 +111,7 @@ enum JobTimeline {
             if postLaunchOrder == .afterJob, !plan.actionRuns.isEmpty {
                 afterJobRuns.append((id, launched, plan.actionRuns))
             } else if !plan.actionRuns.isEmpty {
-                done = addRuns(plan.actionRuns, of: id, from: launched.addingTimeInterval(j(30)))
+                done = addRuns(plan.actionRuns, of: id, from: launched.addingTimeInterval(j(ssmAgentDelay)))
             }
             lastServerDone = max(lastServerDone, done)
         }
@@ -121,8 +121,7 @@ enum JobTimeline {
         events.add(end, .log(.jobEnd, nil))
         events.add(end, .jobStatus(.completed))
         for entry in afterJobRuns {
-            let agentSeen = max(entry.launched.addingTimeInterval(j(30)), end.addingTimeInterval(j(30)))
-            _ = addRuns(entry.runs, of: entry.id, from: agentSeen)
+            _ = addRuns(entry.runs, of: entry.id, from: end.addingTimeInterval(j(ssmAgentDelay)))
         }
         return events.sorted()
     }
