@@ -13,6 +13,9 @@
 # MUSTER_STACK_LAUNCHER_ACCOUNTS (the launcher's MUSTER_LAUNCHER_ACCOUNTS;
 # default: the demo account in us-east-1), MUSTER_STACK_INVENTORY_INTERVAL
 # (2s). Any other MUSTER_* variable reaches every service unchanged.
+# MUSTER_STACK_LOG_LEVEL (info) sets every process's log level (the e2e run
+# uses trace); DRS_SIM_POST_LAUNCH_ORDER (after-job) and DRS_SIM_TIMESTAMP_FORMAT
+# (aws) are passed to drs-sim (Services/DRSSim/README.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="${MUSTER_STACK_DIR:-$ROOT/.local/run/stack}"
@@ -20,6 +23,12 @@ BASE="${MUSTER_STACK_PORT_BASE:-18080}"
 BIN="${MUSTER_BIN_DIR:-$ROOT/.build/debug}"
 SEED="${MUSTER_DEMO_SEED:-$ROOT/deploy/demo/seed.json}"
 TIME_SCALE="${DRS_SIM_TIME_SCALE:-600}"
+# Log level of all five processes (the e2e run uses trace and greps the logs for secrets).
+LOG_LEVEL="${MUSTER_STACK_LOG_LEVEL:-info}"
+# drs-sim's choices where real DRS is undocumented (Services/DRSSim/README.md);
+# timestamps in the form real DRS sends.
+POST_LAUNCH_ORDER="${DRS_SIM_POST_LAUNCH_ORDER:-after-job}"
+TIMESTAMP_FORMAT="${DRS_SIM_TIMESTAMP_FORMAT:-aws}"
 # Throwaway demo credentials: drs-sim knows them from the demo seed file;
 # the launcher signs with them. They open nothing but drs-sim.
 DEMO_ACCOUNT=111122223333
@@ -64,9 +73,10 @@ start() {
   # enforce Kafka's minimum session (6 s, e.g. noida) refuse it (docs/brokers.md).
   local session=2000; [[ "${MUSTER_BROKER:-tansu}" == noida ]] && session=6000
   local kafka_props="session.timeout.ms=$session,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
-  start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json
+  start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json \
+    MUSTER_LOG_LEVEL="$LOG_LEVEL" DRS_SIM_POST_LAUNCH_ORDER="$POST_LAUNCH_ORDER" DRS_SIM_TIMESTAMP_FORMAT="$TIMESTAMP_FORMAT"
   wait_ready drs-sim
-  local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json
+  local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json MUSTER_LOG_LEVEL="$LOG_LEVEL"
     MUSTER_KAFKA_GROUP_PREFIX="${MUSTER_KAFKA_GROUP_PREFIX:-muster}")
   # The console is served over plain http on loopback here, so its cookie cannot be Secure.
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")" \

@@ -15,19 +15,21 @@ struct SimEndpoint {
 
     /// Starts drs-sim with five source servers, runs `body`, stops everything.
     static func with(
-        credentials: AWSCredentials = credentials,
+        credentials: AWSCredentials = credentials, timeScale: Double = 1, behaviour: DRSSimBehaviour = .init(),
         _ body: (DRSClient) async throws -> Void
     ) async throws {
         var logger = Logger(label: "drs-client-sim-tests")
         logger.logLevel = .warning
-        let configuration = DRSSimConfiguration(
+        var configuration = DRSSimConfiguration(
             port: 0, credentials: [Self.credentials.accessKeyID: DRSSimCredential(
                 secretAccessKey: Self.credentials.secretAccessKey, accountID: accountID)],
+            timeScale: timeScale,
             seedDocument: SeedDocument(accounts: [
                 SeedAccount(accountID: accountID, regions: ["us-east-1": SeedRegion(sourceServers: (1...5).map {
                     SeedSourceServer(sourceServerID: sid($0), hostname: "host-\($0)")
                 })]),
             ]))
+        configuration.behaviour = behaviour
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let server = try DRSSimServer(configuration: configuration, logger: logger, onServerRunning: { port in
             portSink.yield(port)

@@ -167,16 +167,37 @@ struct ChunkLifecycleTests {
 
     // MARK: Observation
 
-    @Test("Log events are told apart by content, whatever order DRS returns them in")
-    func logOrder() {
-        func event(_ name: String, _ seconds: Double, _ server: String? = "s-1") -> MusterEvents.JobLogEvent {
-            MusterEvents.JobLogEvent(event: name, time: t0 + seconds, sourceServerID: server, rawError: nil)
-        }
-        let first = [event("JOB_START", 0), event("SNAPSHOT_START", 1)]
-        let seen = Set(first.map(ObservationPolicy.key))
-        let newestFirst = [event("LAUNCH_START", 3), event("CONVERSION_END", 2), event("SNAPSHOT_START", 1), event("JOB_START", 0)]
-        #expect(ObservationPolicy.newEvents(newestFirst, seen: seen).map(\.event) == ["CONVERSION_END", "LAUNCH_START"])
-        #expect(ObservationPolicy.newEvents(newestFirst + newestFirst, seen: []).count == 4, "each event once")
+    @Test("A COMPLETED recovery job stays live while a launched server awaits its post-launch runs")
+    func postLaunchAfterJobEnd() {
+        // DRS may end the job (JOB_END) before the SSM-based actions run.
+        let ended = Job(jobID: "drsjob-1", status: .completed, participatingServers: [
+            ParticipatingServer(sourceServerID: "s-1", launchStatus: .launched),
+        ])
+        let observed = JobObserved(
+            launchGroup: LaunchGroupID(executionID: "ex", waveNumber: 1,
+                                       endpoint: MusterDomain.Endpoint(accountID: "111122223333", region: "us-east-1")),
+            chunk: 0, jobID: "drsjob-1", jobType: .launch, status: .completed,
+            servers: JobSnapshot(ended) { _ in true }.servers, newLogEvents: [], endedAt: nil, observedAt: t0, isFinal: false)
+        #expect(observed.awaitsPostLaunch(isRecovery: true))
+        #expect(!observed.awaitsPostLaunch(isRecovery: false), "a drill does not wait for its actions")
+        let disabled = JobSnapshot(ended) { _ in false }
+        #expect(disabled.servers.allSatisfy { $0.postLaunchProgress(isRecovery: true) == .notApplicable })
+        var known = JobStore.Known(
+            launchGroup: observed.launchGroup, chunk: 0, jobType: .launch, fingerprint: nil, logKeys: [], logPending: false,
+            isDrill: false, completed: true, awaitsPostLaunch: true)
+        #expect(known.isLive, "polls for it are still served")
+        known.awaitsPostLaunch = false
+        #expect(!known.isLive, "once the runs ended, its polls cost no DRS call")
+    }
+
+    @Test("The log is read when the snapshot changed, and again until a read finds nothing new")
+    func logReads() {
+        let job = Job(jobID: "drsjob-1", status: .started)
+        let snapshot = JobSnapshot(job)
+        #expect(ObservationPolicy.readsLog(previous: nil, current: snapshot, lastReadFoundNew: false))
+        #expect(!ObservationPolicy.readsLog(previous: snapshot.fingerprint, current: snapshot, lastReadFoundNew: false))
+        #expect(ObservationPolicy.readsLog(previous: snapshot.fingerprint, current: snapshot, lastReadFoundNew: true),
+                "DRS may list an item late")
     }
 
     @Test("job.observed only when something changed, new log events appeared, or the poll is final")
@@ -189,9 +210,8 @@ struct ChunkLifecycleTests {
         #expect(!ObservationPolicy.publishes(previous: snapshot.fingerprint, current: snapshot, newEvents: 0, isFinal: false))
         #expect(ObservationPolicy.publishes(previous: snapshot.fingerprint, current: snapshot, newEvents: 1, isFinal: false))
         #expect(ObservationPolicy.publishes(previous: snapshot.fingerprint, current: snapshot, newEvents: 0, isFinal: true))
-        #expect(!ObservationPolicy.readsLog(previous: snapshot.fingerprint, current: snapshot))
         var launched = job
         launched.participatingServers = [ParticipatingServer(sourceServerID: "s-1", launchStatus: .launched)]
-        #expect(ObservationPolicy.readsLog(previous: snapshot.fingerprint, current: JobSnapshot(launched)))
+        #expect(ObservationPolicy.readsLog(previous: snapshot.fingerprint, current: JobSnapshot(launched), lastReadFoundNew: false))
     }
 }

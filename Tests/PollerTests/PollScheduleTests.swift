@@ -25,7 +25,7 @@ struct PollScheduleTests {
         let schedule = PollSchedule()
         #expect(schedule.interval(for: .pending) == .seconds(60))
         #expect(schedule.interval(for: .started) == .seconds(15))
-        #expect(schedule.interval(for: .completed) == nil)
+        #expect(schedule.interval(for: .completed) == .seconds(15), "a COMPLETED job awaiting post-launch runs")
         #expect(schedule.firstPollDelay < schedule.pendingInterval, "the first look comes soon after creation")
     }
 
@@ -43,7 +43,8 @@ struct PollScheduleTests {
         #expect(started.allSatisfy { (12.0...18.0).contains($0) })
         // Jitter really spreads: both halves of the band are used.
         #expect(pending.contains { $0 < 55 } && pending.contains { $0 > 65 })
-        #expect(schedule.nextDue(polledAt: t0, phase: .completed, deadline: farDeadline, using: &random) == nil)
+        let completed = schedule.nextDue(polledAt: t0, phase: .completed, deadline: farDeadline, using: &random)
+        #expect(completed.map { (12.0...18.0).contains($0.timeIntervalSince(t0)) } == true, "STARTED cadence")
     }
 
     @Test func firstLookComesSoonAfterCreation() {

@@ -48,22 +48,23 @@ struct PollerFixture {
 
     static func created(
         job: String, execution: String = "exec-1", account: String = "111122223333", region: String = "us-east-1",
-        waveStartedAt: Date = Date(), timeoutSeconds: Int = 3600
+        waveStartedAt: Date = Date(), timeoutSeconds: Int = 3600, isDrill: Bool = true
     ) -> JobCreated {
         JobCreated(
             launchGroup: LaunchGroupID(
                 executionID: execution, waveNumber: 1, endpoint: Endpoint(accountID: account, region: region)),
-            chunk: 0, chunkCount: 1, jobID: job, isDrill: true, sourceServerIDs: ["s-\(job)"], createdAt: Date(),
+            chunk: 0, chunkCount: 1, jobID: job, isDrill: isDrill, sourceServerIDs: ["s-\(job)"], createdAt: Date(),
             waveStartedAt: waveStartedAt, timeoutSeconds: timeoutSeconds)
     }
 
     static func observed(
-        _ created: JobCreated, _ status: DRSJobStatus, at observedAt: Date = Date(), isFinal: Bool = false
+        _ created: JobCreated, _ status: DRSJobStatus, at observedAt: Date = Date(), isFinal: Bool = false,
+        runs: [LaunchActionRun] = []
     ) -> JobObserved {
         JobObserved(
             launchGroup: created.launchGroup, chunk: created.chunk, jobID: created.jobID, status: status,
             servers: [ObservedServer(sourceServerID: created.sourceServerIDs[0],
-                                     launchStatus: status == .completed ? .launched : .pending)],
+                                     launchStatus: status == .completed ? .launched : .pending, launchActionRuns: runs)],
             observedAt: observedAt, isFinal: isFinal)
     }
 

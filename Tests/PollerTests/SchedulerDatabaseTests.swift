@@ -91,6 +91,63 @@ struct SchedulerDatabaseTests {
         await fixture.tearDown()
     }
 
+    @Test func aRecoveryJobCompletedBeforeItsPostLaunchRunsKeepsBeingPolledUntilTheyEnd() async throws {
+        let fixture = try await PollerFixture()
+        let recovery = PollerFixture.created(job: "drsjob-recovery", isDrill: false)
+        let drill = PollerFixture.created(job: "drsjob-drill")
+        try await fixture.track([recovery, drill])
+        let scheduler = fixture.scheduler()
+        try await runTicks(scheduler, for: .milliseconds(300))
+        let running = [LaunchActionRun(actionID: "ssm-1", status: "IN_PROGRESS")]
+        // after-job order: JOB_END with no runs yet, then with a run going.
+        #expect(try await fixture.observe(PollerFixture.observed(recovery, .completed)) == .applied)
+        #expect(try await fixture.observe(PollerFixture.observed(drill, .completed)) == .completed, "drills never wait")
+        #expect(try await fixture.state(of: "drsjob-recovery") == .tracking)
+        let before = try await fixture.polls().count
+        // Polled again and again (STARTED cadence, 150 ms here); generous bound for a loaded machine.
+        let end = ContinuousClock.now + .seconds(10)
+        var after: [JobPoll] = []
+        repeat {
+            try await scheduler.tick()
+            try await Task.sleep(for: .milliseconds(20))
+            after = Array(try await fixture.polls().dropFirst(before))
+        } while after.filter({ $0.jobIDs.contains("drsjob-recovery") }).count < 3 && ContinuousClock.now < end
+        #expect(after.filter { $0.jobIDs.contains("drsjob-recovery") }.count >= 3, "still polled after COMPLETED")
+        #expect(after.allSatisfy { !$0.jobIDs.contains("drsjob-drill") })
+        #expect(try await fixture.observe(PollerFixture.observed(recovery, .completed, runs: running)) == .applied)
+        let done = [LaunchActionRun(actionID: "ssm-1", status: "SUCCEEDED")]
+        #expect(try await fixture.observe(PollerFixture.observed(recovery, .completed, runs: done)) == .completed)
+        #expect(try await fixture.state(of: "drsjob-recovery") == .done)
+        let settled = try await fixture.polls().count
+        try await runTicks(scheduler, for: .milliseconds(400))
+        #expect(try await fixture.polls().dropFirst(settled).allSatisfy { !$0.jobIDs.contains("drsjob-recovery") })
+        await fixture.tearDown()
+    }
+
+    @Test func aRecoveryJobWhoseRunsOutliveTheWaveTimesOutAfterTheFinalLook() async throws {
+        let fixture = try await PollerFixture()
+        let job = PollerFixture.created(job: "drsjob-late", waveStartedAt: Date(), timeoutSeconds: 1, isDrill: false)
+        try await fixture.track([job])
+        #expect(try await fixture.observe(PollerFixture.observed(job, .completed)) == .applied)
+        let scheduler = fixture.scheduler()
+        // Past the deadline the scheduler asks for a final look …
+        let end = ContinuousClock.now + .seconds(5)
+        while try await !fixture.polls().contains(where: { $0.isFinal && $0.jobIDs == ["drsjob-late"] }),
+              ContinuousClock.now < end {
+            try await scheduler.tick()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await fixture.polls().contains { $0.isFinal && $0.jobIDs == ["drsjob-late"] })
+        // … whose COMPLETED answer, runs still going, times the job out.
+        let running = [LaunchActionRun(actionID: "ssm-1", status: "IN_PROGRESS")]
+        #expect(try await fixture.observe(PollerFixture.observed(job, .completed, isFinal: true, runs: running))
+                == .timedOut)
+        let timedOut = try await fixture.outbox().filter { $0.type == EventType.jobTimedOut }
+        #expect(timedOut.count == 1)
+        #expect(try timedOut.first?.event.decode(JobTimedOut.self).lastStatus == .completed)
+        await fixture.tearDown()
+    }
+
     @Test func aStartedJobIsPolledFasterAndStaleSnapshotsNeverMoveItBack() async throws {
         let fixture = try await PollerFixture { $0.schedule.pendingInterval = .seconds(30) }
         let job = PollerFixture.created(job: "drsjob-1")

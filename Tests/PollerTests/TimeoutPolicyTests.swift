@@ -36,10 +36,39 @@ struct TimeoutPolicyTests {
     }
 
     func decide(_ job: JobSnapshotState, _ status: DRSJobStatus, at observedAt: Date, final: Bool = false,
-                now: Date? = nil) -> ObservationDecision {
+                now: Date? = nil, awaiting: Bool = false) -> ObservationDecision {
         var random = SeededRandom(seed: 9)
-        return ObservationPolicy.decide(job: job, status: status, observedAt: observedAt, isFinal: final,
-                                        now: now ?? t0 + 10, schedule: schedule, timeout: policy, using: &random)
+        return ObservationPolicy.decide(job: job, status: status, awaitingPostLaunch: awaiting, observedAt: observedAt,
+                                        isFinal: final, now: now ?? t0 + 10, schedule: schedule, timeout: policy,
+                                        using: &random)
+    }
+
+    // Post-launch runs before JOB_END (`before-job`): the COMPLETED snapshot
+    // carries finished runs and tracking stops, as it always did.
+    @Test func beforeJobOrderACompletedSnapshotWithFinishedRunsFinishes() {
+        let started = job(phase: .started, observedAt: t0 + 5)
+        #expect(decide(started, .completed, at: t0 + 9, awaiting: false) == .finish(observedAt: t0 + 9))
+    }
+
+    // JOB_END before the runs end (`after-job`): the job stays tracked at the
+    // STARTED cadence, then finishes once a snapshot shows the runs ended.
+    @Test func afterJobOrderACompletedJobAwaitingRunsStaysTrackedAtTheStartedCadence() {
+        let started = job(phase: .started, observedAt: t0 + 5)
+        #expect(decide(started, .completed, at: t0 + 9, awaiting: true)
+                == .update(phase: .completed, observedAt: t0 + 9, nextDue: t0 + 25))
+        let awaiting = job(phase: .completed, observedAt: t0 + 9)
+        #expect(decide(awaiting, .completed, at: t0 + 20, awaiting: true)
+                == .update(phase: .completed, observedAt: t0 + 20, nextDue: nil), "keeps its planned look")
+        #expect(decide(awaiting, .started, at: t0 + 21) == .ignore(.stale))
+        #expect(decide(awaiting, .completed, at: t0 + 30, awaiting: false) == .finish(observedAt: t0 + 30))
+    }
+
+    @Test func afterJobOrderRunsStillGoingAtTheDeadlineTimeOutAsCompleted() {
+        let expired = job(.finalRequested, phase: .completed, observedAt: t0 + 1, deadline: t0)
+        #expect(decide(expired, .completed, at: t0 + 5, final: true, awaiting: true) == .timeOut(lastStatus: .completed))
+        #expect(decide(expired, .completed, at: t0 + 5, final: true, awaiting: false) == .finish(observedAt: t0 + 5))
+        // A stale STARTED final answer cannot say the runs are still going.
+        #expect(decide(expired, .started, at: t0 + 5, final: true) == .ignore(.stale))
     }
 
     @Test func aFinalAnswerStillLiveTimesOutAndATerminalOneDoesNot() {

@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -101,11 +103,16 @@ def sim(tmp_path_factory) -> DRSSim:
             "DRS_SIM_SEED_FILE": str(seed_file),
             "DRS_SIM_TIME_SCALE": str(TIME_SCALE),
             "DRS_SIM_RANDOM_SEED": "1234",
-            "LOG_LEVEL": "warning",
+            # Timestamps as real DRS writes them; trace logging so the log can be checked for secrets.
+            "DRS_SIM_TIMESTAMP_FORMAT": "aws",
+            "MUSTER_LOG_LEVEL": "trace",
         }
     )
-    process = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = seed_file.parent / "drs-sim.log"
+    log_file = open(log_path, "wb")
+    process = subprocess.Popen([binary], env=env, stdout=log_file, stderr=subprocess.STDOUT)
     handle = DRSSim(port)
+    handle.log_path = log_path
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -116,7 +123,7 @@ def sim(tmp_path_factory) -> DRSSim:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            output = log_path.read_text(errors="replace")
             pytest.fail(f"drs-sim did not become ready on port {port}:\n{output}")
         time.sleep(0.05)
     yield handle
@@ -126,6 +133,7 @@ def sim(tmp_path_factory) -> DRSSim:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    log_file.close()
 
 
 @pytest.fixture
@@ -214,14 +222,39 @@ def test_drill_lifecycle_logs_instances_and_termination(drs, sim):
     assert counters["recoveryInstancesTerminated"] == 3
 
 
-def test_recovery_runs_post_launch_actions(drs):
+def _wait_for_runs(client, job_id: str, sid: str, timeout: float = 15.0) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.describe_jobs(filters={"jobIDs": [job_id]})["items"][0]
+        runs = _server(job, sid).get("launchActionsStatus", {}).get("runs", [])
+        if runs and all(run["status"] == "SUCCEEDED" for run in runs):
+            return runs
+        assert time.monotonic() < deadline, f"post-launch runs of {sid} not finished: {runs}"
+        time.sleep(0.05)
+
+
+def test_recovery_runs_post_launch_actions_after_the_job_ends_by_default(drs):
     job_id = drs.start_recovery(isDrill=False, sourceServers=[{"sourceServerID": SERVERS[0]}])["job"]["jobID"]
-    done = _wait_for_status(drs, job_id, "COMPLETED")
+    done = _wait_for_status(drs, job_id, "COMPLETED", timeout=30)
     assert done["initiatedBy"] == "START_RECOVERY"
-    runs = _server(done, SERVERS[0])["launchActionsStatus"]["runs"]
-    assert runs and all(run["status"] == "SUCCEEDED" for run in runs)
+    runs = _wait_for_runs(drs, job_id, SERVERS[0])
+    assert all(run["runId"] and run["action"]["actionId"] for run in runs)
+    later = drs.describe_jobs(filters={"jobIDs": [job_id]})["items"][0]
+    assert later["status"] == "COMPLETED" and later["endDateTime"] == done["endDateTime"]
+    # after-job: the SSM agent registered (and the runs started) only after JOB_END.
+    discovered = _server(later, SERVERS[0])["launchActionsStatus"]["ssmAgentDiscoveryDatetime"]
+    assert discovered > done["endDateTime"], (discovered, done["endDateTime"])
     instance = drs.describe_recovery_instances(filters={"sourceServerIDs": [SERVERS[0]]})["items"][0]
     assert instance["isDrill"] is False
+
+
+def test_recovery_runs_post_launch_actions_before_the_job_ends_when_set(drs, sim):
+    assert sim.admin("PUT", "behaviour", {"postLaunchOrder": "before-job"})["postLaunchOrder"] == "before-job"
+    job_id = drs.start_recovery(isDrill=False, sourceServers=[{"sourceServerID": SERVERS[0]}])["job"]["jobID"]
+    job = _wait_for_status(drs, job_id, "COMPLETED", timeout=30)
+    status = _server(job, SERVERS[0])["launchActionsStatus"]
+    assert status["runs"] and all(run["status"] == "SUCCEEDED" for run in status["runs"]), job
+    assert status["ssmAgentDiscoveryDatetime"] < job["endDateTime"], "the runs ran before JOB_END"
 
 
 def test_server_not_replicating_fails_its_launch(drs):
@@ -294,6 +327,8 @@ def test_throttling_with_retry_after(drs, sim):
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
     retry_after = int(error["ResponseMetadata"]["HTTPHeaders"]["retry-after"])
     assert 1 <= retry_after <= 2
+    assert error["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"].startswith("ThrottlingException")
+    assert UUID.match(error["ResponseMetadata"]["RequestId"])
     assert sim.admin("GET", "counters")["throttles"] >= 1
 
 
@@ -366,3 +401,140 @@ def test_metrics_and_health(sim, drs):
     assert f'drs_sim_requests_total{{operation="DescribeJobs",account="{ACCOUNT}"}} 1' in text
     with urllib.request.urlopen(f"{sim.endpoint}/health/live", timeout=5) as response:
         assert response.status == 200
+
+
+# --- nearer to DRS: request ids, timestamps, order, pagination, quotas, secrets ---------------
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+AWS_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$")
+
+
+def _raw(sim, path: str, body: bytes = b"{}", headers: dict | None = None):
+    request = urllib.request.Request(f"{sim.endpoint}{path}", data=body, method="POST", headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_every_response_carries_a_request_id(sim, drs):
+    ok = drs.describe_jobs()["ResponseMetadata"]["RequestId"]
+    drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": SERVERS[0]}])
+    with pytest.raises(drs.exceptions.ConflictException) as caught:
+        drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": SERVERS[0]}])
+    conflict = caught.value.response["ResponseMetadata"]["RequestId"]
+    with pytest.raises(ClientError) as caught:
+        sim.client(secret="wrong").describe_jobs()
+    refused = caught.value.response["ResponseMetadata"]["RequestId"]
+    ids = [ok, conflict, refused]
+    assert all(UUID.match(i) for i in ids), ids
+    assert len(set(ids)) == 3, "a fresh id per response"
+
+
+def test_front_door_errors_name_their_type(sim):
+    status, headers, body = _raw(sim, "/DescribeJobs")
+    assert status == 403
+    assert headers.get("x-amzn-ErrorType", "").startswith("MissingAuthenticationTokenException")
+    assert UUID.match(headers.get("x-amzn-RequestId", ""))
+    status, headers, _ = _raw(sim, "/DescribeJobs", headers={"Authorization": "AWS4-HMAC-SHA256 nonsense"})
+    assert status == 403 and headers.get("x-amzn-ErrorType", "").startswith("IncompleteSignatureException")
+
+
+def test_timestamps_have_the_real_form_and_filters_accept_it(drs):
+    job = drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": SERVERS[0]}])["job"]
+    created = job["creationDateTime"]
+    assert AWS_TIME.match(created), created
+    done = _wait_for_status(drs, job["jobID"], "COMPLETED")
+    assert AWS_TIME.match(done["endDateTime"]), done["endDateTime"]
+    items = drs.describe_job_log_items(jobID=job["jobID"])["items"]
+    assert all(AWS_TIME.match(item["logDateTime"]) for item in items)
+    # Both forms in filters: the offset form DRS writes and the Z form.
+    listed = drs.describe_jobs(filters={"fromDate": created})["items"]
+    assert [j["jobID"] for j in listed] == [job["jobID"]]
+    zulu = created[:23] + "Z"
+    assert [j["jobID"] for j in drs.describe_jobs(filters={"fromDate": zulu})["items"]] == [job["jobID"]]
+    before = "2000-01-01T00:00:00.000000+00:00"
+    assert drs.describe_jobs(filters={"toDate": before})["items"] == []
+    with pytest.raises(drs.exceptions.ValidationException):
+        drs.describe_jobs(filters={"fromDate": "2024-13-45T99:99:99Z"})
+
+
+def test_describe_jobs_is_newest_first_across_pages(drs):
+    ids = []
+    for sid in SERVERS[:5]:
+        ids.append(drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": sid}])["job"]["jobID"])
+        time.sleep(0.01)
+    pages = list(drs.get_paginator("describe_jobs").paginate(PaginationConfig={"PageSize": 2}))
+    assert [len(p["items"]) for p in pages] == [2, 2, 1]
+    assert [j["jobID"] for p in pages for j in p["items"]] == ids[::-1], "newest first, as the API reference says"
+    created = [j["creationDateTime"] for p in pages for j in p["items"]]
+    assert created == sorted(created, reverse=True)
+
+
+def test_all_four_paginated_operations_page_without_gaps_or_repeats(drs):
+    # DescribeSourceServers: see test_describe_source_servers_paginates; here with PageSize 1.
+    servers = [s["sourceServerID"] for page in drs.get_paginator("describe_source_servers").paginate(
+        PaginationConfig={"PageSize": 1}) for s in page["items"]]
+    assert servers == SERVERS + [NOT_READY]
+    job_id = drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": s} for s in SERVERS[:4]])["job"]["jobID"]
+    _wait_for_status(drs, job_id, "COMPLETED")
+    for name, kwargs, key in [("describe_jobs", {}, "jobID"),
+                              ("describe_job_log_items", {"jobID": job_id}, None),
+                              ("describe_recovery_instances", {}, "recoveryInstanceID")]:
+        whole = getattr(drs, name)(**kwargs)["items"]
+        paged = [item for page in drs.get_paginator(name).paginate(**kwargs, PaginationConfig={"PageSize": 3})
+                 for item in page["items"]]
+        assert paged == whole, name
+        if key:
+            assert len({item[key] for item in paged}) == len(paged), name
+    assert len(drs.describe_recovery_instances()["items"]) == 4
+    # A token belongs to its operation.
+    token = drs.describe_job_log_items(jobID=job_id, maxResults=1)["nextToken"]
+    with pytest.raises(drs.exceptions.ValidationException):
+        drs.describe_jobs(nextToken=token)
+
+
+def test_the_21st_concurrent_job_is_refused(drs, sim):
+    extra = [f"s-{n:017d}" for n in range(100, 121)]
+    sim.admin("POST", "seed", {"accounts": [{"accountID": ACCOUNT, "regions": {REGION: {"sourceServers": [
+        {"sourceServerID": sid, "hostname": sid} for sid in extra]}}}]})
+    sim.admin("PUT", "time-scale", {"timeScale": 0.001})  # nothing finishes meanwhile
+    for sid in extra[:20]:
+        drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": sid}])
+    with pytest.raises(drs.exceptions.ServiceQuotaExceededException) as caught:
+        drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": extra[20]}])
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 402
+    assert "20" in error["Error"]["Message"]
+    assert len(drs.describe_jobs()["items"]) == 20
+
+
+def test_job_log_lists_newest_first_when_set(drs, sim):
+    sim.admin("PUT", "behaviour", {"logOrder": "newest-first"})
+    job_id = drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": SERVERS[0]}])["job"]["jobID"]
+    _wait_for_status(drs, job_id, "COMPLETED")
+    items = [i for page in drs.get_paginator("describe_job_log_items").paginate(
+        jobID=job_id, PaginationConfig={"PageSize": 2}) for i in page["items"]]
+    assert items[0]["event"] == "JOB_END" and items[-1]["event"] == "JOB_START"
+    times = [i["logDateTime"] for i in items]
+    assert times == sorted(times, reverse=True)
+
+
+def test_behaviour_settings_are_validated(sim):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        sim.admin("PUT", "behaviour", {"postLaunchOrder": "sideways"})
+    assert caught.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        sim.admin("PUT", "behaviour", {"noSuchSetting": 1})
+    assert caught.value.code == 400
+
+
+def test_no_secret_in_the_admin_api_or_the_trace_log(sim, drs):
+    drs.describe_jobs()
+    for path in ("state", "counters", "behaviour"):
+        assert SECRET_KEY not in json.dumps(sim.admin("GET", path))
+    log = sim.log_path.read_text(errors="replace")
+    assert "drs-sim configuration" in log, "the configuration summary is logged at debug level"
+    assert ACCESS_KEY in log and "redacted" in log
+    assert SECRET_KEY not in log

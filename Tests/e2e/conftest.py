@@ -100,6 +100,8 @@ def stack(oidc):
     if infra.returncode != 0:
         pytest.fail("infrastructure did not start:\n" + infra.stdout + infra.stderr)
     env.update({k: v for k, v in exports(infra.stdout).items() if k.startswith("MUSTER_")})
+    # Every process logs at trace level: test_zz_secrets greps the logs for secrets.
+    env.setdefault("MUSTER_STACK_LOG_LEVEL", "trace")
     env["LD_LIBRARY_PATH"] = os.path.join(ROOT, ".local/lib") + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
     started = subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "start"], env=env, capture_output=True,
                              text=True, timeout=240)

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+import pytest
 from conftest import finish, make_plan, start, wait_for
 
 
@@ -99,14 +100,34 @@ def test_cancel_stops_the_plan(team, servers):
     assert all(s["status"] != "LAUNCHED" for s in waves_by_name(execution)["second"]["servers"])
 
 
-def test_recovery_waits_for_post_launch_actions(team, servers):
+@pytest.mark.parametrize("order", ["after-job", "before-job"])
+def test_recovery_waits_for_post_launch_actions(team, servers, sim, drs, order):
+    """AWS documents no order between JOB_END and the post-launch runs: the
+    recovery completes, gated on the runs, whichever comes first."""
     api = team["api"]
-    plan = make_plan(api, "recovery", [("only", servers.take(2), [], {})])
-    execution = finish(api, start(api, plan, kind="RECOVERY"))
+    # after-job: the agent registers 600 simulated seconds (1 s here) after
+    # JOB_END, so Muster surely sees the job COMPLETED with no runs at all.
+    delay = 600 if order == "after-job" else 30
+    sim.call("PUT", "/admin/behaviour", {"postLaunchOrder": order, "ssmAgentDelaySeconds": delay}, expect=200)
+    try:
+        plan = make_plan(api, f"recovery-{order}", [("first", servers.take(2), [], {}),
+                                                    ("second", servers.take(1), ["first"], {})])
+        # Two waves take seconds here.
+        execution = finish(api, start(api, plan, kind="RECOVERY"), timeout=40)
+    finally:
+        sim.call("PUT", "/admin/behaviour", {"postLaunchOrder": "after-job", "ssmAgentDelaySeconds": 30}, expect=200)
     assert execution["status"] == "COMPLETED", execution
-    for server in execution["waves"][0]["servers"]:
+    for server in execution["waves"][0]["servers"] + execution["waves"][1]["servers"]:
         assert server["postLaunch"] == "SUCCEEDED", server
         assert server["status"] == "LAUNCHED"
+    # As DRS saw it: the first wave's job ended before (after-job) or after
+    # (before-job) its last run, and the second wave started only after it.
+    first_job = execution["waves"][0]["servers"][0]["jobId"]
+    job = drs.describe_jobs(filters={"jobIDs": [first_job]})["items"][0]
+    runs = [run for s in job["participatingServers"] for run in s["launchActionsStatus"]["runs"]]
+    assert runs and all(run["status"] == "SUCCEEDED" for run in runs), job
+    waves = waves_by_name(execution)
+    assert waves["second"]["startedAt"] >= waves["first"]["endedAt"]
 
 
 class Receiver:

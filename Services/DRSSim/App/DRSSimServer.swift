@@ -44,6 +44,7 @@ public struct DRSSimServer: Service {
         )
         let port = configuration.port
         let callback = onServerRunning
+        logger.debug("drs-sim configuration", metadata: ["configuration": "\(configuration)"])
         let logger = logger
         let app = Application(
             responder: responder,

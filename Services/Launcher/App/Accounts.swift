@@ -19,10 +19,17 @@ public struct AccountError: Error, CustomStringConvertible, Sendable {
 /// configuration and from `accounts.v1`, and one DRS client per (account,
 /// region) holding that account's credentials source. Secrets are never
 /// held here beyond the providers and never logged.
+///
+/// An account named by role is assumed with the launcher's *base*
+/// credentials: the AWS SDKs' default chain (`DefaultCredentialsChain`):
+/// environment keys, web identity (EKS IRSA), the container endpoint (ECS
+/// task role, EKS Pod Identity), then EC2 instance metadata. One base
+/// provider serves every account, so its cached credentials are shared.
 public final class AccountDirectory: Sendable {
     private struct State {
         var registrations: [String: AccountRegistration] = [:]
         var clients: [Endpoint: DRSClient] = [:]
+        var base: Result<any AWSCredentialsProvider, CredentialsProviderError>?
     }
 
     private let state = Mutex(State())
@@ -93,26 +100,50 @@ public final class AccountDirectory: Sendable {
                     description: "region \(endpoint.region) is not registered for account \(endpoint.accountID): "
                         + "add it to the account's regions"))
             }
+            let credentials: any AWSCredentialsProvider
+            switch credentialsProvider(registration, region: endpoint.region, state: &state) {
+            case .success(let provider): credentials = provider
+            case .failure(let error): return .failure(error)
+            }
             let client = DRSClient(
                 region: endpoint.region, endpoint: configuration.drsEndpoint(region: endpoint.region),
-                credentials: credentialsProvider(registration, region: endpoint.region), httpClient: httpClient,
-                logger: logger, timeout: configuration.drsTimeout)
+                credentials: credentials, httpClient: httpClient, logger: logger, timeout: configuration.drsTimeout)
             state.clients[endpoint] = client
             return .success(client)
         }
         return try result.get()
     }
 
-    private func credentialsProvider(_ registration: AccountRegistration, region: String) -> any AWSCredentialsProvider {
+    /// The base credentials (built once, on first use, from the default chain).
+    private func baseCredentials(_ state: inout State) -> Result<any AWSCredentialsProvider, CredentialsProviderError> {
+        if let base = state.base { return base }
+        let base: Result<any AWSCredentialsProvider, CredentialsProviderError>
+        do {
+            let (provider, source) = try DefaultCredentialsChain.provider(environment: environment, httpClient: httpClient)
+            logger.info("base AWS credentials for role accounts", metadata: ["source": "\(source)"])
+            base = .success(provider)
+        } catch {
+            base = .failure(error)
+        }
+        state.base = base
+        return base
+    }
+
+    private func credentialsProvider(
+        _ registration: AccountRegistration, region: String, state: inout State
+    ) -> Result<any AWSCredentialsProvider, AccountError> {
         switch registration.credentials {
         case .keyPair(let name):
-            return EnvironmentCredentialsProvider(prefix: Self.keyPairPrefix(name), environment: environment)
+            return .success(EnvironmentCredentialsProvider(prefix: Self.keyPairPrefix(name), environment: environment))
         case .assumeRole(let roleARN, let externalID):
-            return AssumeRoleCredentialsProvider(
-                base: EnvironmentCredentialsProvider(environment: environment), roleARN: roleARN, externalID: externalID,
-                sessionName: "muster-launcher", region: region,
-                stsEndpoint: configuration.stsEndpointTemplate?.replacingOccurrences(of: "{region}", with: region),
-                httpClient: httpClient)
+            switch baseCredentials(&state) {
+            case .failure(let error):
+                return .failure(AccountError(code: "NoBaseCredentials", description: "\(error)"))
+            case .success(let base):
+                return .success(AssumeRoleCredentialsProvider(
+                    base: base, roleARN: roleARN, externalID: externalID, sessionName: "muster-launcher", region: region,
+                    stsEndpoint: configuration.stsEndpoint(region: region), httpClient: httpClient))
+            }
         }
     }
 

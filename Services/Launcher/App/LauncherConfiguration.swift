@@ -1,4 +1,5 @@
 import Foundation
+import MusterAWS
 import MusterService
 
 /// The launcher's own settings (docs/launcher.md mirrors this list), read
@@ -11,10 +12,18 @@ public struct LauncherConfiguration: Sendable {
     public var conflict = ConflictPolicy()
     /// ThrottlingException / 5xx handling.
     public var throttle = ThrottlePolicy()
-    /// DRS base URL; `{region}` is replaced by the endpoint's region.
-    public var drsEndpointTemplate = "https://drs.{region}.amazonaws.com"
-    /// STS base URL for AssumeRole (nil: `https://sts.{region}.amazonaws.com`); `{region}` replaced.
+    /// DRS base URL; `{region}` and `{dnsSuffix}` (the region's partition:
+    /// `amazonaws.com`, `amazonaws.com.cn`, …) are replaced. The default
+    /// resolves as botocore does, FIPS when `useFIPS`.
+    public var drsEndpointTemplate = LauncherConfiguration.defaultDRSEndpointTemplate
+    /// STS base URL for AssumeRole (nil: the region's partition-aware STS
+    /// endpoint, FIPS when `useFIPS`); `{region}` and `{dnsSuffix}` replaced.
     public var stsEndpointTemplate: String?
+    /// Use the FIPS endpoints of DRS and STS (`MUSTER_AWS_USE_FIPS`, or the
+    /// SDKs' `AWS_USE_FIPS_ENDPOINT`).
+    public var useFIPS = false
+    /// The partition-aware default DRS endpoint.
+    public static let defaultDRSEndpointTemplate = "https://drs.{region}.{dnsSuffix}"
     /// Limit for one DRS call.
     public var drsTimeout: Duration = .seconds(30)
     /// What DRS may take beyond `drsTimeout` to act on a request the client gave up
@@ -60,6 +69,7 @@ public struct LauncherConfiguration: Sendable {
         throttle.maxRetryAfter = try reader.duration("MUSTER_LAUNCHER_MAX_RETRY_AFTER", default: .seconds(60))
         drsEndpointTemplate = reader.string("MUSTER_DRS_ENDPOINT", default: drsEndpointTemplate)
         stsEndpointTemplate = reader.optionalString("MUSTER_STS_ENDPOINT")
+        useFIPS = try reader.bool("MUSTER_AWS_USE_FIPS", default: try reader.bool("AWS_USE_FIPS_ENDPOINT", default: false))
         drsTimeout = try reader.duration("MUSTER_DRS_TIMEOUT", default: drsTimeout)
         schedulerInterval = try reader.duration("MUSTER_LAUNCHER_SCHEDULER_INTERVAL", default: schedulerInterval)
         ambiguityMargin = try reader.duration("MUSTER_LAUNCHER_AMBIGUITY_MARGIN", default: ambiguityMargin)
@@ -75,9 +85,19 @@ public struct LauncherConfiguration: Sendable {
         }
     }
 
-    /// The DRS base URL of `region`.
+    /// The DRS base URL of `region`: `https://drs.us-east-1.amazonaws.com`,
+    /// `https://drs.cn-north-1.amazonaws.com.cn`, `https://drs-fips.…` with `useFIPS`.
     public func drsEndpoint(region: String) -> String {
-        drsEndpointTemplate.replacingOccurrences(of: "{region}", with: region)
+        if drsEndpointTemplate == Self.defaultDRSEndpointTemplate {
+            return AWSEndpoints.url(service: "drs", region: region, fips: useFIPS)
+        }
+        return AWSEndpoints.expand(drsEndpointTemplate, region: region)
+    }
+
+    /// The STS base URL of `region` (for AssumeRole).
+    public func stsEndpoint(region: String) -> String {
+        stsEndpointTemplate.map { AWSEndpoints.expand($0, region: region) }
+            ?? AWSEndpoints.url(service: "sts", region: region, fips: useFIPS)
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

@@ -55,13 +55,13 @@ public struct JobTracker: Sendable {
         let result = try await connection.query(
             """
             INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
-                phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12)
+                phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13)
             ON CONFLICT (job_id) DO NOTHING
             """,
             [created.jobID, created.launchGroup.description, created.launchGroup.executionID, created.chunk,
              endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, now, created.deadline,
-             created.timeoutSeconds, due])
+             created.timeoutSeconds, due, created.isDrill])
         return result.affectedRows == 1
     }
 
@@ -70,7 +70,8 @@ public struct JobTracker: Sendable {
     public func observe(_ observed: JobObserved, on connection: PostgresConnection) async throws -> ObservationOutcome {
         let result = try await connection.query(
             """
-            SELECT state, phase, observed_at, next_due, last_polled_at, deadline, launch_group, chunk, timeout_seconds
+            SELECT state, phase, observed_at, next_due, last_polled_at, deadline, launch_group, chunk, timeout_seconds,
+                   job_type, is_drill
             FROM \(schema).jobs WHERE job_id = $1 FOR UPDATE
             """, [observed.jobID])
         guard let row = result.rows.first else { return .unknown }
@@ -80,8 +81,11 @@ public struct JobTracker: Sendable {
             lastPolledAt: try row.decode(Date?.self, "last_polled_at"), deadline: try row.decode(Date.self, "deadline"))
         let now = try await Self.now(on: connection)
         var random = SystemRandomNumberGenerator()
+        let isRecovery = try row.decode(String.self, "job_type") == DRSJobType.launch.rawValue
+            && !(try row.decode(Bool.self, "is_drill"))
         let decision = ObservationPolicy.decide(
-            job: job, status: observed.status, observedAt: observed.observedAt, isFinal: observed.isFinal, now: now,
+            job: job, status: observed.status, awaitingPostLaunch: observed.awaitsPostLaunch(isRecovery: isRecovery),
+            observedAt: observed.observedAt, isFinal: observed.isFinal, now: now,
             schedule: configuration.schedule, timeout: configuration.timeout, using: &random)
         switch decision {
         case .ignore(let reason):

@@ -44,7 +44,7 @@ public enum ObservationDecision: Sendable, Equatable {
     case ignore(IgnoreReason)
     /// Record the snapshot; `nextDue` nil keeps the planned look.
     case update(phase: DRSJobStatus, observedAt: Date, nextDue: Date?)
-    /// Observed COMPLETED: stop tracking.
+    /// Observed COMPLETED with no post-launch run left to wait for: stop tracking.
     case finish(observedAt: Date)
     /// The final answer is still not terminal: publish `job.timed-out`.
     case timeOut(lastStatus: DRSJobStatus)
@@ -53,18 +53,28 @@ public enum ObservationDecision: Sendable, Equatable {
 /// Applies a snapshot to what is known (pure): terminal → finish, a final
 /// answer past the deadline that is not terminal → time out, older than
 /// known → ignore, a phase change → reschedule for the new phase.
+///
+/// Terminal means COMPLETED *and* no launched server of a RECOVERY job still
+/// waiting for post-launch runs (`awaitingPostLaunch`, from
+/// `JobObserved.awaitsPostLaunch`): DRS may end a job before or after those
+/// runs, so a COMPLETED job that awaits them stays tracked, phase COMPLETED,
+/// polled at the STARTED cadence until they end or the wave times out.
 public enum ObservationPolicy {
     /// Decides what `status` observed at `observedAt` (answering a final poll
     /// when `isFinal`) does to `job`, at `now`.
     public static func decide<R: RandomNumberGenerator>(
-        job: JobSnapshotState, status: DRSJobStatus, observedAt: Date, isFinal: Bool, now: Date,
-        schedule: PollSchedule, timeout: TimeoutPolicy, using random: inout R
+        job: JobSnapshotState, status: DRSJobStatus, awaitingPostLaunch: Bool = false, observedAt: Date,
+        isFinal: Bool, now: Date, schedule: PollSchedule, timeout: TimeoutPolicy, using random: inout R
     ) -> ObservationDecision {
         guard job.state.isActive else { return .ignore(.finished) }
         // COMPLETED is the last phase: a COMPLETED snapshot is never stale.
-        if status == .completed { return .finish(observedAt: observedAt) }
+        if status == .completed && !awaitingPostLaunch { return .finish(observedAt: observedAt) }
         let known = job.phase.rank > status.rank ? job.phase : status
-        if timeout.isTimeout(isFinalAnswer: isFinal, status: known, deadline: job.deadline, now: now) {
+        // A stale non-COMPLETED answer cannot say whether post-launch runs are
+        // still going, so only a COMPLETED snapshot decides that timeout.
+        let live = status == .completed ? awaitingPostLaunch : known != .completed
+        if live, timeout.isTimeout(isFinalAnswer: isFinal, status: status, awaitingPostLaunch: awaitingPostLaunch,
+                                   deadline: job.deadline, now: now) {
             return .timeOut(lastStatus: known)
         }
         if status.rank < job.phase.rank { return .ignore(.stale) }

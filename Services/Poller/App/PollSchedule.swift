@@ -36,12 +36,14 @@ public struct PollSchedule: Sendable, Equatable {
         self.batchWindow = batchWindow
     }
 
-    /// The base interval for a phase; nil for COMPLETED (never polled again).
+    /// The base interval for a phase. A job is still tracked in COMPLETED
+    /// only while its servers' post-launch runs are unfinished (AWS documents
+    /// no order between JOB_END and the runs): it is polled at the STARTED
+    /// cadence until they end or the wave times out.
     public func interval(for phase: DRSJobStatus) -> Duration? {
         switch phase {
         case .pending: pendingInterval
-        case .started: startedInterval
-        case .completed: nil
+        case .started, .completed: startedInterval
         }
     }
 

@@ -54,5 +54,11 @@ public enum PollerSchema {
             );
             CREATE INDEX endpoint_polls_recent ON endpoint_polls (account_id, region, sent_at);
             """),
+        // Recovery jobs stay tracked past COMPLETED while post-launch runs are
+        // unfinished; drills never do. Rows from before this column are
+        // treated as drills (the old behaviour: done at COMPLETED).
+        Migration(version: 101, name: "poller_jobs_is_drill", sql: """
+            ALTER TABLE jobs ADD COLUMN is_drill BOOLEAN NOT NULL DEFAULT true;
+            """),
     ]
 }

@@ -46,9 +46,12 @@ public struct TimeoutPolicy: Sendable, Equatable {
         sentAt.addingTimeInterval(max(finalAnswerGrace, minimumGap).seconds)
     }
 
-    /// Whether a non-terminal snapshot decides a timeout: it answers a final
-    /// poll and the deadline has passed.
-    public func isTimeout(isFinalAnswer: Bool, status: DRSJobStatus, deadline: Date, now: Date) -> Bool {
-        isFinalAnswer && status != .completed && now >= deadline
+    /// Whether a snapshot decides a timeout: it answers a final poll, the
+    /// deadline has passed, and the job is live — not COMPLETED, or COMPLETED
+    /// with post-launch runs still unfinished (`awaitingPostLaunch`).
+    public func isTimeout(
+        isFinalAnswer: Bool, status: DRSJobStatus, awaitingPostLaunch: Bool = false, deadline: Date, now: Date
+    ) -> Bool {
+        isFinalAnswer && (status != .completed || awaitingPostLaunch) && now >= deadline
     }
 }

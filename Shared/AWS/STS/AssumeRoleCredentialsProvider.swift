@@ -70,14 +70,22 @@ public actor AssumeRoleCredentialsProvider: AWSCredentialsProvider {
         }
     }
 
-    /// One STS call: form-encoded Query-protocol POST, SigV4 with service `sts`.
-    private nonisolated func assumeRole() async throws -> AWSCredentials {
+    /// The form body of `AssumeRole` (Query protocol, version 2011-06-15),
+    /// percent-encoded as SigV4 encodes (the tests compare it with botocore's serializer).
+    public static func form(roleARN: String, sessionName: String, durationSeconds: Int, externalID: String?) -> String {
         var parameters = [
             ("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
             ("RoleSessionName", sessionName), ("DurationSeconds", String(durationSeconds)),
         ]
         if let externalID { parameters.append(("ExternalId", externalID)) }
-        let body = parameters.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
+        func encode(_ text: String) -> String { SigV4Canonical.uriEncode(Array(text.utf8), keepSlash: false) }
+        return parameters.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
+    }
+
+    /// One STS call: form-encoded Query-protocol POST, SigV4 with service `sts`.
+    private nonisolated func assumeRole() async throws -> AWSCredentials {
+        let body = Self.form(
+            roleARN: roleARN, sessionName: sessionName, durationSeconds: durationSeconds, externalID: externalID)
         let request = HTTPRequest(
             method: "POST", url: endpoint.hasSuffix("/") ? endpoint : endpoint + "/",
             headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
@@ -103,9 +111,5 @@ public actor AssumeRoleCredentialsProvider: AWSCredentialsProvider {
         } catch {
             throw STSError(kind: .invalidResponse(error.reason), roleARN: roleARN, statusCode: response.status)
         }
-    }
-
-    private nonisolated func formEncode(_ text: String) -> String {
-        SigV4Canonical.uriEncode(Array(text.utf8), keepSlash: false)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Reads STS Query-protocol responses: `AssumeRoleResponse` on success,
-/// `ErrorResponse` otherwise.
+/// Reads STS Query-protocol responses: `AssumeRoleResponse` (or
+/// `AssumeRoleWithWebIdentityResponse`) on success, `ErrorResponse` otherwise.
 enum AssumeRoleResponse {
     /// An STS error document's fields.
     struct ServiceError: Equatable {
@@ -14,12 +14,12 @@ enum AssumeRoleResponse {
     struct Unusable: Error, Equatable { var reason: String }
 
     /// The temporary credentials in an `AssumeRoleResponse`.
-    static func credentials(from body: [UInt8]) throws(Unusable) -> AWSCredentials {
+    static func credentials(from body: [UInt8], result name: String = "AssumeRoleResult") throws(Unusable) -> AWSCredentials {
         let xml = Substring(String(decoding: body, as: UTF8.self))
-        guard let result = XMLText.element("AssumeRoleResult", in: xml),
+        guard let result = XMLText.element(name, in: xml),
             let credentials = XMLText.element("Credentials", in: result)
         else {
-            throw Unusable(reason: "no AssumeRoleResult/Credentials element")
+            throw Unusable(reason: "no \(name)/Credentials element")
         }
         guard let keyID = XMLText.text("AccessKeyId", in: credentials), !keyID.isEmpty,
             let secret = XMLText.text("SecretAccessKey", in: credentials), !secret.isEmpty,

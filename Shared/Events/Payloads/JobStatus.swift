@@ -209,17 +209,22 @@ public struct ObservedServer: Codable, Sendable, Equatable {
     public var launchActionRuns: [LaunchActionRun]
     /// Overall post-launch status as DRS reports it (e.g. SUCCEEDED), if any.
     public var postLaunchActionsStatus: String?
+    /// Whether the server's DRS launch configuration has post-launch actions
+    /// enabled (`postLaunchEnabled`), as the launcher last read it; nil when
+    /// unknown, which consumers treat as enabled (they wait for runs).
+    public var postLaunchEnabled: Bool?
 
     /// Creates the server snapshot.
     public init(
         sourceServerID: String, launchStatus: DRSLaunchStatus, recoveryInstanceID: String? = nil,
-        launchActionRuns: [LaunchActionRun] = [], postLaunchActionsStatus: String? = nil
+        launchActionRuns: [LaunchActionRun] = [], postLaunchActionsStatus: String? = nil, postLaunchEnabled: Bool? = nil
     ) {
         self.sourceServerID = sourceServerID
         self.launchStatus = launchStatus
         self.recoveryInstanceID = recoveryInstanceID
         self.launchActionRuns = launchActionRuns
         self.postLaunchActionsStatus = postLaunchActionsStatus
+        self.postLaunchEnabled = postLaunchEnabled
     }
 }
 

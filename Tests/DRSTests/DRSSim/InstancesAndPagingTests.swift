@@ -63,12 +63,12 @@ struct InstancesAndPagingTests {
         let first = try sim.describeJobs(
             DescribeJobsRequest(maxResults: 2), accountID: SimFixture.account, region: SimFixture.region, realNow: SimFixture.t0
         )
-        #expect(first.items?.map(\.jobID) == Array(jobs.prefix(2)))
+        #expect(first.items?.map(\.jobID) == [jobs[2], jobs[1]], "newest first")
         let second = try sim.describeJobs(
             DescribeJobsRequest(maxResults: 2, nextToken: first.nextToken), accountID: SimFixture.account,
             region: SimFixture.region, realNow: SimFixture.t0
         )
-        #expect(second.items?.map(\.jobID) == [jobs[2]])
+        #expect(second.items?.map(\.jobID) == [jobs[0]])
         #expect(second.nextToken == nil)
 
         let logs = try sim.describeJobLogItems(

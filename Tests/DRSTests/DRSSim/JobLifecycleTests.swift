@@ -99,9 +99,10 @@ struct JobLifecycleTests {
         #expect(sim.counters.serversLaunched == 1)
     }
 
-    @Test("recovery jobs run post-launch actions; drills do not")
+    @Test("before-job: recovery jobs run post-launch actions, then end; drills run none")
     func postLaunchActions() throws {
         var sim = try SimFixture.make()
+        sim.setBehaviour(DRSSimBehaviour(postLaunchOrder: .beforeJob))
         let recovery = try sim.start([1], drill: false)
         let drill = try sim.start([2], drill: true)
         #expect(recovery.initiatedBy == .startRecovery)
@@ -119,6 +120,94 @@ struct JobLifecycleTests {
         #expect(run.runId?.count == 36)
         #expect(try sim.job(drill.jobID, at: 1200)?.participatingServers?.first?.launchActionsStatus == nil)
         #expect(try sim.instances(at: 1200).first { $0.sourceServerID == SimFixture.sid(1) }?.isDrill == false)
+    }
+
+    @Test("after-job (the default): the job ends first, with no runs; the runs start and end afterwards")
+    func postLaunchActionsAfterJobEnd() throws {
+        var sim = try SimFixture.make()
+        #expect(sim.behaviour.postLaunchOrder == .afterJob)
+        let recovery = try sim.start([1], drill: false)
+        // Launched at 965, JOB_END at 995 (no jitter); the agent registers 30 s later.
+        let ended = try #require(try sim.job(recovery.jobID, at: 1000))
+        #expect(ended.status == .completed)
+        #expect(ended.participatingServers?.first?.launchStatus == .launched)
+        #expect(ended.participatingServers?.first?.launchActionsStatus == nil, "no runs yet at JOB_END")
+        #expect(try sim.logEvents(recovery.jobID, at: 1000).last == .jobEnd)
+        // The server is free once the job ended, runs or not.
+        let restart = drsError { () throws(DRSSimError) in try sim.start([1], drill: true, at: 1001) }
+        #expect(restart == nil)
+        let running = try #require(try sim.job(recovery.jobID, at: 1100)?.participatingServers?.first)
+        #expect(running.launchActionsStatus?.runs?.first?.status == .inProgress)
+        let finished = try #require(try sim.job(recovery.jobID, at: 1200))
+        #expect(finished.status == .completed && finished.endDateTime == ended.endDateTime)
+        #expect(finished.participatingServers?.first?.launchActionsStatus?.runs?.first?.status == .succeeded)
+    }
+
+    @Test("the SSM agent delay counts from JOB_END (after-job) or from the launch (before-job)")
+    func ssmAgentDelay() throws {
+        var sim = try SimFixture.make()
+        sim.setBehaviour(DRSSimBehaviour(postLaunchOrder: .afterJob, ssmAgentDelaySeconds: 300))
+        let late = try sim.start([1], drill: false)
+        // JOB_END at 995; the agent registers at 1295.
+        #expect(try sim.job(late.jobID, at: 1290)?.participatingServers?.first?.launchActionsStatus == nil)
+        #expect(try sim.job(late.jobID, at: 1300)?.participatingServers?.first?.launchActionsStatus?.runs?.first?.status
+                == .inProgress)
+        sim.setBehaviour(DRSSimBehaviour(postLaunchOrder: .beforeJob, ssmAgentDelaySeconds: 300))
+        let early = try sim.start([2], drill: false, at: 0)
+        // Launched at 965, runs 1265–1385, JOB_END at 1415.
+        #expect(try sim.job(early.jobID, at: 1300)?.status == .started)
+        #expect(try sim.job(early.jobID, at: 1420)?.status == .completed)
+    }
+
+    @Test("DescribeJobs lists newest first; job logs oldest or newest first, late items with jitter")
+    func listOrders() throws {
+        var sim = try SimFixture.make()
+        let first = try sim.start([1], at: 0), second = try sim.start([2], at: 1), third = try sim.start([3], at: 2)
+        let listed = try sim.describeJobs(
+            DescribeJobsRequest(), accountID: SimFixture.account, region: SimFixture.region, realNow: SimFixture.at(3)
+        ).items?.map(\.jobID)
+        #expect(listed == [third.jobID, second.jobID, first.jobID])
+        let oldestFirst = try sim.logEvents(first.jobID, at: 2000)
+        #expect(oldestFirst.first == .jobStart && oldestFirst.last == .jobEnd)
+        sim.setBehaviour(DRSSimBehaviour(logOrder: .newestFirst))
+        #expect(try sim.logEvents(first.jobID, at: 2000) == oldestFirst.reversed())
+        // With jitter an item may be listed after newer ones were: at some moment the
+        // listing lacks an item older than the newest one listed.
+        sim.setBehaviour(DRSSimBehaviour(logJitterSeconds: 600))
+        var sawALateItem = false
+        for t in stride(from: 0.0, through: 2000, by: 5) {
+            let items = try sim.describeJobLogItems(
+                DescribeJobLogItemsRequest(jobID: first.jobID), accountID: SimFixture.account,
+                region: SimFixture.region, realNow: SimFixture.at(t)).items ?? []
+            let times = items.compactMap { $0.logDateTime.flatMap(DRSDateTime.date(from:)) }
+            #expect(times == times.sorted(), "oldest-first listing stays in time order")
+            let all = try sim.describeJobLogItems(
+                DescribeJobLogItemsRequest(jobID: first.jobID), accountID: SimFixture.account,
+                region: SimFixture.region, realNow: SimFixture.at(5000)).items ?? []
+            if let newest = times.last,
+               all.contains(where: { item in
+                   guard let time = item.logDateTime.flatMap(DRSDateTime.date(from:)) else { return false }
+                   return time < newest && !items.contains(item)
+               }) {
+                sawALateItem = true
+            }
+        }
+        #expect(sawALateItem)
+        #expect(try sim.logEvents(first.jobID, at: 5000).count == oldestFirst.count, "every item is listed in the end")
+    }
+
+    @Test("the aws timestamp form is written and accepted in filters")
+    func awsTimestamps() throws {
+        var sim = try SimFixture.make()
+        sim.setBehaviour(DRSSimBehaviour(timestampFormat: .aws))
+        let job = try sim.start([1], at: 0.5)
+        let created = try #require(job.creationDateTime)
+        #expect(created.hasSuffix("+00:00") && created.split(separator: ".").last?.count == 6 + 6)
+        let from = try sim.describeJobs(
+            DescribeJobsRequest(filters: DescribeJobsRequestFilters(fromDate: created)), accountID: SimFixture.account,
+            region: SimFixture.region, realNow: SimFixture.at(1)).items
+        #expect(from?.map(\.jobID) == [job.jobID])
+        #expect(DRSDateTime.date(from: created) == SimFixture.at(0.5))
     }
 
     @Test("a second launch of a server replaces its previous recovery instance")

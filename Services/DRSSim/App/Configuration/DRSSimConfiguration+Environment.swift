@@ -34,6 +34,11 @@ extension DRSSimConfiguration {
         ("DRS_SIM_TIMING_JITTER", "relative jitter of job phase durations, 0…0.5 (default 0.1)"),
         ("DRS_SIM_MAX_CLOCK_SKEW", "seconds X-Amz-Date may differ from the clock (default 300)"),
         ("DRS_SIM_ADMIN_TOKEN", "if set, /admin requests need Authorization: Bearer <token>"),
+        ("DRS_SIM_POST_LAUNCH_ORDER", "after-job (JOB_END before post-launch runs; default) or before-job"),
+        ("DRS_SIM_LOG_ORDER", "DescribeJobLogItems order: oldest-first (default) or newest-first"),
+        ("DRS_SIM_LOG_JITTER", "simulated seconds a log item may be listed late, 0…3600 (default 0)"),
+        ("DRS_SIM_TIMESTAMP_FORMAT", "millis (…12.345Z, default) or aws (…12.345678+00:00, as real DRS)"),
+        ("DRS_SIM_SSM_AGENT_DELAY", "simulated seconds until post-launch runs start, after launch or JOB_END (default 30)"),
     ]
 
     /// Reads the configuration from the environment, then from command-line options
@@ -99,6 +104,12 @@ extension DRSSimConfiguration {
         timing.jitter = try reader.double("DRS_SIM_TIMING_JITTER", range: 0...0.5) ?? timing.jitter
         maxClockSkew = try reader.double("DRS_SIM_MAX_CLOCK_SKEW", range: 1...86_400) ?? maxClockSkew
         adminToken = reader.string("DRS_SIM_ADMIN_TOKEN")
+        behaviour.postLaunchOrder = try reader.choice("DRS_SIM_POST_LAUNCH_ORDER") ?? behaviour.postLaunchOrder
+        behaviour.logOrder = try reader.choice("DRS_SIM_LOG_ORDER") ?? behaviour.logOrder
+        behaviour.logJitterSeconds = try reader.double("DRS_SIM_LOG_JITTER", range: 0...3600) ?? behaviour.logJitterSeconds
+        behaviour.timestampFormat = try reader.choice("DRS_SIM_TIMESTAMP_FORMAT") ?? behaviour.timestampFormat
+        behaviour.ssmAgentDelaySeconds = try reader.double("DRS_SIM_SSM_AGENT_DELAY", range: 0...86_400)
+            ?? behaviour.ssmAgentDelaySeconds
         credentials = try Self.parseCredentials(reader.string("DRS_SIM_CREDENTIALS") ?? "", defaultAccountID: defaultAccountID)
         if let path = reader.string("DRS_SIM_SEED_FILE") {
             seedDocument = try Self.loadSeed(path: path)
@@ -163,6 +174,16 @@ private struct Reader {
         do { return try config.int(name, default: range.lowerBound, range: range) } catch {
             throw DRSSimConfigurationError("\(error)")
         }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String) throws(DRSSimConfigurationError) -> T?
+    where T.RawValue == String {
+        guard let text = string(name) else { return nil }
+        guard let value = T(rawValue: text.lowercased()) else {
+            throw DRSSimConfigurationError(
+                "\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+        }
+        return value
     }
 
     func double(_ name: String, range: ClosedRange<Double>) throws(DRSSimConfigurationError) -> Double? {

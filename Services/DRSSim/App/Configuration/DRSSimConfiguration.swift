@@ -18,7 +18,7 @@ public struct DRSSimCredential: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Everything drs-sim needs to start. Defaults give a usable local simulator.
-public struct DRSSimConfiguration: Sendable {
+public struct DRSSimConfiguration: Sendable, CustomStringConvertible {
     /// Interface to listen on.
     public var host: String
     /// Port to listen on; 0 picks a free one (see `DRSSimServer.onServerRunning`).
@@ -45,6 +45,8 @@ public struct DRSSimConfiguration: Sendable {
     public var maxClockSkew: TimeInterval
     /// If set, admin requests must carry `Authorization: Bearer <token>`.
     public var adminToken: String?
+    /// The choices real DRS leaves undocumented (post-launch order, log order, timestamps).
+    public var behaviour = DRSSimBehaviour()
 
     /// A configuration; every parameter has a default.
     public init(
@@ -67,5 +69,18 @@ public struct DRSSimConfiguration: Sendable {
         self.seedDocument = seedDocument
         self.maxClockSkew = maxClockSkew
         self.adminToken = adminToken
+    }
+
+    /// A one-line summary for the start-up log: key ids and counts, never a
+    /// secret or the admin token.
+    public var description: String {
+        let seeded = seedDocument.accounts.flatMap { $0.credentials ?? [] }.map(\.accessKeyID)
+        let keys = (Array(credentials.keys) + seeded).sorted()
+        return "drs-sim(host: \(host), port: \(port), timeScale: \(timeScale), seed: \(seed), "
+            + "accounts: \(seedDocument.accounts.map(\.accountID).sorted()), accessKeys: \(keys) (secrets redacted), "
+            + "adminToken: \(adminToken == nil ? "none" : "<redacted>"), quotas: \(quotas), rateLimit: \(rateLimit), "
+            + "postLaunchOrder: \(behaviour.postLaunchOrder.rawValue), logOrder: \(behaviour.logOrder.rawValue), "
+            + "logJitterSeconds: \(behaviour.logJitterSeconds), timestampFormat: \(behaviour.timestampFormat.rawValue), "
+            + "ssmAgentDelaySeconds: \(behaviour.ssmAgentDelaySeconds))"
     }
 }

@@ -36,7 +36,7 @@ public struct EstateStatus: Codable, Sendable, Equatable {
 extension DRSSimulation {
     /// Adds the seed's accounts, regions, servers and keys. Servers already present are replaced.
     public mutating func seed(_ document: SeedDocument, realNow: Date) throws(DRSSimAdminError) {
-        let now = DRSDateTime.string(from: clock.now(real: realNow))
+        let now = timestamp(clock.now(real: realNow))
         for account in document.accounts {
             guard account.accountID.count == 12, account.accountID.allSatisfy(\.isNumber) else {
                 throw DRSSimAdminError("accountID '\(account.accountID)' must be 12 digits")
@@ -88,6 +88,11 @@ extension DRSSimulation {
             seedDocument: document ?? configuration.seedDocument,
             realNow: realNow
         )
+    }
+
+    /// Replaces the undocumented-behaviour choices (for jobs created and lists answered from now on).
+    public mutating func setBehaviour(_ behaviour: DRSSimBehaviour) {
+        self.behaviour = behaviour
     }
 
     /// Changes the time scale from now on.
@@ -155,7 +160,7 @@ extension DRSSimulation {
             }
             let key = EstateKey(accountID: account, region: region)
             let now = clock.now(real: realNow)
-            estates[key]?.advance(to: now, counters: &counters)
+            estates[key]?.advance(to: now, counters: &counters, format: behaviour.timestampFormat)
             do throws(DRSSimError) {
                 let job = try createLaunchJob(
                     servers, isDrill: true, tags: ["drs-sim:foreign": "true"], key: key, now: now,

@@ -64,7 +64,7 @@ extension DRSSimulation {
         try checkJobQuotas(estate, adding: ids.count)
 
         let jobID = "drsjob-" + random.ids.hex(17)
-        let createdAt = DRSDateTime.string(from: now)
+        let createdAt = timestamp(now)
         var plans: [ServerLaunchPlan] = []
         for id in ids {
             guard var source = estate.servers[id] else { continue }
@@ -76,7 +76,9 @@ extension DRSSimulation {
             )
             estate.servers[id] = source
         }
-        var events = JobTimeline.launch(created: now, plans: plans, profile: configuration.timing, rng: &random.timing)
+        var events = JobTimeline.launch(
+            created: now, plans: plans, profile: configuration.timing, rng: &random.timing,
+            postLaunchOrder: behaviour.postLaunchOrder, ssmAgentDelay: behaviour.ssmAgentDelaySeconds)
         if let foreignSeconds {
             events = JobTimeline.compressed(events, created: now, to: foreignSeconds)
         } else if let stall = faults.takeStall(key, serverIDs: ids) {
@@ -144,14 +146,15 @@ extension DRSSimulation {
     /// Replication states with a consistent point-in-time snapshot to launch from.
     static let launchableStates: Set<DataReplicationState> = [.continuous, .backlog, .creatingSnapshot, .rescan]
 
-    /// `DescribeJobs`: jobs in creation order, filtered by ids and creation dates, paginated.
+    /// `DescribeJobs`: jobs newest first (as the DRS API reference documents), filtered by ids
+    /// and creation dates, paginated.
     public mutating func describeJobs(
         _ request: DescribeJobsRequest, accountID: String, region: String, realNow: Date
     ) throws(DRSSimError) -> DescribeJobsResponse {
         try handle(.describeJobs, accountID: accountID, region: region, realNow: realNow) { sim, key, _ throws(DRSSimError) in
             let estate = try sim.estate(key)
             let filters = request.filters
-            var ids = estate.jobOrder
+            var ids = Array(estate.jobOrder.reversed())
             if let wanted = filters?.jobIDs, !wanted.isEmpty {
                 try Validation.count(wanted.count, field: "filters.jobIDs", min: 0, max: 1000)
                 for (index, id) in wanted.enumerated() {
@@ -172,11 +175,13 @@ extension DRSSimulation {
         }
     }
 
-    /// `DescribeJobLogItems`: a job's log, oldest first, paginated.
+    /// `DescribeJobLogItems`: a job's log, paginated, oldest or newest first (`behaviour.logOrder`:
+    /// the API reference states no order), each item listed up to `logJitterSeconds` after it
+    /// happened, so with jitter an older item can appear after newer ones were listed.
     public mutating func describeJobLogItems(
         _ request: DescribeJobLogItemsRequest, accountID: String, region: String, realNow: Date
     ) throws(DRSSimError) -> DescribeJobLogItemsResponse {
-        try handle(.describeJobLogItems, accountID: accountID, region: region, realNow: realNow) { sim, key, _ throws(DRSSimError) in
+        try handle(.describeJobLogItems, accountID: accountID, region: region, realNow: realNow) { sim, key, now throws(DRSSimError) in
             try Validation.jobID.check(request.jobID, field: "jobID")
             guard let job = try sim.estate(key).jobs[request.jobID] else {
                 throw .notFound(
@@ -184,8 +189,13 @@ extension DRSSimulation {
                     resourceID: request.jobID, resourceType: "JOB"
                 )
             }
+            var visible = job.logs.indices.filter { index in
+                index >= job.logTimes.count
+                    || job.logTimes[index].addingTimeInterval(sim.behaviour.logDelay(jobID: job.id, index: index)) <= now
+            }.map { job.logs[$0] }
+            if sim.behaviour.logOrder == .newestFirst { visible.reverse() }
             let page = try Pagination.page(
-                job.logs, maxResults: request.maxResults, nextToken: request.nextToken, scope: "DescribeJobLogItems.\(request.jobID)"
+                visible, maxResults: request.maxResults, nextToken: request.nextToken, scope: "DescribeJobLogItems.\(request.jobID)"
             )
             return DescribeJobLogItemsResponse(items: page.items, nextToken: page.nextToken)
         }

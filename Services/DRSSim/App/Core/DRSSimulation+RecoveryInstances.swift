@@ -71,7 +71,7 @@ extension DRSSimulation {
             )
             let job = Job(
                 jobID: jobID, arn: key.arn("job/\(jobID)"), type: .terminate, initiatedBy: .terminateRecoveryInstances,
-                creationDateTime: DRSDateTime.string(from: now), status: .pending,
+                creationDateTime: sim.timestamp(now), status: .pending,
                 participatingServers: targets.map {
                     ParticipatingServer(sourceServerID: $0.sourceServerID, recoveryInstanceID: $0.instanceID, launchStatus: .pending)
                 },

@@ -17,6 +17,8 @@ public struct DRSSimulation: Sendable {
     public internal(set) var rateLimit: DRSSimRateLimit
     /// What has been counted since start-up or the last reset.
     public internal(set) var counters = DRSSimCounters()
+    /// The undocumented choices in force (see `DRSSimBehaviour`).
+    public internal(set) var behaviour: DRSSimBehaviour
 
     var estates: [EstateKey: Estate] = [:]
     var credentials: [String: DRSSimCredential]
@@ -46,6 +48,7 @@ public struct DRSSimulation: Sendable {
         self.clock = clock
         self.quotas = configuration.quotas
         self.rateLimit = configuration.rateLimit
+        self.behaviour = configuration.behaviour
         self.credentials = configuration.credentials
         self.random = SimulationRandomStreams(seed: configuration.seed)
         try seed(seedDocument, realNow: realNow)
@@ -82,7 +85,7 @@ public struct DRSSimulation: Sendable {
         do throws(DRSSimError) {
             try admit(operation, key: key, realNow: realNow)
             let now = clock.now(real: realNow)
-            estates[key]?.advance(to: now, counters: &counters)
+            estates[key]?.advance(to: now, counters: &counters, format: behaviour.timestampFormat)
             let result = try body(&self, key, now)
             if faults.takeInternalError(key, operation: operation.name, phase: .after, rng: &random.faults) {
                 // DRS acted; the answer is lost.
@@ -118,8 +121,13 @@ public struct DRSSimulation: Sendable {
     public mutating func advanceAll(realNow: Date) {
         let now = clock.now(real: realNow)
         for key in estates.keys.sorted() {
-            estates[key]?.advance(to: now, counters: &counters)
+            estates[key]?.advance(to: now, counters: &counters, format: behaviour.timestampFormat)
         }
+    }
+
+    /// A timestamp in the configured wire form.
+    func timestamp(_ date: Date) -> String {
+        DRSDateTime.string(from: date, style: behaviour.timestampFormat)
     }
 
     /// The estate for `key`, or the `UninitializedAccountException` DRS answers without one.

@@ -2,14 +2,15 @@ import Foundation
 import MusterDRS
 
 extension Estate {
-    /// Applies every event due by `now` (simulated), job by job in creation order.
-    mutating func advance(to now: Date, counters: inout DRSSimCounters) {
-        for jobID in activeJobIDs {
+    /// Applies every event due by `now` (simulated), job by job in creation order. A job's
+    /// timeline may go on after it COMPLETED (post-launch runs in the `after-job` order).
+    mutating func advance(to now: Date, counters: inout DRSSimCounters, format: DRSDateTime.Style) {
+        for jobID in timelineJobIDs {
             guard var job = jobs[jobID] else { continue }
             while job.cursor < job.pending.count, job.pending[job.cursor].at <= now {
                 let event = job.pending[job.cursor]
                 job.cursor += 1
-                apply(event, to: &job, counters: &counters)
+                apply(event, to: &job, counters: &counters, format: format)
             }
             if job.cursor == job.pending.count {
                 job.pending = []
@@ -18,13 +19,17 @@ extension Estate {
             jobs[jobID] = job
         }
         activeJobIDs.removeAll { jobs[$0]?.isActive != true }
+        timelineJobIDs.removeAll { jobs[$0]?.pending.isEmpty != false }
     }
 
-    private mutating func apply(_ event: TimelineEvent, to job: inout SimJob, counters: inout DRSSimCounters) {
-        let at = DRSDateTime.string(from: event.at)
+    private mutating func apply(
+        _ event: TimelineEvent, to job: inout SimJob, counters: inout DRSSimCounters, format: DRSDateTime.Style
+    ) {
+        let at = DRSDateTime.string(from: event.at, style: format)
         switch event.effect {
         case .log(let kind, let data):
             job.logs.append(JobLog(logDateTime: at, event: kind, eventData: data))
+            job.logTimes.append(event.at)
 
         case .jobStatus(let status):
             job.job.status = status
@@ -45,7 +50,7 @@ extension Estate {
             putInstance(
                 RecoveryInstanceFactory.make(
                     instanceID: instanceID, for: source, job: job, estate: key,
-                    snapshotTime: DRSDateTime.string(from: snapshotTime), now: at
+                    snapshotTime: DRSDateTime.string(from: snapshotTime, style: format), now: at
                 )
             )
 

@@ -51,6 +51,8 @@ struct SimJob: Sendable, Equatable {
     var job: Job
     var isDrill: Bool
     var logs: [JobLog] = []
+    /// When each of `logs` happened (simulated), for the listing jitter.
+    var logTimes: [Date] = []
     /// Events not yet applied, in time order.
     var pending: [TimelineEvent]
     /// Where the next event to apply is in `pending`.
@@ -70,6 +72,9 @@ struct Estate: Sendable, Equatable {
     var jobOrder: [String] = []
     /// Jobs not yet COMPLETED, in creation order.
     var activeJobIDs: [String] = []
+    /// Jobs with timeline events still to apply, in creation order (a COMPLETED
+    /// job's post-launch runs may still be to come).
+    var timelineJobIDs: [String] = []
     var instances: [String: RecoveryInstance] = [:]
     var instanceOrder: [String] = []
 
@@ -109,6 +114,7 @@ struct Estate: Sendable, Equatable {
         jobs[job.id] = job
         jobOrder.append(job.id)
         if job.isActive { activeJobIDs.append(job.id) }
+        if !job.pending.isEmpty { timelineJobIDs.append(job.id) }
     }
 
     mutating func putInstance(_ instance: RecoveryInstance) {

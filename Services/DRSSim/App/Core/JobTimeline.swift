@@ -23,9 +23,12 @@ struct ServerLaunchPlan: Sendable, Equatable {
 
 /// Builds job timelines: pure functions of their inputs and the seeded timing stream.
 enum JobTimeline {
-    /// The timeline of a LAUNCH job (drill or recovery).
+    /// The timeline of a LAUNCH job (drill or recovery). Post-launch action runs end before
+    /// `JOB_END` (`beforeJob`) or start only after it (`afterJob`: the SSM agent registers
+    /// once the job has ended, so its first COMPLETED snapshot has no runs yet).
     static func launch(
-        created: Date, plans: [ServerLaunchPlan], profile: JobTimingProfile, rng: inout SeededRandom
+        created: Date, plans: [ServerLaunchPlan], profile: JobTimingProfile, rng: inout SeededRandom,
+        postLaunchOrder: DRSSimBehaviour.PostLaunchOrder = .beforeJob, ssmAgentDelay: Double = 30
     ) -> [TimelineEvent] {
         var events = Events()
         func j(_ seconds: Double) -> Double { rng.jitter(seconds, fraction: profile.jitter) }
@@ -34,6 +37,21 @@ enum JobTimeline {
         events.add(jobStart, .log(.jobStart, nil))
         var startedAt: Date?
         var lastServerDone = jobStart
+        var afterJobRuns: [(id: String, launched: Date, runs: [LaunchActionRun])] = []
+
+        func addRuns(_ runs: [LaunchActionRun], of id: String, from start: Date) -> Date {
+            var runStart = start, done = start
+            for var run in runs {
+                run.status = .inProgress
+                events.add(runStart, .actionRun(sourceServerID: id, run))
+                let runEnd = runStart.addingTimeInterval(j(profile.postLaunchActionDuration))
+                run.status = .succeeded
+                events.add(runEnd, .actionRun(sourceServerID: id, run))
+                runStart = runEnd
+                done = runEnd
+            }
+            return done
+        }
 
         for plan in plans {
             let id = plan.sourceServerID
@@ -90,15 +108,10 @@ enum JobTimeline {
             events.add(launched, .lastLaunchResult(sourceServerID: id, .succeeded, .launched))
             var done = launched
             // Post-launch actions run one after another once the SSM agent is seen.
-            var runStart = launched.addingTimeInterval(j(30))
-            for var run in plan.actionRuns {
-                run.status = .inProgress
-                events.add(runStart, .actionRun(sourceServerID: id, run))
-                let runEnd = runStart.addingTimeInterval(j(profile.postLaunchActionDuration))
-                run.status = .succeeded
-                events.add(runEnd, .actionRun(sourceServerID: id, run))
-                runStart = runEnd
-                done = runEnd
+            if postLaunchOrder == .afterJob, !plan.actionRuns.isEmpty {
+                afterJobRuns.append((id, launched, plan.actionRuns))
+            } else if !plan.actionRuns.isEmpty {
+                done = addRuns(plan.actionRuns, of: id, from: launched.addingTimeInterval(j(ssmAgentDelay)))
             }
             lastServerDone = max(lastServerDone, done)
         }
@@ -107,6 +120,9 @@ enum JobTimeline {
         let end = lastServerDone.addingTimeInterval(j(profile.jobEndDelay))
         events.add(end, .log(.jobEnd, nil))
         events.add(end, .jobStatus(.completed))
+        for entry in afterJobRuns {
+            _ = addRuns(entry.runs, of: entry.id, from: end.addingTimeInterval(j(ssmAgentDelay)))
+        }
         return events.sorted()
     }
 

@@ -29,8 +29,11 @@ public struct SeedAccount: Codable, Equatable, Sendable {
     }
 }
 
-/// An access key pair. The secret is used only to verify signatures and never logged.
-public struct SeedCredential: Codable, Equatable, Sendable {
+/// An access key pair. The secret is used only to verify signatures and never logged:
+/// every description (`print`, `dump`, string interpolation) redacts it.
+public struct SeedCredential: Codable, Equatable, Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The access key id, e.g. `AKIDEXAMPLE`.
     public var accessKeyID: String
     /// The secret access key.
@@ -40,6 +43,15 @@ public struct SeedCredential: Codable, Equatable, Sendable {
     public init(accessKeyID: String, secretAccessKey: String) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
+    }
+
+    /// The key id only.
+    public var description: String { "SeedCredential(accessKeyID: \(accessKeyID), secretAccessKey: <redacted>)" }
+    /// The key id only.
+    public var debugDescription: String { description }
+    /// The key id only (what `dump` and `Mirror` see).
+    public var customMirror: Mirror {
+        Mirror(self, children: ["accessKeyID": accessKeyID, "secretAccessKey": "<redacted>"])
     }
 }
 

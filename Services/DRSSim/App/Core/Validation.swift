@@ -32,8 +32,10 @@ enum Validation {
 
     /// Checks an ISO 8601 date-time string and returns the date.
     static func dateTime(_ value: String, field: String) throws(DRSSimError) -> Date {
-        guard value.hasSuffix("Z"), let date = DRSDateTime.date(from: value) else {
-            throw .invalidField(field, "must be an ISO 8601 UTC date-time such as 2024-05-01T12:00:00Z, got '\(value)'")
+        // Both forms DRS itself writes: `…:00Z` and `…:00.324841+00:00`.
+        guard let date = DRSDateTime.date(from: value) else {
+            throw .invalidField(
+                field, "must be an ISO 8601 date-time such as 2024-05-01T12:00:00Z or 2024-05-01T12:00:00.000000+00:00, got '\(value)'")
         }
         return date
     }

@@ -61,6 +61,16 @@ public struct AdminAPI: Sendable {
                     try sim.advanceClock(bySimulatedSeconds: request.seconds, realNow: now)
                 }
                 return .json(await engine.withSimulation { sim, now in sim.status(realNow: now) })
+            case ("GET", ["behaviour"]):
+                return .json(await engine.withSimulation { sim, _ in sim.behaviour })
+            case ("PUT", ["behaviour"]), ("POST", ["behaviour"]):
+                let current = await engine.withSimulation { sim, _ in sim.behaviour }
+                let next: DRSSimBehaviour
+                do { next = try current.merging(body) } catch let error as DRSSimAdminError { throw error } catch {
+                    throw DRSSimAdminError("behaviour must be a JSON object of known settings: \(error)")
+                }
+                await engine.withSimulation { sim, _ in sim.setBehaviour(next) }
+                return .json(next)
             case ("GET", ["quotas"]):
                 return .json(await engine.withSimulation { sim, _ in sim.quotas })
             case ("PUT", ["quotas"]), ("POST", ["quotas"]):

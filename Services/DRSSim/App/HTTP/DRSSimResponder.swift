@@ -92,9 +92,13 @@ struct DRSSimResponder: HTTPResponder {
         return Self.answer(response)
     }
 
+    /// `x-amzn-RequestId`: AWS sends one (a UUID) on every response, error or not.
+    static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
+
     private static func answer(_ response: DRSSimResponse) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        headers[requestIDHeader] = UUID().uuidString.lowercased()
         for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
@@ -107,6 +111,7 @@ struct DRSSimResponder: HTTPResponder {
     private static func json(_ status: Int, _ body: Data) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        headers[requestIDHeader] = UUID().uuidString.lowercased()
         return Response(
             status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
         )

@@ -12,7 +12,9 @@ struct JobSnapshot: Equatable {
     var endedAt: Date?
     var fingerprint: String
 
-    init(_ job: Job) {
+    /// `postLaunchEnabled` tells, per source server, whether its launch
+    /// configuration runs post-launch actions (nil: not known).
+    init(_ job: Job, postLaunchEnabled: (String) -> Bool? = { _ in nil }) {
         status = job.status.flatMap { DRSJobStatus(rawValue: $0.rawValue) } ?? .pending
         servers = (job.participatingServers ?? []).compactMap { server in
             guard let id = server.sourceServerID else { return nil }
@@ -25,7 +27,7 @@ struct JobSnapshot: Equatable {
                 sourceServerID: id,
                 launchStatus: server.launchStatus.flatMap { DRSLaunchStatus(rawValue: $0.rawValue) } ?? .pending,
                 recoveryInstanceID: server.recoveryInstanceID, launchActionRuns: runs,
-                postLaunchActionsStatus: Self.overall(runs))
+                postLaunchActionsStatus: Self.overall(runs), postLaunchEnabled: postLaunchEnabled(id))
         }
         .sorted { $0.sourceServerID < $1.sourceServerID }
         endedAt = job.endDateTime.flatMap(DRSDateTime.date(from:))
@@ -52,31 +54,20 @@ struct JobSnapshot: Equatable {
 /// When the launcher reads a job's log and publishes `job.observed`
 /// (issue 10: a bounded number of events per job). Pure.
 ///
-/// - The log is read only when the snapshot changed (a status or a
-///   server's phase moved), so the request budget goes to StartRecovery
-///   and DescribeJobs.
-/// - Log events are told apart by their content (event, time, server,
-///   error), never by position: DescribeJobLogItems states no order.
+/// - The log is read when the snapshot changed (a status or a server's
+///   phase moved), and again after a read that found new items, until one
+///   finds none (DRS may list an item late), so the request budget goes to
+///   StartRecovery and DescribeJobs. Items are told apart by content
+///   (`JobLogDeduplicator`), never by position.
 /// - `job.observed` is published only when the snapshot changed or new log
 ///   events appeared — or for a final poll, which must be answered.
-/// - A job already seen terminal is not looked at again: the poller's polls
-///   for it are dropped without a DRS call.
+/// - A job seen terminal is not looked at again — unless it is a recovery
+///   job whose launched servers still await post-launch runs (DRS may end
+///   the job before they run).
 enum ObservationPolicy {
     /// Whether to read the job's log.
-    static func readsLog(previous fingerprint: String?, current: JobSnapshot) -> Bool {
-        fingerprint != current.fingerprint
-    }
-
-    /// The content key of a log event.
-    static func key(_ event: MusterEvents.JobLogEvent) -> String {
-        [event.event, EventCoding.formatTime(event.time), event.sourceServerID ?? "-", event.rawError ?? "-"]
-            .joined(separator: "|")
-    }
-
-    /// The events of `logs` not among `seen`, oldest first, each once.
-    static func newEvents(_ logs: [MusterEvents.JobLogEvent], seen: Set<String>) -> [MusterEvents.JobLogEvent] {
-        var keys = seen
-        return logs.sorted { ($0.time, key($0)) < ($1.time, key($1)) }.filter { keys.insert(key($0)).inserted }
+    static func readsLog(previous fingerprint: String?, current: JobSnapshot, lastReadFoundNew: Bool) -> Bool {
+        lastReadFoundNew || fingerprint != current.fingerprint
     }
 
     /// Whether this look owes a `job.observed`.

@@ -15,8 +15,14 @@ struct JobStore: Sendable {
         var chunk: Int
         var jobType: DRSJobType
         var fingerprint: String?
-        var logKeys: Set<String>
+        var logKeys: [String]
+        var logPending: Bool
+        var isDrill: Bool
         var completed: Bool
+        var awaitsPostLaunch: Bool
+
+        /// Still worth a DRS call: live, or COMPLETED with post-launch runs to come.
+        var isLive: Bool { !completed || awaitsPostLaunch }
     }
 
     /// One look at a job, to record.
@@ -24,6 +30,8 @@ struct JobStore: Sendable {
         var observed: JobObserved
         var fingerprint: String
         var logKeys: [String]
+        var logPending: Bool
+        var awaitsPostLaunch: Bool
         var publish: Bool
     }
 
@@ -55,8 +63,8 @@ struct JobStore: Sendable {
         var known: [String: Known] = [:]
         let rows = try await pool.query(
             """
-            SELECT job_id, launch_group, chunk, job_type, fingerprint, log_keys::text AS log_keys,
-                   completed_at IS NOT NULL AS completed
+            SELECT job_id, launch_group, chunk, job_type, fingerprint, log_keys::text AS log_keys, log_pending, is_drill,
+                   completed_at IS NOT NULL AS completed, awaits_post_launch
             FROM \(schema).jobs WHERE job_id IN (SELECT jsonb_array_elements_text($1))
             """, [try LaunchStore.json(ids)]).rows
         for row in rows {
@@ -65,8 +73,10 @@ struct JobStore: Sendable {
                 launchGroup: group, chunk: try row.decode(Int.self, "chunk"),
                 jobType: DRSJobType(rawValue: try row.decode(String.self, "job_type")) ?? .launch,
                 fingerprint: try row.decode(String?.self, "fingerprint"),
-                logKeys: Set(try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "log_keys").utf8))),
-                completed: try row.decode(Bool.self, "completed"))
+                logKeys: try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "log_keys").utf8)),
+                logPending: try row.decode(Bool.self, "log_pending"), isDrill: try row.decode(Bool.self, "is_drill"),
+                completed: try row.decode(Bool.self, "completed"),
+                awaitsPostLaunch: try row.decode(Bool.self, "awaits_post_launch"))
         }
         return known
     }
@@ -84,13 +94,16 @@ struct JobStore: Sendable {
                 let isCompleted = job.status == .completed
                 let updated = try await connection.query(
                     """
-                    UPDATE \(s).jobs SET status = $2, fingerprint = $3, log_keys = $4, log_count = jsonb_array_length($4),
-                        completed_at = CASE WHEN $5 THEN coalesce(completed_at, now()) ELSE completed_at END
-                    WHERE job_id = $1
-                    RETURNING job_id
+                    UPDATE \(s).jobs j SET status = $2, fingerprint = $3, log_keys = $4, log_count = jsonb_array_length($4),
+                        completed_at = CASE WHEN $5 THEN coalesce(j.completed_at, now()) ELSE j.completed_at END,
+                        log_pending = $6, awaits_post_launch = $7
+                    FROM (SELECT job_id, completed_at AS previous FROM \(s).jobs WHERE job_id = $1 FOR UPDATE) before
+                    WHERE j.job_id = before.job_id
+                    RETURNING before.previous IS NULL AS newly
                     """, [job.jobID, job.status.rawValue, observation.fingerprint, try LaunchStore.json(observation.logKeys),
-                          isCompleted])
-                if isCompleted && !updated.rows.isEmpty {
+                          isCompleted, observation.logPending, observation.awaitsPostLaunch])
+                let newly = try updated.rows.first?.decode(Bool?.self, "newly") ?? false
+                if isCompleted && newly == true {
                     // DRS frees a server when its job completes, LAUNCHED or FAILED alike.
                     try await connection.query("DELETE FROM \(s).server_leases WHERE job_id = $1", [job.jobID])
                     completed.append(job.jobID)

@@ -252,7 +252,8 @@ struct LaunchStore: Sendable {
                     SELECT $1, $2, s, $3, $4 FROM jsonb_array_elements_text($5) AS s ON CONFLICT DO NOTHING
                     """, [account, region, chunk.id, jobID, try Self.json(created.sourceServerIDs)])
             }
-            try await insertJob(jobID, chunk: chunk, type: created.jobType, duplicateOf: nil, on: connection)
+            try await insertJob(jobID, chunk: chunk, type: created.jobType, isDrill: created.isDrill, duplicateOf: nil,
+                                on: connection)
             try await outbox.enqueue(jobStatus(EventType.jobCreated, chunk.launchGroup, created), on: connection)
         case .publishQueued(let reason, let blocking):
             let payload = JobQueued(
@@ -268,7 +269,7 @@ struct LaunchStore: Sendable {
             let primary = facts.created?.jobID ?? chunk.status.jobID ?? ""
             for jobID in jobIDs {
                 try await insertJob(jobID, chunk: chunk, type: chunk.kind == .launch ? .launch : .terminate,
-                                    duplicateOf: primary, on: connection)
+                                    isDrill: facts.created?.isDrill ?? true, duplicateOf: primary, on: connection)
             }
             let payload = JobDuplicateDetected(
                 launchGroup: chunk.launchGroup, chunk: chunk.chunk, attempt: facts.attempt, jobID: primary,
@@ -280,15 +281,16 @@ struct LaunchStore: Sendable {
     }
 
     private func insertJob(
-        _ jobID: String, chunk: ChunkRow, type: DRSJobType, duplicateOf: String?, on connection: PostgresConnection
+        _ jobID: String, chunk: ChunkRow, type: DRSJobType, isDrill: Bool, duplicateOf: String?,
+        on connection: PostgresConnection
     ) async throws {
         try await connection.query(
             """
             INSERT INTO \(schema).jobs
-                (job_id, chunk_id, account_id, region, launch_group, chunk, job_type, server_count, duplicate_of)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (job_id) DO NOTHING
+                (job_id, chunk_id, account_id, region, launch_group, chunk, job_type, server_count, duplicate_of, is_drill)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (job_id) DO NOTHING
             """,
             [jobID, chunk.id, chunk.endpoint.accountID, chunk.endpoint.region, chunk.launchGroup.description,
-             chunk.chunk, type.rawValue, chunk.items.count, duplicateOf])
+             chunk.chunk, type.rawValue, chunk.items.count, duplicateOf, isDrill])
     }
 }

@@ -110,8 +110,14 @@ public enum LauncherSchema {
                 CREATE INDEX endpoints_partition ON \(s).endpoints (partition);
                 -- A job DRS holds for a chunk that already has one (the invariant broken).
                 ALTER TABLE \(s).jobs ADD COLUMN duplicate_of TEXT;
-                -- Content keys of the job-log events already published (order-free de-duplication).
+                -- Content keys of the job-log events already published (order-free de-duplication),
+                -- whether the last log read found new items (read again until one finds none),
+                -- whether the job is a drill, and whether a launched server still awaits its
+                -- post-launch runs (a COMPLETED recovery job is looked at until none does).
                 ALTER TABLE \(s).jobs ADD COLUMN log_keys JSONB NOT NULL DEFAULT '[]';
+                ALTER TABLE \(s).jobs ADD COLUMN log_pending BOOLEAN NOT NULL DEFAULT false;
+                ALTER TABLE \(s).jobs ADD COLUMN is_drill BOOLEAN NOT NULL DEFAULT true;
+                ALTER TABLE \(s).jobs ADD COLUMN awaits_post_launch BOOLEAN NOT NULL DEFAULT false;
                 -- What inventory last published per server: only changes are published again.
                 CREATE TABLE \(s).inventory_state (
                     account_id       TEXT NOT NULL,

@@ -43,6 +43,28 @@ final class LaunchConfigurationCheck: Sendable {
         }
     }
 
+    /// Whether each launched source server of `job` without post-launch runs
+    /// has post-launch actions enabled: from the cache, else read once (and
+    /// cached), so a RECOVERY server with them disabled is not waited for.
+    func postLaunchEnabled(_ job: Job, endpoint: Endpoint) async throws -> [String: Bool?] {
+        var result: [String: Bool?] = [:]
+        for server in job.participatingServers ?? [] {
+            guard let id = server.sourceServerID, server.launchStatus == .launched,
+                  (server.launchActionsStatus?.runs ?? []).isEmpty else { continue }
+            let key = "\(endpoint.key)/\(id)"
+            if let cached = cache.withLock({ $0[key] }) {
+                result[id] = cached.configuration.postLaunchEnabled
+                continue
+            }
+            let configuration = try await gate.call(endpoint, "GetLaunchConfiguration") {
+                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: id))
+            }
+            cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
+            result[id] = configuration.postLaunchEnabled
+        }
+        return result
+    }
+
     /// The update `configuration` needs, nil when none. Pure.
     static func update(
         for configuration: LaunchConfiguration, server: String, overrides: LaunchOverrides?, repairEmpty: Bool

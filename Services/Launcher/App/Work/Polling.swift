@@ -20,8 +20,9 @@ struct Polling: Sendable {
         let pending = try await jobs.pendingPolls(endpoint, limit: limit, pool: context.pool)
         guard !pending.ids.isEmpty else { return (false, false) }
         let known = try await jobs.known(pending.jobIDs, pool: context.pool)
-        // A job already seen terminal is not looked at again: its job.observed is on its way.
-        let live = pending.jobIDs.filter { known[$0]?.completed != true }
+        // A job already seen terminal is not looked at again (its job.observed is on its way),
+        // unless post-launch runs are still to come.
+        let live = pending.jobIDs.filter { known[$0]?.isLive ?? true }
         LauncherMetrics.pollsDropped(pending.jobIDs.count - live.count)
         var observations: [JobStore.Observation] = []
         for batch in Chunking.batches(live, size: JobPoll.maxJobIDs) {
@@ -43,22 +44,28 @@ struct Polling: Sendable {
         for job in found {
             var entry = known[job.jobID]
             if entry == nil, let identity = JobTags.identity(of: job.tags), let group = LaunchGroupID(identity.launchGroup) {
-                entry = JobStore.Known(launchGroup: group, chunk: identity.chunk, jobType: .launch, fingerprint: nil,
-                                       logKeys: [], completed: false)
+                entry = JobStore.Known(
+                    launchGroup: group, chunk: identity.chunk, jobType: .launch, fingerprint: nil, logKeys: [],
+                    logPending: false, isDrill: job.tags?[JobTags.executionType] != ExecutionType.recovery.rawValue,
+                    completed: false, awaitsPostLaunch: false)
             }
             guard let entry else {
                 context.logger.warning("poll names a job Muster did not start; ignored", metadata: ["jobId": "\(job.jobID)"])
                 continue
             }
-            let snapshot = JobSnapshot(job)
+            let isRecovery = !entry.isDrill && entry.jobType == .launch
+            let enabled = isRecovery
+                ? try await context.launchConfiguration.postLaunchEnabled(job, endpoint: endpoint) : [:]
+            let snapshot = JobSnapshot(job) { enabled[$0] ?? nil }
             var newEvents: [MusterEvents.JobLogEvent] = []
-            var keys = entry.logKeys
-            if ObservationPolicy.readsLog(previous: entry.fingerprint, current: snapshot) {
+            var seen = JobLogDeduplicator(reportedKeys: entry.logKeys)
+            var readFoundNew = false
+            if ObservationPolicy.readsLog(previous: entry.fingerprint, current: snapshot, lastReadFoundNew: entry.logPending) {
                 let logs = try await context.gate.callAll(
                     endpoint, "DescribeJobLogItems", items: \.items, nextToken: \.nextToken
                 ) { try await $0.describeJobLogItems(DescribeJobLogItemsRequest(jobID: job.jobID, nextToken: $1)) }
-                newEvents = ObservationPolicy.newEvents(logs.map(JobSnapshot.event), seen: entry.logKeys)
-                keys.formUnion(newEvents.map(ObservationPolicy.key))
+                newEvents = seen.newItems(in: logs).map(JobSnapshot.event)
+                readFoundNew = !newEvents.isEmpty
             }
             let isFinal = finals.contains(job.jobID)
             let observed = JobObserved(
@@ -69,7 +76,8 @@ struct Polling: Sendable {
                 previous: entry.fingerprint, current: snapshot, newEvents: newEvents.count, isFinal: isFinal)
             LauncherMetrics.observed(published: publish)
             result.append(JobStore.Observation(
-                observed: observed, fingerprint: snapshot.fingerprint, logKeys: keys.sorted(), publish: publish))
+                observed: observed, fingerprint: snapshot.fingerprint, logKeys: seen.reportedKeys, logPending: readFoundNew,
+                awaitsPostLaunch: observed.awaitsPostLaunch(isRecovery: isRecovery), publish: publish))
         }
         return result
     }

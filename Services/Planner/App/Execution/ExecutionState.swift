@@ -84,13 +84,14 @@ public struct WaveState: Codable, Sendable, Equatable {
 
 /// Whether a RECOVERY server's post-launch actions are done.
 public enum PostLaunchStatus: String, Codable, Sendable, Equatable {
-    /// Drills don't wait for post-launch actions.
+    /// Drills don't wait for post-launch actions; neither does a recovery
+    /// whose launch configuration has them disabled.
     case notApplicable = "NOT_APPLICABLE"
-    /// Still running (or not started).
+    /// Still running or not started — before or after DRS ended the job.
     case pending = "PENDING"
-    /// All succeeded (or none were configured).
+    /// All succeeded.
     case succeeded = "SUCCEEDED"
-    /// One failed or they did not finish before the job ended.
+    /// One failed, or they had not finished when the wave timed out.
     case failed = "FAILED"
 }
 

@@ -73,11 +73,13 @@ extension ExecutionStateMachine {
                   at: event.observedAt)
         }
         if event.status == .completed {
-            // DRS ended the job: a server it never launched has failed.
+            // DRS ended the job: a server it never launched has failed. A
+            // LAUNCHED server still waiting for post-launch runs stays open:
+            // AWS documents no order between JOB_END and the runs (see
+            // PostLaunchProgress); the poller keeps polling the job until the
+            // runs end or the wave's timeout passes.
             for id in job.serverIDs where !(state.servers[id]?.isResolved ?? true) {
-                if state.servers[id]?.status == .launched {
-                    resolvePostLaunch(id, status: .failed, reason: "post-launch actions did not finish before the job ended")
-                } else {
+                if state.servers[id]?.status != .launched {
                     fail(id, reason: "DRS job \(event.jobID) completed without launching this server")
                 }
             }
@@ -90,14 +92,19 @@ extension ExecutionStateMachine {
             $0.wave == event.launchGroup.waveNumber && $0.endpointKey == event.launchGroup.endpoint.key
                 && $0.chunk == event.chunk
         }) else { return }
-        guard !job.timedOut, job.status != .completed else { return }
+        // A COMPLETED job times out only for servers still waiting for their
+        // post-launch runs (JOB_END came before the runs ended).
+        guard !job.timedOut else { return }
         job.timedOut = true
         state.jobs[job.jobID] = job
         guard let index = state.waveIndex(job.wave), !state.waves[index].status.isTerminal else { return }
         var affected = false
         for id in job.serverIDs where !(state.servers[id]?.isResolved ?? true) {
             affected = true
-            fail(id, reason: "timed out after \(event.timeoutSeconds) s (DRS still reported the job \(event.lastStatus.rawValue))")
+            let reason = state.servers[id]?.status == .launched
+                ? "post-launch actions had not finished when the wave timed out after \(event.timeoutSeconds) s"
+                : "timed out after \(event.timeoutSeconds) s (DRS still reported the job \(event.lastStatus.rawValue))"
+            fail(id, reason: reason)
         }
         if affected { state.waves[index].timedOut = true }
         afterProgress()
@@ -135,23 +142,16 @@ extension ExecutionStateMachine {
                 resolved(id)
                 return
             }
-            let post = Self.postLaunch(of: observed)
-            if post != .pending {
-                resolvePostLaunch(id, status: post, reason: "a post-launch action failed")
+            // The same rule whether the job is STARTED or already COMPLETED.
+            switch observed.postLaunchProgress(isRecovery: state.type == .recovery) {
+            case .waiting: break
+            case .succeeded: resolvePostLaunch(id, status: .succeeded, reason: "")
+            case .notApplicable: resolvePostLaunch(id, status: .notApplicable, reason: "")
+            case .failed(let reason): resolvePostLaunch(id, status: .failed, reason: reason)
             }
         case .pending, .launching, .inProgress:
             break
         }
-    }
-
-    /// Reads post-launch progress from a snapshot: SUCCEEDED when DRS says
-    /// so or every run succeeded; FAILED when DRS says so or a run failed.
-    static func postLaunch(of observed: ObservedServer) -> PostLaunchStatus {
-        let overall = observed.postLaunchActionsStatus?.uppercased()
-        let runs = observed.launchActionRuns.map { $0.status.uppercased() }
-        if overall == "FAILED" || runs.contains("FAILED") { return .failed }
-        if overall == "SUCCEEDED" || (!runs.isEmpty && runs.allSatisfy { $0 == "SUCCEEDED" }) { return .succeeded }
-        return .pending
     }
 
     mutating func resolvePostLaunch(_ id: String, status: PostLaunchStatus, reason: String) {
