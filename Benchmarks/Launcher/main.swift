@@ -275,12 +275,26 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
         for freed in mine.compactMap(\.completed) {
             if let next = sends.first(where: { $0 >= freed }) { freedToNext.append(next.timeIntervalSince(freed) * 1000) }
         }
-        // Slot occupancy while work was queued: from the first send to the last send.
-        guard let first = sends.first, let last = sends.last, last > first else { continue }
-        capacity += 20 * last.timeIntervalSince(first)
+        // Slot occupancy while work was queued: sweep the endpoint's events and integrate
+        // busy slots over the time at least one chunk was received but not yet sent.
+        var events: [(at: Date, queued: Int, active: Int)] = []
         for span in mine {
-            let end = min(span.completed ?? last, last), begin = max(span.sent, first)
-            if end > begin { busy += end.timeIntervalSince(begin) }
+            events.append((span.received, 1, 0))
+            events.append((span.sent, -1, 1))
+            if let completed = span.completed { events.append((completed, 0, -1)) }
+        }
+        events.sort { $0.at < $1.at }
+        var queued = 0, active = 0
+        var previous: Date?
+        for event in events {
+            if let previous, queued > 0 {
+                let interval = event.at.timeIntervalSince(previous)
+                capacity += 20 * interval
+                busy += Double(min(active, 20)) * interval
+            }
+            queued += event.queued
+            active += event.active
+            previous = event.at
         }
     }
     print("== \(name) ==")
