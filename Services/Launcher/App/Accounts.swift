@@ -3,6 +3,7 @@ import Logging
 import MusterAWS
 import MusterDRS
 import MusterDomain
+import MusterEC2
 import MusterEvents
 import MusterHTTP
 import Synchronization
@@ -23,6 +24,7 @@ public final class AccountDirectory: Sendable {
     private struct State {
         var registrations: [String: AccountRegistration] = [:]
         var clients: [Endpoint: DRSClient] = [:]
+        var ec2Clients: [Endpoint: EC2Client] = [:]
     }
 
     private let state = Mutex(State())
@@ -58,6 +60,7 @@ public final class AccountDirectory: Sendable {
         state.withLock { state in
             state.registrations[registration.accountID] = registration
             state.clients = state.clients.filter { $0.key.accountID != registration.accountID }
+            state.ec2Clients = state.ec2Clients.filter { $0.key.accountID != registration.accountID }
         }
     }
 
@@ -66,6 +69,7 @@ public final class AccountDirectory: Sendable {
         state.withLock { state in
             state.registrations[accountID] = nil
             state.clients = state.clients.filter { $0.key.accountID != accountID }
+            state.ec2Clients = state.ec2Clients.filter { $0.key.accountID != accountID }
         }
     }
 
@@ -98,6 +102,25 @@ public final class AccountDirectory: Sendable {
                 credentials: credentialsProvider(registration, region: endpoint.region), httpClient: httpClient,
                 logger: logger, timeout: configuration.drsTimeout)
             state.clients[endpoint] = client
+            return .success(client)
+        }
+        return try result.get()
+    }
+
+    /// The EC2 client of `endpoint` (launch templates, issue 13), with the account's credentials.
+    public func ec2Client(for endpoint: Endpoint) throws(AccountError) -> EC2Client {
+        _ = try client(for: endpoint)  // the same registration checks, with their messages
+        let result: Result<EC2Client, AccountError> = state.withLock { state in
+            if let client = state.ec2Clients[endpoint] { return .success(client) }
+            guard let registration = state.registrations[endpoint.accountID] else {
+                return .failure(AccountError(code: "AccountNotRegistered",
+                                             description: "account \(endpoint.accountID) was removed meanwhile"))
+            }
+            let client = EC2Client(
+                region: endpoint.region, endpoint: configuration.ec2Endpoint(region: endpoint.region),
+                credentials: credentialsProvider(registration, region: endpoint.region), httpClient: httpClient,
+                logger: logger, timeout: configuration.drsTimeout)
+            state.ec2Clients[endpoint] = client
             return .success(client)
         }
         return try result.get()

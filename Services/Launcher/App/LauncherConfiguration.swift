@@ -13,6 +13,8 @@ public struct LauncherConfiguration: Sendable {
     public var throttle = ThrottlePolicy()
     /// DRS base URL; `{region}` is replaced by the endpoint's region.
     public var drsEndpointTemplate = "https://drs.{region}.amazonaws.com"
+    /// EC2 base URL (launch templates, issue 13); `{region}` is replaced (drs-sim serves it too).
+    public var ec2EndpointTemplate = "https://ec2.{region}.amazonaws.com"
     /// STS base URL for AssumeRole (nil: `https://sts.{region}.amazonaws.com`); `{region}` replaced.
     public var stsEndpointTemplate: String?
     /// Limit for one DRS call.
@@ -60,6 +62,7 @@ public struct LauncherConfiguration: Sendable {
         throttle.maxRetryAfter = try reader.duration("MUSTER_LAUNCHER_MAX_RETRY_AFTER", default: .seconds(60))
         drsEndpointTemplate = reader.string("MUSTER_DRS_ENDPOINT", default: drsEndpointTemplate)
         stsEndpointTemplate = reader.optionalString("MUSTER_STS_ENDPOINT")
+        ec2EndpointTemplate = reader.string("MUSTER_EC2_ENDPOINT", default: ec2EndpointTemplate)
         drsTimeout = try reader.duration("MUSTER_DRS_TIMEOUT", default: drsTimeout)
         schedulerInterval = try reader.duration("MUSTER_LAUNCHER_SCHEDULER_INTERVAL", default: schedulerInterval)
         ambiguityMargin = try reader.duration("MUSTER_LAUNCHER_AMBIGUITY_MARGIN", default: ambiguityMargin)
@@ -78,6 +81,11 @@ public struct LauncherConfiguration: Sendable {
     /// The DRS base URL of `region`.
     public func drsEndpoint(region: String) -> String {
         drsEndpointTemplate.replacingOccurrences(of: "{region}", with: region)
+    }
+
+    /// The EC2 base URL of `region`.
+    public func ec2Endpoint(region: String) -> String {
+        ec2EndpointTemplate.replacingOccurrences(of: "{region}", with: region)
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

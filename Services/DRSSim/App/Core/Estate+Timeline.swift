@@ -45,7 +45,8 @@ extension Estate {
             putInstance(
                 RecoveryInstanceFactory.make(
                     instanceID: instanceID, for: source, job: job, estate: key,
-                    snapshotTime: DRSDateTime.string(from: snapshotTime), now: at
+                    snapshotTime: DRSDateTime.string(from: job.launches[serverID]?.snapshotTime ?? snapshotTime), now: at,
+                    network: job.launches[serverID]?.network
                 )
             )
 

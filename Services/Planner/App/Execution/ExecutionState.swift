@@ -24,6 +24,12 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     /// The plan's launch-configuration overrides at start (nil in documents
     /// written before the field existed, which decode as "no overrides").
     public var launchOverrides: LaunchOverrides?
+    /// Resolved launch settings per source server, snapshotted at start (issue 13).
+    public var launchSettings: [String: ServerLaunchSettings]?
+    /// The point in time to recover to (nil: latest).
+    public var recoveryPoint: RecoveryPoint?
+    /// The plan's RPO target, in minutes.
+    public var rpoTargetMinutes: Int?
     /// The execution's status.
     public var status: ExecutionStatus
     /// When it was created.

@@ -81,7 +81,11 @@ extension ExecutionStateMachine {
                 launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
                 executionType: state.type, planID: state.planID, planName: state.planName, waveName: wave.name,
                 team: state.teamID, initiatedBy: state.initiatedBy, sourceServerIDs: groups[endpoint]!.sorted(),
-                waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds, launchOverrides: state.launchOverrides)))
+                waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds, launchOverrides: state.launchOverrides,
+                launchSettings: state.launchSettings.map { all in
+                    groups[endpoint]!.reduce(into: [String: ServerLaunchSettings]()) { $0[$1] = all[$1] }
+                }.flatMap { $0.isEmpty ? nil : $0 },
+                recoveryPoint: state.recoveryPoint)))
         }
     }
 
