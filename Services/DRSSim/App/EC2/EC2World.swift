@@ -88,7 +88,7 @@ extension DRSSimulation {
     /// Private IPs held by live recovery instances of `key`, with the instance holding each.
     func privateIPsInUse(_ key: EstateKey) -> [String: String] {
         var used: [String: String] = [:]
-        for instance in estates[key]?.instances.values ?? [:].values {
+        for instance in (estates[key]?.instances ?? [:]).values {
             guard instance.ec2InstanceState != .terminated, let id = instance.recoveryInstanceID else { continue }
             for interface in instance.recoveryInstanceProperties?.networkInterfaces ?? [] {
                 for ip in interface.ips ?? [] { used[ip] = id }

@@ -10,8 +10,10 @@ extension PlannerAPI {
         var planId: UUID
         var type: ExecutionType
         /// `{"before": "<time>"}` or `{"snapshots": {"s-…": "pit-…"}}`; absent or `{}`: latest.
-        var recoveryPoint: RecoveryPoint?
+        var recoveryPoint: RecoveryPointInput?
     }
+    /// The start body's recovery point as sent (the time is an ISO 8601 string).
+    struct RecoveryPointInput: Decodable { var before: String?; var snapshots: [String: String]? }
     struct CancelInput: Decodable { var terminateInstances: Bool? }
     struct AuditEntry: Encodable { var at: Date; var actor: String; var action: String; var detail: [String: String] }
 
@@ -162,8 +164,17 @@ extension PlannerAPI {
     }
 
     /// The start body's recovery point, checked: explicit snapshots only for servers of the plan.
-    static func recoveryPoint(_ input: RecoveryPoint?, blueprint: ExecutionBlueprint) throws -> RecoveryPoint? {
-        guard let input, !input.isLatest else { return nil }
+    static func recoveryPoint(_ raw: RecoveryPointInput?, blueprint: ExecutionBlueprint) throws -> RecoveryPoint? {
+        guard let raw else { return nil }
+        var input = RecoveryPoint(snapshots: raw.snapshots)
+        if let text = raw.before {
+            guard let date = EventCoding.parseTime(text) else {
+                throw APIError.validation(ValidationFailure(
+                    field: "recoveryPoint.before", rule: "format", message: "\(text) is not an ISO 8601 time such as 2026-01-01T10:00:00Z"))
+            }
+            input.before = date
+        }
+        guard !input.isLatest else { return nil }
         if input.before != nil && input.snapshots != nil {
             throw APIError.validation(ValidationFailure(
                 field: "recoveryPoint", rule: "exclusive", message: "give either before or snapshots, not both"))

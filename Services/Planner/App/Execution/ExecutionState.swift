@@ -54,6 +54,11 @@ public struct ExecutionState: Codable, Sendable, Equatable {
         waves.indices.contains(number - 1) ? number - 1 : nil
     }
 
+    /// The oldest recovery point of any server, as its age at the start, in seconds.
+    var worstAchievedRPO: Double? {
+        servers.values.compactMap { $0.achievedRPO(executionStart: createdAt) }.max()
+    }
+
     /// The servers of wave `number`.
     func servers(inWave number: Int) -> [ServerState] {
         servers.values.filter { $0.wave == number }.sorted { $0.id < $1.id }
@@ -126,6 +131,15 @@ public struct ServerState: Codable, Sendable, Equatable {
     public var failureReason: String?
     /// Post-launch actions (RECOVERY only).
     public var postLaunch: PostLaunchStatus
+    /// The snapshot it is launched from (`job.created`; nil: latest state).
+    public var recoverySnapshotID: String?
+    /// When that snapshot was taken.
+    public var recoverySnapshotTime: Date?
+
+    /// The snapshot's age at the execution's start, in seconds (achieved RPO); nil when unknown.
+    func achievedRPO(executionStart: Date) -> Double? {
+        recoverySnapshotTime.map { max(0, (executionStart.timeIntervalSince($0) * 1000).rounded() / 1000) }
+    }
 
     /// The DRS endpoint it lives in.
     public var endpoint: Endpoint { Endpoint(accountID: accountID, region: region) }

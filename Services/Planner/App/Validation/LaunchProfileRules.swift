@@ -61,10 +61,10 @@ struct PlanLaunchProfiles: Codable, Sendable, Equatable {
 /// Validation of launch profiles, pure; every error names the field.
 enum LaunchProfileRules {
     static let maxProfiles = 50
-    static let instanceType = #/^[a-z][a-z0-9-]*\.[a-z0-9]+$/#
-    static let subnet = #/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/#
-    static let group = #/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/#
-    static let server = #/^s-[0-9a-zA-Z]{17}$/#
+    static var instanceType: Regex<Substring> { #/^[a-z][a-z0-9-]*\.[a-z0-9]+$/# }
+    static var subnet: Regex<Substring> { #/^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/# }
+    static var group: Regex<Substring> { #/^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/# }
+    static var server: Regex<Substring> { #/^s-[0-9a-zA-Z]{1,40}$/# }
 
     /// Checks the profiles part of a plan.
     static func validate(_ input: PlanInput) throws -> PlanLaunchProfiles? {
@@ -102,7 +102,7 @@ enum LaunchProfileRules {
             guard let server = input.servers?[id] else { continue }
             let field = "servers.\(id)"
             guard id.wholeMatch(of: Self.server) != nil else {
-                throw ValidationFailure(field: field, rule: "format", message: "\(id) is not a source server id (s- and 17 characters)")
+                throw ValidationFailure(field: field, rule: "format", message: "\(id) is not a source server id (s-…)")
             }
             try reference(server.drillProfile, "\(field).drillProfile")
             try reference(server.recoveryProfile, "\(field).recoveryProfile")
