@@ -56,8 +56,10 @@ extension DRSSimulation {
                 try Validation.dateTime(d, field: "filters.fromDateTime") }
             let to = try request.filters?.toDateTime.map { d throws(DRSSimError) in
                 try Validation.dateTime(d, field: "filters.toDateTime") }
-            var snapshots = sim.snapshots(of: server, now: now).filter {
-                (from.map { f in $0.time >= f } ?? true) && (to.map { t in $0.time <= t } ?? true)
+            var snapshots = sim.snapshots(of: server, now: now).filter { (snapshot: SnapshotHistory.Snapshot) -> Bool in
+                if let from, snapshot.time < from { return false }
+                if let to, snapshot.time > to { return false }
+                return true
             }
             if request.order != .desc { snapshots.reverse() }
             let items = snapshots.map {

@@ -112,12 +112,12 @@ struct LaunchSettingsApplier: Sendable {
     }
 
     /// Repeats an idempotent EC2 call on throttling, 5xx and transport failures (up to 5 attempts).
-    static func retrying<T: Sendable>(_ body: () async throws(EC2Error) -> T) async throws -> T {
+    static func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
                 return try await body()
-            } catch {
+            } catch let error as EC2Error {
                 attempt += 1
                 guard error.isRetryable, attempt < 5 else { throw error }
                 try await Task.sleep(for: .milliseconds(Int64.random(in: 0...(100 << attempt))))

@@ -22,7 +22,7 @@ struct Restoring: Sendable {
             }
             do {
                 if let templateID = row.launchTemplateID, let previous = row.previousVersion {
-                    let ec2 = try context.accounts.ec2Client(for: endpoint)
+                    let ec2 = try ec2Client(endpoint)
                     _ = try await LaunchSettingsApplier.retrying {
                         try await ec2.modifyLaunchTemplate(templateID: templateID, defaultVersion: previous)
                     }
@@ -49,5 +49,9 @@ struct Restoring: Sendable {
             }
         }
         return failures
+    }
+
+    private func ec2Client(_ endpoint: Endpoint) throws -> EC2Client {
+        try context.accounts.ec2Client(for: endpoint)
     }
 }

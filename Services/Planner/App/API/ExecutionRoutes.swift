@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MusterAPI
 import MusterDomain
+import MusterEvents
 import MusterPostgres
 
 // Executions: start (202 at once), read, list, operator commands, report, audit.
