@@ -81,6 +81,8 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "MusterDRS", dependencies: ["MusterAWS", "MusterHTTP", log], path: "Shared/DRS",
                 swiftSettings: swiftSettings),
+        .target(name: "MusterEC2", dependencies: ["MusterAWS", "MusterHTTP", log], path: "Shared/EC2",
+                swiftSettings: swiftSettings),
         .target(name: "MusterDomain", path: "Shared/Domain", swiftSettings: swiftSettings),
         .target(name: "MusterEvents", dependencies: ["MusterDomain"], path: "Shared/Events",
                 swiftSettings: swiftSettings),
@@ -102,11 +104,11 @@ let package = Package(
     + service("planner", folder: "Planner", app: "PlannerApp",
               deps: serviceDeps + ["MusterAPI", "MusterConsole", "MusterHTTP", hummingbird, crypto,
                                    .product(name: "_CryptoExtras", package: "swift-crypto")])
-    + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterAWS"])
+    + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterEC2", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
     + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterAPI", "MusterHTTP", hummingbird, crypto])
     + service("drs-sim", folder: "DRSSim", app: "DRSSimApp",
-              deps: ["MusterService", "MusterDRS", "MusterAWS", log, metrics, lifecycle, hummingbird, crypto])
+              deps: ["MusterService", "MusterDRS", "MusterEC2", "MusterAWS", "MusterDomain", log, metrics, lifecycle, hummingbird, crypto])
     + [
         // The operator CLI: logic in MusterCLIKit (tested), commands in Tools/Muster.
         .target(name: "MusterCLIKit",
@@ -149,13 +151,13 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "AWSTests", dependencies: ["MusterAWS", "TestSupport"],
                     resources: [.copy("Vectors")], swiftSettings: swiftSettings),
-        .testTarget(name: "DRSTests", dependencies: ["MusterDRS", "DRSSimApp", "TestSupport"],
+        .testTarget(name: "DRSTests", dependencies: ["MusterDRS", "MusterEC2", "DRSSimApp", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "MessagingTests",
                     dependencies: ["MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LauncherTests",
-                    dependencies: ["LauncherApp", "DRSSimApp", "MusterDRS", "MusterAWS", "MusterHTTP", "MusterService",
+                    dependencies: ["LauncherApp", "DRSSimApp", "MusterDRS", "MusterEC2", "MusterAWS", "MusterHTTP", "MusterService",
                                    "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", "TestSupport",
                                    lifecycle],
                     swiftSettings: swiftSettings),

@@ -54,6 +54,7 @@ OPERATIONS = [
     "UpdateLaunchConfiguration",
     "DescribeRecoveryInstances",
     "TerminateRecoveryInstances",
+    "DescribeRecoverySnapshots",
 ]
 
 # Output files: each root shape pulls in the shapes first reached from it

@@ -33,6 +33,30 @@ struct CLIKitTests {
         #expect(body["rtoTargetMinutes"]?.number == 30)
     }
 
+    @Test func launchProfilesInYAMLReachThePlanBody() throws {
+        let yaml = """
+            plans:
+              - name: payments
+                drillProfile: drill
+                rpoTargetMinutes: 15
+                launchProfiles:
+                  drill: { subnetId: subnet-0d1e2f3a4b5c60002, securityGroupIds: [sg-0d1e2f3a4b5c60002] }
+                servers:
+                  s-1: { privateIp: 10.99.0.5 }
+                waves:
+                  - name: db
+                    drillProfile: drill
+                    protectionGroups: [Databases]
+            """
+        let document = try ApplyDocument(text: yaml)
+        let body = try ApplyDocument.planBody(try #require(document.plans.first), groupIDs: ["databases": "g-1"])
+        #expect(body["drillProfile"]?.string == "drill")
+        #expect(body["launchProfiles"]?["drill"]?["subnetId"]?.string == "subnet-0d1e2f3a4b5c60002")
+        #expect(body["servers"]?["s-1"]?["privateIp"]?.string == "10.99.0.5")
+        #expect(body["waves"]?.array?.first?["drillProfile"]?.string == "drill")
+        #expect(body["waves"]?.array?.first?["protectionGroupIds"]?.array?.first?.string == "g-1")
+    }
+
     @Test func jsonIsAcceptedToo() throws {
         let document = try ApplyDocument(text: #"{"plans": [{"name": "p", "waves": []}]}"#)
         #expect(document.plans.count == 1)

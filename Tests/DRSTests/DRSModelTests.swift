@@ -69,7 +69,8 @@ struct DRSModelTests {
 
     @Test("operations are POST /{Name} with the model's success status")
     func operations() {
-        #expect(DRSOperation.all.count == 8)
+        #expect(DRSOperation.all.count == 9)
+        #expect(DRSOperation.describeRecoverySnapshots.requestURI == "/DescribeRecoverySnapshots")
         #expect(DRSOperation.startRecovery.requestURI == "/StartRecovery")
         #expect(DRSOperation.startRecovery.successStatus == 202)
         #expect(DRSOperation.describeJobs.successStatus == 200)

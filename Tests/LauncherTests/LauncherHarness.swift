@@ -93,6 +93,7 @@ final class LauncherHarness: Sendable {
     func configuration(_ adjust: (inout LauncherConfiguration) -> Void = { _ in }) -> LauncherConfiguration {
         var configuration = LauncherConfiguration()
         configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
+        configuration.ec2EndpointTemplate = "http://127.0.0.1:\(port)"
         configuration.schedulerInterval = .milliseconds(100)
         configuration.inventoryInterval = .zero
         configuration.instanceStaleAfter = .seconds(1)

@@ -9,15 +9,38 @@ struct StartCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: Connection
     @Argument(help: "The plan's name or id.") var plan: String
-    @Option(help: "drill (isolated test) or recovery (the real thing).") var type: Kind = .drill
+    @Option(help: ArgumentHelp(
+        "drill (a test launch, cleaned up afterwards) or recovery (the real thing).",
+        discussion: "A drill runs in its own network only when the plan's drill profile names a subnet other than "
+            + "the recovery one (`drillIsolated` in `muster get plan`); without a drill profile it launches with the "
+            + "servers' recovery settings.")) var type: Kind = .drill
+    @Option(help: "Recover each server from its newest snapshot at or before this ISO 8601 time (default: latest).")
+    var before: String?
+    @Option(help: "An explicit recovery snapshot for one server, `s-…=pit-…` (repeatable).") var snapshot: [String] = []
     @Flag(help: "Watch it until it ends (exit status as `muster watch`).") var watch = false
+
+    /// `{}` (latest), `{"before": T}` or `{"snapshots": {…}}`.
+    func recoveryPoint() throws -> JSONValue {
+        if let before {
+            guard snapshot.isEmpty else { throw ValidationError("give --before or --snapshot, not both") }
+            return .object(["before": .string(before)])
+        }
+        var snapshots: [String: JSONValue] = [:]
+        for pair in snapshot {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--snapshot takes s-…=pit-…, got \(pair)") }
+            snapshots[parts[0]] = .string(parts[1])
+        }
+        return snapshots.isEmpty ? .object([:]) : .object(["snapshots": .object(snapshots)])
+    }
 
     func run() async throws {
         let id: String = try await connection.with { api in
             let planID = try await resolve(api, .plans, plan)
             let accepted: JSONValue = try await api.send(
                 "POST", "/v1/executions",
-                body: .object(["planId": .string(planID), "type": .string(type.rawValue.uppercased())]))
+                body: .object(["planId": .string(planID), "type": .string(type.rawValue.uppercased()),
+                               "recoveryPoint": try recoveryPoint()]))
             return accepted["id"]?.string ?? ""
         }
         print("started \(type.rawValue) \(id)")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MusterAWS
 import MusterDRS
+import MusterEC2
 import MusterDomain
 import MusterEvents
 import MusterHTTP
@@ -30,6 +31,7 @@ public final class AccountDirectory: Sendable {
         var registrations: [String: AccountRegistration] = [:]
         var clients: [Endpoint: DRSClient] = [:]
         var base: Result<any AWSCredentialsProvider, CredentialsProviderError>?
+        var ec2Clients: [Endpoint: EC2Client] = [:]
     }
 
     private let state = Mutex(State())
@@ -65,6 +67,7 @@ public final class AccountDirectory: Sendable {
         state.withLock { state in
             state.registrations[registration.accountID] = registration
             state.clients = state.clients.filter { $0.key.accountID != registration.accountID }
+            state.ec2Clients = state.ec2Clients.filter { $0.key.accountID != registration.accountID }
         }
     }
 
@@ -73,6 +76,7 @@ public final class AccountDirectory: Sendable {
         state.withLock { state in
             state.registrations[accountID] = nil
             state.clients = state.clients.filter { $0.key.accountID != accountID }
+            state.ec2Clients = state.ec2Clients.filter { $0.key.accountID != accountID }
         }
     }
 
@@ -109,6 +113,29 @@ public final class AccountDirectory: Sendable {
                 region: endpoint.region, endpoint: configuration.drsEndpoint(region: endpoint.region),
                 credentials: credentials, httpClient: httpClient, logger: logger, timeout: configuration.drsTimeout)
             state.clients[endpoint] = client
+            return .success(client)
+        }
+        return try result.get()
+    }
+
+    /// The EC2 client of `endpoint` (launch templates, issue 13), with the account's credentials.
+    public func ec2Client(for endpoint: Endpoint) throws(AccountError) -> EC2Client {
+        _ = try client(for: endpoint)  // the same registration checks, with their messages
+        let result: Result<EC2Client, AccountError> = state.withLock { state in
+            if let client = state.ec2Clients[endpoint] { return .success(client) }
+            guard let registration = state.registrations[endpoint.accountID] else {
+                return .failure(AccountError(code: "AccountNotRegistered",
+                                             description: "account \(endpoint.accountID) was removed meanwhile"))
+            }
+            let credentials: any AWSCredentialsProvider
+            switch credentialsProvider(registration, region: endpoint.region, state: &state) {
+            case .success(let provider): credentials = provider
+            case .failure(let error): return .failure(error)
+            }
+            let client = EC2Client(
+                region: endpoint.region, endpoint: configuration.ec2Endpoint(region: endpoint.region),
+                credentials: credentials, httpClient: httpClient, logger: logger, timeout: configuration.drsTimeout)
+            state.ec2Clients[endpoint] = client
             return .success(client)
         }
         return try result.get()

@@ -16,6 +16,11 @@ public struct LauncherConfiguration: Sendable {
     /// `amazonaws.com`, `amazonaws.com.cn`, …) are replaced. The default
     /// resolves as botocore does, FIPS when `useFIPS`.
     public var drsEndpointTemplate = LauncherConfiguration.defaultDRSEndpointTemplate
+    /// EC2 base URL (launch templates, issue 13); `{region}` and `{dnsSuffix}`
+    /// are replaced (drs-sim serves it too). The default is partition-aware.
+    public var ec2EndpointTemplate = LauncherConfiguration.defaultEC2EndpointTemplate
+    /// The partition-aware default EC2 endpoint.
+    public static let defaultEC2EndpointTemplate = "https://ec2.{region}.{dnsSuffix}"
     /// STS base URL for AssumeRole (nil: the region's partition-aware STS
     /// endpoint, FIPS when `useFIPS`); `{region}` and `{dnsSuffix}` replaced.
     public var stsEndpointTemplate: String?
@@ -70,6 +75,7 @@ public struct LauncherConfiguration: Sendable {
         drsEndpointTemplate = reader.string("MUSTER_DRS_ENDPOINT", default: drsEndpointTemplate)
         stsEndpointTemplate = reader.optionalString("MUSTER_STS_ENDPOINT")
         useFIPS = try reader.bool("MUSTER_AWS_USE_FIPS", default: try reader.bool("AWS_USE_FIPS_ENDPOINT", default: false))
+        ec2EndpointTemplate = reader.string("MUSTER_EC2_ENDPOINT", default: ec2EndpointTemplate)
         drsTimeout = try reader.duration("MUSTER_DRS_TIMEOUT", default: drsTimeout)
         schedulerInterval = try reader.duration("MUSTER_LAUNCHER_SCHEDULER_INTERVAL", default: schedulerInterval)
         ambiguityMargin = try reader.duration("MUSTER_LAUNCHER_AMBIGUITY_MARGIN", default: ambiguityMargin)
@@ -98,6 +104,14 @@ public struct LauncherConfiguration: Sendable {
     public func stsEndpoint(region: String) -> String {
         stsEndpointTemplate.map { AWSEndpoints.expand($0, region: region) }
             ?? AWSEndpoints.url(service: "sts", region: region, fips: useFIPS)
+    }
+
+    /// The EC2 base URL of `region`.
+    public func ec2Endpoint(region: String) -> String {
+        if ec2EndpointTemplate == Self.defaultEC2EndpointTemplate {
+            return AWSEndpoints.url(service: "ec2", region: region, fips: useFIPS)
+        }
+        return AWSEndpoints.expand(ec2EndpointTemplate, region: region)
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

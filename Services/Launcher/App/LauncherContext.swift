@@ -45,14 +45,22 @@ public struct LauncherHooks: Sendable {
     /// Called after the launch intent is written and before the request leaves
     /// (throwing `LauncherCrash` there: a crash with the request never sent).
     public var beforeSend: @Sendable () throws -> Void
+    /// Called after a chunk's launch settings were changed and before its request leaves.
+    public var afterApplyingSettings: @Sendable () throws -> Void
+    /// Called after a server's settings were put back and before the restore is marked done.
+    public var beforeClosingRestore: @Sendable (_ sourceServerID: String) throws -> Void
 
     /// No seams.
     public init(
         afterStartRecovery: @escaping @Sendable (_ jobID: String) throws -> Void = { _ in },
-        beforeSend: @escaping @Sendable () throws -> Void = {}
+        beforeSend: @escaping @Sendable () throws -> Void = {},
+        afterApplyingSettings: @escaping @Sendable () throws -> Void = {},
+        beforeClosingRestore: @escaping @Sendable (_ sourceServerID: String) throws -> Void = { _ in }
     ) {
         self.afterStartRecovery = afterStartRecovery
         self.beforeSend = beforeSend
+        self.afterApplyingSettings = afterApplyingSettings
+        self.beforeClosingRestore = beforeClosingRestore
     }
 }
 

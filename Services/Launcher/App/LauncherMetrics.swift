@@ -42,6 +42,11 @@ enum LauncherMetrics {
         Counter(label: "muster_launcher_conflicts_total", dimensions: [("account", endpoint.accountID)]).increment()
     }
 
+    /// A server's launch settings were put back (issue 13).
+    static func restored(_ endpoint: Endpoint) {
+        Counter(label: "muster_launcher_restores_total", dimensions: [("account", endpoint.accountID)]).increment()
+    }
+
     /// A chunk was given up (`job.launch-failed`).
     static func launchFailed(_ endpoint: Endpoint, code: String) {
         Counter(label: "muster_launcher_launch_failures_total", dimensions: [("account", endpoint.accountID), ("code", code)])

@@ -85,6 +85,13 @@ public final class DRSClient: Sendable {
         try await call(.terminateRecoveryInstances, request)
     }
 
+    /// A source server's recovery snapshots (point-in-time), filtered by date, ordered; paginated.
+    public func describeRecoverySnapshots(
+        _ request: DescribeRecoverySnapshotsRequest
+    ) async throws -> DescribeRecoverySnapshotsResponse {
+        try await call(.describeRecoverySnapshots, request)
+    }
+
     /// Signs and sends one operation; maps the answer to `Output` or ``DRSError``.
     func call<Input: Encodable, Output: Decodable>(_ operation: DRSOperation, _ input: Input) async throws -> Output {
         let body: [UInt8]

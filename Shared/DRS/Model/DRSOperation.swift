@@ -57,6 +57,11 @@ public struct DRSOperation: Hashable, Sendable, CustomStringConvertible {
         name: "TerminateRecoveryInstances", requestURI: "/TerminateRecoveryInstances", successStatus: 200,
         errors: ["InternalServerException", "ConflictException", "ServiceQuotaExceededException", "ThrottlingException", "UninitializedAccountException"]
     )
+    /// `DescribeRecoverySnapshots`: Lists all Recovery Snapshots for a single Source Server.
+    public static let describeRecoverySnapshots = DRSOperation(
+        name: "DescribeRecoverySnapshots", requestURI: "/DescribeRecoverySnapshots", successStatus: 200,
+        errors: ["InternalServerException", "ThrottlingException", "AccessDeniedException", "ValidationException", "UninitializedAccountException"]
+    )
 
     /// Every operation above, for routing.
     public static let all: [DRSOperation] = [
@@ -68,6 +73,7 @@ public struct DRSOperation: Hashable, Sendable, CustomStringConvertible {
         .updateLaunchConfiguration,
         .describeRecoveryInstances,
         .terminateRecoveryInstances,
+        .describeRecoverySnapshots,
     ]
 }
 

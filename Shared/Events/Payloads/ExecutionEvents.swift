@@ -32,6 +32,11 @@ public enum ExecutionEventType: String, Codable, Sendable, CaseIterable {
     case executionTimedOut = "execution.timed-out"
     /// A drill's recovery instances were terminated.
     case cleanupCompleted = "cleanup.completed"
+
+    /// The execution ended (completed, failed, cancelled, timed out): the event carries `objectives`.
+    public var isTerminalExecutionEvent: Bool {
+        [.executionCompleted, .executionFailed, .executionCancelled, .executionTimedOut].contains(self)
+    }
 }
 
 /// The body of every `execution.events.v1` event: the execution's identity
@@ -68,14 +73,37 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
     public var reason: String?
     /// When the transition happened.
     public var occurredAt: Date
+    /// Recovery-point and recovery-time evidence (`execution.completed` and the other terminal events).
+    public var objectives: Objectives?
+
+    /// RTO and RPO of a finished execution (issue 13).
+    public struct Objectives: Codable, Sendable, Equatable {
+        /// The plan's RTO target, in minutes.
+        public var rtoTargetMinutes: Int?
+        /// From the start to the last server launched, in seconds.
+        public var secondsToLastLaunch: Double?
+        /// The plan's RPO target, in minutes.
+        public var rpoTargetMinutes: Int?
+        /// The oldest snapshot any server was recovered from, as its age at the start, in seconds.
+        public var worstAchievedRpoSeconds: Double?
+
+        /// Creates the evidence.
+        public init(rtoTargetMinutes: Int?, secondsToLastLaunch: Double?, rpoTargetMinutes: Int?, worstAchievedRpoSeconds: Double?) {
+            self.rtoTargetMinutes = rtoTargetMinutes
+            self.secondsToLastLaunch = secondsToLastLaunch
+            self.rpoTargetMinutes = rpoTargetMinutes
+            self.worstAchievedRpoSeconds = worstAchievedRpoSeconds
+        }
+    }
 
     /// Creates the payload.
     public init(
         type: ExecutionEventType, executionID: String, executionType: ExecutionType, executionStatus: ExecutionStatus,
         planID: String, planName: String, teamID: String, initiatedBy: String, actor: String? = nil,
         wave: WaveRef? = nil, server: ServerRef? = nil, reason: String? = nil, occurredAt: Date,
-        version: Int = ExecutionEvent.currentVersion
+        version: Int = ExecutionEvent.currentVersion, objectives: Objectives? = nil
     ) {
+        self.objectives = objectives
         self.version = version
         self.type = type
         self.executionID = executionID

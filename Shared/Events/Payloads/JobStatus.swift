@@ -68,12 +68,16 @@ public struct JobCreated: Codable, Sendable, Equatable {
     public var waveStartedAt: Date
     /// The wave's timeout in seconds.
     public var timeoutSeconds: Int
+    /// The snapshot each server is launched from (LAUNCH jobs; for the RPO report).
+    public var recoverySnapshots: [RecoverySnapshotUsed]?
 
     /// Creates the payload.
     public init(
         launchGroup: LaunchGroupID, chunk: Int, chunkCount: Int, jobID: String, jobType: DRSJobType = .launch,
-        isDrill: Bool, sourceServerIDs: [String], createdAt: Date, waveStartedAt: Date, timeoutSeconds: Int
+        isDrill: Bool, sourceServerIDs: [String], createdAt: Date, waveStartedAt: Date, timeoutSeconds: Int,
+        recoverySnapshots: [RecoverySnapshotUsed]? = nil
     ) {
+        self.recoverySnapshots = recoverySnapshots
         self.launchGroup = launchGroup
         self.chunk = chunk
         self.chunkCount = chunkCount

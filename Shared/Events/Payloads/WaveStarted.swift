@@ -29,12 +29,17 @@ public struct WaveStarted: Codable, Sendable, Equatable {
     public var attempt: Int
     /// Per-plan launch-configuration overrides, applied before launch.
     public var launchOverrides: LaunchOverrides?
+    /// Resolved launch settings per source server (`s-…`); absent servers launch as configured.
+    public var launchSettings: [String: ServerLaunchSettings]?
+    /// The point in time to recover to; nil = latest.
+    public var recoveryPoint: RecoveryPoint?
 
     /// Creates the payload.
     public init(
         launchGroup: LaunchGroupID, executionType: ExecutionType, planID: String, planName: String, waveName: String,
         team: String, initiatedBy: String, sourceServerIDs: [String], waveStartedAt: Date, timeoutSeconds: Int = 3600,
-        attempt: Int = 1, launchOverrides: LaunchOverrides? = nil
+        attempt: Int = 1, launchOverrides: LaunchOverrides? = nil, launchSettings: [String: ServerLaunchSettings]? = nil,
+        recoveryPoint: RecoveryPoint? = nil
     ) {
         self.launchGroup = launchGroup
         self.executionType = executionType
@@ -48,6 +53,8 @@ public struct WaveStarted: Codable, Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.attempt = attempt
         self.launchOverrides = launchOverrides
+        self.launchSettings = launchSettings
+        self.recoveryPoint = recoveryPoint
     }
 }
 

@@ -31,7 +31,31 @@ FORM_BODY = (
     b"&RoleSessionName=muster-launcher&ExternalId=ext-42%2Fx&DurationSeconds=3600"
 )
 
+def ec2_form(operation, params):
+    """The body botocore's own `ec2` serializer builds (Query protocol, EC2 flavour)."""
+    import botocore.serialize
+    import botocore.session
+    model = botocore.session.get_session().get_service_model("ec2")
+    request = botocore.serialize.create_serializer("ec2").serialize_to_request(params, model.operation_model(operation))
+    return percent_encode_sequence(request["body"]).encode()
+
+
+EC2_FORM_BODY = ec2_form("CreateLaunchTemplateVersion", {
+    "ClientToken": "muster-7-42", "LaunchTemplateId": "lt-00000000000000001", "SourceVersion": "1",
+    "VersionDescription": "muster drill ex-1",
+    "LaunchTemplateData": {
+        "InstanceType": "t3.small", "KeyName": "ops", "IamInstanceProfile": {"Arn": "arn:aws:iam::1:instance-profile/x"},
+        "NetworkInterfaces": [{"DeviceIndex": 0, "SubnetId": "subnet-0d1e2f3a4b5c60002",
+                               "PrivateIpAddress": "10.99.0.10", "Groups": ["sg-0d1e2f3a4b5c60002", "sg-2"]}],
+        "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "env", "Value": "drill test"}]}],
+    },
+})
+
 CASES = [
+    dict(name="ec2-create-launch-template-version-form", method="POST",
+         url="https://ec2.us-east-1.amazonaws.com/",
+         headers=[("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")], body=EC2_FORM_BODY,
+         service="ec2", region="us-east-1", token=TOKEN),
     dict(name="get-query-needing-encoding", method="GET",
          url="https://drs.us-east-1.amazonaws.com/ListThings",
          params=[("name", "a b/c"), ("Marker", "\u00fc\u20ac"), ("empty", ""), ("z", "~tilde*star+plus"),

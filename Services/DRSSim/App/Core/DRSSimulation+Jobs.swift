@@ -25,8 +25,11 @@ extension DRSSimulation {
                     quotaCode: "drs-sim-max-servers-per-job", resourceType: "JOB"
                 )
             }
+            var snapshots: [String: String] = [:]
+            for server in request.sourceServers { snapshots[server.sourceServerID] = server.recoverySnapshotID }
             let job = try sim.createLaunchJob(
-                ids, isDrill: request.isDrill ?? false, tags: request.tags ?? [:], key: key, now: now, foreignSeconds: nil
+                ids, isDrill: request.isDrill ?? false, tags: request.tags ?? [:], key: key, now: now, foreignSeconds: nil,
+                snapshots: snapshots
             )
             sim.counters.jobsStarted += 1
             if let group = request.tags?["muster:launchGroup"] {
@@ -40,7 +43,8 @@ extension DRSSimulation {
     ///
     /// - Parameter foreignSeconds: for a foreign job, how long (simulated) it holds its servers.
     mutating func createLaunchJob(
-        _ ids: [String], isDrill: Bool, tags: [String: String], key: EstateKey, now: Date, foreignSeconds: Double?
+        _ ids: [String], isDrill: Bool, tags: [String: String], key: EstateKey, now: Date, foreignSeconds: Double?,
+        snapshots: [String: String] = [:]
     ) throws(DRSSimError) -> Job {
         var estate = try estate(key)
         let unknown = ids.filter { estate.servers[$0] == nil }
@@ -62,13 +66,34 @@ extension DRSSimulation {
             }
         }
         try checkJobQuotas(estate, adding: ids.count)
+        var launches: [String: SimLaunchFacts] = [:]
+        for (index, id) in ids.enumerated() {
+            guard let source = estate.servers[id] else { continue }
+            var facts = SimLaunchFacts(network: instanceNetwork(for: source, key: key))
+            if let wanted = snapshots[id] {
+                guard let snapshot = self.snapshots(of: source, now: now).first(where: { $0.id == wanted }) else {
+                    throw .invalidField(
+                        "sourceServers[\(index)].recoverySnapshotID",
+                        "recovery snapshot \(wanted) does not exist for source server \(id); list them with DescribeRecoverySnapshots")
+                }
+                facts.snapshotID = snapshot.id
+                facts.snapshotTime = snapshot.time
+            }
+            launches[id] = facts
+        }
+        let inUse = privateIPsInUse(key)
 
         let jobID = "drsjob-" + random.ids.hex(17)
         let createdAt = timestamp(now)
         var plans: [ServerLaunchPlan] = []
         for id in ids {
             guard var source = estate.servers[id] else { continue }
-            plans.append(plan(for: source, isDrill: isDrill, key: key))
+            var launchPlan = plan(for: source, isDrill: isDrill, key: key)
+            if case .launch = launchPlan.outcome, let ip = launches[id]?.network?.privateIP, let holder = inUse[ip] {
+                launchPlan.outcome = .launchFailure(
+                    "EC2 launch failed: InvalidIPAddress.InUse: address \(ip) of the launch template is in use by \(holder)")
+            }
+            plans.append(launchPlan)
             source.server.lastLaunchResult = .pending
             source.server.lifeCycle?.lastLaunch = LifeCycleLastLaunch(
                 initiated: LifeCycleLastLaunchInitiated(apiCallDateTime: createdAt, jobID: jobID, type: isDrill ? .drill : .recovery),
@@ -90,7 +115,7 @@ extension DRSSimulation {
             participatingServers: ids.map { ParticipatingServer(sourceServerID: $0, launchStatus: .pending) },
             tags: tags, participatingResources: []
         )
-        estate.add(SimJob(job: job, isDrill: isDrill, pending: events))
+        estate.add(SimJob(job: job, isDrill: isDrill, pending: events, launches: launches))
         counters.recordConcurrency(estate: key, jobs: estate.activeJobIDs.count, servers: estate.serversInActiveJobs)
         estates[key] = estate
         return job

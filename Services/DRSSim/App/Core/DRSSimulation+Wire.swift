@@ -94,6 +94,10 @@ extension DRSSimulation {
             return run(TerminateRecoveryInstancesRequest.self) { sim, request throws(DRSSimError) in
                 try sim.terminateRecoveryInstances(request, accountID: accountID, region: region, realNow: realNow)
             }
+        case .describeRecoverySnapshots:
+            return run(DescribeRecoverySnapshotsRequest.self) { sim, request throws(DRSSimError) in
+                try sim.describeRecoverySnapshots(request, accountID: accountID, region: region, realNow: realNow)
+            }
         default:
             return DRSSimResponse(error: .validation("Operation \(name) is not simulated.", reason: .unknownOperation))
         }

@@ -25,6 +25,8 @@ public struct DRSSimulation: Sendable {
     var random: SimulationRandomStreams
     var faults = FaultBook()
     var limiters: [EstateKey: TokenBucket] = [:]
+    /// The EC2 side: launch templates (issue 13).
+    var ec2 = EC2World()
 
     /// Builds the initial state from `configuration` and its seed document.
     ///

@@ -50,7 +50,8 @@ extension Estate {
             putInstance(
                 RecoveryInstanceFactory.make(
                     instanceID: instanceID, for: source, job: job, estate: key,
-                    snapshotTime: DRSDateTime.string(from: snapshotTime, style: format), now: at
+                    snapshotTime: DRSDateTime.string(from: job.launches[serverID]?.snapshotTime ?? snapshotTime, style: format),
+                    now: at, network: job.launches[serverID]?.network
                 )
             )
 

@@ -57,10 +57,19 @@ struct SimJob: Sendable, Equatable {
     var pending: [TimelineEvent]
     /// Where the next event to apply is in `pending`.
     var cursor = 0
+    /// Per server: the snapshot it launches from and the network its template gave it (issue 13).
+    var launches: [String: SimLaunchFacts] = [:]
 
     var id: String { job.jobID }
     var isActive: Bool { job.status != .completed }
     var serverIDs: [String] { (job.participatingServers ?? []).compactMap(\.sourceServerID) }
+}
+
+/// What a server's launch in a job takes: the chosen snapshot, the template's network.
+struct SimLaunchFacts: Sendable, Equatable {
+    var snapshotID: String?
+    var snapshotTime: Date?
+    var network: SimInstanceNetwork?
 }
 
 /// The DRS state of one account in one region.

@@ -69,7 +69,7 @@ enum SourceServerFactory {
 enum RecoveryInstanceFactory {
     static func make(
         instanceID: String, for source: SimSourceServer, job: SimJob, estate: EstateKey, snapshotTime: String,
-        now: String
+        now: String, network: SimInstanceNetwork? = nil
     ) -> RecoveryInstance {
         let properties = source.server.sourceProperties
         var hints = properties?.identificationHints ?? IdentificationHints()
@@ -85,6 +85,10 @@ enum RecoveryInstanceFactory {
             recoveryInstanceProperties: RecoveryInstanceProperties(
                 lastUpdatedDateTime: now,
                 identificationHints: hints,
+                networkInterfaces: network.map { network in
+                    [NetworkInterface(macAddress: "02:00:00:\(instanceID.dropFirst(2).prefix(2)):00:01",
+                                      ips: network.privateIP.map { [$0] } ?? [], isPrimary: true)]
+                },
                 disks: properties?.disks?.enumerated().map { index, disk in
                     RecoveryInstanceDisk(
                         internalDeviceName: disk.deviceName, bytes: disk.bytes,

@@ -53,6 +53,11 @@ public actor DRSSimEngine {
         simulation.perform(operation: operation, body: body, accountID: key.accountID, region: key.region, realNow: clock())
     }
 
+    /// Runs an EC2 Query-protocol request (form parameters).
+    public func performEC2(form: [String: String], key: EstateKey) -> EC2SimResponse {
+        simulation.performEC2(form: form, accountID: key.accountID, region: key.region, realNow: clock())
+    }
+
     /// Runs `body` on the simulation at the current wall-clock time (admin operations).
     public func withSimulation<T: Sendable, E: Error>(
         _ body: (inout DRSSimulation, Date) throws(E) -> T

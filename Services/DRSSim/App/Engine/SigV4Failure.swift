@@ -24,10 +24,11 @@ enum SigV4Failure {
     static func map(_ outcome: SigV4Verification, maxSkew: TimeInterval) -> Result<(String, String), DRSSimError> {
         switch outcome {
         case .valid(let accessKeyID, let region, let service):
-            guard service == "drs" else {
+            // drs-sim serves DRS and, for launch profiles (issue 13), EC2's launch-template subset.
+            guard service == "drs" || service == "ec2" else {
                 return .failure(DRSSimError(
                     errorType: "InvalidSignatureException", httpStatus: 403,
-                    message: "Credential should be scoped to correct service: 'drs'. "
+                    message: "Credential should be scoped to correct service: 'drs' (or 'ec2'). "
                 ))
             }
             return .success((accessKeyID, region))

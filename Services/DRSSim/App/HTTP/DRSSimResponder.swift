@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MusterEC2
 import MusterHTTP
 
 /// Routes every request: `/health/*` and `/metrics`, the admin API under `/admin/`, and
@@ -67,6 +68,14 @@ struct DRSSimResponder: HTTPResponder {
             logger.info("drs-sim refused request", metadata: ["path": "\(path)", "error": "\(error.errorType)"])
             return Self.answer(DRSSimResponse(error: error))
         }
+        if Self.signingService(headers) == "ec2" {
+            let form = EC2QueryForm.decode(String(decoding: body, as: UTF8.self))
+            let answer = await engine.performEC2(form: form, key: key)
+            var xmlHeaders = HTTPFields()
+            xmlHeaders[.contentType] = "text/xml;charset=UTF-8"
+            return Response(status: HTTPResponse.Status(code: answer.status), headers: xmlHeaders,
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
+        }
         let operation = String(path.drop { $0 == "/" })
         guard request.method == .post else {
             return Self.answer(DRSSimResponse(error: .validation(
@@ -94,6 +103,16 @@ struct DRSSimResponder: HTTPResponder {
 
     /// `x-amzn-RequestId`: AWS sends one (a UUID) on every response, error or not.
     static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
+
+    /// The service of the SigV4 credential scope (`Credential=AKID/day/region/service/aws4_request`):
+    /// `ec2` requests are EC2 Query-protocol calls, everything else DRS.
+    static func signingService(_ headers: [HTTPHeader]) -> String? {
+        guard let authorization = headers.first(named: "authorization"),
+              let credential = authorization.range(of: "Credential=")
+        else { return nil }
+        let scope = authorization[credential.upperBound...].prefix { $0 != "," && $0 != " " }.split(separator: "/")
+        return scope.count == 5 ? String(scope[3]) : nil
+    }
 
     private static func answer(_ response: DRSSimResponse) -> Response {
         var headers = HTTPFields()

@@ -47,6 +47,8 @@ struct ChunkRow: Sendable {
     var status: ChunkStatus
     var submitter: String?
     var receivedAt: Date
+    /// The snapshot each server launches from, once chosen (issue 13).
+    var recoverySnapshots: [RecoverySnapshotUsed]?
 
     var kind: ChunkRequest.Kind { request.kind }
     var endpoint: Endpoint { launchGroup.endpoint }
@@ -55,7 +57,7 @@ struct ChunkRow: Sendable {
     static let columns = """
         c.id, c.kind, c.launch_group, c.attempt, c.chunk, c.chunk_count, c.items::text AS items, c.request::text AS request,
         c.state, c.queued_reason, c.not_before, c.backoff_reason, c.conflicts, c.first_conflict_at, c.intent_at,
-        c.sent_at, c.job_id, c.submitter, c.received_at
+        c.sent_at, c.job_id, c.submitter, c.received_at, c.recovery_snapshots::text AS recovery_snapshots
         """
 
     init(_ row: PostgresRow) throws {
@@ -82,5 +84,8 @@ struct ChunkRow: Sendable {
             jobID: try row.decode(String?.self, "job_id"))
         submitter = try row.decode(String?.self, "submitter")
         receivedAt = try row.decode(Date.self, "received_at")
+        recoverySnapshots = try row.decode(String?.self, "recovery_snapshots").map {
+            try EventCoding.decoder.decode([RecoverySnapshotUsed].self, from: Data($0.utf8))
+        }
     }
 }

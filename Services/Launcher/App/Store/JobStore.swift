@@ -83,12 +83,15 @@ struct JobStore: Sendable {
 
     /// Records the looks, releases the leases of completed jobs, owes the
     /// `job.observed` events and drops the served polls, in one transaction.
-    /// Returns the jobs that completed with this look.
+    /// Returns the jobs that completed with this look and how many restores fell due.
     @discardableResult
-    func record(_ observations: [Observation], served pollIDs: [Int64], pool: PostgresPool) async throws -> [String] {
+    func record(
+        _ observations: [Observation], served pollIDs: [Int64], pool: PostgresPool
+    ) async throws -> (completed: [String], dueRestores: Int) {
         let s = schema, launch = self.launch
         return try await pool.transaction { connection in
             var completed: [String] = []
+            var dueRestores = 0
             for observation in observations {
                 let job = observation.observed
                 let isCompleted = job.status == .completed
@@ -108,6 +111,10 @@ struct JobStore: Sendable {
                     try await connection.query("DELETE FROM \(s).server_leases WHERE job_id = $1", [job.jobID])
                     completed.append(job.jobID)
                 }
+                let past = LaunchSettingsRules.pastLaunch(job)
+                if !past.isEmpty {
+                    dueRestores += try await RestoreStore(schema: s).dueForJob(job.jobID, servers: past, on: connection)
+                }
                 if observation.publish {
                     try await launch.outbox.enqueue(
                         launch.jobStatus(EventType.jobObserved, job.launchGroup, job), on: connection)
@@ -118,7 +125,7 @@ struct JobStore: Sendable {
                     "DELETE FROM \(s).poll_requests WHERE id = ANY(string_to_array($1, ',')::bigint[])",
                     [pollIDs.map(String.init).joined(separator: ",")])
             }
-            return completed
+            return (completed, dueRestores)
         }
     }
 }

@@ -182,6 +182,12 @@ struct LaunchStore: Sendable {
                           serversInActiveJobs: try row.decode(Int.self, "servers"))
     }
 
+    /// Stores the snapshots a chunk's servers launch from, before its request leaves.
+    func saveRecoverySnapshots(_ chunkID: Int64, _ snapshots: [RecoverySnapshotUsed], pool: PostgresPool) async throws {
+        try await pool.query(
+            "UPDATE \(schema).launch_chunks SET recovery_snapshots = $2 WHERE id = $1", [chunkID, try Self.json(snapshots)])
+    }
+
     /// What the store needs besides the transition to carry out its effects.
     struct Facts: Sendable {
         /// `job.created` for `recordJob`.
@@ -238,6 +244,8 @@ struct LaunchStore: Sendable {
                 """, [account, region, chunk.id, try Self.json(chunk.items)])
         case .releaseLeases:
             try await connection.query("DELETE FROM \(schema).server_leases WHERE chunk_id = $1 AND job_id IS NULL", [chunk.id])
+            // Settings applied for a launch that is not happening now are put back (issue 13).
+            try await RestoreStore(schema: schema).dueForChunk(chunk.id, on: connection)
         case .recordJob(let jobID):
             guard let created = facts.created, created.jobID == jobID else {
                 throw MalformedRow(description: "recording job \(jobID) of chunk \(chunk.id) without its job.created")

@@ -129,6 +129,37 @@ public enum LauncherSchema {
                 );
                 CREATE INDEX poll_requests_endpoint ON \(s).poll_requests (account_id, region, id);
                 """),
+            Migration(version: 102, name: "launcher_restores", sql: """
+                -- Launch settings changed for a launch and what to put back (issue 13). A row is
+                -- written before anything is changed; at most one open row per server keeps the
+                -- settings from before the first change, however often a launch is retried.
+                -- state: RECORDED (about to change) -> APPLIED -> DUE (job past launch, failed,
+                --        requeued) -> RESTORED | KEPT (a recovery whose plan keeps its settings).
+                CREATE TABLE \(s).launch_restores (
+                    id                     BIGSERIAL PRIMARY KEY,
+                    account_id             TEXT NOT NULL,
+                    region                 TEXT NOT NULL,
+                    source_server_id       TEXT NOT NULL,
+                    chunk_id               BIGINT NOT NULL,
+                    launch_template_id     TEXT,
+                    previous_version       BIGINT,            -- the template's default before the change
+                    applied_version        BIGINT,            -- the version Muster created and made default
+                    previous_configuration JSONB NOT NULL,    -- GetLaunchConfiguration before the change
+                    keep                   BOOLEAN NOT NULL DEFAULT false,
+                    state                  TEXT NOT NULL,
+                    version                INTEGER NOT NULL DEFAULT 0,
+                    attempts               INTEGER NOT NULL DEFAULT 0,
+                    last_error             TEXT,
+                    recorded_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    due_at                 TIMESTAMPTZ,
+                    closed_at              TIMESTAMPTZ
+                );
+                CREATE UNIQUE INDEX launch_restores_open ON \(s).launch_restores (account_id, region, source_server_id)
+                    WHERE closed_at IS NULL;
+                CREATE INDEX launch_restores_chunk ON \(s).launch_restores (chunk_id) WHERE closed_at IS NULL;
+                -- The snapshot each server of a chunk launches from (written before the request leaves).
+                ALTER TABLE \(s).launch_chunks ADD COLUMN recovery_snapshots JSONB;
+                """),
         ]
     }
 }

@@ -114,6 +114,7 @@ final class EndpointWorker: Sendable {
     private let context: LauncherContext
     private let launching: Launching
     private let polling: Polling
+    private let restoring: Restoring
     private let launchSignal = WakeSignal()
     private let pollSignal = WakeSignal()
     private let stopped = Atomic<Bool>(false)
@@ -125,6 +126,7 @@ final class EndpointWorker: Sendable {
         self.context = context
         self.launching = Launching(context: context)
         self.polling = Polling(context: context)
+        self.restoring = Restoring(context: context)
         self.onCrash = onCrash
     }
 
@@ -175,9 +177,12 @@ final class EndpointWorker: Sendable {
     /// Reconcile, then admit. Returns the earliest wake-up asked for.
     private func admissionPass() async throws -> Date? {
         guard context.ownership.mayAct(for: endpoint) else { return nil }
+        var wakes: [Date] = []
+        // Restores first: this loop is the only one changing the endpoint's launch
+        // settings, so a restore never races the next launch's change of the same server.
+        if try await restoring.restoreDue(endpoint) { wakes.append(Date().addingTimeInterval(1)) }
         let open = try await context.store.openChunks(endpoint, pool: context.pool)
         let inFlight = context.inFlight.withLock { $0 }
-        var wakes: [Date] = []
         let orphans = open.filter { $0.row.status.state == .submitting && !inFlight.contains($0.row.id) }
             .map { ChunkHandle(row: $0.row, version: $0.version) }
         if !orphans.isEmpty {

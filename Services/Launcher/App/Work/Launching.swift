@@ -1,6 +1,7 @@
 import Foundation
 import MusterDRS
 import MusterDomain
+import MusterEC2
 import MusterEvents
 
 /// A chunk and the row version it was read at: every transition is applied
@@ -55,16 +56,31 @@ struct Launching: Sendable {
         defer { context.inFlight.withLock { _ = $0.remove(handle.row.id) } }
         var effects = taken
         do {
-            if case .launch(let request) = handle.row.request,
-               context.configuration.checkLaunchConfiguration || request.launchOverrides != nil {
-                try await context.launchConfiguration.prepare(
-                    handle.row.items, overrides: request.launchOverrides, endpoint: handle.row.endpoint)
+            if case .launch(let request) = handle.row.request {
+                // Recovery point first: a server without one refuses the chunk before anything changes.
+                if let snapshots = try await RecoveryPoints(context: context).resolve(handle.row, request: request) {
+                    try await context.store.saveRecoverySnapshots(handle.row.id, snapshots, pool: context.pool)
+                    handle.row.recoverySnapshots = snapshots
+                }
+                if context.configuration.checkLaunchConfiguration {
+                    try await context.launchConfiguration.prepare(handle.row.items, overrides: nil, endpoint: handle.row.endpoint)
+                }
+                // Recorded before changed; restored once the job is past launch (or this chunk gives up).
+                try await LaunchSettingsApplier(context: context).apply(handle.row, request: request)
+                try context.hooks.afterApplyingSettings()
             }
         } catch let error as DRSError {
             // Nothing was sent: a definite outcome whatever the error.
             return Self.wakes(try await step(&handle, definite(error)) ?? [])
         } catch let error as AccountError {
             return Self.wakes(try await step(&handle, .rejected(code: error.code, reason: error.description)) ?? [])
+        } catch let refused as LaunchRefused {
+            return Self.wakes(try await step(&handle, .rejected(code: refused.code, reason: refused.description)) ?? [])
+        } catch let error as EC2Error {
+            // Nothing was launched; what was changed is restored when the leases go (requeue or failure).
+            let event: ChunkEvent = error.isRetryable
+                ? .throttled(now: Date()) : .rejected(code: "EC2." + error.code, reason: error.description)
+            return Self.wakes(try await step(&handle, event) ?? [])
         }
         try context.hooks.beforeSend()
         // The fence: a revoked owner never sends; and once `sent_at` is written a
@@ -89,7 +105,11 @@ struct Launching: Sendable {
                 let tags = JobTags.launchTags(for: request, chunk: row.chunk, now: Date())
                 job = try await context.gate.call(row.endpoint, "StartRecovery", repeat: .throttlingOnly) {
                     try await $0.startRecovery(StartRecoveryRequest(
-                        sourceServers: row.items.map { StartRecoveryRequestSourceServer(sourceServerID: $0) },
+                        sourceServers: row.items.map { server in
+                            StartRecoveryRequestSourceServer(
+                                sourceServerID: server,
+                                recoverySnapshotID: row.recoverySnapshots?.first { $0.sourceServerID == server }?.snapshotID)
+                        },
                         isDrill: request.executionType == .drill, tags: tags))
                 }.job
             case .terminate:
@@ -192,7 +212,8 @@ struct Launching: Sendable {
             created = JobCreated(
                 launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: job.jobID,
                 jobType: .launch, isDrill: request.executionType == .drill, sourceServerIDs: row.items,
-                createdAt: createdAt, waveStartedAt: request.waveStartedAt, timeoutSeconds: request.timeoutSeconds)
+                createdAt: createdAt, waveStartedAt: request.waveStartedAt, timeoutSeconds: request.timeoutSeconds,
+                recoverySnapshots: row.recoverySnapshots)
         case .terminate:
             created = JobCreated(
                 launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: job.jobID,

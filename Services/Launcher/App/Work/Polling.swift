@@ -15,10 +15,15 @@ struct Polling: Sendable {
     /// Serves one round of waiting polls; returns whether any job completed
     /// (the endpoint's admission should look again) and whether polls remain.
     func serve(_ endpoint: Endpoint) async throws -> (completed: Bool, more: Bool) {
+        let (completed, more, due) = try await serveRound(endpoint)
+        return (completed || due, more)
+    }
+
+    private func serveRound(_ endpoint: Endpoint) async throws -> (completed: Bool, more: Bool, due: Bool) {
         let jobs = context.jobs
         let limit = 50
         let pending = try await jobs.pendingPolls(endpoint, limit: limit, pool: context.pool)
-        guard !pending.ids.isEmpty else { return (false, false) }
+        guard !pending.ids.isEmpty else { return (false, false, false) }
         let known = try await jobs.known(pending.jobIDs, pool: context.pool)
         // A job already seen terminal is not looked at again (its job.observed is on its way),
         // unless post-launch runs are still to come.
@@ -28,9 +33,10 @@ struct Polling: Sendable {
         for batch in Chunking.batches(live, size: JobPoll.maxJobIDs) {
             observations += try await observe(batch, known: known, finals: pending.finalIDs, endpoint: endpoint)
         }
-        let completed = try await jobs.record(observations, served: pending.ids, pool: context.pool)
+        let (completed, due) = try await jobs.record(observations, served: pending.ids, pool: context.pool)
         if observations.contains(where: \.publish) { context.wakeRelay() }
-        return (!completed.isEmpty, pending.ids.count == limit)
+        // Restores that fell due are carried out by the admission loop, woken like a freed lease.
+        return (!completed.isEmpty, pending.ids.count == limit, due > 0)
     }
 
     private func observe(

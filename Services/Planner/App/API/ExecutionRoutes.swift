@@ -2,11 +2,19 @@ import Foundation
 import Hummingbird
 import MusterAPI
 import MusterDomain
+import MusterEvents
 import MusterPostgres
 
 // Executions: start (202 at once), read, list, operator commands, report, audit.
 extension PlannerAPI {
-    struct StartInput: Decodable { var planId: UUID; var type: ExecutionType }
+    struct StartInput: Decodable {
+        var planId: UUID
+        var type: ExecutionType
+        /// `{"before": "<time>"}` or `{"snapshots": {"s-…": "pit-…"}}`; absent or `{}`: latest.
+        var recoveryPoint: RecoveryPointInput?
+    }
+    /// The start body's recovery point as sent (the time is an ISO 8601 string).
+    struct RecoveryPointInput: Decodable { var before: String?; var snapshots: [String: String]? }
     struct CancelInput: Decodable { var terminateInstances: Bool? }
     struct AuditEntry: Encodable { var at: Date; var actor: String; var action: String; var detail: [String: String] }
 
@@ -95,7 +103,9 @@ extension PlannerAPI {
             let blueprint = try await blueprint(
                 plan, planID: input.planId, executionID: executionID, team: team, type: input.type,
                 initiatedBy: principal.subject, on: connection)
-            let (state, effects) = ExecutionStateMachine.start(blueprint, now: Date())
+            var frozen = blueprint
+            frozen.recoveryPoint = try Self.recoveryPoint(input.recoveryPoint, blueprint: blueprint)
+            let (state, effects) = ExecutionStateMachine.start(frozen, now: Date())
             try await executions.insert(state, effects: effects, on: connection)
             try await audit(principal, team: team, action: "execution.start", type: "execution",
                             id: state.id, detail: ["type": input.type.rawValue, "planId": state.planID], on: connection)
@@ -120,7 +130,11 @@ extension PlannerAPI {
                 region: try row.decode(String.self, "region")))
         }
         var waves: [ExecutionBlueprint.Wave] = []
+        var settings: [String: ServerLaunchSettings] = [:]
         for (index, wave) in plan.waves.enumerated() {
+            for server in wave.protectionGroupIds.flatMap({ byGroup[$0] ?? [] }) {
+                settings[server.id] = plan.launchProfiles?.resolve(server: server.id, wave: index, type: type)
+            }
             let servers = wave.protectionGroupIds.flatMap { byGroup[$0] ?? [] }
             guard !servers.isEmpty else {
                 throw APIError.validation(ValidationFailure(
@@ -137,10 +151,57 @@ extension PlannerAPI {
                 field: "planId", rule: "maxServers",
                 message: "the plan now launches \(total) servers; the limit is \(limits.maxServersPerPlan)"))
         }
-        return ExecutionBlueprint(
+        // Static IPs are unique within an execution (the plan checks its own map; this holds the resolved view).
+        var owners: [String: String] = [:]
+        for id in settings.keys.sorted() {
+            guard let ip = settings[id]?.privateIp else { continue }
+            if let other = owners[ip] {
+                throw APIError.validation(ValidationFailure(
+                    field: "servers.\(id).privateIp", rule: "unique", message: "\(ip) is also given to \(other)"))
+            }
+            owners[ip] = id
+        }
+        var blueprint = ExecutionBlueprint(
             executionID: executionID.uuidString.lowercased(), teamID: team.uuidString.lowercased(),
             planID: planID.uuidString.lowercased(), planName: plan.name, type: type, initiatedBy: initiatedBy,
             rtoTargetMinutes: plan.rtoTargetMinutes, waves: waves, launchOverrides: plan.launchOverrides)
+        blueprint.launchSettings = settings.isEmpty ? nil : settings
+        blueprint.rpoTargetMinutes = plan.rpoTargetMinutes
+        return blueprint
+    }
+
+    /// The start body's recovery point, checked: explicit snapshots only for servers of the plan.
+    static func recoveryPoint(_ raw: RecoveryPointInput?, blueprint: ExecutionBlueprint) throws -> RecoveryPoint? {
+        guard let raw else { return nil }
+        var input = RecoveryPoint(snapshots: raw.snapshots)
+        if let text = raw.before {
+            guard let date = EventCoding.parseTime(text) else {
+                throw APIError.validation(ValidationFailure(
+                    field: "recoveryPoint.before", rule: "format", message: "\(text) is not an ISO 8601 time such as 2026-01-01T10:00:00Z"))
+            }
+            input.before = date
+        }
+        guard !input.isLatest else { return nil }
+        if input.before != nil && input.snapshots != nil {
+            throw APIError.validation(ValidationFailure(
+                field: "recoveryPoint", rule: "exclusive", message: "give either before or snapshots, not both"))
+        }
+        if let before = input.before, before > Date().addingTimeInterval(60) {
+            throw APIError.validation(ValidationFailure(
+                field: "recoveryPoint.before", rule: "range", message: "a recovery point cannot be in the future"))
+        }
+        let servers = Set(blueprint.waves.flatMap { $0.servers.map(\.id) })
+        for (server, snapshot) in (input.snapshots ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard servers.contains(server) else {
+                throw APIError.validation(ValidationFailure(
+                    field: "recoveryPoint.snapshots.\(server)", rule: "reference", message: "\(server) is not a server of this plan"))
+            }
+            guard snapshot.hasPrefix("pit-"), snapshot.count == 21 else {
+                throw APIError.validation(ValidationFailure(
+                    field: "recoveryPoint.snapshots.\(server)", rule: "format", message: "\(snapshot) is not a recovery snapshot id (pit-…)"))
+            }
+        }
+        return input
     }
 
     /// Runs an operator command through the state machine in one transaction.

@@ -55,6 +55,8 @@ enum ExecutionViews {
     struct ReportServer: Encodable {
         var sourceServerId: String, status: ServerStatus, recoveryInstanceId: String?, startedAt: Date?
         var launchedAt: Date?, secondsToLaunch: Double?, failureReason: String?
+        /// The snapshot it was recovered from (nil: latest) and its age at the start (achieved RPO).
+        var recoverySnapshotId: String?, achievedRpoSeconds: Double?
     }
     struct ReportWave: Encodable {
         var number: Int, name: String, status: WaveStatus, startedAt: Date?, endedAt: Date?, durationSeconds: Double?
@@ -67,6 +69,8 @@ enum ExecutionViews {
         var secondsToLastLaunch: Double?
         /// Whether every server launched within the RTO target (nil without a target or while running).
         var rtoMet: Bool?
+        /// The plan's RPO target, the worst achieved RPO, and whether it met the target.
+        var rpoTargetMinutes: Int?, worstAchievedRpoSeconds: Double?, rpoMet: Bool?
         var waves: [ReportWave]
     }
 
@@ -86,7 +90,9 @@ enum ExecutionViews {
             executionId: state.id, planName: state.planName, type: state.type, status: state.status,
             initiatedBy: state.initiatedBy, startedAt: state.createdAt, endedAt: state.endedAt,
             durationSeconds: seconds(state.createdAt, state.endedAt), rtoTargetMinutes: state.rtoTargetMinutes,
-            secondsToLastLaunch: toLast, rtoMet: rtoMet,
+            secondsToLastLaunch: toLast, rtoMet: rtoMet, rpoTargetMinutes: state.rpoTargetMinutes,
+            worstAchievedRpoSeconds: state.worstAchievedRPO,
+            rpoMet: state.rpoTargetMinutes.flatMap { target in state.worstAchievedRPO.map { $0 <= Double(target * 60) } },
             waves: state.waves.map { wave in
                 let servers = state.servers(inWave: wave.number)
                 return ReportWave(
@@ -97,7 +103,9 @@ enum ExecutionViews {
                     servers: servers.map {
                         ReportServer(sourceServerId: $0.id, status: $0.status, recoveryInstanceId: $0.recoveryInstanceID,
                                      startedAt: $0.startedAt, launchedAt: $0.launchedAt,
-                                     secondsToLaunch: seconds($0.startedAt, $0.launchedAt), failureReason: $0.failureReason)
+                                     secondsToLaunch: seconds($0.startedAt, $0.launchedAt), failureReason: $0.failureReason,
+                                     recoverySnapshotId: $0.recoverySnapshotID,
+                                     achievedRpoSeconds: $0.achievedRPO(executionStart: state.createdAt))
                     })
             })
     }

@@ -15,6 +15,14 @@ extension PlannerAPI {
         var id: UUID, name: String, description: String?, rtoTargetMinutes: Int?, waves: [Wave], version: Int
         var createdAt: Date, updatedAt: Date
         var launchOverrides: LaunchOverrides?
+        var launchProfiles: [String: LaunchProfile]?
+        var drillProfile: String?
+        var recoveryProfile: String?
+        var keepRecoverySettings: Bool?
+        var servers: [String: PlanLaunchProfiles.Server]?
+        var rpoTargetMinutes: Int?
+        /// Whether a drill runs in a subnet of its own in every wave (the CLI's "isolated").
+        var drillIsolated: Bool
     }
 
     static let activeStatuses = "('PENDING', 'RUNNING', 'PAUSED')"
@@ -124,6 +132,11 @@ extension PlannerAPI {
                       continueOnFailure: wave.continueOnFailure, timeoutMinutes: wave.timeoutMinutes)
             },
             version: try row.decode(Int.self, "version"), createdAt: try row.decode(Date.self, "created_at"),
-            updatedAt: try row.decode(Date.self, "updated_at"), launchOverrides: plan.launchOverrides)
+            updatedAt: try row.decode(Date.self, "updated_at"), launchOverrides: plan.launchOverrides,
+            launchProfiles: plan.launchProfiles?.profiles, drillProfile: plan.launchProfiles?.drillProfile,
+            recoveryProfile: plan.launchProfiles?.recoveryProfile, keepRecoverySettings: plan.launchProfiles?.keepRecoverySettings,
+            servers: plan.launchProfiles?.servers.isEmpty == false ? plan.launchProfiles?.servers : nil,
+            rpoTargetMinutes: plan.rpoTargetMinutes,
+            drillIsolated: plan.waves.indices.allSatisfy { plan.launchProfiles?.drillIsIsolated(wave: $0) ?? false })
     }
 }

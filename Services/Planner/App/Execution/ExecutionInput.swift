@@ -66,6 +66,12 @@ public struct ExecutionBlueprint: Sendable, Equatable {
     public var waves: [Wave]
     /// The plan's launch-configuration overrides, copied into every `wave.started`.
     public var launchOverrides: LaunchOverrides?
+    /// Resolved launch settings per source server (issue 13).
+    public var launchSettings: [String: ServerLaunchSettings]?
+    /// The point in time to recover to (nil: latest).
+    public var recoveryPoint: RecoveryPoint?
+    /// The plan's RPO target.
+    public var rpoTargetMinutes: Int?
 
     /// Creates a blueprint.
     public init(executionID: String, teamID: String, planID: String, planName: String, type: ExecutionType,

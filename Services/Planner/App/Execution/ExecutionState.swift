@@ -24,6 +24,12 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     /// The plan's launch-configuration overrides at start (nil in documents
     /// written before the field existed, which decode as "no overrides").
     public var launchOverrides: LaunchOverrides?
+    /// Resolved launch settings per source server, snapshotted at start (issue 13).
+    public var launchSettings: [String: ServerLaunchSettings]?
+    /// The point in time to recover to (nil: latest).
+    public var recoveryPoint: RecoveryPoint?
+    /// The plan's RPO target, in minutes.
+    public var rpoTargetMinutes: Int?
     /// The execution's status.
     public var status: ExecutionStatus
     /// When it was created.
@@ -46,6 +52,11 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     /// The wave numbered `number` (1-based).
     func waveIndex(_ number: Int) -> Int? {
         waves.indices.contains(number - 1) ? number - 1 : nil
+    }
+
+    /// The oldest recovery point of any server, as its age at the start, in seconds.
+    var worstAchievedRPO: Double? {
+        servers.values.compactMap { $0.achievedRPO(executionStart: createdAt) }.max()
     }
 
     /// The servers of wave `number`.
@@ -121,6 +132,15 @@ public struct ServerState: Codable, Sendable, Equatable {
     public var failureReason: String?
     /// Post-launch actions (RECOVERY only).
     public var postLaunch: PostLaunchStatus
+    /// The snapshot it is launched from (`job.created`; nil: latest state).
+    public var recoverySnapshotID: String?
+    /// When that snapshot was taken.
+    public var recoverySnapshotTime: Date?
+
+    /// The snapshot's age at the execution's start, in seconds (achieved RPO); nil when unknown.
+    func achievedRPO(executionStart: Date) -> Double? {
+        recoverySnapshotTime.map { max(0, (executionStart.timeIntervalSince($0) * 1000).rounded() / 1000) }
+    }
 
     /// The DRS endpoint it lives in.
     public var endpoint: Endpoint { Endpoint(accountID: accountID, region: region) }

@@ -26,6 +26,10 @@ extension ExecutionStateMachine {
         for id in event.sourceServerIDs where state.servers[id]?.wave == event.launchGroup.waveNumber {
             if state.servers[id]?.jobID == nil { state.servers[id]?.jobID = event.jobID }
         }
+        for used in event.recoverySnapshots ?? [] where state.servers[used.sourceServerID]?.wave == event.launchGroup.waveNumber {
+            state.servers[used.sourceServerID]?.recoverySnapshotID = used.snapshotID
+            state.servers[used.sourceServerID]?.recoverySnapshotTime = used.snapshotTime
+        }
         if let index = state.waveIndex(event.launchGroup.waveNumber),
            [.launching, .queued].contains(state.waves[index].status) {
             state.waves[index].status = .running

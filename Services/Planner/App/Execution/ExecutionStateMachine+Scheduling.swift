@@ -81,7 +81,11 @@ extension ExecutionStateMachine {
                 launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
                 executionType: state.type, planID: state.planID, planName: state.planName, waveName: wave.name,
                 team: state.teamID, initiatedBy: state.initiatedBy, sourceServerIDs: groups[endpoint]!.sorted(),
-                waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds, launchOverrides: state.launchOverrides)))
+                waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds, launchOverrides: state.launchOverrides,
+                launchSettings: state.launchSettings.map { all in
+                    groups[endpoint]!.reduce(into: [String: ServerLaunchSettings]()) { $0[$1] = all[$1] }
+                }.flatMap { $0.isEmpty ? nil : $0 },
+                recoveryPoint: state.recoveryPoint)))
         }
     }
 
@@ -126,6 +130,15 @@ extension ExecutionStateMachine {
                 .init(sourceServerID: $0.id, accountID: $0.accountID, region: $0.region, status: $0.status,
                       recoveryInstanceID: $0.recoveryInstanceID)
             },
-            reason: reason, occurredAt: now)))
+            reason: reason, occurredAt: now, objectives: type.isTerminalExecutionEvent ? objectives : nil)))
+    }
+
+    /// RTO and RPO evidence as they stand.
+    var objectives: ExecutionEvent.Objectives {
+        let lastLaunch = state.servers.values.compactMap(\.launchedAt).max()
+        return ExecutionEvent.Objectives(
+            rtoTargetMinutes: state.rtoTargetMinutes,
+            secondsToLastLaunch: lastLaunch.map { ($0.timeIntervalSince(state.createdAt) * 1000).rounded() / 1000 },
+            rpoTargetMinutes: state.rpoTargetMinutes, worstAchievedRpoSeconds: state.worstAchievedRPO)
     }
 }

@@ -47,11 +47,14 @@ public struct ExecutionStateMachine: Sendable {
                 continueOnFailure: wave.continueOnFailure, timeoutSeconds: wave.timeoutSeconds,
                 status: wave.dependsOn.isEmpty ? .pending : .waiting, approved: false, timedOut: false)
         }
-        let state = ExecutionState(
+        var state = ExecutionState(
             id: blueprint.executionID, teamID: blueprint.teamID, planID: blueprint.planID,
             planName: blueprint.planName, type: blueprint.type, initiatedBy: blueprint.initiatedBy,
             rtoTargetMinutes: blueprint.rtoTargetMinutes, launchOverrides: blueprint.launchOverrides, status: .running, createdAt: now, pausedByOperator: false,
             waves: waves, servers: servers, jobs: [:], terminateOnCancel: false)
+        state.launchSettings = blueprint.launchSettings
+        state.recoveryPoint = blueprint.recoveryPoint
+        state.rpoTargetMinutes = blueprint.rpoTargetMinutes
         var machine = ExecutionStateMachine(state: state, now: now)
         machine.publish(.executionStarted)
         machine.advance()

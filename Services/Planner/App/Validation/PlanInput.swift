@@ -11,6 +11,9 @@ struct PlanInput: Codable, Sendable {
         var pauseBefore: Bool?
         var continueOnFailure: Bool?
         var timeoutMinutes: Int?
+        /// This wave's drill / recovery profile (overrides the plan's).
+        var drillProfile: String?
+        var recoveryProfile: String?
     }
 
     var name: String
@@ -19,6 +22,17 @@ struct PlanInput: Codable, Sendable {
     var waves: [Wave]
     /// Launch-configuration overrides applied to every launch of the plan.
     var launchOverrides: LaunchOverrides?
+    /// Named launch profiles (issue 13).
+    var launchProfiles: [String: LaunchProfile]?
+    /// The profile drills launch with; the one recoveries launch with.
+    var drillProfile: String?
+    var recoveryProfile: String?
+    /// Leave the recovery profile's settings in place after a recovery.
+    var keepRecoverySettings: Bool?
+    /// Per source server: static IP and profile overrides.
+    var servers: [String: PlanLaunchProfiles.Server]?
+    /// The recovery point objective, in minutes (for the report).
+    var rpoTargetMinutes: Int?
 }
 
 /// A plan that passed every rule that needs no database: names, limits,
@@ -41,6 +55,10 @@ struct ValidatedPlan: Codable, Sendable, Equatable {
     var waves: [Wave]
     /// Validated overrides; nil when none were given (or all were empty).
     var launchOverrides: LaunchOverrides?
+    /// Validated launch profiles; nil when the plan has none.
+    var launchProfiles: PlanLaunchProfiles?
+    /// The RPO target in minutes.
+    var rpoTargetMinutes: Int?
 
     /// Every protection group the plan uses.
     var protectionGroupIds: [UUID] { waves.flatMap(\.protectionGroupIds) }
@@ -124,8 +142,12 @@ enum PlanValidator {
                 field: "waves", rule: "acyclic",
                 message: "waves depend on each other in a cycle: \(path); remove one of these dependsOn entries")
         }
+        if let rpo = input.rpoTargetMinutes {
+            try FieldRules.range(rpo, limits.rtoTargetMinutes, field: "rpoTargetMinutes", unit: "minutes")
+        }
         return ValidatedPlan(name: name, description: input.description, rtoTargetMinutes: input.rtoTargetMinutes,
-                             waves: waves, launchOverrides: try launchOverrides(input.launchOverrides))
+                             waves: waves, launchOverrides: try launchOverrides(input.launchOverrides),
+                             launchProfiles: try LaunchProfileRules.validate(input), rpoTargetMinutes: input.rpoTargetMinutes)
     }
 
     /// Allowed `launchOverrides.launchDisposition` values (DRS `LaunchDisposition`).
