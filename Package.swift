@@ -46,6 +46,7 @@ let package = Package(
         .executable(name: "muster-bench-foundation", targets: ["FoundationBenchmark"]),
         .executable(name: "muster-bench-launcher", targets: ["LauncherBenchmark"]),
         .executable(name: "muster-bench-poller", targets: ["PollerBenchmark"]),
+        .executable(name: "muster-bench-handoff", targets: ["HandoffBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -113,6 +114,10 @@ let package = Package(
                           dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
                                          "MusterPostgres", log],
                           path: "Benchmarks/Poller", swiftSettings: swiftSettings),
+        .executableTarget(name: "HandoffBenchmark",
+                          dependencies: ["PollerApp", "LauncherApp", "DRSSimApp", "MusterDRS", "MusterAWS", "MusterHTTP",
+                                         "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
+                          path: "Benchmarks/Handoff", swiftSettings: swiftSettings),
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],
                           path: "Benchmarks/Foundation", swiftSettings: swiftSettings),
