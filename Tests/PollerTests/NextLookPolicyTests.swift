@@ -104,8 +104,9 @@ struct NextLookPolicyTests {
     @Test func pastTheWindowLooksBackOffUpToTheWatchInterval() {
         let job = facts(.started, startedAfter: 780)
         #expect(offset(next(job, at: 1010.5)) == 1012.5, "just past: one step")
-        #expect(offset(next(job, at: 1020)) == 1030, "the gap equals the overrun")
+        #expect(offset(next(job, at: 1020)) == 1025, "the gap is half the overrun")
         #expect(offset(next(job, at: 2000)) == 2300, "capped by the watch interval")
+        #expect(offset(next(job, at: 1012.5)) == 1014.5, "never less than one step")
     }
 
     @Test func busyEndpointsSweepWithAWiderStep() {
@@ -148,7 +149,7 @@ struct NextLookPolicyTests {
 
     @Test func aPendingJobOverrunningItsWindowBacksOff() {
         #expect(offset(next(facts(.pending), at: 821)) == 823, "one step just past")
-        #expect(offset(next(facts(.pending), at: 900)) == 980)
+        #expect(offset(next(facts(.pending), at: 900)) == 940)
     }
 
     @Test func looksStayOutsideTheMinimumGapAndBeforeTheDeadline() {

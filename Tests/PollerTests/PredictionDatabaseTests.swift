@@ -106,7 +106,7 @@ struct PredictionDatabaseTests {
         let overdueRow = try await row(fixture, "overdue")
         let otherRow = try await row(fixture, "other")
         #expect(overdueRow.kind == "completion")
-        // LAUNCH_START 780 s after a creation 1000 s ago; window end 210 s later: ~10 s overdue → gap ≈ 10 s.
+        // LAUNCH_START 780 s after a creation 1000 s ago; window end 210 s later: ~10 s overdue → gap ≈ 5 s.
         let gap = overdueRow.due.timeIntervalSince(summary.now)
         #expect(gap >= 1 && gap < 15)
         #expect(otherRow.kind == "cadence")

@@ -91,7 +91,7 @@ public struct NextLook: Sendable, Equatable {
 ///   window's end and stepping back to its start, so a step wider than the
 ///   window means one look just after the latest likely moment, and a narrow
 ///   step sweeps the whole window. Past the window, looks back off
-///   (the gap doubles from one step) up to `watchInterval`.
+///   (the gap is half the overrun, at least one step) up to `watchInterval`.
 /// - PENDING: the job is looked at when it has most likely turned STARTED
 ///   (the high end of the PENDING window, or the earliest likely completion
 ///   if that is sooner), so its `LAUNCH_START` is known before completion is
@@ -157,8 +157,9 @@ public enum NextLookPolicy {
         return at
     }
 
-    /// Past the expected moment: the gap grows with the overrun, from one step up to `watch`.
+    /// Past the expected moment: the gap is half the overrun (looks 1.5× further out each
+    /// time), from one step up to `watch`.
     static func backOff(after expected: Date, now: Date, step: TimeInterval, watch: TimeInterval) -> Date {
-        now.addingTimeInterval(min(watch, max(step, now.timeIntervalSince(expected))))
+        now.addingTimeInterval(min(watch, max(step, now.timeIntervalSince(expected) / 2)))
     }
 }
