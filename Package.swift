@@ -49,6 +49,7 @@ let package = Package(
         .executable(name: "muster-bench-storm", targets: ["StormBenchmark"]),
         .executable(name: "muster-stress-kafka", targets: ["KafkaStress"]),
         .executable(name: "muster-bench-events", targets: ["EventStreamBenchmark"]),
+        .executable(name: "muster-bench-handoff", targets: ["HandoffBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -130,6 +131,10 @@ let package = Package(
                           dependencies: ["PlannerApp", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
                                          lifecycle],
                           path: "Benchmarks/EventStream", swiftSettings: swiftSettings),
+        .executableTarget(name: "HandoffBenchmark",
+                          dependencies: ["PollerApp", "LauncherApp", "DRSSimApp", "MusterDRS", "MusterAWS", "MusterHTTP",
+                                         "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
+                          path: "Benchmarks/Handoff", swiftSettings: swiftSettings),
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],
                           path: "Benchmarks/Foundation", swiftSettings: swiftSettings),

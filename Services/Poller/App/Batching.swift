@@ -14,11 +14,16 @@ public struct PollCandidate: Sendable, Equatable {
     public var deadline: Date
     /// Last poll sent, for the minimum gap.
     public var lastPolledAt: Date?
+    /// How early (seconds) it may ride along on a poll sent anyway; nil: the
+    /// schedule's batch window. A completion look's is its sweep step.
+    public var rideWindow: TimeInterval?
 
     /// Creates a candidate.
     public init(
-        jobID: String, nextDue: Date, state: TrackingState, finalPolls: Int, deadline: Date, lastPolledAt: Date?
+        jobID: String, nextDue: Date, state: TrackingState, finalPolls: Int, deadline: Date, lastPolledAt: Date?,
+        rideWindow: TimeInterval? = nil
     ) {
+        self.rideWindow = rideWindow
         self.jobID = jobID
         self.nextDue = nextDue
         self.state = state
@@ -68,8 +73,8 @@ public enum Batching {
             guard candidate.nextDue <= now else {
                 // A live job due soon rides along: past its deadline in a final
                 // poll, else in an ordinary one. An awaited final answer keeps its timer.
-                if candidate.state == .tracking
-                    && candidate.nextDue <= now.addingTimeInterval(schedule.batchWindow.seconds)
+                let window = min(candidate.rideWindow ?? schedule.batchWindow.seconds, schedule.batchWindow.seconds)
+                if candidate.state == .tracking && candidate.nextDue <= now.addingTimeInterval(window)
                 {
                     if candidate.deadline <= now { earlyFinals.append(candidate.jobID) } else { early.append(candidate.jobID) }
                 }

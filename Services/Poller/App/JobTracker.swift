@@ -27,7 +27,7 @@ public enum ObservationOutcome: String, Sendable {
 public struct JobTracker: Sendable {
     /// The configuration (schedule, timeouts, schema, topics).
     public let configuration: PollerConfiguration
-    private var schema: String { configuration.schema }
+    var schema: String { configuration.schema }
     private let outbox: Outbox
 
     /// A tracker over `configuration.schema`.
@@ -47,21 +47,26 @@ public struct JobTracker: Sendable {
     public func track(_ created: JobCreated, on connection: PostgresConnection) async throws -> Bool {
         let now = try await Self.now(on: connection)
         var random = SystemRandomNumberGenerator()
-        let due = configuration.schedule.firstDue(trackedAt: now, deadline: created.deadline, using: &random)
         let endpoint = created.launchGroup.endpoint
+        let model = try await endpointModel(endpoint, on: connection)
+        let look = predictedLook(
+            JobTimelineFacts(phase: .pending, createdAt: created.createdAt, trackedAt: now, startedAt: nil),
+            type: created.jobType, model: model, now: now, lastPolledAt: nil, deadline: created.deadline)
+        let due = look?.at ?? configuration.schedule.firstDue(trackedAt: now, deadline: created.deadline, using: &random)
         try await connection.query(
             "INSERT INTO \(schema).endpoints (account_id, region) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             [endpoint.accountID, endpoint.region])
         let result = try await connection.query(
             """
             INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
-                phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13)
+                phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill, look_kind,
+                expected_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13, $14, $15)
             ON CONFLICT (job_id) DO NOTHING
             """,
             [created.jobID, created.launchGroup.description, created.launchGroup.executionID, created.chunk,
              endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, now, created.deadline,
-             created.timeoutSeconds, due, created.isDrill])
+             created.timeoutSeconds, due, created.isDrill, (look?.kind ?? .cadence).rawValue, look?.expected])
         return result.affectedRows == 1
     }
 
@@ -71,7 +76,7 @@ public struct JobTracker: Sendable {
         let result = try await connection.query(
             """
             SELECT state, phase, observed_at, next_due, last_polled_at, deadline, launch_group, chunk, timeout_seconds,
-                   job_type, is_drill
+                   is_drill, \(PredictionRow.columns)
             FROM \(schema).jobs WHERE job_id = $1 FOR UPDATE
             """, [observed.jobID])
         guard let row = result.rows.first else { return .unknown }
@@ -87,17 +92,45 @@ public struct JobTracker: Sendable {
             job: job, status: observed.status, awaitingPostLaunch: observed.awaitsPostLaunch(isRecovery: isRecovery),
             observedAt: observed.observedAt, isFinal: observed.isFinal, now: now,
             schedule: configuration.schedule, timeout: configuration.timeout, using: &random)
+        let prediction = try PredictionRow(row)
+        let transition = TransitionFacts(observed)
         switch decision {
         case .ignore(let reason):
             return reason == .stale ? .stale : .finished
-        case .update(let phase, let observedAt, let nextDue):
+        case .update(let phase, let observedAt, var nextDue):
+            // The job log's LAUNCH_START (else, on turning STARTED, the look that saw it) anchors the prediction.
+            var started = prediction
+            if started.startedAt == nil && phase == .started {
+                let clock = DRSClock(
+                    createdAt: started.createdAt, trackedAt: started.trackedAt,
+                    timeScale: configuration.prediction.drsTimeScale)
+                started.startedAt = transition.startedAt ?? clock.drs(observed.observedAt)
+                started.startedExact = transition.startedAt != nil
+                if job.phase == .pending { reportTransition(.started, row: started, observedAt: observed.observedAt) }
+            }
+            var look: NextLook?
+            if nextDue != nil {
+                look = predictedLook(
+                    started.facts(phase: phase), type: started.type,
+                    model: try await endpointModel(started.endpoint, on: connection), now: now,
+                    lastPolledAt: job.lastPolledAt, deadline: job.deadline)
+                nextDue = look?.at ?? nextDue
+            }
+            let kind: String? = nextDue == nil ? nil : (look?.kind ?? .cadence).rawValue
             try await connection.query(
                 """
-                UPDATE \(schema).jobs SET phase = $2, observed_at = $3, next_due = COALESCE($4, next_due)
+                UPDATE \(schema).jobs SET phase = $2, observed_at = $3, next_due = COALESCE($4, next_due),
+                    started_at = $5, started_exact = $6, look_kind = COALESCE($7, look_kind),
+                    look_step = CASE WHEN $7 IS NULL THEN look_step ELSE $8 END,
+                    expected_at = CASE WHEN $7 IS NULL THEN expected_at ELSE $9 END
                 WHERE job_id = $1
-                """, [observed.jobID, phase, observedAt, nextDue])
+                """,
+                [observed.jobID, phase, observedAt, nextDue, started.startedAt, started.startedExact,
+                 kind, look?.step, look?.expected])
             return .applied
         case .finish(let observedAt):
+            try await finished(prediction, phase: job.phase, transition: transition, observed: observed, now: now,
+                               on: connection)
             try await connection.query(
                 """
                 UPDATE \(schema).jobs SET phase = 'COMPLETED', observed_at = $2, state = 'DONE', next_due = NULL,
@@ -155,7 +188,7 @@ public struct JobTracker: Sendable {
         let result = try await connection.query(
             """
             SELECT job_id, next_due, state, final_polls, deadline, last_polled_at, launch_group, chunk, phase,
-                   timeout_seconds
+                   timeout_seconds, look_kind, look_step, \(PredictionRow.columns)
             FROM \(schema).jobs
             WHERE account_id = $1 AND region = $2 AND state IN ('TRACKING', 'FINAL_REQUESTED') AND next_due <= $3
             ORDER BY next_due
@@ -163,15 +196,18 @@ public struct JobTracker: Sendable {
             FOR UPDATE SKIP LOCKED
             """, [endpoint.accountID, endpoint.region, until, limit])
         return try result.rows.map { row in
-            CandidateRow(
+            // A completion look rides along only within its sweep step (see NextLookPolicy).
+            let kind = try row.decode(String.self, "look_kind"), step = try row.decode(Double?.self, "look_step")
+            let rideWindow = kind == NextLook.Kind.completion.rawValue ? step : nil
+            return CandidateRow(
                 candidate: PollCandidate(
                     jobID: try row.decode(String.self, "job_id"), nextDue: try row.decode(Date.self, "next_due"),
                     state: try row.decode(TrackingState.self, "state"),
                     finalPolls: try row.decode(Int.self, "final_polls"), deadline: try row.decode(Date.self, "deadline"),
-                    lastPolledAt: try row.decode(Date?.self, "last_polled_at")),
+                    lastPolledAt: try row.decode(Date?.self, "last_polled_at"), rideWindow: rideWindow),
                 launchGroup: try launchGroup(row), chunk: try row.decode(Int.self, "chunk"),
                 phase: try row.decode(DRSJobStatus.self, "phase"),
-                timeoutSeconds: try row.decode(Int.self, "timeout_seconds"))
+                timeoutSeconds: try row.decode(Int.self, "timeout_seconds"), prediction: try PredictionRow(row))
         }
     }
 
@@ -184,6 +220,7 @@ public struct JobTracker: Sendable {
         guard !plan.polls.isEmpty else { return }
         var updates: [JobUpdate] = []
         var messages: [OutboxMessage] = []
+        let model = try await endpointModel(endpoint, on: connection)
         for poll in plan.polls {
             let payload = JobPoll(endpoint: endpoint, jobIDs: poll.jobIDs, isFinal: poll.isFinal, requestedAt: now)
             let event = try CloudEvent(
@@ -194,16 +231,22 @@ public struct JobTracker: Sendable {
             let jitterUnit = Double.random(in: -1...1)
             for id in poll.jobIDs {
                 guard let row = rows[id] else { continue }
-                let due: Date?
+                var due: Date?
+                var look: NextLook?
                 if poll.isFinal {
                     due = configuration.timeout.answerDeadline(sentAt: now, minimumGap: configuration.schedule.minimumGap)
                 } else {
-                    due = configuration.schedule.nextDue(
+                    look = predictedLook(
+                        row.prediction.facts(phase: row.phase), type: row.prediction.type, model: model, now: now,
+                        lastPolledAt: now, deadline: row.candidate.deadline)
+                    due = look?.at ?? configuration.schedule.nextDue(
                         polledAt: now, phase: row.phase, deadline: row.candidate.deadline, jitterUnit: jitterUnit)
                 }
                 updates.append(JobUpdate(
                     job_id: id, state: (poll.isFinal ? TrackingState.finalRequested : .tracking).rawValue,
-                    next_due: due.map(EventCoding.formatTime), final: poll.isFinal))
+                    next_due: due.map(EventCoding.formatTime), final: poll.isFinal,
+                    look_kind: (look?.kind ?? .cadence).rawValue, look_step: look?.step,
+                    expected_at: look?.expected.map(EventCoding.formatTime)))
             }
             try await connection.query(
                 """
@@ -217,8 +260,10 @@ public struct JobTracker: Sendable {
             """
             UPDATE \(schema).jobs AS j
             SET state = v.state, next_due = v.next_due, last_polled_at = $2, polls = j.polls + 1,
-                final_polls = j.final_polls + CASE WHEN v.final THEN 1 ELSE 0 END
-            FROM jsonb_to_recordset($1::jsonb) AS v(job_id text, state text, next_due timestamptz, final boolean)
+                final_polls = j.final_polls + CASE WHEN v.final THEN 1 ELSE 0 END,
+                look_kind = v.look_kind, look_step = v.look_step, expected_at = COALESCE(v.expected_at, j.expected_at)
+            FROM jsonb_to_recordset($1::jsonb) AS v(job_id text, state text, next_due timestamptz, final boolean,
+                                                    look_kind text, look_step double precision, expected_at timestamptz)
             WHERE j.job_id = v.job_id
             """, [json, now])
         try await connection.query(
@@ -291,6 +336,7 @@ struct CandidateRow: Sendable {
     var chunk: Int
     var phase: DRSJobStatus
     var timeoutSeconds: Int
+    var prediction: PredictionRow
 }
 
 /// A job to mark TIMED_OUT.
@@ -308,6 +354,9 @@ private struct JobUpdate: Encodable {
     var state: String
     var next_due: String?
     var final: Bool
+    var look_kind: String
+    var look_step: Double?
+    var expected_at: String?
 }
 
 extension TrackingState: PostgresBindable, PostgresDecodable {}

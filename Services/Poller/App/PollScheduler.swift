@@ -31,6 +31,9 @@ public struct TickSummary: Sendable, Equatable {
     public var moreWork = false
     /// For each polled job that was due, seconds from due to sent.
     public var dueLags: [TimeInterval] = []
+    /// The earliest planned look of any live job after this tick (the loop
+    /// sleeps until then when that is sooner than the tick interval).
+    public var nextDue: Date?
 }
 
 /// The scheduler loop (DESIGN §6): each tick, in one transaction, claims due
@@ -79,7 +82,7 @@ public final class PollScheduler: Service, Sendable {
                         lastHousekeeping = ContinuousClock.now
                         try await housekeeping()
                     }
-                    if !summary.moreWork && !stop.isSet { await wakeSignal.wait(upTo: configuration.tickInterval) }
+                    if !summary.moreWork && !stop.isSet { await wakeSignal.wait(upTo: idle(after: summary)) }
                 } catch {
                     let delay = retry.delay(attempt: failures)
                     failures += 1
@@ -144,6 +147,7 @@ public final class PollScheduler: Service, Sendable {
                     }
                 }
             }
+            summary.nextDue = try await tracker.earliestDue(on: connection)
             return summary
         }
         for poll in summary.polls { metrics.pollSent(jobs: poll.jobIDs.count, isFinal: poll.isFinal) }
@@ -158,6 +162,14 @@ public final class PollScheduler: Service, Sendable {
             ])
         }
         return summary
+    }
+
+    /// How long to wait for the next tick: the tick interval, or less when a
+    /// look is planned sooner (a predicted look is not rounded up to a tick).
+    func idle(after summary: TickSummary) -> Duration {
+        guard let due = summary.nextDue else { return configuration.tickInterval }
+        let wait = max(0, due.timeIntervalSince(summary.now))
+        return wait < configuration.tickInterval.seconds ? .milliseconds(Int64(wait * 1000) + 1) : configuration.tickInterval
     }
 
     /// Refreshes the tracked-jobs gauges and purges finished jobs past retention.

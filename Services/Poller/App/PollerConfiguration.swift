@@ -7,6 +7,8 @@ import MusterService
 public struct PollerConfiguration: Sendable {
     /// When jobs are looked at.
     public var schedule = PollSchedule()
+    /// The predictive schedule (issue 14).
+    public var prediction = PredictionSettings()
     /// How timeouts are decided.
     public var timeout = TimeoutPolicy()
     /// The per-endpoint ceiling on polls.
@@ -45,6 +47,17 @@ public struct PollerConfiguration: Sendable {
             minimumGap: try reader.duration("MUSTER_POLLER_MIN_GAP", default: schedule.minimumGap),
             jitter: try reader.double("MUSTER_POLLER_JITTER", default: schedule.jitter, range: 0...0.9),
             batchWindow: try reader.duration("MUSTER_POLLER_BATCH_WINDOW", default: schedule.batchWindow))
+        prediction = PredictionSettings(
+            enabled: try reader.bool("MUSTER_POLLER_PREDICT", default: prediction.enabled),
+            drsTimeScale: try reader.double(
+                "MUSTER_POLLER_DRS_TIME_SCALE", default: prediction.drsTimeScale, range: 0.001...1_000_000),
+            sweepStep: try Self.positive(reader, "MUSTER_POLLER_SWEEP_STEP", prediction.sweepStep),
+            sweepStepPerJob: try reader.duration("MUSTER_POLLER_SWEEP_STEP_PER_JOB", default: prediction.sweepStepPerJob),
+            watchInterval: try Self.positive(reader, "MUSTER_POLLER_WATCH_INTERVAL", prediction.watchInterval),
+            minimumSamples: try reader.int(
+                "MUSTER_POLLER_HISTORY_MIN_SAMPLES", default: prediction.minimumSamples, range: 1...10_000),
+            historyWeight: try reader.int("MUSTER_POLLER_HISTORY_WEIGHT", default: prediction.historyWeight, range: 1...100_000),
+            spread: try reader.double("MUSTER_POLLER_PREDICTION_SPREAD", default: prediction.spread, range: 0...10))
         timeout = TimeoutPolicy(
             finalAnswerGrace: try Self.positive(reader, "MUSTER_POLLER_FINAL_GRACE", timeout.finalAnswerGrace),
             maxFinalPolls: try reader.int("MUSTER_POLLER_FINAL_POLLS", default: timeout.maxFinalPolls, range: 1...20))

@@ -42,6 +42,24 @@ public struct PollerMetrics: Sendable {
         }
     }
 
+    /// A finished job's looks over its life (calls per job).
+    func looksPerJob(_ looks: Int) {
+        Recorder(label: "muster_poller_looks_per_job", aggregate: true).record(looks)
+    }
+
+    /// An observed transition (STARTED or COMPLETED): how late it was seen and how well it was predicted.
+    func transition(_ phase: DRSJobStatus, _ report: TransitionReport) {
+        let name = phase.rawValue.lowercased()
+        Timer(label: "muster_poller_transition_lag_seconds", dimensions: [("transition", name)],
+              preferredDisplayUnit: .seconds).recordNanoseconds(Int64(report.lag * 1e9))
+        if let error = report.error, let outcome = report.outcome {
+            Timer(label: "muster_poller_prediction_error_seconds", dimensions: [("transition", name)],
+                  preferredDisplayUnit: .seconds).recordNanoseconds(Int64(error * 1e9))
+            Counter(label: "muster_poller_predictions_total",
+                    dimensions: [("transition", name), ("outcome", outcome.rawValue)]).increment()
+        }
+    }
+
     /// A `job.observed` outcome (applied, stale, finished, unknown, timed-out).
     func observation(_ outcome: String) {
         Counter(label: "muster_poller_observations_total", dimensions: [("outcome", outcome)]).increment()

@@ -10,6 +10,9 @@ import MusterPostgres
 ///   that lets exactly one poller plan an endpoint's polls at a time.
 /// - `endpoint_polls`: the last minute of polls per endpoint, the shared log
 ///   behind the per-endpoint cap.
+/// - `phase_history` (114): per account, region, job type and phase, the
+///   running distribution of phase durations (`PhaseStats`) behind the
+///   predictive schedule; `jobs` gains what the prediction needs.
 public enum PollerSchema {
     /// Versions from 100 (1–99 are the shared outbox/inbox).
     public static let migrations: [Migration] = [
@@ -59,6 +62,33 @@ public enum PollerSchema {
         // treated as drills (the old behaviour: done at COMPLETED).
         Migration(version: 101, name: "poller_jobs_is_drill", sql: """
             ALTER TABLE jobs ADD COLUMN is_drill BOOLEAN NOT NULL DEFAULT true;
+            """),
+        // 114 (issue 14): the predictive schedule. `started_at` is DRS's LAUNCH_START
+        // (exact when read from the job log); `look_kind` / `look_step` say how the
+        // planned look may be batched; `expected_at` is the model's guess, for metrics.
+        Migration(version: 114, name: "poller_phase_history", sql: """
+            ALTER TABLE jobs
+                ADD COLUMN started_at    TIMESTAMPTZ,
+                ADD COLUMN started_exact BOOLEAN NOT NULL DEFAULT false,
+                ADD COLUMN look_kind     TEXT NOT NULL DEFAULT 'cadence'
+                    CHECK (look_kind IN ('cadence', 'watch', 'completion')),
+                ADD COLUMN look_step     DOUBLE PRECISION,
+                ADD COLUMN expected_at   TIMESTAMPTZ;
+            CREATE TABLE phase_history (
+                account_id TEXT NOT NULL,
+                region     TEXT NOT NULL,
+                job_type   TEXT NOT NULL,
+                phase      TEXT NOT NULL CHECK (phase IN ('PENDING', 'STARTED')),
+                samples    INTEGER NOT NULL,
+                mean       DOUBLE PRECISION NOT NULL,
+                variance   DOUBLE PRECISION NOT NULL,
+                minimum    DOUBLE PRECISION NOT NULL,
+                maximum    DOUBLE PRECISION NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (account_id, region, job_type, phase)
+            );
+            -- The scheduler sleeps until the earliest planned look.
+            CREATE INDEX jobs_next_due ON jobs (next_due) WHERE state IN ('TRACKING', 'FINAL_REQUESTED');
             """),
     ]
 }
