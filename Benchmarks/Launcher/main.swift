@@ -46,6 +46,89 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
 }
 
+/// What every scenario runs on: drs-sim in-process, a fresh schema and
+/// topics, the outbox relay's producer, and launchers built on them.
+final class BenchRig: Sendable {
+    let sim: DRSSimServer
+    let simTask: Task<Void, any Error>
+    let port: Int
+    let schema: String
+    let topics: LauncherTopics
+    let pool: PostgresPool
+    let kafka: KafkaConfiguration
+    let producer: KafkaProducer
+    let relay: OutboxRelay
+    let http: HTTPClient
+
+    private init(sim: DRSSimServer, simTask: Task<Void, any Error>, port: Int, schema: String, topics: LauncherTopics,
+                 pool: PostgresPool, kafka: KafkaConfiguration, producer: KafkaProducer) {
+        self.sim = sim
+        self.simTask = simTask
+        self.port = port
+        self.schema = schema
+        self.topics = topics
+        self.pool = pool
+        self.kafka = kafka
+        self.producer = producer
+        self.relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: logger)
+        self.http = HTTPClient(logger: logger)
+    }
+
+    /// Starts drs-sim, migrates a schema named `<prefix>_<random>` and creates
+    /// its topics (`inputPartitions` for the co-partitioned inputs).
+    static func start(prefix: String, simConfiguration: DRSSimConfiguration, inputPartitions: Int32, poolSize: Int, databaseURL: String, brokers: String) async throws
+        -> BenchRig
+    {
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let sim = try DRSSimServer(configuration: simConfiguration, logger: logger, onServerRunning: { sink.yield($0) })
+        let simTask = Task { try await sim.run() }
+        var portIterator = ports.makeAsyncIterator()
+        guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
+        let schema = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+        let topics = LauncherTopics(
+            waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
+            accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
+        let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: poolSize), logger: logger)
+        _ = try await Migrator.migrate(
+            schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
+            pool: pool, logger: logger)
+        let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
+            "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
+            "topic.metadata.refresh.interval.ms": "1000",
+        ])
+        try await KafkaAdmin.createTopics(
+            [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, inputPartitions) }
+                + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        return BenchRig(sim: sim, simTask: simTask, port: port, schema: schema, topics: topics, pool: pool, kafka: kafka,
+                        producer: producer)
+    }
+
+    /// A launcher calling this drs-sim with the bench key pair.
+    func launcher(_ configuration: LauncherConfiguration) -> Launcher {
+        let accounts = AccountDirectory(configuration: configuration, httpClient: http, logger: logger, environment: [
+            "MUSTER_KEY_BENCH_AWS_ACCESS_KEY_ID": credentials.accessKeyID,
+            "MUSTER_KEY_BENCH_AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+        ])
+        let relay = self.relay
+        return Launcher(
+            schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: kafka, logger: logger,
+            accounts: accounts, groupPrefix: "muster.\(schema)", wakeRelay: { relay.wake() })
+    }
+
+    /// Stops `tasks`, the producer and drs-sim, and drops the schema.
+    func stop(_ tasks: [Task<Void, any Error>]) async {
+        for task in tasks { task.cancel() }
+        for task in tasks { _ = try? await task.value }
+        await producer.shutdown(timeout: .seconds(5))
+        await http.shutdown()
+        simTask.cancel()
+        _ = try? await simTask.value
+        _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+        await pool.close()
+    }
+}
+
 /// One isolated run: drs-sim, schema, topics, relay and a launcher.
 func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterval: Duration?) async throws {
     let simConfiguration = DRSSimConfiguration(
@@ -54,30 +137,10 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
         rateLimit: DRSSimRateLimit(requestsPerSecond: rate, burst: rate),
         seedDocument: SeedDocument(accounts: [SeedAccount(accountID: accountID, regions: [region: SeedRegion(
             sourceServers: (1...groups).map { SeedSourceServer(sourceServerID: sid($0)) })])]))
-    let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-    let sim = try DRSSimServer(configuration: simConfiguration, logger: logger, onServerRunning: { sink.yield($0) })
-    let simTask = Task { try await sim.run() }
-    var portIterator = ports.makeAsyncIterator()
-    guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
-
-    let schema = "bench_launcher_\(UUID().uuidString.prefix(8).lowercased())"
-    let topics = LauncherTopics(
-        waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
-        accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
-    let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 8), logger: logger)
-    _ = try await Migrator.migrate(
-        schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
-        pool: pool, logger: logger)
-    let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
-        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
-        "topic.metadata.refresh.interval.ms": "1000",
-    ])
-    try await KafkaAdmin.createTopics(
-        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate, topics.accounts, topics.jobStatus, topics.inventory]
-            .map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
-    let producer = try KafkaProducer(configuration: kafka, logger: logger)
-    let relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: logger)
-    let http = HTTPClient(logger: logger)
+    let rig = try await BenchRig.start(
+        prefix: "bench_launcher", simConfiguration: simConfiguration, inputPartitions: 1, poolSize: 8, databaseURL: databaseURL, brokers: brokers)
+    let (sim, port, schema, topics, pool, producer, relay) =
+        (rig.sim, rig.port, rig.schema, rig.topics, rig.pool, rig.producer, rig.relay)
 
     var configuration = LauncherConfiguration()
     configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
@@ -86,13 +149,7 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
     configuration.limits.requestsPerSecond = rate
     configuration.limits.burst = rate
     configuration.accounts = [AccountConfiguration(accountId: accountID, regions: [region], keyPair: "BENCH")]
-    let accounts = AccountDirectory(configuration: configuration, httpClient: http, logger: logger, environment: [
-        "MUSTER_KEY_BENCH_AWS_ACCESS_KEY_ID": credentials.accessKeyID,
-        "MUSTER_KEY_BENCH_AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
-    ])
-    let launcher = Launcher(
-        schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: kafka, logger: logger,
-        accounts: accounts, groupPrefix: "muster.\(schema)", wakeRelay: { relay.wake() })
+    let launcher = rig.launcher(configuration)
     let tasks = try ([relay] + launcher.services()).map { service in Task { try await service.run() } }
 
     // Wait for the consumer group to form before timing anything.
@@ -154,14 +211,7 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
     }
     print("throttled: \(counters.throttles), conflicts: \(counters.conflicts), quota refusals: \(counters.quotaExceeded)")
 
-    for task in tasks { task.cancel() }
-    for task in tasks { _ = try? await task.value }
-    await producer.shutdown(timeout: .seconds(5))
-    await http.shutdown()
-    simTask.cancel()
-    _ = try? await simTask.value
-    _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
-    await pool.close()
+    await rig.stop(tasks)
 }
 
 /// Chains of single-server waves over `regions` endpoints with their 20-job
@@ -178,42 +228,17 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
         rateLimit: DRSSimRateLimit(requestsPerSecond: 1000, burst: 1000),
         seedDocument: SeedDocument(accounts: [SeedAccount(accountID: accountID, regions: Dictionary(uniqueKeysWithValues:
             regionNames.map { ($0, SeedRegion(sourceServers: (1...serversPerRegion).map { SeedSourceServer(sourceServerID: sid($0)) })) }))]))
-    let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-    let sim = try DRSSimServer(configuration: simConfiguration, logger: logger, onServerRunning: { sink.yield($0) })
-    let simTask = Task { try await sim.run() }
-    var portIterator = ports.makeAsyncIterator()
-    guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
-    let schema = "bench_handoff_\(UUID().uuidString.prefix(8).lowercased())"
-    let topics = LauncherTopics(
-        waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
-        accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
-    let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 10), logger: logger)
-    _ = try await Migrator.migrate(
-        schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
-        pool: pool, logger: logger)
-    let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
-        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
-        "topic.metadata.refresh.interval.ms": "1000",
-    ])
-    try await KafkaAdmin.createTopics(
-        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
-            + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
-    let producer = try KafkaProducer(configuration: kafka, logger: logger)
-    let relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: logger)
-    let http = HTTPClient(logger: logger)
+    let rig = try await BenchRig.start(
+        prefix: "bench_handoff", simConfiguration: simConfiguration, inputPartitions: 4, poolSize: 10, databaseURL: databaseURL, brokers: brokers)
+    let (sim, port, schema, topics, pool, producer, relay) =
+        (rig.sim, rig.port, rig.schema, rig.topics, rig.pool, rig.producer, rig.relay)
     var configuration = LauncherConfiguration()
     configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
     configuration.inventoryInterval = .zero
     configuration.limits.requestsPerSecond = 200
     configuration.limits.burst = 200
     configuration.accounts = [AccountConfiguration(accountId: accountID, regions: regionNames, keyPair: "BENCH")]
-    let accounts = AccountDirectory(configuration: configuration, httpClient: http, logger: logger, environment: [
-        "MUSTER_KEY_BENCH_AWS_ACCESS_KEY_ID": credentials.accessKeyID,
-        "MUSTER_KEY_BENCH_AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
-    ])
-    let launcher = Launcher(
-        schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: kafka, logger: logger,
-        accounts: accounts, groupPrefix: "muster.\(schema)", wakeRelay: { relay.wake() })
+    let launcher = rig.launcher(configuration)
     let tasks = try ([relay] + launcher.services()).map { service in Task { try await service.run() } }
     try await Task.sleep(for: .seconds(3))
 
@@ -308,14 +333,7 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
     let counters = await sim.engine.withSimulation { simulation, _ in simulation.counters }
     print("duplicate jobs: \(counters.jobsByLaunchGroup.values.filter { $0 > 1 }.count), conflicts: \(counters.conflicts)")
 
-    for task in tasks { task.cancel() }
-    for task in tasks { _ = try? await task.value }
-    await producer.shutdown(timeout: .seconds(5))
-    await http.shutdown()
-    simTask.cancel()
-    _ = try? await simTask.value
-    _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
-    await pool.close()
+    await rig.stop(tasks)
 }
 
 /// A launcher stopped while its StartRecovery calls are unanswered (DRS
@@ -330,48 +348,21 @@ func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
         rateLimit: DRSSimRateLimit(requestsPerSecond: 1000, burst: 1000),
         seedDocument: SeedDocument(accounts: [SeedAccount(accountID: accountID, regions: Dictionary(uniqueKeysWithValues:
             regionNames.map { ($0, SeedRegion(sourceServers: (1...groupsPerRegion).map { SeedSourceServer(sourceServerID: sid($0)) })) }))]))
-    let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-    let sim = try DRSSimServer(configuration: simConfiguration, logger: logger, onServerRunning: { sink.yield($0) })
-    let simTask = Task { try await sim.run() }
-    var portIterator = ports.makeAsyncIterator()
-    guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
+    let rig = try await BenchRig.start(
+        prefix: "bench_restart", simConfiguration: simConfiguration, inputPartitions: 4, poolSize: 10, databaseURL: databaseURL, brokers: brokers)
+    let (sim, port, schema, topics, pool, producer, relay) =
+        (rig.sim, rig.port, rig.schema, rig.topics, rig.pool, rig.producer, rig.relay)
+    let relayTask = Task { try await relay.run() }
     _ = try await sim.engine.withSimulation { simulation, now in
         try simulation.addFault(DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000, phase: .after), realNow: now)
     }
-    let schema = "bench_restart_\(UUID().uuidString.prefix(8).lowercased())"
-    let topics = LauncherTopics(
-        waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
-        accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
-    let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 10), logger: logger)
-    _ = try await Migrator.migrate(
-        schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
-        pool: pool, logger: logger)
-    let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
-        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
-        "topic.metadata.refresh.interval.ms": "1000",
-    ])
-    try await KafkaAdmin.createTopics(
-        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
-            + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
-    let producer = try KafkaProducer(configuration: kafka, logger: logger)
-    let relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: logger)
-    let relayTask = Task { try await relay.run() }
-    let http = HTTPClient(logger: logger)
     var configuration = LauncherConfiguration()
     configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
     configuration.inventoryInterval = .zero
     configuration.drsTimeout = .seconds(10)
     configuration.reconcileInterval = .milliseconds(250)
     configuration.accounts = [AccountConfiguration(accountId: accountID, regions: regionNames, keyPair: "BENCH")]
-    func launcher() -> Launcher {
-        let accounts = AccountDirectory(configuration: configuration, httpClient: http, logger: logger, environment: [
-            "MUSTER_KEY_BENCH_AWS_ACCESS_KEY_ID": credentials.accessKeyID,
-            "MUSTER_KEY_BENCH_AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
-        ])
-        return Launcher(
-            schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: kafka, logger: logger,
-            accounts: accounts, groupPrefix: "muster.\(schema)", wakeRelay: { relay.wake() })
-    }
+    func launcher() -> Launcher { rig.launcher(configuration) }
     let first = try launcher().services().map { service in Task { try await service.run() } }
     try await Task.sleep(for: .seconds(3))
     for region in regionNames {
@@ -409,16 +400,7 @@ func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
     print(String(format: "successor recorded every job %.2f s after it started (jobs %d, job.created %d, DRS jobs %d, duplicates %d)",
                  resumed, try await count("SELECT count(*) AS n FROM \(schema).jobs"), created, counters.jobsStarted,
                  counters.jobsByLaunchGroup.values.filter { $0 > 1 }.count))
-    for task in first + second { task.cancel() }
-    for task in first + second { _ = try? await task.value }
-    relayTask.cancel()
-    _ = try? await relayTask.value
-    await producer.shutdown(timeout: .seconds(5))
-    await http.shutdown()
-    simTask.cancel()
-    _ = try? await simTask.value
-    _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
-    await pool.close()
+    await rig.stop(first + second + [relayTask])
 }
 
 do {

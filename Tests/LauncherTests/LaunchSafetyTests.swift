@@ -137,13 +137,17 @@ struct LauncherServiceGroupTests {
             let group = ServiceGroup(configuration: ServiceGroupConfiguration(
                 services: try launcher.services().map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [], logger: TestEnvironment.logger))
-            let running = Task { try await group.run() }
+            let ended = Locked(false)
+            let running = Task {
+                try await group.run()
+                ended.withLock { $0 = true }
+            }
             // A service that returned would have ended the group by now; the launcher still launches.
             let request = harness.waveStarted("ex-group", servers: [H.sid(9)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(1))
-            #expect(!running.isCancelled)
+            #expect(!ended.value, "no service returned and ended the group")
             await group.triggerGracefulShutdown()
             try await running.value
         }

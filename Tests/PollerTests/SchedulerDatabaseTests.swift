@@ -180,17 +180,22 @@ struct SchedulerDatabaseTests {
         let job = PollerFixture.created(job: "drsjob-late", waveStartedAt: Date() - 60, timeoutSeconds: 1)
         try await fixture.track([job])
         let otherPool = try TestEnvironment.pool(size: 2)
-        async let first: Void = runTicks(fixture.scheduler(), for: .milliseconds(1500), every: .milliseconds(5))
-        async let second: Void = runTicks(
-            fixture.scheduler(pool: otherPool), for: .milliseconds(1500), every: .milliseconds(5))
-        _ = try await (first, second)
+        // Both pollers tick side by side until the timeout is out (bounded, not a fixed window).
+        let deadline = ContinuousClock.now + .seconds(15)
+        repeat {
+            async let first: Void = runTicks(fixture.scheduler(), for: .milliseconds(500), every: .milliseconds(5))
+            async let second: Void = runTicks(
+                fixture.scheduler(pool: otherPool), for: .milliseconds(500), every: .milliseconds(5))
+            _ = try await (first, second)
+        } while try await fixture.outbox().contains(where: { $0.type == EventType.jobTimedOut }) == false
+            && ContinuousClock.now < deadline
         await otherPool.close()
 
         let sent = try await fixture.outbox()
         #expect(sent.filter { $0.type == EventType.jobPoll }.isEmpty, "past the deadline only final looks are sent")
         #expect(sent.filter { $0.type == EventType.jobPollFinal }.count == 2, "sent, then re-sent once (maxFinalPolls 2)")
         let timedOut = sent.filter { $0.type == EventType.jobTimedOut }
-        #expect(timedOut.count == 1)
+        try #require(timedOut.count == 1)
         let payload = try timedOut[0].event.decode(JobTimedOut.self)
         #expect(payload.jobID == "drsjob-late" && payload.lastStatus == .pending && payload.timeoutSeconds == 1)
         #expect(timedOut[0].key == "exec-1", "keyed by execution id")
