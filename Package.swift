@@ -68,6 +68,7 @@ let package = Package(
                        providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
@@ -93,7 +94,7 @@ let package = Package(
         .target(name: "MusterAPI", dependencies: ["MusterDomain", "MusterEvents", hummingbird, crypto, log], path: "Shared/API",
                 swiftSettings: swiftSettings),
         .target(name: "MusterService",
-                dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log, metrics, lifecycle, hummingbird,
+                dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", "CMalloc", log, metrics, lifecycle, hummingbird,
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]

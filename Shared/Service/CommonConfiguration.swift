@@ -16,6 +16,8 @@ import MusterPostgres
 /// | `MUSTER_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `MUSTER_LOG_FORMAT` | `json` | `json` (one object per line) or `text` |
 /// | `MUSTER_OPS_ADMIN_TOKEN` | unset | bearer token of the ops port's `/admin/*` endpoints (dead letters); unset disables them |
+/// | `MUSTER_MALLOC_ARENAS` | `2` | glibc malloc arenas (`0`: glibc's default, 8 per core); fewer arenas keep fewer freed peaks resident |
+/// | `MUSTER_HEAP_TRIM_INTERVAL` | `15s` | how often free heap pages go back to the kernel (`malloc_trim`); `0s` never |
 /// | `MUSTER_DATABASE_URL` | required | PostgreSQL URL or conninfo |
 /// | `MUSTER_DATABASE_POOL_SIZE` | `10` | connections per process |
 /// | `MUSTER_KAFKA_BROKERS` | required | bootstrap servers, `host:port,…` |
@@ -42,6 +44,10 @@ public struct ServiceConfiguration: Sendable {
     public var logFormat: LogFormat
     /// The bearer token of the `/admin/*` ops endpoints; nil disables them. Never logged.
     public var opsAdminToken: String?
+    /// glibc malloc arenas (0: the library's default).
+    public var mallocArenas: Int
+    /// Period of the heap trim (zero: never).
+    public var heapTrimInterval: Duration
 
     /// Reads the settings, using `defaultPort` when `MUSTER_HTTP_PORT` is unset.
     public init(serviceName: String, defaultPort: Int, reader: ConfigReader = ConfigReader()) throws {
@@ -50,6 +56,8 @@ public struct ServiceConfiguration: Sendable {
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
         logLevel = try reader.oneOf("MUSTER_LOG_LEVEL", default: Logger.Level.info)
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
+        mallocArenas = try reader.int("MUSTER_MALLOC_ARENAS", default: 2, range: 0...64)
+        heapTrimInterval = try reader.duration("MUSTER_HEAP_TRIM_INTERVAL", default: .seconds(15))
         let token = reader.string("MUSTER_OPS_ADMIN_TOKEN", default: "")
         opsAdminToken = token.isEmpty ? nil : token
         if let opsAdminToken, opsAdminToken.count < 16 {

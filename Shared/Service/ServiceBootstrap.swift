@@ -99,6 +99,7 @@ public struct ServiceContext: Sendable {
             relay,
             RetentionPruner(
                 schema: descriptor.schema, pool: pool, logger: logger, configuration: infrastructure.retention),
+            HeapTrimmer(interval: service.heapTrimInterval, logger: logger),
         ] + services + [
             ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening)
         ]
@@ -115,6 +116,8 @@ public enum ServiceBootstrap {
     {
         let service = try ServiceConfiguration(
             serviceName: descriptor.name, defaultPort: descriptor.defaultPort, reader: reader)
+        // Before librdkafka, libcurl, libpq and NIO start their threads (each may take an arena).
+        HeapDiscipline.limitArenas(service.mallocArenas)
         let logger = LoggingSetup.bootstrap(service: descriptor.name, level: service.logLevel, format: service.logFormat)
         let infrastructure = try InfrastructureConfiguration(reader: reader)
         let registry = MetricsSetup.bootstrap()

@@ -70,6 +70,37 @@ public struct JobTracker: Sendable {
         return result.affectedRows == 1
     }
 
+    /// Tracks the duplicates of a chunk's job like the job itself (same launch
+    /// group, deadline and timeout), so the launcher looks at them and the
+    /// planner learns the instances they launched. Without a tracked
+    /// original (already purged) they get the wave's longest timeout from now.
+    /// Returns how many were new.
+    public func trackDuplicates(_ event: JobDuplicateDetected, on connection: PostgresConnection) async throws -> Int {
+        let now = try await Self.now(on: connection)
+        let endpoint = event.launchGroup.endpoint
+        try await connection.query(
+            "INSERT INTO \(schema).endpoints (account_id, region) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [endpoint.accountID, endpoint.region])
+        var tracked = 0
+        for jobID in event.duplicateJobIDs where jobID != event.jobID {
+            let fallbackTimeout = 3600
+            tracked += try await connection.query(
+                """
+                INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
+                    phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill, look_kind)
+                SELECT $1, $2, $3, $4, $5, $6, coalesce(o.job_type, 'LAUNCH'), 'PENDING', 'TRACKING',
+                       $7::timestamptz, $7::timestamptz, coalesce(o.deadline, $7::timestamptz + $8::int * interval '1 second'),
+                       coalesce(o.timeout_seconds, $8::int), $7::timestamptz,
+                       coalesce(o.is_drill, true), 'cadence'
+                FROM (SELECT 1) one LEFT JOIN \(schema).jobs o ON o.job_id = $9
+                ON CONFLICT (job_id) DO NOTHING
+                """,
+                [jobID, event.launchGroup.description, event.launchGroup.executionID, event.chunk, endpoint.accountID,
+                 endpoint.region, now, fallbackTimeout, event.jobID]).affectedRows
+        }
+        return tracked
+    }
+
     /// Applies a snapshot; a final answer still live past the deadline
     /// enqueues `job.timed-out` on the same transaction.
     public func observe(_ observed: JobObserved, on connection: PostgresConnection) async throws -> ObservationOutcome {

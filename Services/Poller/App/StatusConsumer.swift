@@ -5,7 +5,7 @@ import MusterMessaging
 import MusterPostgres
 
 /// The poller's reader of `job.status.v1` (its own consumer group): starts
-/// tracking on `job.created`, applies `job.observed` snapshots, ignores the
+/// tracking on `job.created` (and the extra jobs of `job.duplicate-detected`), applies `job.observed` snapshots, ignores the
 /// rest (`job.queued`, `job.launch-failed`, its own `job.timed-out`). Each
 /// event is handled in the inbox transaction, so a redelivery changes nothing
 /// and a `job.timed-out` it owes commits with the state change.
@@ -27,6 +27,11 @@ public enum StatusConsumer {
                 let created = try event.decode(JobCreated.self)
                 let fresh = try await tracker.track(created, on: transaction)
                 if !fresh { logger.debug("job already tracked", metadata: ["job": "\(created.jobID)"]) }
+            case EventType.jobDuplicateDetected:
+                let duplicate = try event.decode(JobDuplicateDetected.self)
+                let tracked = try await tracker.trackDuplicates(duplicate, on: transaction)
+                logger.warning("tracking duplicate DRS jobs", metadata: [
+                    "job": "\(duplicate.jobID)", "duplicates": "\(duplicate.duplicateJobIDs)", "tracked": "\(tracked)"])
             case EventType.jobObserved:
                 let observed = try event.decode(JobObserved.self)
                 let outcome = try await tracker.observe(observed, on: transaction)

@@ -13,11 +13,10 @@ struct JobStatusHandler: Sendable {
 
     func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
         if event.type == EventType.jobDuplicateDetected {
-            // The launcher tracks the extra job and terminates its instances with the
-            // execution's cleanup; the execution's state does not change.
+            // The execution notes the extra jobs: the poller tracks them, their
+            // instances are terminated with the drill's clean-up.
             logger.error("DRS holds a duplicate job for a launch-group chunk", metadata: [
                 "ce_id": "\(event.id)", "subject": "\(event.subject ?? "-")"])
-            return
         }
         let input = try Self.input(from: event)
         guard let executionID = UUID(uuidString: Self.executionID(of: input)) else {
@@ -41,6 +40,7 @@ struct JobStatusHandler: Sendable {
             case EventType.jobLaunchFailed: return .jobLaunchFailed(try event.decode(JobLaunchFailed.self))
             case EventType.jobObserved: return .jobObserved(try event.decode(JobObserved.self))
             case EventType.jobTimedOut: return .jobTimedOut(try event.decode(JobTimedOut.self))
+            case EventType.jobDuplicateDetected: return .jobDuplicateDetected(try event.decode(JobDuplicateDetected.self))
             default: throw UnprocessableEvent("job.status.v1 carries no \(event.type) events")
             }
         } catch let error as CloudEventError {
@@ -55,6 +55,7 @@ struct JobStatusHandler: Sendable {
         case .jobLaunchFailed(let e): e.launchGroup.executionID
         case .jobObserved(let e): e.launchGroup.executionID
         case .jobTimedOut(let e): e.launchGroup.executionID
+        case .jobDuplicateDetected(let e): e.launchGroup.executionID
         case .pause, .resume, .cancel, .cleanup: ""
         }
     }

@@ -100,6 +100,8 @@ public enum ExecutionInput: Sendable, Equatable {
     case jobObserved(JobObserved)
     /// `job.timed-out`.
     case jobTimedOut(JobTimedOut)
+    /// `job.duplicate-detected`.
+    case jobDuplicateDetected(JobDuplicateDetected)
     /// An operator pauses: no new wave starts.
     case pause(actor: String)
     /// An operator resumes (and approves any `pauseBefore` gate reached).

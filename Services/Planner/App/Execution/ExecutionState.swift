@@ -48,6 +48,9 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var terminateOnCancel: Bool
     /// Drill clean-up, once requested.
     public var cleanup: CleanupState?
+    /// Extra DRS jobs carrying one chunk's tags (`job.duplicate-detected`), by
+    /// job id; nil in documents written before the field existed.
+    public var duplicateJobs: [String: DuplicateJobState]?
 
     /// The wave numbered `number` (1-based).
     func waveIndex(_ number: Int) -> Int? {
@@ -193,6 +196,19 @@ public struct JobState: Codable, Sendable, Equatable {
     public var lastObservedAt: Date?
     /// The poller declared it timed out.
     public var timedOut: Bool
+}
+
+/// A DRS job that duplicates a chunk's job (the design's invariant broken by
+/// a DRS that acted later than the launcher could wait). It never moves a
+/// server or a wave; its recovery instances are terminated with the drill's
+/// clean-up (or at once, when a clean-up or a terminating cancel came first).
+public struct DuplicateJobState: Codable, Sendable, Equatable {
+    /// The chunk's recorded job.
+    public var primaryJobID: String
+    /// `accountId/region`.
+    public var endpointKey: String
+    /// Recovery instances the duplicate launched, as observed.
+    public var instanceIDs: [String]
 }
 
 /// A drill's clean-up: `instances.terminate` per endpoint, tracked until

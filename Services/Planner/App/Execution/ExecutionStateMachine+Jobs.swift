@@ -54,6 +54,7 @@ extension ExecutionStateMachine {
     }
 
     mutating func jobObserved(_ event: JobObserved) {
+        if state.duplicateJobs?[event.jobID] != nil { return duplicateObserved(event) }
         var job = state.jobs[event.jobID] ?? JobState(
             jobID: event.jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
             chunk: event.chunk, chunkCount: 1, type: event.jobType,
@@ -92,6 +93,8 @@ extension ExecutionStateMachine {
     }
 
     mutating func jobTimedOut(_ event: JobTimedOut) {
+        // A duplicate job never decides a server's fate.
+        if state.duplicateJobs?[event.jobID] != nil { return }
         guard var job = state.jobs[event.jobID] ?? state.jobs.values.first(where: {
             $0.wave == event.launchGroup.waveNumber && $0.endpointKey == event.launchGroup.endpoint.key
                 && $0.chunk == event.chunk
@@ -112,6 +115,47 @@ extension ExecutionStateMachine {
         }
         if affected { state.waves[index].timedOut = true }
         afterProgress()
+    }
+
+    // MARK: Duplicate jobs
+
+    /// Records the extra jobs of a chunk; from now on their snapshots only
+    /// collect the instances they launched.
+    mutating func jobDuplicateDetected(_ event: JobDuplicateDetected) {
+        var duplicates = state.duplicateJobs ?? [:]
+        for jobID in event.duplicateJobIDs where jobID != event.jobID && duplicates[jobID] == nil {
+            duplicates[jobID] = DuplicateJobState(
+                primaryJobID: event.jobID, endpointKey: event.launchGroup.endpoint.key, instanceIDs: [])
+            // A snapshot of it taken before the launcher knew it was a duplicate moved nothing it should keep.
+            state.jobs[jobID] = nil
+        }
+        state.duplicateJobs = duplicates
+    }
+
+    /// A duplicate's snapshot: its recovery instances are noted, and
+    /// terminated at once when the drill's instances are already going
+    /// (a clean-up asked for, or a cancel that terminates).
+    mutating func duplicateObserved(_ event: JobObserved) {
+        guard var duplicate = state.duplicateJobs?[event.jobID] else { return }
+        let fresh = event.servers.compactMap(\.recoveryInstanceID).filter { !duplicate.instanceIDs.contains($0) }
+        guard !fresh.isEmpty else { return }
+        duplicate.instanceIDs += fresh
+        state.duplicateJobs?[event.jobID] = duplicate
+        if state.terminateOnCancel || (state.cleanup != nil && state.type == .drill) {
+            requestTermination(of: [], actor: state.cleanup?.requestedBy ?? state.initiatedBy)
+        }
+    }
+
+    /// Duplicate jobs' instances not in `asked`, by endpoint.
+    func duplicateInstances(excluding asked: Set<String>) -> [Endpoint: [String]] {
+        var byEndpoint: [Endpoint: [String]] = [:]
+        for duplicate in (state.duplicateJobs ?? [:]).values {
+            guard let endpoint = Endpoint(key: duplicate.endpointKey) else { continue }
+            for instance in duplicate.instanceIDs where !asked.contains(instance) {
+                byEndpoint[endpoint, default: []].append(instance)
+            }
+        }
+        return byEndpoint
     }
 
     // MARK: Servers

@@ -73,6 +73,7 @@ public struct ExecutionStateMachine: Sendable {
         case .jobLaunchFailed(let event): machine.jobLaunchFailed(event)
         case .jobObserved(let event): machine.jobObserved(event)
         case .jobTimedOut(let event): machine.jobTimedOut(event)
+        case .jobDuplicateDetected(let event): machine.jobDuplicateDetected(event)
         case .pause(let actor): try machine.pause(actor: actor)
         case .resume(let actor): try machine.resume(actor: actor)
         case .cancel(let actor, let terminate): try machine.cancel(actor: actor, terminateInstances: terminate)
@@ -140,7 +141,7 @@ public struct ExecutionStateMachine: Sendable {
         let remaining = state.servers.values.filter {
             $0.recoveryInstanceID.map { !terminated.contains($0) } ?? false
         }
-        guard !remaining.isEmpty else {
+        guard !remaining.isEmpty || !duplicateInstances(excluding: terminated).isEmpty else {
             throw ExecutionCommandRefused("no recovery instances left to terminate")
         }
         requestTermination(of: remaining, actor: actor)
@@ -148,11 +149,12 @@ public struct ExecutionStateMachine: Sendable {
 
     /// Emits `instances.terminate` per endpoint for `servers`' recovery
     /// instances and tracks the clean-up.
+    /// Every instance of a duplicate job is terminated with them.
     mutating func requestTermination(of servers: [ServerState], actor: String) {
-        var byEndpoint: [Endpoint: [String]] = [:]
+        let asked = Set(state.cleanup?.instanceIDs ?? [])
+        var byEndpoint = duplicateInstances(excluding: asked)
         for server in servers {
-            guard let instance = server.recoveryInstanceID,
-                  !(state.cleanup?.instanceIDs.contains(instance) ?? false) else { continue }
+            guard let instance = server.recoveryInstanceID, !asked.contains(instance) else { continue }
             byEndpoint[server.endpoint, default: []].append(instance)
         }
         var cleanup = state.cleanup ?? CleanupState(
@@ -165,7 +167,7 @@ public struct ExecutionStateMachine: Sendable {
         }
         cleanup.completedAt = nil
         for endpoint in byEndpoint.keys.sorted(by: { $0.key < $1.key }) {
-            let instances = byEndpoint[endpoint]!.sorted()
+            let instances = Set(byEndpoint[endpoint] ?? []).sorted()
             cleanup.instanceIDs.append(contentsOf: instances)
             if !cleanup.pendingEndpoints.contains(endpoint.key) { cleanup.pendingEndpoints.append(endpoint.key) }
             cleanup.doneChunks[endpoint.key] = []

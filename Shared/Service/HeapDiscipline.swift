@@ -1,0 +1,80 @@
+import CMalloc
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Keeps a long-running service's heap close to what it uses (glibc's
+/// allocator, docs/launcher.md "Memory").
+///
+/// Measured on the launcher after a 1,000-execution storm: glibc held
+/// 36.5 MB of heap in 16 arenas (one per thread that ever contended) while
+/// 10.6 MB were in use; the rest stayed resident because glibc returns freed
+/// memory to the kernel only from the top of each arena. Two settings close
+/// that gap:
+/// - **fewer arenas** (`mallopt(M_ARENA_MAX)`): each arena keeps its own free
+///   lists and peak, so 16 arenas keep 16 peaks. Set before the service
+///   starts its own threads (librdkafka, libcurl, libpq, NIO).
+/// - **a periodic trim** (`malloc_trim(0)`): hands every free page of every
+///   arena back to the kernel (`MADV_DONTNEED`), not just the arena tops. It
+///   walks the free lists, which costs well under a millisecond on a heap
+///   this size; it runs on a timer only, never on a request path.
+///
+/// Other C libraries (musl, macOS) have no such knobs; there both are no-ops.
+public enum HeapDiscipline {
+    /// Limits the number of malloc arenas (0 leaves glibc's default of 8 per core).
+    public static func limitArenas(_ count: Int) {
+        #if os(Linux) && canImport(Glibc)
+        if count > 0 { _ = mallopt(M_ARENA_MAX, Int32(clamping: count)) }
+        #endif
+    }
+
+    /// Returns free heap pages to the kernel; true when some were released.
+    @discardableResult
+    public static func trim() -> Bool {
+        #if os(Linux) && canImport(Glibc)
+        return malloc_trim(0) == 1
+        #else
+        return false
+        #endif
+    }
+
+    /// Heap bytes in use and held free by the allocator (nil where unknown).
+    public static func usage() -> (inUse: Int, free: Int)? {
+        #if os(Linux) && canImport(Glibc)
+        let info = mallinfo2()
+        return (Int(info.uordblks + info.hblkhd), Int(info.fordblks))
+        #else
+        return nil
+        #endif
+    }
+}
+
+/// Trims the heap every `interval` (HeapDiscipline) and exports the heap's
+/// use as `muster_process_heap_bytes{state="in_use"|"free"}`. Stops at
+/// graceful shutdown.
+public struct HeapTrimmer: Service {
+    private let interval: Duration
+    private let logger: Logger
+
+    /// A trimmer waking every `interval` (a zero interval only waits for shutdown).
+    public init(interval: Duration, logger: Logger) {
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Trims until graceful shutdown.
+    public func run() async throws {
+        guard interval > .zero else { return try await gracefulShutdown() }
+        let inUse = Gauge(label: "muster_process_heap_bytes", dimensions: [("state", "in_use")])
+        let free = Gauge(label: "muster_process_heap_bytes", dimensions: [("state", "free")])
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                if let before = HeapDiscipline.usage() { inUse.record(before.inUse) }
+                HeapDiscipline.trim()
+                if let after = HeapDiscipline.usage() { free.record(after.free) }
+            }
+        }
+        logger.debug("heap trimmer stopped")
+    }
+}
