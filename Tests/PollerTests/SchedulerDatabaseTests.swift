@@ -164,10 +164,15 @@ struct SchedulerDatabaseTests {
         #expect(try await fixture.observe(PollerFixture.observed(job, .started, at: seen)) == .applied)
         #expect(try await fixture.observe(PollerFixture.observed(job, .pending, at: seen + 1)) == .stale)
         #expect(try await fixture.observe(PollerFixture.observed(job, .started, at: seen - 1)) == .stale)
-        try await runTicks(scheduler, for: .milliseconds(1200))
-        let polls = try await fixture.polls().count
-        // ≥ 3 in 1.2 s where PENDING would give none: a loaded machine may miss a tick or two.
-        #expect(polls >= 3, "STARTED every ~150 ms: \(polls) polls")
+        // STARTED is looked at every ~150 ms; PENDING would wait 30 s. Tick until three more
+        // looks (bounded at 10 s, still a third of the PENDING interval, so a loaded machine
+        // cannot make a PENDING job pass).
+        var polls = 1
+        for _ in 0..<100 where polls < 4 {
+            try await runTicks(scheduler, for: .milliseconds(100))
+            polls = try await fixture.polls().count
+        }
+        #expect(polls >= 4, "STARTED every ~150 ms: \(polls - 1) polls after the first look")
         let phase = try await fixture.pool.query(
             "SELECT phase FROM \(fixture.schema).jobs WHERE job_id = 'drsjob-1'").rows[0].decode(String.self, "phase")
         #expect(phase == "STARTED")
