@@ -57,6 +57,9 @@ enum ExecutionViews {
         var launchedAt: Date?, secondsToLaunch: Double?, failureReason: String?
         /// The snapshot it was recovered from (nil: latest) and its age at the start (achieved RPO).
         var recoverySnapshotId: String?, achievedRpoSeconds: Double?
+        /// The recovery point (the snapshot's time, or for `latest` the inventory's estimate at launch)
+        /// and what it rests on: `snapshot`, `replication-lag` or `last-snapshot`; nil while unknown.
+        var recoveryPointTime: Date?, recoveryPointBasis: String?
     }
     struct ReportWave: Encodable {
         var number: Int, name: String, status: WaveStatus, startedAt: Date?, endedAt: Date?, durationSeconds: Double?
@@ -105,7 +108,10 @@ enum ExecutionViews {
                                      startedAt: $0.startedAt, launchedAt: $0.launchedAt,
                                      secondsToLaunch: seconds($0.startedAt, $0.launchedAt), failureReason: $0.failureReason,
                                      recoverySnapshotId: $0.recoverySnapshotID,
-                                     achievedRpoSeconds: $0.achievedRPO(executionStart: state.createdAt))
+                                     achievedRpoSeconds: $0.achievedRPO(executionStart: state.createdAt),
+                                     recoveryPointTime: $0.recoveryPointTime,
+                                     recoveryPointBasis: $0.recoverySnapshotTime != nil ? "snapshot"
+                                         : $0.latestRecoveryPoint?.basis.rawValue)
                     })
             })
     }
