@@ -7,6 +7,11 @@ enum ExecutionViews {
         var sourceServerId: String, accountId: String, region: String, status: ServerStatus, jobId: String?
         var recoveryInstanceId: String?, startedAt: Date?, launchedAt: Date?, endedAt: Date?, failureReason: String?
         var postLaunch: PostLaunchStatus
+        /// DRS job-log items about the server and its job, oldest first (at most `JobLogBook.limit`).
+        var logEvents: [LogEvent]
+    }
+    struct LogEvent: Encodable {
+        var event: String, time: Date, error: String?
     }
     struct Wave: Encodable {
         var number: Int, name: String, status: WaveStatus, dependsOn: [String], pauseBefore: Bool
@@ -30,7 +35,8 @@ enum ExecutionViews {
         Server(sourceServerId: server.id, accountId: server.accountID, region: server.region, status: server.status,
                jobId: server.jobID, recoveryInstanceId: server.recoveryInstanceID, startedAt: server.startedAt,
                launchedAt: server.launchedAt, endedAt: server.endedAt, failureReason: server.failureReason,
-               postLaunch: server.postLaunch)
+               postLaunch: server.postLaunch,
+               logEvents: (server.logEvents ?? []).map { LogEvent(event: $0.event, time: $0.time, error: $0.rawError) })
     }
 
     static func detail(_ state: ExecutionState) -> Detail {

@@ -138,6 +138,8 @@ public struct ServerState: Codable, Sendable, Equatable {
     public var recoverySnapshotTime: Date?
     /// Launched from `latest`: the recovery point estimated from the inventory at launch.
     public var latestRecoveryPoint: LatestRecoveryPoint?
+    /// DRS job-log items about it (and its job), oldest first, bounded (`JobLogBook`).
+    public var logEvents: [JobLogEvent]?
 
     /// The achieved RPO in seconds, nil when unknown: a chosen snapshot's age
     /// at the execution's start; for `latest`, the data's age at launch.
