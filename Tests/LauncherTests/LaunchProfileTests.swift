@@ -1,3 +1,4 @@
+import DRSSimApp
 import Foundation
 import LauncherApp
 import MusterAWS
@@ -320,8 +321,8 @@ struct LaunchProfileIntegrationTests {
             let profiled = [H.sid(5)], plain = [H.sid(6)]
             let before = try await state(harness, profiled)
             // EC2 answers RequestLimitExceeded to everything until the fault is cleared.
-            _ = try await harness.engine.withSimulation { simulation, now throws(DRSSimAdminError) in
-                try simulation.addFault(DRSSimFault(type: .ec2Throttling), realNow: now)
+            try await harness.engine.withSimulation { simulation, now in
+                _ = try simulation.addFault(DRSSimFault(type: .ec2Throttling), realNow: now)
             }
             try harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-ec2-throttled", servers: profiled, ips: ["10.99.0.31"]))
@@ -329,9 +330,9 @@ struct LaunchProfileIntegrationTests {
 
             // The chunk without EC2 settings launches while EC2 is still throttled.
             #expect(try await eventually(timeout: .seconds(30)) {
-                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-drs-only/") }
+                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-drs-only:") }
             })
-            #expect(try await harness.jobs().allSatisfy { !$0.launchGroup.hasPrefix("ex-ec2-throttled/") },
+            #expect(try await harness.jobs().allSatisfy { !$0.launchGroup.hasPrefix("ex-ec2-throttled:") },
                     "nothing launches with settings EC2 never accepted")
             let throttled = await harness.counters().ec2Throttled
             #expect(throttled >= 1)
@@ -340,7 +341,7 @@ struct LaunchProfileIntegrationTests {
             // EC2 recovers: the profiled chunk launches with its settings, then they are restored.
             await harness.engine.withSimulation { simulation, _ in simulation.clearFaults() }
             #expect(try await eventually(timeout: .seconds(60)) {
-                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-ec2-throttled/") }
+                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-ec2-throttled:") }
             })
             #expect(try await pollUntilRestored(harness))
             #expect(try await instanceIPs(harness, profiled) == [H.sid(5): ["10.99.0.31"]])

@@ -255,7 +255,8 @@ struct LauncherIntegrationTests {
                         SeedSourceServer(sourceServerID: H.sid(3), hostname: "host-3", lagSeconds: 400),
                     ])])]), realNow: now)
             }
-            #expect(await launcher.inventoryNow() == 3)
+            // Inventory covers the endpoints this launcher owns: the first round after it claims this one.
+            #expect(await eventually { await launcher.inventoryNow() == 3 })
             let first = try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self)
             let byID = Dictionary(first.map { ($0.sourceServerID, $0) }, uniquingKeysWith: { $1 })
             #expect(byID[H.sid(1)]?.lagSeconds == 42)
@@ -291,9 +292,9 @@ struct LauncherIntegrationTests {
             #expect(second.lagSeconds == 1200)
             #expect(second.lastSnapshotAt == nil)
 
-            try await harness.engine.withSimulation { simulation, _ in
+            await harness.engine.withSimulation { simulation, _ in
                 var behaviour = simulation.behaviour
-                behaviour.replicationInfo = .none
+                behaviour.replicationInfo = .neither
                 simulation.setBehaviour(behaviour)
             }
             #expect(await launcher.inventoryNow() == 3, "an unknown lag is a band of its own")

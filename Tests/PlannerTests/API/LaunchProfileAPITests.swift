@@ -113,13 +113,13 @@ struct LaunchProfileAPITests {
         try await PlannerTestApp.with() { app in
             let team = try await app.team()
             try await app.account(team, awsAccountID: PlannerTestApp.awsAccountID(),
-                                  servers: [("s-1", [:]), ("s-2", [:]), ("s-3", [:])])
+                                  servers: [("s-1", [:]), ("s-2", [:]), ("s-3", [:]), ("s-4", [:])])
             func group(_ name: String, _ servers: [String]) async throws -> String {
                 try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
                     json: ["name": name, "region": "us-east-1", "sourceServerIds": servers])["id"] as? String)
             }
             let db = try await group("db", ["s-1", "s-2"]), cache = try await group("cache", ["s-3"])
-            let other = try await group("unused", ["s-3"])
+            let other = try await group("unused", ["s-4"])
             func plan(_ groups: [String: Any]) -> [String: Any] {
                 ["name": "p", "waves": [["name": "w", "protectionGroupIds": [db, cache], "drillProfile": "wave"]],
                  "launchProfiles": [

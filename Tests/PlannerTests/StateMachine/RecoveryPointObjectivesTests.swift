@@ -97,14 +97,15 @@ struct RecoveryPointObjectivesTests {
         try harness.apply(.jobCreated(created))
         let observations = [
             servers[0]: ReplicationObservation(replicationState: "CONTINUOUS", lagSeconds: 30, lastSnapshotAt: nil,
-                                               observedAt: harness.clock.addingTimeInterval(-60)),
+                                               observedAt: created.createdAt.addingTimeInterval(-60)),
             servers[1]: ReplicationObservation(replicationState: "STALLED", lagSeconds: 400, lastSnapshotAt: nil,
-                                               observedAt: harness.clock.addingTimeInterval(-60)),
+                                               observedAt: created.createdAt.addingTimeInterval(-60)),
             // A chosen snapshot is never overridden by the inventory.
             servers[2]: ReplicationObservation(replicationState: "CONTINUOUS", lagSeconds: 1, lastSnapshotAt: nil,
                                                observedAt: harness.clock),
         ]
         harness.state = ExecutionStateMachine.noteLatestRecoveryPoints(observations, job: created, in: harness.state)
+        // (The harness's clock moves on as inputs apply; everything below counts from the job's creation.)
         let again = ExecutionStateMachine.noteLatestRecoveryPoints(
             [servers[0]: ReplicationObservation(replicationState: "CONTINUOUS", lagSeconds: 9999, lastSnapshotAt: nil,
                                                 observedAt: harness.clock)], job: created, in: harness.state)
@@ -114,7 +115,7 @@ struct RecoveryPointObjectivesTests {
                               uniquingKeysWith: { $1 })
         #expect(rows[servers[0]]?.achievedRpoSeconds == 30)
         #expect(rows[servers[0]]?.recoveryPointBasis == "replication-lag")
-        #expect(rows[servers[0]]?.recoveryPointTime == harness.clock.addingTimeInterval(-30))
+        #expect(rows[servers[0]]?.recoveryPointTime == created.createdAt.addingTimeInterval(-30))
         #expect(rows[servers[1]]?.achievedRpoSeconds == 460)
         #expect(rows[servers[2]]?.recoveryPointBasis == "snapshot")
         #expect(rows[servers[2]]?.achievedRpoSeconds == 120)

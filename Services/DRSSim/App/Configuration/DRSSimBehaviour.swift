@@ -36,7 +36,7 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
         /// `lastSnapshotDateTime` only.
         case lastSnapshotOnly = "last-snapshot-only"
         /// Neither: Muster cannot know the age of the latest data.
-        case none
+        case neither = "none"
     }
 
     /// `DRS_SIM_POST_LAUNCH_ORDER` (default `after-job`).

@@ -56,7 +56,7 @@ public struct EndpointBudget: Sendable, Equatable {
 
     /// The shared token bucket.
     public private(set) var bucket: TokenBucket
-    private var pausedUntil: [Service: Double] = [:]
+    private var pauses: [Service: Double] = [:]
 
     /// A full bucket, nothing paused.
     public init(bucket: TokenBucket) {
@@ -65,15 +65,15 @@ public struct EndpointBudget: Sendable, Equatable {
 
     /// Holds back `service`'s calls until `until` (a later pause wins).
     public mutating func pause(_ service: Service, until: Double) {
-        pausedUntil[service] = max(pausedUntil[service] ?? 0, until)
+        pauses[service] = max(pauses[service] ?? 0, until)
     }
 
     /// When `service` may call again (0: not paused).
-    public func pausedUntil(_ service: Service) -> Double { pausedUntil[service] ?? 0 }
+    public func pausedUntil(_ service: Service) -> Double { pauses[service] ?? 0 }
 
     /// Asks for a token for `service` at `now`.
     public mutating func take(_ service: Service, now: Double) -> Admission {
-        let paused = (pausedUntil[service] ?? 0) - now
+        let paused = (pauses[service] ?? 0) - now
         if paused > 0 { return .paused(wait: paused) }
         return .granted(wait: bucket.take(now: now))
     }

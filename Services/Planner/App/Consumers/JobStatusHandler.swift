@@ -30,7 +30,8 @@ struct JobStatusHandler: Sendable {
                 "ce_id": "\(event.id)", "execution": "\(executionID)"])
             return
         }
-        var (new, effects) = try ExecutionStateMachine.apply(input, to: old, now: Date())
+        let (applied, effects) = try ExecutionStateMachine.apply(input, to: old, now: Date())
+        var new = applied
         if case .jobCreated(let created) = input, created.jobType == .launch {
             let observations = try await Self.replication(
                 of: created.sourceServerIDs, in: created.launchGroup.endpoint, schema: store.schema, on: connection)
