@@ -96,7 +96,7 @@ struct LaunchProfileAPITests {
         profiles.drillProfile = "plan"
         profiles.recoveryProfile = "plan"
         profiles.waves = [0: .init(drillProfile: "wave")]
-        profiles.groups = [g1.uuidString.lowercased(): .init(drillProfile: "group", recoveryProfile: "group")]
+        profiles.groups = [g1.uuidString: .init(drillProfile: "group", recoveryProfile: "group")]
         profiles.servers = ["s-9": .init(drillProfile: "server")]
         #expect(profiles.resolve(server: "s-1", group: g1, wave: 0, type: .drill)?.profile == "group")
         #expect(profiles.resolve(server: "s-1", group: g1, wave: 0, type: .recovery)?.profile == "group")

@@ -20,7 +20,7 @@ extension PlannerAPI {
         var recoveryProfile: String?
         var keepRecoverySettings: Bool?
         var servers: [String: PlanLaunchProfiles.Server]?
-        /// Per protection group (lower-case id): drill / recovery profile overrides.
+        /// Per protection group (by id): drill / recovery profile overrides.
         var protectionGroups: [String: PlanLaunchProfiles.WaveProfiles]?
         var rpoTargetMinutes: Int?
         /// Whether a drill runs in a subnet of its own in every wave (the CLI's "isolated").

@@ -28,7 +28,7 @@ struct PlanLaunchProfiles: Codable, Sendable, Equatable {
     var waves: [Int: WaveProfiles] = [:]
     /// Per source server.
     var servers: [String: Server] = [:]
-    /// Per protection group of the plan's waves, by lower-case id (optional:
+    /// Per protection group of the plan's waves, by id as the API spells it (optional:
     /// plans stored before group overrides existed have none).
     var groups: [String: WaveProfiles]?
 
@@ -56,7 +56,7 @@ struct PlanLaunchProfiles: Codable, Sendable, Equatable {
 
     /// The profile a group (or, without one, a wave) uses: group → wave → plan.
     func profileName(group: UUID?, wave: Int, type: ExecutionType) -> String? {
-        let byGroup = group.flatMap { groups?[$0.uuidString.lowercased()] }
+        let byGroup = group.flatMap { groups?[$0.uuidString] }
         switch type {
         case .drill: return byGroup?.drillProfile ?? waves[wave]?.drillProfile ?? drillProfile
         case .recovery: return byGroup?.recoveryProfile ?? waves[wave]?.recoveryProfile ?? recoveryProfile
@@ -132,7 +132,7 @@ enum LaunchProfileRules {
             try reference(group.drillProfile, "\(field).drillProfile")
             try reference(group.recoveryProfile, "\(field).recoveryProfile")
             result.groups = (result.groups ?? [:]).merging(
-                [id.uuidString.lowercased(): .init(drillProfile: group.drillProfile, recoveryProfile: group.recoveryProfile)]) { $1 }
+                [id.uuidString: .init(drillProfile: group.drillProfile, recoveryProfile: group.recoveryProfile)]) { $1 }
         }
         var ipOwners: [String: String] = [:]
         for id in (input.servers ?? [:]).keys.sorted() {
