@@ -14,23 +14,12 @@ public enum ReportRenderer {
             "duration \(seconds(report["durationSeconds"])), last server launched after \(seconds(report["secondsToLastLaunch"]))",
         ]
         if let target = report["rtoTargetMinutes"]?.number {
-            let met: String
-            switch report["rtoMet"] {
-            case .bool(true)?: met = "met"
-            case .bool(false)?: met = "MISSED"
-            default: met = "not decided"
-            }
-            lines.append("RTO target \(Int(target)) min: \(met)")
+            lines.append("RTO target \(Int(target)) min: \(verdict(report["rtoMet"], otherwise: "not decided"))")
         }
         let rpoTarget = report["rpoTargetMinutes"]?.number.map { $0 * 60 }
         if let target = report["rpoTargetMinutes"]?.number {
-            let met: String
-            switch report["rpoMet"] {
-            case .bool(true)?: met = "met"
-            case .bool(false)?: met = "MISSED"
-            default: met = "unknown"
-            }
-            lines.append("RPO target \(Int(target)) min: \(met), worst achieved \(duration(report["worstAchievedRpoSeconds"]))")
+            lines.append("RPO target \(Int(target)) min: \(verdict(report["rpoMet"], otherwise: "unknown")), "
+                + "worst achieved \(duration(report["worstAchievedRpoSeconds"]))")
         } else if report["worstAchievedRpoSeconds"]?.number != nil {
             lines.append("RPO worst achieved \(duration(report["worstAchievedRpoSeconds"])) (no target)")
         }
@@ -48,6 +37,15 @@ public enum ReportRenderer {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `met`, `MISSED`, or `otherwise` while the report cannot tell.
+    static func verdict(_ met: JSONValue?, otherwise: String) -> String {
+        switch met {
+        case .bool(true)?: "met"
+        case .bool(false)?: "MISSED"
+        default: otherwise
+        }
     }
 
     /// `12 s`, `4 min 5 s`, `2 h 3 min`: an RPO as a person reads it.
