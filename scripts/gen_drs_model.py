@@ -77,9 +77,27 @@ SWIFT_KEYWORDS = {
 }
 
 
+# Members real DRS may answer with that botocore's model does not list (issue
+# 13: the time of the newest point-in-time snapshot). Added to the model as
+# optional members so Muster reads them when present and never needs them.
+UNDOCUMENTED_MEMBERS = {
+    "DataReplicationInfo": {
+        "lastSnapshotDateTime": {
+            "shape": "ISO8601DatetimeString",
+            "documentation": "<p>When the newest point-in-time snapshot was taken (not in botocore's model; "
+            "optional, read when present).</p>",
+        },
+    },
+}
+
+
 def load_model(path: str) -> dict:
     with gzip.open(path) as f:
-        return json.load(f)
+        model = json.load(f)
+    for shape, members in UNDOCUMENTED_MEMBERS.items():
+        for name, member in members.items():
+            model["shapes"][shape]["members"].setdefault(name, member)
+    return model
 
 
 def doc_text(raw: str | None, fallback: str) -> str:

@@ -32,6 +32,14 @@ public enum EC2Error: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// EC2 asked the caller to slow down (`RequestLimitExceeded` and its kin).
+    public var isThrottling: Bool {
+        if case .service(let code, _, _, _) = self {
+            return ["RequestLimitExceeded", "Throttling", "ThrottlingException"].contains(code)
+        }
+        return false
+    }
+
     /// A 4xx refusal other than throttling: the request is wrong and repeating it cannot help.
     public var isDefinite: Bool {
         if case .service(_, _, let status, _) = self { return status < 500 && !isRetryable }

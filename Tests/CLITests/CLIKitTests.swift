@@ -43,6 +43,8 @@ struct CLIKitTests {
                   drill: { subnetId: subnet-0d1e2f3a4b5c60002, securityGroupIds: [sg-0d1e2f3a4b5c60002] }
                 servers:
                   s-1: { privateIp: 10.99.0.5 }
+                protectionGroups:
+                  databases: { recoveryProfile: drill }
                 waves:
                   - name: db
                     drillProfile: drill
@@ -50,6 +52,12 @@ struct CLIKitTests {
             """
         let document = try ApplyDocument(text: yaml)
         let body = try ApplyDocument.planBody(try #require(document.plans.first), groupIDs: ["databases": "g-1"])
+        #expect(body["protectionGroups"]?["g-1"]?["recoveryProfile"]?.string == "drill", "group overrides name groups too")
+        #expect(throws: CLIError.notFound("protection group 'databases' in protectionGroups of plan payments")) {
+            var plan = try #require(document.plans.first)
+            plan["waves"] = .array([])
+            _ = try ApplyDocument.planBody(plan, groupIDs: [:])
+        }
         #expect(body["drillProfile"]?.string == "drill")
         #expect(body["launchProfiles"]?["drill"]?["subnetId"]?.string == "subnet-0d1e2f3a4b5c60002")
         #expect(body["servers"]?["s-1"]?["privateIp"]?.string == "10.99.0.5")
@@ -105,5 +113,36 @@ struct CLIKitTests {
         #expect(text.contains("RTO target 1 min: met"))
         #expect(text.contains("s-9 FAILED: boom"))
         #expect(text.contains("1 launched, 1 failed"))
+    }
+
+    @Test func reportTextShowsRecoveryPointsAndRPOAgainstTheTarget() throws {
+        let report = try JSONDecoder().decode(JSONValue.self, from: Data("""
+            {"executionId": "e1", "planName": "p", "type": "RECOVERY", "status": "COMPLETED", "initiatedBy": "ana",
+             "rpoTargetMinutes": 5, "worstAchievedRpoSeconds": 3725, "rpoMet": false,
+             "waves": [{"number": 1, "name": "db", "status": "COMPLETED", "serversLaunched": 3, "serversFailed": 0,
+               "servers": [
+                 {"sourceServerId": "s-1", "status": "LAUNCHED", "achievedRpoSeconds": 42,
+                  "recoveryPointTime": "2026-11-30T01:59:18Z", "recoveryPointBasis": "replication-lag"},
+                 {"sourceServerId": "s-2", "status": "LAUNCHED", "achievedRpoSeconds": 3725, "recoverySnapshotId": "pit-1",
+                  "recoveryPointTime": "2026-11-30T00:57:55Z", "recoveryPointBasis": "snapshot"},
+                 {"sourceServerId": "s-3", "status": "LAUNCHED"}]}]}
+            """.utf8))
+        let lines = ReportRenderer.text(report).split(separator: "\n").map(String.init)
+        #expect(lines.contains("RPO target 5 min: MISSED, worst achieved 1 h 2 min"))
+        #expect(lines.contains(
+            "    recovery point 2026-11-30T01:59:18Z (latest, from replication lag), RPO 42 s (within target)"))
+        #expect(lines.contains(
+            "    recovery point 2026-11-30T00:57:55Z (snapshot pit-1), RPO 1 h 2 min (OVER target by 57 min 5 s)"))
+        let unknown = try #require(lines.firstIndex { $0.hasPrefix("  s-3 ") })
+        #expect(lines[unknown + 1].contains("recovery point unknown"))
+
+        // Without a target and without any RPO figure, the report says nothing about RPO.
+        let plain = try JSONDecoder().decode(JSONValue.self, from: Data("""
+            {"executionId": "e2", "planName": "p", "type": "DRILL", "status": "COMPLETED", "initiatedBy": "ana",
+             "waves": [{"number": 1, "name": "db", "status": "COMPLETED", "serversLaunched": 1, "serversFailed": 0,
+               "servers": [{"sourceServerId": "s-1", "status": "LAUNCHED"}]}]}
+            """.utf8))
+        #expect(!ReportRenderer.text(plain).contains("RPO"))
+        #expect(!ReportRenderer.text(plain).contains("recovery point"))
     }
 }

@@ -41,7 +41,8 @@ struct ConsoleRenderingTests {
 
     @Test(arguments: hostile) func executionPagesEscapeNamesReasonsAndEventDetails(_ text: String) {
         let server = ExecutionPage.Server(id: "s-1", accountID: "111122223333", region: "us-east-1", status: Badge("FAILED"),
-                                          jobID: "drsjob-1", instanceID: nil, failureReason: text)
+                                          jobID: "drsjob-1", instanceID: nil, failureReason: text,
+                                          log: [.init(at: "t", event: text, error: text)])
         let wave = ExecutionPage.Wave(number: 1, name: text, status: Badge("RUNNING"), progress: Progress(done: 0, total: 1),
                                       gate: true, queuedReason: text, servers: [server])
         let timeline = Timeline(bars: [.init(label: text, status: "RUNNING", start: Date(timeIntervalSince1970: 0),
@@ -58,6 +59,7 @@ struct ConsoleRenderingTests {
         expectInert(html, text)
         #expect(html.contains("id=\"action-pause\""))
         #expect(html.contains("name=\"_csrf\" value=\"c0ffee\""))
+        #expect(html.contains("<details class=\"joblog\"><summary>1 events"), "DRS job-log items per server, escaped too")
     }
 
     @Test(arguments: hostile) func inventoryTagsAndHostnamesAreEscaped(_ text: String) {

@@ -1,3 +1,4 @@
+import DRSSimApp
 import Foundation
 import LauncherApp
 import MusterAWS
@@ -311,6 +312,40 @@ struct LaunchProfileIntegrationTests {
                 return items.first?.pointInTimeSnapshotDateTime.flatMap(DRSDateTime.date(from:))
                     == DRSDateTime.date(from: expected.timestamp!)
             })
+        }
+    }
+
+    @Test("EC2 throttling backs off within the endpoint's budget and never starves another chunk's StartRecovery")
+    func ec2ThrottlingDoesNotStarveStartRecovery() async throws {
+        try await H.with { harness in
+            let profiled = [H.sid(5)], plain = [H.sid(6)]
+            let before = try await state(harness, profiled)
+            // EC2 answers RequestLimitExceeded to everything until the fault is cleared.
+            try await harness.engine.withSimulation { simulation, now in
+                _ = try simulation.addFault(DRSSimFault(type: .ec2Throttling), realNow: now)
+            }
+            try harness.startLauncher(harness.configuration())
+            try await harness.launch(drillRequest(harness, "ex-ec2-throttled", servers: profiled, ips: ["10.99.0.31"]))
+            try await harness.launch(harness.waveStarted("ex-drs-only", servers: plain))
+
+            // The chunk without EC2 settings launches while EC2 is still throttled.
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-drs-only:") }
+            })
+            #expect(try await harness.jobs().allSatisfy { !$0.launchGroup.hasPrefix("ex-ec2-throttled:") },
+                    "nothing launches with settings EC2 never accepted")
+            let throttled = await harness.counters().ec2Throttled
+            #expect(throttled >= 1)
+            #expect(await harness.counters().throttles == 0, "DRS itself was never throttled")
+
+            // EC2 recovers: the profiled chunk launches with its settings, then they are restored.
+            await harness.engine.withSimulation { simulation, _ in simulation.clearFaults() }
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-ec2-throttled:") }
+            })
+            #expect(try await pollUntilRestored(harness))
+            #expect(try await instanceIPs(harness, profiled) == [H.sid(5): ["10.99.0.31"]])
+            #expect(try await state(harness, profiled) == before)
         }
     }
 }

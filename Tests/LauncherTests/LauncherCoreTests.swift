@@ -9,6 +9,34 @@ import Testing
 
 @Suite("Launcher decision cores (pure)")
 struct LauncherCoreTests {
+    // MARK: Endpoint budget (DRS and EC2 share the bucket, not the pause)
+
+    @Test func ec2AndDRSShareOneBucketButNotAPause() {
+        var budget = EndpointBudget(bucket: TokenBucket(ratePerSecond: 2, burst: 2))
+        // One bucket: EC2 calls spend the tokens DRS would have had.
+        #expect(budget.take(.ec2, now: 0) == .granted(wait: 0))
+        #expect(budget.take(.ec2, now: 0) == .granted(wait: 0))
+        #expect(budget.take(.drs, now: 0) == .granted(wait: 0.5), "the third call of the second waits for a token")
+
+        // EC2 throttled: EC2 waits out its pause without spending; DRS goes on as the bucket allows.
+        budget.pause(.ec2, until: 10)
+        #expect(budget.take(.ec2, now: 2) == .paused(wait: 8))
+        #expect(budget.take(.ec2, now: 3) == .paused(wait: 7))
+        #expect(budget.take(.drs, now: 3) == .granted(wait: 0), "a paused EC2 spent no token and holds back no DRS call")
+        #expect(budget.take(.drs, now: 3) == .granted(wait: 0))
+        #expect(budget.pausedUntil(.ec2) == 10 && budget.pausedUntil(.drs) == 0)
+
+        // A shorter pause does not cut a longer one short; once over, EC2 takes tokens again.
+        budget.pause(.ec2, until: 4)
+        #expect(budget.take(.ec2, now: 9) == .paused(wait: 1))
+        #expect(budget.take(.ec2, now: 10) == .granted(wait: 0))
+
+        // A DRS pause holds back DRS only.
+        budget.pause(.drs, until: 20)
+        #expect(budget.take(.drs, now: 12) == .paused(wait: 8))
+        #expect(budget.take(.ec2, now: 12) == .granted(wait: 0))
+    }
+
     // MARK: Chunking
 
     @Test("250 servers at 200 per job become two balanced chunks; duplicates are dropped")

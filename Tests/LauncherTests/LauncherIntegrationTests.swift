@@ -241,4 +241,65 @@ struct LauncherIntegrationTests {
             #expect(Set(observed.map(\.sourceServerID)) == Set((1...12).map(H.sid)))
         }
     }
+
+    @Test("Inventory carries lagDuration and lastSnapshotDateTime; only a change of lag band republishes; each DRS answer shape is read")
+    func inventoryReplicationFreshness() async throws {
+        // Real-time clock: a stalled server's lag grows by the second, not by ten minutes.
+        try await H.with(servers: 3, timeScale: 1) { harness in
+            let (launcher, _) = try harness.startLauncher(harness.configuration())
+            try await harness.engine.withSimulation { simulation, now throws(DRSSimAdminError) in
+                try simulation.seed(SeedDocument(accounts: [SeedAccount(accountID: H.accountID, regions: [H.region: SeedRegion(
+                    sourceServers: [
+                        SeedSourceServer(sourceServerID: H.sid(1), hostname: "host-1", lagSeconds: 42),
+                        SeedSourceServer(sourceServerID: H.sid(2), hostname: "host-2", replicationState: "STALLED", lagSeconds: 100),
+                        SeedSourceServer(sourceServerID: H.sid(3), hostname: "host-3", lagSeconds: 400),
+                    ])])]), realNow: now)
+            }
+            // Inventory covers the endpoints this launcher owns: the first round after it claims this one.
+            #expect(await eventually { await launcher.inventoryNow() == 3 })
+            let first = try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self)
+            let byID = Dictionary(first.map { ($0.sourceServerID, $0) }, uniquingKeysWith: { $1 })
+            #expect(byID[H.sid(1)]?.lagSeconds == 42)
+            #expect(byID[H.sid(3)]?.lagSeconds == 400)
+            let stalled = try #require(byID[H.sid(2)])
+            #expect((stalled.lagSeconds ?? 0) >= 100, "a stalled server's lag grows from its last replicated moment")
+            for server in first {
+                let snapshot = try #require(server.lastSnapshotAt, "\(server.sourceServerID)")
+                // DRS snapshots on the ten-minute mark; a replicating server took one in the last ten minutes,
+                // a stalled one none after its last replicated moment.
+                #expect(Int(snapshot.timeIntervalSince1970) % 600 == 0)
+                #expect(snapshot <= server.observedAt)
+                if server.replicationState == "CONTINUOUS" {
+                    #expect(server.observedAt.timeIntervalSince(snapshot) < 601)
+                } else {
+                    #expect(snapshot <= server.observedAt.addingTimeInterval(-(server.lagSeconds ?? 0) + 1))
+                }
+            }
+            #expect(await launcher.inventoryNow() == 0, "the same lag band publishes nothing")
+
+            // The same server, now 20 minutes behind: another band, published at once.
+            try await harness.engine.withSimulation { simulation, now throws(DRSSimAdminError) in
+                try simulation.seed(SeedDocument(accounts: [SeedAccount(accountID: H.accountID, regions: [H.region: SeedRegion(
+                    sourceServers: [SeedSourceServer(sourceServerID: H.sid(1), hostname: "host-1", lagSeconds: 1200)])])]),
+                    realNow: now)
+                var behaviour = simulation.behaviour
+                behaviour.replicationInfo = .lagOnly  // what botocore's model lists
+                simulation.setBehaviour(behaviour)
+            }
+            #expect(await launcher.inventoryNow() == 1)
+            let second = try #require(try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self).last)
+            #expect(second.sourceServerID == H.sid(1))
+            #expect(second.lagSeconds == 1200)
+            #expect(second.lastSnapshotAt == nil)
+
+            await harness.engine.withSimulation { simulation, _ in
+                var behaviour = simulation.behaviour
+                behaviour.replicationInfo = .neither
+                simulation.setBehaviour(behaviour)
+            }
+            #expect(await launcher.inventoryNow() == 3, "an unknown lag is a band of its own")
+            let third = try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self).suffix(3)
+            #expect(third.allSatisfy { $0.lagSeconds == nil && $0.lastSnapshotAt == nil })
+        }
+    }
 }

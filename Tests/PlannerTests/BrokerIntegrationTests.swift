@@ -21,13 +21,18 @@ struct BrokerIntegrationTests {
                 "awsAccountId": aws, "name": "prod", "regions": ["us-east-1"],
                 "credentials": ["type": "KEY_PAIR", "keyPairName": "prod-keys"],
             ])
-            // Inventory through the broker.
+            // Inventory through the broker, with replication freshness: s-db1 reports its lag,
+            // s-db2 only its last snapshot, s-app1 neither (issue 13's RPO for `latest`).
+            let launchedAt = Date()
+            let freshness: [String: (Double?, Date?)] = [
+                "s-db1": (20, nil), "s-db2": (nil, launchedAt.addingTimeInterval(-300)), "s-app1": (nil, nil)]
             for id in ["s-db1", "s-db2", "s-app1"] {
                 try await send(app, topic: app.topics.inventory, key: "\(endpoint.key)/\(id)",
                                type: EventType.sourceServerObserved, payload: SourceServerObserved(
                                    endpoint: endpoint, sourceServerID: id, hostname: id, replicationState: "CONTINUOUS",
                                    lastLaunchResult: nil, tags: ["tier": id.hasPrefix("s-db") ? "db" : "app"],
-                                   recoveryInstanceID: nil, observedAt: Date()))
+                                   recoveryInstanceID: nil, observedAt: launchedAt.addingTimeInterval(-10),
+                                   lagSeconds: freshness[id]?.0, lastSnapshotAt: freshness[id]?.1))
             }
             #expect(await eventually {
                 ((try? await app.call("GET", "/v1/source-servers", token: team.viewer).items.count) ?? 0) == 3
@@ -37,7 +42,7 @@ struct BrokerIntegrationTests {
             let web = try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
                 json: ["name": "app", "region": "us-east-1", "tagSelector": ["tier": "app"]])["id"] as? String)
             let plan = try #require(try await app.call("POST", "/v1/plans", token: team.operator, json: [
-                "name": "p", "waves": [["name": "db", "protectionGroupIds": [db]],
+                "name": "p", "rpoTargetMinutes": 1, "waves": [["name": "db", "protectionGroupIds": [db]],
                                        ["name": "app", "protectionGroupIds": [web], "dependsOn": ["db"]]],
             ])["id"] as? String)
             let id = try #require(try await app.call("POST", "/v1/executions", token: team.operator,
@@ -55,7 +60,7 @@ struct BrokerIntegrationTests {
             let group1 = wave1.launchGroup
             try await send(app, key: id, type: EventType.jobCreated, payload: JobCreated(
                 launchGroup: group1, chunk: 0, chunkCount: 1, jobID: "drsjob-1", isDrill: true,
-                sourceServerIDs: wave1.sourceServerIDs, createdAt: Date(), waveStartedAt: Date(), timeoutSeconds: 3600))
+                sourceServerIDs: wave1.sourceServerIDs, createdAt: launchedAt, waveStartedAt: Date(), timeoutSeconds: 3600))
             let done = try CloudEvent(source: EventSource.launcher, type: EventType.jobObserved, subject: id, payload: JobObserved(
                 launchGroup: group1, chunk: 0, jobID: "drsjob-1", status: .completed,
                 servers: wave1.sourceServerIDs.map { ObservedServer(sourceServerID: $0, launchStatus: .launched,
@@ -95,6 +100,17 @@ struct BrokerIntegrationTests {
             let servers = (report["waves"] as? [[String: Any]])?.flatMap { $0["servers"] as? [[String: Any]] ?? [] } ?? []
             #expect(servers.compactMap { $0["recoveryInstanceId"] as? String }.sorted() == ["i-app1", "i-s-db1", "i-s-db2"])
             #expect(report["secondsToLastLaunch"] is Double)
+            // Launched from `latest`: the recovery point and RPO at launch come from the inventory.
+            let rows = Dictionary(servers.map { (($0["sourceServerId"] as? String) ?? "", $0) }, uniquingKeysWith: { $1 })
+            func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
+            #expect(number(rows["s-db1"]?["achievedRpoSeconds"]) == 20)
+            #expect(rows["s-db1"]?["recoveryPointBasis"] as? String == "replication-lag")
+            #expect(number(rows["s-db2"]?["achievedRpoSeconds"]) == 300)
+            #expect(rows["s-db2"]?["recoveryPointBasis"] as? String == "last-snapshot")
+            #expect(rows["s-db2"]?["recoveryPointTime"] is String)
+            #expect(rows["s-app1"]?["achievedRpoSeconds"] == nil, "no freshness in the inventory: unknown, not zero")
+            #expect(number(report["worstAchievedRpoSeconds"]) == 300)
+            #expect(report["rpoMet"] as? Bool == false)
 
             // Clean-up of the finished drill owes instances.terminate.
             #expect(try await app.call("POST", "/v1/executions/\(id)/cleanup", token: team.operator).status == 202)

@@ -5,7 +5,12 @@ sign in through the OIDC provider the tests start (and with a token link), apply
 Plans page with its confirmation, pause and resume with the buttons, watch
 the Execution page reach COMPLETED without reloading, then a viewer (no
 action buttons) and another team (404). Screenshots of each page go to the
-run's artifacts folder (.local/artifacts/console/)."""
+run's artifacts folder (.local/artifacts/console/).
+
+Every page is audited for accessibility with axe-core (the PyPI wheel
+axe-playwright-python bundles axe.min.js; nothing is fetched): no violation of
+any WCAG 2.x A/AA rule (labels, landmarks, contrast, names, ARIA); and the
+keyboard reaches the skip link first and every control after it."""
 import os
 import shutil
 import subprocess
@@ -31,6 +36,42 @@ def token_for(stack, team_id, role):
     admin = API(stack["MUSTER_API"], stack["MUSTER_ADMIN_TOKEN"])
     return admin.post(f"/v1/teams/{team_id}/tokens", {"name": role, "subject": f"{role}@browser", "role": role},
                       expect=201)["token"]
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def audit(page, name):
+    """axe-core over the whole page: every violation named with its nodes, none allowed."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
+    violations = results.response["violations"]
+    found = [f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
+             for v in violations]
+    assert not found, f"accessibility violations on the {name} page:\n" + "\n".join(found)
+
+
+def keyboard_reaches_every_control(page, name):
+    """Tab from the top: the skip link first, then every link, button and field, each with a visible focus ring."""
+    page.reload()  # the sequential-focus starting point goes back to the top
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('skip')"), f"{name}: the skip link is not first"
+    # A radio group is one tab stop (arrow keys move within it), as browsers do.
+    controls = page.evaluate("""() => { const seen = new Set();
+        return [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]
+          .filter(e => e.offsetParent !== null && !e.disabled)
+          .filter(e => e.type !== 'radio' || (!seen.has(e.name) && seen.add(e.name))).length; }""")
+    reached = set()
+    for _ in range(controls + 5):
+        key = page.evaluate("""() => { const e = document.activeElement; if (!e || e === document.body) return 'body';
+            const s = getComputedStyle(e);
+            if (s.outlineStyle === 'none' && s.boxShadow === 'none') throw new Error('no focus ring on ' + e.outerHTML.slice(0, 80));
+            return e.outerHTML.slice(0, 120) + '#' + [...document.querySelectorAll('*')].indexOf(e); }""")
+        reached.add(key)
+        page.keyboard.press("Tab")
+    reached.discard("body")
+    assert len(reached) >= controls, f"{name}: the keyboard reached {len(reached)} of {controls} controls"
 
 
 def test_console_in_a_real_browser(team, stack, oidc):
@@ -60,6 +101,7 @@ def test_console_in_a_real_browser(team, stack, oidc):
             # The operator signs in through the identity provider (code + PKCE; groups map to team and role).
             oidc.next_user = {"sub": "olivia", "groups": ["staff", "e2e-operators"]}
             page.goto(f"{console}/sign-in")
+            audit(page, "sign-in")
             page.get_by_role("link", name="Sign in with your identity provider").click()
             expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
             expect(page.locator("header .who")).to_contain_text("olivia")
@@ -68,11 +110,14 @@ def test_console_in_a_real_browser(team, stack, oidc):
             assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
             page.get_by_role("link", name="Plans").click()
+            audit(page, "plans")
             page.get_by_role("link", name="Orders three-tier").click()
             expect(page.locator("svg.dag g.node")).to_have_count(3)
             expect(page.locator("svg.dag path.edge")).to_have_count(2)
             expect(page.locator("figcaption")).to_contain_text("Wave 2 Application after Database")
             shot(page, "plan-dag")
+            audit(page, "plan")
+            keyboard_reaches_every_control(page, "plan")
 
             # Start a drill: the confirmation names the plan and the type.
             page.get_by_label("Drill (isolated test; instances cleaned up afterwards)").check()
@@ -96,6 +141,7 @@ def test_console_in_a_real_browser(team, stack, oidc):
             dashboard.goto(console)
             expect(dashboard.locator("main")).to_contain_text("Orders three-tier")
             shot(dashboard, "dashboard")
+            audit(dashboard, "dashboard")
             dashboard.close()
 
             # From here on no navigation: the page updates from the event stream alone.
@@ -106,16 +152,30 @@ def test_console_in_a_real_browser(team, stack, oidc):
             expect(page.locator("[data-wave-status=COMPLETED]")).to_have_count(3)
             expect(page.locator("svg.timeline line.rto")).to_have_count(0)  # a 60-min RTO is far past a 1-minute drill
             shot(page, "execution-completed")
+            # DRS's job log, per server: every server row has its items (JOB_START is job-wide).
+            rows = page.locator("tr[data-server]")
+            assert rows.count() >= 3
+            expect(page.locator("tr[data-server] details.joblog")).to_have_count(rows.count())
+            first = page.locator("tr[data-server] details.joblog").first
+            first.locator("summary").focus()
+            page.keyboard.press("Enter")  # a disclosure opens from the keyboard
+            expect(first).to_have_attribute("open", "")
+            expect(first.locator("li")).to_contain_text(["JOB_START"])
+            audit(page, "execution")
+            keyboard_reaches_every_control(page, "execution")
 
             page.get_by_role("link", name="Audit").click()
             expect(page.locator("main table")).to_contain_text("execution.pause")
             shot(page, "audit")
+            audit(page, "audit")
             page.get_by_role("link", name="Protection groups").click()
             expect(page.locator("main")).to_contain_text("Database")
             shot(page, "protection-groups")
+            audit(page, "protection groups")
             page.set_viewport_size({"width": 420, "height": 900})
             page.goto(execution_url)
             shot(page, "execution-narrow")
+            audit(page, "execution (narrow)")
 
             page.get_by_role("button", name="Sign out").click()
             expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()

@@ -172,7 +172,7 @@ struct CleanupCommand: AsyncParsableCommand {
 }
 
 struct ReportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Per-wave and per-server timings and RTO.")
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Per-wave and per-server timings, RTO, recovery points and RPO.")
     @OptionGroup var connection: Connection
     @Argument var execution: String
     @Flag(help: "Print the report as JSON.") var json = false

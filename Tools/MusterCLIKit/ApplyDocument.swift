@@ -63,6 +63,20 @@ public struct ApplyDocument: Equatable, Sendable {
             }
             return .object(object)
         })
+        // Per-group profile overrides name their groups too (`protectionGroups: {Database: {drillProfile: …}}`).
+        if let overrides = plan["protectionGroups"] {
+            guard let object = overrides.object else {
+                throw CLIError.invalidFile("protectionGroups of plan \(plan["name"]?.string ?? "?") must be a mapping of group names")
+            }
+            var byID: [String: JSONValue] = [:]
+            for (name, value) in object {
+                guard let id = groupIDs[name.lowercased()] ?? (UUID(uuidString: name) != nil ? name : nil) else {
+                    throw CLIError.notFound("protection group '\(name)' in protectionGroups of plan \(plan["name"]?.string ?? "?")")
+                }
+                byID[id] = value
+            }
+            body["protectionGroups"] = .object(byID)
+        }
         return .object(body)
     }
 }

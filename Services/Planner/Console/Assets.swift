@@ -44,6 +44,8 @@ public enum ConsoleAssets {
     .filters { display:flex; flex-wrap:wrap; gap:8px; align-items:center; margin:8px 0; }
     fieldset { border:1px solid var(--line); border-radius:6px; margin:8px 0; } fieldset label { display:block; margin:4px 0; }
     ol.events { padding-left:18px; font-size:.9em; }
+    details.joblog summary { cursor:pointer; color:var(--accent); } details.joblog ol { margin:4px 0; padding-left:18px; font-size:.85em; }
+    .visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
     input, select { font:inherit; padding:4px 6px; }
     @media (max-width: 700px) {
       header.top { padding:8px 10px; } .who { margin-left:0; } main { padding:10px; }

@@ -79,13 +79,24 @@ public struct DashboardPage: Sendable {
 
 /// One execution, its live part and its report.
 public struct ExecutionPage: Sendable {
+    /// One DRS job-log item of a server.
+    public struct LogLine: Sendable {
+        public var at: String, event: String, error: String
+        public init(at: String, event: String, error: String?) {
+            self.at = at; self.event = event; self.error = error ?? ""
+        }
+    }
     public struct Server: Sendable {
         public var id: String, accountID: String, region: String, status: Badge, jobID: String, instanceID: String
         public var failureReason: String
+        /// Its DRS job-log items, oldest first.
+        public var log: [LogLine]
+        var hasLog: Bool, logCount: Int
         public init(id: String, accountID: String, region: String, status: Badge, jobID: String?, instanceID: String?,
-                    failureReason: String?) {
+                    failureReason: String?, log: [LogLine] = []) {
             self.id = id; self.accountID = accountID; self.region = region; self.status = status
             self.jobID = jobID ?? ""; self.instanceID = instanceID ?? ""; self.failureReason = failureReason ?? ""
+            self.log = log; hasLog = !log.isEmpty; logCount = log.count
         }
     }
     public struct Wave: Sendable {

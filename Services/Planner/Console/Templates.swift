@@ -125,8 +125,9 @@ enum ConsoleTemplates {
     <h3>{{number}}. {{name}} <span class="badge {{status.tone}}" data-wave-status="{{status.text}}">{{status.text}}</span>{{#gate}} <span class="gate">approval gate</span>{{/gate}}</h3>
     {{#queuedReason}}<p class="note">{{queuedReason}}</p>{{/queuedReason}}
     <p><progress max="{{progress.total}}" value="{{progress.done}}" aria-label="wave {{name}} servers launched">{{progress.percent}}%</progress> {{progress.done}}/{{progress.total}}</p>
-    <table><thead><tr><th scope="col">Source server</th><th scope="col">Account / region</th><th scope="col">Status</th><th scope="col">DRS job</th><th scope="col">Recovery instance</th><th scope="col">Failure</th></tr></thead>
-    <tbody>{{#servers}}<tr><td>{{id}}</td><td>{{accountID}} / {{region}}</td><td><span class="badge {{status.tone}}">{{status.text}}</span></td><td>{{jobID}}</td><td>{{instanceID}}</td><td>{{failureReason}}</td></tr>{{/servers}}</tbody></table>
+    <table><thead><tr><th scope="col">Source server</th><th scope="col">Account / region</th><th scope="col">Status</th><th scope="col">DRS job</th><th scope="col">Recovery instance</th><th scope="col">Failure</th><th scope="col">DRS job log</th></tr></thead>
+    <tbody>{{#servers}}<tr data-server="{{id}}"><td>{{id}}</td><td>{{accountID}} / {{region}}</td><td><span class="badge {{status.tone}}">{{status.text}}</span></td><td>{{jobID}}</td><td>{{instanceID}}</td><td>{{failureReason}}</td>
+    <td>{{#hasLog}}<details class="joblog"><summary>{{logCount}} events<span class="visually-hidden"> for {{id}}</span></summary><ol>{{#log}}<li><time>{{at}}</time> <strong>{{event}}</strong>{{#error}} <span class="error">{{error}}</span>{{/error}}</li>{{/log}}</ol></details>{{/hasLog}}{{^hasLog}}<span class="note">none yet</span>{{/hasLog}}</td></tr>{{/servers}}</tbody></table>
     </section>
     {{/waves}}
     <h2>Events</h2>

@@ -159,6 +159,10 @@ public struct DataReplicationInfo: Codable, Equatable, Sendable {
     ///
     /// Model range 20…255 chars; pattern `arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/op-[a-f0-9]{17}`.
     public var stagingOutpostArn: String?
+    /// When the newest point-in-time snapshot was taken (not in botocore's model; optional, read when present).
+    ///
+    /// ISO 8601 date-time string such as `2024-05-01T12:00:00.123Z` (see `DRSDateTime`).
+    public var lastSnapshotDateTime: String?
 
     /// Memberwise initializer; optional members default to nil.
     public init(
@@ -169,7 +173,8 @@ public struct DataReplicationInfo: Codable, Equatable, Sendable {
         dataReplicationInitiation: DataReplicationInitiation? = nil,
         dataReplicationError: DataReplicationError? = nil,
         stagingAvailabilityZone: String? = nil,
-        stagingOutpostArn: String? = nil
+        stagingOutpostArn: String? = nil,
+        lastSnapshotDateTime: String? = nil
     ) {
         self.lagDuration = lagDuration
         self.etaDateTime = etaDateTime
@@ -179,6 +184,7 @@ public struct DataReplicationInfo: Codable, Equatable, Sendable {
         self.dataReplicationError = dataReplicationError
         self.stagingAvailabilityZone = stagingAvailabilityZone
         self.stagingOutpostArn = stagingOutpostArn
+        self.lastSnapshotDateTime = lastSnapshotDateTime
     }
 }
 

@@ -66,12 +66,21 @@ public struct SourceServerObserved: Codable, Sendable, Equatable {
     public var recoveryInstanceID: String?
     /// When the launcher saw it.
     public var observedAt: Date
+    /// `dataReplicationInfo.lagDuration` in seconds: how far the staging
+    /// area's copy was behind the source at `observedAt` (nil: DRS did not say).
+    public var lagSeconds: Double?
+    /// `dataReplicationInfo.lastSnapshotDateTime`: the newest point-in-time
+    /// snapshot (nil: DRS did not say; botocore's model does not list it).
+    public var lastSnapshotAt: Date?
 
     /// Creates the payload.
     public init(
         endpoint: Endpoint, sourceServerID: String, hostname: String?, replicationState: String?,
-        lastLaunchResult: String?, tags: [String: String], recoveryInstanceID: String?, observedAt: Date
+        lastLaunchResult: String?, tags: [String: String], recoveryInstanceID: String?, observedAt: Date,
+        lagSeconds: Double? = nil, lastSnapshotAt: Date? = nil
     ) {
+        self.lagSeconds = lagSeconds
+        self.lastSnapshotAt = lastSnapshotAt
         self.endpoint = endpoint
         self.sourceServerID = sourceServerID
         self.hostname = hostname

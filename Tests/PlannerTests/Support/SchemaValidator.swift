@@ -15,7 +15,7 @@ struct SchemaValidator {
     static let supported: Set<String> = [
         "$ref", "type", "enum", "properties", "required", "additionalProperties", "items", "oneOf", "format",
         "minimum", "maximum", "minItems", "maxItems", "description", "default", "maxLength", "pattern", "title",
-        "$schema", "$id", "$defs",
+        "$schema", "$id", "$defs", "minLength", "minProperties", "propertyNames",
     ]
 
     /// Problems found validating `value` against `schema`, as `path: problem` lines.
@@ -45,11 +45,20 @@ struct SchemaValidator {
             default: break
             }
         }
+        if let text = value as? String, let minLength = schema["minLength"] as? Int, text.count < minLength {
+            problems.append("\(path): shorter than \(minLength)")
+        }
         if let number = value as? NSNumber, !(value is Bool) {
             if let minimum = schema["minimum"] as? Double, number.doubleValue < minimum { problems.append("\(path): below minimum") }
             if let maximum = schema["maximum"] as? Double, number.doubleValue > maximum { problems.append("\(path): above maximum") }
         }
         if let object = value as? [String: Any] {
+            if let minProperties = schema["minProperties"] as? Int, object.count < minProperties {
+                problems.append("\(path): fewer than \(minProperties) properties")
+            }
+            if let names = schema["propertyNames"] as? [String: Any] {
+                for key in object.keys { problems += validate(key, against: names, path: "\(path).\(key) (name)") }
+            }
             let properties = schema["properties"] as? [String: [String: Any]] ?? [:]
             for key in schema["required"] as? [String] ?? [] where object[key] == nil {
                 problems.append("\(path): missing required \(key)")

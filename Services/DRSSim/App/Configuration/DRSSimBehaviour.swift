@@ -25,6 +25,20 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
         case newestFirst = "newest-first"
     }
 
+    /// What `DescribeSourceServers` reports of a server's replication
+    /// freshness in `dataReplicationInfo` (botocore's model lists only
+    /// `lagDuration`; the console also shows the last snapshot's time).
+    public enum ReplicationInfo: String, Codable, Sendable, CaseIterable {
+        /// `lagDuration` and `lastSnapshotDateTime`.
+        case lagAndLastSnapshot = "lag-and-last-snapshot"
+        /// `lagDuration` only (what botocore's model lists).
+        case lagOnly = "lag-only"
+        /// `lastSnapshotDateTime` only.
+        case lastSnapshotOnly = "last-snapshot-only"
+        /// Neither: Muster cannot know the age of the latest data.
+        case neither = "none"
+    }
+
     /// `DRS_SIM_POST_LAUNCH_ORDER` (default `after-job`).
     public var postLaunchOrder: PostLaunchOrder
     /// `DRS_SIM_LOG_ORDER` (default `oldest-first`).
@@ -41,12 +55,16 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
     /// counted from the launch (`before-job`) or from `JOB_END` (`after-job`)
     /// (default 30; real instances take minutes).
     public var ssmAgentDelaySeconds: Double
+    /// `DRS_SIM_REPLICATION_INFO` (default `lag-and-last-snapshot`).
+    public var replicationInfo: ReplicationInfo
 
     /// The defaults.
     public init(
         postLaunchOrder: PostLaunchOrder = .afterJob, logOrder: LogOrder = .oldestFirst, logJitterSeconds: Double = 0,
-        timestampFormat: DRSDateTime.Style = .milliseconds, ssmAgentDelaySeconds: Double = 30
+        timestampFormat: DRSDateTime.Style = .milliseconds, ssmAgentDelaySeconds: Double = 30,
+        replicationInfo: ReplicationInfo = .lagAndLastSnapshot
     ) {
+        self.replicationInfo = replicationInfo
         self.postLaunchOrder = postLaunchOrder
         self.logOrder = logOrder
         self.logJitterSeconds = logJitterSeconds
@@ -66,6 +84,8 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
             ?? defaults.timestampFormat
         ssmAgentDelaySeconds = try container.decodeIfPresent(Double.self, forKey: .ssmAgentDelaySeconds)
             ?? defaults.ssmAgentDelaySeconds
+        replicationInfo = try container.decodeIfPresent(ReplicationInfo.self, forKey: .replicationInfo)
+            ?? defaults.replicationInfo
     }
 
     /// `self` with the fields present in `patch` (JSON) replaced.

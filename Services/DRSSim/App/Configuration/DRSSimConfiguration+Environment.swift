@@ -39,6 +39,7 @@ extension DRSSimConfiguration {
         ("DRS_SIM_LOG_JITTER", "simulated seconds a log item may be listed late, 0…3600 (default 0)"),
         ("DRS_SIM_TIMESTAMP_FORMAT", "millis (…12.345Z, default) or aws (…12.345678+00:00, as real DRS)"),
         ("DRS_SIM_SSM_AGENT_DELAY", "simulated seconds until post-launch runs start, after launch or JOB_END (default 30)"),
+        ("DRS_SIM_REPLICATION_INFO", "dataReplicationInfo freshness fields: lag-and-last-snapshot (default), lag-only, last-snapshot-only, none"),
     ]
 
     /// Reads the configuration from the environment, then from command-line options
@@ -110,6 +111,7 @@ extension DRSSimConfiguration {
         behaviour.timestampFormat = try reader.choice("DRS_SIM_TIMESTAMP_FORMAT") ?? behaviour.timestampFormat
         behaviour.ssmAgentDelaySeconds = try reader.double("DRS_SIM_SSM_AGENT_DELAY", range: 0...86_400)
             ?? behaviour.ssmAgentDelaySeconds
+        behaviour.replicationInfo = try reader.choice("DRS_SIM_REPLICATION_INFO") ?? behaviour.replicationInfo
         credentials = try Self.parseCredentials(reader.string("DRS_SIM_CREDENTIALS") ?? "", defaultAccountID: defaultAccountID)
         if let path = reader.string("DRS_SIM_SEED_FILE") {
             seedDocument = try Self.loadSeed(path: path)

@@ -40,6 +40,8 @@ public struct DRSSimCounters: Codable, Sendable, Equatable {
     public var serversFailed = 0
     /// Recovery instances removed by TERMINATE jobs.
     public var recoveryInstancesTerminated = 0
+    /// EC2 requests answered RequestLimitExceeded (fault `ec2Throttling`).
+    public var ec2Throttled = 0
 
     /// All zero.
     public init() {}

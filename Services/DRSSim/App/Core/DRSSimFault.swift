@@ -11,6 +11,8 @@
 ///   conversion for `seconds` wall-clock seconds, or forever if `seconds` is absent.
 /// - `foreignJob`: starts, right away, a drill job not made by the client on `sourceServerIDs`
 ///   that holds them for `seconds` wall-clock seconds (so the client meets `ConflictException`).
+/// - `ec2Throttling`: EC2 requests (optionally only `operations`, e.g. `ModifyLaunchTemplate`)
+///   answer `RequestLimitExceeded` (HTTP 503, as EC2 does) for `count` requests (default: until cleared).
 /// `accountID` and `region` narrow any fault to one estate.
 public struct DRSSimFault: Codable, Sendable, Equatable {
     /// The fault kinds.
@@ -25,6 +27,8 @@ public struct DRSSimFault: Codable, Sendable, Equatable {
         case stall
         /// A job started outside the client, holding servers.
         case foreignJob
+        /// EC2 answers RequestLimitExceeded.
+        case ec2Throttling
     }
 
     /// Which fault.
@@ -160,6 +164,11 @@ struct FaultBook: Sendable, Equatable {
         guard rng.unit() < (active[index].fault.rate ?? 1) else { return false }
         consume(at: index)
         return true
+    }
+
+    /// Whether this EC2 request is throttled (used up once).
+    mutating func takeEC2Throttling(_ key: EstateKey, action: String) -> Bool {
+        take { $0.type == .ec2Throttling && $0.applies(to: key) && $0.applies(toOperation: action) } != nil
     }
 
     private mutating func take(_ matches: (DRSSimFault) -> Bool) -> DRSSimFault? {

@@ -36,7 +36,8 @@ public struct EstateStatus: Codable, Sendable, Equatable {
 extension DRSSimulation {
     /// Adds the seed's accounts, regions, servers and keys. Servers already present are replaced.
     public mutating func seed(_ document: SeedDocument, realNow: Date) throws(DRSSimAdminError) {
-        let now = timestamp(clock.now(real: realNow))
+        let simulatedNow = clock.now(real: realNow)
+        let now = timestamp(simulatedNow)
         for account in document.accounts {
             guard account.accountID.count == 12, account.accountID.allSatisfy(\.isNumber) else {
                 throw DRSSimAdminError("accountID '\(account.accountID)' must be 12 digits")
@@ -59,7 +60,10 @@ extension DRSSimulation {
                             "sourceServerID '\(server.sourceServerID)' in \(key) must look like s-0123456789abcdef0 (s- and 17 letters or digits)"
                         )
                     }
-                    estate.put(SourceServerFactory.make(server, estate: key, addedAt: now))
+                    guard (server.lagSeconds ?? 0) >= 0, (server.lagSeconds ?? 0) <= 31_536_000 else {
+                        throw DRSSimAdminError("lagSeconds of \(server.sourceServerID) in \(key) must be 0…31536000")
+                    }
+                    estate.put(SourceServerFactory.make(server, estate: key, addedAt: now, seededAt: simulatedNow))
                 }
                 if let generator = spec.generatedServers {
                     guard (0...10_000).contains(generator.count) else {
@@ -71,7 +75,7 @@ extension DRSSimulation {
                             hostname: "\(generator.hostnamePrefix ?? "server")-\(index)",
                             tags: generator.tags, replicationState: generator.replicationState
                         )
-                        estate.put(SourceServerFactory.make(seedServer, estate: key, addedAt: now))
+                        estate.put(SourceServerFactory.make(seedServer, estate: key, addedAt: now, seededAt: simulatedNow))
                     }
                 }
                 estates[key] = estate
@@ -141,6 +145,8 @@ extension DRSSimulation {
                 throw DRSSimAdminError("internalErrors needs rate between 0 and 1")
             }
             return (faults.add(stored, remaining: fault.count), nil)
+        case .ec2Throttling:
+            return (faults.add(stored, remaining: fault.count.map { max(1, $0) }), nil)
         case .latency:
             guard let ms = fault.milliseconds, (0...60_000).contains(ms) else {
                 throw DRSSimAdminError("latency needs milliseconds between 0 and 60000")

@@ -6,9 +6,9 @@ extension DRSSimulation {
     public mutating func describeSourceServers(
         _ request: DescribeSourceServersRequest, accountID: String, region: String, realNow: Date
     ) throws(DRSSimError) -> DescribeSourceServersResponse {
-        try handle(.describeSourceServers, accountID: accountID, region: region, realNow: realNow) { sim, key, _ throws(DRSSimError) in
+        try handle(.describeSourceServers, accountID: accountID, region: region, realNow: realNow) { sim, key, now throws(DRSSimError) in
             let estate = try sim.estate(key)
-            var servers = estate.serverOrder.compactMap { estate.servers[$0]?.server }
+            var servers = estate.serverOrder.compactMap { estate.servers[$0].map { sim.described($0, now: now) } }
             if let wanted = request.filters?.sourceServerIDs, !wanted.isEmpty {
                 try Validation.count(wanted.count, field: "filters.sourceServerIDs", min: 0, max: 200)
                 for (index, id) in wanted.enumerated() {
@@ -32,6 +32,33 @@ extension DRSSimulation {
             )
             return DescribeSourceServersResponse(items: page.items, nextToken: page.nextToken)
         }
+    }
+
+    /// The server as `DescribeSourceServers` shows it at `now`: its lag (the
+    /// seed's while CONTINUOUS, growing since seeding in any other state) and
+    /// its newest snapshot's time, as the `replicationInfo` behaviour says.
+    func described(_ source: SimSourceServer, now: Date) -> SourceServer {
+        var server = source.server
+        let lag = max(0, now.timeIntervalSince(Self.replicatedThrough(source, now: now)))
+        let report = behaviour.replicationInfo
+        if report == .lagAndLastSnapshot || report == .lagOnly {
+            server.dataReplicationInfo?.lagDuration = DRSDuration.string(seconds: lag.rounded())
+        } else {
+            server.dataReplicationInfo?.lagDuration = nil
+        }
+        if report == .lagAndLastSnapshot || report == .lastSnapshotOnly,
+           let newest = snapshots(of: source, now: now).first {
+            server.dataReplicationInfo?.lastSnapshotDateTime = timestamp(newest.time)
+        }
+        return server
+    }
+
+    /// The newest source data on the staging area at `now`: `lagSeconds`
+    /// behind while CONTINUOUS; in any other state replication stopped when the
+    /// server was seeded, so its data (and its lag) stop there.
+    static func replicatedThrough(_ source: SimSourceServer, now: Date) -> Date {
+        let through = source.replicationState == .continuous ? now : min(now, source.seededAt ?? now)
+        return through.addingTimeInterval(-source.lagSeconds)
     }
 
     /// `GetLaunchConfiguration`: a server's launch configuration.

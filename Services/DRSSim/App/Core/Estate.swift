@@ -37,6 +37,10 @@ struct SimSourceServer: Sendable, Equatable {
     var launchConfiguration: LaunchConfiguration
     /// Post-launch actions run for recovery launches when the configuration enables them.
     var postLaunchActions: [LaunchAction]
+    /// Replication lag while `CONTINUOUS`, in seconds (seed `lagSeconds`).
+    var lagSeconds: Double = 0
+    /// When it was seeded (simulated): in other states its lag grows from here.
+    var seededAt: Date?
 
     var id: String { server.sourceServerID ?? "" }
 

@@ -4,7 +4,7 @@ import MusterDRS
 /// Builds the model's `SourceServer` from a seed entry.
 enum SourceServerFactory {
     /// A DRS-shaped source server with sensible defaults for everything the seed leaves out.
-    static func make(_ seed: SeedSourceServer, estate: EstateKey, addedAt: String) -> SimSourceServer {
+    static func make(_ seed: SeedSourceServer, estate: EstateKey, addedAt: String, seededAt: Date? = nil) -> SimSourceServer {
         let hostname = seed.hostname ?? seed.sourceServerID
         let state = DataReplicationState(rawValue: seed.replicationState ?? DataReplicationState.continuous.rawValue)
         let server = SourceServer(
@@ -47,7 +47,16 @@ enum SourceServerFactory {
         launch.copyTags = launch.copyTags ?? true
         launch.licensing = launch.licensing ?? Licensing(osByol: true)
         launch.postLaunchEnabled = launch.postLaunchEnabled ?? true
-        return SimSourceServer(server: server, launchConfiguration: launch, postLaunchActions: seed.postLaunchActions ?? [])
+        return SimSourceServer(
+            server: server, launchConfiguration: launch, postLaunchActions: seed.postLaunchActions ?? [],
+            lagSeconds: seed.lagSeconds ?? defaultLag(seed.sourceServerID), seededAt: seededAt)
+    }
+
+    /// A stable, realistic replication lag for a server the seed gives none: 5…45 s.
+    static func defaultLag(_ serverID: String) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in serverID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return 5 + Double(hash % 401) / 10
     }
 
     /// The post-launch action a server runs when it enables post-launch actions but the seed names none.

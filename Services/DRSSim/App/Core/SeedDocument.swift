@@ -89,13 +89,18 @@ public struct SeedSourceServer: Codable, Equatable, Sendable {
     public var launchConfiguration: LaunchConfiguration?
     /// Post-launch actions run for recovery (non-drill) launches when `postLaunchEnabled` is true.
     public var postLaunchActions: [LaunchAction]?
+    /// Replication lag in seconds while the server replicates (`CONTINUOUS`);
+    /// defaults to a stable 5…45 s per server. In any other state the lag grows
+    /// with the simulated clock from the moment the server was seeded.
+    public var lagSeconds: Double?
 
     /// Memberwise initializer.
     public init(
         sourceServerID: String, hostname: String? = nil, fqdn: String? = nil, tags: [String: String]? = nil,
         replicationState: String? = nil, recommendedInstanceType: String? = nil, os: String? = nil,
-        launchConfiguration: LaunchConfiguration? = nil, postLaunchActions: [LaunchAction]? = nil
+        launchConfiguration: LaunchConfiguration? = nil, postLaunchActions: [LaunchAction]? = nil, lagSeconds: Double? = nil
     ) {
+        self.lagSeconds = lagSeconds
         self.sourceServerID = sourceServerID
         self.hostname = hostname
         self.fqdn = fqdn

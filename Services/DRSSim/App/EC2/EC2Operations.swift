@@ -34,6 +34,10 @@ extension DRSSimulation {
             guard estates[key] != nil else {
                 throw EC2SimError(code: "AuthFailure", message: "account \(accountID) has no estate in \(region)", status: 401)
             }
+            if faults.takeEC2Throttling(key, action: action) {
+                counters.ec2Throttled += 1
+                throw EC2SimError(code: "RequestLimitExceeded", message: "Request limit exceeded.", status: 503)
+            }
             let inner: String
             switch action {
             case "CreateLaunchTemplateVersion": inner = try createLaunchTemplateVersion(form, key: key, now: clock.now(real: realNow))

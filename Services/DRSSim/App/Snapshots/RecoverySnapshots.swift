@@ -75,10 +75,12 @@ extension DRSSimulation {
         }
     }
 
-    /// A server's snapshots at `now`, newest first.
+    /// A server's snapshots at `now`, newest first. A server that stopped
+    /// replicating (not CONTINUOUS) took none since.
     func snapshots(of server: SimSourceServer, now: Date) -> [SnapshotHistory.Snapshot] {
-        SnapshotHistory.snapshots(
+        let until = server.replicationState == .continuous ? now : Self.replicatedThrough(server, now: now)
+        return SnapshotHistory.snapshots(
             serverID: server.id,
-            addedAt: nil, now: now)  // seeded servers have replicated for longer than the retention
+            addedAt: nil, now: until)  // seeded servers have replicated for longer than the retention
     }
 }

@@ -2,25 +2,17 @@ import Foundation
 import Logging
 import MusterDRS
 import MusterDomain
+import MusterEC2
 import Synchronization
 
-/// Every DRS call passes here (DESIGN §5 "Per-endpoint budget"): it waits
-/// for the endpoint's token bucket, and for a pause set by a
-/// ThrottlingException (`Retry-After`, else backoff with full jitter) that
-/// holds back every call to that endpoint, not just the throttled one. It
-/// counts calls per operation and outcome.
+/// Every DRS and EC2 call passes here (DESIGN §5 "Per-endpoint budget"): it
+/// waits for the endpoint's token bucket (one per endpoint, shared by both
+/// services), and for a pause set by throttling (`Retry-After`, else backoff
+/// with full jitter) that holds back every call of that service to that
+/// endpoint, not just the throttled one — an EC2 pause never holds back DRS.
+/// It counts calls per operation and outcome.
 public final class DRSGate: Sendable {
-    private struct Budget {
-        var bucket: TokenBucket
-        var pausedUntil: Double = 0
-
-        mutating func pause(until: Double) { pausedUntil = max(pausedUntil, until) }
-
-        /// Spends a token at `now`; the seconds to wait for it and for any pause.
-        mutating func take(now: Double) -> Double { max(pausedUntil - now, bucket.take(now: now)) }
-    }
-
-    private let budgets = Mutex<[Endpoint: Budget]>([:])
+    private let budgets = Mutex<[Endpoint: EndpointBudget]>([:])
     private let limits: EndpointLimits
     private let policy: ThrottlePolicy
     private let accounts: AccountDirectory
@@ -28,6 +20,8 @@ public final class DRSGate: Sendable {
     private let origin = ContinuousClock.now
     /// Gives up repeating a 5xx after this many attempts (throttling is always ridden out).
     private let maxServerErrorAttempts = 6
+    /// Gives up an EC2 call after this many attempts (throttled or failed).
+    private let maxEC2Attempts = 6
 
     /// A gate applying `limits` per endpoint.
     public init(limits: EndpointLimits, policy: ThrottlePolicy, accounts: AccountDirectory, logger: Logger) {
@@ -53,7 +47,7 @@ public final class DRSGate: Sendable {
         let client = try accounts.client(for: endpoint)
         var attempt = 0, serverErrors = 0
         while true {
-            try await waitForBudget(endpoint)
+            try await waitForBudget(endpoint, .drs)
             do {
                 let result = try await body(client)
                 LauncherMetrics.drsCall(operation, outcome: "ok")
@@ -63,7 +57,7 @@ public final class DRSGate: Sendable {
                 var generator = SystemRandomNumberGenerator()
                 let delay = policy.delay(retryAfterSeconds: error.retryAfterSeconds, attempt: attempt, using: &generator)
                 if case .throttling = error {
-                    pause(endpoint, for: delay)
+                    pause(endpoint, .drs, for: delay)
                 } else if mode == .anyRetryable, error.isRetryable, serverErrors + 1 < maxServerErrorAttempts {
                     serverErrors += 1
                     try await Task.sleep(for: delay)
@@ -97,21 +91,73 @@ public final class DRSGate: Sendable {
         return all
     }
 
-    private func newBudget() -> Budget {
-        Budget(bucket: TokenBucket(ratePerSecond: limits.requestsPerSecond, burst: limits.burst))
+    /// Calls `body` with `endpoint`'s EC2 client within the endpoint's budget:
+    /// throttling (`RequestLimitExceeded` …) pauses EC2 calls to the endpoint
+    /// (backoff with full jitter; EC2 sends no `Retry-After`); 5xx and transport
+    /// failures are repeated (every EC2 call the launcher makes is idempotent:
+    /// reads, `SetDefaultVersion`, and versions created with a client token).
+    /// After `maxEC2Attempts` the error is thrown, so a chunk whose settings EC2
+    /// keeps refusing is requeued (throttled) instead of holding its admission
+    /// pass — and with it the endpoint's other launches — indefinitely.
+    public func callEC2<T: Sendable>(
+        _ endpoint: Endpoint, _ operation: String, _ body: (EC2Client) async throws -> T
+    ) async throws -> T {
+        let client = try accounts.ec2Client(for: endpoint)
+        var attempt = 0
+        while true {
+            try await waitForBudget(endpoint, .ec2)
+            do {
+                let result = try await body(client)
+                LauncherMetrics.drsCall(operation, outcome: "ok")
+                return result
+            } catch let error as EC2Error {
+                LauncherMetrics.drsCall(operation, outcome: error.code)
+                var generator = SystemRandomNumberGenerator()
+                let delay = policy.delay(retryAfterSeconds: nil, attempt: attempt, using: &generator)
+                guard error.isRetryable, attempt + 1 < maxEC2Attempts else { throw error }
+                if error.isThrottling {
+                    pause(endpoint, .ec2, for: delay)
+                } else {
+                    try await Task.sleep(for: delay)
+                }
+                attempt += 1
+                LauncherMetrics.retry(operation, reason: error.code)
+                logger.debug("EC2 call will be repeated", metadata: [
+                    "endpoint": "\(endpoint)", "operation": "\(operation)", "error": "\(error.code)", "delay": "\(delay)",
+                ])
+            }
+        }
+    }
+
+    /// When `service`'s calls to `endpoint` may go again, in the gate's seconds (0: not paused); for tests and metrics.
+    public func pausedFor(_ endpoint: Endpoint, _ service: EndpointBudget.Service) -> Double {
+        let now = self.now
+        return max(0, budgets.withLock { $0[endpoint]?.pausedUntil(service) ?? 0 } - now)
+    }
+
+    private func newBudget() -> EndpointBudget {
+        EndpointBudget(bucket: TokenBucket(ratePerSecond: limits.requestsPerSecond, burst: limits.burst))
     }
 
     /// Seconds since the gate was made: the token buckets' monotonic time.
     private var now: Double { LauncherConfiguration.seconds(ContinuousClock.now - origin) }
 
-    private func pause(_ endpoint: Endpoint, for delay: Duration) {
+    private func pause(_ endpoint: Endpoint, _ service: EndpointBudget.Service, for delay: Duration) {
         let until = now + LauncherConfiguration.seconds(delay)
-        budgets.withLock { $0[endpoint, default: newBudget()].pause(until: until) }
+        budgets.withLock { $0[endpoint, default: newBudget()].pause(service, until: until) }
     }
 
-    private func waitForBudget(_ endpoint: Endpoint) async throws {
-        let now = self.now
-        let wait = budgets.withLock { $0[endpoint, default: newBudget()].take(now: now) }
-        if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+    /// Waits out a pause of `service` (spending nothing meanwhile), then for a token.
+    private func waitForBudget(_ endpoint: Endpoint, _ service: EndpointBudget.Service) async throws {
+        while true {
+            let now = self.now
+            switch budgets.withLock({ $0[endpoint, default: newBudget()].take(service, now: now) }) {
+            case .granted(let wait):
+                if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+                return
+            case .paused(let wait):
+                try await Task.sleep(for: .milliseconds(max(1, Int64(wait * 1000))))
+            }
+        }
     }
 }

@@ -31,6 +31,54 @@ public struct TokenBucket: Sendable, Equatable {
     }
 }
 
+/// One endpoint's request budget (DESIGN §5), shared by every AWS service
+/// the launcher calls there (DRS, and EC2 for launch templates): one token
+/// bucket, so EC2 calls count against the same rate as DRS's, and a pause per
+/// service, so a throttled EC2 holds back EC2 calls only and never starves
+/// StartRecovery. Pure: the caller passes monotonic seconds.
+public struct EndpointBudget: Sendable, Equatable {
+    /// Which AWS service a call goes to.
+    public enum Service: String, Sendable, Hashable, CaseIterable {
+        /// Elastic Disaster Recovery.
+        case drs
+        /// EC2 (launch templates, subnets, security groups).
+        case ec2
+    }
+
+    /// What `take` decided.
+    public enum Admission: Sendable, Equatable {
+        /// A token is spent; go after waiting this many seconds (0: now).
+        case granted(wait: Double)
+        /// The service is paused (throttled) for this many seconds more; no
+        /// token was spent — ask again after waiting.
+        case paused(wait: Double)
+    }
+
+    /// The shared token bucket.
+    public private(set) var bucket: TokenBucket
+    private var pauses: [Service: Double] = [:]
+
+    /// A full bucket, nothing paused.
+    public init(bucket: TokenBucket) {
+        self.bucket = bucket
+    }
+
+    /// Holds back `service`'s calls until `until` (a later pause wins).
+    public mutating func pause(_ service: Service, until: Double) {
+        pauses[service] = max(pauses[service] ?? 0, until)
+    }
+
+    /// When `service` may call again (0: not paused).
+    public func pausedUntil(_ service: Service) -> Double { pauses[service] ?? 0 }
+
+    /// Asks for a token for `service` at `now`.
+    public mutating func take(_ service: Service, now: Double) -> Admission {
+        let paused = (pauses[service] ?? 0) - now
+        if paused > 0 { return .paused(wait: paused) }
+        return .granted(wait: bucket.take(now: now))
+    }
+}
+
 /// How long to wait before repeating a DRS call DRS asked to slow down for
 /// (ThrottlingException 429, InternalServerException 500, other 5xx): the
 /// `Retry-After` it sent, else exponential backoff with full jitter. Pure.

@@ -9,11 +9,23 @@ struct InventoryStore: Sendable {
     let launch: LaunchStore
     var schema: String { launch.schema }
 
-    /// What identifies a change worth publishing (not the observation time).
+    /// What identifies a change worth publishing (not the observation time,
+    /// nor the exact lag or snapshot time, which move every round): the lag's
+    /// band does, so the planner's last figure stays within its band.
     static func fingerprint(_ server: SourceServerObserved) -> String {
         [server.hostname ?? "-", server.replicationState ?? "-", server.lastLaunchResult ?? "-",
          server.recoveryInstanceID ?? "-", server.tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            .joined(separator: ",")].joined(separator: "|")
+            .joined(separator: ","), lagBand(server.lagSeconds)].joined(separator: "|")
+    }
+
+    /// Upper bounds (seconds) of the lag bands a change of which is published.
+    static let lagBands: [Double] = [60, 300, 900, 3600, 6 * 3600, 24 * 3600]
+
+    /// The band `lag` falls in: `lag<60`, …, `lag>=86400`, or `lag?` when unknown.
+    static func lagBand(_ lag: Double?) -> String {
+        guard let lag else { return "lag?" }
+        if let bound = lagBands.first(where: { lag < $0 }) { return "lag<\(Int(bound))" }
+        return "lag>=\(Int(lagBands.last ?? 0))"
     }
 
     /// Publishes the servers of `observed` that are new or changed, or were

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// DescribeSourceServers per registered (account, region) this instance
 /// owns, on an interval, every page (DESIGN §5 "Inventory"). Only servers
 /// that changed (new, replication state, hostname, last launch result,
-/// recovery instance, tags) are published as `source-server.observed`,
+/// recovery instance, tags, lag band) are published as `source-server.observed`,
 /// plus every server once per full-refresh period, so a quiet estate costs
 /// no events. An interval of zero disables inventory; the service then
 /// just waits for shutdown (a returning service would stop the launcher).
@@ -61,11 +61,14 @@ final class Inventory: Service, Sendable {
         let now = Date()
         let observed = servers.compactMap { server -> SourceServerObserved? in
             guard let id = server.sourceServerID else { return nil }
+            let replication = server.dataReplicationInfo
             return SourceServerObserved(
                 endpoint: endpoint, sourceServerID: id, hostname: server.sourceProperties?.identificationHints?.hostname,
-                replicationState: server.dataReplicationInfo?.dataReplicationState?.rawValue,
+                replicationState: replication?.dataReplicationState?.rawValue,
                 lastLaunchResult: server.lastLaunchResult?.rawValue, tags: server.tags ?? [:],
-                recoveryInstanceID: server.recoveryInstanceId, observedAt: now)
+                recoveryInstanceID: server.recoveryInstanceId, observedAt: now,
+                lagSeconds: replication?.lagDuration.flatMap(DRSDuration.seconds(from:)),
+                lastSnapshotAt: replication?.lastSnapshotDateTime.flatMap(DRSDateTime.date(from:)))
         }
         let refreshBefore = full ? now : now.addingTimeInterval(-LauncherConfiguration.seconds(context.configuration.inventoryFullRefresh))
         let count = try await context.inventoryStore.publishChanges(

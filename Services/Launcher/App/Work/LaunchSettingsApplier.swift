@@ -30,9 +30,10 @@ struct LaunchSettingsApplier: Sendable {
             LaunchSettingsRules.settings(for: server, in: request).map { (server: server, settings: $0) }
         }
         guard !plans.isEmpty else { return }
-        let needsEC2 = plans.contains { LaunchSettingsRules.templateSettings($0.settings) != nil }
-        let ec2 = needsEC2 ? try context.accounts.ec2Client(for: row.endpoint) : nil
-        if let ec2 { try await validate(plans, ec2: ec2) }
+        // Every EC2 call goes through the endpoint's budget, like DRS's (`DRSGate.callEC2`).
+        let ec2 = plans.contains { LaunchSettingsRules.templateSettings($0.settings) != nil }
+        let endpoint = row.endpoint, gate = context.gate
+        if ec2 { try await validate(plans, endpoint: endpoint) }
 
         // 1. Record what is there now — before anything changes.
         var recorded: [RestoreStore.Recorded] = []
@@ -43,13 +44,15 @@ struct LaunchSettingsApplier: Sendable {
             }
             current[plan.server] = configuration
             var templateID: String?, previousVersion: Int64?
-            if let ec2, LaunchSettingsRules.templateSettings(plan.settings) != nil {
+            if ec2, LaunchSettingsRules.templateSettings(plan.settings) != nil {
                 guard let id = configuration.ec2LaunchTemplateID else {
                     throw LaunchRefused(code: "InvalidLaunchProfile", problems: [
                         "\(plan.server): DRS names no ec2LaunchTemplateID in its launch configuration; the profile's EC2 settings cannot be applied"])
                 }
                 templateID = id
-                previousVersion = try await Self.retrying { try await ec2.defaultVersion(templateID: id) }.versionNumber
+                previousVersion = try await gate.callEC2(endpoint, "DescribeLaunchTemplateVersions") {
+                    try await $0.defaultVersion(templateID: id)
+                }.versionNumber
             }
             recorded.append(RestoreStore.Recorded(
                 sourceServerID: plan.server, launchTemplateID: templateID, previousVersion: previousVersion,
@@ -61,17 +64,19 @@ struct LaunchSettingsApplier: Sendable {
         for plan in plans {
             guard let restore = rows[plan.server], let configuration = current[plan.server] else { continue }
             var appliedVersion: Int64?
-            if let ec2, let template = LaunchSettingsRules.templateSettings(plan.settings),
+            if ec2, let template = LaunchSettingsRules.templateSettings(plan.settings),
                let templateID = restore.launchTemplateID, let source = restore.previousVersion {
                 // Built on the default recorded first (never on a version of an earlier attempt);
                 // the client token makes a repeated request return the same version.
-                let version = try await Self.retrying {
-                    try await ec2.createLaunchTemplateVersion(
+                let version = try await gate.callEC2(endpoint, "CreateLaunchTemplateVersion") {
+                    try await $0.createLaunchTemplateVersion(
                         templateID: templateID, sourceVersion: String(source), settings: template,
                         description: "muster \(plan.settings.profile) \(row.launchGroup.executionID)",
                         clientToken: "muster-\(restore.id)-\(row.id)")
                 }
-                _ = try await Self.retrying { try await ec2.modifyLaunchTemplate(templateID: templateID, defaultVersion: version.versionNumber) }
+                _ = try await gate.callEC2(endpoint, "ModifyLaunchTemplate") {
+                    try await $0.modifyLaunchTemplate(templateID: templateID, defaultVersion: version.versionNumber)
+                }
                 appliedVersion = version.versionNumber
             }
             if let update = LaunchSettingsRules.configurationUpdate(current: configuration, server: plan.server, settings: plan.settings) {
@@ -86,11 +91,14 @@ struct LaunchSettingsApplier: Sendable {
     }
 
     /// Subnets and security groups exist, static IPs fit their subnet and are not asked twice.
-    private func validate(_ plans: [(server: String, settings: ServerLaunchSettings)], ec2: EC2Client) async throws {
+    private func validate(_ plans: [(server: String, settings: ServerLaunchSettings)], endpoint: Endpoint) async throws {
+        let gate = context.gate
         var subnets: [String: EC2Subnet] = [:]
         for id in Set(plans.compactMap(\.settings.settings.subnetId)).sorted() {
             do {
-                if let subnet = try await Self.retrying({ try await ec2.describeSubnets(ids: [id]) }).first { subnets[id] = subnet }
+                if let subnet = try await gate.callEC2(endpoint, "DescribeSubnets", { try await $0.describeSubnets(ids: [id]) }).first {
+                    subnets[id] = subnet
+                }
             } catch let error as EC2Error where error.code == "InvalidSubnetID.NotFound" || error.code == "InvalidSubnetID.Malformed" {
                 continue
             }
@@ -98,7 +106,9 @@ struct LaunchSettingsApplier: Sendable {
         var groups = Set<String>()
         for id in Set(plans.flatMap { $0.settings.settings.securityGroupIds ?? [] }).sorted() {
             do {
-                groups.formUnion(try await Self.retrying { try await ec2.describeSecurityGroups(ids: [id]) }.map(\.groupID))
+                groups.formUnion(try await gate.callEC2(endpoint, "DescribeSecurityGroups") {
+                    try await $0.describeSecurityGroups(ids: [id])
+                }.map(\.groupID))
             } catch let error as EC2Error where error.code.hasPrefix("InvalidGroup") {
                 continue
             }
@@ -109,19 +119,5 @@ struct LaunchSettingsApplier: Sendable {
             LaunchSettingsRules.problems(server: $0.server, settings: $0.settings, subnets: subnets, groups: groups, ipsInChunk: ips)
         }
         if !problems.isEmpty { throw LaunchRefused(code: "InvalidLaunchProfile", problems: problems) }
-    }
-
-    /// Repeats an idempotent EC2 call on throttling, 5xx and transport failures (up to 5 attempts).
-    static func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        var attempt = 0
-        while true {
-            do {
-                return try await body()
-            } catch let error as EC2Error {
-                attempt += 1
-                guard error.isRetryable, attempt < 5 else { throw error }
-                try await Task.sleep(for: .milliseconds(Int64.random(in: 0...(100 << attempt))))
-            }
-        }
     }
 }

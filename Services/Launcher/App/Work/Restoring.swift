@@ -22,9 +22,8 @@ struct Restoring: Sendable {
             }
             do {
                 if let templateID = row.launchTemplateID, let previous = row.previousVersion {
-                    let ec2 = try ec2Client(endpoint)
-                    _ = try await LaunchSettingsApplier.retrying {
-                        try await ec2.modifyLaunchTemplate(templateID: templateID, defaultVersion: previous)
+                    _ = try await context.gate.callEC2(endpoint, "ModifyLaunchTemplate") {
+                        try await $0.modifyLaunchTemplate(templateID: templateID, defaultVersion: previous)
                     }
                 }
                 let request = LaunchSettingsRules.restore(row.previous, server: row.sourceServerID)
@@ -49,9 +48,5 @@ struct Restoring: Sendable {
             }
         }
         return failures
-    }
-
-    private func ec2Client(_ endpoint: Endpoint) throws -> EC2Client {
-        try context.accounts.ec2Client(for: endpoint)
     }
 }

@@ -132,8 +132,10 @@ extension PlannerAPI {
         var waves: [ExecutionBlueprint.Wave] = []
         var settings: [String: ServerLaunchSettings] = [:]
         for (index, wave) in plan.waves.enumerated() {
-            for server in wave.protectionGroupIds.flatMap({ byGroup[$0] ?? [] }) {
-                settings[server.id] = plan.launchProfiles?.resolve(server: server.id, wave: index, type: type)
+            for group in wave.protectionGroupIds {
+                for server in byGroup[group] ?? [] {
+                    settings[server.id] = plan.launchProfiles?.resolve(server: server.id, group: group, wave: index, type: type)
+                }
             }
             let servers = wave.protectionGroupIds.flatMap { byGroup[$0] ?? [] }
             guard !servers.isEmpty else {

@@ -7,6 +7,11 @@ enum ExecutionViews {
         var sourceServerId: String, accountId: String, region: String, status: ServerStatus, jobId: String?
         var recoveryInstanceId: String?, startedAt: Date?, launchedAt: Date?, endedAt: Date?, failureReason: String?
         var postLaunch: PostLaunchStatus
+        /// DRS job-log items about the server and its job, oldest first (at most `JobLogBook.limit`).
+        var logEvents: [LogEvent]
+    }
+    struct LogEvent: Encodable {
+        var event: String, time: Date, error: String?
     }
     struct Wave: Encodable {
         var number: Int, name: String, status: WaveStatus, dependsOn: [String], pauseBefore: Bool
@@ -30,7 +35,8 @@ enum ExecutionViews {
         Server(sourceServerId: server.id, accountId: server.accountID, region: server.region, status: server.status,
                jobId: server.jobID, recoveryInstanceId: server.recoveryInstanceID, startedAt: server.startedAt,
                launchedAt: server.launchedAt, endedAt: server.endedAt, failureReason: server.failureReason,
-               postLaunch: server.postLaunch)
+               postLaunch: server.postLaunch,
+               logEvents: (server.logEvents ?? []).map { LogEvent(event: $0.event, time: $0.time, error: $0.rawError) })
     }
 
     static func detail(_ state: ExecutionState) -> Detail {
@@ -57,6 +63,9 @@ enum ExecutionViews {
         var launchedAt: Date?, secondsToLaunch: Double?, failureReason: String?
         /// The snapshot it was recovered from (nil: latest) and its age at the start (achieved RPO).
         var recoverySnapshotId: String?, achievedRpoSeconds: Double?
+        /// The recovery point (the snapshot's time, or for `latest` the inventory's estimate at launch)
+        /// and what it rests on: `snapshot`, `replication-lag` or `last-snapshot`; nil while unknown.
+        var recoveryPointTime: Date?, recoveryPointBasis: String?
     }
     struct ReportWave: Encodable {
         var number: Int, name: String, status: WaveStatus, startedAt: Date?, endedAt: Date?, durationSeconds: Double?
@@ -105,7 +114,10 @@ enum ExecutionViews {
                                      startedAt: $0.startedAt, launchedAt: $0.launchedAt,
                                      secondsToLaunch: seconds($0.startedAt, $0.launchedAt), failureReason: $0.failureReason,
                                      recoverySnapshotId: $0.recoverySnapshotID,
-                                     achievedRpoSeconds: $0.achievedRPO(executionStart: state.createdAt))
+                                     achievedRpoSeconds: $0.achievedRPO(executionStart: state.createdAt),
+                                     recoveryPointTime: $0.recoveryPointTime,
+                                     recoveryPointBasis: $0.recoverySnapshotTime != nil ? "snapshot"
+                                         : $0.latestRecoveryPoint?.basis.rawValue)
                     })
             })
     }

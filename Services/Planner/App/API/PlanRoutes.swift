@@ -20,6 +20,8 @@ extension PlannerAPI {
         var recoveryProfile: String?
         var keepRecoverySettings: Bool?
         var servers: [String: PlanLaunchProfiles.Server]?
+        /// Per protection group (by id): drill / recovery profile overrides.
+        var protectionGroups: [String: PlanLaunchProfiles.WaveProfiles]?
         var rpoTargetMinutes: Int?
         /// Whether a drill runs in a subnet of its own in every wave (the CLI's "isolated").
         var drillIsolated: Bool
@@ -136,7 +138,10 @@ extension PlannerAPI {
             launchProfiles: plan.launchProfiles?.profiles, drillProfile: plan.launchProfiles?.drillProfile,
             recoveryProfile: plan.launchProfiles?.recoveryProfile, keepRecoverySettings: plan.launchProfiles?.keepRecoverySettings,
             servers: plan.launchProfiles?.servers.isEmpty == false ? plan.launchProfiles?.servers : nil,
+            protectionGroups: plan.launchProfiles?.groups,
             rpoTargetMinutes: plan.rpoTargetMinutes,
-            drillIsolated: plan.waves.indices.allSatisfy { plan.launchProfiles?.drillIsIsolated(wave: $0) ?? false })
+            drillIsolated: plan.waves.indices.allSatisfy {
+                plan.launchProfiles?.drillIsIsolated(wave: $0, groups: plan.waves[$0].protectionGroupIds) ?? false
+            })
     }
 }

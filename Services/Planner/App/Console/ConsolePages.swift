@@ -96,7 +96,10 @@ extension PlannerConsole {
                 gate: wave.pauseBefore, queuedReason: wave.queuedReason,
                 servers: inWave.map {
                     ExecutionPage.Server(id: $0.id, accountID: $0.accountID, region: $0.region, status: Badge($0.status.rawValue),
-                                         jobID: $0.jobID, instanceID: $0.recoveryInstanceID, failureReason: $0.failureReason)
+                                         jobID: $0.jobID, instanceID: $0.recoveryInstanceID, failureReason: $0.failureReason,
+                                         log: ($0.logEvents ?? []).map {
+                                             ExecutionPage.LogLine(at: Self.format($0.time), event: $0.event, error: $0.rawError)
+                                         })
                 })
         }
         var bars: [Timeline.Bar] = []

@@ -139,11 +139,22 @@ public struct ServerState: Codable, Sendable, Equatable {
     public var recoverySnapshotID: String?
     /// When that snapshot was taken.
     public var recoverySnapshotTime: Date?
+    /// Launched from `latest`: the recovery point estimated from the inventory at launch.
+    public var latestRecoveryPoint: LatestRecoveryPoint?
+    /// DRS job-log items about it (and its job), oldest first, bounded (`JobLogBook`).
+    public var logEvents: [JobLogEvent]?
 
-    /// The snapshot's age at the execution's start, in seconds (achieved RPO); nil when unknown.
+    /// The achieved RPO in seconds, nil when unknown: a chosen snapshot's age
+    /// at the execution's start; for `latest`, the data's age at launch.
     func achievedRPO(executionStart: Date) -> Double? {
-        recoverySnapshotTime.map { max(0, (executionStart.timeIntervalSince($0) * 1000).rounded() / 1000) }
+        if let recoverySnapshotTime {
+            return max(0, (executionStart.timeIntervalSince(recoverySnapshotTime) * 1000).rounded() / 1000)
+        }
+        return latestRecoveryPoint?.ageAtLaunchSeconds
     }
+
+    /// The recovery point: the chosen snapshot's time, or the estimate for `latest`.
+    var recoveryPointTime: Date? { recoverySnapshotTime ?? latestRecoveryPoint?.time }
 
     /// The DRS endpoint it lives in.
     public var endpoint: Endpoint { Endpoint(accountID: accountID, region: region) }

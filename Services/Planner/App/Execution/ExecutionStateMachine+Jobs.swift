@@ -59,6 +59,11 @@ extension ExecutionStateMachine {
             jobID: event.jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
             chunk: event.chunk, chunkCount: 1, type: event.jobType,
             serverIDs: event.servers.map(\.sourceServerID), status: .pending, timedOut: false)
+        // Log items are kept whatever the snapshot's age (deduplicated, bounded).
+        if job.type == .launch {
+            recordLog(event.newLogEvents, serverIDs: job.serverIDs.isEmpty ? event.servers.map(\.sourceServerID) : job.serverIDs,
+                      wave: job.wave)
+        }
         // An older snapshot never moves anything backwards.
         if let last = job.lastObservedAt, event.observedAt < last { return }
         if event.status.rank < job.status.rank { return }

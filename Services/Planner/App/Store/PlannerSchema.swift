@@ -137,6 +137,10 @@ enum PlannerSchema {
                 PRIMARY KEY (execution_id, server_id)
             );
             """),
+        Migration(version: 170, name: "inventory_replication_freshness", sql: """
+            ALTER TABLE source_servers ADD COLUMN lag_seconds DOUBLE PRECISION,
+                ADD COLUMN last_snapshot_at TIMESTAMPTZ;
+            """),
         EventLog.migration,
         ConsoleSessions.migration,
         PlannerConsole.oidcMigration,

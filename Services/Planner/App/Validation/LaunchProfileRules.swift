@@ -3,7 +3,8 @@ import MusterDomain
 import MusterEvents
 
 /// A plan's launch profiles (issue 13): named settings, which one a drill and
-/// a recovery use (plan-wide, per wave, per server), static IPs per server.
+/// a recovery use (plan-wide, per wave, per protection group, per server),
+/// static IPs per server. The most specific wins: server → group → wave → plan.
 struct PlanLaunchProfiles: Codable, Sendable, Equatable {
     /// Per-server overrides.
     struct Server: Codable, Sendable, Equatable {
@@ -27,6 +28,9 @@ struct PlanLaunchProfiles: Codable, Sendable, Equatable {
     var waves: [Int: WaveProfiles] = [:]
     /// Per source server.
     var servers: [String: Server] = [:]
+    /// Per protection group of the plan's waves, by id as the API spells it (optional:
+    /// plans stored before group overrides existed have none).
+    var groups: [String: WaveProfiles]?
 
     /// A wave's overrides.
     struct WaveProfiles: Codable, Sendable, Equatable {
@@ -34,13 +38,14 @@ struct PlanLaunchProfiles: Codable, Sendable, Equatable {
         var recoveryProfile: String?
     }
 
-    /// The settings `server` of wave `wave` launches with in an execution of `type`; nil: as configured in DRS.
-    func resolve(server: String, wave: Int, type: ExecutionType) -> ServerLaunchSettings? {
+    /// The settings `server` of protection group `group` in wave `wave` launches with in an
+    /// execution of `type`; nil: as configured in DRS.
+    func resolve(server: String, group: UUID? = nil, wave: Int, type: ExecutionType) -> ServerLaunchSettings? {
         let override = servers[server]
         let name: String?
         switch type {
-        case .drill: name = override?.drillProfile ?? waves[wave]?.drillProfile ?? drillProfile
-        case .recovery: name = override?.recoveryProfile ?? waves[wave]?.recoveryProfile ?? recoveryProfile
+        case .drill: name = override?.drillProfile ?? profileName(group: group, wave: wave, type: type)
+        case .recovery: name = override?.recoveryProfile ?? profileName(group: group, wave: wave, type: type)
         }
         guard let name, let profile = profiles[name] else { return nil }
         // A static IP belongs to the drill network unless only a recovery profile exists.
@@ -49,12 +54,24 @@ struct PlanLaunchProfiles: Codable, Sendable, Equatable {
             keep: type == .recovery && keepRecoverySettings)
     }
 
-    /// True when a drill of wave `wave` runs in a subnet of its own (not the recovery one).
-    func drillIsIsolated(wave: Int) -> Bool {
-        let drill = (waves[wave]?.drillProfile ?? drillProfile).flatMap { profiles[$0] }
-        let recovery = (waves[wave]?.recoveryProfile ?? recoveryProfile).flatMap { profiles[$0] }
-        guard let subnet = drill?.subnetId else { return false }
-        return subnet != recovery?.subnetId
+    /// The profile a group (or, without one, a wave) uses: group → wave → plan.
+    func profileName(group: UUID?, wave: Int, type: ExecutionType) -> String? {
+        let byGroup = group.flatMap { groups?[$0.uuidString] }
+        switch type {
+        case .drill: return byGroup?.drillProfile ?? waves[wave]?.drillProfile ?? drillProfile
+        case .recovery: return byGroup?.recoveryProfile ?? waves[wave]?.recoveryProfile ?? recoveryProfile
+        }
+    }
+
+    /// True when a drill of wave `wave` (with protection groups `groups`) runs in a subnet of its
+    /// own (not the recovery one) for every group.
+    func drillIsIsolated(wave: Int, groups: [UUID] = []) -> Bool {
+        (groups.isEmpty ? [nil] : groups.map { Optional($0) }).allSatisfy { group in
+            let drill = profileName(group: group, wave: wave, type: .drill).flatMap { profiles[$0] }
+            let recovery = profileName(group: group, wave: wave, type: .recovery).flatMap { profiles[$0] }
+            guard let subnet = drill?.subnetId else { return false }
+            return subnet != recovery?.subnetId
+        }
     }
 }
 
@@ -71,7 +88,7 @@ enum LaunchProfileRules {
         let profiles = input.launchProfiles ?? [:]
         let waveOverrides = (input.waves).enumerated().filter { $0.element.drillProfile != nil || $0.element.recoveryProfile != nil }
         if profiles.isEmpty && input.drillProfile == nil && input.recoveryProfile == nil && (input.servers ?? [:]).isEmpty
-            && waveOverrides.isEmpty {
+            && waveOverrides.isEmpty && (input.protectionGroups ?? [:]).isEmpty {
             return nil
         }
         guard profiles.count <= maxProfiles else {
@@ -96,6 +113,26 @@ enum LaunchProfileRules {
             try reference(wave.drillProfile, "waves[\(index)].drillProfile")
             try reference(wave.recoveryProfile, "waves[\(index)].recoveryProfile")
             result.waves[index] = .init(drillProfile: wave.drillProfile, recoveryProfile: wave.recoveryProfile)
+        }
+        let planGroups = Set(input.waves.flatMap(\.protectionGroupIds))
+        for key in (input.protectionGroups ?? [:]).keys.sorted() {
+            guard let group = input.protectionGroups?[key] else { continue }
+            let field = "protectionGroups.\(key)"
+            guard let id = UUID(uuidString: key) else {
+                throw ValidationFailure(field: field, rule: "format", message: "\(key) is not a protection group id (a UUID)")
+            }
+            guard planGroups.contains(id) else {
+                throw ValidationFailure(field: field, rule: "reference",
+                                        message: "protection group \(key) is in none of the plan's waves; add it to a wave or remove the override")
+            }
+            guard group.drillProfile != nil || group.recoveryProfile != nil else {
+                throw ValidationFailure(field: field, rule: "minProperties",
+                                        message: "name a drillProfile or a recoveryProfile (or remove the entry)")
+            }
+            try reference(group.drillProfile, "\(field).drillProfile")
+            try reference(group.recoveryProfile, "\(field).recoveryProfile")
+            result.groups = (result.groups ?? [:]).merging(
+                [id.uuidString: .init(drillProfile: group.drillProfile, recoveryProfile: group.recoveryProfile)]) { $1 }
         }
         var ipOwners: [String: String] = [:]
         for id in (input.servers ?? [:]).keys.sorted() {

@@ -31,6 +31,8 @@ struct PlanInput: Codable, Sendable {
     var keepRecoverySettings: Bool?
     /// Per source server: static IP and profile overrides.
     var servers: [String: PlanLaunchProfiles.Server]?
+    /// Per protection group (by id): drill / recovery profile overrides.
+    var protectionGroups: [String: PlanLaunchProfiles.WaveProfiles]?
     /// The recovery point objective, in minutes (for the report).
     var rpoTargetMinutes: Int?
 }
