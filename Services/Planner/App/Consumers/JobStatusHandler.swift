@@ -55,7 +55,7 @@ struct JobStatusHandler: Sendable {
         case .jobLaunchFailed(let e): e.launchGroup.executionID
         case .jobObserved(let e): e.launchGroup.executionID
         case .jobTimedOut(let e): e.launchGroup.executionID
-        case .pause, .resume, .cancel, .cleanup: ""
+        case .pause, .resume, .cancel, .cleanup, .stepFinished, .decide, .tick: ""
         }
     }
 }
