@@ -17,21 +17,29 @@ extension PlannerAPI {
         v1.post("executions/:id/approvals/:step") { request, context in
             let principal = try await auth.authenticate(request)
             let executionID = try context.id(what: "execution")
-            guard let step = context.parameters.get("step"), step.wholeMatch(of: HookRules.namePattern) != nil else {
-                throw APIError.badRequest(field: "step", rule: "format", "the step is a step name of the plan")
-            }
             let input = try await JSONBody.decode(
                 ApprovalInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
-            let decision = try Self.approvalDecision(input)
-            let comment = input.comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-            var detail = ["step": step, "decision": input.decision]
-            if let comment { detail["comment"] = comment }
-            let state = try await command(
-                executionID, by: principal, action: decision ? "execution.approve" : "execution.decline", detail: detail
-            ) { actor in
-                .decide(ApprovalDecision(stepName: step, approve: decision, actor: actor, role: principal.role, comment: comment))
-            }
+            let state = try await decideApproval(executionID, step: context.parameters.get("step") ?? "", input: input,
+                                                 by: principal)
             return try JSONResponse.make(.ok, ExecutionViews.detail(state))
+        }
+    }
+
+    /// Approves or declines `step` for `principal`; shared by the API and the console.
+    func decideApproval(_ executionID: UUID, step: String, input: ApprovalInput, by principal: Principal) async throws
+        -> ExecutionState
+    {
+        guard step.wholeMatch(of: HookRules.namePattern) != nil else {
+            throw APIError.badRequest(field: "step", rule: "format", "the step is a step name of the plan")
+        }
+        let decision = try Self.approvalDecision(input)
+        let comment = input.comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        var detail = ["step": step, "decision": input.decision]
+        if let comment { detail["comment"] = comment }
+        return try await command(
+            executionID, by: principal, action: decision ? "execution.approve" : "execution.decline", detail: detail
+        ) { actor in
+            .decide(ApprovalDecision(stepName: step, approve: decision, actor: actor, role: principal.role, comment: comment))
         }
     }
 

@@ -97,6 +97,14 @@ extension PlannerConsole {
                 servers: inWave.map {
                     ExecutionPage.Server(id: $0.id, accountID: $0.accountID, region: $0.region, status: Badge($0.status.rawValue),
                                          jobID: $0.jobID, instanceID: $0.recoveryInstanceID, failureReason: $0.failureReason)
+                },
+                steps: (wave.steps ?? []).map { step in
+                    ExecutionPage.Step(
+                        name: step.step.name, kind: step.step.kind.rawValue, phase: step.phase.rawValue,
+                        status: Badge(step.status.rawValue), startedAt: Self.format(step.startedAt),
+                        endedAt: Self.format(step.endedAt), output: step.output, decidedBy: step.decidedBy,
+                        canDecide: step.step.kind == .approval && step.status == .running
+                            && user.session.principal.role >= max(.operator, step.step.approval?.role ?? .operator))
                 })
         }
         var bars: [Timeline.Bar] = []
