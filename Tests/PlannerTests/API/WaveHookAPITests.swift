@@ -136,3 +136,14 @@ struct WaveHookAPITests {
         }
     }
 }
+
+extension WaveHookAPITests {
+    /// ServiceLifecycle logs each service's description: the deadline service's names nothing secret.
+    @Test func theDeadlineServiceDescribesItselfWithoutTheConfiguration() async throws {
+        try await PlannerTestApp.with { app in
+            let service = StepDeadlines(api: app.api, interval: .seconds(1), logger: TestEnvironment.logger, now: { Date() })
+            #expect(String(describing: service) == "StepDeadlines")
+            #expect(!String(describing: service).contains(PlannerTestApp.adminToken))
+        }
+    }
+}

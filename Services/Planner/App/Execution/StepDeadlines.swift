@@ -8,12 +8,16 @@ import ServiceLifecycle
 /// execution (locked, so a result arriving at the same moment is serialised;
 /// the state machine ignores whichever comes second). A crash between rounds
 /// loses nothing: the deadline is in the stored state and the next round finds it.
-struct StepDeadlines: Service {
+struct StepDeadlines: Service, CustomStringConvertible {
     let api: PlannerAPI
     let interval: Duration
     let logger: Logger
     /// The planner's clock (a test clock in tests).
     let now: @Sendable () -> Date
+
+    /// ServiceLifecycle logs every service's description at start-up: name
+    /// it only (the default would print the API's configuration, admin token included).
+    var description: String { "StepDeadlines" }
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
