@@ -17,8 +17,15 @@ struct ExecutionEventSchemaTests {
         try harness.apply(.resume(actor: "bob"))
         try harness.launchAll("app")
         try harness.apply(.cleanup(actor: "bob"))
-        let events = harness.effects.compactMap { if case .publish(let event) = $0 { event } else { nil } }
-        #expect(Set(events.map(\.type)).count >= 7)
+        var hooked = Harness(waves: [("db", [], 1)], hooks: [
+            "db": (before: [WaveHookTests.ssm("prep")], after: [WaveHookTests.approval("signoff")]),
+        ])
+        try hooked.apply(.stepFinished(StepResult(stepName: "prep", succeeded: true, output: "done")))
+        try hooked.launchAll("db")
+        try hooked.apply(WaveHookTests.decision("signoff", approve: false, comment: "no"))
+        let events = (harness.effects + hooked.effects).compactMap { if case .publish(let event) = $0 { event } else { nil } }
+        #expect(Set(events.map(\.type)).count >= 10)
+        #expect(events.contains { $0.type == .approvalRequested && $0.step?.link != nil })
         for event in events {
             let body = try CloudEvent(source: EventSource.planner, type: event.type.rawValue, payload: event).data
             let value = try JSONSerialization.jsonObject(with: Data(body))

@@ -49,6 +49,7 @@ public struct PlannerTopics: Sendable, Equatable {
 /// | `MUSTER_PLANNER_MAX_SERVERS_PER_PLAN` | `1000` | most servers per plan |
 /// | `MUSTER_PLANNER_STREAM_POLL_MS` | `50` | how often open event streams look for new events |
 /// | `MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS` | `15` | comment sent on an idle event stream |
+/// | `MUSTER_PLANNER_STEP_DEADLINE_MS` | `1000` | how often hook steps past their timeout are looked for |
 public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
@@ -64,6 +65,8 @@ public struct PlannerConfiguration: Sendable {
     public var console = ConsoleSettings()
     /// OpenID Connect sign-in and provider tokens on the API; nil = off.
     public var oidc: OIDCSettings?
+    /// How often wave hook steps past their deadline are timed out.
+    public var stepDeadlineInterval: Duration = .seconds(1)
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -92,6 +95,8 @@ public struct PlannerConfiguration: Sendable {
         stream.pollInterval = .milliseconds(try reader.int("MUSTER_PLANNER_STREAM_POLL_MS", default: 50, range: 5...5000))
         stream.heartbeatInterval = .seconds(
             try reader.int("MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS", default: 15, range: 1...300))
+        stepDeadlineInterval = .milliseconds(
+            try reader.int("MUSTER_PLANNER_STEP_DEADLINE_MS", default: 1000, range: 10...60_000))
         console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
         console.sessionLifetime = .seconds(
             60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))

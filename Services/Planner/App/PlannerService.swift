@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import MusterEvents
@@ -78,6 +79,8 @@ public enum PlannerService {
             configuration: configuration, pool: context.pool, logger: context.logger,
             makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
             wake: wake)
-        return context.services(consumers, router: router)
+        let deadlines = StepDeadlines(api: api, interval: configuration.stepDeadlineInterval,
+                                      logger: context.logger, now: { Date() })
+        return context.services(consumers + [deadlines], router: router)
     }
 }

@@ -63,7 +63,8 @@ public enum ConsoleAssets {
     (function () {
       var types = ["execution.started", "wave.started", "server.launched", "server.failed", "wave.completed",
                    "execution.paused", "execution.resumed", "execution.completed", "execution.failed",
-                   "execution.cancelled", "execution.timed-out", "cleanup.completed"];
+                   "execution.cancelled", "execution.timed-out", "cleanup.completed", "step.started",
+                   "step.completed", "execution.approval-requested"];
       function follow(section) {
         var target = section.querySelector("#live");
         var pending = false, again = false;

@@ -99,13 +99,24 @@ public struct ExecutionPage: Sendable {
             self.log = log; hasLog = !log.isEmpty; logCount = log.count
         }
     }
+    /// A wave hook step: start, end, outcome, output; an approval waiting for this user shows its form.
+    public struct Step: Sendable {
+        public var name: String, kind: String, phase: String, status: Badge, startedAt: String, endedAt: String
+        public var output: String, decidedBy: String, canDecide: Bool
+        public init(name: String, kind: String, phase: String, status: Badge, startedAt: String, endedAt: String,
+                    output: String?, decidedBy: String?, canDecide: Bool) {
+            self.name = name; self.kind = kind; self.phase = phase; self.status = status; self.startedAt = startedAt
+            self.endedAt = endedAt; self.output = output ?? ""; self.decidedBy = decidedBy ?? ""; self.canDecide = canDecide
+        }
+    }
     public struct Wave: Sendable {
         public var number: Int, name: String, status: Badge, progress: Progress, gate: Bool, queuedReason: String
         public var servers: [Server]
+        public var steps: [Step], hasSteps: Bool
         public init(number: Int, name: String, status: Badge, progress: Progress, gate: Bool, queuedReason: String?,
-                    servers: [Server]) {
+                    servers: [Server], steps: [Step] = []) {
             self.number = number; self.name = name; self.status = status; self.progress = progress; self.gate = gate
-            self.queuedReason = queuedReason ?? ""; self.servers = servers
+            self.queuedReason = queuedReason ?? ""; self.servers = servers; self.steps = steps; hasSteps = !steps.isEmpty
         }
     }
     public struct Event: Sendable {

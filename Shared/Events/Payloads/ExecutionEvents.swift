@@ -32,6 +32,12 @@ public enum ExecutionEventType: String, Codable, Sendable, CaseIterable {
     case executionTimedOut = "execution.timed-out"
     /// A drill's recovery instances were terminated.
     case cleanupCompleted = "cleanup.completed"
+    /// A wave hook step (SSM Automation, HTTP callout, approval) started.
+    case stepStarted = "step.started"
+    /// A wave hook step ended: SUCCEEDED, FAILED, TIMED_OUT, DECLINED or SKIPPED (`step.status`, `step.output`).
+    case stepCompleted = "step.completed"
+    /// An approval step waits for a person; `step.link` is where to approve or decline.
+    case approvalRequested = "execution.approval-requested"
 
     /// The execution ended (completed, failed, cancelled, timed out): the event carries `objectives`.
     public var isTerminalExecutionEvent: Bool {
@@ -75,6 +81,8 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
     public var occurredAt: Date
     /// Recovery-point and recovery-time evidence (`execution.completed` and the other terminal events).
     public var objectives: Objectives?
+    /// The wave hook step concerned, for step events.
+    public var step: StepRef?
 
     /// RTO and RPO of a finished execution (issue 13).
     public struct Objectives: Codable, Sendable, Equatable {
@@ -101,9 +109,10 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
         type: ExecutionEventType, executionID: String, executionType: ExecutionType, executionStatus: ExecutionStatus,
         planID: String, planName: String, teamID: String, initiatedBy: String, actor: String? = nil,
         wave: WaveRef? = nil, server: ServerRef? = nil, reason: String? = nil, occurredAt: Date,
-        version: Int = ExecutionEvent.currentVersion, objectives: Objectives? = nil
+        version: Int = ExecutionEvent.currentVersion, objectives: Objectives? = nil, step: StepRef? = nil
     ) {
         self.objectives = objectives
+        self.step = step
         self.version = version
         self.type = type
         self.executionID = executionID
@@ -158,6 +167,32 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
             self.region = region
             self.status = status
             self.recoveryInstanceID = recoveryInstanceID
+        }
+    }
+
+    /// A wave hook step as execution events describe it.
+    public struct StepRef: Codable, Sendable, Equatable {
+        /// The step's name (unique within the plan).
+        public var name: String
+        /// SSM_AUTOMATION, HTTP_CALLOUT or APPROVAL.
+        public var kind: String
+        /// BEFORE or AFTER the wave's launch.
+        public var phase: String
+        /// PENDING, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, DECLINED or SKIPPED after the transition.
+        public var status: String
+        /// What the step reported (SSM outputs, the callout's answer, the approver's comment), at most 4096 characters.
+        public var output: String?
+        /// Where to approve or decline (`execution.approval-requested`).
+        public var link: String?
+
+        /// Creates the reference.
+        public init(name: String, kind: String, phase: String, status: String, output: String? = nil, link: String? = nil) {
+            self.name = name
+            self.kind = kind
+            self.phase = phase
+            self.status = status
+            self.output = output
+            self.link = link
         }
     }
 }

@@ -14,10 +14,11 @@ struct Harness {
     /// `waves`: (name, dependsOn numbers, server count); options per wave by name.
     init(type: ExecutionType = .drill, waves: [(String, [Int], Int)], pauseBefore: Set<String> = [],
          continueOnFailure: Set<String> = [], endpoints: [Endpoint] = [Harness.endpoint],
-         launchOverrides: LaunchOverrides? = nil) {
+         launchOverrides: LaunchOverrides? = nil, hooks: [String: (before: [HookStep], after: [HookStep])] = [:],
+         initiatedBy: String = "alice") {
         var counter = 0
         let blueprint = ExecutionBlueprint(
-            executionID: "e-1", teamID: "t-1", planID: "p-1", planName: "plan", type: type, initiatedBy: "alice",
+            executionID: "e-1", teamID: "t-1", planID: "p-1", planName: "plan", type: type, initiatedBy: initiatedBy,
             rtoTargetMinutes: 30,
             waves: waves.map { name, deps, count in
                 .init(name: name, dependsOn: deps, pauseBefore: pauseBefore.contains(name),
@@ -29,7 +30,12 @@ struct Harness {
                       })
             },
             launchOverrides: launchOverrides)
-        (state, effects) = ExecutionStateMachine.start(blueprint, now: clock)
+        var withHooks = blueprint
+        for index in withHooks.waves.indices {
+            withHooks.waves[index].before = hooks[withHooks.waves[index].name]?.before ?? []
+            withHooks.waves[index].after = hooks[withHooks.waves[index].name]?.after ?? []
+        }
+        (state, effects) = ExecutionStateMachine.start(withHooks, now: clock)
     }
 
     mutating func apply(_ input: ExecutionInput) throws {
@@ -104,6 +110,16 @@ extension [ExecutionEffect] {
     /// Launch groups started, as `wave:endpoint`.
     var launchGroups: [WaveStarted] {
         compactMap { if case .startLaunchGroup(let payload) = $0 { payload } else { nil } }
+    }
+    /// Hook steps asked to run (SSM, callouts), by step name.
+    var stepRuns: [String] {
+        compactMap { if case .runStep(let run) = $0 { run.step.name } else { nil } }
+    }
+    /// Step events as `type:step:status`.
+    var stepEvents: [String] {
+        compactMap {
+            if case .publish(let event) = $0, let step = event.step { "\(event.type.rawValue):\(step.name):\(step.status)" } else { nil }
+        }
     }
     /// Terminations requested.
     var terminations: [InstancesTerminate] {

@@ -143,9 +143,12 @@ extension PlannerAPI {
                     field: "planId", rule: "nonEmpty",
                     message: "wave \(wave.name) (waves[\(index)]) has no servers now; fix its protection groups"))
             }
-            waves.append(.init(name: wave.name, dependsOn: wave.dependsOn.map { $0 + 1 }, pauseBefore: wave.pauseBefore,
-                               continueOnFailure: wave.continueOnFailure, timeoutSeconds: wave.timeoutMinutes * 60,
-                               servers: servers))
+            var frozen = ExecutionBlueprint.Wave(
+                name: wave.name, dependsOn: wave.dependsOn.map { $0 + 1 }, pauseBefore: wave.pauseBefore,
+                continueOnFailure: wave.continueOnFailure, timeoutSeconds: wave.timeoutMinutes * 60, servers: servers)
+            frozen.before = try HookRules.resolve(wave.before ?? [], servers: servers, field: "waves[\(index)].before")
+            frozen.after = try HookRules.resolve(wave.after ?? [], servers: servers, field: "waves[\(index)].after")
+            waves.append(frozen)
         }
         let total = waves.reduce(0) { $0 + $1.servers.count }
         guard total <= limits.maxServersPerPlan else {
@@ -229,6 +232,8 @@ extension PlannerAPI {
                 (new, effects) = try ExecutionStateMachine.apply(input(principal.subject), to: old, now: Date())
             } catch let refused as ExecutionCommandRefused {
                 throw APIError.conflict(rule: "state", refused.reason)
+            } catch let forbidden as ExecutionCommandForbidden {
+                throw APIError.forbidden(forbidden.reason)
             }
             try await executions.save(from: old, to: new, effects: effects, on: connection)
             try await audit(principal, team: team, action: action, type: "execution", id: old.id, detail: detail,

@@ -17,6 +17,29 @@ enum ExecutionViews {
         var number: Int, name: String, status: WaveStatus, dependsOn: [String], pauseBefore: Bool
         var continueOnFailure: Bool, timeoutSeconds: Int, startedAt: Date?, endedAt: Date?, queuedReason: String?
         var servers: [Server]
+        /// Hook steps, before ones first (absent: none).
+        var steps: [Step]?
+    }
+    /// A wave hook step: its start, end, outcome and output.
+    struct Step: Encodable {
+        var name: String, kind: HookKind, phase: HookPhase, status: StepStatus, onFailure: HookFailurePolicy
+        var timeoutSeconds: Int, startedAt: Date?, deadline: Date?, endedAt: Date?, output: String?
+        var decidedBy: String?
+        /// Failed with onFailure PAUSE: waits for an operator's resume.
+        var holding: Bool
+        /// Where to approve or decline, while an approval waits.
+        var approvalLink: String?
+    }
+
+    static func steps(_ wave: WaveState, executionID: String) -> [Step]? {
+        wave.steps?.map { step in
+            Step(name: step.step.name, kind: step.step.kind, phase: step.phase, status: step.status,
+                 onFailure: step.step.onFailure, timeoutSeconds: step.step.timeoutSeconds, startedAt: step.startedAt,
+                 deadline: step.deadline, endedAt: step.endedAt, output: step.output, decidedBy: step.decidedBy,
+                 holding: step.holding,
+                 approvalLink: step.step.kind == .approval && step.status == .running
+                    ? StepState.approvalLink(executionID: executionID, step: step.step.name) : nil)
+        }
     }
     struct Cleanup: Encodable {
         var requestedBy: String, requestedAt: Date, completedAt: Date?, instanceIds: [String], failures: [String]
@@ -48,7 +71,8 @@ enum ExecutionViews {
                      dependsOn: wave.dependsOn.map { state.waves[$0 - 1].name }, pauseBefore: wave.pauseBefore,
                      continueOnFailure: wave.continueOnFailure, timeoutSeconds: wave.timeoutSeconds,
                      startedAt: wave.startedAt, endedAt: wave.endedAt, queuedReason: wave.queuedReason,
-                     servers: state.servers(inWave: wave.number).map(server))
+                     servers: state.servers(inWave: wave.number).map(server),
+                     steps: steps(wave, executionID: state.id))
             },
             cleanup: state.cleanup.map {
                 Cleanup(requestedBy: $0.requestedBy, requestedAt: $0.requestedAt, completedAt: $0.completedAt,
@@ -70,6 +94,8 @@ enum ExecutionViews {
     struct ReportWave: Encodable {
         var number: Int, name: String, status: WaveStatus, startedAt: Date?, endedAt: Date?, durationSeconds: Double?
         var serversLaunched: Int, serversFailed: Int, servers: [ReportServer]
+        /// Hook steps with their outcome and output (absent: none).
+        var steps: [Step]?
     }
     struct Report: Encodable {
         var executionId: String, planName: String, type: ExecutionType, status: ExecutionStatus, initiatedBy: String
@@ -118,7 +144,8 @@ enum ExecutionViews {
                                      recoveryPointTime: $0.recoveryPointTime,
                                      recoveryPointBasis: $0.recoverySnapshotTime != nil ? "snapshot"
                                          : $0.latestRecoveryPoint?.basis.rawValue)
-                    })
+                    },
+                    steps: steps(wave, executionID: state.id))
             })
     }
 }

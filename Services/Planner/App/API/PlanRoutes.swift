@@ -11,6 +11,7 @@ extension PlannerAPI {
         struct Wave: Encodable {
             var name: String, protectionGroupIds: [UUID], dependsOn: [String], pauseBefore: Bool
             var continueOnFailure: Bool, timeoutMinutes: Int
+            var before: [HookStepInput]?, after: [HookStepInput]?
         }
         var id: UUID, name: String, description: String?, rtoTargetMinutes: Int?, waves: [Wave], version: Int
         var createdAt: Date, updatedAt: Date
@@ -131,7 +132,8 @@ extension PlannerAPI {
             waves: plan.waves.map { wave in
                 .init(name: wave.name, protectionGroupIds: wave.protectionGroupIds,
                       dependsOn: wave.dependsOn.map { plan.waves[$0].name }, pauseBefore: wave.pauseBefore,
-                      continueOnFailure: wave.continueOnFailure, timeoutMinutes: wave.timeoutMinutes)
+                      continueOnFailure: wave.continueOnFailure, timeoutMinutes: wave.timeoutMinutes,
+                      before: wave.before?.map(HookStepInput.init), after: wave.after?.map(HookStepInput.init))
             },
             version: try row.decode(Int.self, "version"), createdAt: try row.decode(Date.self, "created_at"),
             updatedAt: try row.decode(Date.self, "updated_at"), launchOverrides: plan.launchOverrides,

@@ -42,6 +42,7 @@ public struct PlannerAPI: Sendable {
         addGroupRoutes(to: v1)
         addPlanRoutes(to: v1)
         addExecutionRoutes(to: v1)
+        addApprovalRoutes(to: v1)
         addEventStreamRoutes(to: v1)
     }
 

@@ -100,6 +100,14 @@ extension PlannerConsole {
                                          log: ($0.logEvents ?? []).map {
                                              ExecutionPage.LogLine(at: Self.format($0.time), event: $0.event, error: $0.rawError)
                                          })
+                },
+                steps: (wave.steps ?? []).map { step in
+                    ExecutionPage.Step(
+                        name: step.step.name, kind: step.step.kind.rawValue, phase: step.phase.rawValue,
+                        status: Badge(step.status.rawValue), startedAt: Self.format(step.startedAt),
+                        endedAt: Self.format(step.endedAt), output: step.output, decidedBy: step.decidedBy,
+                        canDecide: step.step.kind == .approval && step.status == .running
+                            && user.session.principal.role >= max(.operator, step.step.approval?.role ?? .operator))
                 })
         }
         var bars: [Timeline.Bar] = []

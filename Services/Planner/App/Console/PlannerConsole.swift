@@ -66,6 +66,15 @@ public struct PlannerConsole: Sendable {
                 }
             }
         }
+        console.post("executions/:id/approvals/:step") { request, context in
+            try await guarded(request, post: true) { user, form in
+                let id = try context.id(what: "execution")
+                _ = try await api.decideApproval(
+                    id, step: context.parameters.get("step") ?? "",
+                    input: .init(decision: form["decision"] ?? "", comment: form["comment"]), by: user.session.principal)
+                return redirect("/console/executions/\(id.uuidString.lowercased())")
+            }
+        }
         page(console, "plans", section: "plans", title: "Plans") { _, _, user in ("plans", try await plans(user)) }
         page(console, "plans/:id", section: "plans", title: "Plan") { _, context, user in
             ("plan", try await planPage(context, user))

@@ -82,7 +82,7 @@ struct JobStatusHandler: Sendable {
         case .jobObserved(let e): e.launchGroup.executionID
         case .jobTimedOut(let e): e.launchGroup.executionID
         case .jobDuplicateDetected(let e): e.launchGroup.executionID
-        case .pause, .resume, .cancel, .cleanup: ""
+        case .pause, .resume, .cancel, .cleanup, .stepFinished, .decide, .tick: ""
         }
     }
 }

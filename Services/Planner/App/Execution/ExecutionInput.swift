@@ -18,6 +18,10 @@ public struct ExecutionBlueprint: Sendable, Equatable {
         public var timeoutSeconds: Int
         /// Its servers.
         public var servers: [Server]
+        /// Hook steps run, in order, before its launch groups start.
+        public var before: [HookStep] = []
+        /// Hook steps run, in order, once every server of it is resolved.
+        public var after: [HookStep] = []
 
         /// Creates a wave.
         public init(name: String, dependsOn: [Int] = [], pauseBefore: Bool = false, continueOnFailure: Bool = false,
@@ -110,6 +114,12 @@ public enum ExecutionInput: Sendable, Equatable {
     case cancel(actor: String, terminateInstances: Bool)
     /// An operator cleans up a finished drill.
     case cleanup(actor: String)
+    /// An SSM or callout step reported its outcome.
+    case stepFinished(StepResult)
+    /// A person approved or declined an approval step.
+    case decide(ApprovalDecision)
+    /// Time passed: steps past their deadline time out.
+    case tick
 }
 
 /// What the state machine asks the world to do; the store turns each into
@@ -121,6 +131,8 @@ public enum ExecutionEffect: Sendable, Equatable {
     case publish(ExecutionEvent)
     /// Publish `instances.terminate` for one endpoint.
     case terminateInstances(InstancesTerminate)
+    /// Run an SSM Automation or HTTP callout step.
+    case runStep(StepRun)
 }
 
 /// Why an operator command is refused (HTTP 409).

@@ -94,6 +94,18 @@ public struct WaveState: Codable, Sendable, Equatable {
     public var queuedReason: String?
     /// A job of this wave timed out.
     public var timedOut: Bool
+    /// Its hook steps, `before` ones first, each in plan order (nil in documents
+    /// written before hooks existed: none).
+    public var steps: [StepState]?
+    /// The hook phase it is in, while it is in one.
+    public var hookStage: HookPhase?
+    /// The servers' verdict, held while `after` steps run.
+    public var outcome: WaveStatus?
+
+    /// Its steps of `phase`, with their indices in `steps`.
+    func steps(_ phase: HookPhase) -> [(index: Int, step: StepState)] {
+        (steps ?? []).enumerated().filter { $0.element.phase == phase }.map { ($0.offset, $0.element) }
+    }
 }
 
 /// Whether a RECOVERY server's post-launch actions are done.

@@ -19,7 +19,8 @@ extension ExecutionStateMachine {
 
     /// Called after servers changed: ends finished waves, then schedules.
     mutating func afterProgress() {
-        for index in state.waves.indices where [.launching, .queued, .running].contains(state.waves[index].status) {
+        for index in state.waves.indices where [.launching, .queued, .running].contains(state.waves[index].status)
+            && state.waves[index].hookStage == nil {
             let servers = state.servers(inWave: state.waves[index].number)
             guard servers.allSatisfy(\.isResolved) else { continue }
             let succeeded = servers.filter(\.succeeded).count
@@ -27,6 +28,14 @@ extension ExecutionStateMachine {
                 state.waves[index].timedOut ? .timedOut
                 : succeeded == servers.count ? .completed
                 : succeeded == 0 ? .failed : .partial
+            if !state.waves[index].steps(.after).isEmpty && !state.status.isTerminal {
+                // The servers' verdict waits while the after steps run.
+                state.waves[index].status = .running
+                state.waves[index].outcome = status
+                state.waves[index].hookStage = .after
+                continue
+            }
+            skipSteps(index, reason: "skipped: execution cancelled")
             endWave(index, status: status, reason: nil)
         }
         advance()
@@ -35,47 +44,67 @@ extension ExecutionStateMachine {
     /// Skips blocked waves, starts ready ones (unless paused or gated), and
     /// ends the execution when every wave has ended.
     mutating func advance() {
-        var changed = true
-        while changed {
-            changed = false
-            for index in state.waves.indices where [.pending, .waiting].contains(state.waves[index].status) {
-                let wave = state.waves[index]
-                if let blocker = wave.dependsOn.first(where: { dependency in
-                    state.waveIndex(dependency).map { state.waves[$0].status.isTerminal } == true && !isSatisfied(dependency)
-                }) {
-                    let name = state.waves[blocker - 1].name
-                    endWave(index, status: .skipped, reason: "dependency \(name) ended \(state.waves[blocker - 1].status.rawValue)")
-                    changed = true
+        var waveEnded = true
+        while waveEnded {
+            waveEnded = false
+            var changed = true
+            while changed {
+                changed = false
+                for index in state.waves.indices where [.pending, .waiting].contains(state.waves[index].status) {
+                    let wave = state.waves[index]
+                    if let blocker = wave.dependsOn.first(where: { dependency in
+                        state.waveIndex(dependency).map { state.waves[$0].status.isTerminal } == true && !isSatisfied(dependency)
+                    }) {
+                        let name = state.waves[blocker - 1].name
+                        endWave(index, status: .skipped, reason: "dependency \(name) ended \(state.waves[blocker - 1].status.rawValue)")
+                        changed = true
+                    }
                 }
             }
-        }
-        if state.status == .running {
-            let ready = state.waves.indices.filter { isReady(state.waves[$0]) }
-            let gated = ready.filter { state.waves[$0].pauseBefore && !state.waves[$0].approved }
-            for index in ready where !gated.contains(index) {
-                startWave(index)
+            if state.status == .running {
+                let ready = state.waves.indices.filter { isReady(state.waves[$0]) }
+                let gated = ready.filter { state.waves[$0].pauseBefore && !state.waves[$0].approved }
+                for index in ready where !gated.contains(index) {
+                    startWave(index)
+                }
+                if !gated.isEmpty {
+                    state.status = .paused
+                    let names = gated.map { state.waves[$0].name }.joined(separator: ", ")
+                    publish(.executionPaused, reason: "approval required before wave \(names) (pauseBefore); resume to continue")
+                }
             }
-            if !gated.isEmpty {
-                state.status = .paused
-                let names = gated.map { state.waves[$0].name }.joined(separator: ", ")
-                publish(.executionPaused, reason: "approval required before wave \(names) (pauseBefore); resume to continue")
+            // Hook phases move on; a wave ending in one may let dependants start.
+            for index in state.waves.indices where state.waves[index].hookStage != nil {
+                if continueSteps(index) { waveEnded = true }
             }
         }
         finishIfDone()
     }
 
+    /// Starts the wave: its `before` steps first, when it has any.
     mutating func startWave(_ index: Int) {
         state.waves[index].status = .launching
         state.waves[index].startedAt = now
         let wave = state.waves[index]
-        let servers = state.servers(inWave: wave.number)
-        var groups: [Endpoint: [String]] = [:]
-        for server in servers {
-            groups[server.endpoint, default: []].append(server.id)
+        for server in state.servers(inWave: wave.number) {
             state.servers[server.id]?.status = .launching
             state.servers[server.id]?.startedAt = now
         }
         publish(.waveStarted, wave: wave.number)
+        if !wave.steps(.before).isEmpty {
+            state.waves[index].hookStage = .before
+            return
+        }
+        launchGroups(index)
+    }
+
+    /// Hands the wave's launch groups (wave ∩ endpoint) to the launcher.
+    mutating func launchGroups(_ index: Int) {
+        let wave = state.waves[index]
+        var groups: [Endpoint: [String]] = [:]
+        for server in state.servers(inWave: wave.number) {
+            groups[server.endpoint, default: []].append(server.id)
+        }
         for endpoint in groups.keys.sorted(by: { $0.key < $1.key }) {
             effects.append(.startLaunchGroup(WaveStarted(
                 launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
@@ -119,7 +148,7 @@ extension ExecutionStateMachine {
     /// Appends an `execution.events.v1` event describing the current state.
     mutating func publish(
         _ type: ExecutionEventType, actor: String? = nil, wave number: Int? = nil, server: ServerState? = nil,
-        reason: String? = nil
+        reason: String? = nil, step: ExecutionEvent.StepRef? = nil
     ) {
         let wave = number.flatMap { state.waveIndex($0) }.map { state.waves[$0] }
         effects.append(.publish(ExecutionEvent(
@@ -130,7 +159,7 @@ extension ExecutionStateMachine {
                 .init(sourceServerID: $0.id, accountID: $0.accountID, region: $0.region, status: $0.status,
                       recoveryInstanceID: $0.recoveryInstanceID)
             },
-            reason: reason, occurredAt: now, objectives: type.isTerminalExecutionEvent ? objectives : nil)))
+            reason: reason, occurredAt: now, objectives: type.isTerminalExecutionEvent ? objectives : nil, step: step)))
     }
 
     /// RTO and RPO evidence as they stand.

@@ -45,7 +45,9 @@ public struct ExecutionStateMachine: Sendable {
             WaveState(
                 number: index + 1, name: wave.name, dependsOn: wave.dependsOn, pauseBefore: wave.pauseBefore,
                 continueOnFailure: wave.continueOnFailure, timeoutSeconds: wave.timeoutSeconds,
-                status: wave.dependsOn.isEmpty ? .pending : .waiting, approved: false, timedOut: false)
+                status: wave.dependsOn.isEmpty ? .pending : .waiting, approved: false, timedOut: false,
+                steps: wave.before.isEmpty && wave.after.isEmpty ? nil
+                    : wave.before.map { StepState(step: $0, phase: .before) } + wave.after.map { StepState(step: $0, phase: .after) })
         }
         var state = ExecutionState(
             id: blueprint.executionID, teamID: blueprint.teamID, planID: blueprint.planID,
@@ -78,6 +80,9 @@ public struct ExecutionStateMachine: Sendable {
         case .resume(let actor): try machine.resume(actor: actor)
         case .cancel(let actor, let terminate): try machine.cancel(actor: actor, terminateInstances: terminate)
         case .cleanup(let actor): try machine.cleanup(actor: actor)
+        case .stepFinished(let result): machine.stepFinished(result)
+        case .decide(let decision): try machine.decide(decision)
+        case .tick: machine.tick()
         }
         return (machine.state, machine.effects)
     }
@@ -103,6 +108,12 @@ public struct ExecutionStateMachine: Sendable {
         for index in state.waves.indices where isReady(state.waves[index]) && state.waves[index].pauseBefore {
             state.waves[index].approved = true
         }
+        // Resuming also releases steps that failed with the PAUSE policy: the next step runs.
+        for index in state.waves.indices {
+            for step in (state.waves[index].steps ?? []).indices where state.waves[index].steps![step].holding {
+                state.waves[index].steps![step].holding = false
+            }
+        }
         publish(.executionResumed, actor: actor)
         advance()
     }
@@ -120,6 +131,7 @@ public struct ExecutionStateMachine: Sendable {
         for index in state.waves.indices where [.pending, .waiting].contains(state.waves[index].status) {
             endWave(index, status: .skipped, reason: "execution cancelled")
         }
+        endHookPhasesOnCancel()
         publish(.executionCancelled, actor: actor, reason: terminateInstances ? "cancelled; terminating drill instances" : "cancelled")
         if terminateInstances {
             state.terminateOnCancel = true

@@ -104,14 +104,18 @@ struct ExecutionStore: Sendable {
     /// Each effect as an outbox row, keyed as DESIGN §3 says.
     func enqueue(_ effects: [ExecutionEffect], on connection: PostgresConnection) async throws {
         guard !effects.isEmpty else { return }
-        let messages = try effects.map(message)
+        // `runStep` has no transport yet (aws.requests.v1 / callouts.v1 are not built): such a step
+        // ends by its timeout, with its onFailure policy.
+        let messages = try effects.compactMap(message)
         try await Outbox(schema: schema).enqueue(messages, on: connection)
         // Public execution events also go to the team's durable stream log, in this same transaction.
         let streamed = messages.filter { $0.topic == topics.executionEvents }.map(\.event)
         if !streamed.isEmpty { try await EventLog(schema: schema).append(streamed, on: connection) }
+        try await StepStore(schema: schema).audit(
+            effects.compactMap { if case .publish(let event) = $0, event.step != nil { event } else { nil } }, on: connection)
     }
 
-    func message(_ effect: ExecutionEffect) throws -> OutboxMessage {
+    func message(_ effect: ExecutionEffect) throws -> OutboxMessage? {
         switch effect {
         case .startLaunchGroup(let payload):
             return OutboxMessage(
@@ -128,6 +132,8 @@ struct ExecutionStore: Sendable {
                 topic: topics.instancesTerminate, key: payload.endpoint.key,
                 event: try CloudEvent(source: EventSource.planner, type: EventType.instancesTerminate,
                                       subject: payload.executionID, payload: payload))
+        case .runStep:
+            return nil
         }
     }
 

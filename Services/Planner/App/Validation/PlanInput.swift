@@ -14,6 +14,9 @@ struct PlanInput: Codable, Sendable {
         /// This wave's drill / recovery profile (overrides the plan's).
         var drillProfile: String?
         var recoveryProfile: String?
+        /// Hook steps run before the wave launches, and after its servers are resolved (issue 16).
+        var before: [HookStepInput]?
+        var after: [HookStepInput]?
     }
 
     var name: String
@@ -49,6 +52,9 @@ struct ValidatedPlan: Codable, Sendable, Equatable {
         var pauseBefore: Bool
         var continueOnFailure: Bool
         var timeoutMinutes: Int
+        /// Hook steps (nil: none).
+        var before: [HookStep]? = nil
+        var after: [HookStep]? = nil
     }
 
     var name: String
@@ -137,6 +143,10 @@ enum PlanValidator {
                 name: names[index], protectionGroupIds: wave.protectionGroupIds, dependsOn: dependsOn,
                 pauseBefore: wave.pauseBefore ?? false, continueOnFailure: wave.continueOnFailure ?? false,
                 timeoutMinutes: timeout))
+        }
+        for (index, hooks) in try HookRules.validate(input.waves).enumerated() {
+            waves[index].before = hooks.before.isEmpty ? nil : hooks.before
+            waves[index].after = hooks.after.isEmpty ? nil : hooks.after
         }
         if let cycle = WaveGraph.findCycle(waves.map(\.dependsOn)) {
             let path = cycle.map { names[$0] }.joined(separator: " → ")
