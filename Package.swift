@@ -99,7 +99,7 @@ let package = Package(
     ]
     + [
         // The console's pages: page models, SVG layouts and escaped Mustache templates (pure; no I/O).
-        .target(name: "MusterConsole", dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+        .target(name: "MusterConsole", dependencies: ["MusterDomain", .product(name: "Mustache", package: "swift-mustache")],
                 path: "Services/Planner/Console", swiftSettings: swiftSettings),
     ]
     + service("planner", folder: "Planner", app: "PlannerApp",
@@ -113,7 +113,7 @@ let package = Package(
     + [
         // The operator CLI: logic in MusterCLIKit (tested), commands in Tools/Muster.
         .target(name: "MusterCLIKit",
-                dependencies: ["MusterHTTP", .product(name: "Yams", package: "Yams")],
+                dependencies: ["MusterDomain", "MusterHTTP", .product(name: "Yams", package: "Yams")],
                 path: "Tools/MusterCLIKit", swiftSettings: swiftSettings),
         .executableTarget(name: "MusterCLI",
                           dependencies: ["MusterCLIKit", "MusterHTTP", log,
