@@ -148,7 +148,9 @@ let package = Package(
 
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).
-        .target(name: "TestSupport", dependencies: ["MusterPostgres", "MusterKafka", log],
+        .target(name: "TestSupport",
+                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", log, metrics,
+                               .product(name: "MetricsTestKit", package: "swift-metrics")],
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["MusterPostgres", "TestSupport"], swiftSettings: swiftSettings),
@@ -177,7 +179,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PollerTests",
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
-                                   "MusterPostgres", "TestSupport"],
+                                   "MusterPostgres", "TestSupport", log],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MusterCLIKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ConsoleTests", dependencies: ["MusterConsole"], swiftSettings: swiftSettings),

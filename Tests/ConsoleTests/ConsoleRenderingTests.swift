@@ -60,6 +60,12 @@ struct ConsoleRenderingTests {
         #expect(html.contains("name=\"_csrf\" value=\"c0ffee\""))
     }
 
+    @Test func aFailureReasonShowsItsControlCharactersAsPictures() {
+        let server = ExecutionPage.Server(id: "s-1", accountID: "111122223333", region: "us-east-1", status: Badge("FAILED"),
+                                          jobID: nil, instanceID: nil, failureReason: "disk\u{0}full\u{1B}[31m")
+        #expect(server.failureReason == "disk\u{2400}full\u{241B}[31m")
+    }
+
     @Test(arguments: hostile) func inventoryTagsAndHostnamesAreEscaped(_ text: String) {
         let page = GroupsPage(
             groups: [.init(name: text, region: "us-east-1", servers: 1)],
