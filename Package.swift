@@ -50,6 +50,7 @@ let package = Package(
         .executable(name: "muster-stress-kafka", targets: ["KafkaStress"]),
         .executable(name: "muster-bench-events", targets: ["EventStreamBenchmark"]),
         .executable(name: "muster-bench-handoff", targets: ["HandoffBenchmark"]),
+        .executable(name: "muster-bench-shutdown", targets: ["ShutdownBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -131,6 +132,10 @@ let package = Package(
                           dependencies: ["PlannerApp", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
                                          lifecycle],
                           path: "Benchmarks/EventStream", swiftSettings: swiftSettings),
+        // Boots the built service executables (TestSupport.ServiceProcess) and times SIGTERM → exit.
+        .executableTarget(name: "ShutdownBenchmark",
+                          dependencies: ["MusterDomain", "MusterEvents", "MusterHTTP", "MusterKafka", "TestSupport"],
+                          path: "Benchmarks/Shutdown", swiftSettings: swiftSettings),
         .executableTarget(name: "HandoffBenchmark",
                           dependencies: ["PollerApp", "LauncherApp", "DRSSimApp", "MusterDRS", "MusterAWS", "MusterHTTP",
                                          "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
