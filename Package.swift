@@ -50,6 +50,7 @@ let package = Package(
         .executable(name: "muster-stress-kafka", targets: ["KafkaStress"]),
         .executable(name: "muster-bench-events", targets: ["EventStreamBenchmark"]),
         .executable(name: "muster-bench-handoff", targets: ["HandoffBenchmark"]),
+        .executable(name: "muster-bench-shutdown", targets: ["ShutdownBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -100,7 +101,7 @@ let package = Package(
     ]
     + [
         // The console's pages: page models, SVG layouts and escaped Mustache templates (pure; no I/O).
-        .target(name: "MusterConsole", dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+        .target(name: "MusterConsole", dependencies: ["MusterDomain", .product(name: "Mustache", package: "swift-mustache")],
                 path: "Services/Planner/Console", swiftSettings: swiftSettings),
     ]
     + service("planner", folder: "Planner", app: "PlannerApp",
@@ -114,7 +115,7 @@ let package = Package(
     + [
         // The operator CLI: logic in MusterCLIKit (tested), commands in Tools/Muster.
         .target(name: "MusterCLIKit",
-                dependencies: ["MusterHTTP", .product(name: "Yams", package: "Yams")],
+                dependencies: ["MusterDomain", "MusterHTTP", .product(name: "Yams", package: "Yams")],
                 path: "Tools/MusterCLIKit", swiftSettings: swiftSettings),
         .executableTarget(name: "MusterCLI",
                           dependencies: ["MusterCLIKit", "MusterHTTP", log,
@@ -132,6 +133,10 @@ let package = Package(
                           dependencies: ["PlannerApp", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
                                          lifecycle],
                           path: "Benchmarks/EventStream", swiftSettings: swiftSettings),
+        // Boots the built service executables (TestSupport.ServiceProcess) and times SIGTERM → exit.
+        .executableTarget(name: "ShutdownBenchmark",
+                          dependencies: ["MusterDomain", "MusterEvents", "MusterHTTP", "MusterKafka", "TestSupport"],
+                          path: "Benchmarks/Shutdown", swiftSettings: swiftSettings),
         .executableTarget(name: "HandoffBenchmark",
                           dependencies: ["PollerApp", "LauncherApp", "DRSSimApp", "MusterDRS", "MusterAWS", "MusterHTTP",
                                          "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
@@ -149,7 +154,9 @@ let package = Package(
 
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).
-        .target(name: "TestSupport", dependencies: ["MusterPostgres", "MusterKafka", log],
+        .target(name: "TestSupport",
+                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", log, metrics,
+                               .product(name: "MetricsTestKit", package: "swift-metrics")],
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["MusterPostgres", "TestSupport"], swiftSettings: swiftSettings),
@@ -178,7 +185,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PollerTests",
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
-                                   "MusterPostgres", "TestSupport"],
+                                   "MusterPostgres", "TestSupport", log],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MusterCLIKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ConsoleTests", dependencies: ["MusterConsole"], swiftSettings: swiftSettings),

@@ -32,5 +32,10 @@ fi
 # Stop on exit only what this run started (a developer's running stack stays).
 if ! scripts/infra.sh running; then trap 'scripts/infra.sh stop || true' EXIT; fi
 eval "$(scripts/infra.sh start)"
+if [[ "$BENCH" == muster-bench-shutdown ]]; then
+  # It boots the four services as processes: release builds of them too.
+  for product in planner launcher poller notifier; do swift build -c release --product "$product"; done
+  export MUSTER_BIN_DIR="$(swift build -c release --show-bin-path)"
+fi
 swift build -c release --product "$BENCH"
 "$(swift build -c release --show-bin-path)/$BENCH" "$@"

@@ -42,7 +42,7 @@ public enum JSONBody {
         }
         let data = Data(bytes)
         if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-           let field = controlCharacterPath(in: tree) {
+           let field = TextRule.controlCharacterPath(in: tree) {
             // The value is never echoed: it may be a secret.
             throw APIError.validation(
                 field: field, rule: "controlCharacters",
@@ -52,32 +52,6 @@ public enum JSONBody {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw map(error, wording: wording)
-        }
-    }
-
-    /// The JSON path of the first string (value or object key) in `tree`
-    /// holding a control character, or nil.
-    public static func controlCharacterPath(in tree: Any, path: String = "") -> String? {
-        func hasControl(_ text: String) -> Bool { text.unicodeScalars.contains(where: TextRule.isControl) }
-        switch tree {
-        case let text as String:
-            return hasControl(text) ? path : nil
-        case let object as [String: Any]:
-            for key in object.keys.sorted() {
-                // A key is named in the answer (and maybe a log): its control characters are shown as U+FFFD.
-                let shown = String(String.UnicodeScalarView(key.unicodeScalars.map { TextRule.isControl($0) ? "\u{FFFD}" : $0 }))
-                let child = path.isEmpty ? shown : "\(path).\(shown)"
-                if hasControl(key) { return child }
-                if let found = controlCharacterPath(in: object[key]!, path: child) { return found }
-            }
-            return nil
-        case let array as [Any]:
-            for (index, element) in array.enumerated() {
-                if let found = controlCharacterPath(in: element, path: "\(path)[\(index)]") { return found }
-            }
-            return nil
-        default:
-            return nil
         }
     }
 

@@ -39,8 +39,14 @@ public struct CloudEvent: Sendable, Equatable {
                   data: Array(try EventCoding.encoder.encode(payload)))
     }
 
-    /// Decodes `data` as `Payload`; unknown fields are ignored.
+    /// Decodes `data` as `Payload`; unknown fields are ignored. An identifier
+    /// or name holding a control character (``ConsumedText``) makes it throw,
+    /// so a consumer parks the event instead of storing the string.
     public func decode<Payload: Decodable>(_ type: Payload.Type) throws -> Payload {
+        if let field = ConsumedText.violation(in: data) {
+            throw CloudEventError.invalidData(
+                type: self.type, reason: "\(field.isEmpty ? "the payload" : field) must not contain control characters")
+        }
         do {
             return try EventCoding.decoder.decode(Payload.self, from: Data(data))
         } catch {

@@ -46,6 +46,9 @@ public final class KafkaProducer: Sendable {
     /// order, which the idempotent producer preserves through retries), then
     /// suspends until every one was acknowledged. Throws the first failure
     /// after all have settled; records before it may have been delivered.
+    /// Cancellation ends the wait at once with `CancellationError`: records
+    /// already enqueued may still be delivered (the caller treats the batch
+    /// as not acknowledged, e.g. publishes it again later).
     public func sendBatch(_ records: [KafkaOutgoingRecord]) async throws -> [KafkaDeliveryReport] {
         guard !records.isEmpty else { return [] }
         let batch = BatchCompletion(count: records.count)
@@ -53,8 +56,8 @@ public final class KafkaProducer: Sendable {
             while true {
                 let immediate = core.enqueue(record) { batch.settle(index, $0) }
                 if case .queueFull = immediate {
-                    // Back-pressure: wait for room instead of reordering.
-                    try? await Task.sleep(for: .milliseconds(5))
+                    // Back-pressure: wait for room instead of reordering (cancellation ends the wait).
+                    try await Task.sleep(for: .milliseconds(5))
                     continue
                 }
                 if let immediate { batch.settle(index, immediate) }
@@ -201,6 +204,7 @@ final class BatchCompletion: Sendable {
     private struct State {
         var outcomes: [ProducerCore.SendOutcome?]
         var remaining: Int
+        var cancelled = false
         var waiter: CheckedContinuation<Void, Never>?
     }
 
@@ -223,15 +227,25 @@ final class BatchCompletion: Sendable {
     }
 
     func wait() async throws -> [KafkaDeliveryReport] {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state in
-                if state.remaining == 0 { return true }
-                state.waiter = continuation
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state in
+                    if state.remaining == 0 || state.cancelled { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if done { continuation.resume() }
             }
-            if done { continuation.resume() }
+        } onCancel: {
+            let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+                state.cancelled = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
         }
-        let outcomes = state.withLock { $0.outcomes }
+        let (outcomes, remaining) = state.withLock { ($0.outcomes, $0.remaining) }
+        if remaining > 0 { throw CancellationError() }
         return try outcomes.map { outcome in
             switch outcome {
             case let .delivered(report)?: return report

@@ -64,19 +64,29 @@ public final class OutboxRelay: Service, Sendable {
         wakeSignal.signal()
     }
 
-    /// Publishes until graceful shutdown or cancellation; a batch in hand is
-    /// finished first.
+    /// Publishes until graceful shutdown or cancellation. A pass in hand is
+    /// interrupted at once (DESIGN §12, prompt shutdown): the wait for the
+    /// broker's acknowledgements ends, its rows stay unmarked and are
+    /// published again by the next relay (consumers' inboxes drop the
+    /// duplicates), and the advisory lock is released.
     public func run() async throws {
         let stop = StopFlag()
+        let pass = CurrentPass()
         await withTaskCancellationOrGracefulShutdownHandler {
             var failedAttempts = 0
             while !stop.isSet {
                 do {
-                    let count = try await publishBatch()
+                    let current = Task { try await publishBatch() }
+                    pass.task.withLock { $0 = current }
+                    if stop.isSet { current.cancel() }  // a shutdown between the check and the store
+                    let count = try await current.value
                     failedAttempts = 0
                     if count < configuration.batchSize && !stop.isSet {
                         await wakeSignal.wait(upTo: configuration.idleInterval)
                     }
+                } catch is CancellationError where stop.isSet {
+                    logger.info("outbox pass interrupted by shutdown; its rows are published again later",
+                                metadata: ["schema": "\(schema)"])
                 } catch {
                     failures.increment()
                     let delay = configuration.retry.delay(attempt: failedAttempts)
@@ -90,6 +100,7 @@ public final class OutboxRelay: Service, Sendable {
         } onCancelOrGracefulShutdown: { [wakeSignal] in
             stop.set()
             wakeSignal.signal()
+            pass.task.withLock { $0?.cancel() }
         }
         logger.debug("outbox relay stopped", metadata: ["schema": "\(schema)"])
     }
@@ -116,7 +127,8 @@ public final class OutboxRelay: Service, Sendable {
                 _ = try await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [key])
                 return count
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [key])
+                // Not cancelled with the pass: a connection going back to the pool must not keep the lock.
+                await Task { _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [key]) }.value
                 throw error
             }
         }
@@ -150,6 +162,11 @@ public final class OutboxRelay: Service, Sendable {
             [sequences.map(String.init).joined(separator: ",")])
         return records.count
     }
+}
+
+/// The publish pass in hand, so shutdown can cancel it.
+private final class CurrentPass: Sendable {
+    let task = Mutex<Task<Int, any Error>?>(nil)
 }
 
 extension OutboxRelay {

@@ -145,4 +145,15 @@ struct CLIKitTests {
         #expect(!ReportRenderer.text(plain).contains("RPO"))
         #expect(!ReportRenderer.text(plain).contains("recovery point"))
     }
+
+    @Test func aFailureReasonFromOutsideCannotDriveTheTerminal() throws {
+        let report = try JSONDecoder().decode(JSONValue.self, from: Data(#"""
+            {"executionId": "e1", "planName": "p", "type": "DRILL", "status": "FAILED", "initiatedBy": "ana",
+             "waves": [{"number": 1, "name": "Web", "status": "FAILED", "servers": [
+               {"sourceServerId": "s-9", "status": "FAILED", "failureReason": "boom\u001b[2J\nforged line"}]}]}
+            """#.utf8))
+        let text = ReportRenderer.text(report)
+        #expect(text.contains("s-9 FAILED: boom\u{241B}[2J\u{240A}forged line"))
+        #expect(!text.contains("\u{1B}"), "no escape sequence reaches the terminal")
+    }
 }

@@ -62,6 +62,12 @@ struct ConsoleRenderingTests {
         #expect(html.contains("<details class=\"joblog\"><summary>1 events"), "DRS job-log items per server, escaped too")
     }
 
+    @Test func aFailureReasonShowsItsControlCharactersAsPictures() {
+        let server = ExecutionPage.Server(id: "s-1", accountID: "111122223333", region: "us-east-1", status: Badge("FAILED"),
+                                          jobID: nil, instanceID: nil, failureReason: "disk\u{0}full\u{1B}[31m")
+        #expect(server.failureReason == "disk\u{2400}full\u{241B}[31m")
+    }
+
     @Test(arguments: hostile) func inventoryTagsAndHostnamesAreEscaped(_ text: String) {
         let page = GroupsPage(
             groups: [.init(name: text, region: "us-east-1", servers: 1)],

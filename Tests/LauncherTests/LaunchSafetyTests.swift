@@ -161,23 +161,23 @@ struct LauncherServiceGroupTests {
 struct LauncherParkingTests {
     typealias H = LauncherHarness
 
-    func parked(_ harness: H, consumer: String) async throws -> [String] {
-        try await harness.pool.query(
-            "SELECT error FROM \(harness.schema).dead_letters WHERE consumer = $1", [consumer]
-        ).rows.map { try $0.decode(String.self, "error") }
+    func probe(_ harness: H, _ consumer: String) -> ParkingProbe {
+        ParkingProbe(pool: harness.pool, schema: harness.schema, consumer: consumer, log: harness.log)
     }
 
     @Test("launcher.inputs: a wave.started whose plan name holds a NUL is parked; later launches go on")
     func nulInPlanName() async throws {
         try await H.with { harness in
             try harness.startLauncher(harness.configuration())
+            let inputs = probe(harness, "launcher.inputs")
             var poison = harness.waveStarted("ex-nul", servers: [H.sid(1)])
             poison.planName = "plan\u{0000}name"
             try await harness.launch(poison)
             // A valid record after it on the same partition (same endpoint key).
             try await harness.launch(harness.waveStarted("ex-after", servers: [H.sid(2)]))
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
-            #expect(try await eventually { try await parked(harness, consumer: "launcher.inputs").count == 1 })
+            let letters = try await inputs.waitForParked(1)
+            #expect(letters.count == 1 && inputs.counted >= 1 && letters.allSatisfy(inputs.reported))
             #expect(try await harness.jobs().first?.launchGroup.hasPrefix("ex-after") == true)
             #expect(await harness.counters().jobsByLaunchGroup.keys.contains { $0.hasPrefix("ex-nul") } == false)
         }
@@ -187,6 +187,7 @@ struct LauncherParkingTests {
     func nulInAccount() async throws {
         try await H.with { harness in
             try harness.startLauncher(harness.configuration())
+            let accounts = probe(harness, "launcher.accounts")
             let poison = AccountRegistration(
                 accountID: "444455556666", name: "bad\u{0000}", regions: ["us-east-1"], credentials: .keyPair(name: "X"))
             try await harness.publish(harness.topics.accounts, key: poison.accountID, type: EventType.accountRegistered, poison)
@@ -198,7 +199,8 @@ struct LauncherParkingTests {
                     "SELECT count(*) AS n FROM \(harness.schema).accounts WHERE account_id = '777788889999'"
                 ).rows[0].decode(Int.self, "n") == 1
             })
-            #expect(try await parked(harness, consumer: "launcher.accounts").count == 1)
+            let letters = try await accounts.waitForParked(1)
+            #expect(letters.count == 1 && accounts.counted >= 1 && letters.allSatisfy(accounts.reported))
         }
     }
 }

@@ -33,6 +33,8 @@ final class LauncherHarness: Sendable {
     let port: Int
     let http: HTTPClient
     let outcomes = Locked<[ConsumeOutcome]>([])
+    /// What the launchers logged (for ``ParkingProbe``).
+    let log = LogCapture()
     private let tasks = Locked<[Task<Void, any Error>]>([])
     private let simTask: Task<Void, any Error>
     private let groupPrefix: String
@@ -128,7 +130,7 @@ final class LauncherHarness: Sendable {
         let relay = self.relay, outcomes = self.outcomes
         let launcher = Launcher(
             schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: try TestEnvironment.kafka(),
-            logger: TestEnvironment.logger, accounts: accounts, hooks: hooks, groupPrefix: groupPrefix,
+            logger: log.logger, accounts: accounts, hooks: hooks, groupPrefix: groupPrefix,
             wakeRelay: { relay.wake() }, onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
         return launcher
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import Testing
@@ -48,6 +49,56 @@ struct CloudEventTests {
         #expect(try event.decode(Small.self).wave == 3)
         let bad = CloudEvent(source: "/x", type: "t", data: Array(#"{"wave": "three"}"#.utf8))
         #expect(throws: CloudEventError.self) { try bad.decode(Small.self) }
+    }
+}
+
+/// Control characters in consumed payloads (ConsumedText, docs/consumers.md).
+@Suite("Consumed text")
+struct ConsumedTextTests {
+    struct Observed: Codable { var hostname: String; var tags: [String: String]; var rawError: String?; var reason: String? }
+
+    static let controls = (0x00..<0x20).map { Unicode.Scalar($0)! } + (0x7F...0x9F).map { Unicode.Scalar($0)! }
+
+    func event(_ payload: Observed) throws -> CloudEvent {
+        try CloudEvent(source: "/muster/launcher", type: "source-server.observed", payload: payload)
+    }
+
+    @Test(arguments: controls) func identifiersNamesTagsAndKeysWithAControlCharacterAreRefusedNamingTheField(
+        _ scalar: Unicode.Scalar
+    ) throws {
+        let bad = "a\(Character(scalar))b"
+        for (payload, field) in [
+            (Observed(hostname: bad, tags: [:]), "hostname"),
+            (Observed(hostname: "h", tags: ["env": bad]), "tags.env"),
+            (Observed(hostname: "h", tags: [bad: "x"]), "tags.a\u{FFFD}b"),
+        ] {
+            let event = try event(payload)
+            #expect(throws: CloudEventError.invalidData(
+                type: "source-server.observed", reason: "\(field) must not contain control characters")) {
+                try event.decode(Observed.self)
+            }
+        }
+    }
+
+    @Test(arguments: controls) func freeTextKeepsControlCharacters(_ scalar: Unicode.Scalar) throws {
+        let text = "line 1\(Character(scalar))line 2"
+        let decoded = try event(Observed(hostname: "h", tags: [:], rawError: text, reason: text)).decode(Observed.self)
+        #expect(decoded.rawError == text && decoded.reason == text, "kept as received")
+    }
+
+    @Test func freeTextFieldsAreExemptOnlyAsStrings() {
+        #expect(ConsumedText.violation(in: Array(#"{"reason": {"code": "a\u0001"}}"#.utf8)) == "reason.code")
+        #expect(ConsumedText.violation(in: Array(#"{"rawError": "a\u0000b", "x": ["ok", "b\u007f"]}"#.utf8)) == "x[1]")
+        #expect(ConsumedText.violation(in: Array(#"{"name": "caf\u00e9 \u2028 ok"}"#.utf8)) == nil, "only Cc is refused")
+        #expect(ConsumedText.violation(in: Array("not json".utf8)) == nil, "left to the decoder")
+    }
+
+    @Test func visibleReplacesEveryControlCharacterAndNothingElse() {
+        #expect(TextRule.visible("a\u{0}b\nc\u{1B}[2J\u{7F}\u{85}é") == "a\u{2400}b\u{240A}c\u{241B}[2J\u{2421}\u{FFFD}é")
+        #expect(TextRule.visible("plain ✓") == "plain ✓")
+        for scalar in Self.controls {
+            #expect(!TextRule.visible(String(Character(scalar))).unicodeScalars.contains(where: TextRule.isControl))
+        }
     }
 }
 

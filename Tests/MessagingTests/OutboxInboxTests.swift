@@ -197,4 +197,32 @@ struct OutboxInboxTests {
         #expect(try await fixture.handledCount() == 1)
         await fixture.tearDown()
     }
+
+    @Test("Shutdown interrupts a relay pass waiting on an unreachable broker: rows stay unpublished, the lock is released")
+    func shutdownInterruptsThePublishPass() async throws {
+        let fixture = try await Fixture()
+        let outbox = Outbox(schema: fixture.schema)
+        try await fixture.pool.transaction { try await outbox.enqueue([fixture.message("a"), fixture.message("b")], on: $0) }
+        // Nothing listens on port 1: the batch waits for acknowledgements until librdkafka's message timeout.
+        let unreachable = try KafkaProducer(
+            configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"), logger: TestEnvironment.logger)
+        let relay = OutboxRelay(schema: fixture.schema, pool: fixture.pool, producer: unreachable,
+                                logger: TestEnvironment.logger)
+        let running = Task { try await relay.run() }
+        #expect(await eventually { unreachable.pendingDeliveries == 2 }, "the pass is waiting on the broker")
+        let stopping = ContinuousClock.now
+        running.cancel()
+        try await running.value
+        print("[figure] relay pass interrupted by shutdown in \(ContinuousClock.now - stopping)")
+        let unpublished = try await fixture.pool.query(
+            "SELECT count(*) AS n FROM \(fixture.schema).outbox WHERE published_at IS NULL").rows[0].decode(Int.self, "n")
+        #expect(unpublished == 2, "nothing was marked: the next relay publishes both")
+        let key = "muster.outbox.\(fixture.schema)"
+        let other = try TestEnvironment.pool(size: 1)  // another session: advisory locks are re-entrant within one
+        let free = try await other.query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [key])
+        #expect(try free.rows[0].decode(Bool.self, "locked"), "the interrupted pass released the schema's lock")
+        await other.close()
+        await unreachable.shutdown(timeout: .zero)
+        await fixture.tearDown()
+    }
 }

@@ -103,11 +103,15 @@ struct ParkingTests {
         #expect(try await fixture.names() == ["taken", "a1", "a2", "a3", "b1", "b2", "b3"])
         let parked = try await fixture.deadLetters()
         #expect(Set(parked.compactMap(\.eventID)) == [nul, clash, range])
-        #expect(parked.allSatisfy { $0.reason == .deterministic && $0.attempts == 1 && $0.partition == 0 })
+        #expect(parked.allSatisfy { $0.attempts == 1 && $0.partition == 0 })
+        // A name is an identifier: its NUL makes the event unprocessable before PostgreSQL sees it (ConsumedText).
+        #expect(parked.first { $0.eventID == nul }?.reason == .malformed)
+        #expect(parked.filter { $0.eventID != nul }.allSatisfy { $0.reason == .deterministic })
         #expect(parked.first { $0.eventID == clash }?.error.contains("23505") == true)
         #expect(parked.first { $0.eventID == range }?.error.contains("22003") == true)
         #expect(parked.first { $0.eventID == nul }.map { !$0.error.contains("\u{0}") } == true)
-        #expect(outcomes.withLock { $0.filter { $0 == .parked }.count } == 3)
+        #expect(outcomes.withLock { $0.filter { $0 == .parked }.count } == 2)
+        #expect(outcomes.withLock { $0.filter { $0 == .malformed }.count } == 1)
 
         // Remove the causes of two of them; the NUL one stays bad.
         try await fixture.pool.query("DELETE FROM \(fixture.schema).things WHERE name = 'taken'")

@@ -13,12 +13,17 @@ struct NotifierParkingTests {
         try await app.pool.withConnection { try await DeadLetters(schema: app.schema).list(on: $0) }
     }
 
+    func probe(_ app: NotifierTestApp, _ consumer: String) -> ParkingProbe {
+        ParkingProbe(pool: app.pool, schema: app.schema, consumer: consumer, log: app.logs)
+    }
+
     @Test("notifier.tokens: a token.issued whose digest already exists is parked; a later token still works")
     func tokenDigestClashIsParked() async throws {
         try await NotifierTestApp.with { app in
             let team = UUID().uuidString.lowercased()
             let first = try await app.issueToken(team: team, role: "viewer")
             #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: first).status == 200 })
+            let tokens = probe(app, "notifier.tokens")
             // Another token id with the same digest: the unique key refuses it (23505), deterministically.
             let clash = TokenIssued(tokenID: UUID().uuidString, teamID: team, subject: "x", role: "viewer",
                                     tokenSHA256: BearerToken.digestHex(first), issuedAt: Date())
@@ -27,9 +32,9 @@ struct NotifierParkingTests {
             let later = try await app.issueToken(team: team, role: "admin")
             #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: later).status == 200 },
                     "a token issued after the poison record is accepted")
-            let letters = try await parked(app)
+            let letters = try await tokens.waitForParked(1)
             #expect(letters.count == 1)
-            #expect(letters.first?.consumer == "notifier.tokens")
+            #expect(tokens.counted >= 1 && letters.allSatisfy(tokens.reported), "counted and logged")
             #expect(letters.first?.reason == .deterministic)
             #expect(letters.first?.error.contains("23505") == true)
         }
@@ -39,6 +44,7 @@ struct NotifierParkingTests {
     func forgedSourcesAreParked() async throws {
         try await NotifierTestApp.with { app in
             let team = UUID().uuidString.lowercased()
+            let tokens = probe(app, "notifier.tokens"), executions = probe(app, "notifier.executions")
             let token = "mst_" + UUID().uuidString.lowercased() + UUID().uuidString.lowercased()
             let forgedToken = TokenIssued(tokenID: UUID().uuidString, teamID: team, subject: "mallory", role: "admin",
                                           tokenSHA256: BearerToken.digestHex(token), issuedAt: Date())
@@ -52,6 +58,10 @@ struct NotifierParkingTests {
             #expect(try await eventually { try await parked(app).count == 2 })
             #expect(Set(try await parked(app).map(\.consumer)) == ["notifier.tokens", "notifier.executions"])
             #expect(try await parked(app).allSatisfy { $0.reason == .malformed && $0.error.contains("ce_source") })
+            for probe in [tokens, executions] {
+                let letters = try await probe.letters()
+                #expect(letters.count == 1 && probe.counted >= 1 && letters.allSatisfy(probe.reported), "\(probe.consumer)")
+            }
             #expect(try await app.call("GET", "/v1/subscriptions", token: token).status == 401, "the forged token grants nothing")
         }
     }

@@ -9,37 +9,6 @@ import MusterPostgres
 @testable import NotifierApp
 import TestSupport
 
-/// Every log line of a test app, for asserting what never appears in them.
-final class CapturedLogs: Sendable {
-    let lines = Locked<[String]>([])
-
-    var text: String { lines.value.joined(separator: "\n") }
-
-    var logger: Logger {
-        var logger = Logger(label: "notifier-test") { _ in CapturingLogHandler(sink: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let sink: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let error = event.error.map { " error=\($0)" } ?? ""
-        let entry = "\(event.level) \(event.message)\(error) \(all.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))"
-        sink.lines.withLock { $0.append(entry) }
-    }
-}
-
 /// An isolated notifier for one test: its own schema, topics and consumer
 /// groups on the shared PostgreSQL and broker, the API over HTTP on a free
 /// port, the consumers and the dispatcher running with short intervals.
@@ -49,7 +18,8 @@ final class NotifierTestApp: TestApp {
     let pool: PostgresPool
     let producer: KafkaProducer
     let http: HTTPClient
-    let logs = CapturedLogs()
+    /// Every log line of the app (all levels), for asserting what never appears in them.
+    let logs = LogCapture(level: .trace)
     let outcomes = Locked<[ConsumeOutcome]>([])
     let baseURL: String
     private let tasks: BackgroundTasks

@@ -13,17 +13,16 @@ import Testing
 /// its API refuses hostile input (docs/consumers.md).
 @Suite("Planner parking and hostile input", .serialized)
 struct PlannerParkingTests {
-    @Test("planner.inventory: a hostname with a NUL is parked; later servers still appear")
-    func nulHostnameIsParked() async throws {
+    @Test("planner.inventory: a hostname with a control character is parked, not stored; later servers still appear",
+          arguments: ["evil\u{0}host", "web-1\nERROR forged log line", "web\u{1B}[2J"])
+    func controlCharacterHostnameIsParked(_ hostname: String) async throws {
         try await PlannerTestApp.with(consumers: true) { app in
             let team = try await app.team()
             let aws = PlannerTestApp.awsAccountID()
             let endpoint = Endpoint(accountID: aws, region: "us-east-1")
-            _ = try await app.call("POST", "/v1/accounts", token: team.admin, json: [
-                "awsAccountId": aws, "name": "prod", "regions": ["us-east-1"],
-                "credentials": ["type": "KEY_PAIR", "keyPairName": "prod-keys"],
-            ])
-            for (id, hostname) in [("s-bad1", "evil\u{0}host"), ("s-good1", "good-1"), ("s-good2", "good-2")] {
+            try await app.account(team, awsAccountID: aws, servers: [])
+            let probe = ParkingProbe(pool: app.pool, schema: app.schema, consumer: "planner.inventory", log: app.consumerLog)
+            for (id, hostname) in [("s-bad1", hostname), ("s-good1", "good-1"), ("s-good2", "good-2")] {
                 let event = try CloudEvent(source: EventSource.launcher, type: EventType.sourceServerObserved,
                                            subject: id, payload: SourceServerObserved(
                     endpoint: endpoint, sourceServerID: id, hostname: hostname, replicationState: "CONTINUOUS",
@@ -33,10 +32,67 @@ struct PlannerParkingTests {
             #expect(await eventually {
                 ((try? await app.call("GET", "/v1/source-servers", token: team.viewer).items.count) ?? 0) == 2
             })
-            let letters = try await app.pool.withConnection { try await DeadLetters(schema: app.schema).list(on: $0) }
-            #expect(letters.count == 1)
-            #expect(letters.first?.consumer == "planner.inventory")
-            #expect(app.outcomes.withLock { $0 }.contains { $0 == .parked || $0 == .malformed })
+            let letters = try await probe.waitForParked(1)
+            #expect(letters.map(\.reason) == [.malformed], "a hostname is a name: a control character makes the event unprocessable")
+            #expect(letters.first?.error.contains("hostname must not contain control characters") == true)
+            #expect(probe.counted >= 1 && letters.allSatisfy(probe.reported), "counted and logged")
+            let servers = try await app.call("GET", "/v1/source-servers", token: team.viewer).items
+            #expect(Set(servers.compactMap { $0["sourceServerId"] as? String }) == ["s-good1", "s-good2"])
+            #expect(app.outcomes.withLock { $0 }.contains(.malformed))
+        }
+    }
+
+    @Test("planner.job-status: a job id with a control character and a non-UUID execution are parked; the execution goes on")
+    func jobStatusPoisonIsParked() async throws {
+        try await PlannerTestApp.with(consumers: true) { app in
+            let team = try await app.team()
+            let aws = PlannerTestApp.awsAccountID()
+            try await app.account(team, awsAccountID: aws, servers: [("s-db1", ["tier": "db"])])
+            let group = try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                json: ["name": "db", "region": "us-east-1", "tagSelector": ["tier": "db"]])["id"] as? String)
+            let plan = try #require(try await app.call("POST", "/v1/plans", token: team.operator, json: [
+                "name": "p", "waves": [["name": "db", "protectionGroupIds": [group]]],
+            ])["id"] as? String)
+            let id = try #require(try await app.call("POST", "/v1/executions", token: team.operator,
+                                                     json: ["planId": plan, "type": "DRILL"])["id"] as? String)
+            let started = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 1)
+            let wave = try CloudEvent(record: try #require(started.first)).decode(WaveStarted.self)
+
+            let probe = ParkingProbe(pool: app.pool, schema: app.schema, consumer: "planner.job-status", log: app.consumerLog)
+            // All on the execution's key, so on one partition, before the record that completes it.
+            func send(_ type: String, _ payload: some Encodable, eventID: UUID = UUID()) async throws {
+                let event = try CloudEvent(id: eventID, source: EventSource.launcher, type: type, subject: id, payload: payload)
+                _ = try await app.producer.send(event.kafkaRecord(topic: app.topics.jobStatus, key: id))
+            }
+            let controlID = UUID(), notUUID = UUID()
+            try await send(EventType.jobCreated, JobCreated(
+                launchGroup: wave.launchGroup, chunk: 0, chunkCount: 1, jobID: "drsjob-1\u{1B}[2J", isDrill: true,
+                sourceServerIDs: wave.sourceServerIDs, createdAt: Date(), waveStartedAt: Date(), timeoutSeconds: 3600),
+                eventID: controlID)
+            var elsewhere = wave.launchGroup
+            elsewhere.executionID = "not-a-uuid"
+            try await send(EventType.jobObserved, JobObserved(
+                launchGroup: elsewhere, chunk: 0, jobID: "drsjob-x", status: .completed, servers: [], observedAt: Date()),
+                eventID: notUUID)
+            try await send(EventType.jobObserved, JobObserved(
+                launchGroup: wave.launchGroup, chunk: 0, jobID: "drsjob-1", status: .completed,
+                servers: [ObservedServer(sourceServerID: "s-db1", launchStatus: .launched, recoveryInstanceID: "i-db1")],
+                observedAt: Date()))
+
+            #expect(await eventually {
+                ((try? await app.call("GET", "/v1/executions/\(id)", token: team.viewer))?["status"] as? String) == "COMPLETED"
+            }, "the record after the poison ones was handled")
+            let letters = try await probe.waitForParked(2)
+            #expect(Set(letters.compactMap(\.eventID)) == [controlID, notUUID])
+            #expect(letters.allSatisfy { $0.reason == .malformed && $0.attempts == 1 })
+            #expect(letters.first { $0.eventID == controlID }?.error.contains("jobID must not contain control characters") == true)
+            #expect(letters.first { $0.eventID == notUUID }?.error.contains("not a UUID") == true)
+            #expect(Set(letters.map(\.partition)).count == 1)
+            #expect(probe.counted >= 2, "muster_events_parked_total counted both")
+            #expect(letters.allSatisfy(probe.reported), "each park was logged at error level")
+            let report = try await app.call("GET", "/v1/executions/\(id)/report", token: team.viewer)
+            let servers = (report["waves"] as? [[String: Any]])?.flatMap { $0["servers"] as? [[String: Any]] ?? [] } ?? []
+            #expect(servers.compactMap { $0["recoveryInstanceId"] as? String } == ["i-db1"])
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MusterDomain
 import MusterEvents
 import MusterKafka
@@ -33,7 +34,9 @@ struct PollerBrokerTests {
         }
     }
 
-    func start(configure: (inout PollerConfiguration) -> Void = { _ in }) async throws -> Running {
+    func start(logger: Logger = TestEnvironment.logger, configure: (inout PollerConfiguration) -> Void = { _ in })
+        async throws -> Running
+    {
         let fixture = try await PollerFixture(configure: configure)
         let configuration = fixture.configuration
         try await KafkaAdmin.createTopics(
@@ -48,7 +51,7 @@ struct PollerBrokerTests {
         consumerConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
         let handled = Locked<[String]>([])
         let services = PollerService.components(
-            configuration: configuration, pool: fixture.pool, consumer: consumer, logger: TestEnvironment.logger,
+            configuration: configuration, pool: fixture.pool, consumer: consumer, logger: logger,
             consumerConfiguration: consumerConfiguration, wakeRelay: { relay.wake() },
             onOutcome: { outcome, event in
                 if outcome == .handled, let event { handled.withLock { $0.append(event.type) } }

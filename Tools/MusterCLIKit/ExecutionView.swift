@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// The parts of an execution (`GET /v1/executions/{id}`) the CLI shows.
 public struct ExecutionView: Decodable, Sendable, Equatable {
@@ -66,7 +67,7 @@ public enum ProgressRenderer {
             lines.append(line)
             for server in wave.servers where server.status != "LAUNCHED" && server.status != "PENDING" {
                 var detail = "      \(server.sourceServerId) \(server.status)"
-                if let reason = server.failureReason { detail += ": \(reason)" }
+                if let reason = server.failureReason { detail += ": \(TextRule.visible(reason))" }
                 lines.append(detail)
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// Renders `GET /v1/executions/{id}/report` as text. Pure.
 public enum ReportRenderer {
@@ -31,7 +32,7 @@ public enum ReportRenderer {
                 var line = "  \(server["sourceServerId"]?.string ?? "") \(server["status"]?.string ?? "")"
                 if let instance = server["recoveryInstanceId"]?.string { line += " → \(instance)" }
                 if server["secondsToLaunch"]?.number != nil { line += " after \(seconds(server["secondsToLaunch"]))" }
-                if let reason = server["failureReason"]?.string { line += ": \(reason)" }
+                if let reason = server["failureReason"]?.string { line += ": \(TextRule.visible(reason))" }
                 lines.append(line)
                 if let rpo = recoveryPoint(server, target: rpoTarget) { lines.append("    " + rpo) }
             }

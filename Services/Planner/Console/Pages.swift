@@ -2,6 +2,8 @@
 // template shows is a String, Int or Bool computed here, so the templates
 // hold no logic beyond sections.
 
+import MusterDomain
+
 /// A status as a badge: its text and a CSS class derived from it.
 public struct Badge: Sendable {
     /// e.g. `RUNNING`.
@@ -95,7 +97,7 @@ public struct ExecutionPage: Sendable {
         public init(id: String, accountID: String, region: String, status: Badge, jobID: String?, instanceID: String?,
                     failureReason: String?, log: [LogLine] = []) {
             self.id = id; self.accountID = accountID; self.region = region; self.status = status
-            self.jobID = jobID ?? ""; self.instanceID = instanceID ?? ""; self.failureReason = failureReason ?? ""
+            self.jobID = jobID ?? ""; self.instanceID = instanceID ?? ""; self.failureReason = TextRule.visible(failureReason ?? "")  // free text from DRS: shown, never raw
             self.log = log; hasLog = !log.isEmpty; logCount = log.count
         }
     }

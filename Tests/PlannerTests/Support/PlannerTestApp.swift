@@ -23,6 +23,8 @@ final class PlannerTestApp: TestApp {
     let validator: SchemaValidator
     let api: PlannerAPI
     let outcomes = Locked<[ConsumeOutcome]>([])
+    /// What the consumers logged (for ``ParkingProbe``).
+    let consumerLog = LogCapture()
     private let tasks: BackgroundTasks
 
     init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
@@ -68,7 +70,7 @@ final class PlannerTestApp: TestApp {
             eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
             let outcomes = self.outcomes
             for consumer in try PlannerService.consumers(
-                configuration: configuration, pool: pool, logger: TestEnvironment.logger,
+                configuration: configuration, pool: pool, logger: consumerLog.logger,
                 eventConsumer: eventConfiguration,
                 makeConsumer: { purpose, topic in
                     try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName(purpose),

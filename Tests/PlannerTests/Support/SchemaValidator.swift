@@ -14,8 +14,8 @@ struct SchemaValidator {
 
     static let supported: Set<String> = [
         "$ref", "type", "enum", "properties", "required", "additionalProperties", "items", "oneOf", "format",
-        "minimum", "maximum", "minItems", "maxItems", "description", "default", "maxLength", "pattern", "title",
-        "$schema", "$id", "$defs", "minLength", "minProperties", "propertyNames",
+        "minimum", "maximum", "minItems", "maxItems", "description", "default", "minLength", "maxLength", "pattern",
+        "title", "propertyNames", "minProperties", "maxProperties", "$schema", "$id", "$defs",
     ]
 
     /// Problems found validating `value` against `schema`, as `path: problem` lines.
@@ -45,17 +45,26 @@ struct SchemaValidator {
             default: break
             }
         }
-        if let text = value as? String, let minLength = schema["minLength"] as? Int, text.count < minLength {
-            problems.append("\(path): shorter than \(minLength)")
+        if let text = value as? String {
+            let length = text.unicodeScalars.count  // JSON Schema counts code points
+            if let minLength = schema["minLength"] as? Int, length < minLength { problems.append("\(path): shorter than \(minLength)") }
+            if let maxLength = schema["maxLength"] as? Int, length > maxLength { problems.append("\(path): longer than \(maxLength)") }
+            if let pattern = schema["pattern"] as? String {
+                guard let regex = try? NSRegularExpression(pattern: pattern) else {
+                    return problems + ["\(path): pattern \(pattern) does not compile"]
+                }
+                if regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                    problems.append("\(path): \(text) does not match \(pattern)")
+                }
+            }
         }
         if let number = value as? NSNumber, !(value is Bool) {
             if let minimum = schema["minimum"] as? Double, number.doubleValue < minimum { problems.append("\(path): below minimum") }
             if let maximum = schema["maximum"] as? Double, number.doubleValue > maximum { problems.append("\(path): above maximum") }
         }
         if let object = value as? [String: Any] {
-            if let minProperties = schema["minProperties"] as? Int, object.count < minProperties {
-                problems.append("\(path): fewer than \(minProperties) properties")
-            }
+            if let minimum = schema["minProperties"] as? Int, object.count < minimum { problems.append("\(path): too few properties") }
+            if let maximum = schema["maxProperties"] as? Int, object.count > maximum { problems.append("\(path): too many properties") }
             if let names = schema["propertyNames"] as? [String: Any] {
                 for key in object.keys { problems += validate(key, against: names, path: "\(path).\(key) (name)") }
             }
