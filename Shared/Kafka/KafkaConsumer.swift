@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 
 /// A consumer-group member with manual, per-record commits (at-least-once).
@@ -82,10 +83,40 @@ public final class KafkaConsumer: Sendable {
     /// Commits nothing unprocessed, leaves the group, stops the poll thread. Idempotent.
     ///
     /// Commits requested before `close()` are still performed; pending `next()` calls return nil.
-    public func close() async {
-        await withCheckedContinuation { continuation in
-            core.requestClose(waiter: continuation)
+    /// Leaving the group needs the coordinator: with the broker unreachable (down, paused, cut
+    /// off) librdkafka's close does not return, so this waits at most `timeout` and then lets the
+    /// poll thread finish on its own. Nothing is lost by going early: offsets not committed are
+    /// redelivered to the next member, and the inbox drops what was already handled.
+    public func close(timeout: Duration = .seconds(5)) async {
+        let once = ResumeOnce()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            once.arm(continuation)
+            let core = self.core
+            Task {
+                await withCheckedContinuation { core.requestClose(waiter: $0) }
+                once.resume()
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                once.resume()
+            }
         }
+    }
+}
+
+/// Resumes one continuation once, whichever of several racers comes first.
+private final class ResumeOnce: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
+    func arm(_ waiter: CheckedContinuation<Void, Never>) {
+        continuation.withLock { $0 = waiter }
+    }
+
+    func resume() {
+        continuation.withLock { waiter in
+            defer { waiter = nil }
+            return waiter
+        }?.resume()
     }
 }
 
