@@ -49,6 +49,9 @@ public struct PlannerTopics: Sendable, Equatable {
 /// | `MUSTER_PLANNER_MAX_SERVERS_PER_PLAN` | `1000` | most servers per plan |
 /// | `MUSTER_PLANNER_STREAM_POLL_MS` | `50` | how often open event streams look for new events |
 /// | `MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS` | `15` | comment sent on an idle event stream |
+/// | `MUSTER_PLANNER_QUOTA_CONCURRENT_JOBS` | `20` | DRS concurrent jobs per account, for readiness |
+/// | `MUSTER_PLANNER_QUOTA_SERVERS_PER_JOB` | `100` | DRS source servers per job, for readiness |
+/// | `MUSTER_PLANNER_QUOTA_SERVERS_IN_ACTIVE_JOBS` | `500` | DRS source servers in all active jobs, for readiness |
 public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
@@ -64,6 +67,8 @@ public struct PlannerConfiguration: Sendable {
     public var console = ConsoleSettings()
     /// OpenID Connect sign-in and provider tokens on the API; nil = off.
     public var oidc: OIDCSettings?
+    /// The account quotas readiness evaluation checks plans against.
+    public var quotas = ReadinessQuotas()
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -92,6 +97,12 @@ public struct PlannerConfiguration: Sendable {
         stream.pollInterval = .milliseconds(try reader.int("MUSTER_PLANNER_STREAM_POLL_MS", default: 50, range: 5...5000))
         stream.heartbeatInterval = .seconds(
             try reader.int("MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS", default: 15, range: 1...300))
+        quotas.concurrentJobs = try reader.int(
+            "MUSTER_PLANNER_QUOTA_CONCURRENT_JOBS", default: quotas.concurrentJobs, range: 1...10_000)
+        quotas.serversPerJob = try reader.int(
+            "MUSTER_PLANNER_QUOTA_SERVERS_PER_JOB", default: quotas.serversPerJob, range: 1...10_000)
+        quotas.serversInActiveJobs = try reader.int(
+            "MUSTER_PLANNER_QUOTA_SERVERS_IN_ACTIVE_JOBS", default: quotas.serversInActiveJobs, range: 1...100_000)
         console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
         console.sessionLifetime = .seconds(
             60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))

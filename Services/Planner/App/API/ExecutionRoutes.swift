@@ -12,6 +12,8 @@ extension PlannerAPI {
         var type: ExecutionType
         /// `{"before": "<time>"}` or `{"snapshots": {"s-…": "pit-…"}}`; absent or `{}`: latest.
         var recoveryPoint: RecoveryPointInput?
+        /// Start even when the readiness evaluation is blocking (recorded in the audit trail).
+        var force: Bool?
     }
     /// The start body's recovery point as sent (the time is an ISO 8601 string).
     struct RecoveryPointInput: Decodable { var before: String?; var snapshots: [String: String]? }
@@ -100,6 +102,7 @@ extension PlannerAPI {
                     "execution \(try running.decode(UUID.self, "id").uuidString.lowercased()) of this plan is still running")
             }
             let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
+            let readiness = try await readinessGate(plan, planID: input.planId, force: input.force ?? false, on: connection)
             let blueprint = try await blueprint(
                 plan, planID: input.planId, executionID: executionID, team: team, type: input.type,
                 initiatedBy: principal.subject, on: connection)
@@ -108,7 +111,9 @@ extension PlannerAPI {
             let (state, effects) = ExecutionStateMachine.start(frozen, now: Date())
             try await executions.insert(state, effects: effects, on: connection)
             try await audit(principal, team: team, action: "execution.start", type: "execution",
-                            id: state.id, detail: ["type": input.type.rawValue, "planId": state.planID], on: connection)
+                            id: state.id,
+                            detail: ["type": input.type.rawValue, "planId": state.planID].merging(readiness) { $1 },
+                            on: connection)
             return state
         }
         wake()
@@ -258,6 +263,13 @@ extension PlannerAPI {
                 throw APIError.badRequest(field: "planId", rule: "format", "planId must be a UUID")
             }
             return id
+        }
+        if let format = query["format"].map(String.init) {
+            guard format == "csv" || format == "json" else {
+                throw APIError.badRequest(field: "format", rule: "enum", "format must be csv or json")
+            }
+            return try await exportHistory(format: format, team: team,
+                                           filter: .init(status: status, type: type, planID: planID))
         }
         let page = try PageRequest(request)
         let rows = try await pool.query(

@@ -23,6 +23,8 @@ extension PlannerAPI {
         var rpoTargetMinutes: Int?
         /// Whether a drill runs in a subnet of its own in every wave (the CLI's "isolated").
         var drillIsolated: Bool
+        /// The drill policy in days, if any.
+        var drillFrequencyDays: Int?
     }
 
     static let activeStatuses = "('PENDING', 'RUNNING', 'PAUSED')"
@@ -137,6 +139,7 @@ extension PlannerAPI {
             recoveryProfile: plan.launchProfiles?.recoveryProfile, keepRecoverySettings: plan.launchProfiles?.keepRecoverySettings,
             servers: plan.launchProfiles?.servers.isEmpty == false ? plan.launchProfiles?.servers : nil,
             rpoTargetMinutes: plan.rpoTargetMinutes,
-            drillIsolated: plan.waves.indices.allSatisfy { plan.launchProfiles?.drillIsIsolated(wave: $0) ?? false })
+            drillIsolated: plan.waves.indices.allSatisfy { plan.launchProfiles?.drillIsIsolated(wave: $0) ?? false },
+            drillFrequencyDays: plan.drillFrequencyDays)
     }
 }

@@ -42,6 +42,8 @@ public struct PlannerAPI: Sendable {
         addGroupRoutes(to: v1)
         addPlanRoutes(to: v1)
         addExecutionRoutes(to: v1)
+        addReadinessRoutes(to: v1)
+        addComplianceRoutes(to: v1)
         addEventStreamRoutes(to: v1)
     }
 
