@@ -21,7 +21,7 @@ struct ReadinessRulesTests {
         ReadinessFacts(waves: waves, servers: servers, load: load, quotas: quotas, now: now)
     }
 
-    func check(_ evaluation: ReadinessEvaluation, _ name: String) throws -> ReadinessCheck {
+    func check(_ evaluation: ReadinessEvaluation, _ name: String) throws -> PlanReadinessCheck {
         try #require(evaluation.checks.first { $0.name == name })
     }
 

@@ -78,6 +78,11 @@ public enum PlannerService {
             configuration: configuration, pool: context.pool, logger: context.logger,
             makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
             wake: wake)
-        return context.services(consumers, router: router)
+        let scheduler = SchedulerService(
+            scheduler: DrillScheduler(api: api, logger: context.logger),
+            monitor: ReadinessMonitor(api: api, logger: context.logger),
+            interval: configuration.schedules.tickInterval, logger: context.logger)
+        let loops: [any Service] = consumers + [scheduler]
+        return context.services(loops, router: router)
     }
 }

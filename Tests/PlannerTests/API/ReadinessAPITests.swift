@@ -92,7 +92,7 @@ struct ReadinessAPITests {
             let (_, _, planID) = try await seed(app)
             let other = try await app.team()
             #expect(try await app.call("POST", "/v1/plans/\(planID)/evaluate", token: other.admin).status == 404)
-            #expect(try await app.call("POST", "/v1/plans/not-a-uuid/evaluate", token: other.admin).status == 400)
+            #expect(try await app.call("POST", "/v1/plans/not-a-uuid/evaluate", token: other.admin).status == 404)
             #expect(try await app.call("POST", "/v1/plans/\(planID)/evaluate", token: nil).status == 401)
         }
     }
@@ -111,7 +111,7 @@ struct ReadinessAPITests {
             let started = try await app.call("POST", "/v1/executions", token: team.operator,
                                              json: ["planId": planID, "type": "DRILL"])
             let id = try #require(started["id"] as? String)
-            try await complete(app, id, endedDaysAgo: 10)
+            try await app.complete(id, endedAt: Date().addingTimeInterval(-10 * 86_400))
             let late = try #require(try await app.call("GET", "/v1/compliance", token: team.viewer)["items"] as? [[String: Any]])
             #expect(late.first?["overdue"] as? Bool == true)
             #expect(late.first?["daysSince"] as? Int == 10)
@@ -122,7 +122,7 @@ struct ReadinessAPITests {
             // A second drill two days ago: no longer overdue.
             let again = try await app.call("POST", "/v1/executions", token: team.operator,
                                            json: ["planId": planID, "type": "DRILL"])
-            try await complete(app, try #require(again["id"] as? String), endedDaysAgo: 2)
+            try await app.complete(try #require(again["id"] as? String), endedAt: Date().addingTimeInterval(-2 * 86_400))
             let fresh = try #require(try await app.call("GET", "/v1/compliance", token: team.viewer)["items"] as? [[String: Any]])
             #expect(fresh.first?["overdue"] as? Bool == false)
             #expect(fresh.first?["daysSince"] as? Int == 2)
@@ -141,27 +141,5 @@ struct ReadinessAPITests {
             #expect(bad.status == 400)
             #expect((bad["error"] as? [String: Any])?["field"] as? String == "format")
         }
-    }
-
-    /// Ends an execution as COMPLETED `endedDaysAgo` days ago with every server launched
-    /// (test seeding: the launch itself is covered by the execution tests).
-    func complete(_ app: PlannerTestApp, _ id: String, endedDaysAgo: Double) async throws {
-        let uuid = try #require(UUID(uuidString: id))
-        let row = try await app.pool.query("SELECT state::text AS s FROM \(app.schema).executions WHERE id = $1", [uuid]).rows
-        var state = try ExecutionStore.decode(try row[0].decode(String.self, "s"))
-        let ended = Date().addingTimeInterval(-endedDaysAgo * 86_400)
-        state.createdAt = ended.addingTimeInterval(-600)
-        state.endedAt = ended
-        state.status = .completed
-        for key in state.servers.keys {
-            state.servers[key]?.status = .launched
-            state.servers[key]?.postLaunch = .notApplicable
-            state.servers[key]?.launchedAt = ended.addingTimeInterval(-60)
-        }
-        try await app.pool.query(
-            "UPDATE \(app.schema).executions SET status = 'COMPLETED', created_at = $2, ended_at = $3, state = $4 WHERE id = $1",
-            [uuid, state.createdAt, ended, try ExecutionStore.document(state)])
-        try await app.pool.query(
-            "UPDATE \(app.schema).execution_servers SET status = 'LAUNCHED' WHERE execution_id = $1", [uuid])
     }
 }

@@ -14,7 +14,7 @@ struct SchemaValidator {
 
     static let supported: Set<String> = [
         "$ref", "type", "enum", "properties", "required", "additionalProperties", "items", "oneOf", "format",
-        "minimum", "maximum", "minItems", "maxItems", "description", "default", "maxLength", "pattern", "title",
+        "minimum", "maximum", "minItems", "maxItems", "description", "default", "minLength", "maxLength", "pattern", "title",
         "$schema", "$id", "$defs",
     ]
 

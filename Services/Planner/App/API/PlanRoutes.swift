@@ -115,6 +115,7 @@ extension PlannerAPI {
                     INSERT INTO \(schema).plan_groups (plan_id, group_id)
                     SELECT DISTINCT $1::uuid, (jsonb_array_elements_text($2))::uuid
                     """, [planID, try PostgresJSON(encoding: plan.protectionGroupIds.map { $0.uuidString })])
+                try await ReadinessStore(schema: schema).markStale(plan: planID, on: connection)
                 try await audit(principal, team: team, action: existing == nil ? "plan.create" : "plan.update",
                                 type: "plan", id: planID.uuidString, on: connection)
                 return try await connection.query("SELECT * FROM \(schema).plans WHERE id = $1", [planID]).rows[0]

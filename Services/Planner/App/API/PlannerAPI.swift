@@ -44,6 +44,7 @@ public struct PlannerAPI: Sendable {
         addExecutionRoutes(to: v1)
         addReadinessRoutes(to: v1)
         addComplianceRoutes(to: v1)
+        addScheduleRoutes(to: v1)
         addEventStreamRoutes(to: v1)
     }
 

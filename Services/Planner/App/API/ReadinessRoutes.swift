@@ -7,7 +7,7 @@ import MusterPostgres
 // blocking plan unless forced.
 extension PlannerAPI {
     struct ReadinessView: Encodable {
-        var planId: String, verdict: ReadinessStatus, evaluatedAt: Date, checks: [ReadinessCheck]
+        var planId: String, verdict: ReadinessStatus, evaluatedAt: Date, checks: [PlanReadinessCheck]
     }
 
     func addReadinessRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {

@@ -25,7 +25,7 @@ enum ReadinessStatus: String, Sendable, Codable, CaseIterable, Comparable {
 }
 
 /// One check's answer: what, how bad, which servers, and what to do.
-struct ReadinessCheck: Sendable, Codable, Equatable {
+struct PlanReadinessCheck: Sendable, Codable, Equatable {
     /// The check's stable name (`servers.exist`, `servers.replicating`, …).
     var name: String
     /// Its outcome.
@@ -50,14 +50,14 @@ struct ReadinessCheck: Sendable, Codable, Equatable {
 /// The checks of one evaluation and their verdict.
 struct ReadinessEvaluation: Sendable, Codable, Equatable {
     /// Every check, in a fixed order.
-    var checks: [ReadinessCheck]
+    var checks: [PlanReadinessCheck]
     /// The worst status among the checks (`ok` for none).
     var verdict: ReadinessStatus { checks.map(\.status).max() ?? .ok }
     /// The checks that block a start.
-    var blocking: [ReadinessCheck] { checks.filter { $0.status == .blocking } }
+    var blocking: [PlanReadinessCheck] { checks.filter { $0.status == .blocking } }
 
     /// Wraps `checks`.
-    init(checks: [ReadinessCheck]) { self.checks = checks }
+    init(checks: [PlanReadinessCheck]) { self.checks = checks }
 
     /// One line per blocking check, for a refusal or the audit trail.
     var blockingReasons: [String] {
@@ -163,31 +163,31 @@ enum ReadinessRules {
 
     static func ids(_ servers: [ReadinessFacts.Server]) -> [String] { servers.map(\.id).sorted() }
 
-    static func assigned(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func assigned(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let used = Set(facts.servers.map(\.wave))
         let empty = facts.waves.indices.filter { !used.contains($0) }.map { facts.waves[$0] }
         guard empty.isEmpty else {
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "servers.assigned", status: .blocking,
                 message: "wave\(empty.count == 1 ? "" : "s") \(empty.joined(separator: ", ")) ha\(empty.count == 1 ? "s" : "ve") no servers",
                 fix: "add servers to the wave's protection groups or remove the wave")
         }
-        return ReadinessCheck(name: "servers.assigned", status: .ok,
+        return PlanReadinessCheck(name: "servers.assigned", status: .ok,
                               message: "every wave has servers (\(facts.servers.count) in all)")
     }
 
-    static func exist(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func exist(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let missing = facts.servers.filter { !$0.inInventory }
         guard missing.isEmpty else {
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "servers.exist", status: .blocking, servers: ids(missing),
                 message: "\(missing.count) server(s) are not in the DRS inventory",
                 fix: "check the server still exists in DRS and its account is registered, or remove it from its protection group")
         }
-        return ReadinessCheck(name: "servers.exist", status: .ok, message: "every server is in the DRS inventory")
+        return PlanReadinessCheck(name: "servers.exist", status: .ok, message: "every server is in the DRS inventory")
     }
 
-    static func replicating(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func replicating(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let known = facts.servers.filter(\.inInventory)
         let stopped = known.filter { server in
             let state = server.replicationState ?? ""
@@ -196,60 +196,60 @@ enum ReadinessRules {
         let lagging = known.filter { degraded.contains($0.replicationState ?? "") }
         if !stopped.isEmpty {
             let states = Set(stopped.map { $0.replicationState ?? "unknown" }).sorted().joined(separator: ", ")
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "servers.replicating", status: .blocking, servers: ids(stopped),
                 message: "\(stopped.count) server(s) do not replicate (\(states))",
                 fix: "restore replication in DRS (agent running, replication server reachable) until the state is CONTINUOUS")
         }
         if !lagging.isEmpty {
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "servers.replicating", status: .warning, servers: ids(lagging),
                 message: "\(lagging.count) server(s) replicate with a backlog; a launch uses an older snapshot",
                 fix: "wait for the state to return to CONTINUOUS, or accept the older recovery point")
         }
-        return ReadinessCheck(name: "servers.replicating", status: .ok, message: "every server replicates continuously")
+        return PlanReadinessCheck(name: "servers.replicating", status: .ok, message: "every server replicates continuously")
     }
 
-    static func freshness(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func freshness(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let stale = facts.servers.filter { server in
             guard let seen = server.observedAt else { return false }
             return facts.now.timeIntervalSince(seen) > staleAfter
         }
         guard stale.isEmpty else {
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "inventory.fresh", status: .warning, servers: ids(stale),
                 message: "\(stale.count) server(s) were last seen more than \(Int(staleAfter / 3600)) hours ago",
                 fix: "check the launcher's inventory sweep for the account (credentials, throttling)")
         }
-        return ReadinessCheck(name: "inventory.fresh", status: .ok, message: "the inventory is current")
+        return PlanReadinessCheck(name: "inventory.fresh", status: .ok, message: "the inventory is current")
     }
 
-    static func liveJobs(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func liveJobs(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let busy = facts.servers.filter { $0.liveExecutionID != nil }
         guard busy.isEmpty else {
             let executions = Set(busy.compactMap(\.liveExecutionID)).sorted().joined(separator: ", ")
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "servers.noLiveJob", status: .blocking, servers: ids(busy),
                 message: "\(busy.count) server(s) are being launched by execution \(executions)",
                 fix: "wait for that execution to end or cancel it")
         }
-        return ReadinessCheck(name: "servers.noLiveJob", status: .ok, message: "no server is in a live job")
+        return PlanReadinessCheck(name: "servers.noLiveJob", status: .ok, message: "no server is in a live job")
     }
 
-    static func leftovers(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func leftovers(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let left = facts.servers.filter { $0.recoveryInstanceID != nil && $0.liveExecutionID == nil }
         guard left.isEmpty else {
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "servers.noRecoveryInstance", status: .blocking, servers: ids(left),
                 message: "\(left.count) server(s) still have a recovery instance from an earlier launch",
                 fix: "clean up the earlier drill (muster cleanup EXECUTION) or terminate the recovery instances in DRS")
         }
-        return ReadinessCheck(name: "servers.noRecoveryInstance", status: .ok,
+        return PlanReadinessCheck(name: "servers.noRecoveryInstance", status: .ok,
                               message: "no server has an unterminated recovery instance")
     }
 
     /// Each wave launches its servers at once; the largest wave per account must fit beside what runs now.
-    static func quotas(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func quotas(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let quotas = facts.quotas
         var problems: [String] = []
         var servers: [String] = []
@@ -269,21 +269,21 @@ enum ReadinessRules {
             }
         }
         guard problems.isEmpty else {
-            return ReadinessCheck(
+            return PlanReadinessCheck(
                 name: "account.quotas", status: .blocking, servers: servers.sorted(),
                 message: problems.joined(separator: "; "),
                 fix: "wait for running jobs to end, split the largest wave, or raise the DRS quota")
         }
-        return ReadinessCheck(name: "account.quotas", status: .ok,
+        return PlanReadinessCheck(name: "account.quotas", status: .ok,
                               message: "the largest wave fits the account quotas beside the jobs running now")
     }
 
     /// The extension point for wave hooks: each target is probed once hooks exist.
-    static func hooks(_ facts: ReadinessFacts) -> ReadinessCheck {
+    static func hooks(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         guard !facts.hookTargets.isEmpty else {
-            return ReadinessCheck(name: "hooks.reachable", status: .ok, message: "no hooks")
+            return PlanReadinessCheck(name: "hooks.reachable", status: .ok, message: "no hooks")
         }
-        return ReadinessCheck(
+        return PlanReadinessCheck(
             name: "hooks.reachable", status: .unknown, message: "\(facts.hookTargets.count) hook target(s) not probed yet",
             fix: "hook probing arrives with wave hooks")
     }

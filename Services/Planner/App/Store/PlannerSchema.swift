@@ -140,5 +140,7 @@ enum PlannerSchema {
         EventLog.migration,
         ConsoleSessions.migration,
         PlannerConsole.oidcMigration,
+        ScheduleStore.migration,
+        ReadinessStore.migration,
     ]
 }

@@ -6,7 +6,79 @@ import MusterPostgres
 struct ReadinessStore: Sendable {
     let schema: String
 
-    /// The facts for `plan` (stored as `planID`) on `connection`; `excluding` is an execution not to count as load.
+    /// The last verdict per plan (version 181); `stale` asks for a re-evaluation on the next pass.
+    static let migration = Migration(version: 181, name: "plan_readiness", sql: """
+        CREATE TABLE plan_readiness (
+            plan_id      UUID PRIMARY KEY REFERENCES plans(id) ON DELETE CASCADE,
+            verdict      TEXT NOT NULL,
+            checks       JSONB NOT NULL,
+            evaluated_at TIMESTAMPTZ NOT NULL,
+            stale        BOOLEAN NOT NULL DEFAULT false
+        );
+        CREATE INDEX plan_readiness_stale ON plan_readiness (plan_id) WHERE stale;
+        """)
+
+    /// The stored verdict of a plan, if it was ever evaluated.
+    func verdict(plan: UUID, on connection: PostgresConnection) async throws -> ReadinessStatus? {
+        try await connection.query(
+            "SELECT verdict FROM \(schema).plan_readiness WHERE plan_id = $1", [plan]).rows.first
+            .flatMap { ReadinessStatus(rawValue: try $0.decode(String.self, "verdict")) }
+    }
+
+    /// Stores an evaluation (clearing `stale`).
+    func record(plan: UUID, evaluation: ReadinessEvaluation, at: Date, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO \(schema).plan_readiness (plan_id, verdict, checks, evaluated_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (plan_id) DO UPDATE SET verdict = EXCLUDED.verdict, checks = EXCLUDED.checks,
+                evaluated_at = EXCLUDED.evaluated_at, stale = false
+            """, [plan, evaluation.verdict.rawValue, try PostgresJSON(encoding: evaluation.checks), at])
+    }
+
+    /// Plans to re-evaluate now: never evaluated, marked stale, or evaluated before `olderThan`; locked, skipping
+    /// plans another pass (or a start) holds.
+    func lockDue(olderThan: Date, limit: Int, on connection: PostgresConnection) async throws
+        -> [(id: UUID, team: UUID, plan: ValidatedPlan)]
+    {
+        try await connection.query(
+            """
+            SELECT p.id, p.team_id, p.definition FROM \(schema).plans p
+            LEFT JOIN \(schema).plan_readiness r ON r.plan_id = p.id
+            WHERE r.plan_id IS NULL OR r.stale OR r.evaluated_at < $1
+            ORDER BY r.stale DESC NULLS FIRST, r.evaluated_at NULLS FIRST LIMIT $2
+            FOR UPDATE OF p SKIP LOCKED
+            """, [olderThan, limit]).rows.map { row in
+            (try row.decode(UUID.self, "id"), try row.decode(UUID.self, "team_id"),
+             try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self))
+        }
+    }
+
+    /// Marks for re-evaluation every plan with `server` (after its inventory changed).
+    func markStale(account: String, region: String, server: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            UPDATE \(schema).plan_readiness SET stale = true WHERE NOT stale AND plan_id IN (
+                SELECT pg.plan_id FROM \(schema).plan_groups pg
+                JOIN \(schema).protection_group_servers m ON m.group_id = pg.group_id
+                WHERE m.account_id = $1 AND m.region = $2 AND m.server_id = $3)
+            """, [account, region, server])
+    }
+
+    /// Marks for re-evaluation every plan using `group` (after its members changed).
+    func markStale(group: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            UPDATE \(schema).plan_readiness SET stale = true
+            WHERE NOT stale AND plan_id IN (SELECT plan_id FROM \(schema).plan_groups WHERE group_id = $1)
+            """, [group])
+    }
+
+    /// Marks one plan for re-evaluation (it changed).
+    func markStale(plan: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE \(schema).plan_readiness SET stale = true WHERE plan_id = $1", [plan])
+    }
+
+    /// The facts for `plan` (stored as `planID`) on `connection`.
     func facts(plan: ValidatedPlan, planID: UUID, quotas: ReadinessQuotas, now: Date,
                on connection: PostgresConnection) async throws -> ReadinessFacts {
         let groups = try PostgresJSON(encoding: plan.protectionGroupIds.map { $0.uuidString })
