@@ -79,8 +79,8 @@ struct DrillScheduler: Sendable {
     /// Requests the clean-up of one drill past its hold time; false when none is due.
     func cleanOne(now: Date) async throws -> Bool {
         try await api.pool.transaction { connection -> Bool in
-            guard let (executionID, scheduleID) = try await store.lockCleanupDue(now: now, limit: 1, on: connection).first
-            else { return false }
+            guard let due = try await store.lockCleanupDue(now: now, limit: 1, on: connection).first else { return false }
+            let (executionID, scheduleID) = due
             let actor = "schedule:\(scheduleID.uuidString.lowercased())"
             var outcome = "requested"
             if let old = try await api.executions.lock(executionID, teamID: nil, on: connection) {

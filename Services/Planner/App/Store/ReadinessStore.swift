@@ -48,8 +48,8 @@ struct ReadinessStore: Sendable {
             ORDER BY r.stale DESC NULLS FIRST, r.evaluated_at NULLS FIRST LIMIT $2
             FOR UPDATE OF p SKIP LOCKED
             """, [olderThan, limit]).rows.map { row in
-            (try row.decode(UUID.self, "id"), try row.decode(UUID.self, "team_id"),
-             try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self))
+            (id: try row.decode(UUID.self, "id"), team: try row.decode(UUID.self, "team_id"),
+             plan: try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self))
         }
     }
 
