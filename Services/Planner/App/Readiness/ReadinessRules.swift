@@ -224,14 +224,16 @@ enum ReadinessRules {
         return PlanReadinessCheck(name: "inventory.fresh", status: .ok, message: "the inventory is current")
     }
 
+    /// A warning, not a blocker: the launcher's per-server leases make a second execution wait for the
+    /// first's jobs (two plans sharing servers is supported), so the plan runs, later.
     static func liveJobs(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let busy = facts.servers.filter { $0.liveExecutionID != nil }
         guard busy.isEmpty else {
             let executions = Set(busy.compactMap(\.liveExecutionID)).sorted().joined(separator: ", ")
             return PlanReadinessCheck(
-                name: "servers.noLiveJob", status: .blocking, servers: ids(busy),
-                message: "\(busy.count) server(s) are being launched by execution \(executions)",
-                fix: "wait for that execution to end or cancel it")
+                name: "servers.noLiveJob", status: .warning, servers: ids(busy),
+                message: "\(busy.count) server(s) are held by running execution \(executions); their launches will wait for it",
+                fix: "wait for that execution to end, or cancel it")
         }
         return PlanReadinessCheck(name: "servers.noLiveJob", status: .ok, message: "no server is in a live job")
     }
