@@ -69,7 +69,7 @@ struct ReadinessMonitorTests {
             let records = try await KafkaTestReader.collect(topic: app.topics.executionEvents, count: 2)
             let events = try records.map { try CloudEvent(record: $0) }.filter { $0.type == "plan.readiness-changed" }
             #expect(events.count == 2)
-            #expect(records.allSatisfy { $0.key == Array(plan.utf8) })
+            #expect(records.allSatisfy { $0.key == Array(plan.lowercased().utf8) })
             let bodies = try events.map { try $0.decode(PlanReadinessChanged.self) }
             #expect(bodies.map(\.verdict) == ["blocking", "ok"])
             #expect(bodies.map(\.previousVerdict) == ["ok", "blocking"])

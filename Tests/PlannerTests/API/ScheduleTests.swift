@@ -18,7 +18,7 @@ struct ScheduleTests {
         let plan = try await app.call("POST", "/v1/plans", token: team.operator, json: [
             "name": name, "waves": [["name": "all", "protectionGroupIds": [group]]],
         ])
-        return try #require(plan["id"] as? String)
+        return try #require(plan["id"] as? String).lowercased()
     }
 
     @Test func aScheduledDrillStartsOnTimeAndIsCleanedUpAfterItsHoldTime() async throws {

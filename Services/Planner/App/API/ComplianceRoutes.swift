@@ -19,6 +19,9 @@ extension PlannerAPI {
         var servers: Int, serversLaunched: Int
     }
 
+    /// The JSON export: when it was taken and the rows (one document, not paged).
+    struct HistoryExport: Encodable { var exportedAt: Date; var items: [HistoryRow] }
+
     /// Most executions one export carries.
     static let maxHistoryExport = 10_000
 
@@ -63,7 +66,7 @@ extension PlannerAPI {
                 worstAchievedRpoSeconds: report.worstAchievedRpoSeconds, rpoMet: report.rpoMet,
                 servers: state.servers.count, serversLaunched: state.servers.values.filter(\.succeeded).count)
         }
-        if format == "json" { return try JSONResponse.make(.ok, Page(items: rows, nextCursor: nil)) }
+        if format == "json" { return try JSONResponse.make(.ok, HistoryExport(exportedAt: Date(), items: rows)) }
         let csv = HistoryCSV.render(rows)
         return Response(
             status: .ok,
