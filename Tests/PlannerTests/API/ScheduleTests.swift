@@ -70,6 +70,9 @@ struct ScheduleTests {
             let outcome = try #require(skipped.first?["lastOutcome"] as? String)
             #expect(outcome.hasPrefix("skipped: account \(account) already runs 1 scheduled drill"))
             #expect(try await scheduler.tick().fired == 0, "each firing once")
+            // Deleting the schedule stops it, but its drill is still cleaned up after the hold.
+            #expect(try await app.call("DELETE", "/v1/plans/\(payroll)/schedules/\(scheduleID)", token: team.operator).status == 204)
+            #expect(try await app.call("DELETE", "/v1/plans/\(payroll)/schedules/\(scheduleID)", token: team.operator).status == 404)
 
             // The drill ends at 02:10; the hold is 60 minutes.
             let drillID = try #require(drill["id"] as? String)
@@ -89,9 +92,6 @@ struct ScheduleTests {
             #expect(audit.map { $0["action"] as? String } == ["execution.start", "execution.cleanup"])
             #expect(try await scheduler.tick().cleaned == 0, "asked once")
 
-            // Deleting the schedule stops it.
-            #expect(try await app.call("DELETE", "/v1/plans/\(payroll)/schedules/\(scheduleID)", token: team.operator).status == 204)
-            #expect(try await app.call("DELETE", "/v1/plans/\(payroll)/schedules/\(scheduleID)", token: team.operator).status == 404)
             clock.withLock { $0 = time("2026-12-08T02:00:00Z") }
             #expect(try await scheduler.tick().fired == 1, "only billing's schedule is left")
             let after = try await app.call("GET", "/v1/executions?type=DRILL", token: team.viewer).items

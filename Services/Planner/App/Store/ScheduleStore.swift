@@ -26,7 +26,8 @@ struct ScheduleStore: Sendable {
         CREATE INDEX drill_schedules_due ON drill_schedules (next_fire_at) WHERE enabled;
         CREATE TABLE scheduled_runs (
             execution_id          UUID PRIMARY KEY REFERENCES executions(id) ON DELETE CASCADE,
-            schedule_id           UUID NOT NULL REFERENCES drill_schedules(id) ON DELETE CASCADE,
+            -- No foreign key: deleting a schedule must not forget the clean-up its last drill is owed.
+            schedule_id           UUID NOT NULL,
             cleanup_after_minutes INTEGER,
             cleanup_requested_at  TIMESTAMPTZ,
             cleanup_outcome       TEXT
