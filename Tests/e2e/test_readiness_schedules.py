@@ -123,7 +123,7 @@ def test_the_compliance_view_shows_an_overdue_plan_until_it_is_drilled(estate, t
                                   "waves": [{"name": "all", "protectionGroupIds": [group]}]}, expect=201)["id"]
 
     def entry():
-        return next(item for item in api.get("/v1/compliance")["items"] if item["planId"] == plan)
+        return next(item for item in api.get("/v1/compliance")["items"] if item["planId"] == plan.lower())
 
     assert entry()["overdue"] is True and "lastSuccessfulDrill" not in entry(), entry()
     drill = finish(api, start(api, plan))
