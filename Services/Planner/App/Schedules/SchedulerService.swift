@@ -4,7 +4,11 @@ import MusterMessaging
 import ServiceLifecycle
 
 /// Runs the drill scheduler and the readiness monitor every `interval` until graceful shutdown.
-struct SchedulerService: Service {
+/// Its description is its name only: service lifecycle logs each service's description, and the
+/// default one would dump the API's configuration, admin token included.
+struct SchedulerService: Service, CustomStringConvertible {
+    var description: String { "planner.scheduler" }
+
     let scheduler: DrillScheduler
     let monitor: ReadinessMonitor
     let interval: Duration
