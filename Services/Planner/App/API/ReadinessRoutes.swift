@@ -16,10 +16,8 @@ extension PlannerAPI {
             let planID = try context.id(what: "plan")
             let now = Date()
             let evaluation = try await pool.withConnection { connection in
-                guard let row = try await connection.query(
-                    "SELECT definition FROM \(schema).plans WHERE id = $1 AND team_id = $2", [planID, team]).rows.first
+                guard let plan = try await ReadinessStore(schema: schema).plan(planID, team: team, on: connection)
                 else { throw APIError.notFound("plan") }
-                let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
                 return try await evaluate(plan, planID: planID, now: now, on: connection)
             }
             return try JSONResponse.make(.ok, ReadinessView(

@@ -16,8 +16,7 @@ extension PlannerAPI {
             let schedule = try validated { try ScheduleRules.validate(input) }
             let store = ScheduleStore(schema: schema)
             let row = try await pool.transaction { connection in
-                guard try await connection.query(
-                    "SELECT id FROM \(schema).plans WHERE id = $1 AND team_id = $2 FOR UPDATE", [planID, team]).rows.first != nil
+                guard try await ReadinessStore(schema: schema).plan(planID, team: team, lock: true, on: connection) != nil
                 else { throw APIError.notFound("plan") }
                 guard try await store.count(plan: planID, on: connection) < ScheduleRules.maxPerPlan else {
                     throw APIError.validation(field: "cron", rule: "maxSchedules",
@@ -37,8 +36,7 @@ extension PlannerAPI {
             let team = try await auth.authenticate(request).team()
             let planID = try context.id(what: "plan")
             let rows = try await pool.withConnection { connection in
-                guard try await connection.query(
-                    "SELECT id FROM \(schema).plans WHERE id = $1 AND team_id = $2", [planID, team]).rows.first != nil
+                guard try await ReadinessStore(schema: schema).plan(planID, team: team, on: connection) != nil
                 else { throw APIError.notFound("plan") }
                 return try await ScheduleStore(schema: schema).list(plan: planID, team: team, on: connection)
             }

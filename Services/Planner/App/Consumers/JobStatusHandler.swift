@@ -75,15 +75,10 @@ struct InventoryHandler: Sendable {
         } catch {
             throw UnprocessableEvent("\(error)")
         }
-        let before = try await connection.query(
-            """
-            SELECT replication_state, recovery_instance_id FROM \(schema).source_servers
-            WHERE account_id = $1 AND region = $2 AND server_id = $3
-            """, [server.endpoint.accountID, server.endpoint.region, server.sourceServerID]).rows.first
-        let changed = try before.map {
-            try $0.decode(String?.self, "replication_state") != server.replicationState
-                || $0.decode(String?.self, "recovery_instance_id") != server.recoveryInstanceID
-        } ?? true
+        let readiness = ReadinessStore(schema: schema)
+        let changed = try await readiness.inventoryChanges(
+            account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID,
+            replicationState: server.replicationState, recoveryInstanceID: server.recoveryInstanceID, on: connection)
         try await connection.query(
             """
             INSERT INTO \(schema).source_servers (account_id, region, server_id, hostname, replication_state,
@@ -100,7 +95,7 @@ struct InventoryHandler: Sendable {
              server.recoveryInstanceID, server.observedAt])
         // What readiness looks at changed: the plans with this server are re-evaluated on the next pass.
         if changed {
-            try await ReadinessStore(schema: schema).markStale(
+            try await readiness.markStale(
                 account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID,
                 on: connection)
         }

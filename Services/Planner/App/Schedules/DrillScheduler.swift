@@ -53,10 +53,8 @@ struct DrillScheduler: Sendable {
 
     func fire(_ due: ScheduleStore.Due, now: Date, on connection: PostgresConnection) async throws -> String {
         let actor = "schedule:\(due.id.uuidString.lowercased())"
-        guard let row = try await connection.query(
-            "SELECT definition FROM \(api.schema).plans WHERE id = $1", [due.plan]).rows.first
+        guard let plan = try await ReadinessStore(schema: api.schema).plan(due.plan, team: nil, on: connection)
         else { return "skipped: the plan is gone" }
-        let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
         let accounts = try await store.accounts(plan: plan, on: connection)
         let running = try await store.runningScheduledDrills(on: connection)
         if let refusal = ScheduleRules.refusal(accounts: accounts, running: running, maxPerAccount: maxPerAccount) {

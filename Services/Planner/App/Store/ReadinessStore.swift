@@ -18,6 +18,29 @@ struct ReadinessStore: Sendable {
         CREATE INDEX plan_readiness_stale ON plan_readiness (plan_id) WHERE stale;
         """)
 
+    /// A plan of `team` (any team when nil), locked `FOR UPDATE` when `lock`; nil when there is none.
+    func plan(_ id: UUID, team: UUID?, lock: Bool = false, on connection: PostgresConnection) async throws
+        -> ValidatedPlan?
+    {
+        try await connection.query(
+            """
+            SELECT definition FROM \(schema).plans WHERE id = $1 AND ($2::uuid IS NULL OR team_id = $2)
+            """ + (lock ? " FOR UPDATE" : ""), [id, team]).rows.first
+            .map { try $0.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self) }
+    }
+
+    /// Whether an inventory observation changes what readiness looks at (replication state, recovery instance).
+    func inventoryChanges(account: String, region: String, server: String, replicationState: String?,
+                          recoveryInstanceID: String?, on connection: PostgresConnection) async throws -> Bool {
+        guard let before = try await connection.query(
+            """
+            SELECT replication_state, recovery_instance_id FROM \(schema).source_servers
+            WHERE account_id = $1 AND region = $2 AND server_id = $3
+            """, [account, region, server]).rows.first else { return true }
+        return try before.decode(String?.self, "replication_state") != replicationState
+            || before.decode(String?.self, "recovery_instance_id") != recoveryInstanceID
+    }
+
     /// The stored verdict of a plan, if it was ever evaluated.
     func verdict(plan: UUID, on connection: PostgresConnection) async throws -> ReadinessStatus? {
         try await connection.query(
