@@ -51,6 +51,7 @@ let package = Package(
         .executable(name: "muster-bench-events", targets: ["EventStreamBenchmark"]),
         .executable(name: "muster-bench-handoff", targets: ["HandoffBenchmark"]),
         .executable(name: "muster-bench-shutdown", targets: ["ShutdownBenchmark"]),
+        .executable(name: "muster-bench-readiness", targets: ["ReadinessBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -141,6 +142,9 @@ let package = Package(
                           dependencies: ["PollerApp", "LauncherApp", "DRSSimApp", "MusterDRS", "MusterAWS", "MusterHTTP",
                                          "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
                           path: "Benchmarks/Handoff", swiftSettings: swiftSettings),
+        .executableTarget(name: "ReadinessBenchmark",
+                          dependencies: ["PlannerApp", "MusterHTTP", "MusterMessaging", "MusterPostgres", log],
+                          path: "Benchmarks/Readiness", swiftSettings: swiftSettings),
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],
                           path: "Benchmarks/Foundation", swiftSettings: swiftSettings),

@@ -112,4 +112,37 @@ struct ConsoleRenderingTests {
         #expect(timeline.hasRTO)
         #expect(timeline.rtoX > timeline.rows[0].x && timeline.rtoX < timeline.rows[0].x + timeline.rows[0].barWidth)
     }
+
+    @Test(arguments: hostile) func readinessFindingsBlockingReasonsAndCompliancePlanNamesAreEscaped(_ text: String) {
+        let panel = ReadinessPanel(verdict: "blocking", evaluatedAt: "now", checks: [
+            .init(name: "servers.replicating", status: "blocking", servers: ["s-1", text], message: text, fix: text),
+            .init(name: "hooks.reachable", status: "ok", servers: [], message: "no hooks", fix: nil),
+        ])
+        let plan = PlanPage(id: "p", name: "p", rto: "", graph: PlanGraph([]), canStart: true, csrf: "c", running: nil,
+                            readiness: panel)
+        let html = renderer.fragment("plan", plan)
+        expectInert(html, text)
+        #expect(html.contains("<span class=\"badge bad\" id=\"readiness-verdict\">BLOCKING</span>"))
+        #expect(html.contains("Fix: "), "a check with a fix shows it")
+        #expect(html.components(separatedBy: "Fix: ").count == 2, "the ok check has none")
+
+        let confirm = ConfirmStartPage(planID: "p", planName: "p", type: "DRILL", csrf: "c", blocking: [text])
+        let confirmHTML = renderer.fragment("confirm-start", confirm)
+        expectInert(confirmHTML, text)
+        #expect(confirmHTML.contains("name=\"force\""), "a blocked start offers the force box")
+        #expect(!renderer.fragment("confirm-start", ConfirmStartPage(planID: "p", planName: "p", type: "DRILL", csrf: "c"))
+            .contains("name=\"force\""), "a ready plan does not")
+
+        let compliance = CompliancePage(rows: [
+            .init(planID: "p1", planName: text, lastDrill: nil, executionID: nil, daysSince: "–", policy: "every 7 days",
+                  due: "soon", rto: "no target", rpo: "no target", overdue: true),
+            .init(planID: "p2", planName: "ok", lastDrill: "yesterday", executionID: "e2", daysSince: "1",
+                  policy: "every 7 days", due: "later", rto: "met (60 min)", rpo: "no target", overdue: false),
+        ])
+        let complianceHTML = renderer.fragment("compliance", compliance)
+        expectInert(complianceHTML, text)
+        #expect(complianceHTML.contains("OVERDUE") && complianceHTML.contains("ON TIME"))
+        #expect(complianceHTML.contains("href=\"/console/executions/e2\""))
+        #expect(complianceHTML.contains(">never<"), "a plan never drilled says so")
+    }
 }

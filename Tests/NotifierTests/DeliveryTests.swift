@@ -161,6 +161,35 @@ struct DeliveryTests {
         }
     }
 
+    @Test("a plan's readiness change (no execution) reaches the subscriptions that list it or *")
+    func planReadinessChanged() async throws {
+        let all = try Receiver(), listed = try Receiver(), other = try Receiver()
+        defer {
+            all.server.stop()
+            listed.server.stop()
+            other.server.stop()
+        }
+        try await NotifierTestApp.with { app in
+            let team = try await app.team()
+            _ = try await app.subscribe(team, url: all.url)
+            _ = try await app.subscribe(team, url: listed.url, eventTypes: ["plan.readiness-changed"])
+            _ = try await app.subscribe(team, url: other.url, eventTypes: ["execution.started"])
+            let plan = UUID().uuidString.lowercased()
+            let payload = PlanReadinessChanged(
+                teamID: team.id, planID: plan, planName: "Payroll", verdict: "blocking", previousVerdict: "ok",
+                findings: [.init(name: "servers.replicating", status: "blocking", servers: ["s-1"], message: "STALLED",
+                                 fix: "restore replication")],
+                occurredAt: Date())
+            let event = try CloudEvent(source: EventSource.planner, type: payload.type, subject: plan, payload: payload)
+            try await app.publish(topic: app.topics.executionEvents, key: plan, event)
+            #expect(await eventually { all.requests.count == 1 && listed.requests.count == 1 })
+            #expect(listed.requests.first?.body == event.data)
+            #expect(listed.requests.first?.header("ce-type") == "plan.readiness-changed")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(other.requests.isEmpty)
+        }
+    }
+
     @Test("one execution's events arrive in order, even when an early one needs retries")
     func perExecutionOrder() async throws {
         // The first attempt at every execution's first event fails.

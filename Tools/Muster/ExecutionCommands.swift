@@ -18,6 +18,8 @@ struct StartCommand: AsyncParsableCommand {
     var before: String?
     @Option(help: "An explicit recovery snapshot for one server, `s-…=pit-…` (repeatable).") var snapshot: [String] = []
     @Flag(help: "Watch it until it ends (exit status as `muster watch`).") var watch = false
+    @Flag(help: "Start even when the plan's readiness is blocking (recorded in the audit trail; see `muster check`).")
+    var force = false
 
     /// `{}` (latest), `{"before": T}` or `{"snapshots": {…}}`.
     func recoveryPoint() throws -> JSONValue {
@@ -40,7 +42,7 @@ struct StartCommand: AsyncParsableCommand {
             let accepted: JSONValue = try await api.send(
                 "POST", "/v1/executions",
                 body: .object(["planId": .string(planID), "type": .string(type.rawValue.uppercased()),
-                               "recoveryPoint": try recoveryPoint()]))
+                               "recoveryPoint": try recoveryPoint(), "force": .bool(force)]))
             return accepted["id"]?.string ?? ""
         }
         print("started \(type.rawValue) \(id)")

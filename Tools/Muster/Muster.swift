@@ -17,7 +17,8 @@ struct Muster: AsyncParsableCommand {
         subcommands: [
             ConfigCommand.self, ApplyCommand.self, ListCommand.self, ShowCommand.self, StartCommand.self,
             WatchCommand.self, PauseCommand.self, ResumeCommand.self, CancelCommand.self, CleanupCommand.self,
-            ReportCommand.self, TeamCommand.self, DeadLetterCommand.self,
+            ReportCommand.self, CheckCommand.self, ComplianceCommand.self, HistoryCommand.self, TeamCommand.self,
+            DeadLetterCommand.self,
         ])
 }
 

@@ -22,10 +22,22 @@ public struct APIClient: Sendable {
         try await send("GET", path, query: query, body: nil)
     }
 
+    /// GET `path` (with query items) as text, e.g. a CSV export.
+    public func text(_ path: String, query: [String: String] = [:]) async throws -> String {
+        String(decoding: try await raw("GET", path, query: query, body: nil), as: UTF8.self)
+    }
+
     /// Sends `body` with `method` to `path`, decoding the answer as `T`.
     public func send<T: Decodable>(
         _ method: String, _ path: String, query: [String: String] = [:], body: JSONValue?, as type: T.Type = T.self
     ) async throws -> T {
+        let body = try await raw(method, path, query: query, body: body)
+        let data = body.isEmpty ? Data("null".utf8) : Data(body)
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// Sends `body` with `method` to `path`; the answer's body, or `CLIError.api` for a non-2xx answer.
+    func raw(_ method: String, _ path: String, query: [String: String], body: JSONValue?) async throws -> [UInt8] {
         var components = URLComponents(string: endpoint + path)
         if !query.isEmpty {
             components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
@@ -46,8 +58,7 @@ public struct APIClient: Sendable {
                 message: detail?["message"]?.string ?? String(decoding: response.body.prefix(300), as: UTF8.self),
                 field: detail?["field"]?.string)
         }
-        let data = response.body.isEmpty ? Data("null".utf8) : Data(response.body)
-        return try JSONDecoder().decode(T.self, from: data)
+        return response.body
     }
 
     /// Every item of a cursor-paged list.

@@ -1,3 +1,4 @@
+import Foundation
 import MusterEvents
 import MusterService
 
@@ -50,6 +51,12 @@ public struct PlannerTopics: Sendable, Equatable {
 /// | `MUSTER_PLANNER_STREAM_POLL_MS` | `50` | how often open event streams look for new events |
 /// | `MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS` | `15` | comment sent on an idle event stream |
 /// | `MUSTER_PLANNER_STEP_DEADLINE_MS` | `1000` | how often hook steps past their timeout are looked for |
+/// | `MUSTER_PLANNER_QUOTA_CONCURRENT_JOBS` | `20` | DRS concurrent jobs per account, for readiness |
+/// | `MUSTER_PLANNER_QUOTA_SERVERS_PER_JOB` | `100` | DRS source servers per job, for readiness |
+/// | `MUSTER_PLANNER_QUOTA_SERVERS_IN_ACTIVE_JOBS` | `500` | DRS source servers in all active jobs, for readiness |
+/// | `MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS` | `15` | how often due drill schedules and clean-ups are looked for |
+/// | `MUSTER_PLANNER_MAX_SCHEDULED_DRILLS_PER_ACCOUNT` | `1` | scheduled drills running at once per AWS account |
+/// | `MUSTER_PLANNER_READINESS_INTERVAL_MINUTES` | `30` | re-evaluate each plan's readiness at least this often |
 public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
@@ -67,6 +74,15 @@ public struct PlannerConfiguration: Sendable {
     public var oidc: OIDCSettings?
     /// How often wave hook steps past their deadline are timed out.
     public var stepDeadlineInterval: Duration = .seconds(1)
+    /// The account quotas readiness evaluation checks plans against.
+    public var quotas = ReadinessQuotas()
+    /// Drill schedules.
+    public var schedules = ScheduleSettings()
+    /// The time drill schedules fire and readiness re-evaluations fall due by (a test moves it; executions and
+    /// the API use real time).
+    public var clock: @Sendable () -> Date = { Date() }
+    /// How old a plan's readiness verdict may get before the next pass re-evaluates it.
+    public var readinessInterval: Duration = .seconds(1800)
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -97,6 +113,18 @@ public struct PlannerConfiguration: Sendable {
             try reader.int("MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS", default: 15, range: 1...300))
         stepDeadlineInterval = .milliseconds(
             try reader.int("MUSTER_PLANNER_STEP_DEADLINE_MS", default: 1000, range: 10...60_000))
+        quotas.concurrentJobs = try reader.int(
+            "MUSTER_PLANNER_QUOTA_CONCURRENT_JOBS", default: quotas.concurrentJobs, range: 1...10_000)
+        quotas.serversPerJob = try reader.int(
+            "MUSTER_PLANNER_QUOTA_SERVERS_PER_JOB", default: quotas.serversPerJob, range: 1...10_000)
+        quotas.serversInActiveJobs = try reader.int(
+            "MUSTER_PLANNER_QUOTA_SERVERS_IN_ACTIVE_JOBS", default: quotas.serversInActiveJobs, range: 1...100_000)
+        schedules.tickInterval = .seconds(
+            try reader.int("MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS", default: 15, range: 1...3600))
+        schedules.maxConcurrentPerAccount = try reader.int(
+            "MUSTER_PLANNER_MAX_SCHEDULED_DRILLS_PER_ACCOUNT", default: 1, range: 1...100)
+        readinessInterval = .seconds(
+            60 * (try reader.int("MUSTER_PLANNER_READINESS_INTERVAL_MINUTES", default: 30, range: 1...1440)))
         console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
         console.sessionLifetime = .seconds(
             60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))
@@ -126,6 +154,17 @@ public struct EventStreamSettings: Sendable {
     public var pollInterval: Duration = .milliseconds(50)
     /// How long a stream stays silent before a heartbeat comment.
     public var heartbeatInterval: Duration = .seconds(15)
+    /// The defaults.
+    public init() {}
+}
+
+/// Drill schedules: how often the scheduler looks, and how many scheduled
+/// drills may run at once in one AWS account.
+public struct ScheduleSettings: Sendable {
+    /// Time between scheduler passes.
+    public var tickInterval: Duration = .seconds(15)
+    /// Most scheduled drills running at once per AWS account (a recovery never waits for a drill's job slots).
+    public var maxConcurrentPerAccount = 1
     /// The defaults.
     public init() {}
 }

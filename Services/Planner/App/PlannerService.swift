@@ -81,6 +81,11 @@ public enum PlannerService {
             wake: wake)
         let deadlines = StepDeadlines(api: api, interval: configuration.stepDeadlineInterval,
                                       logger: context.logger, now: { Date() })
-        return context.services(consumers + [deadlines], router: router)
+        let scheduler = SchedulerService(
+            scheduler: DrillScheduler(api: api, logger: context.logger),
+            monitor: ReadinessMonitor(api: api, logger: context.logger),
+            interval: configuration.schedules.tickInterval, logger: context.logger)
+        let loops: [any Service] = consumers + [deadlines, scheduler]
+        return context.services(loops, router: router)
     }
 }

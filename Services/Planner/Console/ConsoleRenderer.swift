@@ -59,7 +59,8 @@ public struct Layout: Sendable {
         guard user != nil else { return [] }
         return [("dashboard", "Dashboard", "/console"), ("plans", "Plans", "/console/plans"),
                 ("groups", "Protection groups", "/console/protection-groups"),
-                ("history", "History", "/console/history"), ("audit", "Audit", "/console/audit")]
+                ("history", "History", "/console/history"), ("compliance", "Compliance", "/console/compliance"),
+                ("audit", "Audit", "/console/audit")]
             .map { NavItem(label: $0.1, href: $0.2, current: $0.0 == section) }
     }
 

@@ -166,19 +166,70 @@ public struct PlanPage: Sendable {
     public var id: String, name: String, rto: String, graph: PlanGraph, canStart: Bool, csrf: String
     public var running: String
     var isRunning: Bool
-    public init(id: String, name: String, rto: String, graph: PlanGraph, canStart: Bool, csrf: String, running: String?) {
+    /// The plan's readiness now, if it was evaluated for the page.
+    public var readiness: ReadinessPanel?
+    public init(id: String, name: String, rto: String, graph: PlanGraph, canStart: Bool, csrf: String, running: String?,
+                readiness: ReadinessPanel? = nil) {
         self.id = id; self.name = name; self.rto = rto; self.graph = graph; self.canStart = canStart; self.csrf = csrf
-        self.running = running ?? ""; isRunning = running != nil
+        self.running = running ?? ""; isRunning = running != nil; self.readiness = readiness
     }
+}
+
+/// A plan's readiness evaluation: the verdict and each check with its servers and fix.
+public struct ReadinessPanel: Sendable {
+    public struct Check: Sendable {
+        public var name: String, status: Badge, servers: String, message: String, fix: String
+        var hasFix: Bool
+        public init(name: String, status: String, servers: [String], message: String, fix: String?) {
+            self.name = name; self.status = ReadinessPanel.badge(status); self.servers = servers.joined(separator: ", ")
+            self.message = message; self.fix = fix ?? ""; hasFix = fix != nil
+        }
+    }
+    public var verdict: Badge, evaluatedAt: String, checks: [Check]
+    public init(verdict: String, evaluatedAt: String, checks: [Check]) {
+        self.verdict = Self.badge(verdict); self.evaluatedAt = evaluatedAt; self.checks = checks
+    }
+
+    /// ok / warning / unknown / blocking as a badge.
+    static func badge(_ status: String) -> Badge {
+        var badge = Badge(status.uppercased())
+        badge.tone = ["ok": "ok", "warning": "warn", "blocking": "bad"][status] ?? "idle"
+        return badge
+    }
+}
+
+/// Per plan: the last successful drill against the targets and the drill policy.
+public struct CompliancePage: Sendable {
+    public struct Row: Sendable {
+        public var planID: String, planName: String, lastDrill: String, executionID: String, daysSince: String
+        public var policy: String, due: String, rto: String, rpo: String, overdue: Badge
+        var hasDrill: Bool
+        public init(planID: String, planName: String, lastDrill: String?, executionID: String?, daysSince: String,
+                    policy: String, due: String, rto: String, rpo: String, overdue: Bool) {
+            self.planID = planID; self.planName = planName; self.lastDrill = lastDrill ?? "never"
+            self.executionID = executionID ?? ""; hasDrill = executionID != nil; self.daysSince = daysSince
+            self.policy = policy; self.due = due; self.rto = rto; self.rpo = rpo
+            var badge = Badge(overdue ? "OVERDUE" : "ON TIME")
+            badge.tone = overdue ? "bad" : "ok"
+            self.overdue = badge
+        }
+    }
+    public var rows: [Row]
+    var none: Bool
+    public init(rows: [Row]) { self.rows = rows; none = rows.isEmpty }
 }
 
 /// The confirmation before a start.
 public struct ConfirmStartPage: Sendable {
     public var planID: String, planName: String, type: String, recovery: Bool, csrf: String, error: String
     var hasError: Bool
-    public init(planID: String, planName: String, type: String, csrf: String, error: String? = nil) {
+    /// The blocking readiness findings; starting then needs the force box ticked.
+    public var blocking: [String]
+    var isBlocking: Bool
+    public init(planID: String, planName: String, type: String, csrf: String, error: String? = nil, blocking: [String] = []) {
         self.planID = planID; self.planName = planName; self.type = type; recovery = type == "RECOVERY"
         self.csrf = csrf; self.error = error ?? ""; hasError = error != nil
+        self.blocking = blocking; isBlocking = !blocking.isEmpty
     }
 }
 

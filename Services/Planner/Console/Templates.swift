@@ -6,6 +6,7 @@ enum ConsoleTemplates {
         ("layout", layout), ("dashboard", dashboard), ("dashboard-live", dashboardLive), ("execution", execution),
         ("execution-live", executionLive), ("plans", plans), ("plan", plan), ("confirm-start", confirmStart),
         ("groups", groups), ("history", history), ("audit", audit), ("sign-in", signIn), ("message", message),
+        ("compliance", compliance),
     ]
 
     static let layout = """
@@ -146,6 +147,14 @@ enum ConsoleTemplates {
 
     static let plan = """
     <p>RTO target: {{rto}}</p>
+    {{#readiness}}
+    <section class="readiness" aria-labelledby="readiness-heading">
+    <h2 id="readiness-heading">Readiness <span class="badge {{verdict.tone}}" id="readiness-verdict">{{verdict.text}}</span></h2>
+    <p class="note">Evaluated <time>{{evaluatedAt}}</time>.</p>
+    <table><thead><tr><th scope="col">Check</th><th scope="col">Status</th><th scope="col">Finding</th><th scope="col">Servers</th></tr></thead>
+    <tbody>{{#checks}}<tr><td><code>{{name}}</code></td><td><span class="badge {{status.tone}}">{{status.text}}</span></td><td>{{message}}{{#hasFix}}<br><small>Fix: {{fix}}</small>{{/hasFix}}</td><td>{{servers}}</td></tr>{{/checks}}</tbody></table>
+    </section>
+    {{/readiness}}
     <figure>
     <svg class="dag" role="img" aria-labelledby="dag-summary" viewBox="0 0 {{graph.width}} {{graph.height}}" width="{{graph.width}}" height="{{graph.height}}">
     <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
@@ -175,6 +184,8 @@ enum ConsoleTemplates {
       {{#recovery}}<p class="warning">A recovery launches production instances from the replicated servers. Type the plan's name to confirm.</p>
       <label for="confirmation">Plan name</label> <input id="confirmation" name="confirmation" autocomplete="off" required>{{/recovery}}
       {{#hasError}}<p class="error" role="alert">{{error}}</p>{{/hasError}}
+      {{#isBlocking}}<div class="warning" role="alert"><p>The plan is not ready:</p><ul>{{#blocking}}<li>{{.}}</li>{{/blocking}}</ul>
+      <label><input type="checkbox" name="force" value="on" id="force"> Start anyway (recorded in the audit trail)</label></div>{{/isBlocking}}
       <button type="submit" id="confirm-start">Start {{type}}</button>
       <a href="/console/plans/{{planID}}">Back</a>
     </form>
@@ -228,5 +239,14 @@ enum ConsoleTemplates {
     <h2>{{heading}}</h2>
     <p>{{message}}</p>
     <p><a href="/console">Back to the dashboard</a></p>
+    """
+
+    static let compliance = """
+    {{#none}}<p class="empty">No plans yet.</p>{{/none}}
+    {{^none}}
+    <table><thead><tr><th scope="col">Plan</th><th scope="col">Last successful drill</th><th scope="col">Days since</th><th scope="col">Policy</th><th scope="col">Due</th><th scope="col">RTO</th><th scope="col">RPO</th><th scope="col">Status</th></tr></thead>
+    <tbody>{{#rows}}<tr><td><a href="/console/plans/{{planID}}">{{planName}}</a></td><td>{{#hasDrill}}<a href="/console/executions/{{executionID}}"><time>{{lastDrill}}</time></a>{{/hasDrill}}{{^hasDrill}}{{lastDrill}}{{/hasDrill}}</td><td>{{daysSince}}</td><td>{{policy}}</td><td><time>{{due}}</time></td><td>{{rto}}</td><td>{{rpo}}</td><td><span class="badge {{overdue.tone}}">{{overdue.text}}</span></td></tr>{{/rows}}</tbody></table>
+    {{/none}}
+    <p><a href="/console/history.csv" download id="history-csv">Execution history as CSV</a></p>
     """
 }

@@ -38,6 +38,9 @@ public enum ExecutionEventType: String, Codable, Sendable, CaseIterable {
     case stepCompleted = "step.completed"
     /// An approval step waits for a person; `step.link` is where to approve or decline.
     case approvalRequested = "execution.approval-requested"
+    /// A plan's readiness verdict changed. Not an execution event: its body is `PlanReadinessChanged`
+    /// (key and `ce_subject`: the plan id), and it is not in the planner's execution event log.
+    case planReadinessChanged = "plan.readiness-changed"
 
     /// The execution ended (completed, failed, cancelled, timed out): the event carries `objectives`.
     public var isTerminalExecutionEvent: Bool {

@@ -28,7 +28,7 @@ final class PlannerTestApp: TestApp {
     private let tasks: BackgroundTasks
 
     init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
-         oidc: OIDCSettings? = nil) async throws
+         oidc: OIDCSettings? = nil, configure: (inout PlannerConfiguration) -> Void = { _ in }) async throws
     {
         schema = TestEnvironment.uniqueName("planner")
         let suffix = schema.dropFirst("planner_".count)
@@ -56,6 +56,7 @@ final class PlannerTestApp: TestApp {
         var configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
         if let stream { configuration.stream = stream }
         configuration.oidc = oidc
+        configure(&configuration)
         let relay = self.relay
         let port = Locked<Int?>(nil)
         api = PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() })
@@ -89,8 +90,10 @@ final class PlannerTestApp: TestApp {
 
     /// Runs `body` with a fresh app and always tears it down.
     static func with(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
-                     oidc: OIDCSettings? = nil, _ body: (PlannerTestApp) async throws -> Void) async throws {
-        try await PlannerTestApp(consumers: consumers, limits: limits, stream: stream, oidc: oidc).use(body)
+                     oidc: OIDCSettings? = nil, configure: (inout PlannerConfiguration) -> Void = { _ in },
+                     _ body: (PlannerTestApp) async throws -> Void) async throws {
+        try await PlannerTestApp(consumers: consumers, limits: limits, stream: stream, oidc: oidc, configure: configure)
+            .use(body)
     }
 
     func tearDown() async {

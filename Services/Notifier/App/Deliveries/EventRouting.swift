@@ -15,7 +15,11 @@ struct EventRouting: Sendable {
     /// `ExecutionEvent`) keeps later payload versions routable.
     private struct Route: Decodable {
         var teamID: String
-        var executionID: String
+        var executionID: String?
+        /// Plan events (`plan.readiness-changed`) carry no execution: they are ordered per plan.
+        var planID: String?
+        /// The key deliveries are ordered by.
+        var orderKey: String? { executionID ?? planID.map { "plan:\($0)" } }
     }
 
     /// Creates the deliveries; returns how many. Only the planner publishes
@@ -33,7 +37,10 @@ struct EventRouting: Sendable {
         do {
             route = try event.decode(Route.self)
         } catch {
-            throw UnprocessableEvent("\(event.type) \(event.id): body lacks teamID/executionID: \(error)")
+            throw UnprocessableEvent("\(event.type) \(event.id): body lacks teamID: \(error)")
+        }
+        guard let orderKey = route.orderKey else {
+            throw UnprocessableEvent("\(event.type) \(event.id): body lacks executionID (or planID for a plan event)")
         }
         guard UUID(uuidString: route.teamID) != nil else {
             throw UnprocessableEvent("\(event.type) \(event.id): teamID is not a team id (a UUID)")
@@ -52,7 +59,7 @@ struct EventRouting: Sendable {
                 ON CONFLICT (subscription_id, event_id) DO NOTHING
                 """,
                 [try row.decode(UUID.self, "id"), event.id, event.type, event.source, event.time,
-                 route.executionID, event.data]).affectedRows
+                 orderKey, event.data]).affectedRows
         }
         return created
     }

@@ -12,6 +12,8 @@ extension PlannerAPI {
         var type: ExecutionType
         /// `{"before": "<time>"}` or `{"snapshots": {"s-…": "pit-…"}}`; absent or `{}`: latest.
         var recoveryPoint: RecoveryPointInput?
+        /// Start even when the readiness evaluation is blocking (recorded in the audit trail).
+        var force: Bool?
     }
     /// The start body's recovery point as sent (the time is an ISO 8601 string).
     struct RecoveryPointInput: Decodable { var before: String?; var snapshots: [String: String]? }
@@ -83,35 +85,44 @@ extension PlannerAPI {
 
     /// Starts `input` for `principal` (an operator of a team); shared by the API and the console.
     func start(_ input: StartInput, by principal: Principal) async throws -> ExecutionState {
+        let state = try await pool.transaction { try await start(input, by: principal, on: $0) }
+        wake()
+        return state
+    }
+
+    /// Starts `input` in the caller's transaction (the scheduler fires a schedule in the one that advances it);
+    /// an `APIError` is thrown before anything is written.
+    func start(_ input: StartInput, by principal: Principal, on connection: PostgresConnection) async throws
+        -> ExecutionState
+    {
         let team = try principal.team()
         try principal.require(.operator)
         let executionID = UUID()
-        let state = try await pool.transaction { connection in
-            guard let row = try await connection.query(
-                "SELECT * FROM \(schema).plans WHERE id = $1 AND team_id = $2 FOR UPDATE",
-                [input.planId, team]).rows.first else {
-                throw APIError.validation(ValidationFailure(field: "planId", rule: "reference",
-                                                            message: "no plan \(input.planId.uuidString.lowercased()) in your team"))
-            }
-            if let running = try await connection.query(
-                "SELECT id FROM \(schema).executions WHERE plan_id = $1 AND status IN \(Self.activeStatuses) LIMIT 1",
-                [input.planId]).rows.first {
-                throw APIError.conflict(field: "planId", rule: "executionRunning",
-                    "execution \(try running.decode(UUID.self, "id").uuidString.lowercased()) of this plan is still running")
-            }
-            let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
-            let blueprint = try await blueprint(
-                plan, planID: input.planId, executionID: executionID, team: team, type: input.type,
-                initiatedBy: principal.subject, on: connection)
-            var frozen = blueprint
-            frozen.recoveryPoint = try Self.recoveryPoint(input.recoveryPoint, blueprint: blueprint)
-            let (state, effects) = ExecutionStateMachine.start(frozen, now: Date())
-            try await executions.insert(state, effects: effects, on: connection)
-            try await audit(principal, team: team, action: "execution.start", type: "execution",
-                            id: state.id, detail: ["type": input.type.rawValue, "planId": state.planID], on: connection)
-            return state
+        guard let row = try await connection.query(
+            "SELECT * FROM \(schema).plans WHERE id = $1 AND team_id = $2 FOR UPDATE",
+            [input.planId, team]).rows.first else {
+            throw APIError.validation(ValidationFailure(field: "planId", rule: "reference",
+                                                        message: "no plan \(input.planId.uuidString.lowercased()) in your team"))
         }
-        wake()
+        if let running = try await connection.query(
+            "SELECT id FROM \(schema).executions WHERE plan_id = $1 AND status IN \(Self.activeStatuses) LIMIT 1",
+            [input.planId]).rows.first {
+            throw APIError.conflict(field: "planId", rule: "executionRunning",
+                "execution \(try running.decode(UUID.self, "id").uuidString.lowercased()) of this plan is still running")
+        }
+        let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
+        let readiness = try await readinessGate(plan, planID: input.planId, force: input.force ?? false, on: connection)
+        let blueprint = try await blueprint(
+            plan, planID: input.planId, executionID: executionID, team: team, type: input.type,
+            initiatedBy: principal.subject, on: connection)
+        var frozen = blueprint
+        frozen.recoveryPoint = try Self.recoveryPoint(input.recoveryPoint, blueprint: blueprint)
+        let (state, effects) = ExecutionStateMachine.start(frozen, now: Date())
+        try await executions.insert(state, effects: effects, on: connection)
+        try await audit(principal, team: team, action: "execution.start", type: "execution",
+                        id: state.id,
+                        detail: ["type": input.type.rawValue, "planId": state.planID].merging(readiness) { $1 },
+                        on: connection)
         return state
     }
 
@@ -265,6 +276,13 @@ extension PlannerAPI {
                 throw APIError.badRequest(field: "planId", rule: "format", "planId must be a UUID")
             }
             return id
+        }
+        if let format = query["format"].map(String.init) {
+            guard format == "csv" || format == "json" else {
+                throw APIError.badRequest(field: "format", rule: "enum", "format must be csv or json")
+            }
+            return try await exportHistory(format: format, team: team,
+                                           filter: .init(status: status, type: type, planID: planID))
         }
         let page = try PageRequest(request)
         let rows = try await pool.query(

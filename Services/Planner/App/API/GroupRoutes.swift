@@ -90,6 +90,7 @@ extension PlannerAPI {
                         [existing, name, try PostgresJSON(encoding: selection)])
                     try await connection.query(
                         "DELETE FROM \(schema).protection_group_servers WHERE group_id = $1", [existing])
+                    try await ReadinessStore(schema: schema).markStale(group: existing, on: connection)
                 } else {
                     try await connection.query(
                         """

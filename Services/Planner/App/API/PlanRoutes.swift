@@ -26,6 +26,8 @@ extension PlannerAPI {
         var rpoTargetMinutes: Int?
         /// Whether a drill runs in a subnet of its own in every wave (the CLI's "isolated").
         var drillIsolated: Bool
+        /// The drill policy in days, if any.
+        var drillFrequencyDays: Int?
     }
 
     static let activeStatuses = "('PENDING', 'RUNNING', 'PAUSED')"
@@ -116,6 +118,7 @@ extension PlannerAPI {
                     INSERT INTO \(schema).plan_groups (plan_id, group_id)
                     SELECT DISTINCT $1::uuid, (jsonb_array_elements_text($2))::uuid
                     """, [planID, try PostgresJSON(encoding: plan.protectionGroupIds.map { $0.uuidString })])
+                try await ReadinessStore(schema: schema).markStale(plan: planID, on: connection)
                 try await audit(principal, team: team, action: existing == nil ? "plan.create" : "plan.update",
                                 type: "plan", id: planID.uuidString, on: connection)
                 return try await connection.query("SELECT * FROM \(schema).plans WHERE id = $1", [planID]).rows[0]
@@ -144,6 +147,7 @@ extension PlannerAPI {
             rpoTargetMinutes: plan.rpoTargetMinutes,
             drillIsolated: plan.waves.indices.allSatisfy {
                 plan.launchProfiles?.drillIsIsolated(wave: $0, groups: plan.waves[$0].protectionGroupIds) ?? false
-            })
+            },
+            drillFrequencyDays: plan.drillFrequencyDays)
     }
 }

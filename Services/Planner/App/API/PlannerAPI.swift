@@ -43,6 +43,9 @@ public struct PlannerAPI: Sendable {
         addPlanRoutes(to: v1)
         addExecutionRoutes(to: v1)
         addApprovalRoutes(to: v1)
+        addReadinessRoutes(to: v1)
+        addComplianceRoutes(to: v1)
+        addScheduleRoutes(to: v1)
         addEventStreamRoutes(to: v1)
     }
 

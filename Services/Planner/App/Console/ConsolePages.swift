@@ -214,10 +214,49 @@ extension PlannerConsole {
             PlanGraph.Wave(name: $0.name, groups: $0.protectionGroupIds.map { names[$0] ?? "?" }, dependsOn: $0.dependsOn,
                            pauseBefore: $0.pauseBefore, continueOnFailure: $0.continueOnFailure)
         })
+        let now = Date()
+        let evaluation = try await pool.withConnection { try await api.evaluate(plan, planID: id, now: now, on: $0) }
+        let readiness = ReadinessPanel(
+            verdict: evaluation.verdict.rawValue, evaluatedAt: Self.format(now),
+            checks: evaluation.checks.map {
+                .init(name: $0.name, status: $0.status.rawValue, servers: $0.servers, message: $0.message, fix: $0.fix)
+            })
         return PlanPage(id: id.uuidString.lowercased(), name: plan.name,
                         rto: plan.rtoTargetMinutes.map { "\($0) min" } ?? "none", graph: graph,
                         canStart: user.session.principal.role >= .operator && running == nil, csrf: user.session.csrf,
-                        running: running)
+                        running: running, readiness: readiness)
+    }
+
+    /// The blocking readiness findings of `plan`, one line each.
+    func blockingReasons(_ plan: ValidatedPlan, id: UUID) async throws -> [String] {
+        try await pool.withConnection { try await api.evaluate(plan, planID: id, now: Date(), on: $0) }.blockingReasons
+    }
+
+    func compliance(_ user: SignedIn) async throws -> CompliancePage {
+        let now = Date()
+        let records = try await pool.withConnection {
+            try await ComplianceStore(schema: schema).plans(team: user.session.team, on: $0)
+        }
+        return CompliancePage(rows: records.map { record in
+            let entry = ComplianceRules.entry(
+                planID: record.id.uuidString.lowercased(), planName: record.plan.name,
+                rtoTargetMinutes: record.plan.rtoTargetMinutes, rpoTargetMinutes: record.plan.rpoTargetMinutes,
+                drillFrequencyDays: record.plan.drillFrequencyDays, planCreatedAt: record.createdAt,
+                lastDrill: record.lastDrill.map(PlannerAPI.lastDrill), now: now)
+            func met(_ value: Bool?, _ target: Int?) -> String {
+                guard let target else { return "no target" }
+                return value.map { $0 ? "met (\(target) min)" : "missed (\(target) min)" } ?? "– (\(target) min)"
+            }
+            return CompliancePage.Row(
+                planID: entry.planId, planName: entry.planName,
+                lastDrill: entry.lastSuccessfulDrill.map { Self.format($0.endedAt) },
+                executionID: entry.lastSuccessfulDrill?.executionId,
+                daysSince: entry.daysSince.map(String.init) ?? "–",
+                policy: entry.drillFrequencyDays.map { "every \($0) days" } ?? "none",
+                due: entry.dueAt.map { Self.format($0) } ?? "–",
+                rto: met(entry.lastSuccessfulDrill?.rtoMet, entry.rtoTargetMinutes),
+                rpo: met(entry.lastSuccessfulDrill?.rpoMet, entry.rpoTargetMinutes), overdue: entry.overdue)
+        })
     }
 
     func startType(_ form: FormBody) throws -> ExecutionType {
@@ -232,7 +271,8 @@ extension PlannerConsole {
         let id = try context.id(what: "plan")
         let plan = try await plan(id, team: user.session.team)
         let page = ConfirmStartPage(planID: id.uuidString.lowercased(), planName: plan.name,
-                                    type: try startType(form).rawValue, csrf: user.session.csrf)
+                                    type: try startType(form).rawValue, csrf: user.session.csrf,
+                                    blocking: try await blockingReasons(plan, id: id))
         return html(.ok, renderer.page("confirm-start", page, layout: Layout(title: "Confirm start", user: user.user,
                                                                                section: "plans")))
     }
@@ -248,7 +288,8 @@ extension PlannerConsole {
             return html(.unprocessableContent, renderer.page(
                 "confirm-start", page, layout: Layout(title: "Confirm start", user: user.user, section: "plans")))
         }
-        let state = try await api.start(.init(planId: id, type: type), by: user.session.principal)
+        let state = try await api.start(.init(planId: id, type: type, force: form["force"] == "on"),
+                                        by: user.session.principal)
         return redirect("/console/executions/\(state.id)")
     }
 

@@ -91,6 +91,14 @@ public struct PlannerConsole: Sendable {
         page(console, "history", section: "history", title: "History") { request, _, user in
             ("history", try await history(request, user))
         }
+        page(console, "compliance", section: "compliance", title: "Drill compliance") { _, _, user in
+            ("compliance", try await compliance(user))
+        }
+        console.get("history.csv") { request, _ in
+            try await guarded(request, post: false) { user, _ in
+                try await api.exportHistory(format: "csv", team: user.session.team, filter: .init())
+            }
+        }
         page(console, "audit", section: "audit", title: "Audit trail") { request, _, user in
             ("audit", try await audit(request, user))
         }

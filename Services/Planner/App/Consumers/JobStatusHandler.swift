@@ -102,6 +102,10 @@ struct InventoryHandler: Sendable {
         } catch {
             throw UnprocessableEvent("\(error)")
         }
+        let readiness = ReadinessStore(schema: schema)
+        let changed = try await readiness.inventoryChanges(
+            account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID,
+            replicationState: server.replicationState, recoveryInstanceID: server.recoveryInstanceID, on: connection)
         try await connection.query(
             """
             INSERT INTO \(schema).source_servers (account_id, region, server_id, hostname, replication_state,
@@ -117,5 +121,11 @@ struct InventoryHandler: Sendable {
             [server.endpoint.accountID, server.endpoint.region, server.sourceServerID, server.hostname,
              server.replicationState, server.lastLaunchResult, try PostgresJSON(encoding: server.tags),
              server.recoveryInstanceID, server.observedAt, server.lagSeconds, server.lastSnapshotAt])
+        // What readiness looks at changed: the plans with this server are re-evaluated on the next pass.
+        if changed {
+            try await readiness.markStale(
+                account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID,
+                on: connection)
+        }
     }
 }

@@ -144,5 +144,7 @@ enum PlannerSchema {
         EventLog.migration,
         ConsoleSessions.migration,
         PlannerConsole.oidcMigration,
+        ScheduleStore.migration,
+        ReadinessStore.migration,
     ]
 }

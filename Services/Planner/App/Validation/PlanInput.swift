@@ -38,6 +38,8 @@ struct PlanInput: Codable, Sendable {
     var protectionGroups: [String: PlanLaunchProfiles.WaveProfiles]?
     /// The recovery point objective, in minutes (for the report).
     var rpoTargetMinutes: Int?
+    /// The drill policy: a successful drill at least every this many days (compliance view).
+    var drillFrequencyDays: Int?
 }
 
 /// A plan that passed every rule that needs no database: names, limits,
@@ -67,6 +69,8 @@ struct ValidatedPlan: Codable, Sendable, Equatable {
     var launchProfiles: PlanLaunchProfiles?
     /// The RPO target in minutes.
     var rpoTargetMinutes: Int?
+    /// A successful drill is due at least every this many days.
+    var drillFrequencyDays: Int?
 
     /// Every protection group the plan uses.
     var protectionGroupIds: [UUID] { waves.flatMap(\.protectionGroupIds) }
@@ -157,9 +161,13 @@ enum PlanValidator {
         if let rpo = input.rpoTargetMinutes {
             try FieldRules.range(rpo, limits.rtoTargetMinutes, field: "rpoTargetMinutes", unit: "minutes")
         }
+        if let days = input.drillFrequencyDays {
+            try FieldRules.range(days, limits.drillFrequencyDays, field: "drillFrequencyDays", unit: "days")
+        }
         return ValidatedPlan(name: name, description: input.description, rtoTargetMinutes: input.rtoTargetMinutes,
                              waves: waves, launchOverrides: try launchOverrides(input.launchOverrides),
-                             launchProfiles: try LaunchProfileRules.validate(input), rpoTargetMinutes: input.rpoTargetMinutes)
+                             launchProfiles: try LaunchProfileRules.validate(input), rpoTargetMinutes: input.rpoTargetMinutes,
+                             drillFrequencyDays: input.drillFrequencyDays)
     }
 
     /// Allowed `launchOverrides.launchDisposition` values (DRS `LaunchDisposition`).

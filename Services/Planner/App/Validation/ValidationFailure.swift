@@ -40,6 +40,8 @@ public struct PlannerLimits: Sendable, Equatable {
     public var waveTimeoutMinutes = 1...1440
     /// Shortest and longest RTO target, minutes.
     public var rtoTargetMinutes = 1...10080
+    /// Shortest and longest drill frequency policy, days.
+    public var drillFrequencyDays = 1...366
 
     /// The defaults.
     public init() {}

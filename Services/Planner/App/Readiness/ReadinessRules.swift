@@ -1,0 +1,292 @@
+import Foundation
+
+/// How one readiness check came out, mildest first: the verdict of an
+/// evaluation is its worst check.
+enum ReadinessStatus: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Nothing to do.
+    case ok
+    /// The plan can run but something deserves a look.
+    case warning
+    /// The check could not be answered (e.g. the launcher did not reply in time).
+    case unknown
+    /// The plan would fail or harm a running recovery; starting it is refused without `force`.
+    case blocking
+
+    private var rank: Int {
+        switch self {
+        case .ok: 0
+        case .warning: 1
+        case .unknown: 2
+        case .blocking: 3
+        }
+    }
+
+    static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// One check's answer: what, how bad, which servers, and what to do.
+struct PlanReadinessCheck: Sendable, Codable, Equatable {
+    /// The check's stable name (`servers.exist`, `servers.replicating`, …).
+    var name: String
+    /// Its outcome.
+    var status: ReadinessStatus
+    /// The servers concerned (empty when the check is about the plan or account).
+    var servers: [String]
+    /// What was found.
+    var message: String
+    /// What to do about it (nil when the check is ok).
+    var fix: String?
+
+    /// Creates a check.
+    init(name: String, status: ReadinessStatus, servers: [String] = [], message: String, fix: String? = nil) {
+        self.name = name
+        self.status = status
+        self.servers = servers
+        self.message = message
+        self.fix = fix
+    }
+}
+
+/// The checks of one evaluation and their verdict.
+struct ReadinessEvaluation: Sendable, Codable, Equatable {
+    /// Every check, in a fixed order.
+    var checks: [PlanReadinessCheck]
+    /// The worst status among the checks (`ok` for none).
+    var verdict: ReadinessStatus { checks.map(\.status).max() ?? .ok }
+    /// The checks that block a start.
+    var blocking: [PlanReadinessCheck] { checks.filter { $0.status == .blocking } }
+
+    /// Wraps `checks`.
+    init(checks: [PlanReadinessCheck]) { self.checks = checks }
+
+    /// One line per blocking check, for a refusal or the audit trail.
+    var blockingReasons: [String] {
+        blocking.map { check in
+            let servers = check.servers.isEmpty ? "" : " [\(check.servers.joined(separator: ", "))]"
+            return "\(check.name): \(check.message)\(servers)" + (check.fix.map { " — fix: \($0)" } ?? "")
+        }
+    }
+}
+
+/// The account quotas a plan must fit in (DRS's defaults; configurable so
+/// an account with raised quotas, or drs-sim with lowered ones, is judged right).
+public struct ReadinessQuotas: Sendable, Equatable {
+    /// Concurrent DRS jobs per account (DRS default 20).
+    public var concurrentJobs = 20
+    /// Source servers in one job (DRS default 100).
+    public var serversPerJob = 100
+    /// Source servers in all active jobs of an account (DRS default 500).
+    public var serversInActiveJobs = 500
+    /// The defaults.
+    public init() {}
+}
+
+/// Everything an evaluation looks at, gathered by `ReadinessStore` (and, for
+/// the AWS parts, by the launcher); the rules below are pure over it.
+struct ReadinessFacts: Sendable, Equatable {
+    /// One server of the plan as the inventory knows it.
+    struct Server: Sendable, Equatable {
+        var id: String
+        var accountID: String
+        var wave: Int
+        /// False when the inventory has never seen it (deleted, or the account is not registered).
+        var inInventory: Bool
+        var replicationState: String?
+        var recoveryInstanceID: String?
+        var observedAt: Date?
+        /// An active execution (of any plan) that holds this server unresolved, if any.
+        var liveExecutionID: String?
+
+        init(id: String, accountID: String, wave: Int, inInventory: Bool, replicationState: String?,
+                    recoveryInstanceID: String?, observedAt: Date?, liveExecutionID: String?) {
+            self.id = id
+            self.accountID = accountID
+            self.wave = wave
+            self.inInventory = inInventory
+            self.replicationState = replicationState
+            self.recoveryInstanceID = recoveryInstanceID
+            self.observedAt = observedAt
+            self.liveExecutionID = liveExecutionID
+        }
+    }
+
+    /// What other executions hold in one account right now.
+    struct AccountLoad: Sendable, Equatable {
+        var activeJobs: Int
+        var serversInActiveJobs: Int
+        init(activeJobs: Int, serversInActiveJobs: Int) {
+            self.activeJobs = activeJobs
+            self.serversInActiveJobs = serversInActiveJobs
+        }
+    }
+
+    /// The plan's waves by name, in order (a wave without servers is a finding).
+    var waves: [String]
+    var servers: [Server]
+    /// Load per AWS account id.
+    var load: [String: AccountLoad]
+    var quotas: ReadinessQuotas
+    /// Hook targets to probe; none exist until wave hooks are built.
+    var hookTargets: [String]
+    /// When the facts were gathered.
+    var now: Date
+
+    init(waves: [String], servers: [Server], load: [String: AccountLoad], quotas: ReadinessQuotas,
+                hookTargets: [String] = [], now: Date) {
+        self.waves = waves
+        self.servers = servers
+        self.load = load
+        self.quotas = quotas
+        self.hookTargets = hookTargets
+        self.now = now
+    }
+}
+
+/// The readiness rules of issue 16, pure: facts in, checks out.
+enum ReadinessRules {
+    /// DRS `dataReplicationState` values a drill can launch from at once.
+    static let launchable: Set<String> = ["CONTINUOUS"]
+    /// States that still launch (from the last consistent snapshot) but lag or are about to.
+    static let degraded: Set<String> = [
+        "BACKLOG", "CREATING_SNAPSHOT", "RESCAN", "PENDING_SNAPSHOT_SHIPPING", "SHIPPING_SNAPSHOT",
+    ]
+    /// An inventory observation older than this is reported as stale.
+    static let staleAfter: TimeInterval = 6 * 3600
+
+    /// Evaluates every check over `facts`.
+    static func evaluate(_ facts: ReadinessFacts) -> ReadinessEvaluation {
+        ReadinessEvaluation(checks: [
+            assigned(facts), exist(facts), replicating(facts), freshness(facts), liveJobs(facts),
+            leftovers(facts), quotas(facts), hooks(facts),
+        ])
+    }
+
+    static func ids(_ servers: [ReadinessFacts.Server]) -> [String] { servers.map(\.id).sorted() }
+
+    static func assigned(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        let used = Set(facts.servers.map(\.wave))
+        let empty = facts.waves.indices.filter { !used.contains($0) }.map { facts.waves[$0] }
+        guard empty.isEmpty else {
+            return PlanReadinessCheck(
+                name: "servers.assigned", status: .blocking,
+                message: "wave\(empty.count == 1 ? "" : "s") \(empty.joined(separator: ", ")) ha\(empty.count == 1 ? "s" : "ve") no servers",
+                fix: "add servers to the wave's protection groups or remove the wave")
+        }
+        return PlanReadinessCheck(name: "servers.assigned", status: .ok,
+                              message: "every wave has servers (\(facts.servers.count) in all)")
+    }
+
+    static func exist(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        let missing = facts.servers.filter { !$0.inInventory }
+        guard missing.isEmpty else {
+            return PlanReadinessCheck(
+                name: "servers.exist", status: .blocking, servers: ids(missing),
+                message: "\(missing.count) server(s) are not in the DRS inventory",
+                fix: "check the server still exists in DRS and its account is registered, or remove it from its protection group")
+        }
+        return PlanReadinessCheck(name: "servers.exist", status: .ok, message: "every server is in the DRS inventory")
+    }
+
+    static func replicating(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        let known = facts.servers.filter(\.inInventory)
+        let stopped = known.filter { server in
+            let state = server.replicationState ?? ""
+            return !launchable.contains(state) && !degraded.contains(state)
+        }
+        let lagging = known.filter { degraded.contains($0.replicationState ?? "") }
+        if !stopped.isEmpty {
+            let states = Set(stopped.map { $0.replicationState ?? "unknown" }).sorted().joined(separator: ", ")
+            return PlanReadinessCheck(
+                name: "servers.replicating", status: .blocking, servers: ids(stopped),
+                message: "\(stopped.count) server(s) do not replicate (\(states))",
+                fix: "restore replication in DRS (agent running, replication server reachable) until the state is CONTINUOUS")
+        }
+        if !lagging.isEmpty {
+            return PlanReadinessCheck(
+                name: "servers.replicating", status: .warning, servers: ids(lagging),
+                message: "\(lagging.count) server(s) replicate with a backlog; a launch uses an older snapshot",
+                fix: "wait for the state to return to CONTINUOUS, or accept the older recovery point")
+        }
+        return PlanReadinessCheck(name: "servers.replicating", status: .ok, message: "every server replicates continuously")
+    }
+
+    static func freshness(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        let stale = facts.servers.filter { server in
+            guard let seen = server.observedAt else { return false }
+            return facts.now.timeIntervalSince(seen) > staleAfter
+        }
+        guard stale.isEmpty else {
+            return PlanReadinessCheck(
+                name: "inventory.fresh", status: .warning, servers: ids(stale),
+                message: "\(stale.count) server(s) were last seen more than \(Int(staleAfter / 3600)) hours ago",
+                fix: "check the launcher's inventory sweep for the account (credentials, throttling)")
+        }
+        return PlanReadinessCheck(name: "inventory.fresh", status: .ok, message: "the inventory is current")
+    }
+
+    /// A warning, not a blocker: the launcher's per-server leases make a second execution wait for the
+    /// first's jobs (two plans sharing servers is supported), so the plan runs, later.
+    static func liveJobs(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        let busy = facts.servers.filter { $0.liveExecutionID != nil }
+        guard busy.isEmpty else {
+            let executions = Set(busy.compactMap(\.liveExecutionID)).sorted().joined(separator: ", ")
+            return PlanReadinessCheck(
+                name: "servers.noLiveJob", status: .warning, servers: ids(busy),
+                message: "\(busy.count) server(s) are held by running execution \(executions); their launches will wait for it",
+                fix: "wait for that execution to end, or cancel it")
+        }
+        return PlanReadinessCheck(name: "servers.noLiveJob", status: .ok, message: "no server is in a live job")
+    }
+
+    static func leftovers(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        let left = facts.servers.filter { $0.recoveryInstanceID != nil && $0.liveExecutionID == nil }
+        guard left.isEmpty else {
+            return PlanReadinessCheck(
+                name: "servers.noRecoveryInstance", status: .blocking, servers: ids(left),
+                message: "\(left.count) server(s) still have a recovery instance from an earlier launch",
+                fix: "clean up the earlier drill (muster cleanup EXECUTION) or terminate the recovery instances in DRS")
+        }
+        return PlanReadinessCheck(name: "servers.noRecoveryInstance", status: .ok,
+                              message: "no server has an unterminated recovery instance")
+    }
+
+    /// Each wave launches its servers at once; the largest wave per account must fit beside what runs now.
+    static func quotas(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        let quotas = facts.quotas
+        var problems: [String] = []
+        var servers: [String] = []
+        let accounts = Set(facts.servers.map(\.accountID)).sorted()
+        for account in accounts {
+            let mine = facts.servers.filter { $0.accountID == account }
+            let perWave = Dictionary(grouping: mine, by: \.wave).values.map(\.count)
+            let peakServers = perWave.max() ?? 0
+            let peakJobs = perWave.map { ($0 + quotas.serversPerJob - 1) / quotas.serversPerJob }.max() ?? 0
+            let load = facts.load[account] ?? .init(activeJobs: 0, serversInActiveJobs: 0)
+            if load.activeJobs + peakJobs > quotas.concurrentJobs {
+                problems.append("account \(account): \(load.activeJobs) active job(s) + \(peakJobs) for the largest wave exceed the \(quotas.concurrentJobs) concurrent jobs")
+                servers += mine.map(\.id)
+            } else if load.serversInActiveJobs + peakServers > quotas.serversInActiveJobs {
+                problems.append("account \(account): \(load.serversInActiveJobs) server(s) in active jobs + \(peakServers) in the largest wave exceed \(quotas.serversInActiveJobs)")
+                servers += mine.map(\.id)
+            }
+        }
+        guard problems.isEmpty else {
+            return PlanReadinessCheck(
+                name: "account.quotas", status: .blocking, servers: servers.sorted(),
+                message: problems.joined(separator: "; "),
+                fix: "wait for running jobs to end, split the largest wave, or raise the DRS quota")
+        }
+        return PlanReadinessCheck(name: "account.quotas", status: .ok,
+                              message: "the largest wave fits the account quotas beside the jobs running now")
+    }
+
+    /// The extension point for wave hooks: each target is probed once hooks exist.
+    static func hooks(_ facts: ReadinessFacts) -> PlanReadinessCheck {
+        guard !facts.hookTargets.isEmpty else {
+            return PlanReadinessCheck(name: "hooks.reachable", status: .ok, message: "no hooks")
+        }
+        return PlanReadinessCheck(
+            name: "hooks.reachable", status: .unknown, message: "\(facts.hookTargets.count) hook target(s) not probed yet",
+            fix: "hook probing arrives with wave hooks")
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// The body of `plan.readiness-changed` on `execution.events.v1` (key: plan
+/// id): a plan's readiness verdict changed, on a change to the plan or its
+/// servers or on the periodic re-evaluation. JSON Schema:
+/// docs/events/plan-readiness-changed.schema.json.
+public struct PlanReadinessChanged: Codable, Sendable, Equatable {
+    /// One check that is not ok.
+    public struct Finding: Codable, Sendable, Equatable {
+        /// The check (`servers.replicating`, `account.quotas`, …).
+        public var name: String
+        /// `warning`, `unknown` or `blocking`.
+        public var status: String
+        /// The servers concerned.
+        public var servers: [String]
+        /// What was found.
+        public var message: String
+        /// What to do.
+        public var fix: String?
+
+        /// Creates a finding.
+        public init(name: String, status: String, servers: [String], message: String, fix: String?) {
+            self.name = name
+            self.status = status
+            self.servers = servers
+            self.message = message
+            self.fix = fix
+        }
+    }
+
+    /// Payload version (1).
+    public var version: Int
+    /// Always `plan.readiness-changed` (as `ce_type`).
+    public var type: String
+    /// The owning team.
+    public var teamID: String
+    /// The plan.
+    public var planID: String
+    /// Its name now.
+    public var planName: String
+    /// `ok`, `warning`, `unknown` or `blocking`.
+    public var verdict: String
+    /// The verdict before (nil on the first evaluation).
+    public var previousVerdict: String?
+    /// Every check that is not ok.
+    public var findings: [Finding]
+    /// When it was evaluated.
+    public var occurredAt: Date
+
+    /// Creates the payload.
+    public init(teamID: String, planID: String, planName: String, verdict: String, previousVerdict: String?,
+                findings: [Finding], occurredAt: Date) {
+        self.version = 1
+        self.type = ExecutionEventType.planReadinessChanged.rawValue
+        self.teamID = teamID
+        self.planID = planID
+        self.planName = planName
+        self.verdict = verdict
+        self.previousVerdict = previousVerdict
+        self.findings = findings
+        self.occurredAt = occurredAt
+    }
+}
