@@ -59,38 +59,40 @@ struct Watched {
     var counted: Bool
 }
 
-var watched: [Watched] = []
+var found: [Watched] = []
 for name in ["planner", "launcher", "poller", "notifier"] {
     guard let pid = readPID("\(stackDir)/\(name).pid") else {
         print("muster-bench-idle: no \(stackDir)/\(name).pid — start the stack first (scripts/bench.sh idle does)")
         exit(2)
     }
-    watched.append(Watched(name: name, pids: [pid], counted: true))
+    found.append(Watched(name: name, pids: [pid], counted: true))
 }
 guard let broker = readPID("\(infraDir)/kafka/pid") else {
     print("muster-bench-idle: no \(infraDir)/kafka/pid — start the infrastructure first")
     exit(2)
 }
-watched.append(Watched(name: "broker (\(environment["MUSTER_BROKER"] ?? "tansu"))", pids: [broker], counted: true))
+found.append(Watched(name: "broker (\(environment["MUSTER_BROKER"] ?? "tansu"))", pids: [broker], counted: true))
 if let simulator = readPID("\(stackDir)/drs-sim.pid") {
-    watched.append(Watched(name: "drs-sim", pids: [simulator], counted: false))
+    found.append(Watched(name: "drs-sim", pids: [simulator], counted: false))
 }
 if let postmaster = readPID("\(infraDir)/pg/data/postmaster.pid") {
-    watched.append(Watched(name: "postgresql (all backends)", pids: [postmaster] + children(of: postmaster), counted: false))
+    found.append(Watched(name: "postgresql (all backends)", pids: [postmaster] + children(of: postmaster), counted: false))
 }
 
-func sample() -> [(cpu: Double, wakes: Double)] {
+let watched = found
+
+func sample(_ watched: [Watched]) -> [(cpu: Double, wakes: Double)] {
     watched.map { process in
         (process.pids.compactMap(cpuTicks).reduce(0, +), process.pids.map(wakeUps).reduce(0, +))
     }
 }
 
 print("muster-bench-idle: sampling \(watched.count) processes for \(Int(seconds)) s with no executions running")
-let before = sample()
+let before = sample(watched)
 let started = Date()
 Thread.sleep(forTimeInterval: seconds)
 // PostgreSQL backends that came and went meanwhile are missed; those still there are counted in full.
-let after = sample()
+let after = sample(watched)
 let elapsed = Date().timeIntervalSince(started)
 
 func row(_ name: String, _ cpu: Double, _ wakes: Double) -> String {
