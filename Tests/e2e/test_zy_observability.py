@@ -9,7 +9,7 @@ import re
 import urllib.parse
 import urllib.request
 
-from conftest import API, ROOT, finish, make_plan, start, wait_for
+from conftest import API, ROOT, finish, make_plan, start, wait_for, wait_for_notifier_token
 from test_end_to_end import Receiver
 
 OBSERVABILITY = os.path.join(ROOT, "deploy", "observability")
@@ -63,13 +63,7 @@ def test_every_metric_on_the_dashboards_and_alerts_is_exported(team, servers):
     notifier = API(team["stack"]["MUSTER_NOTIFIER_API"], team["token"])
     receiver = Receiver()
     try:
-        def knows_token():
-            try:
-                notifier.get("/v1/subscriptions")
-                return True
-            except AssertionError:  # 401 until teams.v1 brought the token's digest
-                return False
-        wait_for(knows_token, what="the notifier to know the team's token", timeout=30)
+        wait_for_notifier_token(notifier)
         notifier.post("/v1/subscriptions", {"url": receiver.url, "eventTypes": ["execution.completed"],
                                             "secret": "e2e-observability-secret-0123456789"}, expect=201)
         execution_id = start(api, make_plan(api, "observability", [("only", servers.take(1), [], {})]))
