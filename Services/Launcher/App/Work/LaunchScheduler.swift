@@ -124,7 +124,9 @@ final class EndpointWorker: Sendable {
         self.polling = Polling(context: context)
         self.restoring = Restoring(context: context)
         self.onCrash = onCrash
-        let timing = LoopTiming(idle: context.configuration.schedulerInterval)
+        // A failed pass is retried within the scheduler interval, as before the loops were shared.
+        let idle = context.configuration.schedulerInterval
+        let timing = LoopTiming(idle: idle, retry: Backoff(base: min(.milliseconds(100), idle), cap: idle))
         launchLoop = WorkLoop(
             name: "admission \(endpoint)", timing: timing, logger: context.logger, isFatal: { $0 is LauncherCrash })
         pollLoop = WorkLoop(
