@@ -52,6 +52,7 @@ let package = Package(
         .executable(name: "muster-bench-handoff", targets: ["HandoffBenchmark"]),
         .executable(name: "muster-bench-shutdown", targets: ["ShutdownBenchmark"]),
         .executable(name: "muster-bench-readiness", targets: ["ReadinessBenchmark"]),
+        .executable(name: "muster-bench-idle", targets: ["IdleBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -152,6 +153,8 @@ let package = Package(
         .executableTarget(name: "StormBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterHTTP", "MusterDRS", "MusterAWS", log],
                           path: "Benchmarks/Storm", swiftSettings: swiftSettings),
+        // The CPU an idle stack uses, per process, read from /proc (no Muster module needed).
+        .executableTarget(name: "IdleBenchmark", path: "Benchmarks/Idle", swiftSettings: swiftSettings),
         // The producer's batch-delivery path under broker pauses, timeouts and shutdowns (build with sanitizers).
         .executableTarget(name: "KafkaStress", dependencies: ["MusterKafka", log],
                           path: "Benchmarks/KafkaStress", swiftSettings: swiftSettings),

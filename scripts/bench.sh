@@ -3,6 +3,8 @@
 #   scripts/bench.sh [muster-bench-foundation] [args…]
 #   scripts/bench.sh storm     # the region-wide outage against the five real processes
 #                              # (BENCH_EXECUTIONS, BENCH_REGIONS, BENCH_TIMEOUT: docs/benchmarks.md)
+#   scripts/bench.sh idle      # idle CPU of the five processes (production profile,
+#                              # BENCH_SECONDS=60), then the hand-off with the production fetch wait
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -26,6 +28,32 @@ if [[ "$BENCH" == storm || "$BENCH" == muster-bench-storm ]]; then
   env_lines="$(scripts/infra.sh start)" || { sleep 3; scripts/infra.sh stop >/dev/null 2>&1 || true; env_lines="$(scripts/infra.sh start)"; }
   eval "$env_lines"
   nice -n "${BENCH_NICE:-10}" "$BIN/muster-bench-storm" "$@"
+  exit
+fi
+
+if [[ "$BENCH" == idle || "$BENCH" == muster-bench-idle ]]; then
+  # Its own PostgreSQL, broker and stack with production settings (release
+  # builds; BENCH_CONFIG=debug measures the debug binaries, an upper bound).
+  CONFIG="${BENCH_CONFIG:-release}"
+  for product in drs-sim planner launcher poller notifier muster-bench-idle muster-bench-handoff; do
+    swift build -c "$CONFIG" --product "$product"
+  done
+  BIN="$(swift build -c "$CONFIG" --show-bin-path)"
+  export MUSTER_INFRA_DIR="$ROOT/.local/run/idle-infra"
+  export MUSTER_PG_PORT="${MUSTER_IDLE_PG_PORT:-55633}" MUSTER_KAFKA_PORT="${MUSTER_IDLE_KAFKA_PORT:-59393}"
+  export MUSTER_STACK_DIR="$ROOT/.local/run/idle-stack" MUSTER_BIN_DIR="$BIN" MUSTER_STACK_PROFILE=production
+  export MUSTER_STACK_PORT_BASE="${MUSTER_IDLE_PORT_BASE:-18280}"
+  scripts/infra.sh stop >/dev/null 2>&1 || true
+  trap 'scripts/stack.sh stop >/dev/null 2>&1 || true; scripts/infra.sh stop || true' EXIT
+  eval "$(scripts/infra.sh start)"
+  scripts/stack.sh start >/dev/null
+  # Let start-up work (group joins, first inventory, migrations) settle before sampling.
+  sleep "${BENCH_SETTLE:-20}"
+  "$BIN/muster-bench-idle"
+  scripts/stack.sh stop >/dev/null 2>&1 || true
+  echo
+  echo "hand-off with the production fetch wait (librdkafka default):"
+  BENCH_FETCH_WAIT=default BENCH_ONLY="${BENCH_HANDOFF_ONLY:-light}" nice -n "${BENCH_NICE:-10}" "$BIN/muster-bench-handoff"
   exit
 fi
 

@@ -16,6 +16,10 @@
 # MUSTER_STACK_LOG_LEVEL (info) sets every process's log level (the e2e run
 # uses trace); DRS_SIM_POST_LAUNCH_ORDER (after-job) and DRS_SIM_TIMESTAMP_FORMAT
 # (aws) are passed to drs-sim (Services/DRSSim/README.md).
+# MUSTER_STACK_PROFILE=production starts the services with their production
+# defaults (librdkafka's fetch wait and group timings, the default scheduler,
+# tick and relay intervals) instead of the short latency-sensitive settings
+# below; the idle benchmark (scripts/bench.sh idle) measures that profile.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="${MUSTER_STACK_DIR:-$ROOT/.local/run/stack}"
@@ -72,7 +76,19 @@ start() {
   # Tansu holds a JoinGroup for session/2, hence the short session; brokers that
   # enforce Kafka's minimum session (6 s, e.g. noida) refuse it (docs/brokers.md).
   local session=2000; [[ "${MUSTER_BROKER:-tansu}" == noida ]] && session=6000
+  # Latency-sensitive settings for tests and demos with drs-sim's accelerated
+  # clock: a 10 ms fetch wait (Tansu answers an empty fetch only after the full
+  # wait), short group timings, and the launcher's and poller's short periods.
   local kafka_props="session.timeout.ms=$session,heartbeat.interval.ms=500,fetch.wait.max.ms=10"
+  local launcher_dev=(MUSTER_LAUNCHER_SCHEDULER_INTERVAL=200ms)
+  local poller_dev=(MUSTER_POLLER_FIRST_POLL_DELAY=300ms MUSTER_POLLER_PENDING_INTERVAL=1s
+    MUSTER_POLLER_STARTED_INTERVAL=500ms MUSTER_POLLER_MIN_GAP=250ms MUSTER_POLLER_BATCH_WINDOW=250ms
+    MUSTER_POLLER_TICK=200ms MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE=240 MUSTER_POLLER_FINAL_GRACE=5s
+    MUSTER_POLLER_SWEEP_STEP=50ms MUSTER_POLLER_SWEEP_STEP_PER_JOB=15ms MUSTER_POLLER_WATCH_INTERVAL=5s)
+  local inventory="${MUSTER_STACK_INVENTORY_INTERVAL:-2s}"
+  if [[ "${MUSTER_STACK_PROFILE:-dev}" == production ]]; then
+    kafka_props=""; launcher_dev=(); poller_dev=(); inventory="${MUSTER_STACK_INVENTORY_INTERVAL:-300s}"
+  fi
   start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json \
     MUSTER_LOG_LEVEL="$LOG_LEVEL" DRS_SIM_POST_LAUNCH_ORDER="$POST_LAUNCH_ORDER" DRS_SIM_TIMESTAMP_FORMAT="$TIMESTAMP_FORMAT"
   wait_ready drs-sim
@@ -87,13 +103,9 @@ start() {
     MUSTER_LAUNCHER_ACCOUNTS="${MUSTER_STACK_LAUNCHER_ACCOUNTS:-$accounts}" \
     MUSTER_KEY_DEMO_AWS_ACCESS_KEY_ID="$DEMO_KEY_ID" MUSTER_KEY_DEMO_AWS_SECRET_ACCESS_KEY="$DEMO_SECRET" \
     MUSTER_DRS_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_EC2_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" \
-    MUSTER_LAUNCHER_INVENTORY_INTERVAL="${MUSTER_STACK_INVENTORY_INTERVAL:-2s}" \
-    MUSTER_LAUNCHER_SCHEDULER_INTERVAL=200ms MUSTER_LAUNCHER_CONFLICT_SCALE=0.05
-  start_one poller "${common[@]}" MUSTER_POLLER_FIRST_POLL_DELAY=300ms MUSTER_POLLER_PENDING_INTERVAL=1s \
-    MUSTER_POLLER_STARTED_INTERVAL=500ms MUSTER_POLLER_MIN_GAP=250ms MUSTER_POLLER_BATCH_WINDOW=250ms \
-    MUSTER_POLLER_TICK=200ms MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE=240 MUSTER_POLLER_FINAL_GRACE=5s \
-    MUSTER_POLLER_DRS_TIME_SCALE="$TIME_SCALE" MUSTER_POLLER_SWEEP_STEP=50ms MUSTER_POLLER_SWEEP_STEP_PER_JOB=15ms \
-    MUSTER_POLLER_WATCH_INTERVAL=5s
+    MUSTER_LAUNCHER_INVENTORY_INTERVAL="$inventory" \
+    MUSTER_LAUNCHER_CONFLICT_SCALE=0.05 ${launcher_dev[@]+"${launcher_dev[@]}"}
+  start_one poller "${common[@]}" MUSTER_POLLER_DRS_TIME_SCALE="$TIME_SCALE" ${poller_dev[@]+"${poller_dev[@]}"}
   start_one notifier "${common[@]}" MUSTER_NOTIFIER_ALLOW_HTTP=true
   for name in planner launcher poller notifier; do wait_ready "$name"; done
   env_lines

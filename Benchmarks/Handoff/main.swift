@@ -12,6 +12,8 @@
 //   load: 5 endpoints × 20 chains × 3 waves (100 concurrent jobs), time scale 60;
 //   production: the poller's production defaults, time scale 1, a short job profile.
 // BENCH_PREDICT=0 runs the same with the phase cadence only (the baseline).
+// BENCH_FETCH_WAIT=default keeps librdkafka's fetch.wait.max.ms (500 ms, the
+// production setting) instead of the tests' 10 ms (docs/benchmarks.md "Idle stack").
 // Needs MUSTER_DATABASE_URL and MUSTER_KAFKA_BROKERS (scripts/infra.sh start).
 import DRSSimApp
 import Foundation
@@ -119,9 +121,9 @@ func run(_ scenario: Scenario) async throws -> Figures {
         schema: pollerSchema, migrations: MessagingSchema.migrations(schema: pollerSchema) + PollerSchema.migrations,
         pool: pool, logger: logger)
     let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
-        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
+        "session.timeout.ms": "2000", "heartbeat.interval.ms": "500",
         "topic.metadata.refresh.interval.ms": "1000",
-    ])
+    ].merging(environment["BENCH_FETCH_WAIT"] == "default" ? [:] : ["fetch.wait.max.ms": "10"]) { _, new in new })
     try await KafkaAdmin.createTopics(
         [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
             + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))

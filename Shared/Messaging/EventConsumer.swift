@@ -84,6 +84,7 @@ public final class EventConsumer: Service, Sendable {
     private let logger: Logger
     private let onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
     private let lanes: Mutex<LaneTable>
+    private let handledHooks = Mutex<[@Sendable () -> Void]>([])
     private let workers = Mutex<[LaneTable.Key: Task<Void, Never>]>([:])
 
     /// A consumer loop named `name` (the inbox key) over `consumer`, storing
@@ -105,6 +106,23 @@ public final class EventConsumer: Service, Sendable {
         self.logger = logger
         self.onOutcome = onOutcome
         self.lanes = Mutex(LaneTable(capacity: max(2, configuration.partitionBacklog)))
+        // Exported at 0 from the start, so an alert's `increase()` sees the first parked record.
+        for reason in ParkReason.allCases {
+            Counter(label: "muster_events_parked_total", dimensions: [("consumer", name), ("reason", reason.rawValue)])
+                .increment(by: 0)
+        }
+        Counter(label: "muster_events_handler_failures_total", dimensions: [("consumer", name)]).increment(by: 0)
+    }
+
+    /// Also runs `hook` after every record (or replay) whose transaction
+    /// committed: a booted service wakes its outbox relay with it, so rows a
+    /// handler wrote are published at once instead of at the relay's idle interval.
+    public func onHandled(_ hook: @escaping @Sendable () -> Void) {
+        handledHooks.withLock { $0.append(hook) }
+    }
+
+    private func handled() {
+        for hook in handledHooks.withLock({ $0 }) { hook() }
     }
 
     /// Whether its Kafka consumer has joined its group (readiness: a service
@@ -302,6 +320,13 @@ public final class EventConsumer: Service, Sendable {
             ("consumer", name), ("outcome", outcome.rawValue),
             ("type", event.map { DeadLetters.storable($0.type, limit: 100) } ?? "unknown"),
         ]).increment()
+        if outcome == .handled { handled() }
+        if let event {
+            // From the event's time to its handling: the lag a dashboard can see on any broker
+            // (Tansu under-reports high watermarks, docs/brokers.md).
+            Recorder(label: "muster_events_consume_delay_seconds", dimensions: [("consumer", name)])
+                .record(max(0, Date().timeIntervalSince(event.time)))
+        }
         onOutcome?(outcome, event)
     }
 
@@ -329,6 +354,7 @@ public final class EventConsumer: Service, Sendable {
             }
             guard let event else { return .notFound }
             logger.notice("replayed a parked record", metadata: ["consumer": "\(name)", "dead_letter": "\(id)"])
+            handled()
             onOutcome?(.handled, event)
             return .replayed
         } catch let failed as Failed {

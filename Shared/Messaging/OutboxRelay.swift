@@ -23,8 +23,10 @@ public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
         /// Rows published per batch.
         public var batchSize: Int = 500
-        /// How long to sleep when the outbox is empty and nobody called `wake()`.
-        public var idleInterval: Duration = .milliseconds(200)
+        /// How long to sleep when the outbox is empty and nobody called `wake()`:
+        /// a safety net only (rows left by a crashed instance), since every
+        /// commit in the process wakes the relay.
+        public var idleInterval: Duration = .seconds(2)
         /// Backoff after a failed batch (broker or database down).
         public var retry = Backoff(base: .milliseconds(100), cap: .seconds(10))
         /// Creates the defaults.
@@ -36,7 +38,7 @@ public final class OutboxRelay: Service, Sendable {
     private let schema: String
     private let configuration: Configuration
     private let logger: Logger
-    private let wakeSignal = WakeSignal()
+    private let loop: WorkLoop
     private let published: Counter
     private let failures: Counter
     /// Test seam: runs after a batch was acknowledged by the broker and before
@@ -55,51 +57,46 @@ public final class OutboxRelay: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.afterPublish = afterPublish
+        loop = WorkLoop(
+            name: "outbox relay", timing: LoopTiming(idle: configuration.idleInterval, retry: configuration.retry),
+            logger: logger)
         published = Counter(label: "muster_outbox_published_total", dimensions: [("schema", schema)])
         failures = Counter(label: "muster_outbox_publish_failures_total", dimensions: [("schema", schema)])
     }
 
     /// Asks the relay to look at the outbox now (call after committing rows).
     public func wake() {
-        wakeSignal.signal()
+        loop.wake()
     }
 
-    /// Publishes until graceful shutdown or cancellation. A pass in hand is
-    /// interrupted at once (DESIGN §12, prompt shutdown): the wait for the
-    /// broker's acknowledgements ends, its rows stay unmarked and are
-    /// published again by the next relay (consumers' inboxes drop the
-    /// duplicates), and the advisory lock is released.
+    /// Publishes until graceful shutdown or cancellation (a `WorkLoop`). A
+    /// pass in hand is interrupted at once (DESIGN §12, prompt shutdown): the
+    /// wait for the broker's acknowledgements ends, its rows stay unmarked and
+    /// are published again by the next relay (consumers' inboxes drop the
+    /// duplicates), and the advisory lock is released. A failed batch is
+    /// retried with back-off.
     public func run() async throws {
-        let stop = StopFlag()
+        let batchSize = configuration.batchSize
         let pass = CurrentPass()
-        await withTaskCancellationOrGracefulShutdownHandler {
-            var failedAttempts = 0
-            while !stop.isSet {
+        let loop = self.loop
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await loop.run {
+                let current = Task { try await publishBatch() }
+                pass.task.withLock { $0 = current }
+                if loop.isStopped { current.cancel() }  // a shutdown between the loop's check and the store
                 do {
-                    let current = Task { try await publishBatch() }
-                    pass.task.withLock { $0 = current }
-                    if stop.isSet { current.cancel() }  // a shutdown between the check and the store
-                    let count = try await current.value
-                    failedAttempts = 0
-                    if count < configuration.batchSize && !stop.isSet {
-                        await wakeSignal.wait(upTo: configuration.idleInterval)
-                    }
-                } catch is CancellationError where stop.isSet {
+                    return try await current.value < batchSize ? .idle : .immediately
+                } catch is CancellationError where loop.isStopped {
                     logger.info("outbox pass interrupted by shutdown; its rows are published again later",
                                 metadata: ["schema": "\(schema)"])
+                    return .idle
                 } catch {
                     failures.increment()
-                    let delay = configuration.retry.delay(attempt: failedAttempts)
-                    failedAttempts += 1
-                    logger.warning("outbox batch not published; will retry", metadata: [
-                        "schema": "\(schema)", "error": "\(error)", "retryInMs": "\(delay.milliseconds)",
-                    ])
-                    if !stop.isSet { await wakeSignal.wait(upTo: delay) }
+                    throw error
                 }
             }
-        } onCancelOrGracefulShutdown: { [wakeSignal] in
-            stop.set()
-            wakeSignal.signal()
+        } onCancelOrGracefulShutdown: {
+            loop.stop()
             pass.task.withLock { $0?.cancel() }
         }
         logger.debug("outbox relay stopped", metadata: ["schema": "\(schema)"])

@@ -69,27 +69,22 @@ public final class RetentionPruner: Service, Sendable {
         return total
     }
 
-    /// Prunes every `interval` until graceful shutdown, which ends the wait at once.
+    /// Prunes every `interval` until graceful shutdown, which ends the wait at once;
+    /// a failed pass is tried again after a back-off of at most `interval`.
     public func run() async throws {
-        let stop = StopSignal()
-        await withTaskCancellationOrGracefulShutdownHandler {
-            while !stop.isSet {
-                do {
-                    let (outbox, inbox) = try await pruneOnce()
-                    if outbox + inbox > 0 {
-                        logger.info("pruned messaging tables", metadata: [
-                            "schema": "\(schema)", "outbox": "\(outbox)", "inbox": "\(inbox)",
-                        ])
-                    }
-                } catch {
-                    logger.warning("pruning messaging tables failed; will try again", metadata: [
-                        "schema": "\(schema)", "error": "\(error)",
-                    ])
-                }
-                await stop.sleep(for: configuration.interval)
+        let interval = configuration.interval
+        let loop = WorkLoop(
+            name: "retention pruner",
+            timing: LoopTiming(idle: interval, retry: Backoff(base: min(.seconds(1), interval), cap: interval)),
+            logger: logger)
+        try await loop.run {
+            let (outbox, inbox) = try await pruneOnce()
+            if outbox + inbox > 0 {
+                logger.info("pruned messaging tables", metadata: [
+                    "schema": "\(schema)", "outbox": "\(outbox)", "inbox": "\(inbox)",
+                ])
             }
-        } onCancelOrGracefulShutdown: {
-            stop.set()
+            return .idle
         }
     }
 }

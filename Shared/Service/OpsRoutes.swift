@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Metrics
 import Prometheus
 
 /// A named readiness probe: true when the dependency answers.
@@ -19,7 +20,9 @@ public struct ReadinessCheck: Sendable {
 /// The operational endpoints every Muster process serves (DESIGN §10):
 /// `/health/live` (the process runs), `/health/ready` (every dependency
 /// answers; 503 naming the failing ones otherwise) and `/metrics`
-/// (Prometheus text format).
+/// (Prometheus text format). Each evaluation of `/health/ready` also sets
+/// `muster_ready{check}` (1 passing, 0 failing), so an alert sees a service
+/// that an orchestrator keeps out of rotation.
 public enum OpsRoutes {
     /// Adds the three endpoints to `router`.
     public static func add<Context: RequestContext>(
@@ -35,6 +38,7 @@ public enum OpsRoutes {
                 for await (name, ok) in group { results[name] = ok }
                 return results
             }
+            for (name, ok) in results { Gauge(label: "muster_ready", dimensions: [("check", name)]).record(ok ? 1 : 0) }
             let ready = results.values.allSatisfy { $0 }
             let body: [String: Any] = [
                 "status": ready ? "ready" : "not ready",

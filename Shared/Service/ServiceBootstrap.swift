@@ -84,6 +84,9 @@ public struct ServiceContext: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] where Context.Source == ApplicationRequestContextSource {
         let consumers = services.compactMap { $0 as? EventConsumer }
+        // A handler's outbox rows leave at once: the relay's idle interval is only a safety net.
+        let relay = self.relay
+        for consumer in consumers { consumer.onHandled { relay.wake() } }
         // Ready only once every consumer joined its group, not merely when PostgreSQL and Kafka answer.
         let joined = consumers.map { consumer in
             ReadinessCheck(name: "consumer \(consumer.name)") { consumer.hasJoinedGroup }

@@ -60,6 +60,17 @@ def wait_for(condition, timeout=60.0, interval=0.2, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def wait_for_notifier_token(notifier):
+    """Waits until the notifier knows the team's token (401 until teams.v1 brought its digest)."""
+    def knows_token():
+        try:
+            notifier.get("/v1/subscriptions")
+            return True
+        except AssertionError:
+            return False
+    wait_for(knows_token, what="the notifier to know the team's token", timeout=30)
+
+
 def server_id(index):
     return f"s-0e2e{index:013x}"
 

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import finish, make_plan, start, wait_for
+from conftest import finish, make_plan, start, wait_for, wait_for_notifier_token
 
 
 def waves_by_name(execution):
@@ -169,13 +169,7 @@ def test_a_webhook_receiver_gets_every_event_once_in_order_with_valid_signatures
     receiver = Receiver()
     try:
         secret = "e2e-webhook-secret-0123456789abcdef"
-        def knows_token():
-            try:
-                notifier.get("/v1/subscriptions")
-                return True
-            except AssertionError:  # 401 until teams.v1 brought the token's digest
-                return False
-        wait_for(knows_token, what="the notifier to know the team's token", timeout=30)
+        wait_for_notifier_token(notifier)
         notifier.post("/v1/subscriptions", {"url": receiver.url, "eventTypes": ["*"], "secret": secret}, expect=201)
         plan = make_plan(api, "webhooks", [("first", servers.take(1), [], {}), ("second", servers.take(1), ["first"], {})])
         execution_id = start(api, plan)

@@ -31,6 +31,14 @@ enum LauncherMetrics {
             .record(depth)
     }
 
+    /// Age of the endpoint's oldest chunk in SUBMITTING (0 when none): a
+    /// chunk stays there only while its StartRecovery is in flight or ambiguous.
+    static func oldestSubmitting(_ endpoint: Endpoint, seconds: Double) {
+        Gauge(label: "muster_launcher_oldest_submitting_seconds",
+              dimensions: [("account", endpoint.accountID), ("region", endpoint.region)])
+            .record(seconds)
+    }
+
     /// Servers leased per endpoint.
     static func leasesHeld(_ endpoint: Endpoint, _ count: Int) {
         Gauge(label: "muster_launcher_leases_held", dimensions: [("account", endpoint.accountID), ("region", endpoint.region)])

@@ -52,8 +52,7 @@ public final class PollScheduler: Service, Sendable {
     private let logger: Logger
     private let metrics = PollerMetrics()
     private let onCommit: @Sendable () -> Void
-    private let wakeSignal = WakeSignal()
-    private let retry = Backoff(base: .milliseconds(100), cap: .seconds(10))
+    private let loop: WorkLoop
     private var configuration: PollerConfiguration { tracker.configuration }
 
     /// A scheduler over `tracker`'s table; `onCommit` runs after a tick
@@ -63,38 +62,23 @@ public final class PollScheduler: Service, Sendable {
         self.pool = pool
         self.logger = logger
         self.onCommit = onCommit
+        loop = WorkLoop(name: "poll scheduler", timing: LoopTiming(idle: tracker.configuration.tickInterval), logger: logger)
     }
 
     /// Asks for a tick now.
-    public func wake() { wakeSignal.signal() }
+    public func wake() { loop.wake() }
 
     /// Ticks until graceful shutdown or cancellation; a tick in hand finishes.
+    /// A failed tick is retried with back-off.
     public func run() async throws {
-        let stop = StopFlag()
-        await withTaskCancellationOrGracefulShutdownHandler {
-            var failures = 0
-            var lastHousekeeping = ContinuousClock.now - configuration.gaugeInterval
-            while !stop.isSet {
-                do {
-                    let summary = try await tick()
-                    failures = 0
-                    if ContinuousClock.now - lastHousekeeping >= configuration.gaugeInterval {
-                        lastHousekeeping = ContinuousClock.now
-                        try await housekeeping()
-                    }
-                    if !summary.moreWork && !stop.isSet { await wakeSignal.wait(upTo: idle(after: summary)) }
-                } catch {
-                    let delay = retry.delay(attempt: failures)
-                    failures += 1
-                    logger.warning("poll scheduling failed; will retry", metadata: [
-                        "error": "\(error)", "retryIn": "\(delay)",
-                    ])
-                    if !stop.isSet { await wakeSignal.wait(upTo: delay) }
-                }
+        var lastHousekeeping = ContinuousClock.now - configuration.gaugeInterval
+        try await loop.run {
+            let summary = try await tick()
+            if ContinuousClock.now - lastHousekeeping >= configuration.gaugeInterval {
+                lastHousekeeping = ContinuousClock.now
+                try await housekeeping()
             }
-        } onCancelOrGracefulShutdown: { [wakeSignal] in
-            stop.set()
-            wakeSignal.signal()
+            return summary.moreWork ? .immediately : .after(idle(after: summary))
         }
         logger.debug("poll scheduler stopped")
     }

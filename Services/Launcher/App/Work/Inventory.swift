@@ -26,12 +26,16 @@ final class Inventory: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        // Let the scheduler's first heartbeat claim the endpoints.
-        // Sleeps end at graceful shutdown: the interval is minutes long.
-        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(interval, .seconds(1))) }
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        // Let the scheduler's first heartbeat claim the endpoints; then a round per interval.
+        let loop = WorkLoop(name: "inventory", timing: LoopTiming(idle: interval), logger: context.logger)
+        var first = true
+        try await loop.run {
+            if first {
+                first = false
+                return .after(min(interval, .seconds(1)))
+            }
             await inventoryOnce()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            return .idle
         }
     }
 

@@ -12,65 +12,62 @@ import Synchronization
 /// never delays another.
 final class LaunchScheduler: Service, Sendable {
     private let context: LauncherContext
-    private let wakeSignal = WakeSignal()
+    private let loop: WorkLoop
     private let workers = Mutex<[Endpoint: EndpointWorker]>([:])
     private let crashed = Mutex<LauncherCrash?>(nil)
 
     init(context: LauncherContext) {
         self.context = context
-        context.ownership.onChange { [wakeSignal] in wakeSignal.signal() }
+        // The heartbeat keeps this instance's endpoints: it runs at least every 4 scheduler intervals.
+        let loop = WorkLoop(
+            name: "launch scheduler",
+            timing: LoopTiming(idle: max(context.configuration.schedulerInterval, .milliseconds(200)) * 4),
+            logger: context.logger, isFatal: { $0 is LauncherCrash })
+        self.loop = loop
+        context.ownership.onChange { loop.wake() }
     }
 
     /// Look at ownership now.
-    func wake() { wakeSignal.signal() }
+    func wake() { loop.wake() }
 
     /// Wakes `endpoint`'s admission (a record for it was handled, a job of it ended).
     func wakeLaunches(_ endpoint: Endpoint) {
-        guard let worker = workers.withLock({ $0[endpoint] }) else { return wakeSignal.signal() }
+        guard let worker = workers.withLock({ $0[endpoint] }) else { return loop.wake() }
         worker.wakeLaunches()
     }
 
     /// Wakes `endpoint`'s polling.
     func wakePolls(_ endpoint: Endpoint) {
-        guard let worker = workers.withLock({ $0[endpoint] }) else { return wakeSignal.signal() }
+        guard let worker = workers.withLock({ $0[endpoint] }) else { return loop.wake() }
         worker.wakePolls()
     }
 
     func run() async throws {
-        let logger = context.logger
         var lastAccountsLoad = ContinuousClock.now - .seconds(3600)
         var adoptedGeneration = -1
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully && crashed.withLock({ $0 }) == nil {
-                do {
-                    if ContinuousClock.now - lastAccountsLoad > .seconds(5) {
-                        for registration in try await context.store.accounts(pool: context.pool) {
-                            context.accounts.register(registration)
-                        }
-                        lastAccountsLoad = .now
-                    }
-                    let (partitions, generation) = context.ownership.assignment
-                    if generation != adoptedGeneration {
-                        _ = try await context.store.adopt(partitions: partitions, instance: context.instanceID, pool: context.pool)
-                        adoptedGeneration = generation
-                    }
-                    _ = try await context.store.heartbeat(
-                        instance: context.instanceID, staleAfter: context.configuration.instanceStaleAfter,
-                        known: context.accounts.endpoints, pool: context.pool)
-                    let owned = try await context.store.owned(by: context.instanceID, pool: context.pool)
-                    for (endpoint, partition) in owned {
-                        if let partition { context.ownership.place(endpoint, on: partition) }
-                    }
-                    reconcileWorkers(owned.map(\.endpoint).filter { context.ownership.mayAct(for: $0) })
-                } catch is CancellationError {
-                    break
-                } catch {
-                    logger.error("scheduler pass failed; retrying", metadata: ["error": "\(error)"])
+        // A crashed endpoint worker ends the loop (fatal); the workers stop below either way.
+        try? await loop.run {
+            if let crash = crashed.withLock({ $0 }) { throw crash }
+            if ContinuousClock.now - lastAccountsLoad > .seconds(5) {
+                for registration in try await context.store.accounts(pool: context.pool) {
+                    context.accounts.register(registration)
                 }
-                await wakeSignal.wait(upTo: max(context.configuration.schedulerInterval, .milliseconds(200)) * 4)
+                lastAccountsLoad = .now
             }
-        } onGracefulShutdown: {
-            self.wakeSignal.signal()
+            let (partitions, generation) = context.ownership.assignment
+            if generation != adoptedGeneration {
+                _ = try await context.store.adopt(partitions: partitions, instance: context.instanceID, pool: context.pool)
+                adoptedGeneration = generation
+            }
+            _ = try await context.store.heartbeat(
+                instance: context.instanceID, staleAfter: context.configuration.instanceStaleAfter,
+                known: context.accounts.endpoints, pool: context.pool)
+            let owned = try await context.store.owned(by: context.instanceID, pool: context.pool)
+            for (endpoint, partition) in owned {
+                if let partition { context.ownership.place(endpoint, on: partition) }
+            }
+            reconcileWorkers(owned.map(\.endpoint).filter { context.ownership.mayAct(for: $0) })
+            return .idle
         }
         let running = workers.withLock { workers in
             defer { workers = [:] }
@@ -93,7 +90,7 @@ final class LaunchScheduler: Service, Sendable {
             for endpoint in owned where workers[endpoint] == nil {
                 let worker = EndpointWorker(endpoint: endpoint, context: context) { [weak self] crash in
                     self?.crashed.withLock { $0 = crash }
-                    self?.wakeSignal.signal()
+                    self?.loop.wake()
                 }
                 workers[endpoint] = worker
                 started.append(worker)
@@ -115,9 +112,8 @@ final class EndpointWorker: Sendable {
     private let launching: Launching
     private let polling: Polling
     private let restoring: Restoring
-    private let launchSignal = WakeSignal()
-    private let pollSignal = WakeSignal()
-    private let stopped = Atomic<Bool>(false)
+    private let launchLoop: WorkLoop
+    private let pollLoop: WorkLoop
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let onCrash: @Sendable (LauncherCrash) -> Void
 
@@ -128,49 +124,45 @@ final class EndpointWorker: Sendable {
         self.polling = Polling(context: context)
         self.restoring = Restoring(context: context)
         self.onCrash = onCrash
+        // A failed pass is retried within the scheduler interval, as before the loops were shared.
+        let idle = context.configuration.schedulerInterval
+        let timing = LoopTiming(idle: idle, retry: Backoff(base: min(.milliseconds(100), idle), cap: idle))
+        launchLoop = WorkLoop(
+            name: "admission \(endpoint)", timing: timing, logger: context.logger, isFatal: { $0 is LauncherCrash })
+        pollLoop = WorkLoop(
+            name: "polling \(endpoint)", timing: timing, logger: context.logger, isFatal: { $0 is LauncherCrash })
     }
 
-    func wakeLaunches() { launchSignal.signal() }
-    func wakePolls() { pollSignal.signal() }
+    func wakeLaunches() { launchLoop.wake() }
+    func wakePolls() { pollLoop.wake() }
 
     func start() {
-        let launches = Task { await self.loop(signal: launchSignal, self.admissionPass) }
-        let polls = Task { await self.loop(signal: pollSignal, self.pollingPass) }
+        let launches = Task { await self.serve(launchLoop, self.admissionPass) }
+        let polls = Task { await self.serve(pollLoop, self.pollingPass) }
         tasks.withLock { $0 = [launches, polls] }
     }
 
     func stop() {
-        stopped.store(true, ordering: .sequentiallyConsistent)
-        launchSignal.signal()
-        pollSignal.signal()
+        launchLoop.stop()
+        pollLoop.stop()
     }
 
     func finished() async {
         for task in tasks.withLock({ $0 }) { await task.value }
     }
 
-    private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
-
-    /// Runs `pass` until stopped; each pass returns when to look again at the latest.
-    private func loop(signal: WakeSignal, _ pass: @Sendable () async throws -> Date?) async {
-        let idle = context.configuration.schedulerInterval
-        while !isStopped {
-            var next: Date?
-            do {
-                next = try await pass()
-            } catch let crash as LauncherCrash {
-                onCrash(crash)
-                return
-            } catch {
-                context.logger.error("endpoint pass failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
-            }
-            if isStopped { return }
-            var wait = idle
-            if let next {
+    /// Runs `pass` on `loop` until stopped; each pass returns when to look again at the latest.
+    private func serve(_ loop: WorkLoop, _ pass: @escaping @Sendable () async throws -> Date?) async {
+        do {
+            try await loop.run {
+                guard let next = try await pass() else { return .idle }
                 let seconds = next.timeIntervalSinceNow
-                wait = seconds <= 0 ? .zero : min(idle, .milliseconds(Int64(seconds * 1000) + 1))
+                return seconds <= 0 ? .immediately : .after(.milliseconds(Int64(seconds * 1000) + 1))
             }
-            if wait > .zero { await signal.wait(upTo: wait) }
+        } catch let crash as LauncherCrash {
+            onCrash(crash)
+        } catch {
+            context.logger.error("endpoint loop ended", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
         }
     }
 
@@ -182,6 +174,8 @@ final class EndpointWorker: Sendable {
         // settings, so a restore never races the next launch's change of the same server.
         if try await restoring.restoreDue(endpoint) { wakes.append(Date().addingTimeInterval(1)) }
         let open = try await context.store.openChunks(endpoint, pool: context.pool)
+        let oldestIntent = open.filter { $0.row.status.state == .submitting }.compactMap(\.row.status.intentAt).min()
+        LauncherMetrics.oldestSubmitting(endpoint, seconds: oldestIntent.map { max(0, -$0.timeIntervalSinceNow) } ?? 0)
         let inFlight = context.inFlight.withLock { $0 }
         let orphans = open.filter { $0.row.status.state == .submitting && !inFlight.contains($0.row.id) }
             .map { ChunkHandle(row: $0.row, version: $0.version) }
@@ -224,7 +218,7 @@ final class EndpointWorker: Sendable {
     private func pollingPass() async throws -> Date? {
         guard context.ownership.mayAct(for: endpoint) else { return nil }
         let (completed, more) = try await polling.serve(endpoint)
-        if completed { launchSignal.signal() }
+        if completed { launchLoop.wake() }
         return more ? Date() : nil
     }
 }

@@ -16,7 +16,7 @@ final class DeliveryDispatcher: Service, Sendable {
     private let configuration: NotifierConfiguration
     private let logger: Logger
     private let metrics = NotifierMetrics()
-    private let wakeSignal = WakeSignal()
+    private let loop: WorkLoop
     private let inFlight = Atomic<Int>(0)
     private let retry = Backoff(base: .milliseconds(100), cap: .seconds(10))
 
@@ -25,61 +25,47 @@ final class DeliveryDispatcher: Service, Sendable {
         self.sender = sender
         self.configuration = configuration
         self.logger = logger
+        loop = WorkLoop(name: "delivery dispatcher", timing: LoopTiming(idle: configuration.pollInterval), logger: logger)
     }
 
     /// Looks for due work now.
-    func wake() { wakeSignal.signal() }
+    func wake() { loop.wake() }
 
     /// Dispatches until graceful shutdown or cancellation. On graceful
     /// shutdown it stops claiming and lets attempts in flight finish (each is
     /// bounded by its timeout); on cancellation they are aborted and their
     /// leases expire, so another instance retries them.
     func run() async throws {
-        let stop = StopFlag()
-        await withTaskCancellationOrGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                var failures = 0
-                var lastGauge = ContinuousClock.now - configuration.gaugeInterval
-                while !stop.isSet && !Task.isCancelled {
-                    let free = configuration.maxInFlight - inFlight.load(ordering: .acquiring)
-                    var claimedAll = false
-                    if free > 0 {
-                        do {
-                            let claimed = try await queue.claim(
-                                limit: free, perSubscriptionCap: configuration.maxInFlightPerSubscription,
-                                lease: configuration.leaseDuration)
-                            failures = 0
-                            claimedAll = !claimed.isEmpty && claimed.count == free
-                            for delivery in claimed {
-                                inFlight.add(1, ordering: .acquiringAndReleasing)
-                                group.addTask { await self.attempt(delivery) }
-                            }
-                            metrics.inFlight(inFlight.load(ordering: .acquiring))
-                        } catch {
-                            failures += 1
-                            logger.warning("claiming deliveries failed; retrying", metadata: ["error": "\(error)"])
-                            try? await Task.sleep(for: retry.delay(attempt: failures - 1))
-                            continue
-                        }
+        try await withThrowingDiscardingTaskGroup { group in
+            var lastGauge = ContinuousClock.now - configuration.gaugeInterval
+            try await loop.run {
+                let free = configuration.maxInFlight - inFlight.load(ordering: .acquiring)
+                var claimedAll = false
+                if free > 0 {
+                    let claimed = try await queue.claim(
+                        limit: free, perSubscriptionCap: configuration.maxInFlightPerSubscription,
+                        lease: configuration.leaseDuration)
+                    claimedAll = !claimed.isEmpty && claimed.count == free
+                    for delivery in claimed {
+                        inFlight.add(1, ordering: .acquiringAndReleasing)
+                        group.addTask { await self.attempt(delivery) }
                     }
-                    if ContinuousClock.now - lastGauge >= configuration.gaugeInterval {
-                        lastGauge = ContinuousClock.now
-                        if let depth = try? await queue.depth() { metrics.depth(pending: depth.pending, dead: depth.dead) }
-                    }
-                    // More may be due right away when every free slot was filled.
-                    if !claimedAll { await wakeSignal.wait(upTo: configuration.pollInterval) }
+                    metrics.inFlight(inFlight.load(ordering: .acquiring))
                 }
+                if ContinuousClock.now - lastGauge >= configuration.gaugeInterval {
+                    lastGauge = ContinuousClock.now
+                    if let depth = try? await queue.depth() { metrics.depth(pending: depth.pending, dead: depth.dead) }
+                }
+                // More may be due right away when every free slot was filled; an ending attempt wakes the loop.
+                return claimedAll ? .immediately : .idle
             }
-        } onCancelOrGracefulShutdown: {
-            stop.set()
-            self.wakeSignal.signal()
         }
     }
 
     private func attempt(_ delivery: ClaimedDelivery) async {
         defer {
             inFlight.subtract(1, ordering: .acquiringAndReleasing)
-            wakeSignal.signal()
+            loop.wake()
         }
         let clock = ContinuousClock()
         let claimedAt = clock.now

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import MusterDomain
 import MusterEvents
 import MusterMessaging
@@ -55,6 +56,11 @@ struct ExecutionStore: Sendable {
                 """,
                 [UUID(uuidString: new.id)!, new.status.rawValue, new.endedAt, try Self.document(new)])
             try await project(from: old, to: new, on: connection)
+            // Counted in the transaction: a rolled-back one (rare) counts an execution twice.
+            if old.endedAt == nil, new.endedAt != nil {
+                Counter(label: "muster_planner_executions_finished_total", dimensions: [("status", new.status.rawValue)])
+                    .increment()
+            }
         }
         try await enqueue(effects, on: connection)
     }
