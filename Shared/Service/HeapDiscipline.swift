@@ -1,6 +1,7 @@
 import CMalloc
 import Logging
 import Metrics
+import MusterMessaging
 import ServiceLifecycle
 
 /// Keeps a long-running service's heap close to what it uses (glibc's
@@ -62,18 +63,17 @@ public struct HeapTrimmer: Service {
         self.logger = logger
     }
 
-    /// Trims until graceful shutdown.
+    /// Trims until graceful shutdown (a `WorkLoop` that sleeps `interval` between passes).
     public func run() async throws {
         guard interval > .zero else { return try await gracefulShutdown() }
         let inUse = Gauge(label: "muster_process_heap_bytes", dimensions: [("state", "in_use")])
         let free = Gauge(label: "muster_process_heap_bytes", dimensions: [("state", "free")])
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: interval) } catch { return }
-                if let before = HeapDiscipline.usage() { inUse.record(before.inUse) }
-                HeapDiscipline.trim()
-                if let after = HeapDiscipline.usage() { free.record(after.free) }
-            }
+        let loop = WorkLoop(name: "heap-trimmer", timing: LoopTiming(idle: interval), logger: logger)
+        try await loop.run {
+            if let before = HeapDiscipline.usage() { inUse.record(before.inUse) }
+            HeapDiscipline.trim()
+            if let after = HeapDiscipline.usage() { free.record(after.free) }
+            return .idle
         }
         logger.debug("heap trimmer stopped")
     }
