@@ -1,0 +1,112 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MusterAPI
+import Logging
+import MusterEvents
+import MusterPostgres
+@testable import NotifierApp
+import Testing
+
+/// The notifier's document held against the Swift types and rules it
+/// describes, so neither can change without the other.
+@Suite("API document (notifier)")
+struct NotifierAPIDocumentTests {
+    let root: [String: Any]
+
+    init() throws {
+        root = try #require(try JSONSerialization.jsonObject(with: Data(NotifierAPI.document.bytes)) as? [String: Any])
+    }
+
+    func schema(_ name: String) throws -> [String: Any] {
+        let components = try #require(root["components"] as? [String: Any])
+        let schemas = try #require(components["schemas"] as? [String: Any])
+        return try #require(schemas[name] as? [String: Any])
+    }
+
+    func property(_ schema: String, _ name: String) throws -> [String: Any] {
+        try #require((try self.schema(schema)["properties"] as? [String: Any])?[name] as? [String: Any])
+    }
+
+    @Test("the compiled-in document is byte for byte Services/Notifier/App/API/openapi.json, and it is OpenAPI 3.1")
+    func embeddedIsTheFile() throws {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        let file = try Data(contentsOf: directory.appendingPathComponent("Services/Notifier/App/API/openapi.json"))
+        #expect(NotifierAPI.document.bytes == Array(file))
+        #expect((root["openapi"] as? String)?.hasPrefix("3.1") == true)
+    }
+
+    @Test("eventTypes lists exactly \"*\" and every ExecutionEventType")
+    func eventTypes() throws {
+        for name in ["SubscriptionInput", "SubscriptionUpdate"] {
+            let items = try #require(try property(name, "eventTypes")["items"] as? [String: Any])
+            #expect(items["enum"] as? [String] == [EventFilter.wildcard] + ExecutionEventType.allCases.map(\.rawValue))
+        }
+    }
+
+    @Test("lengths, patterns and enums are the code's")
+    func constraints() throws {
+        let url = try property("SubscriptionInput", "url")
+        #expect(url["maxLength"] as? Int == SubscriptionRules.maxURLLength)
+        #expect(url["pattern"] as? String == SubscriptionRules.urlPattern)
+        let secret = try property("SubscriptionInput", "secret")
+        #expect(secret["minLength"] as? Int == WebhookSecret.allowedLength.lowerBound)
+        #expect(secret["maxLength"] as? Int == WebhookSecret.allowedLength.upperBound)
+        #expect(try property("SubscriptionInput", "description")["maxLength"] as? Int == SubscriptionRules.maxDescriptionLength)
+        #expect(try schema("DeliveryStatus")["enum"] as? [String] == DeliveryStatus.allCases.map(\.rawValue))
+        #expect(try schema("SubscriptionInput")["required"] as? [String] == ["url"])
+    }
+
+    @Test("the URL rule accepts what the pattern accepts and refuses what it refuses")
+    func urlRule() throws {
+        let rules = SubscriptionRules(allowHTTP: true)
+        for good in ["https://hooks.example.com/muster", "http://127.0.0.1:8080/x?a=b&c=d", "https://a", "https://a.b/c@d:e"] {
+            #expect(throws: Never.self) { try rules.checkURL(good) }
+        }
+        for bad in [" https://a.example", "https://a.example/%zz", "https://u:p@a.example", "https://a.example/#f", "ftp://a",
+                    "https://ä.example", "https://a.example/ x", "https://-a"] {
+            #expect(throws: APIError.self, "\(bad)") { try rules.checkURL(bad) }
+        }
+    }
+
+    @Test("undocumented methods on documented paths answer 405 with Allow")
+    func methodNotAllowed() async throws {
+        let router = Router()
+        router.add(middleware: MethodNotAllowedMiddleware(document: NotifierAPI.document))
+        NotifierAPI.document.addRoutes(to: router)
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/subscriptions", method: .put) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, POST")
+            }
+            try await client.execute(uri: "/v1/subscriptions/1/test", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+            }
+        }
+    }
+
+    @Test("every documented operation is routed: without a token each answers 401, none 404 or 405")
+    func everyOperationRouted() async throws {
+        // The pool opens connections lazily and authentication comes first, so no database is touched.
+        let pool = PostgresPool(configuration: .init(url: "postgresql://127.0.0.1:1/none"), logger: Logger(label: "test"))
+        let router = Router()
+        NotifierAPI(configuration: NotifierConfiguration(), pool: pool, wake: {}).addRoutes(to: router)
+        let app = Application(router: router)
+        let operations = NotifierAPI.document.paths.flatMap { item in item.methods.map { (item.template, $0) } }
+        #expect(operations.count == 8)
+        try await app.test(.router) { client in
+            for (template, method) in operations {
+                let uri = template.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: UUID().uuidString.lowercased(),
+                                                        options: .regularExpression)
+                try await client.execute(uri: uri, method: HTTPRequest.Method(method)!, body: ByteBuffer(string: "{}")) { response in
+                    #expect(response.status == .unauthorized, "\(method) \(template)")
+                }
+            }
+        }
+    }
+}
