@@ -14,7 +14,7 @@ import uuid
 
 from conftest import API, wait_for
 
-HERE = os.path.dirname(__file__)
+HERE = os.path.dirname(os.path.abspath(__file__))
 # Cases per operation and phase: enough for the coverage phase's boundary values
 # plus a fuzzed sample; MUSTER_SCHEMATHESIS_EXAMPLES raises it for a deeper run.
 EXAMPLES = os.environ.get("MUSTER_SCHEMATHESIS_EXAMPLES", "25")
@@ -23,12 +23,14 @@ EXAMPLES = os.environ.get("MUSTER_SCHEMATHESIS_EXAMPLES", "25")
 def schemathesis(base, token, name):
     """Runs `st run` against base's own /openapi.json; returns (exit code, output)."""
     st = os.path.join(os.path.dirname(sys.executable), "st")
-    report = os.path.join(HERE, "..", "..", ".local", "run", f"schemathesis-{name}")
-    command = [st, "run", base + "/openapi.json", "--checks", "all", "--workers", "1", "--seed", "17",
+    report = os.path.abspath(os.path.join(HERE, "..", "..", ".local", "run", f"schemathesis-{name}"))
+    command = [st, "--config-file", os.path.join(HERE, "schemathesis.toml"), "--no-color",
+               "run", base + "/openapi.json", "--checks", "all", "--workers", "1", "--seed", "17",
                "--max-examples", EXAMPLES, "--header", f"Authorization: Bearer {token}",
-               "--config-file", os.path.join(HERE, "schemathesis.toml"), "--no-color",
                "--report", "junit", "--report-dir", report, "--generation-database", "none"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    os.makedirs(report, exist_ok=True)
+    # Run inside the report folder: schemathesis keeps a cache folder in its working directory.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=report)
     return run.returncode, run.stdout + run.stderr
 
 
