@@ -13,7 +13,6 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
-let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
 
 /// A service: `Services/<folder>/App` (its logic, a library) and
 /// `Services/<folder>/Main` (the tiny executable that wires it).
@@ -155,7 +154,7 @@ let package = Package(
 
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).
-        .target(name: "TestSupport", dependencies: ["MusterPostgres", "MusterKafka", log],
+        .target(name: "TestSupport", dependencies: ["MusterPostgres", "MusterKafka", log, hummingbird],
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["MusterPostgres", "TestSupport"], swiftSettings: swiftSettings),
@@ -175,14 +174,12 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PlannerTests",
                     dependencies: ["PlannerApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", "MusterAPI", hummingbird,
-                                   hummingbirdTesting, crypto,
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", "MusterAPI", hummingbird, crypto,
                                    .product(name: "_CryptoExtras", package: "swift-crypto")],
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "NotifierTests",
                     dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterAPI", hummingbird, hummingbirdTesting,
-                                   crypto],
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterAPI", hummingbird, crypto],
                     swiftSettings: swiftSettings),
         .testTarget(name: "PollerTests",
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",

@@ -1,11 +1,11 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import MusterAPI
 import Logging
 import MusterEvents
 import MusterPostgres
 @testable import NotifierApp
+import TestSupport
 import Testing
 
 /// The notifier's document held against the Swift types and rules it
@@ -63,50 +63,45 @@ struct NotifierAPIDocumentTests {
     @Test("the URL rule accepts what the pattern accepts and refuses what it refuses")
     func urlRule() throws {
         let rules = SubscriptionRules(allowHTTP: true)
-        for good in ["https://hooks.example.com/muster", "http://127.0.0.1:8080/x?a=b&c=d", "https://a", "https://a.b/c@d:e"] {
+        for good in ["https://hooks.example.com/muster", "http://127.0.0.1:8080/x?a=b&c=d", "https://a", "https://a.b/c@d:e",
+                     "http://127.0.0.1:65535/hook"] {
             #expect(throws: Never.self) { try rules.checkURL(good) }
         }
         for bad in [" https://a.example", "https://a.example/%zz", "https://u:p@a.example", "https://a.example/#f", "ftp://a",
-                    "https://ä.example", "https://a.example/ x", "https://-a"] {
+                    "https://ä.example", "https://a.example/ x", "https://-a", "https://a.example:65536/", "https://a.example:0/"] {
             #expect(throws: APIError.self, "\(bad)") { try rules.checkURL(bad) }
         }
     }
 
     @Test("undocumented methods on documented paths answer 405 with Allow")
     func methodNotAllowed() async throws {
-        let router = Router()
+        let router = Router(context: LocalRequestContext.self)
         router.add(middleware: MethodNotAllowedMiddleware(document: NotifierAPI.document))
         NotifierAPI.document.addRoutes(to: router)
-        let app = Application(router: router)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/subscriptions", method: .put) { response in
-                #expect(response.status == .methodNotAllowed)
-                #expect(response.headers[.allow] == "GET, POST")
-            }
-            try await client.execute(uri: "/v1/subscriptions/1/test", method: .get) { response in
-                #expect(response.status == .methodNotAllowed)
-                #expect(response.headers[.allow] == "POST")
-            }
-        }
+        let client = RouterClient(router)
+        let put = try await client.send(.put, "/v1/subscriptions")
+        #expect(put.status == .methodNotAllowed)
+        #expect(put.headers[.allow] == "GET, POST")
+        let get = try await client.send(.get, "/v1/subscriptions/1/test")
+        #expect(get.status == .methodNotAllowed)
+        #expect(get.headers[.allow] == "POST")
+        #expect(try await client.send(.get, "/openapi.json").body == NotifierAPI.document.bytes)
     }
 
     @Test("every documented operation is routed: without a token each answers 401, none 404 or 405")
     func everyOperationRouted() async throws {
         // The pool opens connections lazily and authentication comes first, so no database is touched.
         let pool = PostgresPool(configuration: .init(url: "postgresql://127.0.0.1:1/none"), logger: Logger(label: "test"))
-        let router = Router()
+        let router = Router(context: LocalRequestContext.self)
         NotifierAPI(configuration: NotifierConfiguration(), pool: pool, wake: {}).addRoutes(to: router)
-        let app = Application(router: router)
+        let client = RouterClient(router)
         let operations = NotifierAPI.document.paths.flatMap { item in item.methods.map { (item.template, $0) } }
         #expect(operations.count == 8)
-        try await app.test(.router) { client in
-            for (template, method) in operations {
-                let uri = template.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: UUID().uuidString.lowercased(),
-                                                        options: .regularExpression)
-                try await client.execute(uri: uri, method: HTTPRequest.Method(method)!, body: ByteBuffer(string: "{}")) { response in
-                    #expect(response.status == .unauthorized, "\(method) \(template)")
-                }
-            }
+        for (template, method) in operations {
+            let uri = template.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: UUID().uuidString.lowercased(),
+                                                    options: .regularExpression)
+            let answer = try await client.send(HTTPRequest.Method(method)!, uri, body: "{}")
+            #expect(answer.status == .unauthorized, "\(method) \(template)")
         }
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import MusterAPI
 import MusterPostgres
 import PlannerApp
+import TestSupport
 import Testing
 
 /// The planner's document as compiled in, served and enforced: through
@@ -42,43 +42,41 @@ struct PlannerAPIDocumentTests {
 
     @Test("serves /openapi.json and /docs; an undocumented method on a documented path is 405 with Allow; other paths 404")
     func servedAndEnforced() async throws {
-        let router = Router()
+        let router = Router(context: LocalRequestContext.self)
         router.add(middleware: MethodNotAllowedMiddleware(document: document))
         document.addRoutes(to: router)
         router.get("/v1/plans/:id") { _, _ in "plan" }
-        let app = Application(router: router)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/openapi.json", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
-                #expect(Array(buffer: response.body) == document.bytes)
-            }
-            try await client.execute(uri: "/docs", method: .get) { response in
-                #expect(response.status == .ok)
-                let page = String(buffer: response.body)
-                for item in document.paths {
-                    #expect(page.contains(item.template), "\(item.template) missing from /docs")
-                    for method in item.methods { #expect(page.contains("id=\"\(method)-\(item.template)\"")) }
-                }
-                #expect(page.contains("id=\"schema-Plan\""))
-            }
-            try await client.execute(uri: "/v1/plans/6a1e", method: .patch) { response in
-                #expect(response.status == .methodNotAllowed)
-                #expect(response.headers[.allow] == "DELETE, GET, PUT")
-                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                let error = body?["error"] as? [String: Any]
-                #expect(error?["code"] as? String == "method_not_allowed")
-                #expect(error?["rule"] as? String == "method")
-            }
-            try await client.execute(uri: "/v1/plans/6a1e", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == "plan")
-            }
-            try await client.execute(uri: "/v1/unknown", method: .patch) { response in
-                #expect(response.status == .notFound)
-                #expect(response.headers[.allow] == nil)
-            }
+        let client = RouterClient(router)
+
+        let json = try await client.send(.get, "/openapi.json")
+        #expect(json.status == .ok)
+        #expect(json.headers[.contentType] == "application/json; charset=utf-8")
+        #expect(json.body == document.bytes)
+
+        let docs = try await client.send(.get, "/docs")
+        #expect(docs.status == .ok)
+        let page = String(decoding: docs.body, as: UTF8.self)
+        for item in document.paths {
+            #expect(page.contains(item.template), "\(item.template) missing from /docs")
+            for method in item.methods { #expect(page.contains("id=\"\(method)-\(item.template)\"")) }
         }
+        #expect(page.contains("id=\"schema-Plan\""))
+
+        let patch = try await client.send(.patch, "/v1/plans/6a1e")
+        #expect(patch.status == .methodNotAllowed)
+        #expect(patch.headers[.allow] == "DELETE, GET, PUT")
+        let body = try JSONSerialization.jsonObject(with: Data(patch.body)) as? [String: Any]
+        let error = body?["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "method_not_allowed")
+        #expect(error?["rule"] as? String == "method")
+
+        let get = try await client.send(.get, "/v1/plans/6a1e")
+        #expect(get.status == .ok)
+        #expect(String(decoding: get.body, as: UTF8.self) == "plan")
+
+        let unknown = try await client.send(.patch, "/v1/unknown")
+        #expect(unknown.status == .notFound)
+        #expect(unknown.headers[.allow] == nil)
     }
 
     @Test("the reference page escapes what the document says")
@@ -94,19 +92,16 @@ struct PlannerAPIDocumentTests {
     func everyOperationRouted() async throws {
         // The pool opens connections lazily and authentication comes first, so no database is touched.
         let pool = PostgresPool(configuration: .init(url: "postgresql://127.0.0.1:1/none"), logger: Logger(label: "test"))
-        let router = Router()
+        let router = Router(context: LocalRequestContext.self)
         PlannerAPI(configuration: PlannerConfiguration(adminToken: nil), pool: pool, wake: {}).addRoutes(to: router)
-        let app = Application(router: router)
+        let client = RouterClient(router)
         let operations = document.paths.flatMap { item in item.methods.map { (item.template, $0) } }
         #expect(operations.count >= 30)
-        try await app.test(.router) { client in
-            for (template, method) in operations {
-                let uri = template.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: UUID().uuidString.lowercased(),
-                                                        options: .regularExpression)
-                try await client.execute(uri: uri, method: HTTPRequest.Method(method)!, body: ByteBuffer(string: "{}")) { response in
-                    #expect(response.status == .unauthorized, "\(method) \(template)")
-                }
-            }
+        for (template, method) in operations {
+            let uri = template.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: UUID().uuidString.lowercased(),
+                                                    options: .regularExpression)
+            let answer = try await client.send(HTTPRequest.Method(method)!, uri, body: "{}")
+            #expect(answer.status == .unauthorized, "\(method) \(template)")
         }
     }
 }

@@ -28,10 +28,10 @@ struct SubscriptionRules: Sendable {
     static let maxDescriptionLength = 500
     /// The shape of a subscription URL, word for word the `url` pattern of
     /// the notifier's OpenAPI document (a test holds them together): http(s),
-    /// a host name or IPv4 address, an optional port, a path and query of URL
+    /// a host name or IPv4 address, an optional port (1–65535), a path and query of URL
     /// characters; no user:password, #fragment, space, `%` escape or non-ASCII.
     static let urlPattern =
-        "^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[1-9][0-9]{0,3})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$"
+        "^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$"
     private static let urlShape: NSRegularExpression = {
         do { return try NSRegularExpression(pattern: urlPattern) } catch { fatalError("urlPattern: \(error)") }
     }()
