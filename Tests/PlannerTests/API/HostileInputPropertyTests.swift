@@ -23,9 +23,9 @@ struct HostileInputPropertyTests {
         var description: String { "\(method) \(path) \(field)" }
     }
 
-    /// Every string field of every request body in `Services/Planner/openapi.json`.
+    /// Every string field of every request body in `Services/Planner/App/API/openapi.json`.
     static func documentedFields() throws -> [Field] {
-        let data = try Data(contentsOf: RepositoryFile.url("Services/Planner/openapi.json"))
+        let data = try Data(contentsOf: RepositoryFile.url("Services/Planner/App/API/openapi.json"))
         let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
         func resolve(_ schema: [String: Any]) -> [String: Any] {

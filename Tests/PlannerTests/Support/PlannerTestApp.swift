@@ -51,7 +51,7 @@ final class PlannerTestApp: TestApp {
         relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: TestEnvironment.logger,
                             configuration: relayConfiguration)
         http = HTTPClient(logger: TestEnvironment.logger)
-        validator = try SchemaValidator(url: RepositoryFile.url("Services/Planner/openapi.json"))
+        validator = try SchemaValidator(url: RepositoryFile.url("Services/Planner/App/API/openapi.json"))
 
         var configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
         if let stream { configuration.stream = stream }

@@ -3,7 +3,10 @@ import Foundation
 /// A JSON Schema checker for the subset the planner's documents use:
 /// `$ref` (local), `type` (string or list), `enum`, `properties`,
 /// `required`, `additionalProperties` (false or a schema), `items`, `oneOf`,
-/// `format` (uuid, date-time), `minimum`/`maximum`, `minItems`/`maxItems`.
+/// `anyOf`, `not`, `const`, `format` (uuid, date-time), `minimum`/`maximum`,
+/// `minItems`/`maxItems`, `uniqueItems`, `minLength`/`maxLength` (Unicode
+/// scalars, as JSON Schema counts), `pattern`, `propertyNames`,
+/// `minProperties`/`maxProperties`.
 /// Anything else in a schema is rejected, so the subset cannot silently grow.
 struct SchemaValidator {
     let document: [String: Any]
@@ -14,8 +17,9 @@ struct SchemaValidator {
 
     static let supported: Set<String> = [
         "$ref", "type", "enum", "properties", "required", "additionalProperties", "items", "oneOf", "format",
-        "minimum", "maximum", "minItems", "maxItems", "description", "default", "minLength", "maxLength", "pattern",
-        "title", "propertyNames", "minProperties", "maxProperties", "$schema", "$id", "$defs",
+        "minimum", "maximum", "minItems", "maxItems", "description", "default", "maxLength", "pattern", "title",
+        "$schema", "$id", "$defs", "anyOf", "not", "const", "minLength", "uniqueItems", "propertyNames",
+        "minProperties", "maxProperties", "writeOnly",
     ]
 
     /// Problems found validating `value` against `schema`, as `path: problem` lines.
@@ -28,6 +32,24 @@ struct SchemaValidator {
         if let oneOf = schema["oneOf"] as? [[String: Any]] {
             let matches = oneOf.filter { validate(value, against: $0, path: path).isEmpty }.count
             if matches != 1 { problems.append("\(path): matches \(matches) of oneOf, expected exactly 1") }
+        }
+        if let anyOf = schema["anyOf"] as? [[String: Any]], !anyOf.contains(where: { validate(value, against: $0, path: path).isEmpty }) {
+            problems.append("\(path): matches none of anyOf")
+        }
+        if let not = schema["not"] as? [String: Any], validate(value, against: not, path: path).isEmpty {
+            problems.append("\(path): matches a schema it must not match")
+        }
+        if let constant = schema["const"], "\(constant)" != "\(value)" {
+            problems.append("\(path): \(value) is not \(constant)")
+        }
+        if let text = value as? String {
+            let length = text.unicodeScalars.count
+            if let minLength = schema["minLength"] as? Int, length < minLength { problems.append("\(path): shorter than \(minLength)") }
+            if let maxLength = schema["maxLength"] as? Int, length > maxLength { problems.append("\(path): longer than \(maxLength)") }
+            if let pattern = schema["pattern"] as? String,
+               (try? NSRegularExpression(pattern: pattern))?.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                problems.append("\(path): does not match \(pattern)")
+            }
         }
         if let types = (schema["type"] as? [String]) ?? (schema["type"] as? String).map({ [$0] }),
            !types.contains(where: { Self.matches(value, $0) }) {
@@ -63,11 +85,11 @@ struct SchemaValidator {
             if let maximum = schema["maximum"] as? Double, number.doubleValue > maximum { problems.append("\(path): above maximum") }
         }
         if let object = value as? [String: Any] {
-            if let minimum = schema["minProperties"] as? Int, object.count < minimum { problems.append("\(path): too few properties") }
-            if let maximum = schema["maxProperties"] as? Int, object.count > maximum { problems.append("\(path): too many properties") }
             if let names = schema["propertyNames"] as? [String: Any] {
                 for key in object.keys { problems += validate(key, against: names, path: "\(path).\(key) (name)") }
             }
+            if let minimum = schema["minProperties"] as? Int, object.count < minimum { problems.append("\(path): too few properties") }
+            if let maximum = schema["maxProperties"] as? Int, object.count > maximum { problems.append("\(path): too many properties") }
             let properties = schema["properties"] as? [String: [String: Any]] ?? [:]
             for key in schema["required"] as? [String] ?? [] where object[key] == nil {
                 problems.append("\(path): missing required \(key)")
@@ -85,6 +107,9 @@ struct SchemaValidator {
         if let array = value as? [Any] {
             if let minItems = schema["minItems"] as? Int, array.count < minItems { problems.append("\(path): too few items") }
             if let maxItems = schema["maxItems"] as? Int, array.count > maxItems { problems.append("\(path): too many items") }
+            if (schema["uniqueItems"] as? Bool) == true, Set(array.map { "\($0)" }).count != array.count {
+                problems.append("\(path): items are not unique")
+            }
             if let items = schema["items"] as? [String: Any] {
                 for (index, child) in array.enumerated() { problems += validate(child, against: items, path: "\(path)[\(index)]") }
             }

@@ -8,6 +8,8 @@ import MusterPostgres
 /// their delivery logs, redelivery and test pings. Authenticated with the
 /// planner's bearer tokens through the `teams.v1` replica; a team sees and
 /// touches only its own subscriptions (another team's ids answer 404).
+/// Documented by Services/Notifier/App/API/openapi.json (compiled in, served
+/// at `/openapi.json` and `/docs`; undocumented methods answer 405).
 public struct NotifierAPI: Sendable {
     let configuration: NotifierConfiguration
     let pool: PostgresPool
@@ -26,8 +28,20 @@ public struct NotifierAPI: Sendable {
         self.wake = wake
     }
 
-    /// Adds every `/v1` route to `router`.
+    /// The notifier's OpenAPI document, as compiled in from `API/openapi.json`.
+    public static let document: APIDocument = {
+        do {
+            return try APIDocument(json: PackageResources.openapi_json)
+        } catch {
+            // Cannot happen for a build whose tests passed (the notifier's API document test reads it).
+            fatalError("Services/Notifier/App/API/openapi.json is not an OpenAPI document: \(error)")
+        }
+    }()
+
+    /// Adds every `/v1` route to `router`, the document's routes and its 405 rule.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.add(middleware: MethodNotAllowedMiddleware(document: Self.document))
+        Self.document.addRoutes(to: router)
         let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>(service: "notifier"))
         addSubscriptionRoutes(to: v1)
         addDeliveryRoutes(to: v1)

@@ -26,10 +26,18 @@ struct SubscriptionRules: Sendable {
 
     static let maxURLLength = 2048
     static let maxDescriptionLength = 500
+    /// The shape of a subscription URL, word for word the `url` pattern of
+    /// the notifier's OpenAPI document (a test holds them together): http(s),
+    /// a host name or IPv4 address, an optional port (1–65535), a path and query of URL
+    /// characters; no user:password, #fragment, space, `%` escape or non-ASCII.
+    static let urlPattern =
+        "^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$"
+    private static let urlShape: NSRegularExpression = {
+        do { return try NSRegularExpression(pattern: urlPattern) } catch { fatalError("urlPattern: \(error)") }
+    }()
 
-    func checkURL(_ raw: String) throws -> String {
-        let url = raw.trimmingCharacters(in: .whitespaces)
-        guard url.count <= Self.maxURLLength else {
+    func checkURL(_ url: String) throws -> String {
+        guard url.unicodeScalars.count <= Self.maxURLLength else {
             throw APIError.validation(field: "url", rule: "maxLength", "url must be at most \(Self.maxURLLength) characters")
         }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
@@ -50,6 +58,12 @@ struct SubscriptionRules: Sendable {
         }
         guard components.fragment == nil, !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
             throw APIError.validation(field: "url", rule: "format", "url must not contain spaces, control characters or a #fragment")
+        }
+        let whole = NSRange(url.startIndex..., in: url)
+        guard Self.urlShape.firstMatch(in: url, range: whole) != nil else {
+            throw APIError.validation(
+                field: "url", rule: "pattern",
+                "url must be http(s)://host[:port][/path][?query] in plain ASCII URL characters (no spaces, % escapes or #fragment)")
         }
         return url
     }
@@ -75,7 +89,8 @@ struct SubscriptionRules: Sendable {
     }
 
     func checkDescription(_ text: String) throws -> String {
-        guard text.count <= Self.maxDescriptionLength else {
+        // Counted in Unicode scalars, as the document's maxLength counts.
+        guard text.unicodeScalars.count <= Self.maxDescriptionLength else {
             throw APIError.validation(field: "description", rule: "maxLength",
                                       "description must be at most \(Self.maxDescriptionLength) characters")
         }

@@ -28,8 +28,9 @@ extension PlannerAPI {
         }
         var filter = EventFilter(executionID: try uuid("executionId"), planID: try uuid("planId"))
         for raw in query.getAll("type") {
-            for name in raw.split(separator: ",") {
-                guard let type = ExecutionEventType(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
+            // Exactly the document's pattern: names joined by single commas, no blanks, no empty entries.
+            for name in raw.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let type = ExecutionEventType(rawValue: String(name)) else {
                     throw APIError.badRequest(
                         field: "type", rule: "enum",
                         "type must be a comma-separated list of \(ExecutionEventType.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -43,16 +44,21 @@ extension PlannerAPI {
     /// Where to resume: the `Last-Event-ID` header (sent by a reconnecting
     /// client), else the `lastEventId` query parameter (a first connection
     /// that already has a position), else nil (from the beginning).
+    /// Both are checked when both are present (the document allows neither malformed).
     static func resumePoint(_ request: Request) throws -> Int64? {
-        let header = request.headers[.init("Last-Event-ID")!]
-        let (field, raw) = header.map { ("Last-Event-ID", $0) }
-            ?? ("lastEventId", request.uri.queryParameters["lastEventId"].map(String.init))
-        switch ServerSentEvents.lastEventID(raw) {
-        case .success(let value): return value
-        case .failure(let error):
-            throw APIError.badRequest(field: field, rule: "format",
-                                      "\(field) must be a non-negative event id as sent in a stream's `id:` line, got \(error.value)")
+        func parse(_ field: String, _ raw: String?) throws -> Int64? {
+            guard let raw else { return nil }
+            // Plain digits, as the document's integer ≥ 0 (no sign, no blanks, not empty).
+            guard !raw.isEmpty, raw.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                  case .success(let value) = ServerSentEvents.lastEventID(raw) else {
+                throw APIError.badRequest(field: field, rule: "format",
+                                          "\(field) must be a non-negative event id as sent in a stream's `id:` line, got \(raw.prefix(32))")
+            }
+            return value
         }
+        let query = try parse("lastEventId", request.uri.queryParameters["lastEventId"].map(String.init))
+        let header = try parse("Last-Event-ID", request.headers[.init("Last-Event-ID")!])
+        return header ?? query
     }
 
     /// A `text/event-stream` response serving `team`'s events after `after`

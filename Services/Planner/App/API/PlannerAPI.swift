@@ -5,7 +5,8 @@ import MusterAPI
 import MusterPostgres
 
 /// The REST API under `/v1` (DESIGN §7), documented by
-/// Services/Planner/openapi.json. Handlers validate before anything is
+/// Services/Planner/App/API/openapi.json (compiled in, served at
+/// `/openapi.json` and `/docs`; undocumented methods answer 405). Handlers validate before anything is
 /// stored, run each change in one transaction with its audit row and owed
 /// events, and wake the outbox relay after commit.
 public struct PlannerAPI: Sendable {
@@ -34,8 +35,20 @@ public struct PlannerAPI: Sendable {
             heartbeatInterval: configuration.stream.heartbeatInterval, logger: Logger(label: "planner.events"))
     }
 
-    /// Adds every `/v1` route to `router`.
+    /// The planner's OpenAPI document, as compiled in from `API/openapi.json`.
+    public static let document: APIDocument = {
+        do {
+            return try APIDocument(json: PackageResources.openapi_json)
+        } catch {
+            // Cannot happen for a build whose tests passed (APIDocumentTests reads it).
+            fatalError("Services/Planner/App/API/openapi.json is not an OpenAPI document: \(error)")
+        }
+    }()
+
+    /// Adds every `/v1` route to `router`, the document's routes and its 405 rule.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.add(middleware: MethodNotAllowedMiddleware(document: Self.document))
+        Self.document.addRoutes(to: router)
         let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>(service: "planner"))
         addTeamRoutes(to: v1)
         addAccountRoutes(to: v1)

@@ -61,17 +61,17 @@ enum AccountValidator {
         }
         switch input.type {
         case .assumeRole:
-            guard let arn = input.roleArn, arn.hasPrefix("arn:aws"), arn.contains(":role/"), arn.count <= 2048 else {
+            guard let arn = input.roleArn, arn.hasPrefix("arn:aws"), arn.contains(":role/"), arn.unicodeScalars.count <= 2048 else {
                 throw ValidationFailure(field: "credentials.roleArn", rule: "format",
                                         message: "ASSUME_ROLE needs roleArn like arn:aws:iam::123456789012:role/Name")
             }
-            if let external = input.externalId, external.isEmpty || external.count > 1224 {
+            if let external = input.externalId, external.isEmpty || external.unicodeScalars.count > 1224 {
                 throw ValidationFailure(field: "credentials.externalId", rule: "length",
                                         message: "must be 1 to 1224 characters")
             }
             return .assumeRole(roleARN: arn, externalID: input.externalId)
         case .keyPair:
-            guard let name = input.keyPairName, !name.isEmpty, name.count <= 128 else {
+            guard let name = input.keyPairName, !name.isEmpty, name.unicodeScalars.count <= 128 else {
                 throw ValidationFailure(field: "credentials.keyPairName", rule: "required",
                                         message: "KEY_PAIR needs keyPairName: the name the launcher holds the keys under")
             }

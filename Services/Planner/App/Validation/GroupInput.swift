@@ -45,7 +45,7 @@ enum GroupValidator {
             guard !tags.isEmpty, tags.count <= 10 else {
                 throw ValidationFailure(field: "tagSelector", rule: "size", message: "give 1 to 10 tags to match")
             }
-            for (key, value) in tags where key.isEmpty || key.count > 128 || value.count > 256 {
+            for (key, value) in tags where key.isEmpty || key.unicodeScalars.count > 128 || value.unicodeScalars.count > 256 {
                 throw ValidationFailure(field: "tagSelector.\(key)", rule: "length",
                                         message: "tag keys are 1-128 characters, values at most 256")
             }

@@ -84,7 +84,7 @@ enum PlanValidator {
     /// Checks everything that needs no database.
     static func validate(_ input: PlanInput, limits: PlannerLimits) throws -> ValidatedPlan {
         let name = try FieldRules.name(input.name, field: "name", limits: limits)
-        if let description = input.description, description.count > 2000 {
+        if let description = input.description, description.unicodeScalars.count > 2000 {
             throw ValidationFailure(field: "description", rule: "length", message: "must be at most 2000 characters")
         }
         if let rto = input.rtoTargetMinutes {

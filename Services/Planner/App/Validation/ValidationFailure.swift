@@ -49,13 +49,15 @@ public struct PlannerLimits: Sendable, Equatable {
 
 /// Checks shared by every body.
 enum FieldRules {
-    /// A trimmed, non-empty name no longer than `limits.maxNameLength`.
+    /// A name of at most `limits.maxNameLength` Unicode scalars (as the
+    /// OpenAPI document's `maxLength` counts, before trimming) that is not
+    /// only white space; returned trimmed.
     static func name(_ value: String, field: String, limits: PlannerLimits) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             throw ValidationFailure(field: field, rule: "length", message: "must not be empty")
         }
-        guard trimmed.count <= limits.maxNameLength else {
+        guard value.unicodeScalars.count <= limits.maxNameLength else {
             throw ValidationFailure(
                 field: field, rule: "length", message: "must be at most \(limits.maxNameLength) characters")
         }
