@@ -145,7 +145,17 @@ struct HostileInputPropertyTests {
         case "POST /v1/protection-groups":
             return field.hasPrefix("sourceServerIds") ? ["name": "g", "region": "us-east-1", "sourceServerIds": ["s-1"]]
                 : ["name": "g", "region": "us-east-1", "tagSelector": ["env": "x"]]
-        case "POST /v1/plans": return ["name": "p", "waves": [["name": "w", "protectionGroupIds": [group]]]]
+        case "POST /v1/plans":
+            var wave: [String: Any] = ["name": "w", "protectionGroupIds": [group]]
+            // A hook step's own fields need a valid step around them (name and kind first).
+            for phase in ["before", "after"] where field.hasPrefix("waves[0].\(phase)[0].") {
+                wave[phase] = [field.contains(".ssm.")
+                    ? ["name": "s1", "kind": "SSM_AUTOMATION", "ssm": ["documentName": "AWS-RunShellScript"]]
+                    : field.contains(".callout.")
+                        ? ["name": "s1", "kind": "HTTP_CALLOUT", "callout": ["url": "https://hooks.example/dr"]]
+                        : ["name": "s1", "kind": "APPROVAL"]]
+            }
+            return ["name": "p", "waves": [wave]]
         default: return nil
         }
     }
