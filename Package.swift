@@ -137,8 +137,11 @@ let package = Package(
                           dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
                                          "MusterPostgres", log],
                           path: "Benchmarks/Poller", swiftSettings: swiftSettings),
+        // The planner's API in-process on a fresh schema, for the benchmarks that time it.
+        .target(name: "PlannerBenchRig", dependencies: ["PlannerApp", "MusterHTTP", "MusterMessaging", "MusterPostgres", log],
+                path: "Benchmarks/PlannerRig", swiftSettings: swiftSettings),
         .executableTarget(name: "EventStreamBenchmark",
-                          dependencies: ["PlannerApp", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
+                          dependencies: ["PlannerApp", "PlannerBenchRig", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
                                          lifecycle],
                           path: "Benchmarks/EventStream", swiftSettings: swiftSettings),
         // Boots the built service executables (TestSupport.ServiceProcess) and times SIGTERM → exit.
@@ -150,7 +153,7 @@ let package = Package(
                                          "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
                           path: "Benchmarks/Handoff", swiftSettings: swiftSettings),
         .executableTarget(name: "ReadinessBenchmark",
-                          dependencies: ["PlannerApp", "MusterHTTP", "MusterMessaging", "MusterPostgres", log],
+                          dependencies: ["PlannerApp", "PlannerBenchRig", "MusterHTTP", "MusterMessaging", "MusterPostgres", log],
                           path: "Benchmarks/Readiness", swiftSettings: swiftSettings),
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],

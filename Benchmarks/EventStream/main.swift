@@ -5,8 +5,9 @@ import MusterHTTP
 import MusterMessaging
 import MusterPostgres
 import PlannerApp
-import ServiceLifecycle
+import PlannerBenchRig
 import Synchronization
+import ServiceLifecycle
 
 // muster-bench-events: how long an execution event takes from the planner's
 // commit to a client of `GET /v1/events/stream` (what the console's
@@ -46,33 +47,13 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
-let adminToken = "bench-admin-" + String(repeating: "x", count: 40)
-let schema = "planner_bench_\(UInt32.random(in: 0...UInt32.max))"
-let pool = PostgresPool(configuration: PostgresConfiguration(url: url, poolSize: 8), logger: logger)
-try await Migrator.migrate(schema: schema, migrations: MessagingSchema.migrations(schema: schema) + PlannerService.migrations,
-                           pool: pool, logger: logger)
-var configuration = PlannerConfiguration(schema: schema, adminToken: adminToken)
-configuration.stream.pollInterval = .milliseconds(pollMs)
-let port = Mutex<Int?>(nil)
-let server = PlannerService.apiServer(
-    PlannerAPI(configuration: configuration, pool: pool, wake: {}), host: "127.0.0.1", port: 0, logger: logger,
-    onListening: { bound in port.withLock { $0 = bound } })
-let serverTask = Task { try await server.run() }
-while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
-let base = "http://127.0.0.1:\(port.withLock { $0 }!)"
-let http = HTTPClient(logger: logger)
-
-struct BenchmarkError: Error { var text: String }
+let rig = try await PlannerBenchRig.start(databaseURL: url, poolSize: 8, logger: logger) {
+    $0.stream.pollInterval = .milliseconds(pollMs)
+}
+let (adminToken, schema, pool, base, http) = (rig.adminToken, rig.schema, rig.pool, rig.base, rig.http)
 
 func call(_ method: String, _ path: String, token: String, json: [String: Any]? = nil) async throws -> [String: Any] {
-    let body = try json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
-    let response = try await http.execute(HTTPRequest(
-        method: method, url: base + path,
-        headers: [HTTPHeader("Authorization", "Bearer \(token)"), HTTPHeader("Content-Type", "application/json")], body: body))
-    guard response.isSuccess else {
-        throw BenchmarkError(text: "\(method) \(path): \(response.status) \(String(decoding: response.body, as: UTF8.self))")
-    }
-    return (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+    try await rig.call(method, path, token: token, json: json)
 }
 
 // A team, an account with one inventoried server, a group, a plan, a running execution.
@@ -139,7 +120,4 @@ print("  commit → `muster watch`   p50 \(ms(percentile(watch, 0.5)))  p90 \(ms
 
 for stream in streams { stream.close() }
 for reader in readers { reader.cancel() }
-serverTask.cancel()
-await http.shutdown()
-_ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
-await pool.close()
+await rig.stop()

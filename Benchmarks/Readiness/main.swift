@@ -4,7 +4,7 @@ import MusterHTTP
 import MusterMessaging
 import MusterPostgres
 import PlannerApp
-import Synchronization
+import PlannerBenchRig
 
 // muster-bench-readiness: how long `POST /v1/plans/{id}/evaluate` takes for a
 // plan of `servers` servers (in `waves` waves, one account), on the real
@@ -30,31 +30,11 @@ let logger: Logger = {
     return logger
 }()
 
-let adminToken = "bench-admin-" + String(repeating: "x", count: 40)
-let schema = "planner_bench_\(UInt32.random(in: 0...UInt32.max))"
-let pool = PostgresPool(configuration: PostgresConfiguration(url: url, poolSize: 4), logger: logger)
-try await Migrator.migrate(schema: schema, migrations: MessagingSchema.migrations(schema: schema) + PlannerService.migrations,
-                           pool: pool, logger: logger)
-let port = Mutex<Int?>(nil)
-let server = PlannerService.apiServer(
-    PlannerAPI(configuration: PlannerConfiguration(schema: schema, adminToken: adminToken), pool: pool, wake: {}),
-    host: "127.0.0.1", port: 0, logger: logger, onListening: { bound in port.withLock { $0 = bound } })
-let serverTask = Task { try await server.run() }
-while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
-let base = "http://127.0.0.1:\(port.withLock { $0 }!)"
-let http = HTTPClient(logger: logger)
-
-struct BenchmarkError: Error { var text: String }
+let rig = try await PlannerBenchRig.start(databaseURL: url, poolSize: 4, logger: logger)
+let (adminToken, schema, pool) = (rig.adminToken, rig.schema, rig.pool)
 
 func call(_ method: String, _ path: String, token: String, json: [String: Any]? = nil) async throws -> [String: Any] {
-    let body = try json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
-    let response = try await http.execute(HTTPRequest(
-        method: method, url: base + path,
-        headers: [HTTPHeader("Authorization", "Bearer \(token)"), HTTPHeader("Content-Type", "application/json")], body: body))
-    guard response.isSuccess else {
-        throw BenchmarkError(text: "\(method) \(path): \(response.status) \(String(decoding: response.body, as: UTF8.self))")
-    }
-    return (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+    try await rig.call(method, path, token: token, json: json)
 }
 
 do {
@@ -107,7 +87,4 @@ do {
 } catch {
     print("benchmark failed: \(error)")
 }
-serverTask.cancel()
-await http.shutdown()
-_ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
-await pool.close()
+await rig.stop()
