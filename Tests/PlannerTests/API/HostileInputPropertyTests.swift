@@ -33,6 +33,8 @@ struct HostileInputPropertyTests {
             return resolve(schemas[String(ref.split(separator: "/").last!)] as? [String: Any] ?? [:])
         }
         func strings(_ raw: [String: Any], _ path: String) -> [(String, Int?)] {
+            // Unknown fields (`PlainJSON`, any JSON, recursive) are no documented field.
+            if (raw["$ref"] as? String)?.hasSuffix("/PlainJSON") == true { return [] }
             let schema = resolve(raw)
             var found: [(String, Int?)] = []
             for key in ["oneOf", "anyOf", "allOf"] {

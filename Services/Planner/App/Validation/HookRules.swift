@@ -151,9 +151,13 @@ enum HookRules {
                 throw ValidationFailure(field: "\(field).parameters.\(name)", rule: "format",
                                         message: "parameter names are 1–50 letters, digits or '_'")
             }
-            guard values.count <= maxParameterValues, values.allSatisfy({ $0.count <= maxParameterValueLength }) else {
-                throw ValidationFailure(field: "\(field).parameters.\(name)", rule: "length",
-                                        message: "at most \(maxParameterValues) values of at most \(maxParameterValueLength) characters")
+            guard values.count <= maxParameterValues else {
+                throw ValidationFailure(field: "\(field).parameters.\(name)", rule: "maxItems",
+                                        message: "at most \(maxParameterValues) values")
+            }
+            if let index = values.firstIndex(where: { $0.unicodeScalars.count > maxParameterValueLength }) {
+                throw ValidationFailure(field: "\(field).parameters.\(name)[\(index)]", rule: "maxLength",
+                                        message: "at most \(maxParameterValueLength) characters")
             }
         }
         if let account = input.accountId, account.wholeMatch(of: #/^[0-9]{12}$/#) == nil {
