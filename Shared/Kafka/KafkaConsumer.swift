@@ -55,6 +55,32 @@ public final class KafkaConsumer: Sendable {
         try await core.commit(record)
     }
 
+    /// ``commit(_:)``, waiting at most `timeout` for the broker's answer. A broker that stopped
+    /// answering (down, paused, cut off) blocks librdkafka's commit without end, and a consumer
+    /// that waits for it never stops; giving up is safe, as an offset not confirmed only means a
+    /// redelivery that the inbox absorbs. The commit may still land later.
+    public func commit(_ record: KafkaRecord, timeout: Duration) async throws {
+        let once = ResumeOnce()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            once.arm(continuation)
+            let core = self.core
+            Task {
+                do {
+                    try await core.commit(record)
+                    once.resume(.success(()))
+                } catch {
+                    once.resume(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                once.resume(.failure(KafkaError.commitFailed(
+                    topic: record.topic, partition: record.partition, offset: record.offset + 1,
+                    reason: "no answer from the broker within \(timeout)")))
+            }
+        }
+    }
+
     /// True once the member has joined its consumer group: the group
     /// coordinator gave it an assignment, possibly empty (a group with more
     /// members than partitions leaves some idle, which is still joined).
@@ -89,16 +115,16 @@ public final class KafkaConsumer: Sendable {
     /// redelivered to the next member, and the inbox drops what was already handled.
     public func close(timeout: Duration = .seconds(5)) async {
         let once = ResumeOnce()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             once.arm(continuation)
             let core = self.core
             Task {
                 await withCheckedContinuation { core.requestClose(waiter: $0) }
-                once.resume()
+                once.resume(.success(()))
             }
             Task {
                 try? await Task.sleep(for: timeout)
-                once.resume()
+                once.resume(.success(()))
             }
         }
     }
@@ -106,17 +132,17 @@ public final class KafkaConsumer: Sendable {
 
 /// Resumes one continuation once, whichever of several racers comes first.
 private final class ResumeOnce: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
 
-    func arm(_ waiter: CheckedContinuation<Void, Never>) {
+    func arm(_ waiter: CheckedContinuation<Void, any Error>) {
         continuation.withLock { $0 = waiter }
     }
 
-    func resume() {
+    func resume(_ result: Result<Void, any Error>) {
         continuation.withLock { waiter in
             defer { waiter = nil }
             return waiter
-        }?.resume()
+        }?.resume(with: result)
     }
 }
 

@@ -306,7 +306,7 @@ public final class EventConsumer: Service, Sendable {
     private func commit(_ record: KafkaRecord) async {
         // A failed commit only means a redelivery later, which the inbox absorbs.
         do {
-            try await consumer.commit(record)
+            try await consumer.commit(record, timeout: .seconds(10))
         } catch {
             logger.warning("offset commit failed; the record may be redelivered and deduplicated", metadata: [
                 "consumer": "\(name)", "partition": "\(record.partition)", "offset": "\(record.offset)",
