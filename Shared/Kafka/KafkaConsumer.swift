@@ -64,6 +64,13 @@ public final class KafkaConsumer: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             once.arm(continuation)
             let core = self.core
+            // The timer ends with the commit (cancelled), so no sleeper outlives a commit on this hot path.
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                once.resume(.failure(KafkaError.commitFailed(
+                    topic: record.topic, partition: record.partition, offset: record.offset + 1,
+                    reason: "no answer from the broker within \(timeout)")))
+            }
             Task {
                 do {
                     try await core.commit(record)
@@ -71,12 +78,7 @@ public final class KafkaConsumer: Sendable {
                 } catch {
                     once.resume(.failure(error))
                 }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                once.resume(.failure(KafkaError.commitFailed(
-                    topic: record.topic, partition: record.partition, offset: record.offset + 1,
-                    reason: "no answer from the broker within \(timeout)")))
+                timer.cancel()
             }
         }
     }
