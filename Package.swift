@@ -171,7 +171,7 @@ let package = Package(
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).
         .target(name: "TestSupport",
-                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", log, metrics, hummingbird,
+                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", log, metrics, hummingbird, lifecycle,
                                .product(name: "MetricsTestKit", package: "swift-metrics")],
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
@@ -192,22 +192,22 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PlannerTests",
                     dependencies: ["PlannerApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", "MusterAPI", hummingbird, crypto,
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterCLIKit", "MusterAPI", hummingbird, crypto, lifecycle,
                                    .product(name: "_CryptoExtras", package: "swift-crypto")],
                     resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "NotifierTests",
                     dependencies: ["NotifierApp", "MusterHTTP", "MusterService", "MusterMessaging", "MusterEvents",
-                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterAPI", hummingbird, crypto],
+                                   "MusterKafka", "MusterPostgres", "TestSupport", "MusterAPI", hummingbird, crypto, lifecycle],
                     swiftSettings: swiftSettings),
         .testTarget(name: "PollerTests",
                     dependencies: ["PollerApp", "MusterService", "MusterMessaging", "MusterEvents", "MusterKafka",
-                                   "MusterPostgres", "TestSupport", log],
+                                   "MusterPostgres", "TestSupport", log, lifecycle],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MusterCLIKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ConsoleTests", dependencies: ["MusterConsole"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceTests",
                     // Boots the built executables as processes (scripts/test.sh builds them first).
-                    dependencies: ["MusterService", "MusterHTTP", "MusterEvents", "TestSupport"],
+                    dependencies: ["MusterService", "MusterHTTP", "MusterEvents", "TestSupport", lifecycle],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -114,9 +114,11 @@ final class LauncherHarness: Sendable {
         _ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()
     ) throws -> (launcher: Launcher, tasks: [Task<Void, any Error>]) {
         let launcher = try makeLauncher(configuration, hooks: hooks)
-        let started = try launcher.services().map { service in Task { try await service.run() } }
-        tasks.withLock { $0 += started }
-        return (launcher, started)
+        // Inside a real ServiceGroup: a service that returns early fails the test; a hook's crash is expected.
+        let group = ServiceGroupRun(try launcher.services(), name: "launcher", logger: TestEnvironment.logger,
+                                    expected: { $0 is LauncherCrash })
+        tasks.withLock { $0.append(group.task) }
+        return (launcher, [group.task])
     }
 
     /// A launcher on this harness's schema, topics and drs-sim, not started.

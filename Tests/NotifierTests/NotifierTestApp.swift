@@ -6,6 +6,7 @@ import MusterHTTP
 import MusterKafka
 import MusterMessaging
 import MusterPostgres
+import ServiceLifecycle
 @testable import NotifierApp
 import TestSupport
 
@@ -61,8 +62,7 @@ final class NotifierTestApp: TestApp {
             components.api, host: "127.0.0.1", port: 0, logger: logger,
             onListening: { bound in port.withLock { $0 = bound } })
         let tasks = BackgroundTasks()
-        tasks.start { try await server.run() }
-        for service in components.services { tasks.start { try await service.run() } }
+        tasks.startGroup([server] + components.services, name: "notifier", logger: TestEnvironment.logger)
         self.tasks = tasks
         _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
         baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"

@@ -56,13 +56,8 @@ struct PollerBrokerTests {
             onOutcome: { outcome, event in
                 if outcome == .handled, let event { handled.withLock { $0.append(event.type) } }
             })
-        let task = Task {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await relay.run() }
-                for service in services { group.addTask { try await service.run() } }
-            }
-        }
-        return Running(fixture: fixture, producer: producer, task: task, handled: handled)
+        let group = ServiceGroupRun([relay] + services, name: "poller", logger: TestEnvironment.logger)
+        return Running(fixture: fixture, producer: producer, task: group.task, handled: handled)
     }
 
     @Test func createdJobsArePolledUntilObservedCompleted() async throws {

@@ -34,6 +34,11 @@ public final class BackgroundTasks: Sendable {
         tasks.withLock { $0.append(task) }
     }
 
+    /// Takes over a task started elsewhere: cancelled and awaited with the rest.
+    public func adopt(_ task: Task<Void, any Error>) {
+        tasks.withLock { $0.append(task) }
+    }
+
     /// Cancels every task, then waits for each to end (their errors are expected and ignored).
     public func cancelAll() async {
         let all = tasks.value

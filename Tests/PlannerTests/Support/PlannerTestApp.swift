@@ -6,6 +6,7 @@ import MusterKafka
 import MusterMessaging
 import MusterPostgres
 import PlannerApp
+import ServiceLifecycle
 import TestSupport
 
 /// An isolated planner for one test: its own schema and topics on the shared
@@ -63,14 +64,12 @@ final class PlannerTestApp: TestApp {
         let application = PlannerService.apiServer(
             api, host: "127.0.0.1", port: 0,
             logger: TestEnvironment.logger, onListening: { bound in port.withLock { $0 = bound } })
-        let tasks = BackgroundTasks()
-        tasks.start { try await application.run() }
-        tasks.start { try await relay.run() }
+        var services: [any Service] = [relay, application]
         if consumers {
             var eventConfiguration = EventConsumer.Configuration()
             eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
             let outcomes = self.outcomes
-            for consumer in try PlannerService.consumers(
+            services += try PlannerService.consumers(
                 configuration: configuration, pool: pool, logger: consumerLog.logger,
                 eventConsumer: eventConfiguration,
                 makeConsumer: { purpose, topic in
@@ -78,11 +77,10 @@ final class PlannerTestApp: TestApp {
                                       topics: [topic], logger: TestEnvironment.logger)
                 },
                 onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } },
-                wake: { relay.wake() })
-            {
-                tasks.start { try await consumer.run() }
-            }
+                wake: { relay.wake() }) as [any Service]
         }
+        let tasks = BackgroundTasks()
+        tasks.startGroup(services, name: "planner", logger: TestEnvironment.logger)
         self.tasks = tasks
         _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
         baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"

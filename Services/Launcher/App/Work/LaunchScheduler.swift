@@ -115,6 +115,8 @@ final class EndpointWorker: Sendable {
     private let launchLoop: WorkLoop
     private let pollLoop: WorkLoop
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// Admitted chunks being sent, by chunk id; awaited when the worker finishes.
+    private let submissions = Mutex<[Int64: Task<Void, Never>]>([:])
     private let onCrash: @Sendable (LauncherCrash) -> Void
 
     init(endpoint: Endpoint, context: LauncherContext, onCrash: @escaping @Sendable (LauncherCrash) -> Void) {
@@ -149,6 +151,8 @@ final class EndpointWorker: Sendable {
 
     func finished() async {
         for task in tasks.withLock({ $0 }) { await task.value }
+        // The loops have stopped, so no submission starts any more; the ones under way finish.
+        for task in submissions.withLock({ Array($0.values) }) { await task.value }
     }
 
     /// Runs `pass` on `loop` until stopped; each pass returns when to look again at the latest.
@@ -203,16 +207,46 @@ final class EndpointWorker: Sendable {
                 _ = try await launching.step(&handle, .waiting(reason, blocking: blocking))
             }
         }
-        // The admitted chunks leave together; the endpoint's budget orders their requests.
-        wakes += try await withThrowingTaskGroup(of: [Date].self) { group in
+        // Admission (leases and intent) is awaited, so the next pass sees these chunks'
+        // slots and servers taken; sending is not: a slot freed while requests are on
+        // their way starts the next pass at once (the endpoint's budget orders the requests).
+        let admitted = try await withThrowingTaskGroup(of: ChunkHandle?.self) { group in
             for handle in starts {
-                group.addTask { try await self.launching.start(handle) }
+                group.addTask { try await self.launching.admit(handle) }
             }
-            var all: [Date] = []
-            for try await dates in group { all += dates }
+            var all: [ChunkHandle] = []
+            for try await handle in group { if let handle { all.append(handle) } }
             return all
         }
+        for handle in admitted { submitInBackground(handle) }
         return wakes.min()
+    }
+
+    /// Sends an admitted chunk on its own task. A crash hook's `LauncherCrash`
+    /// ends the worker as it did inside the pass; any other error leaves the
+    /// intent to the next pass's reconciliation (the chunk leaves `inFlight`).
+    /// The admission loop is woken when the outcome asks for it (a requeue, a
+    /// failure that released leases, an error).
+    private func submitInBackground(_ handle: ChunkHandle) {
+        let id = handle.row.id
+        // Registered under the lock its own removal takes, so it cannot end unregistered.
+        submissions.withLock { running in
+            running[id] = Task {
+                defer { self.submissions.withLock { _ = $0.removeValue(forKey: id) } }
+                do {
+                    let wakes = try await self.launching.submit(handle)
+                    if !wakes.isEmpty { self.launchLoop.wake() }
+                } catch let crash as LauncherCrash {
+                    // A crashed process does nothing more: no further pass reconciles this intent here.
+                    self.stop()
+                    self.onCrash(crash)
+                } catch {
+                    self.context.logger.error("launch submission failed; its intent is reconciled", metadata: [
+                        "endpoint": "\(self.endpoint)", "launchGroup": "\(handle.row.launchGroup)", "error": "\(error)"])
+                    self.launchLoop.wake()
+                }
+            }
+        }
     }
 
     private func pollingPass() async throws -> Date? {

@@ -50,11 +50,25 @@ struct Launching: Sendable {
     /// Starts an admitted chunk: leases and intent, launch configuration, the
     /// request, the outcome. Returns the wake-ups its effects asked for.
     func start(_ admitted: ChunkHandle) async throws -> [Date] {
+        guard let handle = try await admit(admitted) else { return [] }
+        return try await submit(handle)
+    }
+
+    /// Takes the chunk's leases and records the intent (one transaction).
+    /// The chunk is then this process's to send: in `inFlight` until
+    /// `submit` ends. Nil when the row moved on meanwhile.
+    func admit(_ admitted: ChunkHandle) async throws -> ChunkHandle? {
         var handle = admitted
-        guard let taken = try await step(&handle, .admitted(now: Date())) else { return [] }
+        guard try await step(&handle, .admitted(now: Date())) != nil else { return nil }
         context.inFlight.withLock { _ = $0.insert(handle.row.id) }
+        return handle
+    }
+
+    /// Sends an admitted chunk: recovery point, launch configuration, the
+    /// request, the outcome. Returns the wake-ups its effects asked for.
+    func submit(_ admitted: ChunkHandle) async throws -> [Date] {
+        var handle = admitted
         defer { context.inFlight.withLock { _ = $0.remove(handle.row.id) } }
-        var effects = taken
         do {
             if case .launch(let request) = handle.row.request {
                 // Recovery point first: a server without one refuses the chunk before anything changes.
@@ -92,8 +106,7 @@ struct Launching: Sendable {
                                   metadata: ["launchGroup": "\(handle.row.launchGroup)", "chunk": "\(handle.row.chunk)"])
             return []
         }
-        effects = try await send(&handle) ?? []
-        return Self.wakes(effects)
+        return Self.wakes(try await send(&handle) ?? [])
     }
 
     private func send(_ handle: inout ChunkHandle) async throws -> [ChunkEffect]? {

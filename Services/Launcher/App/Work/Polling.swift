@@ -46,45 +46,57 @@ struct Polling: Sendable {
             try await $0.describeJobs(DescribeJobsRequest(
                 filters: DescribeJobsRequestFilters(jobIDs: ids), maxResults: JobPoll.maxJobIDs, nextToken: $1))
         }
-        var result: [JobStore.Observation] = []
-        for job in found {
-            var entry = known[job.jobID]
-            if entry == nil, let identity = JobTags.identity(of: job.tags), let group = LaunchGroupID(identity.launchGroup) {
-                entry = JobStore.Known(
-                    launchGroup: group, chunk: identity.chunk, jobType: .launch, fingerprint: nil, logKeys: [],
-                    logPending: false, isDrill: job.tags?[JobTags.executionType] != ExecutionType.recovery.rawValue,
-                    completed: false, awaitsPostLaunch: false)
+        // Each job's observation (with its log read, when its status or a server's phase
+        // changed) is made concurrently: a completed job's slot is not held behind the
+        // log reads of the other jobs of the batch (the endpoint's budget orders the calls).
+        return try await withThrowingTaskGroup(of: (Int, JobStore.Observation?).self) { group in
+            for (index, job) in found.enumerated() {
+                group.addTask { (index, try await self.observation(of: job, known: known, finals: finals, endpoint: endpoint)) }
             }
-            guard let entry else {
-                context.logger.warning("poll names a job Muster did not start; ignored", metadata: ["jobId": "\(job.jobID)"])
-                continue
-            }
-            let isRecovery = !entry.isDrill && entry.jobType == .launch
-            let enabled = isRecovery
-                ? try await context.launchConfiguration.postLaunchEnabled(job, endpoint: endpoint) : [:]
-            let snapshot = JobSnapshot(job) { enabled[$0] ?? nil }
-            var newEvents: [MusterEvents.JobLogEvent] = []
-            var seen = JobLogDeduplicator(reportedKeys: entry.logKeys)
-            var readFoundNew = false
-            if ObservationPolicy.readsLog(previous: entry.fingerprint, current: snapshot, lastReadFoundNew: entry.logPending) {
-                let logs = try await context.gate.callAll(
-                    endpoint, "DescribeJobLogItems", items: \.items, nextToken: \.nextToken
-                ) { try await $0.describeJobLogItems(DescribeJobLogItemsRequest(jobID: job.jobID, nextToken: $1)) }
-                newEvents = seen.newItems(in: logs).map(JobSnapshot.event)
-                readFoundNew = !newEvents.isEmpty
-            }
-            let isFinal = finals.contains(job.jobID)
-            let observed = JobObserved(
-                launchGroup: entry.launchGroup, chunk: entry.chunk, jobID: job.jobID, jobType: entry.jobType,
-                status: snapshot.status, servers: snapshot.servers, newLogEvents: newEvents, endedAt: snapshot.endedAt,
-                observedAt: Date(), isFinal: isFinal)
-            let publish = ObservationPolicy.publishes(
-                previous: entry.fingerprint, current: snapshot, newEvents: newEvents.count, isFinal: isFinal)
-            LauncherMetrics.observed(published: publish)
-            result.append(JobStore.Observation(
-                observed: observed, fingerprint: snapshot.fingerprint, logKeys: seen.reportedKeys, logPending: readFoundNew,
-                awaitsPostLaunch: observed.awaitsPostLaunch(isRecovery: isRecovery), publish: publish))
+            var results: [(Int, JobStore.Observation)] = []
+            for try await (index, observation) in group { if let observation { results.append((index, observation)) } }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return result
+    }
+
+    private func observation(
+        of job: Job, known: [String: JobStore.Known], finals: Set<String>, endpoint: Endpoint
+    ) async throws -> JobStore.Observation? {
+        var entry = known[job.jobID]
+        if entry == nil, let identity = JobTags.identity(of: job.tags), let group = LaunchGroupID(identity.launchGroup) {
+            entry = JobStore.Known(
+                launchGroup: group, chunk: identity.chunk, jobType: .launch, fingerprint: nil, logKeys: [],
+                logPending: false, isDrill: job.tags?[JobTags.executionType] != ExecutionType.recovery.rawValue,
+                completed: false, awaitsPostLaunch: false)
+        }
+        guard let entry else {
+            context.logger.warning("poll names a job Muster did not start; ignored", metadata: ["jobId": "\(job.jobID)"])
+            return nil
+        }
+        let isRecovery = !entry.isDrill && entry.jobType == .launch
+        let enabled = isRecovery
+            ? try await context.launchConfiguration.postLaunchEnabled(job, endpoint: endpoint) : [:]
+        let snapshot = JobSnapshot(job) { enabled[$0] ?? nil }
+        var newEvents: [MusterEvents.JobLogEvent] = []
+        var seen = JobLogDeduplicator(reportedKeys: entry.logKeys)
+        var readFoundNew = false
+        if ObservationPolicy.readsLog(previous: entry.fingerprint, current: snapshot, lastReadFoundNew: entry.logPending) {
+            let logs = try await context.gate.callAll(
+                endpoint, "DescribeJobLogItems", items: \.items, nextToken: \.nextToken
+            ) { try await $0.describeJobLogItems(DescribeJobLogItemsRequest(jobID: job.jobID, nextToken: $1)) }
+            newEvents = seen.newItems(in: logs).map(JobSnapshot.event)
+            readFoundNew = !newEvents.isEmpty
+        }
+        let isFinal = finals.contains(job.jobID)
+        let observed = JobObserved(
+            launchGroup: entry.launchGroup, chunk: entry.chunk, jobID: job.jobID, jobType: entry.jobType,
+            status: snapshot.status, servers: snapshot.servers, newLogEvents: newEvents, endedAt: snapshot.endedAt,
+            observedAt: Date(), isFinal: isFinal)
+        let publish = ObservationPolicy.publishes(
+            previous: entry.fingerprint, current: snapshot, newEvents: newEvents.count, isFinal: isFinal)
+        LauncherMetrics.observed(published: publish)
+        return JobStore.Observation(
+            observed: observed, fingerprint: snapshot.fingerprint, logKeys: seen.reportedKeys, logPending: readFoundNew,
+            awaitsPostLaunch: observed.awaitsPostLaunch(isRecovery: isRecovery), publish: publish)
     }
 }
