@@ -129,6 +129,38 @@ public final class DRSGate: Sendable {
         }
     }
 
+    /// Calls `body` with `endpoint`'s SSM client within the endpoint's budget
+    /// (the same token bucket as DRS and EC2; its own throttling pause):
+    /// throttling, 5xx and transport failures are repeated up to
+    /// `maxEC2Attempts` times (every SSM call the launcher makes is
+    /// idempotent), then the error is thrown and the caller retries later.
+    public func callSSM<T: Sendable>(
+        _ endpoint: Endpoint, _ operation: String, _ body: (SSMClient) async throws -> T
+    ) async throws -> T {
+        let client = try accounts.ssmClient(for: endpoint)
+        var attempt = 0
+        while true {
+            try await waitForBudget(endpoint, .ssm)
+            do {
+                let result = try await body(client)
+                LauncherMetrics.drsCall(operation, outcome: "ok")
+                return result
+            } catch let error as SSMError {
+                LauncherMetrics.drsCall(operation, outcome: error.type)
+                var generator = SystemRandomNumberGenerator()
+                let delay = policy.delay(retryAfterSeconds: nil, attempt: attempt, using: &generator)
+                guard error.isRetryable, attempt + 1 < maxEC2Attempts else { throw error }
+                if error.isThrottling {
+                    pause(endpoint, .ssm, for: delay)
+                } else {
+                    try await Task.sleep(for: delay)
+                }
+                attempt += 1
+                LauncherMetrics.retry(operation, reason: error.type)
+            }
+        }
+    }
+
     /// When `service`'s calls to `endpoint` may go again, in the gate's seconds (0: not paused); for tests and metrics.
     public func pausedFor(_ endpoint: Endpoint, _ service: EndpointBudget.Service) -> Double {
         let now = self.now
