@@ -137,7 +137,7 @@ extension DRSSimConfiguration {
     }
 
     /// Decodes a JSON setting; the error names the variable.
-    static func json<T: Decodable>(_ type: T.Type, _ text: String, _ name: String) throws -> T {
+    static func json<T: Decodable>(_ type: T.Type, _ text: String, _ name: String) throws(DRSSimConfigurationError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
