@@ -39,6 +39,22 @@ struct SSMStepTests {
             .filter { $0.executionID == execution }
     }
 
+    /// Starts a launcher with `hooks`, sends `request`, waits for the hook to
+    /// crash it, then starts a healthy one and waits for the terminal status.
+    func crashThenRestart(_ harness: H, _ request: SSMAutomationRequested, hooks: LauncherHooks,
+                          beforeRestart: () async throws -> Void) async throws {
+        let (_, first) = try harness.startLauncher(harness.configuration(), hooks: hooks)
+        try await send(harness, request)
+        await #expect(throws: LauncherCrash.self) { try await first[0].value }
+        for task in first { task.cancel() }
+        for task in first { _ = try? await task.value }
+        try await beforeRestart()
+        try harness.startLauncher(harness.configuration())
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await statuses(harness, request.executionID).contains { $0.terminal }
+        })
+    }
+
     @Test("A redelivered request starts one automation; started, then Success with outputs")
     func successOnce() async throws {
         try await H.with() { harness in
@@ -69,20 +85,12 @@ struct SSMStepTests {
         try await H.with() { harness in
             await Self.behaviour(harness, ["Muster-Prepare": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 120)])
             let crash = Locked(true)
-            let (_, first) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks(afterSSMStart: { _ in
+            try await crashThenRestart(harness, Self.request("ex-ssm-crash"), hooks: LauncherHooks(afterSSMStart: { _ in
                 if crash.withLock({ $0 }) { throw LauncherCrash() }
-            }))
-            let request = Self.request("ex-ssm-crash")
-            try await send(harness, request)
-            await #expect(throws: LauncherCrash.self) { try await first[0].value }
-            for task in first { task.cancel() }
-            for task in first { _ = try? await task.value }
-            #expect(await harness.counters().ssmAutomationsStarted == 1, "the start had landed before the crash")
-            crash.withLock { $0 = false }
-            try harness.startLauncher(harness.configuration())
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await statuses(harness, "ex-ssm-crash").contains { $0.terminal }
-            })
+            })) {
+                #expect(await harness.counters().ssmAutomationsStarted == 1, "the start had landed before the crash")
+                crash.withLock { $0 = false }
+            }
             let counters = await harness.counters()
             #expect(counters.ssmAutomationsStarted == 1, "the restart repeated the start with the same ClientToken")
             #expect(counters.ssmIdempotentStarts == 1)
@@ -94,18 +102,11 @@ struct SSMStepTests {
     func crashBeforeSend() async throws {
         try await H.with() { harness in
             await Self.behaviour(harness, ["Muster-Prepare": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 60)])
-            let (_, first) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks(beforeSSMStart: { _ in
+            try await crashThenRestart(harness, Self.request("ex-ssm-intent"), hooks: LauncherHooks(beforeSSMStart: { _ in
                 throw LauncherCrash()
-            }))
-            try await send(harness, Self.request("ex-ssm-intent"))
-            await #expect(throws: LauncherCrash.self) { try await first[0].value }
-            for task in first { task.cancel() }
-            for task in first { _ = try? await task.value }
-            #expect(await harness.counters().calls("ssm:StartAutomationExecution") == 0)
-            try harness.startLauncher(harness.configuration())
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await statuses(harness, "ex-ssm-intent").contains { $0.terminal }
-            })
+            })) {
+                #expect(await harness.counters().calls("ssm:StartAutomationExecution") == 0)
+            }
             let counters = await harness.counters()
             #expect(counters.ssmAutomationsStarted == 1)
             #expect(counters.calls("ssm:StartAutomationExecution") == 1)
@@ -146,7 +147,7 @@ struct SSMStepTests {
             // A day of simulated time: it is still running at the deadline.
             await Self.behaviour(harness, ["Muster-Slow": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 86_400)])
             try harness.startLauncher(harness.configuration())
-            try await send(harness, Self.request("ex-ssm-slow", document: "Muster-Slow", deadlineIn: 1.5))
+            try await send(harness, Self.request("ex-ssm-slow", document: "Muster-Slow", deadlineIn: 8))
             #expect(try await eventually(timeout: .seconds(20)) {
                 try await statuses(harness, "ex-ssm-slow").contains { $0.terminal }
             })

@@ -102,30 +102,9 @@ public final class DRSGate: Sendable {
     public func callEC2<T: Sendable>(
         _ endpoint: Endpoint, _ operation: String, _ body: (EC2Client) async throws -> T
     ) async throws -> T {
-        let client = try accounts.ec2Client(for: endpoint)
-        var attempt = 0
-        while true {
-            try await waitForBudget(endpoint, .ec2)
-            do {
-                let result = try await body(client)
-                LauncherMetrics.drsCall(operation, outcome: "ok")
-                return result
-            } catch let error as EC2Error {
-                LauncherMetrics.drsCall(operation, outcome: error.code)
-                var generator = SystemRandomNumberGenerator()
-                let delay = policy.delay(retryAfterSeconds: nil, attempt: attempt, using: &generator)
-                guard error.isRetryable, attempt + 1 < maxEC2Attempts else { throw error }
-                if error.isThrottling {
-                    pause(endpoint, .ec2, for: delay)
-                } else {
-                    try await Task.sleep(for: delay)
-                }
-                attempt += 1
-                LauncherMetrics.retry(operation, reason: error.code)
-                logger.debug("EC2 call will be repeated", metadata: [
-                    "endpoint": "\(endpoint)", "operation": "\(operation)", "error": "\(error.code)", "delay": "\(delay)",
-                ])
-            }
+        try await callRepeating(endpoint, .ec2, operation, client: try accounts.ec2Client(for: endpoint), body: body) {
+            guard let error = $0 as? EC2Error else { return nil }
+            return (error.code, error.isRetryable, error.isThrottling)
         }
     }
 
@@ -137,26 +116,44 @@ public final class DRSGate: Sendable {
     public func callSSM<T: Sendable>(
         _ endpoint: Endpoint, _ operation: String, _ body: (SSMClient) async throws -> T
     ) async throws -> T {
-        let client = try accounts.ssmClient(for: endpoint)
+        try await callRepeating(endpoint, .ssm, operation, client: try accounts.ssmClient(for: endpoint), body: body) {
+            guard let error = $0 as? SSMError else { return nil }
+            return (error.type, error.isRetryable, error.isThrottling)
+        }
+    }
+
+    /// The EC2/SSM call loop: within `service`'s budget; an error `classify`
+    /// knows is counted, and a retryable one repeated (throttling pauses the
+    /// service at the endpoint, else backoff) up to `maxEC2Attempts` times.
+    private func callRepeating<Client, T: Sendable>(
+        _ endpoint: Endpoint, _ service: EndpointBudget.Service, _ operation: String, client: Client,
+        body: (Client) async throws -> T,
+        classify: (any Error) -> (code: String, retryable: Bool, throttling: Bool)?
+    ) async throws -> T {
         var attempt = 0
         while true {
-            try await waitForBudget(endpoint, .ssm)
+            try await waitForBudget(endpoint, service)
             do {
                 let result = try await body(client)
                 LauncherMetrics.drsCall(operation, outcome: "ok")
                 return result
-            } catch let error as SSMError {
-                LauncherMetrics.drsCall(operation, outcome: error.type)
+            } catch {
+                guard let known = classify(error) else { throw error }
+                let code = known.code
+                LauncherMetrics.drsCall(operation, outcome: code)
                 var generator = SystemRandomNumberGenerator()
                 let delay = policy.delay(retryAfterSeconds: nil, attempt: attempt, using: &generator)
-                guard error.isRetryable, attempt + 1 < maxEC2Attempts else { throw error }
-                if error.isThrottling {
-                    pause(endpoint, .ssm, for: delay)
+                guard known.retryable, attempt + 1 < maxEC2Attempts else { throw error }
+                if known.throttling {
+                    pause(endpoint, service, for: delay)
                 } else {
                     try await Task.sleep(for: delay)
                 }
                 attempt += 1
-                LauncherMetrics.retry(operation, reason: error.type)
+                LauncherMetrics.retry(operation, reason: code)
+                logger.debug("\(service.rawValue.uppercased()) call will be repeated", metadata: [
+                    "endpoint": "\(endpoint)", "operation": "\(operation)", "error": "\(code)", "delay": "\(delay)",
+                ])
             }
         }
     }
