@@ -127,8 +127,9 @@ struct SSMStepTests {
             try await send(harness, Self.request("ex-ssm-fail", document: "Muster-Broken"))
             try await send(harness, Self.request("ex-ssm-missing", document: "Muster-Missing"))
             #expect(try await eventually(timeout: .seconds(20)) {
-                try await statuses(harness, "ex-ssm-fail").contains { $0.terminal }
-                    && statuses(harness, "ex-ssm-missing").contains { $0.terminal }
+                let failed = try await statuses(harness, "ex-ssm-fail").contains { $0.terminal }
+                let missing = try await statuses(harness, "ex-ssm-missing").contains { $0.terminal }
+                return failed && missing
             })
             let failed = try #require(try await statuses(harness, "ex-ssm-fail").last)
             #expect(failed.status == "Failed")
