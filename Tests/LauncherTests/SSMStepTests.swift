@@ -161,6 +161,25 @@ struct SSMStepTests {
         }
     }
 
+    @Test("The planner's stop cancels a running automation")
+    func stop() async throws {
+        try await H.with() { harness in
+            await Self.behaviour(harness, ["Muster-Slow": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 86_400)])
+            try harness.startLauncher(harness.configuration())
+            let running = Self.request("ex-ssm-stop", document: "Muster-Slow")
+            try await send(harness, running)
+            #expect(try await eventually { try await statuses(harness, "ex-ssm-stop").contains { !$0.terminal } })
+            try await harness.publish(harness.topics.hookRequests!, type: EventType.ssmAutomationStopRequested,
+                                      SSMAutomationStopRequested(
+                                          executionID: running.executionID, stepName: running.stepName,
+                                          idempotencyKey: running.idempotencyKey, endpoint: H.endpoint, reason: "skipped"))
+            #expect(try await eventually { try await statuses(harness, "ex-ssm-stop").contains { $0.terminal } })
+            let ended = try #require(try await statuses(harness, "ex-ssm-stop").last)
+            #expect(ended.status == "Cancelled" && ended.failureMessage?.contains("skipped") == true)
+            #expect(await harness.counters().ssmAutomationsStopped == 1)
+        }
+    }
+
     @Test("A request SSM could never take (idempotency key not a UUID) is parked")
     func parked() async throws {
         try await H.with() { harness in

@@ -50,6 +50,32 @@ public struct SSMAutomationRequested: Codable, Sendable, Equatable {
     }
 }
 
+/// `ssm.automation-stop-requested` on `hook.requests.v1` (planner → launcher),
+/// key `accountId/region`: the step ended without its result (timed out, or
+/// skipped by a cancel); a still-running automation is stopped
+/// (`StopAutomationExecution`), one not started yet is never started.
+public struct SSMAutomationStopRequested: Codable, Sendable, Equatable {
+    /// The execution.
+    public var executionID: String
+    /// The step's name.
+    public var stepName: String
+    /// The run's idempotency key (as in its `ssm.automation-requested`).
+    public var idempotencyKey: String
+    /// Where the automation runs.
+    public var endpoint: Endpoint
+    /// Why (the step's status).
+    public var reason: String
+
+    /// Creates the payload.
+    public init(executionID: String, stepName: String, idempotencyKey: String, endpoint: Endpoint, reason: String) {
+        self.executionID = executionID
+        self.stepName = stepName
+        self.idempotencyKey = idempotencyKey
+        self.endpoint = endpoint
+        self.reason = reason
+    }
+}
+
 /// `ssm.automation-status` on `job.status.v1` (launcher → planner), key
 /// execution id: an SSM Automation step started (`automationExecutionID`
 /// known, `terminal` false) or ended (`terminal` true with its status).

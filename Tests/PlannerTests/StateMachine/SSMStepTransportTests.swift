@@ -74,4 +74,33 @@ struct SSMStepTransportTests {
         #expect(check.output?.contains("the step's timeout passed") == true)
         #expect(harness.wave("app").status == .failed)
     }
+
+    func stops(_ effects: [ExecutionEffect]) -> [String] {
+        effects.compactMap { if case .stopStep(let run) = $0 { run.step.name } else { nil } }
+    }
+
+    @Test func aTimedOutOrCancelledAutomationIsStoppedAFinishedOneIsNot() throws {
+        var harness = Harness(waves: [("db", [], 1)], hooks: ["db": (before: [WaveHookTests.ssm("prep", timeout: 60)], after: [])])
+        _ = harness.take()
+        harness.clock = try #require(harness.state.waves[0].steps?[0].deadline)
+        try harness.apply(.tick)
+        var effects = harness.take()
+        #expect(stops(effects) == ["prep"])
+        let stopRun = try #require(effects.compactMap { if case .stopStep(let run) = $0 { run } else { nil } }.first)
+        let message = try #require(try SSMStepTransport.stopMessage(stopRun, topic: "hook.requests.test"))
+        let stop = try message.event.decode(SSMAutomationStopRequested.self)
+        #expect(message.event.type == EventType.ssmAutomationStopRequested && message.key == "111122223333/us-east-1")
+        #expect(stop.idempotencyKey == SSMStepTransport.idempotencyKey(executionID: "e-1", stepName: "prep", attempt: 1))
+
+        var cancelled = Harness(waves: [("db", [], 1)], hooks: ["db": (before: [WaveHookTests.ssm("prep")], after: [])])
+        _ = cancelled.take()
+        try cancelled.apply(.cancel(actor: "bob", terminateInstances: false))
+        #expect(stops(cancelled.take()) == ["prep"])
+
+        var finished = Harness(waves: [("db", [], 1)], hooks: ["db": (before: [WaveHookTests.ssm("prep")], after: [])])
+        _ = finished.take()
+        try finished.apply(.stepFinished(StepResult(stepName: "prep", succeeded: false)))
+        effects = finished.take()
+        #expect(stops(effects).isEmpty, "a failed automation has ended: nothing to stop")
+    }
 }

@@ -52,6 +52,11 @@ final class InputHandlers: Sendable {
             try await claim(request.endpoint, partition: record.partition, connection)
             try await SSMStore(launch: context.store).enqueue(request, on: connection)
             pending.withLock { $0[event.id] = .polls(request.endpoint) }
+        case EventType.ssmAutomationStopRequested:
+            let stop = try decode(SSMAutomationStopRequested.self, event)
+            try await claim(stop.endpoint, partition: record.partition, connection)
+            try await SSMStore(launch: context.store).requestStop(stop, on: connection)
+            pending.withLock { $0[event.id] = .polls(stop.endpoint) }
         default:
             throw UnprocessableEvent("the launcher does not handle ce_type \(event.type) on \(record.topic)")
         }

@@ -182,6 +182,7 @@ public enum LauncherSchema {
                     deadline        TIMESTAMPTZ NOT NULL,
                     next_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
                     intent_at       TIMESTAMPTZ,
+                    stop_requested  TEXT,                        -- why the planner asked to stop it
                     received_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
                     ended_at        TIMESTAMPTZ
                 );

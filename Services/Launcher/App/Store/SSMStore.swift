@@ -15,6 +15,8 @@ struct SSMAutomationRow: Sendable, Equatable {
     var state: State
     var automationID: String?
     var starts: Int
+    /// Why the planner asked to stop it (nil: it did not).
+    var stopRequested: String?
 }
 
 /// The `ssm_automations` table: requests recorded by the consumer, and each
@@ -44,7 +46,7 @@ struct SSMStore: Sendable {
     func due(_ endpoint: Endpoint, limit: Int = 50, pool: PostgresPool) async throws -> [SSMAutomationRow] {
         try await pool.query(
             """
-            SELECT request::text AS request, state, automation_id, starts FROM \(schema).ssm_automations
+            SELECT request::text AS request, state, automation_id, starts, stop_requested FROM \(schema).ssm_automations
             WHERE account_id = $1 AND region = $2 AND state <> 'DONE' AND next_at <= now()
             ORDER BY next_at LIMIT $3
             """, [endpoint.accountID, endpoint.region, limit]).rows.map { row in
@@ -55,8 +57,18 @@ struct SSMStore: Sendable {
                 request: try EventCoding.decoder.decode(
                     SSMAutomationRequested.self, from: Data(try row.decode(String.self, "request").utf8)),
                 state: state, automationID: try row.decode(String?.self, "automation_id"),
-                starts: try row.decode(Int.self, "starts"))
+                starts: try row.decode(Int.self, "starts"), stopRequested: try row.decode(String?.self, "stop_requested"))
         }
+    }
+
+    /// Records the planner's stop (inside the inbox transaction) and makes
+    /// the row due now; a row already DONE, or unknown, is left alone.
+    func requestStop(_ stop: SSMAutomationStopRequested, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            UPDATE \(schema).ssm_automations SET stop_requested = $2, next_at = now()
+            WHERE idempotency_key = $1 AND state <> 'DONE'
+            """, [stop.idempotencyKey.lowercased(), stop.reason])
     }
 
     /// When `endpoint`'s next open row is due (nil: none open).

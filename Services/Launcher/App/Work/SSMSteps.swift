@@ -20,6 +20,10 @@ struct SSMSteps: Sendable {
         for row in try await store.due(endpoint, pool: context.pool) {
             guard context.ownership.mayAct(for: endpoint) else { return nil }
             switch row.state {
+            case .queued where row.stopRequested != nil:
+                // Never sent: it is never started.
+                try await finish(row.request, automationID: nil, status: "Cancelled",
+                                 failure: "not started: \(row.stopRequested ?? "")")
             case .queued, .starting: try await start(row)
             case .running: try await look(row)
             case .done: continue
@@ -85,7 +89,7 @@ struct SSMSteps: Sendable {
                                     failure: execution.status == "Success" ? nil : execution.failureMessage,
                                     outputs: execution.outputs)
         }
-        if request.deadline <= Date() {
+        if let why = row.stopRequested ?? (request.deadline <= Date() ? "the step's timeout passed" : nil) {
             do {
                 try await context.gate.callSSM(request.endpoint, "ssm:StopAutomationExecution") { client in
                     try await client.stopAutomationExecution(id: id)
@@ -94,8 +98,8 @@ struct SSMSteps: Sendable {
                 // It ended meanwhile: the next look reports how.
                 return try await store.later(request.idempotencyKey, at: Date(), error: nil, pool: context.pool)
             }
-            return try await finish(request, automationID: id, status: "TimedOut",
-                                    failure: "stopped (StopAutomationExecution): the step's timeout passed while it was \(execution.status)")
+            return try await finish(request, automationID: id, status: row.stopRequested == nil ? "TimedOut" : "Cancelled",
+                                    failure: "stopped (StopAutomationExecution) while \(execution.status): \(why)")
         }
         let next = min(Date().addingTimeInterval(pollInterval), max(request.deadline, Date()))
         try await store.later(request.idempotencyKey, at: next, error: nil, pool: context.pool)

@@ -140,6 +140,8 @@ struct ExecutionStore: Sendable {
                                       subject: payload.executionID, payload: payload))
         case .runStep(let run):
             return try SSMStepTransport.message(run, topic: topics.hookRequests)
+        case .stopStep(let run):
+            return try SSMStepTransport.stopMessage(run, topic: topics.hookRequests)
         }
     }
 

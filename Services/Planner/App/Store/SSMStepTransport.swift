@@ -44,6 +44,18 @@ enum SSMStepTransport {
                                   subject: run.executionID, payload: request))
     }
 
+    /// The `ssm.automation-stop-requested` row for `run`, nil unless it is an SSM step.
+    static func stopMessage(_ run: StepRun, topic: String) throws -> OutboxMessage? {
+        guard let request = request(run) else { return nil }
+        let stop = SSMAutomationStopRequested(
+            executionID: run.executionID, stepName: run.step.name, idempotencyKey: request.idempotencyKey,
+            endpoint: request.endpoint, reason: "the step ended without the automation's result (timed out or skipped)")
+        return OutboxMessage(
+            topic: topic, key: request.endpoint.key,
+            event: try CloudEvent(source: EventSource.planner, type: EventType.ssmAutomationStopRequested,
+                                  subject: run.executionID, payload: stop))
+    }
+
     /// The state machine's input for a status: a terminal status finishes the
     /// step; a start report changes nothing (nil).
     static func input(_ status: SSMAutomationStatus) -> ExecutionInput? {
