@@ -103,6 +103,7 @@ start() {
     MUSTER_LAUNCHER_ACCOUNTS="${MUSTER_STACK_LAUNCHER_ACCOUNTS:-$accounts}" \
     MUSTER_KEY_DEMO_AWS_ACCESS_KEY_ID="$DEMO_KEY_ID" MUSTER_KEY_DEMO_AWS_SECRET_ACCESS_KEY="$DEMO_SECRET" \
     MUSTER_DRS_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_EC2_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" \
+    MUSTER_SSM_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_LAUNCHER_SSM_POLL_INTERVAL="${MUSTER_STACK_SSM_POLL_INTERVAL:-1s}" \
     MUSTER_LAUNCHER_INVENTORY_INTERVAL="$inventory" \
     MUSTER_LAUNCHER_CONFLICT_SCALE=0.05 ${launcher_dev[@]+"${launcher_dev[@]}"}
   start_one poller "${common[@]}" MUSTER_POLLER_DRS_TIME_SCALE="$TIME_SCALE" ${poller_dev[@]+"${poller_dev[@]}"}

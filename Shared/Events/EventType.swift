@@ -21,6 +21,12 @@ public enum EventType {
     public static let jobPollFinal = "job.poll.final"
     /// `instances.terminate.v1`: drill cleanup.
     public static let instancesTerminate = "instances.terminate"
+    /// `hook.requests.v1`: run an SSM Automation wave-hook step.
+    public static let ssmAutomationRequested = "ssm.automation-requested"
+    /// `hook.requests.v1`: stop an SSM Automation step's automation (its step ended without it).
+    public static let ssmAutomationStopRequested = "ssm.automation-stop-requested"
+    /// `job.status.v1`: an SSM Automation step started or ended.
+    public static let ssmAutomationStatus = "ssm.automation-status"
     /// `inventory.v1`: one source server as DRS reports it.
     public static let sourceServerObserved = "source-server.observed"
     /// `accounts.v1`.

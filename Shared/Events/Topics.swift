@@ -19,6 +19,9 @@ public enum Topic: String, Sendable, CaseIterable {
     /// API tokens issued and revoked (planner → notifier), key team id.
     /// Not in DESIGN §3: see docs/notifier.md for why it exists.
     case teams = "teams.v1"
+    /// Wave-hook step commands (planner → launcher), key `accountId/region`:
+    /// co-partitioned with the launcher's other inputs. Not public.
+    case hookRequests = "hook.requests.v1"
 
     /// The topic name.
     public var name: String { rawValue }
@@ -29,7 +32,7 @@ public enum Topic: String, Sendable, CaseIterable {
     /// The partition count this topic is created with.
     public var partitions: Int32 {
         switch self {
-        case .waveStarted, .jobPoll, .instancesTerminate: Self.launcherPartitions
+        case .waveStarted, .jobPoll, .instancesTerminate, .hookRequests: Self.launcherPartitions
         case .jobStatus, .executionEvents, .inventory: 12
         case .accounts, .teams: 4
         }

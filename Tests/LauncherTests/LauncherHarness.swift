@@ -74,14 +74,15 @@ final class LauncherHarness: Sendable {
         groupPrefix = "muster.\(name)"
         topics = LauncherTopics(
             waveStarted: "\(name).wave.started", jobPoll: "\(name).job.poll", instancesTerminate: "\(name).instances.terminate",
-            accounts: "\(name).accounts", jobStatus: "\(name).job.status", inventory: "\(name).inventory")
+            accounts: "\(name).accounts", jobStatus: "\(name).job.status", inventory: "\(name).inventory",
+            hookRequests: "\(name).hook.requests")
         pool = try TestEnvironment.pool(size: 8)
         _ = try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
             pool: pool, logger: TestEnvironment.logger)
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
-            [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 2) }
+            [topics.waveStarted, topics.jobPoll, topics.instancesTerminate, topics.hookRequests!].map { ($0, 2) }
                 + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) },
             configuration: kafka, timeout: .seconds(30))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
@@ -96,6 +97,8 @@ final class LauncherHarness: Sendable {
         var configuration = LauncherConfiguration()
         configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
         configuration.ec2EndpointTemplate = "http://127.0.0.1:\(port)"
+        configuration.ssmEndpointTemplate = "http://127.0.0.1:\(port)"
+        configuration.ssmPollInterval = .milliseconds(100)
         configuration.schedulerInterval = .milliseconds(100)
         configuration.inventoryInterval = .zero
         configuration.instanceStaleAfter = .seconds(1)

@@ -15,12 +15,7 @@ struct BrokerIntegrationTests {
     @Test func jobStatusDrivesWavesAndExecutionEvents() async throws {
         try await PlannerTestApp.with(consumers: true) { app in
             let team = try await app.team()
-            let aws = PlannerTestApp.awsAccountID()
-            let endpoint = Endpoint(accountID: aws, region: "us-east-1")
-            _ = try await app.call("POST", "/v1/accounts", token: team.admin, json: [
-                "awsAccountId": aws, "name": "prod", "regions": ["us-east-1"],
-                "credentials": ["type": "KEY_PAIR", "keyPairName": "prod-keys"],
-            ])
+            let endpoint = try await registerAccount(app, admin: team.admin)
             // Inventory through the broker, with replication freshness: s-db1 reports its lag,
             // s-db2 only its last snapshot, s-app1 neither (issue 13's RPO for `latest`).
             let launchedAt = Date()
@@ -118,6 +113,79 @@ struct BrokerIntegrationTests {
             let payload = try CloudEvent(record: try #require(terminate.first)).decode(InstancesTerminate.self)
             #expect(payload.recoveryInstanceIDs.sorted() == ["i-app1", "i-s-db1", "i-s-db2"])
         }
+    }
+
+    @Test func ssmStepGoesToTheLauncherAndItsStatusMovesTheStep() async throws {
+        try await PlannerTestApp.with(consumers: true) { app in
+            let team = try await app.team()
+            let endpoint = try await registerAccount(app, admin: team.admin)
+            try await send(app, topic: app.topics.inventory, key: "\(endpoint.key)/s-db1",
+                           type: EventType.sourceServerObserved, payload: SourceServerObserved(
+                               endpoint: endpoint, sourceServerID: "s-db1", hostname: "db1", replicationState: "CONTINUOUS",
+                               lastLaunchResult: nil, tags: ["tier": "db"], recoveryInstanceID: nil, observedAt: Date()))
+            #expect(await eventually {
+                ((try? await app.call("GET", "/v1/source-servers", token: team.viewer).items.count) ?? 0) == 1
+            })
+            let db = try #require(try await app.call("POST", "/v1/protection-groups", token: team.operator,
+                json: ["name": "db", "region": "us-east-1", "tagSelector": ["tier": "db"]])["id"] as? String)
+            let plan = try #require(try await app.call("POST", "/v1/plans", token: team.operator, json: [
+                "name": "p", "waves": [["name": "db", "protectionGroupIds": [db], "before": [[
+                    "name": "prepare", "kind": "SSM_AUTOMATION", "timeoutSeconds": 600,
+                    "ssm": ["documentName": "Muster-Prepare", "parameters": ["Mode": ["drill"]]],
+                ]]]],
+            ])["id"] as? String)
+            let id = try #require(try await app.call("POST", "/v1/executions", token: team.operator,
+                                                     json: ["planId": plan, "type": "DRILL"])["id"] as? String)
+
+            // The step's command comes out on the hook topic, keyed by endpoint; nothing launches yet.
+            let requests = try await KafkaTestReader.collect(topic: app.topics.hookRequests, count: 1)
+            let event = try CloudEvent(record: try #require(requests.first))
+            #expect(event.type == EventType.ssmAutomationRequested)
+            #expect(requests.first?.key == Array(endpoint.key.utf8))
+            let request = try event.decode(SSMAutomationRequested.self)
+            #expect(request.executionID == id && request.stepName == "prepare" && request.waveNumber == 1)
+            #expect(request.documentName == "Muster-Prepare" && request.parameters == ["Mode": ["drill"]])
+            #expect(request.endpoint == endpoint)
+            #expect(UUID(uuidString: request.idempotencyKey) != nil)
+
+            func step() async throws -> [String: Any]? {
+                let execution = try await app.call("GET", "/v1/executions/\(id)", token: team.viewer)
+                let waves = execution["waves"] as? [[String: Any]]
+                return (waves?.first?["steps"] as? [[String: Any]])?.first
+            }
+            // The launcher's started report changes nothing; the terminal one finishes the step.
+            let started = SSMAutomationStatus(
+                executionID: id, waveNumber: 1, stepName: "prepare", attempt: 1, endpoint: endpoint,
+                automationExecutionID: "0123abcd-0123-4567-89ab-0123456789ab", status: "InProgress", terminal: false)
+            try await send(app, key: id, type: EventType.ssmAutomationStatus, payload: started)
+            var success = started
+            success.status = "Success"
+            success.terminal = true
+            success.outputs = ["prepare.Result": ["ready"]]
+            try await send(app, key: id, type: EventType.ssmAutomationStatus, payload: success)
+            #expect(try await eventually { try await step()?["status"] as? String == "SUCCEEDED" })
+            #expect((try await step()?["output"] as? String)?.contains("prepare.Result=ready") == true)
+            // The wave launches once its before step succeeded.
+            let launched = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 1)
+            #expect(try CloudEvent(record: try #require(launched.first)).decode(WaveStarted.self).sourceServerIDs == ["s-db1"])
+            // A late failure for the finished step changes nothing.
+            var late = success
+            late.status = "Failed"
+            let handled = app.outcomes.withLock { $0.count }
+            try await send(app, key: id, type: EventType.ssmAutomationStatus, payload: late)
+            #expect(await eventually { app.outcomes.withLock { $0.count } > handled }, "the late status was consumed")
+            #expect(try await step()?["status"] as? String == "SUCCEEDED")
+        }
+    }
+
+    /// Registers a fresh AWS account (us-east-1) and returns its endpoint.
+    func registerAccount(_ app: PlannerTestApp, admin: String) async throws -> Endpoint {
+        let aws = PlannerTestApp.awsAccountID()
+        _ = try await app.call("POST", "/v1/accounts", token: admin, json: [
+            "awsAccountId": aws, "name": "prod", "regions": ["us-east-1"],
+            "credentials": ["type": "KEY_PAIR", "keyPairName": "prod-keys"],
+        ])
+        return Endpoint(accountID: aws, region: "us-east-1")
     }
 
     func send<T: Encodable>(_ app: PlannerTestApp, topic: String? = nil, key: String, type: String, payload: T)

@@ -32,6 +32,7 @@ public final class AccountDirectory: Sendable {
         var clients: [Endpoint: DRSClient] = [:]
         var base: Result<any AWSCredentialsProvider, CredentialsProviderError>?
         var ec2Clients: [Endpoint: EC2Client] = [:]
+        var ssmClients: [Endpoint: SSMClient] = [:]
     }
 
     private let state = Mutex(State())
@@ -68,6 +69,7 @@ public final class AccountDirectory: Sendable {
             state.registrations[registration.accountID] = registration
             state.clients = state.clients.filter { $0.key.accountID != registration.accountID }
             state.ec2Clients = state.ec2Clients.filter { $0.key.accountID != registration.accountID }
+            state.ssmClients = state.ssmClients.filter { $0.key.accountID != registration.accountID }
         }
     }
 
@@ -77,6 +79,7 @@ public final class AccountDirectory: Sendable {
             state.registrations[accountID] = nil
             state.clients = state.clients.filter { $0.key.accountID != accountID }
             state.ec2Clients = state.ec2Clients.filter { $0.key.accountID != accountID }
+            state.ssmClients = state.ssmClients.filter { $0.key.accountID != accountID }
         }
     }
 
@@ -120,23 +123,43 @@ public final class AccountDirectory: Sendable {
 
     /// The EC2 client of `endpoint` (launch templates, issue 13), with the account's credentials.
     public func ec2Client(for endpoint: Endpoint) throws(AccountError) -> EC2Client {
+        try cachedClient(endpoint, \.ec2Clients) { credentials in
+            EC2Client(
+                region: endpoint.region, endpoint: configuration.ec2Endpoint(region: endpoint.region),
+                credentials: credentials, httpClient: httpClient, logger: logger, timeout: configuration.drsTimeout)
+        }
+    }
+
+    /// The SSM client of `endpoint` (Automation wave hooks, issue 16), with the account's credentials.
+    public func ssmClient(for endpoint: Endpoint) throws(AccountError) -> SSMClient {
+        try cachedClient(endpoint, \.ssmClients) { credentials in
+            SSMClient(
+                region: endpoint.region, endpoint: configuration.ssmEndpoint(region: endpoint.region),
+                credentials: credentials, httpClient: httpClient, logger: logger, timeout: configuration.drsTimeout)
+        }
+    }
+
+    /// A non-DRS client of `endpoint` from `cache`, made by `make` with the
+    /// account's credentials on first use (after the DRS client's registration checks).
+    private func cachedClient<Client: Sendable>(
+        _ endpoint: Endpoint, _ cache: WritableKeyPath<State, [Endpoint: Client]>,
+        make: (any AWSCredentialsProvider) -> Client
+    ) throws(AccountError) -> Client {
         _ = try client(for: endpoint)  // the same registration checks, with their messages
-        let result: Result<EC2Client, AccountError> = state.withLock { state in
-            if let client = state.ec2Clients[endpoint] { return .success(client) }
+        let result: Result<Client, AccountError> = state.withLock { state in
+            if let client = state[keyPath: cache][endpoint] { return .success(client) }
             guard let registration = state.registrations[endpoint.accountID] else {
                 return .failure(AccountError(code: "AccountNotRegistered",
                                              description: "account \(endpoint.accountID) was removed meanwhile"))
             }
-            let credentials: any AWSCredentialsProvider
             switch credentialsProvider(registration, region: endpoint.region, state: &state) {
-            case .success(let provider): credentials = provider
-            case .failure(let error): return .failure(error)
+            case .success(let credentials):
+                let client = make(credentials)
+                state[keyPath: cache][endpoint] = client
+                return .success(client)
+            case .failure(let error):
+                return .failure(error)
             }
-            let client = EC2Client(
-                region: endpoint.region, endpoint: configuration.ec2Endpoint(region: endpoint.region),
-                credentials: credentials, httpClient: httpClient, logger: logger, timeout: configuration.drsTimeout)
-            state.ec2Clients[endpoint] = client
-            return .success(client)
         }
         return try result.get()
     }

@@ -21,6 +21,13 @@ public struct LauncherConfiguration: Sendable {
     public var ec2EndpointTemplate = LauncherConfiguration.defaultEC2EndpointTemplate
     /// The partition-aware default EC2 endpoint.
     public static let defaultEC2EndpointTemplate = "https://ec2.{region}.{dnsSuffix}"
+    /// SSM base URL (Automation wave hooks, issue 16); `{region}` and
+    /// `{dnsSuffix}` are replaced (drs-sim serves it too). The default is partition-aware.
+    public var ssmEndpointTemplate = LauncherConfiguration.defaultSSMEndpointTemplate
+    /// The partition-aware default SSM endpoint.
+    public static let defaultSSMEndpointTemplate = "https://ssm.{region}.{dnsSuffix}"
+    /// How often a running SSM Automation is looked at (GetAutomationExecution).
+    public var ssmPollInterval: Duration = .seconds(10)
     /// STS base URL for AssumeRole (nil: the region's partition-aware STS
     /// endpoint, FIPS when `useFIPS`); `{region}` and `{dnsSuffix}` replaced.
     public var stsEndpointTemplate: String?
@@ -76,6 +83,8 @@ public struct LauncherConfiguration: Sendable {
         stsEndpointTemplate = reader.optionalString("MUSTER_STS_ENDPOINT")
         useFIPS = try reader.bool("MUSTER_AWS_USE_FIPS", default: try reader.bool("AWS_USE_FIPS_ENDPOINT", default: false))
         ec2EndpointTemplate = reader.string("MUSTER_EC2_ENDPOINT", default: ec2EndpointTemplate)
+        ssmEndpointTemplate = reader.string("MUSTER_SSM_ENDPOINT", default: ssmEndpointTemplate)
+        ssmPollInterval = try reader.duration("MUSTER_LAUNCHER_SSM_POLL_INTERVAL", default: ssmPollInterval)
         drsTimeout = try reader.duration("MUSTER_DRS_TIMEOUT", default: drsTimeout)
         schedulerInterval = try reader.duration("MUSTER_LAUNCHER_SCHEDULER_INTERVAL", default: schedulerInterval)
         ambiguityMargin = try reader.duration("MUSTER_LAUNCHER_AMBIGUITY_MARGIN", default: ambiguityMargin)
@@ -112,6 +121,14 @@ public struct LauncherConfiguration: Sendable {
             return AWSEndpoints.url(service: "ec2", region: region, fips: useFIPS)
         }
         return AWSEndpoints.expand(ec2EndpointTemplate, region: region)
+    }
+
+    /// The SSM base URL of `region`.
+    public func ssmEndpoint(region: String) -> String {
+        if ssmEndpointTemplate == Self.defaultSSMEndpointTemplate {
+            return AWSEndpoints.url(service: "ssm", region: region, fips: useFIPS)
+        }
+        return AWSEndpoints.expand(ssmEndpointTemplate, region: region)
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

@@ -18,10 +18,14 @@ public struct LauncherTopics: Sendable {
     public var jobStatus: String
     /// `inventory.v1`.
     public var inventory: String
+    /// `hook.requests.v1` (SSM Automation steps), consumed with the other
+    /// co-partitioned inputs; nil: not consumed (tests and benchmarks that do not use it).
+    public var hookRequests: String?
 
     /// Creates a set of names.
     public init(waveStarted: String, jobPoll: String, instancesTerminate: String, accounts: String, jobStatus: String,
-                inventory: String) {
+                inventory: String, hookRequests: String? = nil) {
+        self.hookRequests = hookRequests
         self.waveStarted = waveStarted
         self.jobPoll = jobPoll
         self.instancesTerminate = instancesTerminate
@@ -33,7 +37,8 @@ public struct LauncherTopics: Sendable {
     /// DESIGN §3's topics.
     public static let standard = LauncherTopics(
         waveStarted: "wave.started.v1", jobPoll: "job.poll.v1", instancesTerminate: "instances.terminate.v1",
-        accounts: "accounts.v1", jobStatus: "job.status.v1", inventory: "inventory.v1")
+        accounts: "accounts.v1", jobStatus: "job.status.v1", inventory: "inventory.v1",
+        hookRequests: "hook.requests.v1")
 }
 
 /// Test seams. `afterStartRecovery` runs right after StartRecovery returned
@@ -49,14 +54,22 @@ public struct LauncherHooks: Sendable {
     public var afterApplyingSettings: @Sendable () throws -> Void
     /// Called after a server's settings were put back and before the restore is marked done.
     public var beforeClosingRestore: @Sendable (_ sourceServerID: String) throws -> Void
+    /// Called after an SSM step's start intent is stored and before StartAutomationExecution leaves.
+    public var beforeSSMStart: @Sendable (_ stepName: String) throws -> Void
+    /// Called after StartAutomationExecution answered and before the automation id is stored.
+    public var afterSSMStart: @Sendable (_ automationID: String) throws -> Void
 
     /// No seams.
     public init(
         afterStartRecovery: @escaping @Sendable (_ jobID: String) throws -> Void = { _ in },
         beforeSend: @escaping @Sendable () throws -> Void = {},
         afterApplyingSettings: @escaping @Sendable () throws -> Void = {},
-        beforeClosingRestore: @escaping @Sendable (_ sourceServerID: String) throws -> Void = { _ in }
+        beforeClosingRestore: @escaping @Sendable (_ sourceServerID: String) throws -> Void = { _ in },
+        beforeSSMStart: @escaping @Sendable (_ stepName: String) throws -> Void = { _ in },
+        afterSSMStart: @escaping @Sendable (_ automationID: String) throws -> Void = { _ in }
     ) {
+        self.beforeSSMStart = beforeSSMStart
+        self.afterSSMStart = afterSSMStart
         self.afterStartRecovery = afterStartRecovery
         self.beforeSend = beforeSend
         self.afterApplyingSettings = afterApplyingSettings

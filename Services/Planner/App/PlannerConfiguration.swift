@@ -19,16 +19,20 @@ public struct PlannerTopics: Sendable, Equatable {
     public var inventory: String
     /// `teams.v1` (produced): token digests for services serving their own API part.
     public var teams: String
+    /// `hook.requests.v1` (produced): SSM Automation wave-hook steps for the launcher.
+    public var hookRequests: String
 
     /// The real topics of DESIGN §3.
     public static let standard = PlannerTopics(
         waveStarted: Topic.waveStarted.name, instancesTerminate: Topic.instancesTerminate.name,
         accounts: Topic.accounts.name, executionEvents: Topic.executionEvents.name,
-        jobStatus: Topic.jobStatus.name, inventory: Topic.inventory.name, teams: Topic.teams.name)
+        jobStatus: Topic.jobStatus.name, inventory: Topic.inventory.name, teams: Topic.teams.name,
+        hookRequests: Topic.hookRequests.name)
 
     /// Creates a set of names.
     public init(waveStarted: String, instancesTerminate: String, accounts: String, executionEvents: String,
-                jobStatus: String, inventory: String, teams: String = Topic.teams.name) {
+                jobStatus: String, inventory: String, teams: String = Topic.teams.name,
+                hookRequests: String = Topic.hookRequests.name) {
         self.waveStarted = waveStarted
         self.instancesTerminate = instancesTerminate
         self.accounts = accounts
@@ -36,6 +40,7 @@ public struct PlannerTopics: Sendable, Equatable {
         self.jobStatus = jobStatus
         self.inventory = inventory
         self.teams = teams
+        self.hookRequests = hookRequests
     }
 }
 

@@ -17,7 +17,8 @@ public enum PlannerService {
     /// How the planner is booted.
     public static let descriptor = ServiceDescriptor(
         name: "planner", defaultPort: 8080, schema: "planner", migrations: migrations,
-        topics: [.jobStatus, .inventory, .waveStarted, .instancesTerminate, .accounts, .executionEvents, .teams])
+        topics: [.jobStatus, .inventory, .waveStarted, .instancesTerminate, .accounts, .executionEvents, .teams,
+                 .hookRequests])
 
     /// The planner's own schema migrations (versions from 100).
     public static let migrations: [Migration] = PlannerSchema.migrations

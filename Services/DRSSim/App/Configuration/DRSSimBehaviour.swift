@@ -58,12 +58,27 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
     /// `DRS_SIM_REPLICATION_INFO` (default `lag-and-last-snapshot`).
     public var replicationInfo: ReplicationInfo
 
+    /// `DRS_SIM_SSM_DOCUMENTS` (JSON): how each SSM Automation document runs
+    /// (outcome, simulated duration, outputs, failure message); documents not
+    /// listed run as `ssmDefault`.
+    public var ssmDocuments: [String: SSMDocumentBehaviour]
+    /// `DRS_SIM_SSM_DEFAULT` (JSON): how a document not in `ssmDocuments` runs
+    /// (default: Success after 60 simulated seconds).
+    public var ssmDefault: SSMDocumentBehaviour
+    /// `DRS_SIM_SSM_MISSING_DOCUMENTS` (comma-separated): documents SSM does not
+    /// know (StartAutomationExecution answers AutomationDefinitionNotFoundException).
+    public var ssmMissingDocuments: [String]
+
     /// The defaults.
     public init(
         postLaunchOrder: PostLaunchOrder = .afterJob, logOrder: LogOrder = .oldestFirst, logJitterSeconds: Double = 0,
         timestampFormat: DRSDateTime.Style = .milliseconds, ssmAgentDelaySeconds: Double = 30,
-        replicationInfo: ReplicationInfo = .lagAndLastSnapshot
+        replicationInfo: ReplicationInfo = .lagAndLastSnapshot, ssmDocuments: [String: SSMDocumentBehaviour] = [:],
+        ssmDefault: SSMDocumentBehaviour = SSMDocumentBehaviour(), ssmMissingDocuments: [String] = []
     ) {
+        self.ssmDocuments = ssmDocuments
+        self.ssmDefault = ssmDefault
+        self.ssmMissingDocuments = ssmMissingDocuments
         self.replicationInfo = replicationInfo
         self.postLaunchOrder = postLaunchOrder
         self.logOrder = logOrder
@@ -86,6 +101,11 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
             ?? defaults.ssmAgentDelaySeconds
         replicationInfo = try container.decodeIfPresent(ReplicationInfo.self, forKey: .replicationInfo)
             ?? defaults.replicationInfo
+        ssmDocuments = try container.decodeIfPresent([String: SSMDocumentBehaviour].self, forKey: .ssmDocuments)
+            ?? defaults.ssmDocuments
+        ssmDefault = try container.decodeIfPresent(SSMDocumentBehaviour.self, forKey: .ssmDefault) ?? defaults.ssmDefault
+        ssmMissingDocuments = try container.decodeIfPresent([String].self, forKey: .ssmMissingDocuments)
+            ?? defaults.ssmMissingDocuments
     }
 
     /// `self` with the fields present in `patch` (JSON) replaced.
@@ -106,7 +126,14 @@ public struct DRSSimBehaviour: Codable, Sendable, Equatable {
         guard (0...86_400).contains(merged.ssmAgentDelaySeconds) else {
             throw DRSSimAdminError("ssmAgentDelaySeconds must be 0…86400 simulated seconds")
         }
+        try merged.validateSSM()
         return merged
+    }
+
+    /// Checks the SSM documents' settings.
+    func validateSSM() throws(DRSSimAdminError) {
+        try ssmDefault.validate("(default)")
+        for (name, document) in ssmDocuments { try document.validate(name) }
     }
 
     /// How long after its time log item `index` of `jobID` is listed: a

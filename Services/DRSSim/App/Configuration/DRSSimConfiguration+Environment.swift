@@ -40,6 +40,9 @@ extension DRSSimConfiguration {
         ("DRS_SIM_TIMESTAMP_FORMAT", "millis (…12.345Z, default) or aws (…12.345678+00:00, as real DRS)"),
         ("DRS_SIM_SSM_AGENT_DELAY", "simulated seconds until post-launch runs start, after launch or JOB_END (default 30)"),
         ("DRS_SIM_REPLICATION_INFO", "dataReplicationInfo freshness fields: lag-and-last-snapshot (default), lag-only, last-snapshot-only, none"),
+        ("DRS_SIM_SSM_DOCUMENTS", #"SSM Automation documents as JSON: {"Name": {"outcome": "Failed", "durationSeconds": 120}} (outcome Success|Failed|TimedOut|Cancelled)"#),
+        ("DRS_SIM_SSM_DEFAULT", #"how other documents run, JSON as above (default {"outcome": "Success", "durationSeconds": 60})"#),
+        ("DRS_SIM_SSM_MISSING_DOCUMENTS", "documents SSM does not know (AutomationDefinitionNotFoundException), comma-separated"),
     ]
 
     /// Reads the configuration from the environment, then from command-line options
@@ -112,9 +115,33 @@ extension DRSSimConfiguration {
         behaviour.ssmAgentDelaySeconds = try reader.double("DRS_SIM_SSM_AGENT_DELAY", range: 0...86_400)
             ?? behaviour.ssmAgentDelaySeconds
         behaviour.replicationInfo = try reader.choice("DRS_SIM_REPLICATION_INFO") ?? behaviour.replicationInfo
+        if let documents = reader.string("DRS_SIM_SSM_DOCUMENTS") {
+            behaviour.ssmDocuments = try Self.json([String: SSMDocumentBehaviour].self, documents, "DRS_SIM_SSM_DOCUMENTS")
+        }
+        if let fallback = reader.string("DRS_SIM_SSM_DEFAULT") {
+            behaviour.ssmDefault = try Self.json(SSMDocumentBehaviour.self, fallback, "DRS_SIM_SSM_DEFAULT")
+        }
+        if let missing = reader.string("DRS_SIM_SSM_MISSING_DOCUMENTS") {
+            behaviour.ssmMissingDocuments = missing.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        do {
+            try behaviour.validateSSM()
+        } catch {
+            throw DRSSimConfigurationError("DRS_SIM_SSM_DOCUMENTS / DRS_SIM_SSM_DEFAULT: \(error.message)")
+        }
         credentials = try Self.parseCredentials(reader.string("DRS_SIM_CREDENTIALS") ?? "", defaultAccountID: defaultAccountID)
         if let path = reader.string("DRS_SIM_SEED_FILE") {
             seedDocument = try Self.loadSeed(path: path)
+        }
+    }
+
+    /// Decodes a JSON setting; the error names the variable.
+    static func json<T: Decodable>(_ type: T.Type, _ text: String, _ name: String) throws(DRSSimConfigurationError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw DRSSimConfigurationError("\(name) must be JSON: \(error)")
         }
     }
 

@@ -42,6 +42,12 @@ public struct DRSSimCounters: Codable, Sendable, Equatable {
     public var recoveryInstancesTerminated = 0
     /// EC2 requests answered RequestLimitExceeded (fault `ec2Throttling`).
     public var ec2Throttled = 0
+    /// SSM Automation executions started (a repeated ClientToken starts none).
+    public var ssmAutomationsStarted = 0
+    /// StartAutomationExecution calls answered with an existing execution (same ClientToken).
+    public var ssmIdempotentStarts = 0
+    /// Automation executions stopped (StopAutomationExecution).
+    public var ssmAutomationsStopped = 0
 
     /// All zero.
     public init() {}

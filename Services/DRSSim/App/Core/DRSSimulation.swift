@@ -27,6 +27,8 @@ public struct DRSSimulation: Sendable {
     var limiters: [EstateKey: TokenBucket] = [:]
     /// The EC2 side: launch templates (issue 13).
     var ec2 = EC2World()
+    /// The SSM side: Automation executions (issue 16).
+    var ssm = SSMWorld()
 
     /// Builds the initial state from `configuration` and its seed document.
     ///

@@ -58,6 +58,11 @@ public actor DRSSimEngine {
         simulation.performEC2(form: form, accountID: key.accountID, region: key.region, realNow: clock())
     }
 
+    /// Runs an SSM JSON 1.1 request (`X-Amz-Target: AmazonSSM.<Operation>`).
+    public func performSSM(target: String, body: Data, key: EstateKey) -> DRSSimResponse {
+        simulation.performSSM(target: target, body: body, accountID: key.accountID, region: key.region, realNow: clock())
+    }
+
     /// Runs `body` on the simulation at the current wall-clock time (admin operations).
     public func withSimulation<T: Sendable, E: Error>(
         _ body: (inout DRSSimulation, Date) throws(E) -> T

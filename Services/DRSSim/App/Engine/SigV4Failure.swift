@@ -24,11 +24,11 @@ enum SigV4Failure {
     static func map(_ outcome: SigV4Verification, maxSkew: TimeInterval) -> Result<(String, String), DRSSimError> {
         switch outcome {
         case .valid(let accessKeyID, let region, let service):
-            // drs-sim serves DRS and, for launch profiles (issue 13), EC2's launch-template subset.
-            guard service == "drs" || service == "ec2" else {
+            // drs-sim serves DRS, EC2's launch-template subset (issue 13) and SSM Automation (issue 16).
+            guard service == "drs" || service == "ec2" || service == "ssm" else {
                 return .failure(DRSSimError(
                     errorType: "InvalidSignatureException", httpStatus: 403,
-                    message: "Credential should be scoped to correct service: 'drs' (or 'ec2'). "
+                    message: "Credential should be scoped to correct service: 'drs' (or 'ec2', 'ssm'). "
                 ))
             }
             return .success((accessKeyID, region))

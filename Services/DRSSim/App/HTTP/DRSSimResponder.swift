@@ -76,6 +76,10 @@ struct DRSSimResponder: HTTPResponder {
             return Response(status: HTTPResponse.Status(code: answer.status), headers: xmlHeaders,
                             body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
         }
+        if Self.signingService(headers) == "ssm" {
+            let answer = await engine.performSSM(target: headers.first(named: "x-amz-target") ?? "", body: Data(body), key: key)
+            return Self.answer(answer)
+        }
         let operation = String(path.drop { $0 == "/" })
         guard request.method == .post else {
             return Self.answer(DRSSimResponse(error: .validation(
@@ -105,7 +109,7 @@ struct DRSSimResponder: HTTPResponder {
     static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
 
     /// The service of the SigV4 credential scope (`Credential=AKID/day/region/service/aws4_request`):
-    /// `ec2` requests are EC2 Query-protocol calls, everything else DRS.
+    /// `ec2` requests are EC2 Query-protocol calls, `ssm` SSM JSON 1.1 calls, everything else DRS.
     static func signingService(_ headers: [HTTPHeader]) -> String? {
         guard let authorization = headers.first(named: "authorization"),
               let credential = authorization.range(of: "Credential=")

@@ -102,28 +102,57 @@ public final class DRSGate: Sendable {
     public func callEC2<T: Sendable>(
         _ endpoint: Endpoint, _ operation: String, _ body: (EC2Client) async throws -> T
     ) async throws -> T {
-        let client = try accounts.ec2Client(for: endpoint)
+        try await callRepeating(endpoint, .ec2, operation, client: try accounts.ec2Client(for: endpoint), body: body) {
+            guard let error = $0 as? EC2Error else { return nil }
+            return (error.code, error.isRetryable, error.isThrottling)
+        }
+    }
+
+    /// Calls `body` with `endpoint`'s SSM client within the endpoint's budget
+    /// (the same token bucket as DRS and EC2; its own throttling pause):
+    /// throttling, 5xx and transport failures are repeated up to
+    /// `maxEC2Attempts` times (every SSM call the launcher makes is
+    /// idempotent), then the error is thrown and the caller retries later.
+    public func callSSM<T: Sendable>(
+        _ endpoint: Endpoint, _ operation: String, _ body: (SSMClient) async throws -> T
+    ) async throws -> T {
+        try await callRepeating(endpoint, .ssm, operation, client: try accounts.ssmClient(for: endpoint), body: body) {
+            guard let error = $0 as? SSMError else { return nil }
+            return (error.type, error.isRetryable, error.isThrottling)
+        }
+    }
+
+    /// The EC2/SSM call loop: within `service`'s budget; an error `classify`
+    /// knows is counted, and a retryable one repeated (throttling pauses the
+    /// service at the endpoint, else backoff) up to `maxEC2Attempts` times.
+    private func callRepeating<Client, T: Sendable>(
+        _ endpoint: Endpoint, _ service: EndpointBudget.Service, _ operation: String, client: Client,
+        body: (Client) async throws -> T,
+        classify: (any Error) -> (code: String, retryable: Bool, throttling: Bool)?
+    ) async throws -> T {
         var attempt = 0
         while true {
-            try await waitForBudget(endpoint, .ec2)
+            try await waitForBudget(endpoint, service)
             do {
                 let result = try await body(client)
                 LauncherMetrics.drsCall(operation, outcome: "ok")
                 return result
-            } catch let error as EC2Error {
-                LauncherMetrics.drsCall(operation, outcome: error.code)
+            } catch {
+                guard let known = classify(error) else { throw error }
+                let code = known.code
+                LauncherMetrics.drsCall(operation, outcome: code)
                 var generator = SystemRandomNumberGenerator()
                 let delay = policy.delay(retryAfterSeconds: nil, attempt: attempt, using: &generator)
-                guard error.isRetryable, attempt + 1 < maxEC2Attempts else { throw error }
-                if error.isThrottling {
-                    pause(endpoint, .ec2, for: delay)
+                guard known.retryable, attempt + 1 < maxEC2Attempts else { throw error }
+                if known.throttling {
+                    pause(endpoint, service, for: delay)
                 } else {
                     try await Task.sleep(for: delay)
                 }
                 attempt += 1
-                LauncherMetrics.retry(operation, reason: error.code)
-                logger.debug("EC2 call will be repeated", metadata: [
-                    "endpoint": "\(endpoint)", "operation": "\(operation)", "error": "\(error.code)", "delay": "\(delay)",
+                LauncherMetrics.retry(operation, reason: code)
+                logger.debug("\(service.rawValue.uppercased()) call will be repeated", metadata: [
+                    "endpoint": "\(endpoint)", "operation": "\(operation)", "error": "\(code)", "delay": "\(delay)",
                 ])
             }
         }

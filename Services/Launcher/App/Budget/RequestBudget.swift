@@ -32,7 +32,7 @@ public struct TokenBucket: Sendable, Equatable {
 }
 
 /// One endpoint's request budget (DESIGN §5), shared by every AWS service
-/// the launcher calls there (DRS, and EC2 for launch templates): one token
+/// the launcher calls there (DRS, EC2 for launch templates, SSM for wave hooks): one token
 /// bucket, so EC2 calls count against the same rate as DRS's, and a pause per
 /// service, so a throttled EC2 holds back EC2 calls only and never starves
 /// StartRecovery. Pure: the caller passes monotonic seconds.
@@ -43,6 +43,8 @@ public struct EndpointBudget: Sendable, Equatable {
         case drs
         /// EC2 (launch templates, subnets, security groups).
         case ec2
+        /// Systems Manager (SSM Automation wave-hook steps).
+        case ssm
     }
 
     /// What `take` decided.

@@ -46,6 +46,17 @@ final class InputHandlers: Sendable {
             try await claim(request.endpoint, partition: record.partition, connection)
             try await Cleanup.enqueue(request, store: context.store, on: connection)
             pending.withLock { $0[event.id] = .launches(request.endpoint) }
+        case EventType.ssmAutomationRequested:
+            let request = try decode(SSMAutomationRequested.self, event)
+            try Self.validate(request)
+            try await claim(request.endpoint, partition: record.partition, connection)
+            try await SSMStore(launch: context.store).enqueue(request, on: connection)
+            pending.withLock { $0[event.id] = .polls(request.endpoint) }
+        case EventType.ssmAutomationStopRequested:
+            let stop = try decode(SSMAutomationStopRequested.self, event)
+            try await claim(stop.endpoint, partition: record.partition, connection)
+            try await SSMStore(launch: context.store).requestStop(stop, on: connection)
+            pending.withLock { $0[event.id] = .polls(stop.endpoint) }
         default:
             throw UnprocessableEvent("the launcher does not handle ce_type \(event.type) on \(record.topic)")
         }
@@ -92,6 +103,19 @@ final class InputHandlers: Sendable {
         try await context.store.enqueue(
             kind: .launch, launchGroup: request.launchGroup, attempt: request.attempt, chunks: chunks, request: request,
             on: connection)
+    }
+
+    /// A request SSM could never take is parked, not retried.
+    static func validate(_ request: SSMAutomationRequested) throws {
+        guard UUID(uuidString: request.idempotencyKey) != nil else {
+            throw UnprocessableEvent("ssm.automation-requested: idempotencyKey must be a UUID (SSM's ClientToken)")
+        }
+        guard !request.documentName.isEmpty, request.documentName.count <= 1011 else {
+            throw UnprocessableEvent("ssm.automation-requested: documentName must be 1…1011 characters")
+        }
+        guard !request.stepName.isEmpty, request.attempt >= 1, request.waveNumber >= 1 else {
+            throw UnprocessableEvent("ssm.automation-requested: stepName, attempt >= 1 and waveNumber >= 1 are required")
+        }
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ event: CloudEvent) throws -> T {

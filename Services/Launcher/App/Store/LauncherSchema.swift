@@ -160,6 +160,35 @@ public enum LauncherSchema {
                 -- The snapshot each server of a chunk launches from (written before the request leaves).
                 ALTER TABLE \(s).launch_chunks ADD COLUMN recovery_snapshots JSONB;
                 """),
+            Migration(version: 210, name: "launcher_ssm_automations", sql: """
+                -- SSM Automation wave-hook steps (issue 16), one row per step run; a redelivered
+                -- request is ignored (the idempotency key is SSM's ClientToken too).
+                -- state: QUEUED -> STARTING (the intent, stored before StartAutomationExecution
+                --        leaves) -> RUNNING (automation id known) -> DONE (terminal status published).
+                CREATE TABLE \(s).ssm_automations (
+                    idempotency_key TEXT PRIMARY KEY,
+                    execution_id    TEXT NOT NULL,
+                    wave            INTEGER NOT NULL,
+                    step_name       TEXT NOT NULL,
+                    attempt         INTEGER NOT NULL,
+                    account_id      TEXT NOT NULL,
+                    region          TEXT NOT NULL,
+                    request         JSONB NOT NULL,            -- the SSMAutomationRequested
+                    state           TEXT NOT NULL,
+                    automation_id   TEXT,
+                    status          TEXT,
+                    starts          INTEGER NOT NULL DEFAULT 0, -- StartAutomationExecution requests sent
+                    last_error      TEXT,
+                    deadline        TIMESTAMPTZ NOT NULL,
+                    next_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    intent_at       TIMESTAMPTZ,
+                    stop_requested  TEXT,                        -- why the planner asked to stop it
+                    received_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    ended_at        TIMESTAMPTZ
+                );
+                CREATE INDEX ssm_automations_open ON \(s).ssm_automations (account_id, region, next_at)
+                    WHERE state <> 'DONE';
+                """),
         ]
     }
 }

@@ -112,6 +112,7 @@ final class EndpointWorker: Sendable {
     private let launching: Launching
     private let polling: Polling
     private let restoring: Restoring
+    private let ssmSteps: SSMSteps
     private let launchLoop: WorkLoop
     private let pollLoop: WorkLoop
     private let tasks = Mutex<[Task<Void, Never>]>([])
@@ -125,6 +126,7 @@ final class EndpointWorker: Sendable {
         self.launching = Launching(context: context)
         self.polling = Polling(context: context)
         self.restoring = Restoring(context: context)
+        self.ssmSteps = SSMSteps(context: context)
         self.onCrash = onCrash
         // A failed pass is retried within the scheduler interval, as before the loops were shared.
         let idle = context.configuration.schedulerInterval
@@ -253,6 +255,8 @@ final class EndpointWorker: Sendable {
         guard context.ownership.mayAct(for: endpoint) else { return nil }
         let (completed, more) = try await polling.serve(endpoint)
         if completed { launchLoop.wake() }
-        return more ? Date() : nil
+        // SSM Automation wave-hook steps share the polling loop (woken by their requests too).
+        let ssmNext = try await ssmSteps.serve(endpoint)
+        return more ? Date() : ssmNext
     }
 }

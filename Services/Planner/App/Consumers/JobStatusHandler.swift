@@ -19,6 +19,9 @@ struct JobStatusHandler: Sendable {
             logger.error("DRS holds a duplicate job for a launch-group chunk", metadata: [
                 "ce_id": "\(event.id)", "subject": "\(event.subject ?? "-")"])
         }
+        if event.type == EventType.ssmAutomationStatus {
+            return try await ssmStatus(event, on: connection)
+        }
         let input = try Self.input(from: event)
         guard let executionID = UUID(uuidString: Self.executionID(of: input)) else {
             throw UnprocessableEvent("\(event.type) names execution \(Self.executionID(of: input)), which is not a UUID")
@@ -36,6 +39,33 @@ struct JobStatusHandler: Sendable {
                 of: created.sourceServerIDs, in: created.launchGroup.endpoint, schema: store.schema, on: connection)
             new = ExecutionStateMachine.noteLatestRecoveryPoints(observations, job: created, in: new)
         }
+        try await store.save(from: old, to: new, effects: effects, on: connection)
+    }
+
+    /// `ssm.automation-status`: a terminal one finishes its step (the state
+    /// machine ignores it unless the step is RUNNING); a start report is logged.
+    private func ssmStatus(_ event: CloudEvent, on connection: PostgresConnection) async throws {
+        let status: SSMAutomationStatus
+        do {
+            status = try event.decode(SSMAutomationStatus.self)
+        } catch {
+            throw UnprocessableEvent("\(error)")
+        }
+        guard let executionID = UUID(uuidString: status.executionID) else {
+            throw UnprocessableEvent("ssm.automation-status names execution \(status.executionID), which is not a UUID")
+        }
+        guard let input = SSMStepTransport.input(status) else {
+            logger.info("SSM automation started", metadata: [
+                "execution": "\(executionID)", "step": "\(status.stepName)",
+                "automation": "\(status.automationExecutionID ?? "-")"])
+            return
+        }
+        guard let old = try await store.lock(executionID, teamID: nil, on: connection) else {
+            logger.warning("ssm.automation-status for an unknown execution", metadata: [
+                "ce_id": "\(event.id)", "execution": "\(executionID)"])
+            return
+        }
+        let (new, effects) = try ExecutionStateMachine.apply(input, to: old, now: Date())
         try await store.save(from: old, to: new, effects: effects, on: connection)
     }
 

@@ -133,6 +133,9 @@ public enum ExecutionEffect: Sendable, Equatable {
     case terminateInstances(InstancesTerminate)
     /// Run an SSM Automation or HTTP callout step.
     case runStep(StepRun)
+    /// A running SSM Automation step ended without its result (timed out,
+    /// or skipped by a cancel): stop the automation.
+    case stopStep(StepRun)
 }
 
 /// Why an operator command is refused (HTTP 409).

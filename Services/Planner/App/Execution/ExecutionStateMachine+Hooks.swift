@@ -54,16 +54,20 @@ extension ExecutionStateMachine {
         step.startedAt = now
         step.deadline = now.addingTimeInterval(TimeInterval(step.step.timeoutSeconds))
         state.waves[waveIndex].steps?[stepIndex] = step
-        let number = state.waves[waveIndex].number
         publishStep(.stepStarted, wave: waveIndex, step: stepIndex)
         switch step.step.kind {
         case .approval:
             publishStep(.approvalRequested, wave: waveIndex, step: stepIndex, link: StepState.approvalLink(executionID: state.id, step: step.step.name))
         case .ssmAutomation, .httpCallout:
-            effects.append(.runStep(StepRun(
-                executionID: state.id, teamID: state.teamID, waveNumber: number, waveName: state.waves[waveIndex].name,
-                phase: step.phase, step: step.step, deadline: step.deadline!)))
+            effects.append(.runStep(stepRun(waveIndex, step)))
         }
+    }
+
+    /// What `runStep` / `stopStep` carry for `step` of wave `waveIndex`.
+    func stepRun(_ waveIndex: Int, _ step: StepState) -> StepRun {
+        StepRun(executionID: state.id, teamID: state.teamID, waveNumber: state.waves[waveIndex].number,
+                waveName: state.waves[waveIndex].name, phase: step.phase, step: step.step,
+                deadline: step.deadline ?? now)
     }
 
     /// Ends a step as it succeeded.
@@ -94,6 +98,10 @@ extension ExecutionStateMachine {
 
     mutating func endStep(_ waveIndex: Int, _ stepIndex: Int, status: StepStatus, output: String?, decidedBy: String?) {
         guard var step = state.waves[waveIndex].steps?[stepIndex], !step.status.isTerminal else { return }
+        // A running automation whose step ends without its result (timeout, cancel) is stopped.
+        if step.status == .running, step.step.kind == .ssmAutomation, [.timedOut, .skipped].contains(status) {
+            effects.append(.stopStep(stepRun(waveIndex, step)))
+        }
         step.status = status
         step.endedAt = now
         step.output = StepState.trimmed(output)

@@ -110,8 +110,8 @@ struct ExecutionStore: Sendable {
     /// Each effect as an outbox row, keyed as DESIGN §3 says.
     func enqueue(_ effects: [ExecutionEffect], on connection: PostgresConnection) async throws {
         guard !effects.isEmpty else { return }
-        // `runStep` has no transport yet (aws.requests.v1 / callouts.v1 are not built): such a step
-        // ends by its timeout, with its onFailure policy.
+        // An SSM step's `runStep` goes to the launcher on hook.requests.v1; a callout's has no
+        // transport yet: such a step ends by its timeout, with its onFailure policy.
         let messages = try effects.compactMap(message)
         try await Outbox(schema: schema).enqueue(messages, on: connection)
         // Public execution events also go to the team's durable stream log, in this same transaction.
@@ -138,8 +138,10 @@ struct ExecutionStore: Sendable {
                 topic: topics.instancesTerminate, key: payload.endpoint.key,
                 event: try CloudEvent(source: EventSource.planner, type: EventType.instancesTerminate,
                                       subject: payload.executionID, payload: payload))
-        case .runStep:
-            return nil
+        case .runStep(let run):
+            return try SSMStepTransport.message(run, topic: topics.hookRequests)
+        case .stopStep(let run):
+            return try SSMStepTransport.stopMessage(run, topic: topics.hookRequests)
         }
     }
 
