@@ -19,6 +19,11 @@ public enum Topic: String, Sendable, CaseIterable {
     /// API tokens issued and revoked (planner → notifier), key team id.
     /// Not in DESIGN §3: see docs/notifier.md for why it exists.
     case teams = "teams.v1"
+    /// HTTP callout hook steps to send (planner → notifier, private: it
+    /// carries the one-time callback URL), key execution id.
+    case callouts = "callouts.v1"
+    /// How each callout's POST ended (notifier → planner), key execution id.
+    case calloutResults = "callout.results.v1"
 
     /// The topic name.
     public var name: String { rawValue }
@@ -31,7 +36,7 @@ public enum Topic: String, Sendable, CaseIterable {
         switch self {
         case .waveStarted, .jobPoll, .instancesTerminate: Self.launcherPartitions
         case .jobStatus, .executionEvents, .inventory: 12
-        case .accounts, .teams: 4
+        case .accounts, .teams, .callouts, .calloutResults: 4
         }
     }
 }

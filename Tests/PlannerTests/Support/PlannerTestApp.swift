@@ -35,7 +35,8 @@ final class PlannerTestApp: TestApp {
         topics = PlannerTopics(
             waveStarted: "wave.started.\(suffix)", instancesTerminate: "instances.terminate.\(suffix)",
             accounts: "accounts.\(suffix)", executionEvents: "execution.events.\(suffix)",
-            jobStatus: "job.status.\(suffix)", inventory: "inventory.\(suffix)", teams: "teams.\(suffix)")
+            jobStatus: "job.status.\(suffix)", inventory: "inventory.\(suffix)", teams: "teams.\(suffix)",
+            callouts: "callouts.\(suffix)", calloutResults: "callout.results.\(suffix)")
         pool = try TestEnvironment.pool(size: 6)
         try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + PlannerService.migrations,
@@ -43,7 +44,7 @@ final class PlannerTestApp: TestApp {
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
             [topics.waveStarted, topics.instancesTerminate, topics.accounts, topics.executionEvents, topics.jobStatus,
-             topics.inventory, topics.teams].map { (name: $0, partitions: 2) },
+             topics.inventory, topics.teams, topics.callouts, topics.calloutResults].map { (name: $0, partitions: 2) },
             configuration: kafka, timeout: .seconds(10))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
         var relayConfiguration = OutboxRelay.Configuration()
