@@ -109,7 +109,8 @@ struct CalloutDeliveryTests {
             let report = try #require(try await Self.reports(app).first)
             #expect(!report.delivered && report.attempts == 0)
             #expect(report.error?.contains("does not exist in the team") == true)
-            #expect(receiver.requests.isEmpty && (try await app.deliveryRowCount()) == 0)
+            let rows = try await app.deliveryRowCount()
+            #expect(receiver.requests.isEmpty && rows == 0)
         }
     }
 }

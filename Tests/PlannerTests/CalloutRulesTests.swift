@@ -41,6 +41,7 @@ struct CalloutRulesTests {
             (#"{"output":{}}"#, "status", "required"),
             (#"{"status":"succeeded"}"#, "status", "enum"),
             (#"{"status":true}"#, "status", "enum"),
+            (#"{"status":"SUCCEEDED\u0007"}"#, "status", "controlCharacters"),
             (#"{"status":"SUCCEEDED","output":[1]}"#, "output", "type"),
             (#"{"status":"SUCCEEDED","extra":1}"#, "extra", "additionalProperties"),
             (#"{"status":"SUCCEEDED","output":{"x":"\#(String(repeating: "y", count: CalloutReply.maxOutputBytes))"}}"#,

@@ -146,10 +146,13 @@ struct CalloutAPITests {
 
     @Test func theNotifiersReportEndsTheStep() async throws {
         try await PlannerTestApp.with(consumers: true) { app in
-            let (team, planID) = try await seed(app)
-            let dead = try await start(app, team, planID)
-            let answered = try await start(app, team, planID)
-            let waiting = try await start(app, team, planID)
+            // One plan per execution: a plan runs one execution at a time.
+            var runs: [(PlannerTestApp.TeamTokens, String)] = []
+            for _ in 0..<3 {
+                let (team, planID) = try await seed(app)
+                runs.append((team, try await start(app, team, planID)))
+            }
+            let (dead, answered, waiting) = (runs[0].1, runs[1].1, runs[2].1)
             func report(_ id: String, _ completed: CalloutCompleted) async throws {
                 let event = try CloudEvent(source: EventSource.notifier, type: EventType.calloutCompleted, subject: id,
                                            payload: completed)
@@ -162,18 +165,19 @@ struct CalloutAPITests {
             try await report(waiting, CalloutCompleted(executionID: waiting, stepName: "tell", delivered: true,
                                                        statusCode: 202, answer: "accepted", attempts: 1))
             let settled = try await eventually(timeout: .seconds(30)) {
-                try await step(app, team, dead)["status"] as? String == "FAILED"
-                    && step(app, team, answered)["status"] as? String == "SUCCEEDED"
+                let failed = try await step(app, runs[0].0, dead)["status"] as? String == "FAILED"
+                let succeeded = try await step(app, runs[1].0, answered)["status"] as? String == "SUCCEEDED"
+                return failed && succeeded
             }
             #expect(settled)
-            #expect((try await step(app, team, dead)["output"] as? String)?.contains("HTTP 503: maintenance") == true)
+            #expect((try await step(app, runs[0].0, dead)["output"] as? String)?.contains("HTTP 503: maintenance") == true)
             #expect(try await owedLaunches(app, answered) == 1)
             // A 2xx without a final result leaves the step waiting for its callback.
-            let handled = try await eventually(timeout: .seconds(30)) {
+            let handled = await eventually(timeout: .seconds(30)) {
                 app.outcomes.withLock { $0.filter { $0 == .handled }.count } >= 3
             }
             #expect(handled)
-            #expect(try await step(app, team, waiting)["status"] as? String == "RUNNING")
+            #expect(try await step(app, runs[2].0, waiting)["status"] as? String == "RUNNING")
         }
     }
 }

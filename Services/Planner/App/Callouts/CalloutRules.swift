@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 
 /// The one-time capability in a callout's callback URL (issue 16): 32 random
 /// bytes (256 bits) in base64url, stored only as its SHA-256 digest.
@@ -48,6 +49,12 @@ struct CalloutReply: Sendable, Equatable {
         if let extra = object.keys.sorted().first(where: { !["status", "output"].contains($0) }) {
             throw APIError.validation(field: extra, rule: "additionalProperties",
                                       "\(extra) is not a callback field; send only status and output")
+        }
+        // The house rule for text fields (JSONBody): a control character is refused, never echoed.
+        // `output` is the receiver's own data and is kept as it sent it.
+        if let status = object["status"] as? String, status.unicodeScalars.contains(where: TextRule.isControl) {
+            throw APIError.validation(field: "status", rule: "controlCharacters",
+                                      "status must not contain control characters; send SUCCEEDED or FAILED")
         }
         guard let raw = object["status"] else {
             throw APIError.validation(field: "status", rule: "required", "status is required: SUCCEEDED or FAILED")
