@@ -53,14 +53,16 @@ public enum NotifierService {
         let routing = EventRouting(schema: configuration.schema)
         let tokens = TokenReplica(schema: configuration.schema)
         let metrics = NotifierMetrics()
+        // A consumer that created deliveries wakes the dispatcher: they are due now.
+        let wakeDispatcher: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
+            if outcome == .handled { dispatcher.wake() }
+            onOutcome?(outcome, event)
+        }
         let executions = EventConsumer(
             name: "notifier.executions", schema: configuration.schema,
             consumer: try makeConsumer("executions", configuration.topics.executionEvents), pool: pool, logger: logger,
             configuration: eventConsumer,
-            onOutcome: { outcome, event in
-                if outcome == .handled { dispatcher.wake() }
-                onOutcome?(outcome, event)
-            },
+            onOutcome: wakeDispatcher,
             handler: { event, _, connection in
                 metrics.deliveriesCreated(try await routing.handle(event, on: connection))
             })
@@ -75,10 +77,7 @@ public enum NotifierService {
             name: "notifier.callouts", schema: configuration.schema,
             consumer: try makeConsumer("callouts", configuration.topics.callouts), pool: pool, logger: logger,
             configuration: eventConsumer,
-            onOutcome: { outcome, event in
-                if outcome == .handled { dispatcher.wake() }
-                onOutcome?(outcome, event)
-            },
+            onOutcome: wakeDispatcher,
             handler: { event, _, connection in _ = try await calloutRouting.handle(event, on: connection) })
         return Components(
             services: [ResourceService(name: "http-client") { await client.shutdown() }, teams, executions, callouts,

@@ -37,15 +37,17 @@ public enum PlannerService {
         let jobs = JobStatusHandler(store: store, logger: logger)
         let inventory = InventoryHandler(schema: configuration.schema)
         let callouts = CalloutResultHandler(store: store, logger: logger)
+        // A handled record may have enqueued events: the relay publishes them now.
+        let wakeOnHandled: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
+            if outcome == .handled { wake() }
+            onOutcome?(outcome, event)
+        }
         return [
             EventConsumer(
                 name: "planner.job-status", schema: configuration.schema,
                 consumer: try makeConsumer("job-status", configuration.topics.jobStatus), pool: pool, logger: logger,
                 configuration: eventConsumer,
-                onOutcome: { outcome, event in
-                    if outcome == .handled { wake() }
-                    onOutcome?(outcome, event)
-                },
+                onOutcome: wakeOnHandled,
                 handler: { event, _, connection in try await jobs.handle(event, on: connection) }),
             EventConsumer(
                 name: "planner.inventory", schema: configuration.schema,
@@ -56,10 +58,7 @@ public enum PlannerService {
                 name: "planner.callout-results", schema: configuration.schema,
                 consumer: try makeConsumer("callout-results", configuration.topics.calloutResults), pool: pool,
                 logger: logger, configuration: eventConsumer,
-                onOutcome: { outcome, event in
-                    if outcome == .handled { wake() }
-                    onOutcome?(outcome, event)
-                },
+                onOutcome: wakeOnHandled,
                 handler: { event, _, connection in try await callouts.handle(event, on: connection) }),
         ]
     }

@@ -38,11 +38,11 @@ struct CalloutAPITests {
         return (team, try #require(plan["id"] as? String))
     }
 
+    /// Starting executions and counting owed launches: as the approval tests do.
+    let hooks = WaveHookAPITests()
+
     func start(_ app: PlannerTestApp, _ team: PlannerTestApp.TeamTokens, _ planID: String) async throws -> String {
-        let started = try await app.call("POST", "/v1/executions", token: team.operator,
-                                         json: ["planId": planID, "type": "DRILL"])
-        #expect(started.status == 202)
-        return try #require(started["id"] as? String)
+        try await hooks.start(app, team, planID)
     }
 
     /// The `callout.requested` owed for execution `id` (from the outbox).
@@ -61,9 +61,7 @@ struct CalloutAPITests {
     }
 
     func owedLaunches(_ app: PlannerTestApp, _ id: String) async throws -> Int {
-        try await app.pool.query(
-            "SELECT count(*) AS n FROM \(app.schema).outbox WHERE topic = $1 AND subject = $2",
-            [app.topics.waveStarted, id]).rows[0].decode(Int.self, "n")
+        try await hooks.owedLaunches(app, id)
     }
 
     @Test func aCallbackEndsTheStepOnceAndBadOnesChangeNothing() async throws {
