@@ -97,7 +97,8 @@ start() {
   # The console is served over plain http on loopback here, so its cookie cannot be Secure.
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")" \
     MUSTER_CONSOLE_SECURE_COOKIES="${MUSTER_CONSOLE_SECURE_COOKIES:-false}" \
-    MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS="${MUSTER_STACK_SCHEDULER_INTERVAL:-2}"
+    MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS="${MUSTER_STACK_SCHEDULER_INTERVAL:-2}" \
+    MUSTER_PLANNER_CALLBACK_BASE_URL="http://127.0.0.1:$(port_of planner)"
   local accounts="[{\"accountId\":\"$DEMO_ACCOUNT\",\"regions\":[\"us-east-1\"],\"keyPair\":\"DEMO\"}]"
   start_one launcher "${common[@]}" \
     MUSTER_LAUNCHER_ACCOUNTS="${MUSTER_STACK_LAUNCHER_ACCOUNTS:-$accounts}" \

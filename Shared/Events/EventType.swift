@@ -39,6 +39,10 @@ public enum EventType {
     public static let tokenIssued = "token.issued"
     /// `teams.v1`: a team token was revoked.
     public static let tokenRevoked = "token.revoked"
+    /// `callouts.v1`: send an HTTP callout hook step.
+    public static let calloutRequested = "callout.requested"
+    /// `callout.results.v1`: a callout's POST was delivered or failed for good.
+    public static let calloutCompleted = "callout.completed"
 }
 
 /// The `ce_source` of each service.

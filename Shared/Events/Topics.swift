@@ -22,6 +22,11 @@ public enum Topic: String, Sendable, CaseIterable {
     /// Wave-hook step commands (planner → launcher), key `accountId/region`:
     /// co-partitioned with the launcher's other inputs. Not public.
     case hookRequests = "hook.requests.v1"
+    /// HTTP callout hook steps to send (planner → notifier, private: it
+    /// carries the one-time callback URL), key execution id.
+    case callouts = "callouts.v1"
+    /// How each callout's POST ended (notifier → planner), key execution id.
+    case calloutResults = "callout.results.v1"
 
     /// The topic name.
     public var name: String { rawValue }
@@ -34,7 +39,7 @@ public enum Topic: String, Sendable, CaseIterable {
         switch self {
         case .waveStarted, .jobPoll, .instancesTerminate, .hookRequests: Self.launcherPartitions
         case .jobStatus, .executionEvents, .inventory: 12
-        case .accounts, .teams: 4
+        case .accounts, .teams, .callouts, .calloutResults: 4
         }
     }
 }

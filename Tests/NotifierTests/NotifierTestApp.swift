@@ -29,14 +29,16 @@ final class NotifierTestApp: TestApp {
     init(retryWindow: Duration = .seconds(30), deliveryTimeout: Duration = .seconds(5)) async throws {
         schema = TestEnvironment.uniqueName("notifier")
         let suffix = schema.dropFirst("notifier_".count)
-        topics = NotifierTopics(executionEvents: "execution.events.\(suffix)", teams: "teams.\(suffix)")
+        topics = NotifierTopics(executionEvents: "execution.events.\(suffix)", teams: "teams.\(suffix)",
+                                callouts: "callouts.\(suffix)", calloutResults: "callout.results.\(suffix)")
         pool = try TestEnvironment.pool(size: 8)
         try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + NotifierService.migrations,
             pool: pool, logger: TestEnvironment.logger)
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
-            [(name: topics.executionEvents, partitions: 2), (name: topics.teams, partitions: 2)],
+            [(name: topics.executionEvents, partitions: 2), (name: topics.teams, partitions: 2),
+             (name: topics.callouts, partitions: 2)],
             configuration: kafka, timeout: .seconds(10))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
         http = HTTPClient(logger: TestEnvironment.logger)

@@ -32,7 +32,8 @@ struct HookRulesTests {
         let validated = try PlanValidator.validate(plan(
             before: [ssm()],
             after: [HookStepInput(name: "notify", kind: "HTTP_CALLOUT", timeoutSeconds: 120, onFailure: "CONTINUE",
-                                  callout: .init(url: "https://hooks.example/dr")),
+                                  callout: .init(url: "https://hooks.example/dr",
+                                                 subscriptionId: "3F1E6C2A-9B7D-4E21-8A55-0C4D2B1E9F70")),
                     HookStepInput(name: "signoff", kind: "APPROVAL",
                                   approval: .init(role: "admin", notStarter: true, onDecline: "CANCEL"))]),
             limits: PlannerLimits())
@@ -41,6 +42,9 @@ struct HookRulesTests {
         #expect(wave.before?.first?.timeoutSeconds == HookRules.defaultTimeoutSeconds)
         #expect(wave.before?.first?.onFailure == .failWave)
         #expect(wave.after?.first?.onFailure == .continue)
+        // The signing subscription is kept in the one spelling ids have (lowercase).
+        #expect(wave.after?.first?.callout == .init(url: "https://hooks.example/dr",
+                                                    subscriptionID: "3f1e6c2a-9b7d-4e21-8a55-0c4d2b1e9f70"))
         #expect(wave.after?.last?.approval == .init(role: .admin, notStarter: true, onDecline: .cancel))
         // The plan view gives the steps back as they were submitted.
         let view = try #require(wave.after?.last.map(HookStepInput.init))
@@ -59,6 +63,8 @@ struct HookRulesTests {
         ("timeout", "waves[0].before[0].timeoutSeconds", "range"),
         ("bad policy", "waves[0].before[0].onFailure", "enum"),
         ("bad url", "waves[0].before[0].callout.url", "format"),
+        ("callout without subscription", "waves[0].before[0].callout.subscriptionId", "required"),
+        ("callout with a bad subscription", "waves[0].before[0].callout.subscriptionId", "format"),
         ("bad role", "waves[0].before[0].approval.role", "enum"),
         ("bad decline", "waves[0].before[0].approval.onDecline", "enum"),
         ("account without region", "waves[0].before[0].ssm.region", "required"),
@@ -78,6 +84,11 @@ struct HookRulesTests {
         case "timeout": step.timeoutSeconds = 0
         case "bad policy": step.onFailure = "RETRY"
         case "bad url": step = HookStepInput(name: "c", kind: "HTTP_CALLOUT", callout: .init(url: "ftp://x.example"))
+        case "callout without subscription":
+            step = HookStepInput(name: "c", kind: "HTTP_CALLOUT", callout: .init(url: "https://x.example"))
+        case "callout with a bad subscription":
+            step = HookStepInput(name: "c", kind: "HTTP_CALLOUT",
+                                 callout: .init(url: "https://x.example", subscriptionId: "sub-1"))
         case "bad role": step = HookStepInput(name: "a", kind: "APPROVAL", approval: .init(role: "root"))
         case "bad decline": step = HookStepInput(name: "a", kind: "APPROVAL", approval: .init(onDecline: "IGNORE"))
         case "account without region": step.ssm?.accountId = "111122223333"

@@ -9,14 +9,21 @@ public struct NotifierTopics: Sendable, Equatable {
     public var executionEvents: String
     /// `teams.v1`: token digests that authenticate API calls.
     public var teams: String
+    /// `callouts.v1`: HTTP callout steps to send (from the planner).
+    public var callouts: String
+    /// `callout.results.v1` (produced): how each callout's POST ended.
+    public var calloutResults: String
 
     /// The real topics.
     public static let standard = NotifierTopics(executionEvents: Topic.executionEvents.name, teams: Topic.teams.name)
 
     /// Creates a set of names.
-    public init(executionEvents: String, teams: String) {
+    public init(executionEvents: String, teams: String, callouts: String = Topic.callouts.name,
+                calloutResults: String = Topic.calloutResults.name) {
         self.executionEvents = executionEvents
         self.teams = teams
+        self.callouts = callouts
+        self.calloutResults = calloutResults
     }
 }
 

@@ -66,5 +66,12 @@ enum NotifierSchema {
             -- The delivery log, newest first.
             CREATE INDEX deliveries_log ON deliveries (subscription_id, seq DESC);
             """),
+        Migration(version: 220, name: "callout_deliveries", sql: """
+            -- HTTP callout steps (issue 16) are deliveries too: sent to target_url
+            -- (not the subscription's), signed with the subscription's secret,
+            -- retried until callout_deadline, ordered per step.
+            ALTER TABLE deliveries ADD COLUMN target_url TEXT, ADD COLUMN callout_step TEXT,
+                ADD COLUMN callout_deadline TIMESTAMPTZ;
+            """),
     ]
 }

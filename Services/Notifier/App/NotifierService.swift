@@ -10,13 +10,15 @@ import ServiceLifecycle
 
 /// The notifier service (DESIGN §2, §8): webhook subscriptions and signed
 /// deliveries. Consumes `execution.events.v1` (into delivery rows) and
-/// `teams.v1` (into its token replica), serves the subscription API on its
-/// HTTP port, and POSTs deliveries with retries. Produces no events.
+/// `teams.v1` (into its token replica) and `callouts.v1` (HTTP callout steps,
+/// sent as deliveries), serves the subscription API on its HTTP port, and
+/// POSTs deliveries with retries. Produces `callout.results.v1` (each
+/// callout's final outcome) through its outbox.
 public enum NotifierService {
     /// How the notifier is booted.
     public static let descriptor = ServiceDescriptor(
         name: "notifier", defaultPort: 8083, schema: "notifier", migrations: migrations,
-        topics: [.executionEvents, .teams])
+        topics: [.executionEvents, .teams, .callouts, .calloutResults])
 
     /// The notifier's own schema migrations (versions from 100).
     public static let migrations: [Migration] = NotifierSchema.migrations
@@ -32,30 +34,35 @@ public enum NotifierService {
     }
 
     /// Builds the parts. `makeConsumer(purpose, topic)` creates each Kafka
-    /// group member (`executions`, `tokens`); `onOutcome` observes consumed records.
+    /// group member (`executions`, `tokens`, `callouts`); `onOutcome` observes consumed records.
     public static func components(
         configuration: NotifierConfiguration, pool: PostgresPool, logger: Logger,
         eventConsumer: EventConsumer.Configuration = .init(),
         makeConsumer: (_ purpose: String, _ topic: String) throws -> KafkaConsumer,
-        onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil
+        onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil,
+        wakeRelay: @escaping @Sendable () -> Void = {}
     ) throws -> Components {
+        let rules = SubscriptionRules(allowHTTP: configuration.allowHTTP)
         let client = HTTPClient(logger: logger, maxConnectionsPerHost: max(16, configuration.maxInFlightPerSubscription * 2))
         let dispatcher = DeliveryDispatcher(
-            queue: DeliveryQueue(schema: configuration.schema, pool: pool),
+            queue: DeliveryQueue(schema: configuration.schema, pool: pool,
+                                 calloutResults: configuration.topics.calloutResults),
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout,
                                   connectTimeout: configuration.connectTimeout),
-            configuration: configuration, logger: logger)
+            configuration: configuration, logger: logger, reported: wakeRelay)
         let routing = EventRouting(schema: configuration.schema)
         let tokens = TokenReplica(schema: configuration.schema)
         let metrics = NotifierMetrics()
+        // A consumer that created deliveries wakes the dispatcher: they are due now.
+        let wakeDispatcher: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
+            if outcome == .handled { dispatcher.wake() }
+            onOutcome?(outcome, event)
+        }
         let executions = EventConsumer(
             name: "notifier.executions", schema: configuration.schema,
             consumer: try makeConsumer("executions", configuration.topics.executionEvents), pool: pool, logger: logger,
             configuration: eventConsumer,
-            onOutcome: { outcome, event in
-                if outcome == .handled { dispatcher.wake() }
-                onOutcome?(outcome, event)
-            },
+            onOutcome: wakeDispatcher,
             handler: { event, _, connection in
                 metrics.deliveriesCreated(try await routing.handle(event, on: connection))
             })
@@ -64,8 +71,17 @@ public enum NotifierService {
             consumer: try makeConsumer("tokens", configuration.topics.teams), pool: pool, logger: logger,
             configuration: eventConsumer, onOutcome: onOutcome,
             handler: { event, _, connection in try await tokens.handle(event, on: connection) })
+        let calloutRouting = CalloutRouting(
+            schema: configuration.schema, calloutResults: configuration.topics.calloutResults, rules: rules)
+        let callouts = EventConsumer(
+            name: "notifier.callouts", schema: configuration.schema,
+            consumer: try makeConsumer("callouts", configuration.topics.callouts), pool: pool, logger: logger,
+            configuration: eventConsumer,
+            onOutcome: wakeDispatcher,
+            handler: { event, _, connection in _ = try await calloutRouting.handle(event, on: connection) })
         return Components(
-            services: [ResourceService(name: "http-client") { await client.shutdown() }, teams, executions, dispatcher],
+            services: [ResourceService(name: "http-client") { await client.shutdown() }, teams, executions, callouts,
+                       dispatcher],
             api: NotifierAPI(configuration: configuration, pool: pool, wake: { dispatcher.wake() }))
     }
 
@@ -84,9 +100,11 @@ public enum NotifierService {
 
     /// Everything the notifier process runs, the API on the ops router included.
     public static func services(_ context: ServiceContext, configuration: NotifierConfiguration) throws -> [any Service] {
+        let relay = context.relay
         let components = try components(
             configuration: configuration, pool: context.pool, logger: context.logger,
-            makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) })
+            makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
+            wakeRelay: { relay.wake() })
         let router = Router()
         components.api.addRoutes(to: router)
         return context.services(components.services, router: router)

@@ -21,6 +21,10 @@ public struct PlannerTopics: Sendable, Equatable {
     public var teams: String
     /// `hook.requests.v1` (produced): SSM Automation wave-hook steps for the launcher.
     public var hookRequests: String
+    /// `callouts.v1` (produced, private to the notifier): HTTP callout steps to send.
+    public var callouts: String
+    /// `callout.results.v1` (consumed): how each callout's POST ended.
+    public var calloutResults: String
 
     /// The real topics of DESIGN §3.
     public static let standard = PlannerTopics(
@@ -32,7 +36,8 @@ public struct PlannerTopics: Sendable, Equatable {
     /// Creates a set of names.
     public init(waveStarted: String, instancesTerminate: String, accounts: String, executionEvents: String,
                 jobStatus: String, inventory: String, teams: String = Topic.teams.name,
-                hookRequests: String = Topic.hookRequests.name) {
+                hookRequests: String = Topic.hookRequests.name,
+                callouts: String = Topic.callouts.name, calloutResults: String = Topic.calloutResults.name) {
         self.waveStarted = waveStarted
         self.instancesTerminate = instancesTerminate
         self.accounts = accounts
@@ -41,6 +46,8 @@ public struct PlannerTopics: Sendable, Equatable {
         self.inventory = inventory
         self.teams = teams
         self.hookRequests = hookRequests
+        self.callouts = callouts
+        self.calloutResults = calloutResults
     }
 }
 
@@ -62,6 +69,7 @@ public struct PlannerTopics: Sendable, Equatable {
 /// | `MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS` | `15` | how often due drill schedules and clean-ups are looked for |
 /// | `MUSTER_PLANNER_MAX_SCHEDULED_DRILLS_PER_ACCOUNT` | `1` | scheduled drills running at once per AWS account |
 /// | `MUSTER_PLANNER_READINESS_INTERVAL_MINUTES` | `30` | re-evaluate each plan's readiness at least this often |
+/// | `MUSTER_PLANNER_CALLBACK_BASE_URL` | `http://localhost:8080` | the planner's address as callout receivers reach it (callback URLs start with it) |
 public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
@@ -88,6 +96,8 @@ public struct PlannerConfiguration: Sendable {
     public var clock: @Sendable () -> Date = { Date() }
     /// How old a plan's readiness verdict may get before the next pass re-evaluates it.
     public var readinessInterval: Duration = .seconds(1800)
+    /// Where callout receivers reach the planner: `<base>/v1/callbacks/<token>`.
+    public var callbackBaseURL = "http://localhost:8080"
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -130,6 +140,14 @@ public struct PlannerConfiguration: Sendable {
             "MUSTER_PLANNER_MAX_SCHEDULED_DRILLS_PER_ACCOUNT", default: 1, range: 1...100)
         readinessInterval = .seconds(
             60 * (try reader.int("MUSTER_PLANNER_READINESS_INTERVAL_MINUTES", default: 30, range: 1...1440)))
+        let base = reader.string("MUSTER_PLANNER_CALLBACK_BASE_URL", default: callbackBaseURL)
+        guard let url = URL(string: base), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+              url.query == nil, url.fragment == nil else {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_PLANNER_CALLBACK_BASE_URL", value: base,
+                rule: "must be an absolute http(s) URL without query or fragment, e.g. https://muster.example.com")
+        }
+        callbackBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
         console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
         console.sessionLifetime = .seconds(
             60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))

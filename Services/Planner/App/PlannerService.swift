@@ -10,15 +10,15 @@ import ServiceLifecycle
 
 /// The planner service (DESIGN §2, §7): REST API, teams, accounts,
 /// protection groups, plans, executions and the wave DAG. Consumes
-/// `job.status.v1` and `inventory.v1`; produces `wave.started.v1`,
-/// `instances.terminate.v1`, `accounts.v1`, `teams.v1` and `execution.events.v1`
+/// `job.status.v1`, `inventory.v1` and `callout.results.v1`; produces `wave.started.v1`,
+/// `instances.terminate.v1`, `accounts.v1`, `teams.v1`, `callouts.v1` and `execution.events.v1`
 /// through its outbox.
 public enum PlannerService {
     /// How the planner is booted.
     public static let descriptor = ServiceDescriptor(
         name: "planner", defaultPort: 8080, schema: "planner", migrations: migrations,
         topics: [.jobStatus, .inventory, .waveStarted, .instancesTerminate, .accounts, .executionEvents, .teams,
-                 .hookRequests])
+                 .hookRequests, .callouts, .calloutResults])
 
     /// The planner's own schema migrations (versions from 100).
     public static let migrations: [Migration] = PlannerSchema.migrations
@@ -32,24 +32,34 @@ public enum PlannerService {
         onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil,
         wake: @escaping @Sendable () -> Void
     ) throws -> [EventConsumer] {
-        let store = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
+        let store = ExecutionStore(schema: configuration.schema, topics: configuration.topics,
+                                         callbackBaseURL: configuration.callbackBaseURL)
         let jobs = JobStatusHandler(store: store, logger: logger)
         let inventory = InventoryHandler(schema: configuration.schema)
+        let callouts = CalloutResultHandler(store: store, logger: logger)
+        // A handled record may have enqueued events: the relay publishes them now.
+        let wakeOnHandled: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
+            if outcome == .handled { wake() }
+            onOutcome?(outcome, event)
+        }
         return [
             EventConsumer(
                 name: "planner.job-status", schema: configuration.schema,
                 consumer: try makeConsumer("job-status", configuration.topics.jobStatus), pool: pool, logger: logger,
                 configuration: eventConsumer,
-                onOutcome: { outcome, event in
-                    if outcome == .handled { wake() }
-                    onOutcome?(outcome, event)
-                },
+                onOutcome: wakeOnHandled,
                 handler: { event, _, connection in try await jobs.handle(event, on: connection) }),
             EventConsumer(
                 name: "planner.inventory", schema: configuration.schema,
                 consumer: try makeConsumer("inventory", configuration.topics.inventory), pool: pool, logger: logger,
                 configuration: eventConsumer, onOutcome: onOutcome,
                 handler: { event, _, connection in try await inventory.handle(event, on: connection) }),
+            EventConsumer(
+                name: "planner.callout-results", schema: configuration.schema,
+                consumer: try makeConsumer("callout-results", configuration.topics.calloutResults), pool: pool,
+                logger: logger, configuration: eventConsumer,
+                onOutcome: wakeOnHandled,
+                handler: { event, _, connection in try await callouts.handle(event, on: connection) }),
         ]
     }
 

@@ -154,7 +154,8 @@ struct HostileInputPropertyTests {
                 wave[phase] = [field.contains(".ssm.")
                     ? ["name": "s1", "kind": "SSM_AUTOMATION", "ssm": ["documentName": "AWS-RunShellScript"]]
                     : field.contains(".callout.")
-                        ? ["name": "s1", "kind": "HTTP_CALLOUT", "callout": ["url": "https://hooks.example/dr"]]
+                        ? ["name": "s1", "kind": "HTTP_CALLOUT",
+                           "callout": ["url": "https://hooks.example/dr", "subscriptionId": UUID().uuidString]]
                         : ["name": "s1", "kind": "APPROVAL"]]
             }
             return ["name": "p", "waves": [wave]]

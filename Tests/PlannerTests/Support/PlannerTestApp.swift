@@ -37,7 +37,8 @@ final class PlannerTestApp: TestApp {
             waveStarted: "wave.started.\(suffix)", instancesTerminate: "instances.terminate.\(suffix)",
             accounts: "accounts.\(suffix)", executionEvents: "execution.events.\(suffix)",
             jobStatus: "job.status.\(suffix)", inventory: "inventory.\(suffix)", teams: "teams.\(suffix)",
-            hookRequests: "hook.requests.\(suffix)")
+            hookRequests: "hook.requests.\(suffix)",
+            callouts: "callouts.\(suffix)", calloutResults: "callout.results.\(suffix)")
         pool = try TestEnvironment.pool(size: 6)
         try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + PlannerService.migrations,
@@ -45,7 +46,8 @@ final class PlannerTestApp: TestApp {
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
             [topics.waveStarted, topics.instancesTerminate, topics.accounts, topics.executionEvents, topics.jobStatus,
-             topics.inventory, topics.teams, topics.hookRequests].map { (name: $0, partitions: 2) },
+             topics.inventory, topics.teams, topics.hookRequests, topics.callouts, topics.calloutResults]
+                .map { (name: $0, partitions: 2) },
             configuration: kafka, timeout: .seconds(10))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
         var relayConfiguration = OutboxRelay.Configuration()

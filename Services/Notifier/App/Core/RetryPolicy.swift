@@ -29,21 +29,24 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The decision after attempt number `attempts` (1-based, this one
     /// included) that started at `now`, of a delivery first attempted at
     /// `firstAttemptAt`. The last retry is moved to the window's end, so a
-    /// delivery dies within the window plus one attempt's timeout.
-    public func decide(succeeded: Bool, attempts: Int, firstAttemptAt: Date, now: Date,
+    /// delivery dies within the window plus one attempt's timeout. `deadline`
+    /// (a callout step's timeout) ends the window earlier when it comes first.
+    public func decide(succeeded: Bool, attempts: Int, firstAttemptAt: Date, now: Date, deadline: Date? = nil,
                        using generator: inout some RandomNumberGenerator) -> Decision {
         if succeeded { return .delivered }
-        let giveUpAt = firstAttemptAt.addingTimeInterval(window.seconds)
+        let giveUpAt = min(firstAttemptAt.addingTimeInterval(window.seconds), deadline ?? .distantFuture)
         guard now < giveUpAt else { return .dead }
         let delay = backoff.delay(attempt: max(attempts - 1, 0), using: &generator)
         return .retry(at: min(now.addingTimeInterval(delay.seconds), giveUpAt))
     }
 
     /// `decide` with the system random generator.
-    public func decide(succeeded: Bool, attempts: Int, firstAttemptAt: Date, now: Date) -> Decision {
+    public func decide(succeeded: Bool, attempts: Int, firstAttemptAt: Date, now: Date, deadline: Date? = nil)
+        -> Decision
+    {
         var generator = SystemRandomNumberGenerator()
         return decide(succeeded: succeeded, attempts: attempts, firstAttemptAt: firstAttemptAt, now: now,
-                      using: &generator)
+                      deadline: deadline, using: &generator)
     }
 }
 

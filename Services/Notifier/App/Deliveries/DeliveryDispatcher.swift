@@ -19,8 +19,12 @@ final class DeliveryDispatcher: Service, Sendable {
     private let loop: WorkLoop
     private let inFlight = Atomic<Int>(0)
     private let retry = Backoff(base: .milliseconds(100), cap: .seconds(10))
+    /// Called after a callout's final outcome was written to the outbox (wakes the relay).
+    private let reported: @Sendable () -> Void
 
-    init(queue: DeliveryQueue, sender: WebhookSender, configuration: NotifierConfiguration, logger: Logger) {
+    init(queue: DeliveryQueue, sender: WebhookSender, configuration: NotifierConfiguration, logger: Logger,
+         reported: @escaping @Sendable () -> Void = {}) {
+        self.reported = reported
         self.queue = queue
         self.sender = sender
         self.configuration = configuration
@@ -80,9 +84,9 @@ final class DeliveryDispatcher: Service, Sendable {
             seconds: finishedAt.timeIntervalSince(startedAt))
         let decision = configuration.retry.decide(
             succeeded: outcome.succeeded, attempts: delivery.attempts + 1,
-            firstAttemptAt: delivery.firstAttemptAt ?? startedAt, now: finishedAt)
+            firstAttemptAt: delivery.firstAttemptAt ?? startedAt, now: finishedAt, deadline: delivery.callout?.deadline)
         let result = AttemptResult(startedAt: startedAt, finishedAt: finishedAt, statusCode: outcome.statusCode,
-                                   error: outcome.error, decision: decision)
+                                   error: outcome.error, answer: outcome.answer, decision: decision)
         var metadata: Logger.Metadata = [
             "delivery": "\(delivery.id)", "subscription": "\(delivery.subscriptionID)", "ce_id": "\(delivery.eventID)",
             "ce_type": "\(delivery.eventType)", "attempt": "\(delivery.attempts + 1)",
@@ -106,6 +110,7 @@ final class DeliveryDispatcher: Service, Sendable {
                 try? await Task.sleep(for: retry.delay(attempt: attempt))
             }
         }
+        if delivery.callout != nil, !Self.isRetry(decision) { reported() }
         switch decision {
         case .delivered:
             metrics.outcome("delivered")
@@ -119,5 +124,10 @@ final class DeliveryDispatcher: Service, Sendable {
             metrics.outcome("dead")
             logger.warning("delivery is dead: retry window exhausted", metadata: metadata)
         }
+    }
+
+    private static func isRetry(_ decision: RetryPolicy.Decision) -> Bool {
+        if case .retry = decision { return true }
+        return false
     }
 }

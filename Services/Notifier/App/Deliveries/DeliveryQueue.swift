@@ -1,4 +1,6 @@
 import Foundation
+import MusterEvents
+import MusterMessaging
 import MusterPostgres
 
 /// A delivery claimed for one attempt: everything needed to send it.
@@ -19,6 +21,16 @@ struct ClaimedDelivery: Sendable {
     /// PostgreSQL's clock at the claim; attempt times are measured from it so
     /// every timestamp compared in SQL comes from one clock.
     var claimedAt: Date
+    /// Set when this is an HTTP callout step rather than an event delivery.
+    var callout: CalloutTarget? = nil
+}
+
+/// The callout step a delivery row sends (`deliveries.callout_step`).
+struct CalloutTarget: Sendable, Equatable {
+    /// The step's name (the execution is the delivery's `executionID`).
+    var stepName: String
+    /// The step's timeout: retries stop there.
+    var deadline: Date
 }
 
 /// How an attempt ended, as recorded.
@@ -27,6 +39,7 @@ struct AttemptResult: Sendable {
     var finishedAt: Date
     var statusCode: Int?
     var error: String?
+    var answer: String?
     var decision: RetryPolicy.Decision
 }
 
@@ -38,6 +51,8 @@ struct AttemptResult: Sendable {
 struct DeliveryQueue: Sendable {
     let schema: String
     let pool: PostgresPool
+    /// Where a callout's final outcome is reported (`callout.results.v1`).
+    let calloutResults: String
 
     /// Claims up to `limit` due deliveries: each the oldest pending one of its
     /// (subscription, execution) line, of an enabled subscription under its cap.
@@ -51,12 +66,14 @@ struct DeliveryQueue: Sendable {
                         WHERE x.subscription_id = d.subscription_id AND x.status = 'PENDING'
                           AND x.claimed_until > now()) AS in_flight
                 FROM \(schema).deliveries d
-                JOIN \(schema).subscriptions s ON s.id = d.subscription_id AND s.enabled
+                JOIN \(schema).subscriptions s ON s.id = d.subscription_id
+                    AND (s.enabled OR d.callout_step IS NOT NULL)
                 WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
                   AND (d.claimed_until IS NULL OR d.claimed_until <= now())
                   AND NOT EXISTS (
                       SELECT 1 FROM \(schema).deliveries e
                       WHERE e.subscription_id = d.subscription_id AND e.execution_id = d.execution_id
+                        AND e.callout_step IS NOT DISTINCT FROM d.callout_step
                         AND e.status = 'PENDING' AND e.seq < d.seq)
                 ORDER BY d.next_attempt_at, d.seq
                 LIMIT $1
@@ -77,7 +94,8 @@ struct DeliveryQueue: Sendable {
                 FROM \(schema).subscriptions s
                 WHERE s.id = d.subscription_id
                   AND d.id IN (SELECT jsonb_array_elements_text($3::jsonb)::uuid)
-                RETURNING d.id, d.subscription_id, s.url, s.secret, d.event_id, d.event_type, d.event_source,
+                RETURNING d.id, d.subscription_id, COALESCE(d.target_url, s.url) AS url, s.secret,
+                          d.callout_step, d.callout_deadline, d.event_id, d.event_type, d.event_source,
                           d.event_time, d.execution_id, d.body, d.attempts, d.first_attempt_at, now() AS claimed_at,
                           d.seq
                 """,
@@ -93,14 +111,19 @@ struct DeliveryQueue: Sendable {
                     executionID: try row.decode(String.self, "execution_id"), body: try row.decode([UInt8].self, "body"),
                     attempts: try row.decode(Int.self, "attempts"),
                     firstAttemptAt: try row.decode(Date?.self, "first_attempt_at"),
-                    claimedAt: try row.decode(Date.self, "claimed_at"))
+                    claimedAt: try row.decode(Date.self, "claimed_at"),
+                    callout: try row.decode(String?.self, "callout_step").map {
+                        CalloutTarget(stepName: $0, deadline: try row.decode(Date.self, "callout_deadline"))
+                    })
             }
         }
     }
 
     /// Records an attempt, releasing the claim. Only the claim's holder may:
     /// false when the lease was lost (expired and re-claimed, redelivered, or
-    /// the subscription deleted), and then nothing changes.
+    /// the subscription deleted), and then nothing changes. A callout's final
+    /// outcome (delivered or dead) is reported to the planner in the same
+    /// transaction (outbox).
     @discardableResult
     func record(_ delivery: ClaimedDelivery, _ result: AttemptResult) async throws -> Bool {
         let status: DeliveryStatus
@@ -116,17 +139,45 @@ struct DeliveryQueue: Sendable {
         case .dead:
             status = .dead
         }
-        let updated = try await pool.query(
-            """
-            UPDATE \(schema).deliveries
-            SET attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $3), last_attempt_at = $3,
-                last_status_code = $4, last_error = $5, status = $6, next_attempt_at = $7,
-                delivered_at = COALESCE($8, delivered_at), claim_id = NULL, claimed_until = NULL
-            WHERE id = $1 AND claim_id = $2 AND status = 'PENDING'
-            """,
-            [delivery.id, delivery.claimID, result.startedAt, result.statusCode, result.error, status.rawValue, next,
-             deliveredAt]).affectedRows
-        return updated == 1
+        let schema = self.schema
+        let report = delivery.callout.flatMap { Self.report(delivery, $0, result) }
+        let topic = calloutResults
+        return try await pool.transaction { connection in
+            let updated = try await connection.query(
+                """
+                UPDATE \(schema).deliveries
+                SET attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $3), last_attempt_at = $3,
+                    last_status_code = $4, last_error = $5, status = $6, next_attempt_at = $7,
+                    delivered_at = COALESCE($8, delivered_at), claim_id = NULL, claimed_until = NULL
+                WHERE id = $1 AND claim_id = $2 AND status = 'PENDING'
+                """,
+                [delivery.id, delivery.claimID, result.startedAt, result.statusCode, result.error, status.rawValue, next,
+                 deliveredAt]).affectedRows
+            guard updated == 1 else { return false }
+            if let report {
+                try await Outbox(schema: schema).enqueue(OutboxMessage(
+                    topic: topic, key: report.executionID,
+                    event: try CloudEvent(source: EventSource.notifier, type: EventType.calloutCompleted,
+                                          subject: report.executionID, payload: report)), on: connection)
+            }
+            return true
+        }
+    }
+
+    /// The `callout.completed` a final attempt owes (pure): nil while it is retried.
+    static func report(_ delivery: ClaimedDelivery, _ callout: CalloutTarget, _ result: AttemptResult)
+        -> CalloutCompleted?
+    {
+        let delivered: Bool
+        switch result.decision {
+        case .delivered: delivered = true
+        case .dead: delivered = false
+        case .retry: return nil
+        }
+        return CalloutCompleted(
+            executionID: delivery.executionID, stepName: callout.stepName, delivered: delivered,
+            statusCode: result.statusCode, error: delivered ? nil : result.error ?? "no answer",
+            answer: delivered ? result.answer : nil, attempts: delivery.attempts + 1)
     }
 
     /// Pending and dead deliveries across all subscriptions (queue-depth gauges).

@@ -17,7 +17,12 @@ struct WebhookSender: Sendable {
         var statusCode: Int?
         /// Why it failed, for the delivery log (no secrets: URLs are redacted).
         var error: String?
+        /// The start of a 2xx answer (a callout's receiver may answer its final result).
+        var answer: String?
     }
+
+    /// The most of an answer kept.
+    static let maxAnswer = 4096
 
     /// The request for `delivery` signed at `timestamp` (pure; unit tested).
     static func request(for delivery: ClaimedDelivery, timestamp: Int64, timeout: Duration,
@@ -48,7 +53,10 @@ struct WebhookSender: Sendable {
                                    timeout: timeout, connectTimeout: connectTimeout)
         do {
             let response = try await client.execute(request)
-            if response.isSuccess { return Outcome(succeeded: true, statusCode: response.status) }
+            if response.isSuccess {
+                let answer = String(decoding: response.body.prefix(Self.maxAnswer), as: UTF8.self)
+                return Outcome(succeeded: true, statusCode: response.status, answer: answer.isEmpty ? nil : answer)
+            }
             return Outcome(succeeded: false, statusCode: response.status,
                            error: "HTTP \(response.status): \(Self.excerpt(response.body))")
         } catch let error as HTTPClientError {

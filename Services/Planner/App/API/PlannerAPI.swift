@@ -28,7 +28,8 @@ public struct PlannerAPI: Sendable {
         let oidc = configuration.oidc.flatMap { try? OIDCClient(settings: $0, logger: Logger(label: "planner.oidc")) }
         self.oidc = oidc
         self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken, oidc: oidc)
-        self.executions = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
+        self.executions = ExecutionStore(schema: configuration.schema, topics: configuration.topics,
+                                         callbackBaseURL: configuration.callbackBaseURL)
         self.wake = wake
         self.streamHub = EventStreamHub(
             log: EventLog(schema: configuration.schema), pool: pool, pollInterval: configuration.stream.pollInterval,
@@ -56,6 +57,7 @@ public struct PlannerAPI: Sendable {
         addPlanRoutes(to: v1)
         addExecutionRoutes(to: v1)
         addApprovalRoutes(to: v1)
+        addCallbackRoutes(to: v1)
         addReadinessRoutes(to: v1)
         addComplianceRoutes(to: v1)
         addScheduleRoutes(to: v1)

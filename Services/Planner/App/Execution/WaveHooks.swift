@@ -75,9 +75,16 @@ public struct HookStep: Codable, Sendable, Equatable {
     public struct HTTPCallout: Codable, Sendable, Equatable {
         /// Where the signed POST goes (`https://…`, or `http://` where the planner allows it).
         public var url: String
+        /// The team's webhook subscription whose secret signs the POST (the
+        /// notifier holds it; the secret never leaves the notifier). nil only
+        /// in executions snapshotted before callouts were sent: such a step fails.
+        public var subscriptionID: String?
 
         /// Creates the settings.
-        public init(url: String) { self.url = url }
+        public init(url: String, subscriptionID: String? = nil) {
+            self.url = url
+            self.subscriptionID = subscriptionID
+        }
     }
 
     /// Approval settings.

@@ -11,6 +11,8 @@ import MusterPostgres
 struct ExecutionStore: Sendable {
     let schema: String
     let topics: PlannerTopics
+    /// Where callout receivers reach the planner (callback URLs).
+    let callbackBaseURL: String
 
     /// Inserts a new execution with its effects.
     func insert(_ state: ExecutionState, effects: [ExecutionEffect], on connection: PostgresConnection) async throws {
@@ -24,7 +26,7 @@ struct ExecutionStore: Sendable {
              state.planName, state.type.rawValue, state.status.rawValue, state.initiatedBy, state.createdAt,
              state.endedAt, try Self.document(state)])
         try await project(from: nil, to: state, on: connection)
-        try await enqueue(effects, on: connection)
+        try await enqueue(effects, state: state, on: connection)
     }
 
     /// The execution locked for update (job events and commands are
@@ -62,7 +64,7 @@ struct ExecutionStore: Sendable {
                     .increment()
             }
         }
-        try await enqueue(effects, on: connection)
+        try await enqueue(effects, state: new, on: connection)
     }
 
     /// Upserts the wave and server rows that changed, in two statements.
@@ -107,12 +109,19 @@ struct ExecutionStore: Sendable {
         }
     }
 
-    /// Each effect as an outbox row, keyed as DESIGN §3 says.
-    func enqueue(_ effects: [ExecutionEffect], on connection: PostgresConnection) async throws {
+    /// Each effect as an outbox row, keyed as DESIGN §3 says; `state` (the
+    /// execution after them) gives callout requests their context.
+    func enqueue(_ effects: [ExecutionEffect], state: ExecutionState? = nil, on connection: PostgresConnection)
+        async throws
+    {
         guard !effects.isEmpty else { return }
-        // An SSM step's `runStep` goes to the launcher on hook.requests.v1; a callout's has no
-        // transport yet: such a step ends by its timeout, with its onFailure policy.
-        let messages = try effects.compactMap(message)
+        // An SSM step's `runStep` goes to the launcher on hook.requests.v1 (`message`); an HTTP
+        // callout step's to the notifier on the private callouts.v1, with its one-time token.
+        var messages = try effects.compactMap(message)
+        if let state {
+            messages += try await CalloutStore(schema: schema, topics: topics, callbackBaseURL: callbackBaseURL)
+                .requests(for: effects, state: state, on: connection)
+        }
         try await Outbox(schema: schema).enqueue(messages, on: connection)
         // Public execution events also go to the team's durable stream log, in this same transaction.
         let streamed = messages.filter { $0.topic == topics.executionEvents }.map(\.event)

@@ -10,7 +10,10 @@ struct HookStepInput: Codable, Sendable {
         var accountId: String?
         var region: String?
     }
-    struct Callout: Codable, Sendable { var url: String }
+    struct Callout: Codable, Sendable {
+        var url: String
+        var subscriptionId: String?
+    }
     struct Approval: Codable, Sendable {
         var role: String?
         var notStarter: Bool?
@@ -34,7 +37,7 @@ extension HookStepInput {
             onFailure: step.onFailure.rawValue,
             ssm: step.ssm.map { .init(documentName: $0.documentName, documentVersion: $0.documentVersion,
                                       parameters: $0.parameters, accountId: $0.accountID, region: $0.region) },
-            callout: step.callout.map { .init(url: $0.url) },
+            callout: step.callout.map { .init(url: $0.url, subscriptionId: $0.subscriptionID) },
             approval: step.approval.map { .init(role: $0.role?.rawValue, notStarter: $0.notStarter, onDecline: $0.onDecline.rawValue) })
     }
 }
@@ -114,7 +117,12 @@ enum HookRules {
                 throw ValidationFailure(field: "\(field).callout", rule: "required",
                                         message: "an HTTP_CALLOUT step needs callout.url")
             }
-            step.callout = .init(url: try url(callout.url, field: "\(field).callout.url"))
+            let url = try url(callout.url, field: "\(field).callout.url")
+            guard let subscription = callout.subscriptionId, let id = UUID(uuidString: subscription) else {
+                throw ValidationFailure(field: "\(field).callout.subscriptionId", rule: callout.subscriptionId == nil ? "required" : "format",
+                                        message: "must be the id (a UUID) of one of the team's notifier subscriptions; its secret signs the callout")
+            }
+            step.callout = .init(url: url, subscriptionID: id.uuidString.lowercased())
         case .approval:
             let approval = input.approval
             step.approval = HookStep.Approval(

@@ -1,0 +1,73 @@
+import Foundation
+import MusterAPI
+import MusterEvents
+import MusterMessaging
+import MusterPostgres
+
+/// Turns one `callout.requested` (from the planner, on the private
+/// `callouts.v1`) into one delivery row, inside the inbox transaction: the
+/// dispatcher sends it like a webhook delivery (same signature, retries and
+/// URL rules) to the step's URL, signed with the named subscription's secret,
+/// retrying until the step's deadline. A callout that cannot be sent (the
+/// subscription does not exist in the team, the URL breaks the webhook URL
+/// rules) is reported failed at once, so the step fails with the reason.
+struct CalloutRouting: Sendable {
+    let schema: String
+    let calloutResults: String
+    let rules: SubscriptionRules
+
+    @discardableResult
+    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws -> Int {
+        guard event.source == EventSource.planner else {
+            throw UnprocessableEvent(
+                "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's; only the planner requests callouts")
+        }
+        guard event.type == EventType.calloutRequested else {
+            throw UnprocessableEvent("callouts.v1 carries no \(event.type) events")
+        }
+        let request: CalloutRequested
+        do {
+            request = try event.decode(CalloutRequested.self)
+        } catch {
+            throw UnprocessableEvent("\(event.type) \(event.id): \(error)")
+        }
+        let body = request.body
+        if let refusal = try await refusal(request, on: connection) {
+            try await Outbox(schema: schema).enqueue(OutboxMessage(
+                topic: calloutResults, key: body.executionID,
+                event: try CloudEvent(
+                    source: EventSource.notifier, type: EventType.calloutCompleted, subject: body.executionID,
+                    payload: CalloutCompleted(executionID: body.executionID, stepName: body.stepName, delivered: false,
+                                              error: refusal, attempts: 0))), on: connection)
+            return 0
+        }
+        return try await connection.query(
+            """
+            INSERT INTO \(schema).deliveries
+                (id, subscription_id, event_id, event_type, event_source, event_time, execution_id, body,
+                 target_url, callout_step, callout_deadline)
+            VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (subscription_id, event_id) DO NOTHING
+            """,
+            [UUID(uuidString: request.subscriptionID)!, event.id, event.type, event.source, event.time,
+             body.executionID, Array(try EventCoding.encoder.encode(body)), request.url, body.stepName,
+             body.deadline]).affectedRows
+    }
+
+    /// Why the callout cannot be sent, or nil.
+    private func refusal(_ request: CalloutRequested, on connection: PostgresConnection) async throws -> String? {
+        do {
+            _ = try rules.checkURL(request.url)
+        } catch let error as APIError {
+            return "the callout URL is refused: \(error.message)"
+        }
+        guard let id = UUID(uuidString: request.subscriptionID), UUID(uuidString: request.body.teamID) != nil else {
+            return "subscription \(request.subscriptionID) is not a subscription id"
+        }
+        let found = try await connection.query(
+            "SELECT 1 FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2", [id, request.body.teamID]).rows
+        return found.isEmpty
+            ? "subscription \(request.subscriptionID) does not exist in the team: the callout cannot be signed"
+            : nil
+    }
+}

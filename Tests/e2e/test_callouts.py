@@ -1,0 +1,138 @@
+"""Issue 16 (part B) end to end: HTTP callout hook steps over the whole
+running system. The planner asks the notifier (callouts.v1) to POST the
+callout, signed with the team's subscription secret; a real receiver on
+loopback checks the signature and calls back on the one-time URL."""
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from conftest import API, finish, make_plan, start, wait_for, wait_for_notifier_token
+from test_wave_hooks import steps_by_name, waiting, waves_by_name
+
+SECRET = "e2e-callout-secret-0123456789abcdef"
+
+
+def post(url, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+class CalloutReceiver:
+    """Answers each callout 202, then calls back `result` on its callback URL
+    (once), as a receiver doing work in the background would."""
+
+    def __init__(self, result):
+        self.callouts, self.callbacks = [], []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                payload = json.loads(body)
+                self.send_response(202)
+                self.end_headers()
+                if payload.get("kind") != "callout":
+                    return  # an execution event: the subscription also receives webhooks
+                receiver.callouts.append((dict(self.headers), body, payload))
+                if result is not None:
+                    threading.Thread(target=receiver.call_back, args=(payload["callbackURL"],), daemon=True).start()
+
+            def log_message(self, *args):
+                pass
+
+        self.result = result
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callout"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def call_back(self, url):
+        time.sleep(0.2)
+        self.callbacks.append(post(url, self.result))
+
+    def close(self):
+        self.server.shutdown()
+
+
+def signed(headers, body):
+    header = {k.lower(): v for k, v in headers.items()}["x-muster-signature"]
+    parts = dict(part.split("=", 1) for part in header.split(","))
+    expected = hmac.new(SECRET.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
+
+
+def subscription(team, receiver):
+    notifier = API(team["stack"]["MUSTER_NOTIFIER_API"], team["token"])
+    wait_for_notifier_token(notifier)
+    return notifier.post("/v1/subscriptions", {"url": receiver.url, "eventTypes": ["execution.completed"],
+                                               "secret": SECRET}, expect=201)["id"]
+
+
+def test_an_after_callout_then_an_approval_run_in_order_and_the_wave_completes(team, servers):
+    api = team["api"]
+    receiver = CalloutReceiver({"status": "SUCCEEDED", "output": {"ticket": "CHG-1"}})
+    try:
+        callout = {"name": "cmdb", "kind": "HTTP_CALLOUT", "timeoutSeconds": 120,
+                   "callout": {"url": receiver.url, "subscriptionId": subscription(team, receiver)}}
+        plan = make_plan(api, "callout-then-approval", [
+            ("only", servers.take(1), [], {"after": [callout, {"name": "cmdb-signoff", "kind": "APPROVAL"}]}),
+        ])
+        execution_id = start(api, plan)
+        execution = waiting(api, execution_id, "cmdb-signoff")
+        steps = steps_by_name(execution)
+        assert steps["cmdb"]["status"] == "SUCCEEDED", steps
+        assert json.loads(steps["cmdb"]["output"]) == {"ticket": "CHG-1"}
+        assert len(receiver.callouts) == 1 and receiver.callbacks == [200], receiver.callbacks
+        headers, body, payload = receiver.callouts[0]
+        assert signed(headers, body), "the callout is signed with the subscription's secret"
+        assert payload["executionID"] == execution_id and payload["stepName"] == "cmdb"
+        assert payload["phase"] == "AFTER" and payload["waveName"] == "only" and payload["planName"] == "callout-then-approval"
+        wave = waves_by_name(execution)["only"]
+        assert all(s["status"] == "LAUNCHED" for s in wave["servers"]) and wave["status"] == "RUNNING", wave
+        # The callback URL is spent.
+        assert post(payload["callbackURL"], {"status": "FAILED"}) == 409
+
+        api.post(f"/v1/executions/{execution_id}/approvals/cmdb-signoff", {"decision": "APPROVE"}, expect=200)
+        execution = finish(api, execution_id)
+        assert execution["status"] == "COMPLETED", execution
+        steps = steps_by_name(execution)
+        launched = [s["launchedAt"] for s in waves_by_name(execution)["only"]["servers"]]
+        assert all(steps["cmdb"]["startedAt"] >= t for t in launched)
+        assert steps["cmdb"]["endedAt"] <= steps["cmdb-signoff"]["startedAt"]
+        assert waves_by_name(execution)["only"]["endedAt"] >= steps["cmdb-signoff"]["endedAt"]
+        audit = api.get(f"/v1/executions/{execution_id}/audit")["items"]
+        completed = [e for e in audit if e["action"] == "step.completed" and e["detail"]["step"] == "cmdb"]
+        assert completed and completed[0]["detail"]["status"] == "SUCCEEDED", audit
+    finally:
+        receiver.close()
+
+
+def test_a_callout_calling_back_failed_fails_the_wave(team, servers):
+    api = team["api"]
+    receiver = CalloutReceiver({"status": "FAILED", "output": {"reason": "change freeze"}})
+    try:
+        callout = {"name": "freeze-check", "kind": "HTTP_CALLOUT", "timeoutSeconds": 120, "onFailure": "FAIL_WAVE",
+                   "callout": {"url": receiver.url, "subscriptionId": subscription(team, receiver)}}
+        plan = make_plan(api, "callout-fails", [
+            ("only", servers.take(1), [], {"after": [callout, {"name": "never-asked", "kind": "APPROVAL"}]}),
+        ])
+        execution_id = start(api, plan)
+        execution = finish(api, execution_id)
+        steps = steps_by_name(execution)
+        assert steps["freeze-check"]["status"] == "FAILED", steps
+        assert json.loads(steps["freeze-check"]["output"]) == {"reason": "change freeze"}
+        assert steps["never-asked"]["status"] == "SKIPPED"
+        assert waves_by_name(execution)["only"]["status"] == "FAILED", execution
+        assert execution["status"] in {"FAILED", "PARTIAL"}, execution
+        assert receiver.callbacks == [200]
+    finally:
+        receiver.close()
