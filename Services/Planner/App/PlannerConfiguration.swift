@@ -57,6 +57,7 @@ public struct PlannerTopics: Sendable, Equatable {
 /// | `MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS` | `15` | how often due drill schedules and clean-ups are looked for |
 /// | `MUSTER_PLANNER_MAX_SCHEDULED_DRILLS_PER_ACCOUNT` | `1` | scheduled drills running at once per AWS account |
 /// | `MUSTER_PLANNER_READINESS_INTERVAL_MINUTES` | `30` | re-evaluate each plan's readiness at least this often |
+/// | `MUSTER_PLANNER_READINESS_WAIT_MS` | `3000` | how long `evaluate` waits for the launcher's AWS checks |
 public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
@@ -83,6 +84,8 @@ public struct PlannerConfiguration: Sendable {
     public var clock: @Sendable () -> Date = { Date() }
     /// How old a plan's readiness verdict may get before the next pass re-evaluates it.
     public var readinessInterval: Duration = .seconds(1800)
+    /// How long `POST /v1/plans/{id}/evaluate` waits for the launcher's answer before its checks are `unknown`.
+    public var readinessLauncherWait: Duration = .seconds(3)
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -125,6 +128,8 @@ public struct PlannerConfiguration: Sendable {
             "MUSTER_PLANNER_MAX_SCHEDULED_DRILLS_PER_ACCOUNT", default: 1, range: 1...100)
         readinessInterval = .seconds(
             60 * (try reader.int("MUSTER_PLANNER_READINESS_INTERVAL_MINUTES", default: 30, range: 1...1440)))
+        readinessLauncherWait = .milliseconds(
+            try reader.int("MUSTER_PLANNER_READINESS_WAIT_MS", default: 3000, range: 0...30_000))
         console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
         console.sessionLifetime = .seconds(
             60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))

@@ -33,7 +33,7 @@ public enum PlannerService {
     ) throws -> [EventConsumer] {
         let store = ExecutionStore(schema: configuration.schema, topics: configuration.topics)
         let jobs = JobStatusHandler(store: store, logger: logger)
-        let inventory = InventoryHandler(schema: configuration.schema)
+        let inventory = InventoryHandler(configuration: configuration)
         return [
             EventConsumer(
                 name: "planner.job-status", schema: configuration.schema,
@@ -47,7 +47,12 @@ public enum PlannerService {
             EventConsumer(
                 name: "planner.inventory", schema: configuration.schema,
                 consumer: try makeConsumer("inventory", configuration.topics.inventory), pool: pool, logger: logger,
-                configuration: eventConsumer, onOutcome: onOutcome,
+                configuration: eventConsumer,
+                onOutcome: { outcome, event in
+                    // A readiness answer may owe plan.readiness-changed.
+                    if outcome == .handled, event?.type == EventType.readinessChecked { wake() }
+                    onOutcome?(outcome, event)
+                },
                 handler: { event, _, connection in try await inventory.handle(event, on: connection) }),
         ]
     }

@@ -160,6 +160,7 @@ public enum LauncherSchema {
                 -- The snapshot each server of a chunk launches from (written before the request leaves).
                 ALTER TABLE \(s).launch_chunks ADD COLUMN recovery_snapshots JSONB;
                 """),
+            ReadinessRequestStore.migration(schema: s),
         ]
     }
 }

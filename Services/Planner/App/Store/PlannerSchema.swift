@@ -146,5 +146,6 @@ enum PlannerSchema {
         PlannerConsole.oidcMigration,
         ScheduleStore.migration,
         ReadinessStore.migration,
+        ReadinessStore.answersMigration,
     ]
 }
