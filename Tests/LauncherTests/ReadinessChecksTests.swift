@@ -25,7 +25,7 @@ struct ReadinessChecksIntegrationTests {
             quotas: .init(concurrentJobs: concurrentJobs, serversInActiveJobs: 500), requestedAt: Date())
     }
 
-    func answer(_ harness: H, _ evaluation: String) async throws -> [String: ReadinessChecked.Check]? {
+    func answer(_ harness: LauncherHarness, _ evaluation: String) async throws -> [String: ReadinessChecked.Check]? {
         let answers = try await harness.outboxPayloads(EventType.readinessChecked, as: ReadinessChecked.self)
         guard let answer = answers.first(where: { $0.evaluationID == evaluation }) else { return nil }
         return Dictionary(answer.checks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -57,8 +57,10 @@ struct ReadinessChecksIntegrationTests {
                                           type: EventType.readinessCheckRequested, payload)
             }
             #expect(await eventually(timeout: .seconds(30)) {
-                (try? await harness.answer(good.evaluationID)) != nil && (try? await harness.answer(bad.evaluationID)) != nil
-                    && (try? await harness.answer(clean.evaluationID)) != nil
+                for evaluation in [good, bad, clean].map(\.evaluationID) where (try? await harness.answer(evaluation)) == nil {
+                    return false
+                }
+                return true
             })
             let checks = try #require(try await answer(harness, good.evaluationID))
             #expect(checks["account.credentials"]?.status == "ok")

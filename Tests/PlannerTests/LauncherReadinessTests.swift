@@ -59,6 +59,12 @@ struct LauncherReadinessTests {
         #expect(merged.checks[1].status == .blocking && merged.checks[1].servers == ["s-1"])
         #expect(merged.checks[2].message == "DRS: live")
         #expect(merged.verdict == .blocking)
+        // The launcher's unknown never hides a local finding: its servers and message stay.
+        let unknown = LauncherReadiness.merge(
+            ReadinessEvaluation(checks: [check("servers.noLiveJob", .warning, servers: ["s-2"], message: "held by ex-1")]),
+            [check("servers.noLiveJob", .unknown, message: "the launcher did not answer")])
+        #expect(unknown.checks[0].status == .unknown && unknown.checks[0].servers == ["s-2"])
+        #expect(unknown.checks[0].message == "the launcher did not answer; held by ex-1")
         // On a tie the launcher's live view is kept.
         let tie = LauncherReadiness.merge(ReadinessEvaluation(checks: [check("servers.noLiveJob", .ok, message: "local")]),
                                           [check("servers.noLiveJob", .ok, message: "DRS")])

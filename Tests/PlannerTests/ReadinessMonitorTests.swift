@@ -87,11 +87,12 @@ struct ReadinessMonitorTests {
     /// Plays the launcher: answers every `readiness.check-requested` in the planner's outbox on the inventory
     /// topic, with a leftover recovery instance of `s-2` while `leftover` holds, else all clear.
     func playLauncher(_ app: PlannerTestApp, leftover: Locked<Bool>) -> Task<Void, Never> {
-        Task {
+        let (pool, schema, producer, topic) = (app.pool, app.schema, app.producer, app.topics.inventory)
+        return Task {
             var answered: Set<String> = []
             while !Task.isCancelled {
-                let rows = (try? await app.pool.query(
-                    "SELECT data FROM \(app.schema).outbox WHERE type = 'readiness.check-requested' ORDER BY seq").rows) ?? []
+                let rows = (try? await pool.query(
+                    "SELECT data FROM \(schema).outbox WHERE type = 'readiness.check-requested' ORDER BY seq").rows) ?? []
                 for row in rows {
                     guard let data = try? row.decode([UInt8].self, "data"),
                           let request = try? EventCoding.decoder.decode(ReadinessCheckRequested.self, from: Data(data)),
@@ -109,7 +110,7 @@ struct ReadinessMonitorTests {
                     let event = try? CloudEvent(source: EventSource.launcher, type: EventType.readinessChecked,
                                                 subject: request.planID, payload: answer)
                     if let event {
-                        _ = try? await app.producer.send(event.kafkaRecord(topic: app.topics.inventory, key: request.planID))
+                        _ = try? await producer.send(event.kafkaRecord(topic: topic, key: request.planID))
                     }
                 }
                 try? await Task.sleep(for: .milliseconds(50))

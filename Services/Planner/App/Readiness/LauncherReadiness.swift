@@ -76,13 +76,23 @@ enum LauncherReadiness {
         }
     }
 
-    /// `local` with `launcher` merged in: a check both answer keeps the worse (on a tie the launcher's:
-    /// DRS's live view beats the inventory's snapshot); the launcher's other checks follow the local ones.
+    /// `local` with `launcher` merged in: a check both answer takes the worse status (on a tie the launcher's
+    /// text: DRS's live view beats the inventory's snapshot); a finding of the milder side is kept (its
+    /// servers joined, its message appended), so an `unknown` from the launcher never hides what the
+    /// planner found. The launcher's other checks follow the local ones.
     static func merge(_ local: ReadinessEvaluation, _ launcher: [PlanReadinessCheck]) -> ReadinessEvaluation {
         let byName = Dictionary(launcher.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var checks = local.checks.map { check -> PlanReadinessCheck in
             guard let theirs = byName[check.name] else { return check }
-            return theirs.status >= check.status ? theirs : check
+            let (worse, other) = theirs.status >= check.status ? (theirs, check) : (check, theirs)
+            guard other.status != .ok else { return worse }
+            var merged = worse
+            merged.servers = Array(Set(worse.servers + other.servers)).sorted()
+            if other.status != worse.status {
+                merged.message = "\(worse.message); \(other.message)"
+                merged.fix = worse.fix ?? other.fix
+            }
+            return merged
         }
         let localNames = Set(local.checks.map(\.name))
         checks += launcher.filter { !localNames.contains($0.name) }
