@@ -17,11 +17,11 @@ struct ReadinessChecksIntegrationTests {
     static let badAccount = "444455556666"
 
     func request(_ account: String, servers: [String], subnets: [String] = [], groups: [String] = [],
-                 concurrentJobs: Int = 20) -> ReadinessCheckRequested {
+                 types: [String] = [], concurrentJobs: Int = 20) -> ReadinessCheckRequested {
         ReadinessCheckRequested(
             planID: "plan-r", evaluationID: UUID().uuidString.lowercased(), accountID: account,
             regions: [.init(region: H.region, sourceServerIDs: servers, subnetIDs: subnets, securityGroupIDs: groups,
-                            peakServers: servers.count, peakJobs: 1)],
+                            instanceTypes: types, peakServers: servers.count, peakJobs: 1)],
             quotas: .init(concurrentJobs: concurrentJobs, serversInActiveJobs: 500), requestedAt: Date())
     }
 
@@ -49,9 +49,9 @@ struct ReadinessChecksIntegrationTests {
 
             let good = request(H.accountID, servers: [H.sid(1), H.sid(2), H.sid(5)],
                                subnets: ["subnet-0a1b2c3d4e5f60001", "subnet-0ffffffffffffffff"],
-                               groups: ["sg-0a1b2c3d4e5f60001"], concurrentJobs: 1)
+                               groups: ["sg-0a1b2c3d4e5f60001"], types: ["m5.large", "x9.nonexistent"], concurrentJobs: 1)
             let bad = request(Self.badAccount, servers: [H.sid(3)])
-            let clean = request(H.accountID, servers: [H.sid(2)], subnets: ["subnet-0d1e2f3a4b5c60002"])
+            let clean = request(H.accountID, servers: [H.sid(2)], subnets: ["subnet-0d1e2f3a4b5c60002"], types: ["t3.medium"])
             for payload in [good, bad, clean] {
                 try await harness.publish(harness.topics.accounts, key: payload.accountID,
                                           type: EventType.readinessCheckRequested, payload)
@@ -72,6 +72,8 @@ struct ReadinessChecksIntegrationTests {
             #expect(checks["launch.settings"]?.status == "blocking")
             #expect(checks["launch.settings"]?.message.contains("subnet-0ffffffffffffffff") == true)
             #expect(checks["launch.settings"]?.message.contains("subnet-0a1b2c3d4e5f60001") == false)
+            #expect(checks["launch.settings"]?.message.contains("x9.nonexistent") == true)
+            #expect(checks["launch.settings"]?.message.contains("m5.large") == false)
 
             let refused = try #require(try await answer(harness, bad.evaluationID))
             #expect(refused["account.credentials"]?.status == "blocking")

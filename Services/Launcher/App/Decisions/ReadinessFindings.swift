@@ -24,6 +24,8 @@ enum ReadinessFindings {
         /// The requested subnets and security groups EC2 does not know.
         var missingSubnets: Lookup<[String]>
         var missingSecurityGroups: Lookup<[String]>
+        /// The requested instance types not offered in the region.
+        var missingInstanceTypes: Lookup<[String]> = .found([])
     }
 
     /// The check names, in the answer's order.
@@ -170,7 +172,8 @@ enum ReadinessFindings {
     /// The launch profiles' subnets and security groups exist in the region.
     static func launchSettings(_ regions: [Region]) -> ReadinessChecked.Check {
         let lookups = regions.flatMap { region in
-            [(region.request.region, failure(region.missingSubnets)), (region.request.region, failure(region.missingSecurityGroups))]
+            [(region.request.region, failure(region.missingSubnets)), (region.request.region, failure(region.missingSecurityGroups)),
+             (region.request.region, failure(region.missingInstanceTypes))]
         }
         if let why = failures(lookups) {
             return .init(name: "launch.settings", status: "unknown", message: "EC2 look-up failed: \(why)",
@@ -179,18 +182,21 @@ enum ReadinessFindings {
         var missing: [String] = [], servers: [String] = []
         for region in regions {
             let absent = (value(region.missingSubnets) ?? []) + (value(region.missingSecurityGroups) ?? [])
+                + (value(region.missingInstanceTypes) ?? [])
             guard !absent.isEmpty else { continue }
             missing.append("\(region.request.region): \(absent.sorted().joined(separator: ", "))")
             servers += region.request.sourceServerIDs
         }
         guard missing.isEmpty else {
             return .init(name: "launch.settings", status: "blocking", servers: servers.sorted(),
-                         message: "the launch profiles name EC2 resources that do not exist: \(missing.joined(separator: "; "))",
-                         fix: "correct the subnet or security group ids of the plan's launch profiles")
+                         message: "the launch profiles name EC2 resources that do not exist (or instance types not offered): \(missing.joined(separator: "; "))",
+                         fix: "correct the subnet, security group or instance type of the plan's launch profiles")
         }
-        let named = regions.reduce(0) { $0 + $1.request.subnetIDs.count + $1.request.securityGroupIDs.count }
+        let named = regions.reduce(0) {
+            $0 + $1.request.subnetIDs.count + $1.request.securityGroupIDs.count + $1.request.instanceTypes.count
+        }
         return .init(name: "launch.settings", status: "ok",
-                     message: named == 0 ? "no launch profile names a subnet or security group"
-                        : "every subnet and security group the launch profiles name exists")
+                     message: named == 0 ? "no launch profile names a subnet, security group or instance type"
+                        : "every subnet, security group and instance type the launch profiles name exists in the region")
     }
 }

@@ -112,7 +112,8 @@ final class ReadinessChecks: Service, Sendable {
             missingSecurityGroups: await missing(region.securityGroupIDs, endpoint, "DescribeSecurityGroups",
                                                  notFound: "InvalidGroup.NotFound") {
                 try await $0.describeSecurityGroups(ids: [$1]).map(\.groupID)
-            })
+            },
+            missingInstanceTypes: await offerings(region.instanceTypes, endpoint))
     }
 
     /// The ids EC2 does not know, asked one by one: EC2 refuses a whole `DescribeSubnets` naming one unknown
@@ -135,6 +136,20 @@ final class ReadinessChecks: Service, Sendable {
             }
         }
         return .found(absent)
+    }
+
+    /// The requested instance types not offered in the region: one call for all of them.
+    private func offerings(_ types: [String], _ endpoint: Endpoint) async -> ReadinessFindings.Lookup<[String]> {
+        guard !types.isEmpty else { return .found([]) }
+        let wanted = Array(Set(types)).sorted()
+        do {
+            let offered = Set(try await context.gate.callEC2(endpoint, "DescribeInstanceTypeOfferings", priority: .background) {
+                try await $0.describeInstanceTypeOfferings(types: wanted)
+            })
+            return .found(wanted.filter { !offered.contains($0) })
+        } catch {
+            return .failed("DescribeInstanceTypeOfferings: \(Self.reason(error))")
+        }
     }
 
     private func lookup<T: Sendable>(_ body: () async throws -> T) async -> ReadinessFindings.Lookup<T> {
