@@ -138,7 +138,7 @@ let package = Package(
                                          "MusterPostgres", log],
                           path: "Benchmarks/Poller", swiftSettings: swiftSettings),
         // The planner's API in-process on a fresh schema, for the benchmarks that time it.
-        .target(name: "PlannerBenchRig", dependencies: ["PlannerApp", "MusterHTTP", "MusterMessaging", "MusterPostgres", log],
+        .target(name: "PlannerBenchRig", dependencies: ["PlannerApp", "MusterHTTP", "MusterKafka", "MusterMessaging", "MusterPostgres", log],
                 path: "Benchmarks/PlannerRig", swiftSettings: swiftSettings),
         .executableTarget(name: "EventStreamBenchmark",
                           dependencies: ["PlannerApp", "PlannerBenchRig", "MusterCLIKit", "MusterHTTP", "MusterMessaging", "MusterPostgres", log,
@@ -153,7 +153,8 @@ let package = Package(
                                          "MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", log],
                           path: "Benchmarks/Handoff", swiftSettings: swiftSettings),
         .executableTarget(name: "ReadinessBenchmark",
-                          dependencies: ["PlannerApp", "PlannerBenchRig", "MusterHTTP", "MusterMessaging", "MusterPostgres", log],
+                          dependencies: ["PlannerApp", "PlannerBenchRig", "LauncherApp", "DRSSimApp", "MusterAWS", "MusterHTTP",
+                                         "MusterKafka", "MusterMessaging", "MusterPostgres", log],
                           path: "Benchmarks/Readiness", swiftSettings: swiftSettings),
         .executableTarget(name: "FoundationBenchmark",
                           dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", log],

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MusterHTTP
+import MusterKafka
 import MusterMessaging
 import MusterPostgres
 import PlannerApp
@@ -21,10 +22,13 @@ public struct PlannerBenchRig: Sendable {
     /// The client the benchmark calls the API with.
     public let http: HTTPClient
     private let serverTask: Task<Void, any Error>
+    private let background: [Task<Void, any Error>]
 
-    /// Migrates a fresh schema, starts the API, waits until it listens.
+    /// Migrates a fresh schema, starts the API, waits until it listens. With `kafka`, the outbox relay and
+    /// the planner's consumers run too (their topics must exist), so the planner talks to other services.
     public static func start(
-        databaseURL: String, poolSize: Int, logger: Logger, configure: (inout PlannerConfiguration) -> Void = { _ in }
+        databaseURL: String, poolSize: Int, logger: Logger, kafka: KafkaConfiguration? = nil,
+        configure: (inout PlannerConfiguration) -> Void = { _ in }
     ) async throws -> PlannerBenchRig {
         let adminToken = "bench-admin-" + String(repeating: "x", count: 40)
         let schema = "planner_bench_\(UInt32.random(in: 0...UInt32.max))"
@@ -35,14 +39,30 @@ public struct PlannerBenchRig: Sendable {
         var configuration = PlannerConfiguration(schema: schema, adminToken: adminToken)
         configure(&configuration)
         let port = Mutex<Int?>(nil)
+        var background: [Task<Void, any Error>] = []
+        var wake: @Sendable () -> Void = {}
+        if let kafka {
+            let relay = OutboxRelay(schema: schema, pool: pool, producer: try KafkaProducer(configuration: kafka, logger: logger),
+                                    logger: logger)
+            wake = { relay.wake() }
+            background.append(Task { try await relay.run() })
+            for consumer in try PlannerService.consumers(
+                configuration: configuration, pool: pool, logger: logger,
+                makeConsumer: { purpose, topic in
+                    try KafkaConsumer(configuration: kafka, groupID: "\(schema).\(purpose)", topics: [topic], logger: logger)
+                }, wake: wake)
+            {
+                background.append(Task { try await consumer.run() })
+            }
+        }
         let server = PlannerService.apiServer(
-            PlannerAPI(configuration: configuration, pool: pool, wake: {}), host: "127.0.0.1", port: 0, logger: logger,
+            PlannerAPI(configuration: configuration, pool: pool, wake: wake), host: "127.0.0.1", port: 0, logger: logger,
             onListening: { bound in port.withLock { $0 = bound } })
         let serverTask = Task { try await server.run() }
         while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
         return PlannerBenchRig(
             adminToken: adminToken, schema: schema, pool: pool, base: "http://127.0.0.1:\(port.withLock { $0 }!)",
-            http: HTTPClient(logger: logger), serverTask: serverTask)
+            http: HTTPClient(logger: logger), serverTask: serverTask, background: background)
     }
 
     /// Calls the API with `token`; the JSON answer, or `BenchmarkError` for a non-2xx.
@@ -63,6 +83,8 @@ public struct PlannerBenchRig: Sendable {
     /// Stops the API and the client, drops the schema.
     public func stop() async {
         serverTask.cancel()
+        for task in background { task.cancel() }
+        for task in background { _ = try? await task.value }
         await http.shutdown()
         _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
         await pool.close()

@@ -100,6 +100,16 @@ public final class EC2Client: Sendable {
         }
     }
 
+    /// `DescribeInstanceTypeOfferings` in the client's region filtered by `types`: the types offered there
+    /// (an unknown or unoffered type is left out; EC2 answers no error for it).
+    public func describeInstanceTypeOfferings(types: [String]) async throws(EC2Error) -> [String] {
+        var form = EC2QueryForm(action: "DescribeInstanceTypeOfferings")
+        form.add("LocationType", "region")
+        form.add("Filter.1.Name", "instance-type")
+        form.add(list: "Filter.1.Value", types)
+        return try await call(form).items("instanceTypeOfferingSet").compactMap { $0.string("instanceType") }
+    }
+
     /// `DescribeSecurityGroups` by id.
     public func describeSecurityGroups(ids: [String]) async throws(EC2Error) -> [EC2SecurityGroup] {
         var form = EC2QueryForm(action: "DescribeSecurityGroups")

@@ -35,6 +35,10 @@ public enum EventType {
     public static let accountUpdated = "account.updated"
     /// `accounts.v1`.
     public static let accountRemoved = "account.removed"
+    /// `accounts.v1`: the planner asks the launcher for the AWS readiness checks of a plan in one account.
+    public static let readinessCheckRequested = "readiness.check-requested"
+    /// `inventory.v1`: the launcher's answer to `readiness.check-requested`.
+    public static let readinessChecked = "readiness.checked"
     /// `teams.v1`: a team token was issued (digest only).
     public static let tokenIssued = "token.issued"
     /// `teams.v1`: a team token was revoked.

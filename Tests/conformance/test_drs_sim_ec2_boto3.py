@@ -141,3 +141,15 @@ def test_recovery_snapshots_and_start_recovery_from_one(clients):
     with pytest.raises(ClientError) as excinfo:
         drs.start_recovery(sourceServers=[{"sourceServerID": SERVERS[3], "recoverySnapshotID": "pit-00000000000000000"}])
     assert error_code(excinfo) == "ValidationException"
+
+
+def test_instance_type_offerings(clients):
+    ec2, _ = clients
+    offered = ec2.describe_instance_type_offerings(
+        LocationType="region", Filters=[{"Name": "instance-type", "Values": ["m5.large", "x9.nonexistent"]}])
+    assert [o["InstanceType"] for o in offered["InstanceTypeOfferings"]] == ["m5.large"]
+    assert offered["InstanceTypeOfferings"][0]["LocationType"] == "region"
+    assert offered["InstanceTypeOfferings"][0]["Location"] == REGION
+    everything = ec2.describe_instance_type_offerings()["InstanceTypeOfferings"]
+    assert len(everything) > 1 and all(o["Location"] == REGION for o in everything)
+

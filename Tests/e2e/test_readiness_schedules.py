@@ -54,6 +54,11 @@ def test_a_plan_with_a_server_not_replicating_is_refused_with_reasons_and_starts
     assert evaluation["verdict"] == "blocking", evaluation
     assert checks(evaluation)["servers.replicating"]["servers"] == [stalled]
     assert checks(evaluation)["servers.replicating"]["fix"]
+    # The launcher answered the AWS half through Kafka (planner -> launcher -> drs-sim -> planner).
+    answered = wait_for(lambda: (lambda e: e if checks(e).get("account.credentials", {}).get("status") == "ok" else None)(
+        api.post(f"/v1/plans/{plan}/evaluate", expect=200)), timeout=60, what="the launcher's readiness answer")
+    assert checks(answered)["launch.settings"]["status"] == "ok", answered
+    assert checks(answered)["servers.noRecoveryInstance"]["status"] == "ok", answered
 
     refused = api.post("/v1/executions", {"planId": plan, "type": "DRILL"}, expect=409)["error"]
     assert refused["rule"] == "readiness" and stalled in refused["message"], refused
@@ -79,6 +84,9 @@ def test_a_leftover_recovery_instance_blocks_until_the_drill_is_cleaned_up(estat
     evaluation = api.post(f"/v1/plans/{plan}/evaluate", expect=200)
     assert evaluation["verdict"] == "blocking", evaluation
     assert checks(evaluation)["servers.noRecoveryInstance"]["servers"] == [server]
+    # DRS itself (DescribeRecoveryInstances, through the launcher) reports the leftover instance.
+    wait_for(lambda: "DRS holds" in checks(api.post(f"/v1/plans/{plan}/evaluate", expect=200))[
+        "servers.noRecoveryInstance"]["message"], timeout=60, what="the launcher's DRS view of the leftover instance")
     refused = api.post("/v1/executions", {"planId": plan, "type": "DRILL"}, expect=409)["error"]
     assert "servers.noRecoveryInstance" in refused["message"], refused
 

@@ -46,6 +46,7 @@ public final class Launcher: Sendable {
     private let context: LauncherContext
     private let scheduler: LaunchScheduler
     private let inventory: Inventory
+    private let readiness: ReadinessChecks
     private let topics: LauncherTopics
     private let consumerKafka: KafkaConfiguration
     private let onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
@@ -79,9 +80,10 @@ public final class Launcher: Sendable {
             hooks: hooks, logger: logger, wakeRelay: wakeRelay)
         scheduler = LaunchScheduler(context: context)
         inventory = Inventory(context: context)
+        readiness = ReadinessChecks(context: context)
     }
 
-    /// The services to run: scheduler, inventory, input consumer, accounts consumer.
+    /// The services to run: scheduler, inventory, readiness checks, input consumer, accounts consumer.
     public func services() throws -> [any Service] {
         let ownership = context.ownership
         let inputTopics = [topics.waveStarted, topics.jobPoll, topics.instancesTerminate] + [topics.hookRequests].compactMap { $0 }
@@ -100,7 +102,7 @@ public final class Launcher: Sendable {
         let accountsConsumer = try KafkaConsumer(
             configuration: consumerKafka, groupID: "\(groupPrefix).accounts", topics: [topics.accounts],
             logger: context.logger)
-        let scheduler = self.scheduler, onOutcome = self.onOutcome
+        let scheduler = self.scheduler, onOutcome = self.onOutcome, readiness = self.readiness
         let handlers = InputHandlers(context: context)
         let observeInputs: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
             switch handlers.finished(event) {
@@ -111,12 +113,16 @@ public final class Launcher: Sendable {
             onOutcome?(outcome, event)
         }
         let observeAccounts: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
-            if outcome == .handled { scheduler.wake() }
+            if outcome == .handled {
+                scheduler.wake()
+                readiness.wake()
+            }
             onOutcome?(outcome, event)
         }
         return [
             scheduler,
             inventory,
+            readiness,
             EventConsumer(
                 name: "launcher.inputs", schema: context.store.schema, consumer: inputs, pool: context.pool,
                 logger: context.logger, onOutcome: observeInputs,

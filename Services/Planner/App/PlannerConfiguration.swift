@@ -70,6 +70,7 @@ public struct PlannerTopics: Sendable, Equatable {
 /// | `MUSTER_PLANNER_MAX_SCHEDULED_DRILLS_PER_ACCOUNT` | `1` | scheduled drills running at once per AWS account |
 /// | `MUSTER_PLANNER_READINESS_INTERVAL_MINUTES` | `30` | re-evaluate each plan's readiness at least this often |
 /// | `MUSTER_PLANNER_CALLBACK_BASE_URL` | `http://localhost:8080` | the planner's address as callout receivers reach it (callback URLs start with it) |
+/// | `MUSTER_PLANNER_READINESS_WAIT_MS` | `3000` | how long `evaluate` waits for the launcher's AWS checks |
 public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
@@ -98,6 +99,8 @@ public struct PlannerConfiguration: Sendable {
     public var readinessInterval: Duration = .seconds(1800)
     /// Where callout receivers reach the planner: `<base>/v1/callbacks/<token>`.
     public var callbackBaseURL = "http://localhost:8080"
+    /// How long `POST /v1/plans/{id}/evaluate` waits for the launcher's answer before its checks are `unknown`.
+    public var readinessLauncherWait: Duration = .seconds(3)
 
     /// Creates a configuration.
     public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
@@ -148,6 +151,8 @@ public struct PlannerConfiguration: Sendable {
                 rule: "must be an absolute http(s) URL without query or fragment, e.g. https://muster.example.com")
         }
         callbackBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        readinessLauncherWait = .milliseconds(
+            try reader.int("MUSTER_PLANNER_READINESS_WAIT_MS", default: 3000, range: 0...30_000))
         console.secureCookies = try reader.bool("MUSTER_CONSOLE_SECURE_COOKIES", default: true)
         console.sessionLifetime = .seconds(
             60 * (try reader.int("MUSTER_CONSOLE_SESSION_MINUTES", default: 480, range: 1...7 * 24 * 60)))

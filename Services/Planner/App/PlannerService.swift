@@ -35,7 +35,7 @@ public enum PlannerService {
         let store = ExecutionStore(schema: configuration.schema, topics: configuration.topics,
                                          callbackBaseURL: configuration.callbackBaseURL)
         let jobs = JobStatusHandler(store: store, logger: logger)
-        let inventory = InventoryHandler(schema: configuration.schema)
+        let inventory = InventoryHandler(configuration: configuration)
         let callouts = CalloutResultHandler(store: store, logger: logger)
         // A handled record may have enqueued events: the relay publishes them now.
         let wakeOnHandled: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
@@ -52,7 +52,12 @@ public enum PlannerService {
             EventConsumer(
                 name: "planner.inventory", schema: configuration.schema,
                 consumer: try makeConsumer("inventory", configuration.topics.inventory), pool: pool, logger: logger,
-                configuration: eventConsumer, onOutcome: onOutcome,
+                configuration: eventConsumer,
+                onOutcome: { outcome, event in
+                    // A readiness answer may owe plan.readiness-changed.
+                    if outcome == .handled, event?.type == EventType.readinessChecked { wake() }
+                    onOutcome?(outcome, event)
+                },
                 handler: { event, _, connection in try await inventory.handle(event, on: connection) }),
             EventConsumer(
                 name: "planner.callout-results", schema: configuration.schema,

@@ -37,12 +37,22 @@ struct ReadinessAPITests {
     }
 
     @Test func aBlockingPlanIsRefusedWithItsReasonsAndStartsWhenForced() async throws {
-        try await PlannerTestApp.with { app in
+        // No launcher runs here: evaluate waits its bounded time, then reports the launcher's checks unknown.
+        try await PlannerTestApp.with(configure: { $0.readinessLauncherWait = .milliseconds(300) }) { app in
             let (team, account, planID) = try await seed(app)
             let healthy = try await app.call("POST", "/v1/plans/\(planID)/evaluate", token: team.viewer)
             #expect(healthy.status == 200)
-            #expect(healthy["verdict"] as? String == "ok")
+            #expect(healthy["verdict"] as? String == "unknown")
             #expect(checks(healthy)["hooks.reachable"]?["message"] as? String == "no hooks")
+            #expect(checks(healthy)["servers.replicating"]?["status"] as? String == "ok")
+            for name in ["account.credentials", "launch.settings"] {
+                #expect(checks(healthy)[name]?["status"] as? String == "unknown")
+                #expect((checks(healthy)[name]?["message"] as? String)?.contains("did not answer within 300 ms") == true)
+            }
+            // The request went out all the same, one per account, for the launcher to answer when it can.
+            let asked = try await app.pool.query(
+                "SELECT count(*) AS n FROM \(app.schema).outbox WHERE type = 'readiness.check-requested'").rows
+            #expect(try asked[0].decode(Int.self, "n") == 1)
 
             // A server stops replicating; another keeps the recovery instance of an earlier drill.
             try await app.pool.query(

@@ -21,7 +21,7 @@ extension DRSSimulation {
     /// The EC2 actions drs-sim serves (Query protocol).
     static let ec2Actions = [
         "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DescribeLaunchTemplateVersions", "DescribeSubnets",
-        "DescribeSecurityGroups",
+        "DescribeSecurityGroups", "DescribeInstanceTypeOfferings",
     ]
 
     /// Runs one EC2 Query-protocol request (form parameters) for `accountID`/`region`.
@@ -45,6 +45,7 @@ extension DRSSimulation {
             case "DescribeLaunchTemplateVersions": inner = try describeLaunchTemplateVersions(form, key: key)
             case "DescribeSubnets": inner = try describeSubnets(form, region: region)
             case "DescribeSecurityGroups": inner = try describeSecurityGroups(form)
+            case "DescribeInstanceTypeOfferings": inner = try describeInstanceTypeOfferings(form, region: region)
             default:
                 throw EC2SimError(code: "InvalidAction",
                                   message: "The action \(action) is not valid for this web service. drs-sim serves: "
@@ -170,6 +171,31 @@ extension DRSSimulation {
             """
         }.joined()
         return "<subnetSet>\(items)</subnetSet>"
+    }
+
+    /// Like EC2: the offered types among the `instance-type` filter's values (all without one); an unknown type
+    /// is simply not offered — no error. Only `LocationType=region` is modelled.
+    private func describeInstanceTypeOfferings(_ form: [String: String], region: String) throws(EC2SimError) -> String {
+        let location = form["LocationType"] ?? "region"
+        guard location == "region" else {
+            throw EC2SimError(code: "InvalidParameterValue",
+                              message: "drs-sim models LocationType region only, not \(location)")
+        }
+        var wanted: [String]?
+        var index = 1
+        while let name = form["Filter.\(index).Name"] {
+            let values = Self.list(form, "Filter.\(index).Value")
+            guard name == "instance-type" else {
+                throw EC2SimError(code: "InvalidParameterValue", message: "drs-sim filters offerings by instance-type only, not \(name)")
+            }
+            wanted = (wanted ?? []) + values
+            index += 1
+        }
+        let offered = EC2World.instanceTypes.filter { wanted?.contains($0) ?? true }
+        let items = offered.map {
+            "<item><instanceType>\($0)</instanceType><locationType>region</locationType><location>\(region)</location></item>"
+        }.joined()
+        return "<instanceTypeOfferingSet>\(items)</instanceTypeOfferingSet>"
     }
 
     private func describeSecurityGroups(_ form: [String: String]) throws(EC2SimError) -> String {

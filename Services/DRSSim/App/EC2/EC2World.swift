@@ -52,6 +52,12 @@ struct EC2World: Sendable, Equatable {
     ]
 
     static func subnet(_ id: String) -> SimSubnet? { subnets.first { $0.id == id } }
+
+    /// The instance types offered in every region of the simulation (DescribeInstanceTypeOfferings).
+    static let instanceTypes = [
+        "c5.large", "c5.xlarge", "m5.2xlarge", "m5.large", "m5.xlarge", "r5.large", "r5.xlarge", "t3.large", "t3.medium",
+        "t3.micro", "t3.small",
+    ]
 }
 
 extension DRSSimulation {

@@ -39,15 +39,35 @@ public final class DRSGate: Sendable {
         case anyRetryable
     }
 
+    /// Whose call it is: launches, polls and clean-ups spend the budget; background work (readiness
+    /// checks, issue 16) only spends tokens spare above a reserve of half the burst, is never repeated
+    /// and never pauses the endpoint when throttled, so it cannot delay a StartRecovery.
+    public enum Priority: Sendable {
+        /// Launch work: first call on the budget.
+        case launch
+        /// Readiness checks: spare tokens only; a failure is returned at once.
+        case background
+    }
+
     /// Calls `body` with `endpoint`'s client within its budget.
     public func call<T: Sendable>(
-        _ endpoint: Endpoint, _ operation: String, repeat mode: Repeat = .anyRetryable,
+        _ endpoint: Endpoint, _ operation: String, repeat mode: Repeat = .anyRetryable, priority: Priority = .launch,
         _ body: (DRSClient) async throws -> T
     ) async throws -> T {
         let client = try accounts.client(for: endpoint)
         var attempt = 0, serverErrors = 0
         while true {
-            try await waitForBudget(endpoint, .drs)
+            try await waitForBudget(endpoint, .drs, priority: priority)
+            if priority == .background {
+                do {
+                    let result = try await body(client)
+                    LauncherMetrics.drsCall(operation, outcome: "ok")
+                    return result
+                } catch let error as DRSError {
+                    LauncherMetrics.drsCall(operation, outcome: error.errorType)
+                    throw error
+                }
+            }
             do {
                 let result = try await body(client)
                 LauncherMetrics.drsCall(operation, outcome: "ok")
@@ -78,13 +98,13 @@ public final class DRSGate: Sendable {
     /// token (nil: the first), each page within the budget, until DRS returns
     /// no `nextToken`.
     public func callAll<Page: Sendable, Item>(
-        _ endpoint: Endpoint, _ operation: String, items: (Page) -> [Item]?, nextToken: (Page) -> String?,
-        _ page: (DRSClient, String?) async throws -> Page
+        _ endpoint: Endpoint, _ operation: String, priority: Priority = .launch, items: (Page) -> [Item]?,
+        nextToken: (Page) -> String?, _ page: (DRSClient, String?) async throws -> Page
     ) async throws -> [Item] {
         var all: [Item] = []
         var token: String?
         repeat {
-            let response = try await call(endpoint, operation) { [token] in try await page($0, token) }
+            let response = try await call(endpoint, operation, priority: priority) { [token] in try await page($0, token) }
             all += items(response) ?? []
             token = nextToken(response).flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
@@ -100,9 +120,11 @@ public final class DRSGate: Sendable {
     /// keeps refusing is requeued (throttled) instead of holding its admission
     /// pass — and with it the endpoint's other launches — indefinitely.
     public func callEC2<T: Sendable>(
-        _ endpoint: Endpoint, _ operation: String, _ body: (EC2Client) async throws -> T
+        _ endpoint: Endpoint, _ operation: String, priority: Priority = .launch, _ body: (EC2Client) async throws -> T
     ) async throws -> T {
-        try await callRepeating(endpoint, .ec2, operation, client: try accounts.ec2Client(for: endpoint), body: body) {
+        try await callRepeating(
+            endpoint, .ec2, operation, priority: priority, client: try accounts.ec2Client(for: endpoint), body: body
+        ) {
             guard let error = $0 as? EC2Error else { return nil }
             return (error.code, error.isRetryable, error.isThrottling)
         }
@@ -124,15 +146,17 @@ public final class DRSGate: Sendable {
 
     /// The EC2/SSM call loop: within `service`'s budget; an error `classify`
     /// knows is counted, and a retryable one repeated (throttling pauses the
-    /// service at the endpoint, else backoff) up to `maxEC2Attempts` times.
+    /// service at the endpoint, else backoff) up to `maxEC2Attempts` times —
+    /// except at `.background` priority (readiness), which is never repeated.
     private func callRepeating<Client, T: Sendable>(
-        _ endpoint: Endpoint, _ service: EndpointBudget.Service, _ operation: String, client: Client,
+        _ endpoint: Endpoint, _ service: EndpointBudget.Service, _ operation: String, priority: Priority = .launch,
+        client: Client,
         body: (Client) async throws -> T,
         classify: (any Error) -> (code: String, retryable: Bool, throttling: Bool)?
     ) async throws -> T {
         var attempt = 0
         while true {
-            try await waitForBudget(endpoint, service)
+            try await waitForBudget(endpoint, service, priority: priority)
             do {
                 let result = try await body(client)
                 LauncherMetrics.drsCall(operation, outcome: "ok")
@@ -141,6 +165,7 @@ public final class DRSGate: Sendable {
                 guard let known = classify(error) else { throw error }
                 let code = known.code
                 LauncherMetrics.drsCall(operation, outcome: code)
+                if priority == .background { throw error }
                 var generator = SystemRandomNumberGenerator()
                 let delay = policy.delay(retryAfterSeconds: nil, attempt: attempt, using: &generator)
                 guard known.retryable, attempt + 1 < maxEC2Attempts else { throw error }
@@ -177,10 +202,16 @@ public final class DRSGate: Sendable {
     }
 
     /// Waits out a pause of `service` (spending nothing meanwhile), then for a token.
-    private func waitForBudget(_ endpoint: Endpoint, _ service: EndpointBudget.Service) async throws {
+    private func waitForBudget(_ endpoint: Endpoint, _ service: EndpointBudget.Service, priority: Priority = .launch)
+        async throws
+    {
+        let reserve = limits.burst / 2
         while true {
             let now = self.now
-            switch budgets.withLock({ $0[endpoint, default: newBudget()].take(service, now: now) }) {
+            switch budgets.withLock({ budgets -> EndpointBudget.Admission in
+                priority == .launch ? budgets[endpoint, default: newBudget()].take(service, now: now)
+                    : budgets[endpoint, default: newBudget()].takeSpare(service, now: now, reserve: reserve)
+            }) {
             case .granted(let wait):
                 if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
                 return

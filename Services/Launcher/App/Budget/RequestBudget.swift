@@ -24,10 +24,28 @@ public struct TokenBucket: Sendable, Equatable {
     /// seconds until one will be (the token is then already spent, so callers
     /// that wait are served in order).
     public mutating func take(now: Double) -> Double {
-        if let last { tokens = min(burst, tokens + max(0, now - last) * ratePerSecond) }
-        last = now
+        refill(now: now)
         tokens -= 1
         return tokens >= 0 ? 0 : -tokens / ratePerSecond
+    }
+
+    /// Takes one token at `now` only if `reserve` tokens (at most `burst - 1`) remain after it — so
+    /// background work (readiness checks) never spends what launches need, and never queues ahead of
+    /// a launch that waits (a waiting launch leaves the bucket below zero). Returns 0 when it took
+    /// one, else the seconds until one may be spare (nothing is spent then).
+    public mutating func takeSpare(now: Double, reserve: Double) -> Double {
+        refill(now: now)
+        let floor = min(max(reserve, 0), burst - 1)
+        if tokens - 1 >= floor {
+            tokens -= 1
+            return 0
+        }
+        return max(0.001, (floor + 1 - tokens) / ratePerSecond)
+    }
+
+    private mutating func refill(now: Double) {
+        if let last { tokens = min(burst, tokens + max(0, now - last) * ratePerSecond) }
+        last = now
     }
 }
 
@@ -78,6 +96,15 @@ public struct EndpointBudget: Sendable, Equatable {
         let paused = (pauses[service] ?? 0) - now
         if paused > 0 { return .paused(wait: paused) }
         return .granted(wait: bucket.take(now: now))
+    }
+
+    /// Asks for a spare token (``TokenBucket/takeSpare(now:reserve:)``) for background work: granted
+    /// with no wait, or `.paused` with the wait before asking again (no token spent).
+    public mutating func takeSpare(_ service: Service, now: Double, reserve: Double) -> Admission {
+        let paused = (pauses[service] ?? 0) - now
+        if paused > 0 { return .paused(wait: paused) }
+        let wait = bucket.takeSpare(now: now, reserve: reserve)
+        return wait == 0 ? .granted(wait: 0) : .paused(wait: wait)
     }
 }
 

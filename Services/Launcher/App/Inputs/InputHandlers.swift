@@ -80,6 +80,15 @@ final class InputHandlers: Sendable {
             let removed = try decode(AccountRemoved.self, event)
             try await context.store.storeAccount(nil, accountID: removed.accountID, on: connection)
             context.accounts.remove(accountID: removed.accountID)
+        case EventType.readinessCheckRequested:
+            let request = try decode(ReadinessCheckRequested.self, event)
+            let servers = request.regions.reduce(0) { $0 + $1.sourceServerIDs.count }
+            guard !request.regions.isEmpty, servers <= ReadinessCheckRequested.maxServers,
+                  !request.accountID.isEmpty, !request.evaluationID.isEmpty else {
+                throw UnprocessableEvent(
+                    "readiness.check-requested must name 1 or more regions and at most \(ReadinessCheckRequested.maxServers) servers")
+            }
+            try await ReadinessRequestStore(launch: context.store).record(request, on: connection)
         default:
             throw UnprocessableEvent("the launcher does not handle ce_type \(event.type) on accounts")
         }

@@ -189,6 +189,7 @@ public enum LauncherSchema {
                 CREATE INDEX ssm_automations_open ON \(s).ssm_automations (account_id, region, next_at)
                     WHERE state <> 'DONE';
                 """),
+            ReadinessRequestStore.migration(schema: s),
         ]
     }
 }

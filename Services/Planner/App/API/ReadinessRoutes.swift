@@ -1,10 +1,13 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterMessaging
 import MusterPostgres
 
-// Readiness: evaluate a plan now (any role may ask); `start` refuses a
-// blocking plan unless forced.
+// Readiness: evaluate a plan now (any role may ask), asking the launcher for
+// the AWS checks with a bounded wait; `start` refuses a blocking plan unless
+// forced, judged by the planner's checks now and the launcher's stored answers
+// (a start never waits on Kafka).
 extension PlannerAPI {
     struct ReadinessView: Encodable {
         var planId: String, verdict: ReadinessStatus, evaluatedAt: Date, checks: [PlanReadinessCheck]
@@ -14,25 +17,61 @@ extension PlannerAPI {
         v1.post("plans/:id/evaluate") { request, context in
             let team = try await auth.authenticate(request).team()
             let planID = try context.id(what: "plan")
-            let now = Date()
-            let evaluation = try await pool.withConnection { connection in
-                guard let plan = try await ReadinessStore(schema: schema).plan(planID, team: team, on: connection)
-                else { throw APIError.notFound("plan") }
-                return try await evaluate(plan, planID: planID, now: now, on: connection)
-            }
+            let evaluation = try await evaluateAskingLauncher(planID: planID, team: team, now: Date())
             return try JSONResponse.make(.ok, ReadinessView(
-                planId: planID.uuidString.lowercased(), verdict: evaluation.verdict, evaluatedAt: now,
-                checks: evaluation.checks))
+                planId: planID.uuidString.lowercased(), verdict: evaluation.verdict, evaluatedAt: evaluation.at,
+                checks: evaluation.evaluation.checks))
         }
     }
 
-    /// Evaluates `plan` on `connection` (inside the caller's transaction when it has one).
+    /// What the readiness of the planner (the API, the console, the start gate) and the monitor share.
+    var readiness: ReadinessRecorder { ReadinessRecorder(configuration: configuration) }
+
+    /// `POST /v1/plans/{id}/evaluate`: the planner's checks now, the launcher asked (one request per account,
+    /// committed before the wait) and waited for at most `readinessLauncherWait`; an account that has not
+    /// answered by then gives its launcher checks `unknown` with the reason — never a hang. The answer that
+    /// arrives later is stored by the inventory consumer like any other.
+    func evaluateAskingLauncher(planID: UUID, team: UUID?, now: Date) async throws
+        -> (evaluation: ReadinessEvaluation, verdict: ReadinessStatus, at: Date)
+    {
+        let recorder = readiness, evaluationID = UUID()
+        let (local, accounts, asked) = try await pool.transaction { connection in
+            guard let plan = try await recorder.store.plan(planID, team: team, on: connection)
+            else { throw APIError.notFound("plan") }
+            let (facts, local) = try await recorder.local(plan, planID: planID, now: now, on: connection)
+            let requests = try recorder.requests(plan: plan, planID: planID, evaluationID: evaluationID, facts: facts, now: now)
+            try await Outbox(schema: schema).enqueue(requests, on: connection)
+            return (local, ReadinessRecorder.accounts(facts), requests.count)
+        }
+        if asked > 0 { wake() }
+        let wait = configuration.readinessLauncherWait
+        let deadline = ContinuousClock.now + wait
+        var answers: [LauncherReadiness.Answer] = []
+        while asked > 0 {
+            answers = try await pool.withConnection {
+                try await recorder.store.answers(plan: planID, evaluation: evaluationID, on: $0)
+            }
+            if answers.count >= accounts.count || ContinuousClock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+        let launcher = LauncherReadiness.checks(accounts: accounts, answers: answers) { _ in
+            "the launcher did not answer within \(milliseconds) ms (it may be down or busy; its answer is stored when it comes)"
+        }
+        let evaluation = LauncherReadiness.merge(local, launcher)
+        return (evaluation, evaluation.verdict, now)
+    }
+
+    /// Evaluates `plan` on `connection` (inside the caller's transaction when it has one): the planner's
+    /// checks now merged with the launcher's latest stored answers — no waiting on the launcher.
     func evaluate(_ plan: ValidatedPlan, planID: UUID, now: Date, on connection: PostgresConnection) async throws
         -> ReadinessEvaluation
     {
-        let facts = try await ReadinessStore(schema: schema).facts(
-            plan: plan, planID: planID, quotas: configuration.quotas, now: now, on: connection)
-        return ReadinessRules.evaluate(facts)
+        let recorder = readiness
+        let (facts, local) = try await recorder.local(plan, planID: planID, now: now, on: connection)
+        let launcher = try await recorder.storedLauncherChecks(
+            planID: planID, accounts: ReadinessRecorder.accounts(facts), now: now, on: connection)
+        return LauncherReadiness.merge(local, launcher)
     }
 
     /// The start-time gate: refuses a blocking plan with its reasons unless `force`; returns the audit detail.

@@ -7,8 +7,29 @@ import MusterPostgres
 /// never replaced by an older observation.
 struct InventoryHandler: Sendable {
     let schema: String
+    /// Stores the launcher's readiness answers (`readiness.checked`) and re-evaluates their plans.
+    let readiness: ReadinessRecorder
+    let now: @Sendable () -> Date
+
+    init(configuration: PlannerConfiguration) {
+        schema = configuration.schema
+        readiness = ReadinessRecorder(configuration: configuration)
+        now = configuration.clock
+    }
 
     func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
+        if event.type == EventType.readinessChecked {
+            let answer: ReadinessChecked
+            do {
+                answer = try event.decode(ReadinessChecked.self)
+            } catch {
+                throw UnprocessableEvent("\(error)")
+            }
+            if let changed = try await readiness.answered(answer, now: now(), on: connection) {
+                try await Outbox(schema: schema).enqueue(changed, on: connection)
+            }
+            return
+        }
         guard event.type == EventType.sourceServerObserved else {
             throw UnprocessableEvent("inventory.v1 carries no \(event.type) events")
         }

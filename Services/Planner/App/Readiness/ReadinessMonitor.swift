@@ -7,8 +7,9 @@ import MusterPostgres
 /// Re-evaluates plans whose readiness is stale (the plan, its groups or its
 /// servers changed) or older than the interval, stores the verdict, and owes
 /// `plan.readiness-changed` on `execution.events.v1` when the verdict changed
-/// — all in one transaction per batch, so a kill neither loses nor repeats
-/// an event.
+/// and a `readiness.check-requested` per account to the launcher — all in one
+/// transaction per batch, so a kill neither loses nor repeats an event. The
+/// launcher's answer arrives later and re-evaluates the plan then.
 struct ReadinessMonitor: Sendable {
     let api: PlannerAPI
     let store: ReadinessStore
@@ -31,30 +32,31 @@ struct ReadinessMonitor: Sendable {
     func tick() async throws -> (evaluated: Int, changed: Int) {
         let now = clock()
         let olderThan = now.addingTimeInterval(-Double(interval.components.seconds))
-        var evaluated = 0, changed = 0
+        var evaluated = 0, changed = 0, requested = 0
         while true {
-            let (count, events) = try await api.pool.transaction { connection -> (Int, Int) in
+            let (count, events, asked) = try await api.pool.transaction { connection -> (Int, Int, Int) in
                 let due = try await store.lockDue(olderThan: olderThan, limit: Self.batch, on: connection)
-                var events: [OutboxMessage] = []
+                var events: [OutboxMessage] = [], requests: [OutboxMessage] = []
                 for plan in due {
-                    let evaluation = try await api.evaluate(plan.plan, planID: plan.id, now: now, on: connection)
-                    let previous = try await store.verdict(plan: plan.id, on: connection)
-                    try await store.record(plan: plan.id, evaluation: evaluation, at: now, on: connection)
-                    // A first evaluation is news only when something is wrong.
-                    guard previous.map({ $0 != evaluation.verdict }) ?? (evaluation.verdict != .ok) else { continue }
-                    events.append(try Self.message(plan: plan.id, team: plan.team, name: plan.plan.name,
-                                                   evaluation: evaluation, previous: previous, at: now,
-                                                   topic: api.configuration.topics.executionEvents))
+                    // The launcher's stored answers are merged now; a fresh request goes out, and its answer
+                    // re-evaluates the plan again when it arrives (InventoryHandler).
+                    let (event, asks) = try await api.readiness.reevaluate(
+                        planID: plan.id, team: plan.team, plan: plan.plan, now: now, ask: true, on: connection)
+                    if let event { events.append(event) }
+                    requests += asks
                 }
-                if !events.isEmpty { try await Outbox(schema: api.schema).enqueue(events, on: connection) }
-                return (due.count, events.count)
+                if !(events + requests).isEmpty {
+                    try await Outbox(schema: api.schema).enqueue(events + requests, on: connection)
+                }
+                return (due.count, events.count, requests.count)
             }
             evaluated += count
             changed += events
+            requested += asked
             if count < Self.batch { break }
         }
+        if changed + requested > 0 { api.wake() }
         if changed > 0 {
-            api.wake()
             logger.info("plan readiness changed", metadata: ["plans": "\(changed)"])
         }
         return (evaluated, changed)

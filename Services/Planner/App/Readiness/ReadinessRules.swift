@@ -96,11 +96,17 @@ struct ReadinessFacts: Sendable, Equatable {
         var observedAt: Date?
         /// An active execution (of any plan) that holds this server unresolved, if any.
         var liveExecutionID: String?
+        /// Its region and protection group (what the launcher is asked about, and which launch profile applies).
+        var region: String
+        var groupID: UUID?
 
         init(id: String, accountID: String, wave: Int, inInventory: Bool, replicationState: String?,
-                    recoveryInstanceID: String?, observedAt: Date?, liveExecutionID: String?) {
+                    recoveryInstanceID: String?, observedAt: Date?, liveExecutionID: String?,
+                    region: String = "us-east-1", groupID: UUID? = nil) {
             self.id = id
             self.accountID = accountID
+            self.region = region
+            self.groupID = groupID
             self.wave = wave
             self.inInventory = inInventory
             self.replicationState = replicationState

@@ -147,5 +147,6 @@ enum PlannerSchema {
         ScheduleStore.migration,
         ReadinessStore.migration,
         CalloutStore.migration,
+        ReadinessStore.answersMigration,
     ]
 }

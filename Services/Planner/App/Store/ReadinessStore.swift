@@ -1,4 +1,5 @@
 import Foundation
+import MusterEvents
 import MusterPostgres
 
 /// The SQL behind readiness evaluation: a plan's servers with what the
@@ -17,6 +18,52 @@ struct ReadinessStore: Sendable {
         );
         CREATE INDEX plan_readiness_stale ON plan_readiness (plan_id) WHERE stale;
         """)
+
+    /// The launcher's latest answer per plan and account (version 230, issue 16).
+    static let answersMigration = Migration(version: 230, name: "plan_readiness_answers", sql: """
+        CREATE TABLE plan_readiness_answers (
+            plan_id       UUID NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+            account_id    TEXT NOT NULL,
+            evaluation_id UUID NOT NULL,
+            checks        JSONB NOT NULL,
+            checked_at    TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (plan_id, account_id)
+        );
+        """)
+
+    /// Stores the launcher's answer unless a later one is stored; false when the plan no longer exists.
+    func storeAnswer(_ answer: ReadinessChecked, plan: UUID, on connection: PostgresConnection) async throws -> Bool {
+        guard let evaluation = UUID(uuidString: answer.evaluationID) else { return false }
+        let exists = try await connection.query("SELECT 1 FROM \(schema).plans WHERE id = $1 FOR SHARE", [plan]).rows
+        guard !exists.isEmpty else { return false }
+        try await connection.query(
+            """
+            INSERT INTO \(schema).plan_readiness_answers (plan_id, account_id, evaluation_id, checks, checked_at)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (plan_id, account_id) DO UPDATE SET evaluation_id = EXCLUDED.evaluation_id,
+                checks = EXCLUDED.checks, checked_at = EXCLUDED.checked_at
+            WHERE plan_readiness_answers.checked_at <= EXCLUDED.checked_at
+            """,
+            [plan, answer.accountID, evaluation, try PostgresJSON(encoding: LauncherReadiness.checks(of: answer)),
+             answer.checkedAt])
+        return true
+    }
+
+    /// The launcher's stored answers for `plan` (of evaluation `evaluation` only, when given).
+    func answers(plan: UUID, evaluation: UUID? = nil, on connection: PostgresConnection) async throws
+        -> [LauncherReadiness.Answer]
+    {
+        try await connection.query(
+            """
+            SELECT account_id, evaluation_id, checks, checked_at FROM \(schema).plan_readiness_answers
+            WHERE plan_id = $1 AND ($2::uuid IS NULL OR evaluation_id = $2) ORDER BY account_id
+            """, [plan, evaluation]).rows.map { row in
+            LauncherReadiness.Answer(
+                accountID: try row.decode(String.self, "account_id"), evaluationID: try row.decode(UUID.self, "evaluation_id"),
+                checks: try row.decode(PostgresJSON.self, "checks").decode([PlanReadinessCheck].self),
+                checkedAt: try row.decode(Date.self, "checked_at"))
+        }
+    }
 
     /// A plan of `team` (any team when nil), locked `FOR UPDATE` when `lock`; nil when there is none.
     func plan(_ id: UUID, team: UUID?, lock: Bool = false, on connection: PostgresConnection) async throws
@@ -107,7 +154,7 @@ struct ReadinessStore: Sendable {
         let groups = try PostgresJSON(encoding: plan.protectionGroupIds.map { $0.uuidString })
         let rows = try await connection.query(
             """
-            SELECT m.group_id, m.server_id, m.account_id, s.server_id IS NOT NULL AS known, s.replication_state,
+            SELECT m.group_id, m.server_id, m.account_id, m.region, s.server_id IS NOT NULL AS known, s.replication_state,
                    s.recovery_instance_id, s.observed_at, live.execution_id AS live_execution
             FROM \(schema).protection_group_servers m
             LEFT JOIN \(schema).source_servers s
@@ -129,7 +176,8 @@ struct ReadinessStore: Sendable {
                 replicationState: try row.decode(String?.self, "replication_state"),
                 recoveryInstanceID: try row.decode(String?.self, "recovery_instance_id"),
                 observedAt: try row.decode(Date?.self, "observed_at"),
-                liveExecutionID: try row.decode(UUID?.self, "live_execution")?.uuidString.lowercased()))
+                liveExecutionID: try row.decode(UUID?.self, "live_execution")?.uuidString.lowercased(),
+                region: try row.decode(String.self, "region"), groupID: try row.decode(UUID.self, "group_id")))
         }
         var servers: [ReadinessFacts.Server] = []
         for (index, wave) in plan.waves.enumerated() {

@@ -1,0 +1,202 @@
+import Foundation
+import MusterDRS
+import MusterEvents
+
+/// The readiness checks only AWS can answer (issue 16), pure: what DRS and
+/// EC2 said about one account in, the checks of `readiness.checked` out.
+/// Each check is spelled like the planner's own (name, status, servers,
+/// message, fix); a look-up that failed makes its check `unknown` with the
+/// reason, never `ok`.
+enum ReadinessFindings {
+    /// A look-up's outcome: the answer, or why there is none (no secret in it).
+    enum Lookup<T: Sendable>: Sendable {
+        case found(T)
+        case failed(String)
+    }
+
+    /// What the launcher found in one region of the account.
+    struct Region: Sendable {
+        var request: ReadinessCheckRequested.Region
+        /// Jobs DRS reports as not COMPLETED (every job of the region, not only Muster's).
+        var activeJobs: Lookup<[Job]>
+        /// Recovery instances of the request's servers.
+        var recoveryInstances: Lookup<[RecoveryInstance]>
+        /// The requested subnets and security groups EC2 does not know.
+        var missingSubnets: Lookup<[String]>
+        var missingSecurityGroups: Lookup<[String]>
+        /// The requested instance types not offered in the region.
+        var missingInstanceTypes: Lookup<[String]> = .found([])
+    }
+
+    /// The check names, in the answer's order.
+    static let names = ["account.credentials", "servers.noLiveJob", "servers.noRecoveryInstance", "account.quotas",
+                        "launch.settings"]
+
+    /// Instance states that are no longer a leftover.
+    static let gone: Set<EC2InstanceState> = [.terminated, .notFound]
+
+    /// The answer when the credentials already failed: that check blocks, the others could not be looked at.
+    static func credentialsFailed(_ reason: String) -> [ReadinessChecked.Check] {
+        [.init(name: "account.credentials", status: "blocking",
+               message: "the account's credentials do not work: \(reason)",
+               fix: "check the account's role (trust policy, external id) or key pair variables and the launcher's base credentials")]
+            + names.dropFirst().map {
+                .init(name: $0, status: "unknown", message: "not checked: the account's credentials do not work",
+                      fix: "fix account.credentials first")
+            }
+    }
+
+    /// Every check over `regions` (credentials worked), comparing DRS's figures with `quotas`.
+    static func checks(_ regions: [Region], quotas: ReadinessCheckRequested.Quotas) -> [ReadinessChecked.Check] {
+        [.init(name: "account.credentials", status: "ok", message: "the account's credentials work (DRS answered)"),
+         liveJobs(regions), leftovers(regions), quotaCheck(regions, quotas: quotas), launchSettings(regions)]
+    }
+
+    /// A job that is not COMPLETED.
+    static func isActive(_ job: Job) -> Bool { job.status != .completed }
+
+    /// The servers of `job` among `servers`.
+    static func touched(_ job: Job, _ servers: Set<String>) -> [String] {
+        (job.participatingServers ?? []).compactMap(\.sourceServerID).filter(servers.contains)
+    }
+
+    /// The failures of `lookups`, joined; nil when every look-up succeeded.
+    static func failures(_ lookups: [(String, String?)]) -> String? {
+        let failed = lookups.compactMap { region, why in why.map { "\(region): \($0)" } }
+        return failed.isEmpty ? nil : failed.joined(separator: "; ")
+    }
+
+    static func failure<T>(_ lookup: Lookup<T>) -> String? {
+        if case .failed(let why) = lookup { return why }
+        return nil
+    }
+
+    static func value<T>(_ lookup: Lookup<T>) -> T? {
+        if case .found(let value) = lookup { return value }
+        return nil
+    }
+
+    /// A Muster job (tagged by the launcher) makes the plan wait for its leases; anyone else's job would make
+    /// StartRecovery fail with a conflict, so it blocks.
+    static func liveJobs(_ regions: [Region]) -> ReadinessChecked.Check {
+        if let why = failures(regions.map { ($0.request.region, failure($0.activeJobs)) }) {
+            return .init(name: "servers.noLiveJob", status: "unknown", message: "DescribeJobs failed: \(why)",
+                         fix: "evaluate again; if it persists check the launcher's logs for the account")
+        }
+        var ours: Set<String> = [], foreign: Set<String> = [], foreignJobs: Set<String> = []
+        for region in regions {
+            let servers = Set(region.request.sourceServerIDs)
+            for job in value(region.activeJobs) ?? [] where isActive(job) {
+                let hit = touched(job, servers)
+                guard !hit.isEmpty else { continue }
+                if job.tags?[JobTags.executionID] != nil {
+                    ours.formUnion(hit)
+                } else {
+                    foreign.formUnion(hit)
+                    foreignJobs.insert(job.jobID)
+                }
+            }
+        }
+        if !foreign.isEmpty {
+            return .init(name: "servers.noLiveJob", status: "blocking", servers: foreign.sorted(),
+                         message: "\(foreign.count) server(s) are in DRS job(s) not started by Muster "
+                            + "(\(foreignJobs.sorted().joined(separator: ", "))); a launch would conflict",
+                         fix: "wait for those jobs to complete in DRS before starting the plan")
+        }
+        if !ours.isEmpty {
+            return .init(name: "servers.noLiveJob", status: "warning", servers: ours.sorted(),
+                         message: "\(ours.count) server(s) are in live DRS jobs of a Muster execution; their launches will wait for it",
+                         fix: "wait for that execution to end, or cancel it")
+        }
+        return .init(name: "servers.noLiveJob", status: "ok", message: "DRS reports no live job for the plan's servers")
+    }
+
+    /// A recovery instance that is still there and not being launched by a live job is a leftover.
+    static func leftovers(_ regions: [Region]) -> ReadinessChecked.Check {
+        if let why = failures(regions.map { ($0.request.region, failure($0.recoveryInstances)) }) {
+            return .init(name: "servers.noRecoveryInstance", status: "unknown",
+                         message: "DescribeRecoveryInstances failed: \(why)",
+                         fix: "evaluate again; if it persists check the launcher's logs for the account")
+        }
+        var left: Set<String> = [], instances: Set<String> = []
+        for region in regions {
+            let servers = Set(region.request.sourceServerIDs)
+            let live = Set((value(region.activeJobs) ?? []).filter(isActive).map(\.jobID))
+            for instance in value(region.recoveryInstances) ?? [] {
+                guard let server = instance.sourceServerID, servers.contains(server),
+                      !gone.contains(instance.ec2InstanceState ?? .running),
+                      !(instance.jobID.map(live.contains) ?? false) else { continue }
+                left.insert(server)
+                if let id = instance.recoveryInstanceID { instances.insert(id) }
+            }
+        }
+        guard left.isEmpty else {
+            return .init(name: "servers.noRecoveryInstance", status: "blocking", servers: left.sorted(),
+                         message: "DRS holds \(instances.count) recovery instance(s) of \(left.count) server(s) from an earlier launch "
+                            + "(\(instances.sorted().joined(separator: ", ")))",
+                         fix: "clean up the earlier drill (muster cleanup EXECUTION) or terminate the recovery instances in DRS")
+        }
+        return .init(name: "servers.noRecoveryInstance", status: "ok", message: "DRS holds no recovery instance of the plan's servers")
+    }
+
+    /// Per region (DRS quotas are per account and region): the active jobs and the servers in them, plus the
+    /// plan's largest wave there, against the configured quotas.
+    static func quotaCheck(_ regions: [Region], quotas: ReadinessCheckRequested.Quotas) -> ReadinessChecked.Check {
+        if let why = failures(regions.map { ($0.request.region, failure($0.activeJobs)) }) {
+            return .init(name: "account.quotas", status: "unknown", message: "DescribeJobs failed: \(why)",
+                         fix: "evaluate again; if it persists check the launcher's logs for the account")
+        }
+        var problems: [String] = [], figures: [String] = [], servers: [String] = []
+        for region in regions {
+            let active = (value(region.activeJobs) ?? []).filter(isActive)
+            let inJobs = active.reduce(0) { $0 + ($1.participatingServers?.count ?? 0) }
+            let name = region.request.region
+            figures.append("\(name): \(active.count) active job(s), \(inJobs) server(s) in them")
+            if active.count + region.request.peakJobs > quotas.concurrentJobs {
+                problems.append("\(name): \(active.count) active job(s) in DRS + \(region.request.peakJobs) for the largest wave exceed \(quotas.concurrentJobs) concurrent jobs")
+                servers += region.request.sourceServerIDs
+            } else if inJobs + region.request.peakServers > quotas.serversInActiveJobs {
+                problems.append("\(name): \(inJobs) server(s) in active DRS jobs + \(region.request.peakServers) in the largest wave exceed \(quotas.serversInActiveJobs)")
+                servers += region.request.sourceServerIDs
+            }
+        }
+        guard problems.isEmpty else {
+            return .init(name: "account.quotas", status: "blocking", servers: servers.sorted(),
+                         message: problems.joined(separator: "; "),
+                         fix: "wait for running jobs to end, split the largest wave, or raise the DRS quota")
+        }
+        return .init(name: "account.quotas", status: "ok",
+                     message: "the largest wave fits DRS's live figures (\(figures.joined(separator: "; ")))")
+    }
+
+    /// The launch profiles' subnets and security groups exist in the region.
+    static func launchSettings(_ regions: [Region]) -> ReadinessChecked.Check {
+        let lookups = regions.flatMap { region in
+            [(region.request.region, failure(region.missingSubnets)), (region.request.region, failure(region.missingSecurityGroups)),
+             (region.request.region, failure(region.missingInstanceTypes))]
+        }
+        if let why = failures(lookups) {
+            return .init(name: "launch.settings", status: "unknown", message: "EC2 look-up failed: \(why)",
+                         fix: "evaluate again; if it persists check the account's EC2 permissions (ec2:Describe*)")
+        }
+        var missing: [String] = [], servers: [String] = []
+        for region in regions {
+            let absent = (value(region.missingSubnets) ?? []) + (value(region.missingSecurityGroups) ?? [])
+                + (value(region.missingInstanceTypes) ?? [])
+            guard !absent.isEmpty else { continue }
+            missing.append("\(region.request.region): \(absent.sorted().joined(separator: ", "))")
+            servers += region.request.sourceServerIDs
+        }
+        guard missing.isEmpty else {
+            return .init(name: "launch.settings", status: "blocking", servers: servers.sorted(),
+                         message: "the launch profiles name EC2 resources that do not exist (or instance types not offered): \(missing.joined(separator: "; "))",
+                         fix: "correct the subnet, security group or instance type of the plan's launch profiles")
+        }
+        let named = regions.reduce(0) {
+            $0 + $1.request.subnetIDs.count + $1.request.securityGroupIDs.count + $1.request.instanceTypes.count
+        }
+        return .init(name: "launch.settings", status: "ok",
+                     message: named == 0 ? "no launch profile names a subnet, security group or instance type"
+                        : "every subnet, security group and instance type the launch profiles name exists in the region")
+    }
+}

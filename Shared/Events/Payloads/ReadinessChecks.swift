@@ -1,0 +1,132 @@
+import Foundation
+import MusterDomain
+
+/// `readiness.check-requested` on `accounts.v1` (key: AWS account id): the
+/// planner asks the launcher — the only AWS caller — for the readiness checks
+/// only AWS can answer (issue 16) for one plan's servers in one account. The
+/// launcher answers with `readiness.checked` on `inventory.v1`.
+public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
+    /// What to look at in one region of the account.
+    public struct Region: Codable, Sendable, Equatable {
+        /// The region (`us-east-1`).
+        public var region: String
+        /// The plan's source servers there (`s-…`).
+        public var sourceServerIDs: [String]
+        /// Subnets the plan's launch profiles name (`subnet-…`).
+        public var subnetIDs: [String]
+        /// Security groups the plan's launch profiles name (`sg-…`).
+        public var securityGroupIDs: [String]
+        /// Instance types the plan's launch profiles name (`m5.large`); reported, see docs/launcher.md.
+        public var instanceTypes: [String]
+        /// The largest wave's server count there (quota comparison).
+        public var peakServers: Int
+        /// The largest wave's job count there (quota comparison).
+        public var peakJobs: Int
+
+        /// Creates one region's request.
+        public init(region: String, sourceServerIDs: [String], subnetIDs: [String] = [], securityGroupIDs: [String] = [],
+                    instanceTypes: [String] = [], peakServers: Int, peakJobs: Int) {
+            self.region = region
+            self.sourceServerIDs = sourceServerIDs
+            self.subnetIDs = subnetIDs
+            self.securityGroupIDs = securityGroupIDs
+            self.instanceTypes = instanceTypes
+            self.peakServers = peakServers
+            self.peakJobs = peakJobs
+        }
+    }
+
+    /// The quotas the planner is configured with (DRS's defaults unless raised).
+    public struct Quotas: Codable, Sendable, Equatable {
+        /// Concurrent jobs per account.
+        public var concurrentJobs: Int
+        /// Source servers in all active jobs of the account.
+        public var serversInActiveJobs: Int
+
+        /// Creates the quotas.
+        public init(concurrentJobs: Int, serversInActiveJobs: Int) {
+            self.concurrentJobs = concurrentJobs
+            self.serversInActiveJobs = serversInActiveJobs
+        }
+    }
+
+    /// The most regions and servers one request names (bounds the launcher's work per record).
+    public static let maxServers = 10_000
+
+    /// Payload version (1).
+    public var version: Int
+    /// The plan.
+    public var planID: String
+    /// This evaluation (a UUID); the answer carries it back.
+    public var evaluationID: String
+    /// The AWS account.
+    public var accountID: String
+    /// Per region, what to check.
+    public var regions: [Region]
+    /// The quotas to compare DRS's live figures with.
+    public var quotas: Quotas
+    /// When the planner asked.
+    public var requestedAt: Date
+
+    /// Creates the payload.
+    public init(planID: String, evaluationID: String, accountID: String, regions: [Region], quotas: Quotas,
+                requestedAt: Date) {
+        self.version = 1
+        self.planID = planID
+        self.evaluationID = evaluationID
+        self.accountID = accountID
+        self.regions = regions
+        self.quotas = quotas
+        self.requestedAt = requestedAt
+    }
+}
+
+/// `readiness.checked` on `inventory.v1` (key: plan id): the launcher's
+/// answer to one `readiness.check-requested`.
+public struct ReadinessChecked: Codable, Sendable, Equatable {
+    /// One check as the planner's own checks are spelled.
+    public struct Check: Codable, Sendable, Equatable {
+        /// `account.credentials`, `servers.noLiveJob`, `servers.noRecoveryInstance`, `account.quotas`, `launch.settings`.
+        public var name: String
+        /// `ok`, `warning`, `unknown` or `blocking`.
+        public var status: String
+        /// The servers concerned.
+        public var servers: [String]
+        /// What was found (never a secret).
+        public var message: String
+        /// What to do (nil when ok).
+        public var fix: String?
+
+        /// Creates a check.
+        public init(name: String, status: String, servers: [String] = [], message: String, fix: String? = nil) {
+            self.name = name
+            self.status = status
+            self.servers = servers
+            self.message = message
+            self.fix = fix
+        }
+    }
+
+    /// Payload version (1).
+    public var version: Int
+    /// The plan.
+    public var planID: String
+    /// The evaluation asked for.
+    public var evaluationID: String
+    /// The AWS account.
+    public var accountID: String
+    /// The checks, in a fixed order.
+    public var checks: [Check]
+    /// When the launcher finished.
+    public var checkedAt: Date
+
+    /// Creates the payload.
+    public init(planID: String, evaluationID: String, accountID: String, checks: [Check], checkedAt: Date) {
+        self.version = 1
+        self.planID = planID
+        self.evaluationID = evaluationID
+        self.accountID = accountID
+        self.checks = checks
+        self.checkedAt = checkedAt
+    }
+}

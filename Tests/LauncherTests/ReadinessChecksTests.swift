@@ -1,0 +1,180 @@
+import DRSSimApp
+import Foundation
+@testable import LauncherApp
+import MusterDRS
+import MusterDomain
+import MusterEvents
+import TestSupport
+import Testing
+
+private typealias H = LauncherHarness
+
+/// The launcher's readiness checks (issue 16) through its real inputs and
+/// outputs: `readiness.check-requested` on the accounts topic, drs-sim over
+/// HTTP, `readiness.checked` in the outbox.
+@Suite("Launcher: readiness checks against drs-sim", .serialized)
+struct ReadinessChecksIntegrationTests {
+    static let badAccount = "444455556666"
+
+    func request(_ account: String, servers: [String], subnets: [String] = [], groups: [String] = [],
+                 types: [String] = [], concurrentJobs: Int = 20) -> ReadinessCheckRequested {
+        ReadinessCheckRequested(
+            planID: "plan-r", evaluationID: UUID().uuidString.lowercased(), accountID: account,
+            regions: [.init(region: H.region, sourceServerIDs: servers, subnetIDs: subnets, securityGroupIDs: groups,
+                            instanceTypes: types, peakServers: servers.count, peakJobs: 1)],
+            quotas: .init(concurrentJobs: concurrentJobs, serversInActiveJobs: 500), requestedAt: Date())
+    }
+
+    func answer(_ harness: LauncherHarness, _ evaluation: String) async throws -> [String: ReadinessChecked.Check]? {
+        let answers = try await harness.outboxPayloads(EventType.readinessChecked, as: ReadinessChecked.self)
+        guard let answer = answers.first(where: { $0.evaluationID == evaluation }) else { return nil }
+        return Dictionary(answer.checks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    @Test("A leftover recovery instance, a foreign active job, the quota, a missing subnet and bad credentials each give their check")
+    func eachProblemGivesItsCheck() async throws {
+        try await H.with(servers: 6) { harness in
+            try harness.startLauncher(harness.configuration {
+                $0.accounts.append(AccountConfiguration(accountId: Self.badAccount, regions: [H.region], keyPair: "MISSING"))
+            })
+            // An earlier drill of s-1 leaves its recovery instance behind.
+            try await harness.launch(harness.waveStarted("ex-left", servers: [H.sid(1)]))
+            #expect(try await harness.pollUntil { try await harness.jobs().first?.completed != nil })
+            // Someone outside Muster runs a job holding s-5.
+            _ = try await harness.engine.withSimulation { simulation, now in
+                try simulation.addFault(DRSSimFault(
+                    type: .foreignJob, accountID: H.accountID, region: H.region, sourceServerIDs: [H.sid(5)], seconds: 3600),
+                    realNow: now)
+            }
+
+            let good = request(H.accountID, servers: [H.sid(1), H.sid(2), H.sid(5)],
+                               subnets: ["subnet-0a1b2c3d4e5f60001", "subnet-0ffffffffffffffff"],
+                               groups: ["sg-0a1b2c3d4e5f60001"], types: ["m5.large", "x9.nonexistent"], concurrentJobs: 1)
+            let bad = request(Self.badAccount, servers: [H.sid(3)])
+            let clean = request(H.accountID, servers: [H.sid(2)], subnets: ["subnet-0d1e2f3a4b5c60002"], types: ["t3.medium"])
+            for payload in [good, bad, clean] {
+                try await harness.publish(harness.topics.accounts, key: payload.accountID,
+                                          type: EventType.readinessCheckRequested, payload)
+            }
+            #expect(await eventually(timeout: .seconds(30)) {
+                for evaluation in [good, bad, clean].map(\.evaluationID) where (try? await harness.answer(evaluation)) == nil {
+                    return false
+                }
+                return true
+            })
+            let checks = try #require(try await answer(harness, good.evaluationID))
+            #expect(checks["account.credentials"]?.status == "ok")
+            #expect(checks["servers.noRecoveryInstance"]?.status == "blocking")
+            #expect(checks["servers.noRecoveryInstance"]?.servers == [H.sid(1)])
+            #expect(checks["servers.noLiveJob"]?.status == "blocking")
+            #expect(checks["servers.noLiveJob"]?.servers == [H.sid(5)])
+            #expect(checks["account.quotas"]?.status == "blocking", "1 foreign job + 1 for the wave exceed 1 concurrent job")
+            #expect(checks["launch.settings"]?.status == "blocking")
+            #expect(checks["launch.settings"]?.message.contains("subnet-0ffffffffffffffff") == true)
+            #expect(checks["launch.settings"]?.message.contains("subnet-0a1b2c3d4e5f60001") == false)
+            #expect(checks["launch.settings"]?.message.contains("x9.nonexistent") == true)
+            #expect(checks["launch.settings"]?.message.contains("m5.large") == false)
+
+            let refused = try #require(try await answer(harness, bad.evaluationID))
+            #expect(refused["account.credentials"]?.status == "blocking")
+            #expect(refused["servers.noRecoveryInstance"]?.status == "unknown")
+            #expect(refused["account.credentials"]?.message.contains(H.credentials.secretAccessKey) == false)
+
+            let fine = try #require(try await answer(harness, clean.evaluationID))
+            #expect(fine.values.allSatisfy { $0.status == "ok" }, "\(fine)")
+            #expect(try await harness.pool.query("SELECT count(*) AS n FROM \(harness.schema).readiness_requests").rows[0]
+                .decode(Int.self, "n") == 0, "every answered request is closed")
+        }
+    }
+}
+
+private extension LauncherHarness {
+    func answer(_ evaluation: String) async throws -> ReadinessChecked? {
+        try await outboxPayloads(EventType.readinessChecked, as: ReadinessChecked.self).first { $0.evaluationID == evaluation }
+    }
+}
+
+/// The pure parts: the findings over DRS's answers and the spare-token budget.
+@Suite("Launcher: readiness findings and background budget")
+struct ReadinessFindingsTests {
+    func region(_ servers: [String], jobs: [Job] = [], instances: [RecoveryInstance] = [], subnets: [String] = [],
+                peak: Int = 1) -> ReadinessFindings.Region {
+        ReadinessFindings.Region(
+            request: .init(region: "us-east-1", sourceServerIDs: servers, peakServers: peak, peakJobs: 1),
+            activeJobs: .found(jobs), recoveryInstances: .found(instances), missingSubnets: .found(subnets),
+            missingSecurityGroups: .found([]))
+    }
+
+    func job(_ id: String, _ servers: [String], muster: Bool, status: JobStatus = .started) -> Job {
+        Job(jobID: id, status: status, participatingServers: servers.map { ParticipatingServer(sourceServerID: $0) },
+            tags: muster ? [JobTags.executionID: "ex-1"] : [:])
+    }
+
+    let quotas = ReadinessCheckRequested.Quotas(concurrentJobs: 20, serversInActiveJobs: 500)
+
+    @Test func allClearIsOkEverywhere() {
+        let checks = ReadinessFindings.checks([region(["s-1"])], quotas: quotas)
+        #expect(checks.map(\.name) == ReadinessFindings.names)
+        #expect(checks.allSatisfy { $0.status == "ok" })
+    }
+
+    @Test func aMusterJobWarnsAForeignOneBlocks() {
+        let ours = ReadinessFindings.liveJobs([region(["s-1", "s-2"], jobs: [job("j1", ["s-1", "s-9"], muster: true)])])
+        #expect(ours.status == "warning" && ours.servers == ["s-1"])
+        let theirs = ReadinessFindings.liveJobs([region(["s-1", "s-2"], jobs: [
+            job("j1", ["s-1"], muster: true), job("j2", ["s-2"], muster: false),
+        ])])
+        #expect(theirs.status == "blocking" && theirs.servers == ["s-2"] && theirs.message.contains("j2"))
+        let done = ReadinessFindings.liveJobs([region(["s-1"], jobs: [job("j1", ["s-1"], muster: false, status: .completed)])])
+        #expect(done.status == "ok")
+    }
+
+    @Test func leftoversSkipTerminatedInstancesAndThoseOfALiveJob() {
+        let instances = [
+            RecoveryInstance(ec2InstanceState: .running, jobID: "old", recoveryInstanceID: "i-1", sourceServerID: "s-1"),
+            RecoveryInstance(ec2InstanceState: .terminated, jobID: "old", recoveryInstanceID: "i-2", sourceServerID: "s-2"),
+            RecoveryInstance(ec2InstanceState: .running, jobID: "live", recoveryInstanceID: "i-3", sourceServerID: "s-3"),
+            RecoveryInstance(ec2InstanceState: .running, jobID: "old", recoveryInstanceID: "i-4", sourceServerID: "s-other"),
+        ]
+        let check = ReadinessFindings.leftovers([region(["s-1", "s-2", "s-3"], jobs: [job("live", ["s-3"], muster: true)],
+                                                        instances: instances)])
+        #expect(check.status == "blocking" && check.servers == ["s-1"] && check.message.contains("i-1"))
+    }
+
+    @Test func quotasCompareDRSFiguresWithTheLargestWave() {
+        let busy = (0..<19).map { job("j\($0)", ["x-\($0)"], muster: false) }
+        #expect(ReadinessFindings.quotaCheck([region(["s-1"], jobs: busy)], quotas: quotas).status == "ok")
+        let full = busy + [job("j19", ["x-19"], muster: false)]
+        #expect(ReadinessFindings.quotaCheck([region(["s-1"], jobs: full)], quotas: quotas).status == "blocking")
+        let crowded = ReadinessCheckRequested.Quotas(concurrentJobs: 20, serversInActiveJobs: 20)
+        let check = ReadinessFindings.quotaCheck([region(["s-1", "s-2"], jobs: busy, peak: 2)], quotas: crowded)
+        #expect(check.status == "blocking" && check.message.contains("19 server(s) in active DRS jobs + 2"))
+    }
+
+    @Test func aFailedLookUpIsUnknownNeverOk() {
+        var broken = region(["s-1"])
+        broken.recoveryInstances = .failed("ThrottlingException")
+        broken.missingSubnets = .failed("DescribeSubnets: Transport")
+        #expect(ReadinessFindings.leftovers([broken]).status == "unknown")
+        #expect(ReadinessFindings.launchSettings([broken]).status == "unknown")
+        #expect(ReadinessFindings.liveJobs([broken]).status == "ok")
+        let failed = ReadinessFindings.credentialsFailed("UnrecognizedClientException")
+        #expect(failed.map(\.name) == ReadinessFindings.names)
+        #expect(failed[0].status == "blocking" && failed.dropFirst().allSatisfy { $0.status == "unknown" })
+    }
+
+    @Test func backgroundWorkSpendsOnlySpareTokensAndNeverQueuesAheadOfALaunch() {
+        var bucket = TokenBucket(ratePerSecond: 10, burst: 20)
+        // Ten spare tokens above a reserve of ten; the eleventh is refused without spending.
+        for _ in 0..<10 { #expect(bucket.takeSpare(now: 0, reserve: 10) == 0) }
+        #expect(bucket.takeSpare(now: 0, reserve: 10) > 0)
+        // Launches still find the reserve at once.
+        for _ in 0..<10 { #expect(bucket.take(now: 0) == 0) }
+        // A launch now queues (the bucket is below zero); background work waits behind it.
+        #expect(bucket.take(now: 0) > 0)
+        #expect(bucket.takeSpare(now: 0.5, reserve: 10) > 0)
+        var budget = EndpointBudget(bucket: TokenBucket(ratePerSecond: 10, burst: 20))
+        budget.pause(.drs, until: 5)
+        #expect(budget.takeSpare(.drs, now: 1, reserve: 10) == .paused(wait: 4))
+    }
+}
