@@ -9,7 +9,7 @@
 // Each scenario first runs one warm-up wave per endpoint (history for the model),
 // then the measured chains. Scenarios (BENCH_ONLY=light|load|production, default all):
 //   light: 1 endpoint, 1 chain × 3 waves, time scale 60, repeated BENCH_REPEATS (5) times;
-//   load: 5 endpoints × 20 chains × 3 waves (100 concurrent jobs), time scale 60;
+//   load: 5 endpoints × 20 chains × 3 waves (100 concurrent jobs), time scale 60, BENCH_LOAD_REPEATS (3) times;
 //   production: the poller's production defaults, time scale 1, a short job profile.
 // BENCH_PREDICT=0 runs the same with the phase cadence only (the baseline).
 // BENCH_FETCH_WAIT=default keeps librdkafka's fetch.wait.max.ms (500 ms, the
@@ -62,6 +62,11 @@ struct Scenario {
 struct Figures {
     var handoffs: [Double] = []  // seconds
     var waits: [Double] = []  // DRS completion → the launcher's look that saw it, seconds
+    /// Per hand-off, its stages (seconds, local clock): DRS complete → the poller's last job.poll
+    /// naming the job before the look that saw it complete (`requestedAt`; negative: sent before
+    /// completion and served after it) → the launcher's look (`observedAt`) → the planner has the
+    /// job.observed → wave.started sent → StartRecovery (the next job's DRS creation).
+    var stages: [[Double]] = []
     var ratios: [Double] = []  // per chain makespan ÷ bound
     var overallRatio = 0.0
     var callsPerJobMinute = 0.0
@@ -69,11 +74,19 @@ struct Figures {
 }
 
 /// What the benchmark's planner saw of one job (DRS times).
-struct JobSeen { var chain: String; var wave: Int; var created: Date; var ended: Date?; var seenAt: Date? }
+struct JobSeen {
+    var chain: String; var wave: Int; var created: Date; var ended: Date?; var seenAt: Date?
+    /// Local times: the planner received the COMPLETED job.observed; the next wave's wave.started was sent.
+    var receivedAt: Date?; var nextSentAt: Date?
+}
 
 actor Ledger {
     var jobs: [String: JobSeen] = [:]
     var completedGroups: Set<String> = []
+    /// job.poll requestedAt times per job id (the poller's looks).
+    var polls: [String: [Date]] = [:]
+    func polled(_ poll: JobPoll) { for id in poll.jobIDs { polls[id, default: []].append(poll.requestedAt) } }
+    func sent(jobID: String, at: Date) { jobs[jobID]?.nextSentAt = at }
     func created(_ event: JobCreated) {
         jobs[event.jobID] = JobSeen(
             chain: event.launchGroup.executionID, wave: event.launchGroup.waveNumber, created: event.createdAt)
@@ -83,10 +96,12 @@ actor Ledger {
         if jobs[event.jobID]?.ended == nil {
             jobs[event.jobID]?.ended = event.endedAt ?? event.observedAt
             jobs[event.jobID]?.seenAt = event.observedAt
+            jobs[event.jobID]?.receivedAt = Date()
         }
         return completedGroups.insert(event.launchGroup.description).inserted
     }
     func snapshot() -> [String: JobSeen] { jobs }
+    func pollTimes() -> [String: [Date]] { polls }
 }
 
 func run(_ scenario: Scenario) async throws -> Figures {
@@ -162,6 +177,15 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let ledger = Ledger()
     let planner = try KafkaConsumer(
         configuration: kafka, groupID: "muster.\(pollerSchema).planner", topics: [topics.jobStatus], logger: logger)
+    // A witness of the poller's looks (its own group on job.poll).
+    let pollWatcher = try KafkaConsumer(
+        configuration: kafka, groupID: "muster.\(pollerSchema).watch", topics: [topics.jobPoll], logger: logger)
+    let watchTask = Task {
+        for try await record in pollWatcher.records {
+            guard let event = try? CloudEvent(record: record), let poll = try? event.decode(JobPoll.self) else { continue }
+            await ledger.polled(poll)
+        }
+    }
     let measuredWaves = scenario.waves, chains = scenario.chains
     @Sendable func publishWave(chain: String, region: String, wave: Int, server: Int) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
@@ -186,6 +210,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
                 try await publishWave(
                     chain: group.executionID, region: group.endpoint.region, wave: group.waveNumber + 1,
                     server: chains * group.waveNumber + (k - 1) % chains + 1)
+                await ledger.sent(jobID: observed.jobID, at: Date())
             }
         }
     }
@@ -227,7 +252,10 @@ func run(_ scenario: Scenario) async throws -> Figures {
     func local(_ drs: Date) -> Date { realNow.addingTimeInterval(-simNow.timeIntervalSince(drs) / scenario.timeScale) }
 
     var figures = Figures()
-    let measured = await ledger.snapshot().values.filter { !$0.chain.hasPrefix("warm") }
+    let allJobs = await ledger.snapshot(), pollTimes = await ledger.pollTimes()
+    let measured = allJobs.filter { !$0.value.chain.hasPrefix("warm") }.values
+    var idOf: [String: String] = [:]  // "chain/wave" → job id
+    for (id, job) in allJobs { idOf["\(job.chain)/\(job.wave)"] = id }
     figures.jobs = measured.count
     var byChain: [String: [JobSeen]] = [:]
     for job in measured { byChain[job.chain, default: []].append(job) }
@@ -240,7 +268,16 @@ func run(_ scenario: Scenario) async throws -> Figures {
             bound += job.ended!.timeIntervalSince(job.created)
             if index > 0 {
                 figures.handoffs.append(job.created.timeIntervalSince(lane[index - 1].ended!) / scenario.timeScale)
-                if let seen = lane[index - 1].seenAt { figures.waits.append(seen.timeIntervalSince(local(lane[index - 1].ended!))) }
+                let previous = lane[index - 1], ended = local(previous.ended!)
+                if let seen = previous.seenAt { figures.waits.append(seen.timeIntervalSince(ended)) }
+                if let id = idOf["\(previous.chain)/\(previous.wave)"], let seen = previous.seenAt,
+                   let received = previous.receivedAt, let sent = previous.nextSentAt,
+                   let poll = pollTimes[id]?.filter({ $0 <= seen }).max() {
+                    figures.stages.append([
+                        poll.timeIntervalSince(ended), seen.timeIntervalSince(poll), received.timeIntervalSince(seen),
+                        sent.timeIntervalSince(received), local(job.created).timeIntervalSince(sent),
+                    ])
+                }
             }
         }
         let makespan = lane.last!.ended!.timeIntervalSince(lane[0].created)
@@ -258,6 +295,8 @@ func run(_ scenario: Scenario) async throws -> Figures {
     figures.callsPerJobMinute = Double(calls) / (jobSeconds / 60)
 
     plannerTask.cancel()
+    watchTask.cancel()
+    await pollWatcher.close()
     for task in tasks { task.cancel() }
     for task in tasks { _ = try? await task.value }
     await planner.close()
@@ -286,8 +325,25 @@ func report(_ name: String, _ runs: [Figures]) {
                      index + 1, percentile(run.handoffs.map { $0 * 1000 }, 0.5), (run.handoffs.max() ?? .nan) * 1000,
                      run.ratios.max() ?? .nan, run.callsPerJobMinute))
     }
-    print(String(format: "makespan ÷ critical-path bound per chain: p50 %.4f, max %.4f; whole run ÷ longest chain: %.4f",
-                 percentile(ratios, 0.5), ratios.max() ?? .nan, runs.map(\.overallRatio).max() ?? .nan))
+    let stages = runs.flatMap(\.stages)
+    let names = ["DRS complete → job.poll", "job.poll → launcher's look", "look → planner has job.observed",
+                 "planner → wave.started sent", "wave.started → StartRecovery"]
+    print("  stages over \(stages.count) hand-offs (ms): p50 / p90 / p99 / max")
+    for (index, name) in names.enumerated() {
+        let values = stages.map { $0[index] * 1000 }
+        print(String(format: "    %@: %.0f / %.0f / %.0f / %.0f", name, percentile(values, 0.5), percentile(values, 0.9),
+                     percentile(values, 0.99), values.max() ?? .nan))
+    }
+    // Where the slowest hand-offs (top 5 %) spend their time.
+    let slowest = stages.sorted { $0.reduce(0, +) > $1.reduce(0, +) }.prefix(max(1, stages.count / 20))
+    if !slowest.isEmpty {
+        print("  slowest 5 % (\(slowest.count)), mean per stage (ms): " + names.indices.map { index in
+            String(format: "%.0f", slowest.map { $0[index] }.reduce(0, +) / Double(slowest.count) * 1000)
+        }.joined(separator: " / "))
+    }
+    print(String(format: "makespan ÷ critical-path bound per chain: p50 %.4f, p99 %.4f, max %.4f (%d chains over 1.02); whole run ÷ longest chain: %.4f",
+                 percentile(ratios, 0.5), percentile(ratios, 0.99), ratios.max() ?? .nan, ratios.filter { $0 > 1.02 }.count,
+                 runs.map(\.overallRatio).max() ?? .nan))
     print(String(format: "DescribeJobs per live job per DRS-minute: %@",
                  runs.map { String(format: "%.3f", $0.callsPerJobMinute) }.joined(separator: ", ")))
 }
@@ -314,8 +370,11 @@ do {
         report("light load: 1 chain × 3 waves, time scale 60", runs)
     }
     if only == nil || only == "load" {
-        let figures = try await run(Scenario(name: "load", regions: 5, chains: 20, waves: 3, timeScale: 60, poller: stackPoller))
-        report("100 concurrent jobs: 5 endpoints × 20 chains × 3 waves, time scale 60", [figures])
+        var runs: [Figures] = []
+        for _ in 0..<(Int(environment["BENCH_LOAD_REPEATS"] ?? "") ?? 3) {
+            runs.append(try await run(Scenario(name: "load", regions: 5, chains: 20, waves: 3, timeScale: 60, poller: stackPoller)))
+        }
+        report("100 concurrent jobs: 5 endpoints × 20 chains × 3 waves, time scale 60", runs)
     }
     if only == nil || only == "production" {
         // Production defaults, DRS at time scale 1 with short phases (3 waves in under a minute). STARTED

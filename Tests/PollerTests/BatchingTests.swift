@@ -1,4 +1,5 @@
 import Foundation
+import MusterService
 @testable import PollerApp
 import Testing
 
@@ -89,6 +90,47 @@ struct BatchingTests {
         let result = plan(recent + old)
         #expect(Set(result.polledJobIDs) == ["old-0", "old-1"])
         #expect(result.deferred.isEmpty, "a job inside its gap is not due yet, not deferred")
+    }
+
+    @Test func theLastPollsOfTheCapAreKeptForCompletionLooks() {
+        let watch = candidates(2, prefix: "watch-")
+        var completion = candidates(1, prefix: "done-soon-")
+        completion[0].rideWindow = 0.3  // a completion look (its sweep step)
+        func reserved(_ candidates: [PollCandidate], allowance: Int) -> EndpointPlan {
+            Batching.plan(candidates: candidates, now: now, allowance: allowance, schedule: schedule, timeout: timeout,
+                          completionReserve: 2)
+        }
+        // Watch looks alone: only what exceeds the reserve may be spent.
+        #expect(reserved(watch, allowance: 3).polls.count == 1)
+        let held = reserved(watch, allowance: 2)
+        #expect(held.polls.isEmpty && Set(held.deferred) == ["watch-0", "watch-1"], "deferred, counted by the cap metric")
+        // A completion look due: it goes, within the whole allowance, and the watch looks ride along.
+        let urgent = reserved(watch + completion, allowance: 1)
+        #expect(urgent.polls.count == 1 && Set(urgent.polledJobIDs) == ["watch-0", "watch-1", "done-soon-0"])
+        #expect(reserved(watch + completion, allowance: 0).polls.isEmpty, "the cap itself still holds")
+        // More due than one poll holds: the completion looks are in the first poll.
+        let many = Batching.plan(
+            candidates: candidates(1500, prefix: "w-") + completion, now: now, allowance: 1, schedule: schedule,
+            timeout: timeout, completionReserve: 0)
+        #expect(many.polls.count == 1 && many.polls[0].jobIDs.first == "done-soon-0")
+        #expect(many.deferred.count == 501)
+        // Finals are not held back by the reserve.
+        let finals = candidates(2, prefix: "final-", deadlineIn: -1)
+        #expect(reserved(finals, allowance: 1).polls.map(\.isFinal) == [true])
+    }
+
+    @Test func theCompletionReserveIsAQuarterOfTheCapByDefaultAndAtMostHalf() throws {
+        #expect(EndpointBudget(maxPollsPerMinute: 20).completionReserve == 5)
+        #expect(EndpointBudget(maxPollsPerMinute: 20, completionReserve: 15).completionReserve == 10)
+        #expect(EndpointBudget(maxPollsPerMinute: 1).completionReserve == 0)
+        let configured = try PollerConfiguration(reader: ConfigReader(environment: [
+            "MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE": "30", "MUSTER_POLLER_COMPLETION_RESERVE": "3",
+        ]))
+        #expect(configured.budget == EndpointBudget(maxPollsPerMinute: 30, completionReserve: 3))
+        #expect(try PollerConfiguration(reader: ConfigReader(environment: [:])).budget.completionReserve == 5)
+        #expect(throws: ConfigurationError.self) {
+            try PollerConfiguration(reader: ConfigReader(environment: ["MUSTER_POLLER_COMPLETION_RESERVE": "11"]))
+        }
     }
 
     @Test func theCapIsASlidingMinute() {

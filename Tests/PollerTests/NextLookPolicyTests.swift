@@ -26,11 +26,13 @@ struct NextLookPolicyTests {
             startedAt: startedAfter.map { created.addingTimeInterval($0) })
     }
 
-    func next(_ job: JobTimelineFacts, at secondsAfterTracking: Double, history: PhaseHistory? = nil,
-              settings: PredictionSettings? = nil, endpointJobs: Int = 1, polledAgo: Double? = nil) -> NextLook? {
+    func next(_ job: JobTimelineFacts, at secondsAfterTracking: Double, served: Double? = nil,
+              history: PhaseHistory? = nil, settings: PredictionSettings? = nil, endpointJobs: Int = 1,
+              polledAgo: Double? = nil) -> NextLook? {
         let now = tracked.addingTimeInterval(secondsAfterTracking)
         return NextLookPolicy.next(
-            job: job, history: history ?? self.history, now: now, lastPolledAt: polledAgo.map { now - $0 },
+            job: job, history: history ?? self.history, now: now, served: served.map { tracked.addingTimeInterval($0) },
+            lastPolledAt: polledAgo.map { now - $0 },
             deadline: farDeadline, endpointJobs: endpointJobs, settings: settings ?? self.settings, schedule: schedule)
     }
 
@@ -81,6 +83,31 @@ struct NextLookPolicyTests {
         #expect(DRSClock(createdAt: created, trackedAt: tracked, timeScale: 0).timeScale == 1, "a bad scale means AWS")
     }
 
+    @Test func theClockIsAnchoredWhenTheLauncherAnnouncedTheJobUnlessThatIsAhead() {
+        let trackedAt = tracked.addingTimeInterval(0.4)  // job.created spent 0.4 s in the outbox and the broker
+        #expect(DRSClock.anchor(announcedAt: tracked, trackedAt: trackedAt) == tracked)
+        #expect(DRSClock.anchor(announcedAt: trackedAt + 5, trackedAt: trackedAt) == trackedAt, "a clock ahead is ignored")
+        #expect(DRSClock.anchor(announcedAt: nil, trackedAt: trackedAt) == trackedAt)
+        // The completion look of a job anchored on the announcement comes 0.4 s sooner than on tracking.
+        let wide = PredictionSettings(drsTimeScale: 60, sweepStep: .seconds(60), sweepStepPerJob: .zero, minimumSamples: 3)
+        let now = tracked.addingTimeInterval(14)
+        func look(anchor: Date) -> Date? {
+            NextLookPolicy.next(
+                job: JobTimelineFacts(phase: .started, createdAt: created, trackedAt: anchor,
+                                      startedAt: created.addingTimeInterval(780)),
+                history: history, now: now, lastPolledAt: nil, deadline: farDeadline, endpointJobs: 1, settings: wide,
+                schedule: schedule)?.at
+        }
+        let announcedLook = look(anchor: DRSClock.anchor(announcedAt: tracked, trackedAt: trackedAt))
+        let trackedLook = look(anchor: trackedAt)
+        #expect(announcedLook.map { abs($0.timeIntervalSince(tracked) - 1010.0 / 60) < 1e-6 } == true)
+        if let announcedLook, let trackedLook {
+            #expect(abs(trackedLook.timeIntervalSince(announcedLook) - 0.4) < 1e-6)
+        } else {
+            Issue.record("no prediction")
+        }
+    }
+
     // MARK: STARTED: completion
 
     @Test func aWideStepLooksOnceJustAfterTheLatestLikelyCompletion() {
@@ -107,6 +134,54 @@ struct NextLookPolicyTests {
         #expect(offset(next(job, at: 1020)) == 1025, "the gap is half the overrun")
         #expect(offset(next(job, at: 2000)) == 2300, "capped by the watch interval")
         #expect(offset(next(job, at: 1012.5)) == 1014.5, "never less than one step")
+    }
+
+    @Test func aJobThatRodeAlongHasHadItsLookAndIsPlannedFromIt() {
+        let job = facts(.started, startedAfter: 780)  // grid 970, 972, …, 1010
+        #expect(offset(next(job, at: 969.5)) == 970, "polled on its own schedule: the next grid point")
+        #expect(offset(next(job, at: 969.5, served: 970)) == 972, "its look at 970 was served early: the one after")
+        #expect(offset(next(job, at: 1009.5, served: 1010)) == 1012, "the last one served: back-off from there")
+        #expect(offset(next(facts(.pending), at: 819.5, served: 820)) == 822, "a PENDING look served early")
+        #expect(offset(next(job, at: 969.5, served: 960)) == 970, "a look overdue is planned from now")
+        #expect(offset(next(job, at: 969.5, served: 970, polledAgo: 0)) == 972, "the minimum gap still counts from now")
+    }
+
+    /// Jobs of one endpoint whose completion windows overlap, on grids out of phase, run through
+    /// `Batching` and the policy like the scheduler does: their sweeps share polls (about one per
+    /// step for all of them), and each job is still looked at at least once per step.
+    @Test func overlappingSweepsShareOnePollPerStep() {
+        let offsets: [Double] = [0, 0.3, 0.55, 0.9]  // LAUNCH_START after 780 s, DRS = local seconds here
+        let jobs = offsets.map { facts(.started, startedAfter: 780 + $0) }
+        let ids = offsets.indices.map { "job-\($0)" }
+        var due = jobs.map { offset(next($0, at: 800)) ?? .nan }
+        var looks: [[Double]] = Array(repeating: [], count: jobs.count)
+        var polls = 0
+        var now = due.min() ?? 0
+        while now < 1013 {
+            let candidates = ids.indices.map { index in
+                PollCandidate(jobID: ids[index], nextDue: tracked.addingTimeInterval(due[index]), state: .tracking,
+                              finalPolls: 0, deadline: farDeadline, lastPolledAt: nil, rideWindow: 2)
+            }
+            let plan = Batching.plan(candidates: candidates, now: tracked.addingTimeInterval(now), allowance: 10,
+                                     schedule: schedule, timeout: TimeoutPolicy())
+            polls += plan.polls.count
+            for id in plan.polledJobIDs {
+                guard let index = ids.firstIndex(of: id) else { continue }
+                looks[index].append(now)
+                due[index] = offset(next(jobs[index], at: now, served: due[index])) ?? .nan
+            }
+            now = max(now + 0.001, due.min() ?? 1013)
+        }
+        // The union of the windows is 970…1010.9: 21 steps of 2 s, then the look just past it.
+        // (Planned from `now`, each rider's own grid point came due again: about 4 × 21 polls.)
+        #expect(polls <= 23, "one poll per step for all four jobs, not one each (\(polls))")
+        for (index, times) in looks.enumerated() {
+            let begin = 970 + offsets[index], end = 1010 + offsets[index]
+            let seen = [begin - 2] + times.filter { $0 > begin - 2 && $0 < end + 2 }
+            let widest = zip(seen.dropFirst(), seen).map { $0 - $1 }.max() ?? .infinity
+            #expect(widest <= 2.000_001, "job \(index) was looked at within every step of its window (\(widest))")
+            #expect((seen.last ?? 0) >= end - 0.001, "and once at or after the window's end")
+        }
     }
 
     @Test func busyEndpointsSweepWithAWiderStep() {

@@ -21,8 +21,10 @@ struct PollerBrokerTests {
         let task: Task<Void, any Error>
         let handled: Locked<[String]>
 
-        func publish(_ type: String, _ payload: some Encodable, key: String = "exec-1", id: UUID = UUID()) async throws {
-            let event = try CloudEvent(id: id, source: EventSource.launcher, type: type, payload: payload)
+        func publish(
+            _ type: String, _ payload: some Encodable, key: String = "exec-1", id: UUID = UUID(), time: Date = Date()
+        ) async throws {
+            let event = try CloudEvent(id: id, source: EventSource.launcher, type: type, time: time, payload: payload)
             _ = try await producer.send(event.kafkaRecord(topic: fixture.configuration.statusTopic, key: key))
         }
 
@@ -89,6 +91,28 @@ struct PollerBrokerTests {
             .filter { $0.requestedAt > completedAt.addingTimeInterval(0.05) }
         #expect(later.contains { $0.jobIDs == ["drsjob-b1"] }, "the other job is still polled")
         #expect(!later.contains { $0.jobIDs.contains("drsjob-a1") }, "never polled after COMPLETED")
+        await poller.stop()
+    }
+
+    @Test func aJobsDRSClockIsAnchoredWhenTheLauncherAnnouncedIt() async throws {
+        let poller = try await start()
+        let announced = Date().addingTimeInterval(-20)  // job.created waited 20 s (a poller outage, a slow relay)
+        try await poller.publish(EventType.jobCreated, PollerFixture.created(job: "drsjob-late"), time: announced)
+        try await poller.publish(EventType.jobCreated, PollerFixture.created(job: "drsjob-ahead", execution: "exec-2"),
+                                 key: "exec-2", time: Date().addingTimeInterval(3600))  // a launcher clock ahead
+        #expect(await eventually { poller.handled.value.filter { $0 == EventType.jobCreated }.count == 2 })
+        let rows = try await poller.fixture.pool.query(
+            "SELECT job_id, tracked_at, clock_timestamp() AS now FROM \(poller.fixture.schema).jobs").rows
+        var anchors: [String: (tracked: Date, now: Date)] = [:]
+        for row in rows {
+            anchors[try row.decode(String.self, "job_id")] = (try row.decode(Date.self, "tracked_at"), try row.decode(Date.self, "now"))
+        }
+        #expect(abs((anchors["drsjob-late"]?.tracked.timeIntervalSince(announced)) ?? 99) < 0.001, "the event's time")
+        if let ahead = anchors["drsjob-ahead"] {
+            #expect(ahead.tracked <= ahead.now, "never later than the moment it was tracked")
+        } else {
+            Issue.record("drsjob-ahead not tracked")
+        }
         await poller.stop()
     }
 

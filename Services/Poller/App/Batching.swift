@@ -17,6 +17,10 @@ public struct PollCandidate: Sendable, Equatable {
     /// How early (seconds) it may ride along on a poll sent anyway; nil: the
     /// schedule's batch window. A completion look's is its sweep step.
     public var rideWindow: TimeInterval?
+    /// A completion look (`NextLook.Kind.completion`: the job is expected to
+    /// complete, a wave hand-off may wait on it): it goes first and may use
+    /// the endpoint's `completionReserve`.
+    public var isCompletion: Bool { rideWindow != nil }
 
     /// Creates a candidate.
     public init(
@@ -55,18 +59,22 @@ public struct EndpointPlan: Sendable, Equatable {
 }
 
 /// Batches an endpoint's due jobs into as few polls as possible (DESIGN §6):
-/// finals first, then ordinary looks most overdue first, ≤ `maxJobsPerPoll`
-/// ids each, no more polls than the endpoint's allowance. Jobs not yet due
-/// (inside the batch window) only fill room in an ordinary poll that is sent
-/// anyway; they never cause one. Pure.
+/// finals first, then ordinary looks — completion looks first, then most
+/// overdue first — ≤ `maxJobsPerPoll` ids each, no more polls than the
+/// endpoint's allowance. Ordinary polls with no completion look due leave the
+/// last `completionReserve` polls of the allowance unused, so watch and
+/// cadence looks (cost control) never use up the cap a wave hand-off needs.
+/// Jobs not yet due (inside the batch window) only fill room in an ordinary
+/// poll that is sent anyway; they never cause one. Pure.
 public enum Batching {
     /// Plans one endpoint's polls at `now` from `candidates`.
     public static func plan(
         candidates: [PollCandidate], now: Date, allowance: Int, schedule: PollSchedule, timeout: TimeoutPolicy,
-        maxJobsPerPoll: Int = 1000
+        maxJobsPerPoll: Int = 1000, completionReserve: Int = 0
     ) -> EndpointPlan {
         precondition(maxJobsPerPoll > 0, "maxJobsPerPoll must be positive")
         var finals: [String] = [], regular: [String] = [], early: [String] = [], earlyFinals: [String] = []
+        var completions: [String] = []
         var plan = EndpointPlan()
         for candidate in candidates.sorted(by: { ($0.nextDue, $0.jobID) < ($1.nextDue, $1.jobID) }) {
             if let allowed = schedule.earliestAllowed(lastPolledAt: candidate.lastPolledAt), allowed > now { continue }
@@ -83,18 +91,21 @@ public enum Batching {
             switch timeout.dueAction(
                 state: candidate.state, finalPolls: candidate.finalPolls, deadline: candidate.deadline, now: now)
             {
-            case .poll: regular.append(candidate.jobID)
+            case .poll:
+                if candidate.isCompletion { completions.append(candidate.jobID) } else { regular.append(candidate.jobID) }
             case .finalPoll: finals.append(candidate.jobID)
             case .timeOut: plan.timeOuts.append(candidate.jobID)
             case nil: continue
             }
         }
         var remaining = max(0, allowance)
-        for (isFinal, due, riders) in [(true, finals, earlyFinals), (false, regular, early)] {
+        for (isFinal, due, riders) in [(true, finals, earlyFinals), (false, completions + regular, early)] {
             var polls = chunks(due, size: maxJobsPerPoll)
-            if polls.count > remaining {
-                plan.deferred += polls[remaining...].flatMap { $0 }
-                polls = Array(polls[..<remaining])
+            // Without a completion look due, the reserve stays for one.
+            let usable = isFinal || !completions.isEmpty ? remaining : max(0, remaining - max(0, completionReserve))
+            if polls.count > usable {
+                plan.deferred += polls[usable...].flatMap { $0 }
+                polls = Array(polls[..<usable])
             }
             remaining -= polls.count
             if !polls.isEmpty {
@@ -117,10 +128,15 @@ public enum Batching {
 public struct EndpointBudget: Sendable, Equatable {
     /// The cap.
     public var maxPollsPerMinute: Int
+    /// Polls of the minute only completion looks may use (see `Batching`):
+    /// at most half the cap.
+    public var completionReserve: Int
 
-    /// A cap of `maxPollsPerMinute` (≥ 1).
-    public init(maxPollsPerMinute: Int) {
+    /// A cap of `maxPollsPerMinute` (≥ 1), of which `completionReserve`
+    /// (default a quarter, at most half) is kept for completion looks.
+    public init(maxPollsPerMinute: Int, completionReserve: Int? = nil) {
         self.maxPollsPerMinute = max(1, maxPollsPerMinute)
+        self.completionReserve = min(self.maxPollsPerMinute / 2, max(0, completionReserve ?? self.maxPollsPerMinute / 4))
     }
 
     /// The window the cap applies to.

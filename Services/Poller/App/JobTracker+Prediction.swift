@@ -44,11 +44,12 @@ extension JobTracker {
 
     /// The predicted next look, or nil (use the cadence).
     func predictedLook(
-        _ facts: JobTimelineFacts, type: DRSJobType, model: EndpointModel, now: Date, lastPolledAt: Date?,
-        deadline: Date
+        _ facts: JobTimelineFacts, type: DRSJobType, model: EndpointModel, now: Date, served: Date? = nil,
+        lastPolledAt: Date?, deadline: Date
     ) -> NextLook? {
         NextLookPolicy.next(
-            job: facts, history: model.history[type] ?? PhaseHistory(), now: now, lastPolledAt: lastPolledAt,
+            job: facts, history: model.history[type] ?? PhaseHistory(), now: now, served: served,
+            lastPolledAt: lastPolledAt,
             deadline: deadline, endpointJobs: model.liveJobs, settings: configuration.prediction,
             schedule: configuration.schedule)
     }

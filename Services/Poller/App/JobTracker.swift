@@ -42,15 +42,21 @@ public struct JobTracker: Sendable {
     }
 
     /// Starts tracking a created job; false when it was already tracked
-    /// (a re-published `job.created` with a new event id).
+    /// (a re-published `job.created` with a new event id). `announcedAt` is
+    /// the `job.created` event's time (the launcher's, just after StartRecovery
+    /// answered): the DRS clock is anchored there rather than on this moment,
+    /// so the time the event spent in the outbox, the broker and this
+    /// consumer does not make every prediction of the job late
+    /// (`DRSClock.anchor`).
     @discardableResult
-    public func track(_ created: JobCreated, on connection: PostgresConnection) async throws -> Bool {
+    public func track(_ created: JobCreated, announcedAt: Date? = nil, on connection: PostgresConnection) async throws -> Bool {
         let now = try await Self.now(on: connection)
+        let anchor = DRSClock.anchor(announcedAt: announcedAt, trackedAt: now)
         var random = SystemRandomNumberGenerator()
         let endpoint = created.launchGroup.endpoint
         let model = try await endpointModel(endpoint, on: connection)
         let look = predictedLook(
-            JobTimelineFacts(phase: .pending, createdAt: created.createdAt, trackedAt: now, startedAt: nil),
+            JobTimelineFacts(phase: .pending, createdAt: created.createdAt, trackedAt: anchor, startedAt: nil),
             type: created.jobType, model: model, now: now, lastPolledAt: nil, deadline: created.deadline)
         let due = look?.at ?? configuration.schedule.firstDue(trackedAt: now, deadline: created.deadline, using: &random)
         try await connection.query(
@@ -65,7 +71,7 @@ public struct JobTracker: Sendable {
             ON CONFLICT (job_id) DO NOTHING
             """,
             [created.jobID, created.launchGroup.description, created.launchGroup.executionID, created.chunk,
-             endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, now, created.deadline,
+             endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, anchor, created.deadline,
              created.timeoutSeconds, due, created.isDrill, (look?.kind ?? .cadence).rawValue, look?.expected])
         return result.affectedRows == 1
     }
@@ -267,9 +273,10 @@ public struct JobTracker: Sendable {
                 if poll.isFinal {
                     due = configuration.timeout.answerDeadline(sentAt: now, minimumGap: configuration.schedule.minimumGap)
                 } else {
+                    // A job riding along early has had its planned look (NextLookPolicy.next's `served`).
                     look = predictedLook(
                         row.prediction.facts(phase: row.phase), type: row.prediction.type, model: model, now: now,
-                        lastPolledAt: now, deadline: row.candidate.deadline)
+                        served: row.candidate.nextDue, lastPolledAt: now, deadline: row.candidate.deadline)
                     due = look?.at ?? configuration.schedule.nextDue(
                         polledAt: now, phase: row.phase, deadline: row.candidate.deadline, jitterUnit: jitterUnit)
                 }

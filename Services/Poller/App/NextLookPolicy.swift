@@ -108,15 +108,24 @@ public enum NextLookPolicy {
     }
 
     /// The next look at `job` after `now` (nil: no prediction, use the cadence).
+    ///
+    /// `served` is the planned look the poll sent at `now` stood for: a job that
+    /// rode along on another job's poll before its own look was due has had
+    /// that look, so the next one is planned from it, not from `now`. (Planned
+    /// from `now`, the rider's own grid point came due again within a step:
+    /// jobs whose sweeps overlap took turns triggering polls, one per job per
+    /// step instead of one per step for all of them.)
     public static func next(
-        job: JobTimelineFacts, history: PhaseHistory, now: Date, lastPolledAt: Date?, deadline: Date,
-        endpointJobs: Int, settings: PredictionSettings, schedule: PollSchedule
+        job: JobTimelineFacts, history: PhaseHistory, now: Date, served: Date? = nil, lastPolledAt: Date?,
+        deadline: Date, endpointJobs: Int, settings: PredictionSettings, schedule: PollSchedule
     ) -> NextLook? {
         guard settings.enabled else { return nil }
         let history = history.usable(minimumSamples: settings.minimumSamples)
         let clock = DRSClock(createdAt: job.createdAt, trackedAt: job.trackedAt, timeScale: settings.drsTimeScale)
         let step = step(settings: settings, schedule: schedule, endpointJobs: endpointJobs)
         let watch = max(settings.watchInterval.seconds, step)
+        // Plan from the look that was served (a rider's, later than `now`).
+        let from = max(now, served ?? now)
         var look: NextLook
         switch job.phase {
         case .completed:
@@ -127,9 +136,9 @@ public enum NextLookPolicy {
             let begin = clock.local(launchStart).addingTimeInterval(clock.localSeconds(window.lowerBound))
             let end = clock.local(launchStart).addingTimeInterval(clock.localSeconds(window.upperBound))
             let expected = clock.local(launchStart).addingTimeInterval(clock.localSeconds(started.mean))
-            let at = sweep(begin: begin, end: end, now: now, step: step, watch: watch)
-            look = at.timeIntervalSince(now) > watch
-                ? NextLook(at: now.addingTimeInterval(watch), kind: .watch, expected: expected, step: nil)
+            let at = sweep(begin: begin, end: end, now: from, step: step, watch: watch)
+            look = at.timeIntervalSince(from) > watch
+                ? NextLook(at: from.addingTimeInterval(watch), kind: .watch, expected: expected, step: nil)
                 : NextLook(at: at, kind: .completion, expected: expected, step: step)
         case .pending:
             guard let pending = history.pending else { return nil }
@@ -139,7 +148,8 @@ public enum NextLookPolicy {
                 target = min(target, pendingWindow.lowerBound + started.window(spread: settings.spread).lowerBound)
             }
             let due = clock.local(afterCreation: target)
-            let at = now < due ? min(due, now.addingTimeInterval(watch)) : backOff(after: due, now: now, step: step, watch: watch)
+            let at = from < due
+                ? min(due, from.addingTimeInterval(watch)) : backOff(after: due, now: from, step: step, watch: watch)
             look = NextLook(at: at, kind: .watch, expected: clock.local(afterCreation: pending.mean), step: nil)
         }
         look.at = schedule.clamp(look.at, lastPolledAt: lastPolledAt, deadline: deadline, now: now)

@@ -81,15 +81,16 @@ public struct PhaseHistory: Sendable, Equatable {
     }
 }
 
-/// DRS's clock seen from the poller's: a DRS time maps to the moment the
-/// poller tracked the job plus the DRS seconds since the job's creation,
+/// DRS's clock seen from the poller's: a DRS time maps to the job's anchor
+/// (`anchor(announcedAt:trackedAt:)`, stored as `tracked_at`) plus the DRS seconds since the job's creation,
 /// divided by the time scale (1 against AWS; drs-sim's scale in stacks and
 /// benchmarks). Only DRS-time differences are used, so clock skew between
 /// DRS and the poller does not matter. Pure.
 public struct DRSClock: Sendable, Equatable {
     /// The job's creation, DRS time.
     public var createdAt: Date
-    /// When the poller started tracking it, poller time.
+    /// Its anchor, poller time: when the launcher announced the job (or the
+    /// poller started tracking it, if sooner).
     public var trackedAt: Date
     /// DRS seconds per poller second.
     public var timeScale: Double
@@ -99,6 +100,19 @@ public struct DRSClock: Sendable, Equatable {
         self.createdAt = createdAt
         self.trackedAt = trackedAt
         self.timeScale = timeScale > 0 ? timeScale : 1
+    }
+
+    /// The poller time a job's DRS creation maps to: the `job.created` event's
+    /// time (`announcedAt`, stamped by the launcher just after StartRecovery
+    /// answered) when that is earlier than the moment the poller tracks the
+    /// job, else the tracking moment (a launcher clock ahead of the poller's
+    /// never makes a prediction late). Under load the event waits in the
+    /// outbox, the broker and the consumer; anchoring on the tracking moment
+    /// made every look at the job late by that wait (a poller that was down
+    /// when the job was created: by the whole outage).
+    public static func anchor(announcedAt: Date?, trackedAt: Date) -> Date {
+        guard let announcedAt else { return trackedAt }
+        return min(announcedAt, trackedAt)
     }
 
     /// The poller time of DRS time `drs`.

@@ -108,7 +108,7 @@ public final class PollScheduler: Service, Sendable {
                 let plan = Batching.plan(
                     candidates: rows.map(\.candidate), now: now, allowance: allowance,
                     schedule: configuration.schedule, timeout: configuration.timeout,
-                    maxJobsPerPoll: configuration.maxJobsPerPoll)
+                    maxJobsPerPoll: configuration.maxJobsPerPoll, completionReserve: configuration.budget.completionReserve)
                 let byID = Dictionary(rows.map { ($0.candidate.jobID, $0) }, uniquingKeysWith: { first, _ in first })
                 try await tracker.send(plan, endpoint: endpoint, rows: byID, now: now, on: connection)
                 try await tracker.finishTimedOut(

@@ -61,9 +61,15 @@ public struct PollerConfiguration: Sendable {
         timeout = TimeoutPolicy(
             finalAnswerGrace: try Self.positive(reader, "MUSTER_POLLER_FINAL_GRACE", timeout.finalAnswerGrace),
             maxFinalPolls: try reader.int("MUSTER_POLLER_FINAL_POLLS", default: timeout.maxFinalPolls, range: 1...20))
-        budget = EndpointBudget(
-            maxPollsPerMinute: try reader.int(
-                "MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE", default: budget.maxPollsPerMinute, range: 1...6000))
+        let maxPolls = try reader.int(
+            "MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE", default: budget.maxPollsPerMinute, range: 1...6000)
+        let reserve = try reader.int("MUSTER_POLLER_COMPLETION_RESERVE", default: maxPolls / 4, range: 0...3000)
+        guard reserve <= maxPolls / 2 else {
+            throw ConfigurationError.invalid(
+                key: "MUSTER_POLLER_COMPLETION_RESERVE", value: "\(reserve)",
+                rule: "at most half of MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE (\(maxPolls / 2))")
+        }
+        budget = EndpointBudget(maxPollsPerMinute: maxPolls, completionReserve: reserve)
         tickInterval = try Self.positive(reader, "MUSTER_POLLER_TICK", tickInterval)
         maxEndpointsPerTick = try reader.int(
             "MUSTER_POLLER_MAX_ENDPOINTS_PER_TICK", default: maxEndpointsPerTick, range: 1...10_000)

@@ -25,7 +25,7 @@ public enum StatusConsumer {
             switch event.type {
             case EventType.jobCreated:
                 let created = try event.decode(JobCreated.self)
-                let fresh = try await tracker.track(created, on: transaction)
+                let fresh = try await tracker.track(created, announcedAt: event.time, on: transaction)
                 if !fresh { logger.debug("job already tracked", metadata: ["job": "\(created.jobID)"]) }
             case EventType.jobDuplicateDetected:
                 let duplicate = try event.decode(JobDuplicateDetected.self)
