@@ -37,29 +37,14 @@ struct NotifierHostileInputPropertyTests {
         try await NotifierTestApp.with { app in
             let team = try await app.team()
             let before = try await HostileInput.rowCounts(app.pool, schema: app.schema)
-            var controls = 0, surrogates = 0
             // Enough values per field that each of the 65 control characters is used at least once.
             let perField = (HostileInput.controls.count + fields.count - 1) / fields.count + 2
-            for (number, field) in fields.enumerated() {
-                for value in HostileInput.hostile(count: perField, start: number * perField, using: &generator) {
-                    let reply = try await app.call(field.method, Self.path(field), token: team.operator,
-                                                   json: HostileInput.body(field.field, value))
-                    let shown = HostileInput.shown(value)
-                    #expect(reply.status == 422, "\(field) with \(shown): \(reply.text)")
-                    #expect(reply.error["field"] as? String == field.field, "\(field) with \(shown)")
-                    #expect(reply.error["rule"] as? String == "controlCharacters", "\(field) with \(shown)")
-                    controls += 1
-                }
-                for body in try HostileInput.loneSurrogateBodies(field: field.field, count: 4, start: number * 4,
-                                                                 using: &generator) {
-                    let reply = try await app.call(field.method, Self.path(field), token: team.operator, raw: body)
-                    let sent = String(decoding: body, as: UTF8.self)
-                    #expect(reply.status == 422, "\(field) with \(sent): \(reply.text)")
-                    #expect(reply.error["field"] as? String == field.field, "\(field) with \(sent)")
-                    #expect(reply.error["rule"] as? String == "unicode", "\(field) with \(sent)")
-                    surrogates += 1
-                }
+            let (controls, surrogates, problems) = try await HostileInput.sendHostileBodies(
+                fields, controlsPerField: perField, using: &generator
+            ) { field, body in
+                try await app.call(field.method, Self.path(field), token: team.operator, raw: body)
             }
+            #expect(problems.isEmpty, "\(problems.count) bad replies: \(problems.prefix(10))")
             print("[figure] notifier: \(controls) control-character and \(surrogates) lone-surrogate bodies over \(fields.count) documented string fields")
             #expect(controls >= HostileInput.controls.count)
             #expect(surrogates >= HostileInput.surrogateEscapes.count)

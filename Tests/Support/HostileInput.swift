@@ -167,6 +167,45 @@ public enum HostileInput {
         }
     }
 
+    /// What is wrong with `reply` as the refusal of a hostile `field`: nil
+    /// when it is a 422 naming exactly `field` with `rule`.
+    public static func refusal(_ reply: JSONReply, field: String, rule: String) -> String? {
+        let named = reply.error["field"] as? String, broken = reply.error["rule"] as? String
+        guard reply.status == 422, named == field, broken == rule else {
+            return "expected 422 naming \(field) (\(rule)), got \(reply.status): \(reply.text)"
+        }
+        return nil
+    }
+
+    /// The property's run: for each of `fields`, `controlsPerField` bodies
+    /// holding a control character (the 65 in turn across fields) and four
+    /// holding a lone surrogate escape, sent with `send`; each must be a 422
+    /// naming the field (rules `controlCharacters`, `unicode`). Returns how
+    /// many of each were sent and what went wrong, one line per bad reply.
+    public static func sendHostileBodies(
+        _ fields: [Field], controlsPerField: Int, using generator: inout some RandomNumberGenerator,
+        send: (Field, [UInt8]) async throws -> JSONReply
+    ) async throws -> (controls: Int, surrogates: Int, problems: [String]) {
+        var controls = 0, surrogates = 0, problems: [String] = []
+        for (number, field) in fields.enumerated() {
+            let values = hostile(count: controlsPerField, start: number * controlsPerField, using: &generator)
+            for value in values {
+                let bytes = Array(try JSONSerialization.data(withJSONObject: Self.body(field.field, value)))
+                if let problem = refusal(try await send(field, bytes), field: field.field, rule: "controlCharacters") {
+                    problems.append("\(field) with \(shown(value)): \(problem)")
+                }
+                controls += 1
+            }
+            for body in try loneSurrogateBodies(field: field.field, count: 4, start: number * 4, using: &generator) {
+                if let problem = refusal(try await send(field, body), field: field.field, rule: "unicode") {
+                    problems.append("\(field) with \(String(decoding: body, as: UTF8.self)): \(problem)")
+                }
+                surrogates += 1
+            }
+        }
+        return (controls, surrogates, problems)
+    }
+
     /// Rows per table of `schema`: compared before and after to show nothing was stored.
     public static func rowCounts(_ pool: PostgresPool, schema: String) async throws -> [String: Int] {
         let tables = try await pool.query(
