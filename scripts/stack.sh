@@ -4,7 +4,7 @@
 # scripts/infra.sh, with settings suited to drs-sim's accelerated clock.
 #   scripts/stack.sh start   # needs `eval "$(scripts/infra.sh start)"` first and built binaries
 #   scripts/stack.sh stop
-#   scripts/stack.sh env     # prints MUSTER_API, MUSTER_TOKEN, … for the CLI
+#   scripts/stack.sh env     # prints MUSTER_API, MUSTER_ADMIN_TOKEN, MUSTER_OPS_ADMIN_TOKEN, … for the CLI
 # Ports: MUSTER_STACK_PORT_BASE (default 18080): planner +0, launcher +1,
 # poller +2, notifier +3, drs-sim +9. Logs: .local/run/stack/<name>.log
 # (MUSTER_STACK_DIR: another folder, for a second stack in one checkout).
@@ -13,6 +13,9 @@
 # MUSTER_STACK_LAUNCHER_ACCOUNTS (the launcher's MUSTER_LAUNCHER_ACCOUNTS;
 # default: the demo account in us-east-1), MUSTER_STACK_INVENTORY_INTERVAL
 # (2s). Any other MUSTER_* variable reaches every service unchanged.
+# MUSTER_OPS_ADMIN_TOKEN (default: generated once into $RUN/ops-admin-token)
+# enables every service's /admin/dead-letters; `muster dead-letters` uses it
+# as MUSTER_TOKEN.
 # MUSTER_STACK_LOG_LEVEL (info) sets every process's log level (the e2e run
 # uses trace); DRS_SIM_POST_LAUNCH_ORDER (after-job) and DRS_SIM_TIMESTAMP_FORMAT
 # (aws) are passed to drs-sim (Services/DRSSim/README.md).
@@ -39,6 +42,9 @@ DEMO_ACCOUNT=111122223333
 DEMO_KEY_ID=AKIDMUSTERDEMO000001
 DEMO_SECRET=muster-demo-drs-sim-secret-not-a-real-key
 ADMIN_TOKEN_FILE="$RUN/admin-token"
+# The ops admin token of every service's /admin/dead-letters (docs/consumers.md),
+# generated like the planner's admin token; passed in the environment, never logged.
+OPS_TOKEN_FILE="$RUN/ops-admin-token"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 
@@ -73,6 +79,7 @@ start() {
   : "${MUSTER_KAFKA_BROKERS:?run eval \"\$(scripts/infra.sh start)\" first}"
   mkdir -p "$RUN"
   [[ -s "$ADMIN_TOKEN_FILE" ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ADMIN_TOKEN_FILE"
+  [[ -s "$OPS_TOKEN_FILE" ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$OPS_TOKEN_FILE"
   # Tansu holds a JoinGroup for session/2, hence the short session; brokers that
   # enforce Kafka's minimum session (6 s, e.g. noida) refuse it (docs/brokers.md).
   local session=2000; [[ "${MUSTER_BROKER:-tansu}" == noida ]] && session=6000
@@ -93,7 +100,8 @@ start() {
     MUSTER_LOG_LEVEL="$LOG_LEVEL" DRS_SIM_POST_LAUNCH_ORDER="$POST_LAUNCH_ORDER" DRS_SIM_TIMESTAMP_FORMAT="$TIMESTAMP_FORMAT"
   wait_ready drs-sim
   local common=(MUSTER_KAFKA_PROPERTIES="$kafka_props" MUSTER_LOG_FORMAT=json MUSTER_LOG_LEVEL="$LOG_LEVEL"
-    MUSTER_KAFKA_GROUP_PREFIX="${MUSTER_KAFKA_GROUP_PREFIX:-muster}")
+    MUSTER_KAFKA_GROUP_PREFIX="${MUSTER_KAFKA_GROUP_PREFIX:-muster}"
+    MUSTER_OPS_ADMIN_TOKEN="${MUSTER_OPS_ADMIN_TOKEN:-$(cat "$OPS_TOKEN_FILE")}")
   # The console is served over plain http on loopback here, so its cookie cannot be Secure.
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")" \
     MUSTER_CONSOLE_SECURE_COOKIES="${MUSTER_CONSOLE_SECURE_COOKIES:-false}" \
@@ -119,6 +127,7 @@ export MUSTER_API='http://127.0.0.1:$(port_of planner)'
 export MUSTER_CONSOLE='http://127.0.0.1:$(port_of planner)/console'
 export MUSTER_NOTIFIER_API='http://127.0.0.1:$(port_of notifier)'
 export MUSTER_ADMIN_TOKEN='$(cat "$ADMIN_TOKEN_FILE" 2>/dev/null)'
+export MUSTER_OPS_ADMIN_TOKEN='${MUSTER_OPS_ADMIN_TOKEN:-$(cat "$OPS_TOKEN_FILE" 2>/dev/null)}'
 export MUSTER_DRS_SIM='http://127.0.0.1:$(port_of drs-sim)'
 export MUSTER_DEMO_ACCOUNT='$DEMO_ACCOUNT'
 EOT

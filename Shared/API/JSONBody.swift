@@ -5,8 +5,9 @@ import MusterDomain
 /// Reads and decodes a JSON request body, turning every way it can be bad
 /// into a 4xx naming the field and the rule: too large, not UTF-8, not JSON,
 /// a missing field, a wrong type, a malformed or unknown value, a control
-/// character in any string (``TextRule``, checked here once for every field
-/// of every body, object keys included).
+/// character or a lone UTF-16 surrogate escape (`"\ud800"`) in any string
+/// (``TextRule``, checked here once for every field of every body, object
+/// keys included).
 public enum JSONBody {
     /// How much a shape error says about the value that broke it.
     public enum Wording: Sendable {
@@ -39,6 +40,12 @@ public enum JSONBody {
         }
         guard !bytes.isEmpty else {
             throw APIError.badRequest(field: "", rule: "json", "the body is empty; send a JSON object")
+        }
+        if let field = TextRule.loneSurrogatePath(inJSON: bytes) {
+            // Refused before parsing: parsers either reject the whole body or store U+FFFD the client never sent.
+            throw APIError.validation(
+                field: field, rule: "unicode",
+                "\(field.isEmpty ? "the body" : field) holds a lone UTF-16 surrogate escape (\\ud800–\\udfff without its pair); send valid Unicode")
         }
         let data = Data(bytes)
         if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),

@@ -6,15 +6,22 @@ import Synchronization
 final class ConsumerCore: Sendable {
     private typealias Waiter = CheckedContinuation<KafkaRecord?, any Error>
 
+    private typealias CommitWaiter = CheckedContinuation<Void, any Error>
+
+    /// A commit taken by the poll thread; its waiter stays in ``State/inFlight`` until it is answered.
     private struct CommitRequest {
+        var id: UInt64
         var record: KafkaRecord
-        var continuation: CheckedContinuation<Void, any Error>
     }
 
     private struct State {
         var machine = ConsumerStateMachine<Waiter>()
         var nextWaiterID: UInt64 = 0
         var commits: [CommitRequest] = []
+        var nextCommitID: UInt64 = 0
+        /// The waiter of every commit requested and not yet answered (queued or being performed). Whoever
+        /// removes one resumes it: the poll thread with the broker's answer, or ``abandonCommits()``.
+        var inFlight: [UInt64: CommitWaiter] = [:]
         /// Pause (true) or resume (false) requests, applied on the poll thread in order.
         var flowChanges: [(paused: Bool, partition: TopicPartition)] = []
         var onRevoked: (@Sendable ([TopicPartition]) -> Void)?
@@ -90,10 +97,12 @@ final class ConsumerCore: Sendable {
     }
 
     func commit(_ record: KafkaRecord) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        try await withCheckedThrowingContinuation { (continuation: CommitWaiter) in
             let accepted = state.withLock { state in
                 guard !state.leaving else { return false }
-                state.commits.append(CommitRequest(record: record, continuation: continuation))
+                state.nextCommitID += 1
+                state.inFlight[state.nextCommitID] = continuation
+                state.commits.append(CommitRequest(id: state.nextCommitID, record: record))
                 client.wakeConsumerPoll()  // handle alive: `stopped` implies `leaving`
                 return true
             }
@@ -110,6 +119,21 @@ final class ConsumerCore: Sendable {
             return true
         }
         if accepted { wake.signal() }
+    }
+
+    /// Fails every commit not yet answered with ``KafkaError/consumerClosed`` and refuses new ones; the close
+    /// gave up waiting for the poll thread (held in librdkafka's commit or close by a broker that does not
+    /// answer), so nothing may wait for it. A commit the poll thread still performs may land later; its answer
+    /// goes nowhere. Safe to call at any time: after a finished close there is nothing left to fail.
+    func abandonCommits() {
+        let waiters = state.withLock { state -> [CommitWaiter] in
+            state.leaving = true
+            state.commits = []
+            defer { state.inFlight = [:] }
+            return Array(state.inFlight.values)
+        }
+        if !waiters.isEmpty { logger.warning("Kafka consumer: gave up \(waiters.count) offset commit(s) at close") }
+        for waiter in waiters { waiter.resume(throwing: KafkaError.consumerClosed) }
     }
 
     /// Whether the member has joined its group (received an assignment, possibly empty).
@@ -197,17 +221,21 @@ final class ConsumerCore: Sendable {
             let partition = request.record.topicPartition
             guard assigned.contains(partition) else {
                 // Committing now could move the new owner's offset backwards.
-                request.continuation.resume(
-                    throwing: KafkaError.partitionRevoked(topic: partition.topic, partition: partition.partition))
+                answer(request, .failure(KafkaError.partitionRevoked(topic: partition.topic, partition: partition.partition)))
                 continue
             }
             do {
                 try client.commit(partition, offset: request.record.offset + 1)
-                request.continuation.resume()
+                answer(request, .success(()))
             } catch {
-                request.continuation.resume(throwing: error)
+                answer(request, .failure(error))
             }
         }
+    }
+
+    /// Resumes the waiter of `request`, unless ``abandonCommits()`` already did.
+    private func answer(_ request: CommitRequest, _ result: Result<Void, any Error>) {
+        state.withLock { $0.inFlight.removeValue(forKey: request.id) }?.resume(with: result)
     }
 
     /// Runs on the poll thread, inside librdkafka's rebalance callback.

@@ -113,19 +113,24 @@ public final class KafkaConsumer: Sendable {
     /// Commits requested before `close()` are still performed; pending `next()` calls return nil.
     /// Leaving the group needs the coordinator: with the broker unreachable (down, paused, cut
     /// off) librdkafka's close does not return, so this waits at most `timeout` and then lets the
-    /// poll thread finish on its own. Nothing is lost by going early: offsets not committed are
-    /// redelivered to the next member, and the inbox drops what was already handled.
+    /// poll thread finish on its own. Commits not yet answered then fail with
+    /// ``KafkaError/consumerClosed`` (nothing waits for them forever), and later ones are refused.
+    /// Nothing is lost by going early: offsets not committed are redelivered to the next member,
+    /// and the inbox drops what was already handled.
     public func close(timeout: Duration = .seconds(5)) async {
         let once = ResumeOnce()
         try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             once.arm(continuation)
             let core = self.core
-            Task {
-                await withCheckedContinuation { core.requestClose(waiter: $0) }
+            let timer = Task {
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }  // closed in time
+                // The poll thread may be held in a commit that never returns: its waiters must not wait forever.
+                core.abandonCommits()
                 once.resume(.success(()))
             }
             Task {
-                try? await Task.sleep(for: timeout)
+                await withCheckedContinuation { core.requestClose(waiter: $0) }
+                timer.cancel()
                 once.resume(.success(()))
             }
         }

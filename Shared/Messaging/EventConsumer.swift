@@ -57,6 +57,14 @@ public final class EventConsumer: Service, Sendable {
         public var budget = RetryBudget()
         /// Records queued per partition before the partition is paused.
         public var partitionBacklog = 200
+        /// On shutdown, how long the records in hand get to finish before the
+        /// consumer closes. One that finishes later is not committed (it is
+        /// redelivered, and the inbox drops it); one whose offset commit waits
+        /// for a broker that does not answer ends when the close gives up.
+        public var shutdownGrace: Duration = .milliseconds(750)
+        /// How long closing may wait for the broker (leaving the group); then
+        /// every offset commit still waiting fails (``KafkaConsumer/close(timeout:)``).
+        public var closeTimeout: Duration = .seconds(1)
         /// Creates the defaults.
         public init() {}
     }
@@ -157,13 +165,25 @@ public final class EventConsumer: Service, Sendable {
         }
         stop.set()
         lanes.withLock { $0.stop() }
-        // Workers finish the record in hand; their queues stay uncommitted.
+        // Workers finish the record in hand; their queues stay uncommitted. A worker whose offset
+        // commit waits for a broker that stopped answering would hold the shutdown for the commit's
+        // own bound (10 s), so the consumer closes after the grace in any case (waited for in a task
+        // of its own: a cancelled run does not cut it short), and its bounded close fails the commits
+        // still waiting: every worker ends within grace + close timeout.
+        let drained = StopSignal()
+        Task { await self.waitForWorkers(); drained.set() }
+        let grace = configuration.shutdownGrace
+        await Task { await drained.sleep(for: grace) }.value
+        await consumer.close(timeout: configuration.closeTimeout)
+        await waitForWorkers()
+        logger.debug("consumer stopped", metadata: ["consumer": "\(name)"])
+    }
+
+    private func waitForWorkers() async {
         while case let (key, worker)? = workers.withLock({ $0.first.map { ($0.key, $0.value) } }) {
             await worker.value
             workers.withLock { if $0[key] == worker { $0[key] = nil } }
         }
-        await consumer.close()
-        logger.debug("consumer stopped", metadata: ["consumer": "\(name)"])
     }
 
     private func dispatch(_ record: KafkaRecord, stop: StopSignal) {

@@ -6,9 +6,10 @@ import MusterPostgres
 /// The dead-letter endpoints every service serves on its ops port
 /// (DESIGN §12), behind `Authorization: Bearer <MUSTER_OPS_ADMIN_TOKEN>`:
 ///
-/// - `GET /admin/dead-letters?status=parked|replayed|all&consumer=&limit=&before=` lists parked records,
-///   newest first (`nextBefore` pages on);
+/// - `GET /admin/dead-letters?status=parked|replayed|discarded|all&consumer=&limit=&before=` lists parked
+///   records, newest first (`nextBefore` pages on);
 /// - `POST /admin/dead-letters/{id}/replay` runs the consumer's handler on one again, after a fix;
+/// - `POST /admin/dead-letters/{id}/discard` gives one up: kept as evidence, never replayed;
 /// - `POST /admin/dead-letters/replay?consumer=` replays every parked record (oldest first).
 ///
 /// Without a configured token the endpoints answer 403 saying how to enable them.
@@ -26,7 +27,7 @@ public enum DeadLetterRoutes {
             if let refusal = refuse(request, adminToken: adminToken) { return refusal }
             let query = request.uri.queryParameters
             guard let status = DeadLetters.Status(rawValue: query["status"].map(String.init) ?? "parked") else {
-                return invalid("status", "must be one of parked, replayed, all")
+                return invalid("status", "must be one of parked, replayed, discarded, all")
             }
             guard let limit = Int(query["limit"].map(String.init) ?? "100"), (1...1000).contains(limit) else {
                 return invalid("limit", "must be an integer from 1 to 1000")
@@ -75,9 +76,7 @@ public enum DeadLetterRoutes {
             guard let letter else {
                 return failure(.notFound, "not_found", "no dead letter \(id)")
             }
-            guard letter.replayedAt == nil else {
-                return failure(.conflict, "already_replayed", "dead letter \(id) was already replayed")
-            }
+            if let refusal = settled(letter) { return refusal }
             guard let consumer = byName[letter.consumer] else {
                 return failure(.conflict, "no_consumer", "no consumer named \(letter.consumer) runs in this process")
             }
@@ -85,10 +84,36 @@ public enum DeadLetterRoutes {
             case .replayed:
                 return OpsRoutes.jsonResponse(.ok, ["id": id, "status": "replayed"])
             case .notFound:
-                return failure(.conflict, "already_replayed", "dead letter \(id) was already replayed")
+                // Replayed or discarded meanwhile by another request.
+                let now = try await pool.withConnection { try await store.find(id: id, on: $0) }
+                return now.flatMap(settled) ?? failure(.conflict, "not_parked", "dead letter \(id) is not parked")
             case .failed(let error):
                 return failure(.conflict, "replay_failed", "the handler failed again; the record stays parked: \(error)")
             }
+        }
+
+        group.post(":id/discard") { request, context in
+            if let refusal = refuse(request, adminToken: adminToken) { return refusal }
+            guard let id = context.parameters.get("id").flatMap({ Int64($0) }), id > 0 else {
+                return invalid("id", "must be a positive integer")
+            }
+            if try await pool.withConnection({ try await store.discard(id: id, on: $0) }) {
+                return OpsRoutes.jsonResponse(.ok, ["id": id, "status": "discarded"])
+            }
+            // Not parked: say why (gone, or replayed or discarded, possibly just now by another request).
+            guard let letter = try await pool.withConnection({ try await store.find(id: id, on: $0) }) else {
+                return failure(.notFound, "not_found", "no dead letter \(id)")
+            }
+            return settled(letter) ?? failure(.conflict, "not_parked", "dead letter \(id) is not parked")
+        }
+    }
+
+    /// A 409 for a row that is no longer parked (replayed or discarded); nil while it is parked.
+    static func settled(_ letter: DeadLetter) -> Response? {
+        switch letter.status {
+        case .replayed: failure(.conflict, "already_replayed", "dead letter \(letter.id) was already replayed")
+        case .discarded: failure(.conflict, "already_discarded", "dead letter \(letter.id) was discarded")
+        case .parked, .all: nil
         }
     }
 
@@ -143,11 +168,12 @@ public enum DeadLetterRoutes {
             "headers": letter.headers.map { header -> [String: Any] in
                 ["name": header.name, "value": header.value.map { String(decoding: $0, as: UTF8.self) } ?? NSNull()]
             },
-            "status": letter.replayedAt == nil ? "parked" : "replayed",
+            "status": letter.status.rawValue,
         ]
         if let eventID = letter.eventID { object["eventId"] = eventID.uuidString.lowercased() }
         if let key = letter.key { object["key"] = String(decoding: key, as: UTF8.self) }
         if let replayedAt = letter.replayedAt { object["replayedAt"] = time.string(from: replayedAt) }
+        if let discardedAt = letter.discardedAt { object["discardedAt"] = time.string(from: discardedAt) }
         return object
     }
 }

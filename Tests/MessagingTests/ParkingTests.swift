@@ -130,6 +130,20 @@ struct ParkingTests {
         #expect(left.first?.attempts == 2, "the failed replay counts as an attempt")
         #expect(try await fixture.deadLetters(.replayed).count == 2)
 
+        // The NUL record can never succeed: discarded, it is kept but no longer parked, and never replayed.
+        let store = DeadLetters(schema: fixture.schema)
+        #expect(try await fixture.pool.withConnection { try await store.discard(id: ids[nul]!, on: $0) })
+        #expect(try await !fixture.pool.withConnection { try await store.discard(id: ids[nul]!, on: $0) }, "once")
+        #expect(try await !fixture.pool.withConnection { try await store.discard(id: ids[clash]!, on: $0) },
+                "a replayed record cannot be discarded")
+        #expect(try await consumer.replay(deadLetter: ids[nul]!) == .notFound, "a discarded record is not replayed")
+        #expect(try await fixture.deadLetters().isEmpty)
+        let discarded = try await fixture.deadLetters(.discarded)
+        #expect(discarded.map(\.eventID) == [nul])
+        #expect(discarded.first?.status == .discarded && discarded.first?.discardedAt != nil)
+        #expect(discarded.first?.attempts == 2, "a discarded record keeps its history")
+        #expect(try await fixture.pool.withConnection { try await store.parkedCounts(on: $0) }.isEmpty)
+
         running.cancel()
         try await running.value
         await fixture.tearDown()

@@ -17,7 +17,7 @@ struct NotifierParkingTests {
         ParkingProbe(pool: app.pool, schema: app.schema, consumer: consumer, log: app.logs)
     }
 
-    @Test("notifier.tokens: a token.issued whose digest already exists is parked; a later token still works")
+    @Test("notifier.tokens: a token.issued whose digest already exists is parked; a later token still works; replayed once after the clash is removed")
     func tokenDigestClashIsParked() async throws {
         try await NotifierTestApp.with { app in
             let team = UUID().uuidString.lowercased()
@@ -37,6 +37,18 @@ struct NotifierParkingTests {
             #expect(tokens.counted >= 1 && letters.allSatisfy(tokens.reported), "counted and logged")
             #expect(letters.first?.reason == .deterministic)
             #expect(letters.first?.error.contains("23505") == true)
+
+            // Remove the cause (the row holding the digest) and replay: the parked token.issued is handled, once.
+            let digest = BearerToken.digestHex(first)
+            try await app.pool.query("DELETE FROM \(app.schema).tokens WHERE token_sha256 = $1", [digest])
+            let consumer = try #require(app.consumers.first { $0.name == "notifier.tokens" })
+            let letter = try #require(letters.first)
+            #expect(try await consumer.replay(deadLetter: letter.id) == .replayed)
+            #expect(try await consumer.replay(deadLetter: letter.id) == .notFound, "a replayed record is handled once")
+            let rows = try await app.pool.query(
+                "SELECT token_id FROM \(app.schema).tokens WHERE token_sha256 = $1", [digest]).rows
+            #expect(try rows.map { try $0.decode(String.self, "token_id") } == [clash.tokenID])
+            #expect(try await tokens.letters().isEmpty, "nothing is parked any more")
         }
     }
 

@@ -22,6 +22,8 @@ final class NotifierTestApp: TestApp {
     /// Every log line of the app (all levels), for asserting what never appears in them.
     let logs = LogCapture(level: .trace)
     let outcomes = Locked<[ConsumeOutcome]>([])
+    /// The consumer loops (`notifier.executions`, `notifier.tokens`), for replaying what they parked.
+    let consumers: [EventConsumer]
     let baseURL: String
     private let tasks: BackgroundTasks
 
@@ -59,6 +61,7 @@ final class NotifierTestApp: TestApp {
                                   logger: logger)
             },
             onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
+        consumers = components.services.compactMap { $0 as? EventConsumer }
         let port = Locked<Int?>(nil)
         let server = NotifierService.apiServer(
             components.api, host: "127.0.0.1", port: 0, logger: logger,

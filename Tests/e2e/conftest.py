@@ -120,7 +120,11 @@ def stack(oidc):
         subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "stop"], env=env)
         subprocess.run([os.path.join(ROOT, "scripts/infra.sh"), "stop"], env=env)
         pytest.fail("stack did not start:\n" + started.stdout + started.stderr)
-    yield exports(started.stdout)
+    # The stack's addresses and tokens, and the infrastructure's (MUSTER_DATABASE_URL, MUSTER_KAFKA_BROKERS) for
+    # the tests that produce records or change the database like an operator would.
+    settings = {k: v for k, v in exports(infra.stdout).items() if k.startswith("MUSTER_")}
+    settings.update(exports(started.stdout))
+    yield settings
     subprocess.run([os.path.join(ROOT, "scripts/stack.sh"), "stop"], env=env, capture_output=True, timeout=120)
     subprocess.run([os.path.join(ROOT, "scripts/infra.sh"), "stop"], env=env, capture_output=True, timeout=120)
 

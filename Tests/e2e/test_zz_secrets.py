@@ -14,7 +14,8 @@ def test_no_secret_in_any_service_log_at_trace_level(team):
     names = {os.path.basename(path) for path in logs}
     assert {"drs-sim.log", "planner.log", "launcher.log", "poller.log", "notifier.log"} <= names, names
     secrets = {"the demo secret access key": DEMO_SECRET, "the webhook secret": WEBHOOK_SECRET,
-               "the admin token": team["stack"]["MUSTER_ADMIN_TOKEN"], "a team token": team["token"]}
+               "the admin token": team["stack"]["MUSTER_ADMIN_TOKEN"], "a team token": team["token"],
+               "the ops admin token": team["stack"]["MUSTER_OPS_ADMIN_TOKEN"]}
     traced = 0
     for path in logs:
         with open(path, encoding="utf-8", errors="replace") as handle:

@@ -7,13 +7,13 @@ import MusterCLIKit
 struct DeadLetterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dead-letters",
-        abstract: "List and replay records the planner's consumers parked (token: the planner's MUSTER_OPS_ADMIN_TOKEN).",
-        subcommands: [List.self, Replay.self])
+        abstract: "List, replay and discard records the planner's consumers parked (token: the planner's MUSTER_OPS_ADMIN_TOKEN).",
+        subcommands: [List.self, Replay.self, Discard.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List parked records, newest first, as JSON.")
         @OptionGroup var connection: Connection
-        @Option(help: "parked, replayed or all.") var status: String = "parked"
+        @Option(help: "parked, replayed, discarded or all.") var status: String = "parked"
         @Option(help: "Only this consumer (e.g. planner.inventory).") var consumer: String?
         @Option(help: "At most this many (1-1000).") var limit: Int = 100
         func run() async throws {
@@ -36,6 +36,19 @@ struct DeadLetterCommand: AsyncParsableCommand {
         func run() async throws {
             let path = all ? "/admin/dead-letters/replay" : "/admin/dead-letters/\(id!)/replay"
             let result: JSONValue = try await connection.with { try await $0.send("POST", path, body: .object([:])) }
+            try printJSON(result)
+        }
+    }
+
+    struct Discard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give up a parked record by id: it is kept, listed as discarded, and never replayed.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The dead letter id.") var id: Int
+        func run() async throws {
+            let result: JSONValue = try await connection.with {
+                try await $0.send("POST", "/admin/dead-letters/\(id)/discard", body: .object([:]))
+            }
             try printJSON(result)
         }
     }

@@ -34,6 +34,13 @@ public struct DeadLetter: Sendable, Equatable {
     public var lastFailedAt: Date
     /// When a replay handled it; nil while parked.
     public var replayedAt: Date?
+    /// When an operator discarded it (never to be handled); nil otherwise.
+    public var discardedAt: Date? = nil
+
+    /// Parked (neither replayed nor discarded), replayed or discarded.
+    public var status: DeadLetters.Status {
+        replayedAt != nil ? .replayed : discardedAt != nil ? .discarded : .parked
+    }
 
     /// The record as the consumer received it, for a replay.
     public var record: KafkaRecord {
@@ -59,7 +66,9 @@ public struct DeadLetters: Sendable {
         case parked
         /// Handled by a replay.
         case replayed
-        /// Both.
+        /// Discarded by an operator: never handled.
+        case discarded
+        /// Every row.
         case all
     }
 
@@ -87,8 +96,9 @@ public struct DeadLetters: Sendable {
         on connection: PostgresConnection
     ) async throws -> [DeadLetter] {
         let filter = switch status {
-        case .parked: "replayed_at IS NULL"
+        case .parked: "replayed_at IS NULL AND discarded_at IS NULL"
         case .replayed: "replayed_at IS NOT NULL"
+        case .discarded: "discarded_at IS NOT NULL"
         case .all: "TRUE"
         }
         let result = try await connection.query(
@@ -104,7 +114,7 @@ public struct DeadLetters: Sendable {
     /// How many records are parked (not replayed), per consumer.
     public func parkedCounts(on connection: PostgresConnection) async throws -> [String: Int] {
         let result = try await connection.query(
-            "SELECT consumer, count(*) AS n FROM \(schema).dead_letters WHERE replayed_at IS NULL GROUP BY consumer")
+            "SELECT consumer, count(*) AS n FROM \(schema).dead_letters WHERE replayed_at IS NULL AND discarded_at IS NULL GROUP BY consumer")
         var counts: [String: Int] = [:]
         for row in result.rows { counts[try row.decode(String.self, "consumer")] = try row.decode(Int.self, "n") }
         return counts
@@ -121,7 +131,7 @@ public struct DeadLetters: Sendable {
     /// Call inside the replay's transaction.
     public func lockParked(id: Int64, on connection: PostgresConnection) async throws -> DeadLetter? {
         let result = try await connection.query(
-            "SELECT \(Self.columns) FROM \(schema).dead_letters WHERE id = $1 AND replayed_at IS NULL FOR UPDATE",
+            "SELECT \(Self.columns) FROM \(schema).dead_letters WHERE id = $1 AND replayed_at IS NULL AND discarded_at IS NULL FOR UPDATE",
             [id])
         return try result.rows.first.map(Self.decode)
     }
@@ -136,16 +146,28 @@ public struct DeadLetters: Sendable {
         try await connection.query(
             """
             UPDATE \(schema).dead_letters SET attempts = attempts + 1, error = $2, last_failed_at = now()
-            WHERE id = $1 AND replayed_at IS NULL
+            WHERE id = $1 AND replayed_at IS NULL AND discarded_at IS NULL
             """,
             [id, Self.storable(error)])
+    }
+
+    /// Marks the parked row `id` discarded: it is kept (evidence) but never
+    /// replayed. False if no row `id` is parked (none, replayed or discarded).
+    public func discard(id: Int64, on connection: PostgresConnection) async throws -> Bool {
+        let result = try await connection.query(
+            """
+            UPDATE \(schema).dead_letters SET discarded_at = now()
+            WHERE id = $1 AND replayed_at IS NULL AND discarded_at IS NULL RETURNING id
+            """,
+            [id])
+        return !result.rows.isEmpty
     }
 
     // MARK: Encoding
 
     private static let columns = """
         id, consumer, event_id, topic, partition, "offset", key, headers, value, reason, error, attempts,
-        first_failed_at, last_failed_at, replayed_at
+        first_failed_at, last_failed_at, replayed_at, discarded_at
         """
 
     private static func decode(_ row: PostgresRow) throws -> DeadLetter {
@@ -159,7 +181,8 @@ public struct DeadLetters: Sendable {
             error: try row.decode(String.self, "error"), attempts: try row.decode(Int.self, "attempts"),
             firstFailedAt: try row.decode(Date.self, "first_failed_at"),
             lastFailedAt: try row.decode(Date.self, "last_failed_at"),
-            replayedAt: try row.decode(Date?.self, "replayed_at"))
+            replayedAt: try row.decode(Date?.self, "replayed_at"),
+            discardedAt: try row.decode(Date?.self, "discarded_at"))
     }
 
     private struct StoredHeader: Codable {

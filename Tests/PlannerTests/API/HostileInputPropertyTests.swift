@@ -9,127 +9,65 @@ import Testing
 /// (generated: random printable text around one of U+0000–U+001F,
 /// U+007F–U+009F; the 65 characters taken in turn, so each is used several
 /// times over a run) gets a 422 naming exactly that field with rule
-/// `controlCharacters`, and nothing is stored.
+/// `controlCharacters`, one holding a lone UTF-16 surrogate escape a 422 with
+/// rule `unicode`, an over-long one a 422 with rule `maxLength`; nothing is
+/// stored. The fields and generators are shared with the notifier's test
+/// (`TestSupport.HostileInput`).
 @Suite("Planner: hostile strings in every documented field")
 struct HostileInputPropertyTests {
-    /// One documented string field of one request body.
-    struct Field: CustomStringConvertible, Sendable {
-        var method: String
-        var path: String
-        /// JSONBody's spelling: `waves[0].protectionGroupIds[0]`, `tagSelector.k`.
-        var field: String
-        /// The document's `maxLength`, if it states one.
-        var maxLength: Int?
-        var description: String { "\(method) \(path) \(field)" }
-    }
+    typealias Field = HostileInput.Field
+    static let document = "Services/Planner/App/API/openapi.json"
 
-    /// Every string field of every request body in `Services/Planner/App/API/openapi.json`.
-    static func documentedFields() throws -> [Field] {
-        let data = try Data(contentsOf: RepositoryFile.url("Services/Planner/App/API/openapi.json"))
-        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
-        func resolve(_ schema: [String: Any]) -> [String: Any] {
-            guard let ref = schema["$ref"] as? String else { return schema }
-            return resolve(schemas[String(ref.split(separator: "/").last!)] as? [String: Any] ?? [:])
-        }
-        func strings(_ raw: [String: Any], _ path: String) -> [(String, Int?)] {
-            // Unknown fields (`PlainJSON`, any JSON, recursive) are no documented field.
-            if (raw["$ref"] as? String)?.hasSuffix("/PlainJSON") == true { return [] }
-            let schema = resolve(raw)
-            var found: [(String, Int?)] = []
-            for key in ["oneOf", "anyOf", "allOf"] {
-                for option in schema[key] as? [[String: Any]] ?? [] { found += strings(option, path) }
-            }
-            func child(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
-            switch schema["type"] as? String {
-            case "string": found.append((path, schema["maxLength"] as? Int))
-            case "array": found += strings(schema["items"] as? [String: Any] ?? [:], path + "[0]")
-            default:
-                for (name, property) in schema["properties"] as? [String: Any] ?? [:] {
-                    found += strings(property as? [String: Any] ?? [:], child(name))
-                }
-                if let values = schema["additionalProperties"] as? [String: Any] { found += strings(values, child("k")) }
-            }
-            return found
-        }
-        var fields: [Field] = []
-        for (path, operations) in (document["paths"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
-            for (method, operation) in (operations as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                guard let body = (operation as? [String: Any])?["requestBody"] as? [String: Any],
-                      let schema = ((body["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"]
-                        as? [String: Any] else { continue }
-                var seen = Set<String>()
-                for (field, maxLength) in strings(schema, "").sorted(by: { $0.0 < $1.0 }) where seen.insert(field).inserted {
-                    fields.append(Field(method: method.uppercased(), path: path, field: field, maxLength: maxLength))
-                }
-            }
-        }
-        return fields
-    }
-
-    /// The JSON body holding only `value` at `field` (`a[0].b` → `{"a":[{"b":value}]}`).
-    static func body(_ field: String, _ value: Any) -> Any {
-        var parts: [String] = []
-        for segment in field.split(separator: ".") {
-            var name = Substring(segment)
-            var indexes = 0
-            while name.hasSuffix("[0]") { name = name.dropLast(3); indexes += 1 }
-            parts.append(String(name))
-            parts += Array(repeating: "[0]", count: indexes)
-        }
-        var result = value
-        for part in parts.reversed() { result = part == "[0]" ? [result] : [part: result] }
-        return result
-    }
-
-    static let controls = (0x00..<0x20).map { Unicode.Scalar($0)! } + (0x7F...0x9F).map { Unicode.Scalar($0)! }
-
-    /// `count` hostile values: random printable text around one control
-    /// character, the characters taken in turn from `start` so that every
-    /// one is used.
-    static func hostile(count: Int, start: Int, using generator: inout some RandomNumberGenerator) -> [String] {
-        let printable = Array("abcXYZ019-_./:@ é✓")
-        return (0..<count).map { index in
-            let control = Character(controls[(start + index) % controls.count])
-            let before = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in printable.randomElement(using: &generator)! })
-            let after = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in printable.randomElement(using: &generator)! })
-            return before + String(control) + after
-        }
-    }
+    /// Every string field of every request body in the planner's OpenAPI document.
+    static func documentedFields() throws -> [Field] { try HostileInput.documentedFields(document) }
 
     @Test func theDocumentDescribesTheBodies() throws {
         let fields = try Self.documentedFields()
         #expect(fields.count > 40, "every body's string fields are found")
         #expect(fields.contains { $0.path == "/v1/plans" && $0.field == "waves[0].protectionGroupIds[0]" })
         #expect(fields.contains { $0.path == "/v1/protection-groups" && $0.field == "tagSelector.k" })
-        #expect(Self.body("waves[0].protectionGroupIds[0]", "x") as? [String: [[String: [String]]]]
+        #expect(HostileInput.body("waves[0].protectionGroupIds[0]", "x") as? [String: [[String: [String]]]]
             == ["waves": [["protectionGroupIds": ["x"]]]])
     }
 
-    @Test func everyControlCharacterInEveryDocumentedStringFieldIsA422NamingItAndStoresNothing() async throws {
+    @Test("The lone-surrogate scanner names the field (value or key) and passes valid pairs and other escapes")
+    func scannerNamesTheField() {
+        func path(_ json: String) -> String? { TextRule.loneSurrogatePath(inJSON: Array(json.utf8)) }
+        #expect(path(#"{"name":"a\ud800b"}"#) == "name")
+        #expect(path(#"{"waves":[{"name":"w"},{"name":"\udfff"}]}"#) == "waves[1].name")
+        #expect(path(#"{"tagSelector":{"env":"x","\udc00":"y"}}"#) == "tagSelector.\u{FFFD}")
+        #expect(path(#"{"a":{"b":["x","y\ud83d\u0041"]}}"#) == "a.b[1]")
+        #expect(path(#"{"a":"\udc00\ud800"}"#) == "a")
+        #expect(path(#"{"a":"\ud83d"}"#) == "a", "a high surrogate at the end of the string")
+        #expect(path(#"["\ud800"]"#) == "[0]")
+        #expect(path(#""\ud800""#) == "")
+        // Not lone: a valid pair (also as a key before a later field), other escapes, escaped quotes and backslashes.
+        #expect(path(#"{"a":"\ud83d\ude00","\ud83d\ude00":"\u0041\n\"\\ud800"}"#) == nil)
+        #expect(path(#"{"\ud83d\ude00":{"k":"\udbff"}}"#) == "😀.k")
+        #expect(path(#"{"a":"\ud8"#) == nil, "not JSON: the parser says so")
+    }
+
+    @Test func everyControlCharacterAndLoneSurrogateInEveryDocumentedStringFieldIsA422NamingItAndStoresNothing()
+        async throws
+    {
         let fields = try Self.documentedFields()
         var generator = SystemRandomNumberGenerator()
         try await PlannerTestApp.with { app in
             let team = try await app.team()
             let before = try await rowCounts(app)
-            var checked = 0
-            for (number, field) in fields.enumerated() {
+            // Eight control-character values per field, the 65 characters in turn: all are used every ~8 fields.
+            let (controls, surrogates, problems) = try await HostileInput.sendHostileBodies(
+                fields, controlsPerField: 8, using: &generator
+            ) { field, body in
                 let path = field.path.replacingOccurrences(of: "{teamId}", with: team.id)
                     .replacingOccurrences(of: "{id}", with: UUID().uuidString.lowercased())
                 let token = field.path.hasPrefix("/v1/teams") ? PlannerTestApp.adminToken : team.admin
-                // Eight values per field, the control characters in turn: all 65 are used every ~8 fields.
-                for value in Self.hostile(count: 8, start: number * 8, using: &generator) {
-                    let reply = try await app.call(field.method, path, token: token, json: Self.body(field.field, value))
-                    let shown = value.unicodeScalars.map { TextRule.isControl($0) ? "U+\(String($0.value, radix: 16))" : String($0) }
-                        .joined()
-                    #expect(reply.status == 422, "\(field) with \(shown)")
-                    #expect(reply.error["field"] as? String == field.field, "\(field) with \(shown)")
-                    #expect(reply.error["rule"] as? String == "controlCharacters", "\(field) with \(shown)")
-                    checked += 1
-                }
+                return try await app.call(field.method, path, token: token, raw: body)
             }
-            print("[figure] \(checked) hostile bodies over \(fields.count) documented string fields")
-            #expect(checked >= Self.controls.count)
+            #expect(problems.isEmpty, "\(problems.count) bad replies: \(problems.prefix(10))")
+            print("[figure] \(controls) control-character and \(surrogates) lone-surrogate bodies over \(fields.count) documented string fields")
+            #expect(controls >= HostileInput.controls.count)
+            #expect(surrogates >= HostileInput.surrogateEscapes.count)
             #expect(try await rowCounts(app) == before, "nothing was stored")
         }
     }
@@ -163,22 +101,6 @@ struct HostileInputPropertyTests {
         }
     }
 
-    /// `body` with `value` at `field` (`a[0].b`), replacing what was there.
-    static func merge(_ body: Any, _ field: String, _ value: Any) -> Any {
-        let patch = Self.body(field, value)
-        func merged(_ base: Any, _ patch: Any) -> Any {
-            switch (base, patch) {
-            case (let base as [String: Any], let patch as [String: Any]):
-                return base.merging(patch) { old, new in merged(old, new) }
-            case (let base as [Any], let patch as [Any]) where !base.isEmpty:
-                return [merged(base[0], patch[0])] + base.dropFirst()
-            default:
-                return patch
-            }
-        }
-        return merged(body, patch)
-    }
-
     @Test func everyDocumentedMaxLengthIsEnforcedNamingTheFieldAndStoresNothing() async throws {
         let fields = try Self.documentedFields().filter { $0.maxLength != nil && $0.method == "POST" }
         #expect(fields.count >= 10, "the document states the limits the code enforces")
@@ -206,7 +128,7 @@ struct HostileInputPropertyTests {
                         value = "arn:aws:iam::123456789012:role/" + String(repeating: "x", count: maxLength + extra - 31)
                     }
                     #expect(value.count == maxLength + extra)
-                    let reply = try await app.call("POST", path, token: token, json: Self.merge(base, field.field, value))
+                    let reply = try await app.call("POST", path, token: token, json: HostileInput.merge(base, field.field, value))
                     #expect(reply.status == 422, "\(field) \(value.count) characters")
                     #expect(reply.error["field"] as? String == field.field, "\(field) \(value.count) characters")
                     checked += 1
@@ -220,15 +142,6 @@ struct HostileInputPropertyTests {
 
     /// Rows per table of the app's schema.
     func rowCounts(_ app: PlannerTestApp) async throws -> [String: Int] {
-        let tables = try await app.pool.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
-            [app.schema]
-        ).rows.map { try $0.decode(String.self, "table_name") }
-        var counts: [String: Int] = [:]
-        for table in tables {
-            counts[table] = try await app.pool.query("SELECT count(*) AS n FROM \(app.schema).\"\(table)\"").rows[0]
-                .decode(Int.self, "n")
-        }
-        return counts
+        try await HostileInput.rowCounts(app.pool, schema: app.schema)
     }
 }
