@@ -104,6 +104,7 @@ public final class OTLPHTTPExporter: Service, Sendable {
                 if queuedCount < configuration.batchSize {
                     try? await Task.sleep(for: configuration.scheduleDelay)
                 }
+                if state.withLock({ $0.stopped }) { break }
                 await flush()
             }
         } onCancelOrGracefulShutdown: {
@@ -114,7 +115,8 @@ public final class OTLPHTTPExporter: Service, Sendable {
             }
             waiter?.resume()
         }
-        await flush()
+        // In a task of its own: this one may be cancelled, and a cancelled task's HTTP calls fail at once.
+        await Task { await self.flush() }.value
         await client.shutdown()
     }
 
