@@ -122,7 +122,8 @@ public final class OTLPHTTPExporter: Service, Sendable {
 
     /// Sends everything queued now, a batch at a time (tests; shutdown).
     public func flush() async {
-        while true {
+        // A cancelled task's requests fail at once: leave the rest queued for the drain that follows.
+        while !Task.isCancelled {
             let batch = state.withLock { state -> [FinishedSpan] in
                 let batch = Array(state.queue.prefix(configuration.batchSize))
                 state.queue.removeFirst(batch.count)
