@@ -13,6 +13,7 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 
 /// A service: `Services/<folder>/App` (its logic, a library) and
 /// `Services/<folder>/Main` (the tiny executable that wires it).
@@ -68,6 +69,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
     ],
     targets: [
         // C bindings: thin shims, hidden behind the Swift libraries below.
@@ -84,7 +86,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "MusterPostgres", dependencies: ["CLibPQ", log], path: "Shared/Postgres",
                 swiftSettings: swiftSettings),
-        .target(name: "MusterHTTP", dependencies: ["CCurl", log], path: "Shared/HTTPClient",
+        .target(name: "MusterHTTP", dependencies: ["CCurl", log, tracing], path: "Shared/HTTPClient",
                 swiftSettings: swiftSettings),
         .target(name: "MusterAWS", dependencies: ["MusterHTTP", crypto, log], path: "Shared/AWS",
                 swiftSettings: swiftSettings),
@@ -96,12 +98,16 @@ let package = Package(
         .target(name: "MusterEvents", dependencies: ["MusterDomain"], path: "Shared/Events",
                 swiftSettings: swiftSettings),
         .target(name: "MusterMessaging",
-                dependencies: ["MusterEvents", "MusterKafka", "MusterPostgres", log, metrics, lifecycle],
+                dependencies: ["MusterEvents", "MusterKafka", "MusterPostgres", log, metrics, lifecycle, tracing],
                 path: "Shared/Messaging", swiftSettings: swiftSettings),
+        // W3C trace context, Muster's tracer and its OTLP/HTTP JSON exporter (docs/observability.md).
+        .target(name: "MusterTracing", dependencies: ["MusterHTTP", log, metrics, lifecycle, tracing],
+                path: "Shared/Tracing", swiftSettings: swiftSettings),
         .target(name: "MusterAPI", dependencies: ["MusterDomain", "MusterEvents", hummingbird, crypto, log], path: "Shared/API",
                 swiftSettings: swiftSettings),
         .target(name: "MusterService",
-                dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", "CMalloc", log, metrics, lifecycle, hummingbird,
+                dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", "MusterTracing", "CMalloc", log, metrics,
+                               lifecycle, hummingbird, tracing,
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]
@@ -184,7 +190,8 @@ let package = Package(
         .testTarget(name: "DRSTests", dependencies: ["MusterDRS", "MusterEC2", "DRSSimApp", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "MessagingTests",
-                    dependencies: ["MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", "TestSupport"],
+                    dependencies: ["MusterMessaging", "MusterEvents", "MusterKafka", "MusterPostgres", "MusterTracing", "MusterHTTP",
+                                   "TestSupport", tracing],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LauncherTests",
                     dependencies: ["LauncherApp", "DRSSimApp", "MusterDRS", "MusterEC2", "MusterAWS", "MusterHTTP", "MusterService",

@@ -15,6 +15,12 @@ public struct CloudEvent: Sendable, Equatable {
     public var subject: String?
     /// The JSON body.
     public var data: [UInt8]
+    /// `traceparent` (CloudEvents distributed-tracing extension): the W3C
+    /// position of the span that published the event, if it was traced.
+    /// Carried, not compared: two copies of one event are equal whatever trace they travel in.
+    public var traceparent: String?
+    /// `tracestate`, passed through with `traceparent`.
+    public var tracestate: String?
 
     /// The CloudEvents spec version this envelope implements.
     public static let specVersion = "1.0"
@@ -22,13 +28,24 @@ public struct CloudEvent: Sendable, Equatable {
     public static let contentType = "application/json"
 
     /// Creates an event; `id` defaults to a fresh UUID and `time` to now.
-    public init(id: UUID = UUID(), source: String, type: String, time: Date = Date(), subject: String? = nil, data: [UInt8]) {
+    public init(
+        id: UUID = UUID(), source: String, type: String, time: Date = Date(), subject: String? = nil, data: [UInt8],
+        traceparent: String? = nil, tracestate: String? = nil
+    ) {
         self.id = id
         self.source = source
         self.type = type
         self.time = time
         self.subject = subject
         self.data = data
+        self.traceparent = traceparent
+        self.tracestate = tracestate
+    }
+
+    /// Equal when every CloudEvents attribute and the data are; the trace context is not compared.
+    public static func == (lhs: CloudEvent, rhs: CloudEvent) -> Bool {
+        lhs.id == rhs.id && lhs.source == rhs.source && lhs.type == rhs.type && lhs.time == rhs.time
+            && lhs.subject == rhs.subject && lhs.data == rhs.data
     }
 
     /// Creates an event whose data is `payload` encoded as JSON.
@@ -66,6 +83,8 @@ public struct CloudEvent: Sendable, Equatable {
             ("ce_time", EventCoding.formatTime(time)),
         ]
         if let subject { result.append(("ce_subject", subject)) }
+        if let traceparent { result.append(("traceparent", traceparent)) }
+        if traceparent != nil, let tracestate { result.append(("tracestate", tracestate)) }
         result.append(("content-type", Self.contentType))
         return result
     }
@@ -92,8 +111,18 @@ public struct CloudEvent: Sendable, Equatable {
         if let contentType = header("content-type"), !contentType.hasPrefix(Self.contentType) {
             throw CloudEventError.invalidAttribute("content-type", reason: "must be \(Self.contentType)")
         }
+        // The tracing extension is optional and never a reason to reject an event: an
+        // implausible value (over 512 characters or not printable ASCII) is dropped.
+        func traceHeader(_ name: String) -> String? {
+            guard let value = header(name), !value.isEmpty, value.utf8.count <= 512,
+                  value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+            else { return nil }
+            return value
+        }
+        let traceparent = traceHeader("traceparent")
         self.init(id: id, source: try required("ce_source"), type: try required("ce_type"),
-                  time: time, subject: header("ce_subject"), data: value)
+                  time: time, subject: header("ce_subject"), data: value,
+                  traceparent: traceparent, tracestate: traceparent == nil ? nil : traceHeader("tracestate"))
     }
 }
 

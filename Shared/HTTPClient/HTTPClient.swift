@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import Tracing
 
 /// An HTTP/1.1 (and HTTP/2 over TLS, where the server offers it) client built
 /// on libcurl's multi interface. One dedicated thread drives every transfer,
@@ -31,7 +33,33 @@ public final class HTTPClient: Sendable {
     /// Throws ``HTTPClientError`` for transport failures and timeouts, and
     /// `CancellationError` if the calling task is cancelled (the transfer is
     /// aborted and its connection closed).
+    ///
+    /// With a tracer installed, each call is a client span of the current
+    /// trace (method, host, status, the AWS request id when the answer has
+    /// one; never the path, query or headers) and carries its `traceparent`.
     public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard request.traced else { return try await perform(request) }
+        return try await withSpan("HTTP \(request.method)", ofKind: .client) { span in
+            var request = request
+            InstrumentationSystem.instrument.inject(span.context, into: &request.headers, using: TraceHeaderInjector())
+            let host = URL(string: request.url)?.host ?? "unknown"
+            span.updateAttributes { attributes in
+                attributes.set("http.request.method", value: .string(request.method))
+                attributes.set("server.address", value: .string(host))
+            }
+            let response = try await perform(request)
+            span.updateAttributes { attributes in
+                attributes.set("http.response.status_code", value: .int64(Int64(response.status)))
+                if let id = response.headers.first(named: "x-amzn-requestid") ?? response.headers.first(named: "x-amz-request-id") {
+                    attributes.set("aws.request_id", value: .string(String(id.prefix(128))))
+                }
+            }
+            if response.status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+
+    private func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         try request.validate()
         try Task.checkCancellation()
         let loop = self.loop
@@ -53,5 +81,13 @@ public final class HTTPClient: Sendable {
     /// and concurrently; later ``execute(_:)`` calls throw `.shutDown`.
     public func shutdown() async {
         await loop.shutdown()
+    }
+}
+
+/// Writes trace context into a request's header list (replacing a `traceparent` already there).
+struct TraceHeaderInjector: Injector {
+    func inject(_ value: String, forKey key: String, into headers: inout [HTTPHeader]) {
+        headers.removeAll { $0.name.lowercased() == key }
+        headers.append(HTTPHeader(key, value))
     }
 }

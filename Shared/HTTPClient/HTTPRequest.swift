@@ -16,6 +16,10 @@ public struct HTTPRequest: Sendable {
     /// Whether the server's TLS certificate and host name are verified. Only
     /// tests against self-signed endpoints should turn this off.
     public var verifyTLS: Bool
+    /// Whether the call is a span of the current trace and carries its
+    /// `traceparent`/`tracestate` headers (when a tracer is installed). Only
+    /// the trace exporter's own requests turn this off.
+    public var traced = true
 
     /// Creates a request; the defaults suit a JSON API call.
     public init(

@@ -180,7 +180,9 @@ final class ConsumerCore: Sendable {
             case let .commit(requests): perform(requests)
             case let .flow(changes):
                 for change in changes { client.setPaused(change.paused, [change.partition]) }
-            case .poll: handle(client.consumerPoll(milliseconds: 100))
+            // 1 s: a record ends the wait at once, and commits, pauses and close wake it
+            // (`wakeConsumerPoll`); a shorter wait only costs an idle service wake-ups.
+            case .poll: handle(client.consumerPoll(milliseconds: 1000))
             case .idle: wake.wait()
             case .leave: break loop
             }

@@ -176,7 +176,7 @@ final class ProducerCore: Sendable {
     func runPollLoop() {
         var drainTimeout: Duration?
         while drainTimeout == nil {
-            client.poll(milliseconds: 100)  // `requestShutdown` wakes it early
+            client.poll(milliseconds: 1000)  // a delivery report or `requestShutdown` ends the wait at once
             drainTimeout = state.withLock(\.drainTimeout)
         }
         let timeout = drainTimeout ?? .zero

@@ -6,6 +6,7 @@ import MusterKafka
 import MusterPostgres
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Thrown by a handler when an event is well-formed CloudEvents but its
 /// content can never be handled (unknown type, invalid payload): the record
@@ -224,6 +225,34 @@ public final class EventConsumer: Service, Sendable {
                        firstFailedAt: firstAttempt, stop: stop)
             return
         }
+        // One consumer span per record (all its attempts), the child of the span that published it;
+        // the handler runs inside it, so the rows it writes to the outbox and the calls it makes join the trace.
+        var parent = ServiceContext.topLevel
+        if let traceparent = event.traceparent {
+            var carrier = ["traceparent": traceparent]
+            carrier["tracestate"] = event.tracestate
+            InstrumentationSystem.instrument.extract(carrier, into: &parent, using: DictionaryTraceCarrier())
+        }
+        let name = self.name
+        await withSpan("consume \(event.type)", context: parent, ofKind: .consumer) { span in
+            span.updateAttributes { attributes in
+                attributes.set("messaging.system", value: .string("kafka"))
+                attributes.set("messaging.operation.type", value: .string("process"))
+                attributes.set("messaging.destination.name", value: .string(record.topic))
+                attributes.set("messaging.destination.partition.id", value: .string("\(record.partition)"))
+                attributes.set("messaging.kafka.offset", value: .int64(record.offset))
+                attributes.set("messaging.consumer.group.name", value: .string(name))
+                attributes.set("messaging.message.id", value: .string(event.id.uuidString.lowercased()))
+                attributes.set("cloudevents.event_type", value: .string(event.type))
+            }
+            let outcome = await handleWithRetries(event, record: record, stop: stop)
+            span.updateAttributes { $0.set("muster.consume.outcome", value: .string(outcome?.rawValue ?? "interrupted")) }
+            if outcome == .parked || outcome == .malformed { span.setStatus(SpanStatus(code: .error)) }
+        }
+    }
+
+    /// Handles `event` until it is handled, a duplicate or parked (returned), or shutdown interrupts (nil).
+    private func handleWithRetries(_ event: CloudEvent, record: KafkaRecord, stop: StopSignal) async -> ConsumeOutcome? {
         var attempts = 0
         var firstFailure: (date: Date, instant: ContinuousClock.Instant)?
         while true {
@@ -231,7 +260,7 @@ public final class EventConsumer: Service, Sendable {
                 let outcome = try await handleOnce(event, record: record)
                 await commit(record)
                 finish(outcome, event)
-                return
+                return outcome
             } catch {
                 attempts += 1
                 let first = firstFailure ?? (Date(), ContinuousClock.now)
@@ -244,7 +273,7 @@ public final class EventConsumer: Service, Sendable {
                     let malformed = error is UnprocessableEvent || error is CloudEventError || error is DecodingError
                     await park(record, event: event, reason: malformed ? .malformed : reason, error: error,
                                attempts: attempts, firstFailedAt: first.date, stop: stop)
-                    return
+                    return malformed ? .malformed : .parked
                 case .retry:
                     Counter(label: "muster_events_handler_failures_total", dimensions: [("consumer", name)]).increment()
                     logger.warning("event handling failed; will retry the same record", metadata: [
@@ -253,9 +282,9 @@ public final class EventConsumer: Service, Sendable {
                         "attempt": "\(attempts)", "error": "\(DeadLetters.storable("\(error)"))",
                     ])
                     // On shutdown, leave the record uncommitted: it is redelivered.
-                    if stop.isSet { return }
+                    if stop.isSet { return nil }
                     await stop.sleep(for: configuration.retry.delay(attempt: attempts - 1))
-                    if stop.isSet { return }
+                    if stop.isSet { return nil }
                 }
             }
         }

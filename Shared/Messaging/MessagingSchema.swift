@@ -3,7 +3,8 @@ import MusterPostgres
 /// The tables every service's schema carries for reliable messaging: the
 /// transactional `outbox`, the idempotent `inbox` and `dead_letters`, where
 /// consumers park records that can never be processed (DESIGN §12). Versions 1–99 of every
-/// schema's migrations are reserved for these (and 190, `dead_letters.discarded_at`); a service's own start at 100.
+/// schema's migrations are reserved for these (and 190, `dead_letters.discarded_at`; 240, the
+/// outbox's trace context); a service's own start at 100.
 public enum MessagingSchema {
     /// The migrations creating `outbox`, `inbox` and `dead_letters` in `schema`.
     public static func migrations(schema: String) -> [Migration] {
@@ -61,6 +62,11 @@ public enum MessagingSchema {
         // From the range of issue 11's third round (190–199), in every schema: no service migration uses 190.
         Migration(version: 190, name: "dead_letters_discarded", sql: """
             ALTER TABLE \(schema).dead_letters ADD COLUMN discarded_at TIMESTAMPTZ;
+            """),
+        // The W3C trace context an outbox row was written in (DESIGN §12, tracing): the relay's
+        // publish span is its child, and the record carries that span's `traceparent`.
+        Migration(version: 240, name: "outbox trace context", sql: """
+            ALTER TABLE \(schema).outbox ADD COLUMN traceparent TEXT, ADD COLUMN tracestate TEXT;
             """),
         ]
     }

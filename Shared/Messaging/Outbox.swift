@@ -1,5 +1,6 @@
 import MusterEvents
 import MusterPostgres
+import Tracing
 
 /// An event a service owes, addressed to a topic and partition key.
 public struct OutboxMessage: Sendable, Equatable {
@@ -36,18 +37,35 @@ public struct Outbox: Sendable {
     }
 
     /// Inserts `messages` on `connection`, which must be inside the caller's
-    /// transaction for the outbox guarantee to hold.
+    /// transaction for the outbox guarantee to hold. Each row keeps the trace
+    /// context it was written in (the event's own `traceparent` if it has
+    /// one, else the calling task's current span), so the relay publishes it
+    /// in the same trace.
     public func enqueue(_ messages: [OutboxMessage], on connection: PostgresConnection) async throws {
+        let current = Self.currentTraceContext()
         for message in messages {
             let event = message.event
+            let traceparent = event.traceparent ?? current?.traceparent
+            let tracestate = event.traceparent != nil ? event.tracestate : current?.tracestate
             try await connection.query(
                 """
-                INSERT INTO \(schema).outbox (event_id, topic, key, type, source, subject, event_time, data)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO \(schema).outbox
+                    (event_id, topic, key, type, source, subject, event_time, data, traceparent, tracestate)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                 """,
-                [event.id, message.topic, message.key, event.type, event.source, event.subject, event.time, event.data]
+                [event.id, message.topic, message.key, event.type, event.source, event.subject, event.time, event.data,
+                 traceparent, tracestate]
             )
         }
+    }
+
+    /// The current span's `traceparent`/`tracestate`, as the installed instrument writes them (nil when none).
+    static func currentTraceContext() -> (traceparent: String, tracestate: String?)? {
+        guard let context = ServiceContext.current else { return nil }
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryTraceCarrier())
+        guard let traceparent = carrier["traceparent"] else { return nil }
+        return (traceparent, carrier["tracestate"])
     }
 
     /// Inserts one message; see `enqueue(_:on:)`.
@@ -60,4 +78,10 @@ public struct Outbox: Sendable {
         let result = try await connection.query("SELECT count(*) AS n FROM \(schema).outbox WHERE published_at IS NULL")
         return try result.rows[0].decode(Int.self, "n")
     }
+}
+
+/// Trace context as a dictionary (outbox rows, record headers read back).
+struct DictionaryTraceCarrier: Injector, Extractor {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }

@@ -6,6 +6,7 @@ import MusterKafka
 import MusterPostgres
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Publishes a schema's outbox rows to Kafka in `seq` order and marks them
 /// published, a batch at a time, without holding a transaction open while
@@ -139,26 +140,59 @@ public final class OutboxRelay: Service, Sendable {
     ) async throws -> Int {
         let result = try await connection.query(
             """
-            SELECT seq, event_id, topic, key, type, source, subject, event_time, data
+            SELECT seq, event_id, topic, key, type, source, subject, event_time, data, traceparent, tracestate
             FROM \(schema).outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1
             """, [limit])
         guard !result.rows.isEmpty else { return 0 }
         var sequences: [Int64] = []
         var ids: [UUID] = []
         var records: [KafkaOutgoingRecord] = []
+        var spans: [any Span] = []
         for row in result.rows {
-            let (seq, message) = try decodeRow(row)
+            var (seq, message) = try decodeRow(row)
             sequences.append(seq)
             ids.append(message.event.id)
+            if let span = publishSpan(for: message) {
+                // The record carries the publish span's position: the consumer's span is its child.
+                var carrier: [String: String] = [:]
+                InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryTraceCarrier())
+                message.event.traceparent = carrier["traceparent"] ?? message.event.traceparent
+                message.event.tracestate = carrier["traceparent"] != nil ? carrier["tracestate"] : message.event.tracestate
+                spans.append(span)
+            }
             records.append(message.event.kafkaRecord(topic: message.topic, key: message.key))
         }
-        _ = try await producer.sendBatch(records)
+        defer { for span in spans { span.end() } }
+        do {
+            _ = try await producer.sendBatch(records)
+        } catch {
+            for span in spans { span.recordError(error) }
+            throw error
+        }
         try await afterPublish?(ids)
         try await connection.query(
             "UPDATE \(schema).outbox SET published_at = now() WHERE seq = ANY(string_to_array($1, ',')::bigint[])",
             [sequences.map(String.init).joined(separator: ",")])
         return records.count
     }
+}
+
+/// A producer span for a row written inside a trace (rows written outside any trace get none).
+private func publishSpan(for message: OutboxMessage) -> (any Span)? {
+    guard let traceparent = message.event.traceparent else { return nil }
+    var parent = ServiceContext.topLevel
+    var carrier = ["traceparent": traceparent]
+    carrier["tracestate"] = message.event.tracestate
+    InstrumentationSystem.instrument.extract(carrier, into: &parent, using: DictionaryTraceCarrier())
+    let span = startSpan("publish \(message.topic)", context: parent, ofKind: .producer)
+    span.updateAttributes { attributes in
+        attributes.set("messaging.system", value: .string("kafka"))
+        attributes.set("messaging.operation.type", value: .string("publish"))
+        attributes.set("messaging.destination.name", value: .string(message.topic))
+        attributes.set("messaging.message.id", value: .string(message.event.id.uuidString.lowercased()))
+        attributes.set("cloudevents.event_type", value: .string(message.event.type))
+    }
+    return span
 }
 
 /// The publish pass in hand, so shutdown can cancel it.
@@ -174,7 +208,9 @@ extension OutboxRelay {
             type: try row.decode(String.self, "type"),
             time: try row.decode(Date.self, "event_time"),
             subject: try row.decode(String?.self, "subject"),
-            data: try row.decode([UInt8].self, "data"))
+            data: try row.decode([UInt8].self, "data"),
+            traceparent: try row.decode(String?.self, "traceparent"),
+            tracestate: try row.decode(String?.self, "tracestate"))
         let message = OutboxMessage(
             topic: try row.decode(String.self, "topic"), key: try row.decode(String.self, "key"), event: event)
         return (try row.decode(Int64.self, "seq"), message)

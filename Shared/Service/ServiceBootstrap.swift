@@ -4,6 +4,7 @@ import MusterEvents
 import MusterKafka
 import MusterMessaging
 import MusterPostgres
+import MusterTracing
 import Prometheus
 import ServiceLifecycle
 
@@ -50,6 +51,8 @@ public struct ServiceContext: Sendable {
     public let relay: OutboxRelay
     /// Rendered on `/metrics`.
     public let registry: PrometheusCollectorRegistry
+    /// Sends spans to the OTLP endpoint; nil when tracing is off (the default).
+    public let traceExporter: OTLPHTTPExporter?
 
     /// The service's outbox.
     public var outbox: Outbox { Outbox(schema: descriptor.schema) }
@@ -96,7 +99,9 @@ public struct ServiceContext: Sendable {
         DeadLetterRoutes.add(
             to: router, schema: descriptor.schema, pool: pool, consumers: consumers, adminToken: service.opsAdminToken)
         let producer = self.producer, pool = self.pool
-        return [
+        // First in, so stopped last: the spans of the shutdown itself are still sent.
+        let tracing: [any Service] = traceExporter.map { [$0] } ?? []
+        return tracing + [
             ResourceService(name: "postgres") { await pool.close() },
             // Only the outbox relay produces, and it marks a row published after the broker's
             // acknowledgement: what a short flush leaves unsent is published again by the next
@@ -125,6 +130,12 @@ public enum ServiceBootstrap {
         // Before librdkafka, libcurl, libpq and NIO start their threads (each may take an arena).
         HeapDiscipline.limitArenas(service.mallocArenas)
         let logger = LoggingSetup.bootstrap(service: descriptor.name, level: service.logLevel, format: service.logFormat)
+        // Off unless an OTLP endpoint is set (docs/observability.md, tracing).
+        let traceExporter = try TracingConfiguration.exporter(environment: reader.environment, serviceName: descriptor.name)
+            .map { TracingSetup.bootstrap($0, logger: logger) }
+        if let traceExporter {
+            logger.info("tracing on", metadata: ["otlp_endpoint": "\(traceExporter.configuration.redactedEndpoint)"])
+        }
         let infrastructure = try InfrastructureConfiguration(reader: reader)
         let registry = MetricsSetup.bootstrap()
         try KafkaLibrary.checkVersion()
@@ -146,7 +157,7 @@ public enum ServiceBootstrap {
         let relay = OutboxRelay(schema: descriptor.schema, pool: pool, producer: producer, logger: logger)
         return ServiceContext(
             descriptor: descriptor, service: service, infrastructure: infrastructure, logger: logger, pool: pool,
-            producer: producer, relay: relay, registry: registry)
+            producer: producer, relay: relay, registry: registry, traceExporter: traceExporter)
     }
 }
 

@@ -25,7 +25,7 @@ public enum ServiceRunner {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some Service where Context.Source == ApplicationRequestContextSource {
         Application(
-            router: router,
+            responder: TracedResponder(next: router.buildResponder()),
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
                 serverName: configuration.serviceName),

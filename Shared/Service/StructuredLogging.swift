@@ -1,12 +1,14 @@
 import Foundation
 import Logging
+import MusterTracing
 import Synchronization
 
 /// A swift-log handler writing one JSON object per line to standard error:
 /// `ts`, `level`, `service`, `logger`, `msg` and the metadata. Metadata whose
 /// key names a secret (secret, token, password, authorization, credential)
 /// is written as `[REDACTED]`, a last line of defence behind never logging
-/// secrets in the first place.
+/// secrets in the first place. A line written inside a traced span carries
+/// `trace_id` and `span_id` (W3C, hex), so logs and traces join.
 public struct JSONLogHandler: LogHandler {
     /// The minimum level written.
     public var logLevel: Logger.Level
@@ -34,6 +36,10 @@ public struct JSONLogHandler: LogHandler {
             "ts": Self.timestamp(), "level": event.level.rawValue, "service": service, "logger": label,
             "msg": event.message.description,
         ]
+        if let ids = TracingSetup.currentLogIDs {
+            fields["trace_id"] = ids.traceID
+            fields["span_id"] = ids.spanID
+        }
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged where fields[key] == nil {
             fields[key] = Self.isSecret(key) ? "[REDACTED]" : Self.json(value)
