@@ -136,3 +136,46 @@ def test_a_callout_calling_back_failed_fails_the_wave(team, servers):
         assert receiver.callbacks == [200]
     finally:
         receiver.close()
+
+
+def test_a_before_ssm_step_an_after_callout_and_an_approval_run_in_order(team, servers, sim):
+    """The issue's whole scenario in one wave: SSM Automation before the launch
+    (run by the launcher in drs-sim's SSM), then the launch, then an HTTP
+    callout (sent by the notifier, called back by the receiver), then an
+    approval; each step's start, end and outcome in the view, the report and
+    the audit trail."""
+    api = team["api"]
+    sim.call("PUT", "/admin/behaviour", {"ssmDocuments": {"Muster-E2E-Drain": {
+        "outcome": "Success", "durationSeconds": 300, "outputs": {"drain.Result": ["drained"]}}}}, expect=200)
+    receiver = CalloutReceiver({"status": "SUCCEEDED", "output": {"ticket": "CHG-2"}})
+    try:
+        plan = make_plan(api, "ssm-callout-approval", [
+            ("only", servers.take(1), [], {
+                "before": [{"name": "drain", "kind": "SSM_AUTOMATION", "timeoutSeconds": 300, "onFailure": "FAIL_WAVE",
+                            "ssm": {"documentName": "Muster-E2E-Drain"}}],
+                "after": [{"name": "cmdb-update", "kind": "HTTP_CALLOUT", "timeoutSeconds": 120,
+                           "callout": {"url": receiver.url, "subscriptionId": subscription(team, receiver)}},
+                          {"name": "owner-signoff", "kind": "APPROVAL"}]}),
+        ])
+        execution_id = start(api, plan)
+        execution = waiting(api, execution_id, "owner-signoff")
+        steps = steps_by_name(execution)
+        assert steps["drain"]["status"] == "SUCCEEDED" and "drain.Result=drained" in steps["drain"]["output"], steps
+        assert steps["cmdb-update"]["status"] == "SUCCEEDED", steps
+        assert len(receiver.callouts) == 1 and receiver.callbacks == [200]
+        api.post(f"/v1/executions/{execution_id}/approvals/owner-signoff", {"decision": "APPROVE"}, expect=200)
+        execution = finish(api, execution_id)
+        assert execution["status"] == "COMPLETED", execution
+        steps = steps_by_name(execution)
+        launched = [s["launchedAt"] for s in waves_by_name(execution)["only"]["servers"]]
+        assert all(steps["drain"]["endedAt"] <= t for t in launched), "the SSM step ends before the launch"
+        assert all(steps["cmdb-update"]["startedAt"] >= t for t in launched), "the callout starts after the launch"
+        assert steps["cmdb-update"]["endedAt"] <= steps["owner-signoff"]["startedAt"]
+        report = api.get(f"/v1/executions/{execution_id}/report")["waves"][0]["steps"]
+        assert [(s["name"], s["status"]) for s in report] == [
+            ("drain", "SUCCEEDED"), ("cmdb-update", "SUCCEEDED"), ("owner-signoff", "SUCCEEDED")], report
+        audit = api.get(f"/v1/executions/{execution_id}/audit")["items"]
+        completed = [e["detail"]["step"] for e in audit if e["action"] == "step.completed"]
+        assert sorted(completed) == ["cmdb-update", "drain", "owner-signoff"], audit
+    finally:
+        receiver.close()
