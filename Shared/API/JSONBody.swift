@@ -33,6 +33,17 @@ public enum JSONBody {
         return try decode(type, bytes: bytes, wording: wording)
     }
 
+    /// A 422 `unicode` naming the field when `bytes` (JSON) holds a lone
+    /// UTF-16 surrogate escape. Checked before parsing: parsers either reject
+    /// the whole body or store U+FFFD the client never sent.
+    public static func refuseLoneSurrogates(_ bytes: [UInt8]) throws {
+        if let field = TextRule.loneSurrogatePath(inJSON: bytes) {
+            throw APIError.validation(
+                field: field, rule: "unicode",
+                "\(field.isEmpty ? "the body" : field) holds a lone UTF-16 surrogate escape (\\ud800–\\udfff without its pair); send valid Unicode")
+        }
+    }
+
     /// `bytes` decoded as `type`: UTF-8 and non-empty first, then JSON.
     public static func decode<T: Decodable>(_ type: T.Type, bytes: [UInt8], wording: Wording = .withheld) throws -> T {
         guard String(validating: bytes, as: UTF8.self) != nil else {
@@ -41,12 +52,7 @@ public enum JSONBody {
         guard !bytes.isEmpty else {
             throw APIError.badRequest(field: "", rule: "json", "the body is empty; send a JSON object")
         }
-        if let field = TextRule.loneSurrogatePath(inJSON: bytes) {
-            // Refused before parsing: parsers either reject the whole body or store U+FFFD the client never sent.
-            throw APIError.validation(
-                field: field, rule: "unicode",
-                "\(field.isEmpty ? "the body" : field) holds a lone UTF-16 surrogate escape (\\ud800–\\udfff without its pair); send valid Unicode")
-        }
+        try refuseLoneSurrogates(bytes)
         let data = Data(bytes)
         if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
            let field = TextRule.controlCharacterPath(in: tree) {

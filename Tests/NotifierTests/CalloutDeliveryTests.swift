@@ -85,8 +85,9 @@ struct CalloutDeliveryTests {
         try await NotifierTestApp.with { app in
             let team = try await app.team()
             let subscription = try await app.subscribe(team, url: receiver.url)
+            // 5 s: room for several attempts (back-off ≤ 200 ms here) even when the machine is loaded.
             try await Self.requestCallout(app, team: team.id, subscription: subscription, url: receiver.url,
-                                          deadline: Date().addingTimeInterval(2))
+                                          deadline: Date().addingTimeInterval(5))
             #expect(await eventually(timeout: .seconds(30)) { (try? await Self.reports(app).count) == 1 })
             let report = try #require(try await Self.reports(app).first)
             #expect(!report.delivered && report.statusCode == 503)

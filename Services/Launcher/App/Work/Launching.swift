@@ -65,10 +65,25 @@ struct Launching: Sendable {
     }
 
     /// Sends an admitted chunk: recovery point, launch configuration, the
-    /// request, the outcome. Returns the wake-ups its effects asked for.
+    /// request, the outcome. Returns the wake-ups its effects asked for. The
+    /// chunk leaves `inFlight` when this ends — except on a test hook's
+    /// `LauncherCrash`: a crashed process does nothing more, so no pass of it
+    /// may take the intent over (its successor reconciles it).
     func submit(_ admitted: ChunkHandle) async throws -> [Date] {
+        do {
+            let wakes = try await send(admitted)
+            context.inFlight.withLock { _ = $0.remove(admitted.row.id) }
+            return wakes
+        } catch let crash as LauncherCrash {
+            throw crash
+        } catch {
+            context.inFlight.withLock { _ = $0.remove(admitted.row.id) }
+            throw error
+        }
+    }
+
+    private func send(_ admitted: ChunkHandle) async throws -> [Date] {
         var handle = admitted
-        defer { context.inFlight.withLock { _ = $0.remove(handle.row.id) } }
         do {
             if case .launch(let request) = handle.row.request {
                 // Recovery point first: a server without one refuses the chunk before anything changes.
@@ -106,10 +121,10 @@ struct Launching: Sendable {
                                   metadata: ["launchGroup": "\(handle.row.launchGroup)", "chunk": "\(handle.row.chunk)"])
             return []
         }
-        return Self.wakes(try await send(&handle) ?? [])
+        return Self.wakes(try await request(&handle) ?? [])
     }
 
-    private func send(_ handle: inout ChunkHandle) async throws -> [ChunkEffect]? {
+    private func request(_ handle: inout ChunkHandle) async throws -> [ChunkEffect]? {
         let row = handle.row
         do {
             let job: Job?

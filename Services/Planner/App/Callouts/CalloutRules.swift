@@ -41,6 +41,7 @@ struct CalloutReply: Sendable, Equatable {
 
     /// Reads a callback body; 422 naming the field and the rule for anything else.
     static func parse(_ bytes: [UInt8]) throws -> CalloutReply {
+        try JSONBody.refuseLoneSurrogates(bytes)  // named, as for every other body
         guard let tree = try? JSONSerialization.jsonObject(with: Data(bytes), options: []),
               let object = tree as? [String: Any] else {
             throw APIError.validation(field: "", rule: "type",
