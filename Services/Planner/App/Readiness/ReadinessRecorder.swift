@@ -32,8 +32,8 @@ struct ReadinessRecorder: Sendable {
         return (facts, ReadinessRules.evaluate(facts))
     }
 
-    /// The accounts of `facts`, sorted.
-    static func accounts(_ facts: ReadinessFacts) -> [String] { Array(Set(facts.servers.map(\.accountID))).sorted() }
+    /// The accounts of `facts` (servers' and SSM steps'), sorted.
+    static func accounts(_ facts: ReadinessFacts) -> [String] { LauncherReadiness.accounts(facts) }
 
     /// The launcher's stored checks for the plan's accounts: an account never answered is left out (its
     /// answer is on its way); one whose last answer is older than twice the interval is `unknown`.
