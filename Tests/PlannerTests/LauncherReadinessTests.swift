@@ -136,7 +136,11 @@ struct LauncherReadinessTests {
         #expect(both[1].servers == ["s-1"])
 
         let missing = LauncherReadiness.checks(accounts: ["a", "c"], answers: [answers[0]]) { "no answer from \($0)" }
-        #expect(missing.map(\.name) == LauncherReadiness.names)
+        #expect(missing.map(\.name) == LauncherReadiness.names.filter { $0 != "hooks.reachable" },
+                "no hooks check for an account where no SSM step runs")
+        let withSteps = LauncherReadiness.checks(accounts: ["c"], answers: [], ssmAccounts: ["c"]) { _ in "late" }
+        #expect(withSteps.map(\.name) == LauncherReadiness.names)
+        #expect(withSteps.last?.status == .unknown && withSteps.last?.message == "late")
         let credentials = missing[0]
         #expect(credentials.status == .unknown && credentials.message.contains("no answer from c"))
         // Left out when the answer is merely on its way (the periodic path).

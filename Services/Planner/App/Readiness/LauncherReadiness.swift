@@ -69,16 +69,18 @@ enum LauncherReadiness {
 
     /// The launcher's checks over `accounts`: per check name the worst status among the accounts' answers,
     /// servers joined, messages prefixed by account when there are several. An account without an answer
-    /// (`answers` lacks it) gives every launcher check `unknown` with `missing(account)` as the reason; nil
-    /// leaves that account out (the periodic path: an answer is still on its way).
-    static func checks(accounts: [String], answers: [Answer], missing: (String) -> String?) -> [PlanReadinessCheck] {
+    /// (`answers` lacks it) gives every launcher check `unknown` with `missing(account)` as the reason
+    /// (`hooks.reachable` only for the `ssmAccounts`, where SSM steps run); nil leaves that account out (the
+    /// periodic path: an answer is still on its way).
+    static func checks(accounts: [String], answers: [Answer], ssmAccounts: Set<String> = [],
+                       missing: (String) -> String?) -> [PlanReadinessCheck] {
         let byAccount = Dictionary(answers.map { ($0.accountID, $0) }, uniquingKeysWith: { $0.checkedAt >= $1.checkedAt ? $0 : $1 })
         var perName: [String: [(account: String, check: PlanReadinessCheck)]] = [:]
         for account in accounts.sorted() {
             if let answer = byAccount[account] {
                 for check in answer.checks { perName[check.name, default: []].append((account, check)) }
             } else if let missing = missing(account) {
-                for name in names {
+                for name in names where name != "hooks.reachable" || ssmAccounts.contains(account) {
                     perName[name, default: []].append((account, PlanReadinessCheck(
                         name: name, status: .unknown, message: missing,
                         fix: "check that the launcher runs and consumes accounts.v1, then evaluate again")))
