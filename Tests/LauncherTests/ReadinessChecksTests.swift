@@ -17,12 +17,16 @@ struct ReadinessChecksIntegrationTests {
     static let badAccount = "444455556666"
 
     func request(_ account: String, servers: [String], subnets: [String] = [], groups: [String] = [],
-                 types: [String] = [], concurrentJobs: Int = 20) -> ReadinessCheckRequested {
+                 types: [String] = [], concurrentJobs: Int = 20, documents: [String]? = nil) -> ReadinessCheckRequested {
         ReadinessCheckRequested(
             planID: "plan-r", evaluationID: UUID().uuidString.lowercased(), accountID: account,
-            regions: [.init(region: H.region, sourceServerIDs: servers, subnetIDs: subnets, securityGroupIDs: groups,
-                            instanceTypes: types, peakServers: servers.count, peakJobs: 1)],
-            quotas: .init(concurrentJobs: concurrentJobs, serversInActiveJobs: 500), requestedAt: Date())
+            regions: servers.isEmpty ? [] : [.init(region: H.region, sourceServerIDs: servers, subnetIDs: subnets,
+                                                   securityGroupIDs: groups, instanceTypes: types,
+                                                   peakServers: servers.count, peakJobs: 1)],
+            quotas: .init(concurrentJobs: concurrentJobs, serversInActiveJobs: 500), requestedAt: Date(),
+            ssmDocuments: documents?.map {
+                .init(stepName: "prep-\($0)", waveName: "db", region: H.region, documentName: $0, documentVersion: "$DEFAULT")
+            })
     }
 
     func answer(_ harness: LauncherHarness, _ evaluation: String) async throws -> [String: ReadinessChecked.Check]? {
@@ -47,17 +51,28 @@ struct ReadinessChecksIntegrationTests {
                     realNow: now)
             }
 
+            // One SSM step's runbook is missing in the account.
+            await harness.engine.withSimulation { simulation, _ in
+                var behaviour = simulation.behaviour
+                behaviour.ssmMissingDocuments = ["Muster-Gone"]
+                simulation.setBehaviour(behaviour)
+            }
+
             let good = request(H.accountID, servers: [H.sid(1), H.sid(2), H.sid(5)],
                                subnets: ["subnet-0a1b2c3d4e5f60001", "subnet-0ffffffffffffffff"],
-                               groups: ["sg-0a1b2c3d4e5f60001"], types: ["m5.large", "x9.nonexistent"], concurrentJobs: 1)
-            let bad = request(Self.badAccount, servers: [H.sid(3)])
-            let clean = request(H.accountID, servers: [H.sid(2)], subnets: ["subnet-0d1e2f3a4b5c60002"], types: ["t3.medium"])
-            for payload in [good, bad, clean] {
+                               groups: ["sg-0a1b2c3d4e5f60001"], types: ["m5.large", "x9.nonexistent"], concurrentJobs: 1,
+                               documents: ["Muster-Prepare", "Muster-Gone"])
+            let bad = request(Self.badAccount, servers: [H.sid(3)], documents: ["Muster-Prepare"])
+            let clean = request(H.accountID, servers: [H.sid(2)], subnets: ["subnet-0d1e2f3a4b5c60002"], types: ["t3.medium"],
+                                documents: ["Muster-Prepare"])
+            // An account the plan has no servers in, where only an SSM step runs.
+            let hooksOnly = request(H.accountID, servers: [], documents: ["Muster-Prepare"])
+            for payload in [good, bad, clean, hooksOnly] {
                 try await harness.publish(harness.topics.accounts, key: payload.accountID,
                                           type: EventType.readinessCheckRequested, payload)
             }
             #expect(await eventually(timeout: .seconds(30)) {
-                for evaluation in [good, bad, clean].map(\.evaluationID) where (try? await harness.answer(evaluation)) == nil {
+                for evaluation in [good, bad, clean, hooksOnly].map(\.evaluationID) where (try? await harness.answer(evaluation)) == nil {
                     return false
                 }
                 return true
@@ -74,14 +89,26 @@ struct ReadinessChecksIntegrationTests {
             #expect(checks["launch.settings"]?.message.contains("subnet-0a1b2c3d4e5f60001") == false)
             #expect(checks["launch.settings"]?.message.contains("x9.nonexistent") == true)
             #expect(checks["launch.settings"]?.message.contains("m5.large") == false)
+            #expect(checks["hooks.reachable"]?.status == "blocking")
+            #expect(checks["hooks.reachable"]?.message.contains("step prep-Muster-Gone (wave db): Muster-Gone:$DEFAULT") == true)
+            #expect(checks["hooks.reachable"]?.message.contains("InvalidDocument") == true)
+            #expect(checks["hooks.reachable"]?.message.contains("prep-Muster-Prepare") == false)
 
             let refused = try #require(try await answer(harness, bad.evaluationID))
             #expect(refused["account.credentials"]?.status == "blocking")
             #expect(refused["servers.noRecoveryInstance"]?.status == "unknown")
             #expect(refused["account.credentials"]?.message.contains(H.credentials.secretAccessKey) == false)
+            #expect(refused["hooks.reachable"]?.status == "unknown")
 
             let fine = try #require(try await answer(harness, clean.evaluationID))
             #expect(fine.values.allSatisfy { $0.status == "ok" }, "\(fine)")
+            #expect(fine["hooks.reachable"]?.message.contains("1 checked") == true)
+            let only = try #require(try await answer(harness, hooksOnly.evaluationID))
+            #expect(Array(only.keys) == ["hooks.reachable"] && only["hooks.reachable"]?.status == "ok", "\(only)")
+            let described = await harness.engine.withSimulation { simulation, _ in
+                simulation.counters.calls("ssm:DescribeDocument")
+            }
+            #expect(described == 4, "one DescribeDocument per document of the answered accounts (none for bad credentials)")
             #expect(try await harness.pool.query("SELECT count(*) AS n FROM \(harness.schema).readiness_requests").rows[0]
                 .decode(Int.self, "n") == 0, "every answered request is closed")
         }
@@ -113,9 +140,51 @@ struct ReadinessFindingsTests {
     let quotas = ReadinessCheckRequested.Quotas(concurrentJobs: 20, serversInActiveJobs: 500)
 
     @Test func allClearIsOkEverywhere() {
-        let checks = ReadinessFindings.checks([region(["s-1"])], quotas: quotas)
+        let checks = ReadinessFindings.checks([region(["s-1"])], quotas: quotas, documents: [])
         #expect(checks.map(\.name) == ReadinessFindings.names)
         #expect(checks.allSatisfy { $0.status == "ok" })
+        let older = ReadinessFindings.checks([region(["s-1"])], quotas: quotas)
+        #expect(!older.map(\.name).contains("hooks.reachable"), "a request without ssmDocuments gets no hooks check")
+    }
+
+    func document(_ name: String, step: String = "prep", version: String? = nil) -> ReadinessCheckRequested.SSMDocument {
+        .init(stepName: step, waveName: "app", region: "eu-west-1", documentName: name, documentVersion: version)
+    }
+
+    @Test func aMissingDocumentBlocksNamingTheStepAndDocument() {
+        let check = ReadinessFindings.documents([
+            (document("Muster-Prepare"), .found(.found(type: "Automation"))),
+            (document("Muster-Gone", step: "drain", version: "3"), .found(.missing("InvalidDocumentVersion: no version 3"))),
+            (document("AWS-RunShellScript", step: "shell"), .found(.found(type: "Command"))),
+        ])
+        #expect(check.name == "hooks.reachable" && check.status == "blocking")
+        #expect(check.message.contains("step drain (wave app): Muster-Gone:3 in eu-west-1 does not exist"))
+        #expect(check.message.contains("step shell (wave app): AWS-RunShellScript in eu-west-1 is a Command document"))
+        #expect(!check.message.contains("Muster-Prepare"))
+        #expect(check.fix != nil)
+    }
+
+    @Test func aFailedDocumentLookUpIsUnknownAndAMissingOneStillBlocks() {
+        let failed = ReadinessFindings.documents([
+            (document("Muster-Prepare"), .found(.found(type: nil))),
+            (document("Muster-Other", step: "other"), .failed("DescribeDocument: AccessDeniedException: not authorized")),
+        ])
+        #expect(failed.status == "unknown" && failed.message.contains("step other (wave app)")
+            && failed.message.contains("AccessDeniedException"))
+        let both = ReadinessFindings.documents([
+            (document("Muster-Gone"), .found(.missing("InvalidDocument: Document with name Muster-Gone does not exist."))),
+            (document("Muster-Other", step: "other"), .failed("ThrottlingException")),
+        ])
+        #expect(both.status == "blocking" && both.message.contains("not checked: step other"))
+        #expect(ReadinessFindings.documents([]).status == "ok")
+        #expect(ReadinessFindings.documents([(document("Muster-Prepare"), .found(.found(type: "Automation")))]).status == "ok")
+    }
+
+    @Test func anAccountWithOnlySSMStepsAnswersTheHooksCheckAlone() {
+        let checks = ReadinessFindings.checks([], quotas: quotas, documents: [
+            (document("Muster-Gone"), .found(.missing("InvalidDocument: gone"))),
+        ])
+        #expect(checks.map(\.name) == ["hooks.reachable"] && checks[0].status == "blocking")
     }
 
     @Test func aMusterJobWarnsAForeignOneBlocks() {
@@ -158,8 +227,9 @@ struct ReadinessFindingsTests {
         #expect(ReadinessFindings.leftovers([broken]).status == "unknown")
         #expect(ReadinessFindings.launchSettings([broken]).status == "unknown")
         #expect(ReadinessFindings.liveJobs([broken]).status == "ok")
-        let failed = ReadinessFindings.credentialsFailed("UnrecognizedClientException")
+        let failed = ReadinessFindings.credentialsFailed("UnrecognizedClientException", hooks: true)
         #expect(failed.map(\.name) == ReadinessFindings.names)
+        #expect(!ReadinessFindings.credentialsFailed("x").map(\.name).contains("hooks.reachable"))
         #expect(failed[0].status == "blocking" && failed.dropFirst().allSatisfy { $0.status == "unknown" })
     }
 

@@ -45,6 +45,56 @@ struct LauncherReadinessTests {
         #expect(plain[0].regions[0].subnetIDs.isEmpty)
     }
 
+    @Test func ssmStepsDocumentsGoToTheirAccountsRequestAndAnAccountWithOnlyStepsIsAsked() throws {
+        func ssm(_ name: String, account: String? = nil, region: String? = nil, version: String? = nil) -> HookStep {
+            HookStep(name: name, kind: .ssmAutomation,
+                     ssm: .init(documentName: "Doc-\(name)", documentVersion: version, accountID: account, region: region))
+        }
+        let facts = ReadinessFacts(
+            waves: ["a"], servers: [server("s-1")], load: [:], quotas: ReadinessQuotas(),
+            hooks: [
+                .init(waveName: "a", step: ssm("prep", version: "2"), waveEndpoints: ["111122223333/us-east-1"]),
+                .init(waveName: "a", step: ssm("far", account: "777788889999", region: "eu-west-1"),
+                      waveEndpoints: ["111122223333/us-east-1"]),
+                .init(waveName: "a", step: ssm("lost"), waveEndpoints: []),
+                .init(waveName: "a", step: HookStep(name: "ok", kind: .approval), waveEndpoints: []),
+            ], now: Date())
+        let requests = LauncherReadiness.requests(planID: UUID(), evaluationID: UUID(), facts: facts, profiles: nil,
+                                                  now: Date())
+        #expect(requests.map(\.accountID) == ["111122223333", "777788889999"])
+        #expect(requests[0].ssmDocuments == [.init(stepName: "prep", waveName: "a", region: "us-east-1",
+                                                  documentName: "Doc-prep", documentVersion: "2")])
+        #expect(requests[1].regions.isEmpty)
+        #expect(requests[1].ssmDocuments?.map(\.documentName) == ["Doc-far"])
+        #expect(requests[1].ssmDocuments?.first?.region == "eu-west-1")
+        #expect(ReadinessRecorder.accounts(facts) == ["111122223333", "777788889999"])
+        // Without SSM steps the field stays out (the launcher then answers no hooks check).
+        var plain = facts
+        plain.hooks = []
+        #expect(LauncherReadiness.requests(planID: UUID(), evaluationID: UUID(), facts: plain, profiles: nil, now: Date())
+            .allSatisfy { $0.ssmDocuments == nil })
+    }
+
+    @Test func theLaunchersMissingDocumentOverridesTheLocalHooksCheck() {
+        let local = ReadinessEvaluation(checks: [
+            check("hooks.reachable", .ok, message: "1 SSM step(s) whose documents the launcher checks"),
+        ])
+        let missing = LauncherReadiness.merge(local, [
+            check("hooks.reachable", .blocking, message: "SSM step document(s) cannot run: step prep (wave a): Doc does not exist"),
+        ])
+        #expect(missing.verdict == .blocking)
+        #expect(missing.blockingReasons == [
+            "hooks.reachable: SSM step document(s) cannot run: step prep (wave a): Doc does not exist — fix: fix",
+        ])
+        // A callout's unknown stays visible beside the launcher's ok, and under its blocking.
+        let callout = ReadinessEvaluation(checks: [check("hooks.reachable", .unknown, message: "callout targets are not probed")])
+        #expect(LauncherReadiness.merge(callout, [check("hooks.reachable", .ok, message: "fine")]).checks[0].status == .unknown)
+        let both = LauncherReadiness.merge(callout, [check("hooks.reachable", .blocking, message: "gone")])
+        #expect(both.checks[0].status == .blocking && both.checks[0].message == "gone; callout targets are not probed")
+        // An old answer without the check leaves the local one.
+        #expect(LauncherReadiness.merge(local, [check("account.credentials", .ok)]).checks[0].status == .ok)
+    }
+
     @Test func theWorseOfTwoAnswersToOneCheckWinsAndTheLaunchersOthersFollow() {
         let local = ReadinessEvaluation(checks: [
             check("servers.replicating", .ok), check("servers.noRecoveryInstance", .blocking, servers: ["s-1"]),
@@ -86,7 +136,11 @@ struct LauncherReadinessTests {
         #expect(both[1].servers == ["s-1"])
 
         let missing = LauncherReadiness.checks(accounts: ["a", "c"], answers: [answers[0]]) { "no answer from \($0)" }
-        #expect(missing.map(\.name) == LauncherReadiness.names)
+        #expect(missing.map(\.name) == LauncherReadiness.names.filter { $0 != "hooks.reachable" },
+                "no hooks check for an account where no SSM step runs")
+        let withSteps = LauncherReadiness.checks(accounts: ["c"], answers: [], ssmAccounts: ["c"]) { _ in "late" }
+        #expect(withSteps.map(\.name) == LauncherReadiness.names)
+        #expect(withSteps.last?.status == .unknown && withSteps.last?.message == "late")
         let credentials = missing[0]
         #expect(credentials.status == .unknown && credentials.message.contains("no answer from c"))
         // Left out when the answer is merely on its way (the periodic path).

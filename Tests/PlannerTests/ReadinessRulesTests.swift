@@ -101,11 +101,65 @@ struct ReadinessRulesTests {
         #expect(try check(busyServers, "account.quotas").servers == ["s-5"])
     }
 
-    @Test func hooksReportOkUntilThereAreHookTargets() throws {
+    func hook(_ step: HookStep, wave: String = "db", endpoints: [String] = ["111111111111/us-east-1"]) -> ReadinessFacts.Hook {
+        ReadinessFacts.Hook(waveName: wave, step: step, waveEndpoints: endpoints)
+    }
+
+    func ssmStep(_ name: String, account: String? = nil, region: String? = nil) -> HookStep {
+        HookStep(name: name, kind: .ssmAutomation,
+                 ssm: .init(documentName: "Muster-Prepare", accountID: account, region: region))
+    }
+
+    @Test func hooksAreOkWithoutHooksAndForSSMStepsTheLauncherChecks() throws {
         #expect(try check(ReadinessRules.evaluate(facts([server("s-1")])), "hooks.reachable").message == "no hooks")
         var withHooks = facts([server("s-1")])
-        withHooks.hookTargets = ["https://hooks.example/drill"]
-        #expect(try check(ReadinessRules.evaluate(withHooks), "hooks.reachable").status == .unknown)
+        withHooks.hooks = [hook(ssmStep("prep")), hook(HookStep(name: "ok", kind: .approval))]
+        let ssm = try check(ReadinessRules.evaluate(withHooks), "hooks.reachable")
+        #expect(ssm.status == .ok)
+        #expect(ssm.message == "1 SSM step(s) whose documents the launcher checks; 1 approval step(s) (nothing to reach)")
+    }
+
+    @Test func anSSMStepWithoutAnEndpointOfItsOwnInAWaveSpanningSeveralBlocks() throws {
+        var spanning = facts([server("s-1")])
+        spanning.hooks = [hook(ssmStep("prep"), wave: "app", endpoints: ["111111111111/us-east-1", "222222222222/us-east-1"]),
+                          hook(ssmStep("own", account: "333333333333", region: "eu-west-1"), endpoints: [])]
+        let found = try check(ReadinessRules.evaluate(spanning), "hooks.reachable")
+        #expect(found.status == .blocking)
+        #expect(found.message == "step prep (wave app) has no accountId and region, and its wave spans "
+            + "111111111111/us-east-1, 222222222222/us-east-1")
+        #expect(spanning.hooks[1].ssmEndpoint?.accountID == "333333333333")
+        #expect(spanning.hooks[0].ssmEndpoint == nil)
+        #expect(hook(ssmStep("x")).ssmEndpoint?.region == "us-east-1")
+    }
+
+    @Test func calloutTargetsAreNotProbedSoTheyAreUnknown() throws {
+        var withCallout = facts([server("s-1")])
+        withCallout.hooks = [
+            hook(ssmStep("prep")),
+            hook(HookStep(name: "tell", kind: .httpCallout, callout: .init(url: "https://hooks.example/drill?x=1",
+                                                                               subscriptionID: UUID().uuidString))),
+        ]
+        let found = try check(ReadinessRules.evaluate(withCallout), "hooks.reachable")
+        #expect(found.status == .unknown)
+        #expect(found.message == "callout targets are not probed: step tell (wave db) → hooks.example; "
+            + "1 SSM step(s) whose documents the launcher checks")
+        #expect(found.fix != nil)
+    }
+
+    @Test func theFactsCarryEachWavesStepsWithItsEndpoints() {
+        let plan = ValidatedPlan(name: "p", waves: [
+            .init(name: "db", protectionGroupIds: [], dependsOn: [], pauseBefore: false, continueOnFailure: false,
+                  timeoutMinutes: 60, before: [ssmStep("a")], after: [HookStep(name: "b", kind: .approval)]),
+            .init(name: "app", protectionGroupIds: [], dependsOn: [0], pauseBefore: false, continueOnFailure: false,
+                  timeoutMinutes: 60, before: nil, after: [ssmStep("c")]),
+        ])
+        let hooks = ReadinessFacts.hooks(of: plan, servers: [
+            server("s-1"), server("s-2", wave: 1, account: "222222222222"), server("s-3", wave: 1),
+        ])
+        #expect(hooks.map(\.step.name) == ["a", "b", "c"])
+        #expect(hooks.map(\.waveName) == ["db", "db", "app"])
+        #expect(hooks[0].waveEndpoints == ["111111111111/us-east-1"])
+        #expect(hooks[2].waveEndpoints == ["111111111111/us-east-1", "222222222222/us-east-1"])
     }
 
     // MARK: Compliance

@@ -110,3 +110,21 @@ def test_errors_use_ssm_types(ssm):
         ssm.start_automation_execution(DocumentName="Muster-Quick", ClientToken="x" * 36)
     assert error_code(bad_token) == "ValidationException"
 
+
+
+def test_describe_document_answers_known_documents_and_invalid_document_for_missing(ssm):
+    document = ssm.describe_document(Name="Muster-Quick")["Document"]
+    assert document["Name"] == "Muster-Quick"
+    assert document["DocumentType"] == "Automation"
+    assert document["Status"] == "Active"
+    assert document["CreatedDate"].year >= 2000  # botocore parsed a timestamp
+    # A name without settings runs with the default behaviour, so it exists too.
+    assert ssm.describe_document(Name="Team-Runbook", DocumentVersion="$LATEST")["Document"]["DocumentVersion"] == "1"
+    with pytest.raises(ClientError) as missing:
+        ssm.describe_document(Name="Muster-Missing")
+    assert error_code(missing) == "InvalidDocument"
+    assert "Muster-Missing" in missing.value.response["Error"]["Message"]
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as version:
+        ssm.describe_document(Name="Muster-Quick", DocumentVersion="7")
+    assert error_code(version) == "InvalidDocumentVersion"

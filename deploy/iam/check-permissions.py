@@ -49,6 +49,8 @@ def checks(partition, region, account):
         ("ec2:ModifyLaunchTemplate", template, [], "launch profiles: default version set, then restored"),
         ("ssm:StartAutomationExecution", arn("ssm", "automation-definition/Muster-Prepare:$DEFAULT"), [],
          "SSM Automation wave-hook step (issue 16)"),
+        ("ssm:DescribeDocument", arn("ssm", "document/Muster-Prepare"), [],
+         "readiness: an SSM wave-hook step's document exists (issue 16)"),
         ("ssm:GetAutomationExecution", arn("ssm", "automation-execution/0123abcd-0123-4567-89ab-0123456789ab"), [],
          "SSM wave-hook step: poll until terminal"),
         ("ssm:StopAutomationExecution", arn("ssm", "automation-execution/0123abcd-0123-4567-89ab-0123456789ab"), [],

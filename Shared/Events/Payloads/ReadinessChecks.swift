@@ -50,8 +50,32 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
         }
     }
 
+    /// An SSM Automation wave-hook step whose document the launcher looks up (`ssm:DescribeDocument`).
+    public struct SSMDocument: Codable, Sendable, Equatable {
+        /// The step's name (unique in the plan) and its wave's name, for the finding.
+        public var stepName: String
+        public var waveName: String
+        /// Where the step runs (the request's account).
+        public var region: String
+        /// The runbook's name or ARN.
+        public var documentName: String
+        /// `$DEFAULT`, `$LATEST` or a number; nil: the default.
+        public var documentVersion: String?
+
+        /// Creates one document reference.
+        public init(stepName: String, waveName: String, region: String, documentName: String, documentVersion: String?) {
+            self.stepName = stepName
+            self.waveName = waveName
+            self.region = region
+            self.documentName = documentName
+            self.documentVersion = documentVersion
+        }
+    }
+
     /// The most regions and servers one request names (bounds the launcher's work per record).
     public static let maxServers = 10_000
+    /// The most SSM documents one request names.
+    public static let maxSSMDocuments = 1_000
 
     /// Payload version (1).
     public var version: Int
@@ -67,10 +91,13 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
     public var quotas: Quotas
     /// When the planner asked.
     public var requestedAt: Date
+    /// The plan's SSM steps that run in this account (nil from a planner that predates the field: not checked).
+    public var ssmDocuments: [SSMDocument]?
 
     /// Creates the payload.
     public init(planID: String, evaluationID: String, accountID: String, regions: [Region], quotas: Quotas,
-                requestedAt: Date) {
+                requestedAt: Date, ssmDocuments: [SSMDocument]? = nil) {
+        self.ssmDocuments = ssmDocuments
         self.version = 1
         self.planID = planID
         self.evaluationID = evaluationID
@@ -86,7 +113,8 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
 public struct ReadinessChecked: Codable, Sendable, Equatable {
     /// One check as the planner's own checks are spelled.
     public struct Check: Codable, Sendable, Equatable {
-        /// `account.credentials`, `servers.noLiveJob`, `servers.noRecoveryInstance`, `account.quotas`, `launch.settings`.
+        /// `account.credentials`, `servers.noLiveJob`, `servers.noRecoveryInstance`, `account.quotas`, `launch.settings`,
+        /// `hooks.reachable`.
         public var name: String
         /// `ok`, `warning`, `unknown` or `blocking`.
         public var status: String

@@ -97,6 +97,58 @@ struct ReadinessAPITests {
         }
     }
 
+    @Test func hookStepsAreAskedAboutPerAccountAndCalloutsAreNotProbed() async throws {
+        try await PlannerTestApp.with(configure: { $0.readinessLauncherWait = .milliseconds(200) }) { app in
+            let far = "999988887777"
+            let (team, account, planID) = try await seed(app)
+            let groups = try await app.pool.query(
+                "SELECT id, name FROM \(app.schema).protection_groups ORDER BY name").rows
+                .map { (try $0.decode(String.self, "name"), try $0.decode(UUID.self, "id").uuidString.lowercased()) }
+            let byName = Dictionary(groups, uniquingKeysWith: { first, _ in first })
+            let ssmWaves: [[String: Any]] = [
+                ["name": "db", "protectionGroupIds": [byName["db"] ?? ""],
+                 "before": [["name": "prep", "kind": "SSM_AUTOMATION",
+                             "ssm": ["documentName": "Muster-Prepare", "documentVersion": "3"]]]],
+                ["name": "app", "protectionGroupIds": [byName["app"] ?? ""], "dependsOn": ["db"],
+                 "after": [["name": "dns", "kind": "SSM_AUTOMATION",
+                            "ssm": ["documentName": "Muster-Dns", "accountId": far, "region": "eu-west-1"]]]],
+            ]
+            let updated = try await app.call("PUT", "/v1/plans/\(planID)", token: team.operator, json: [
+                "name": "Payroll", "waves": ssmWaves])
+            #expect(updated.status == 200, "\(String(decoding: updated.body, as: UTF8.self))")
+            let evaluated = try await app.call("POST", "/v1/plans/\(planID)/evaluate", token: team.viewer)
+            let hooks = try #require(checks(evaluated)["hooks.reachable"])
+            #expect(hooks["status"] as? String == "unknown", "no launcher answers here")
+            #expect((hooks["message"] as? String)?.contains("did not answer") == true)
+            let rows = try await app.pool.query(
+                "SELECT data FROM \(app.schema).outbox WHERE type = 'readiness.check-requested'").rows
+            let requests = try rows.map {
+                try #require(try JSONSerialization.jsonObject(with: Data(try $0.decode([UInt8].self, "data"))) as? [String: Any])
+            }
+            let byAccount = Dictionary(requests.map { ($0["accountID"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+            #expect(Set(byAccount.keys) == [account, far], "the SSM step's own account is asked too")
+            let near = (byAccount[account]?["ssmDocuments"] as? [[String: Any]]) ?? []
+            #expect(near.count == 1 && near.first?["documentName"] as? String == "Muster-Prepare")
+            #expect(near.first?["documentVersion"] as? String == "3" && near.first?["stepName"] as? String == "prep")
+            #expect(near.first?["region"] as? String == "us-east-1", "resolved from the wave's only endpoint")
+            #expect((byAccount[far]?["regions"] as? [Any])?.isEmpty == true)
+            #expect(((byAccount[far]?["ssmDocuments"] as? [[String: Any]])?.first)?["region"] as? String == "eu-west-1")
+
+            // A callout's target is not probed: unknown with the reason, never ok.
+            var withCallout = ssmWaves
+            withCallout[1]["after"] = [["name": "tell", "kind": "HTTP_CALLOUT",
+                                        "callout": ["url": "https://hooks.example.com/drill",
+                                                    "subscriptionId": UUID().uuidString]]]
+            withCallout[0]["before"] = nil
+            #expect(try await app.call("PUT", "/v1/plans/\(planID)", token: team.operator, json: [
+                "name": "Payroll", "waves": withCallout]).status == 200)
+            let callout = try await app.call("POST", "/v1/plans/\(planID)/evaluate", token: team.viewer)
+            let unprobed = try #require(checks(callout)["hooks.reachable"])
+            #expect(unprobed["status"] as? String == "unknown")
+            #expect((unprobed["message"] as? String)?.contains("callout targets are not probed: step tell (wave app) → hooks.example.com") == true)
+        }
+    }
+
     @Test func evaluateAnswers404ForAnotherTeamsPlan() async throws {
         try await PlannerTestApp.with { app in
             let (_, _, planID) = try await seed(app)

@@ -9,7 +9,8 @@ struct SSMSimError: Error, Sendable, Equatable {
 
 extension DRSSimulation {
     /// The SSM operations drs-sim serves (JSON 1.1, `X-Amz-Target: AmazonSSM.<Operation>`).
-    static let ssmOperations = ["StartAutomationExecution", "GetAutomationExecution", "StopAutomationExecution"]
+    static let ssmOperations = ["StartAutomationExecution", "GetAutomationExecution", "StopAutomationExecution",
+                                "DescribeDocument"]
 
     /// Runs one SSM JSON 1.1 request for `accountID`/`region`; `target` is
     /// the `X-Amz-Target` header.
@@ -45,6 +46,7 @@ extension DRSSimulation {
             case "StartAutomationExecution": output = try startAutomation(input, key: key, now: now)
             case "GetAutomationExecution": output = try getAutomation(input, key: key, now: now)
             case "StopAutomationExecution": output = try stopAutomation(input, key: key, now: now)
+            case "DescribeDocument": output = try describeDocument(input, accountID: accountID, now: now)
             default:
                 throw SSMSimError(type: "UnknownOperationException",
                                   message: "drs-sim serves the SSM operations " + Self.ssmOperations.joined(separator: ", "))
@@ -160,5 +162,35 @@ extension DRSSimulation {
         ssm.automations[key]?[run.id] = run
         counters.ssmAutomationsStopped += 1
         return [:]
+    }
+
+    /// `DescribeDocument` for the readiness check: drs-sim knows every Automation document it would start
+    /// (the named `ssmDocuments` and, with the default behaviour, any other name) except `ssmMissingDocuments`,
+    /// which answer `InvalidDocument` as SSM does for a document that does not exist or is not shared with the
+    /// account. A version other than `$DEFAULT`, `$LATEST` or `1` answers `InvalidDocumentVersion` (drs-sim's
+    /// documents have one version).
+    private func describeDocument(_ input: [String: Any], accountID: String, now: Date) throws(SSMSimError)
+        -> [String: Any]
+    {
+        guard let name = input["Name"] as? String, !name.isEmpty, name.count <= 1011 else {
+            throw SSMSimError(type: "ValidationException",
+                              message: "1 validation error detected: Value at 'name' failed to satisfy constraint: "
+                                  + "Member must not be null")
+        }
+        // An ARN names a shared document by its last path element.
+        let bare = name.hasPrefix("arn:") ? String(name.split(separator: "/").last ?? Substring(name)) : name
+        guard !behaviour.ssmMissingDocuments.contains(name), !behaviour.ssmMissingDocuments.contains(bare) else {
+            throw SSMSimError(type: "InvalidDocument", message: "Document with name \(name) does not exist.")
+        }
+        if let version = input["DocumentVersion"] as? String, !["$DEFAULT", "$LATEST", "1"].contains(version) {
+            throw SSMSimError(type: "InvalidDocumentVersion",
+                              message: "Document \(name) does not have a version \(version).")
+        }
+        return ["Document": [
+            "Name": bare, "DocumentType": "Automation", "Status": "Active", "DocumentVersion": "1",
+            "DefaultVersion": "1", "LatestVersion": "1", "SchemaVersion": "0.3", "DocumentFormat": "YAML",
+            "Owner": bare.hasPrefix("AWS-") ? "Amazon" : accountID, "PlatformTypes": ["Windows", "Linux", "MacOS"],
+            "CreatedDate": now.timeIntervalSince1970, "HashType": "Sha256",
+        ] as [String: Any]]
     }
 }

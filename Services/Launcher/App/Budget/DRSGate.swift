@@ -134,11 +134,13 @@ public final class DRSGate: Sendable {
     /// (the same token bucket as DRS and EC2; its own throttling pause):
     /// throttling, 5xx and transport failures are repeated up to
     /// `maxEC2Attempts` times (every SSM call the launcher makes is
-    /// idempotent), then the error is thrown and the caller retries later.
+    /// idempotent), then the error is thrown and the caller retries later;
+    /// at `.background` priority (readiness) a failure is thrown at once.
     public func callSSM<T: Sendable>(
-        _ endpoint: Endpoint, _ operation: String, _ body: (SSMClient) async throws -> T
+        _ endpoint: Endpoint, _ operation: String, priority: Priority = .launch, _ body: (SSMClient) async throws -> T
     ) async throws -> T {
-        try await callRepeating(endpoint, .ssm, operation, client: try accounts.ssmClient(for: endpoint), body: body) {
+        try await callRepeating(endpoint, .ssm, operation, priority: priority, client: try accounts.ssmClient(for: endpoint),
+                                body: body) {
             guard let error = $0 as? SSMError else { return nil }
             return (error.type, error.isRetryable, error.isThrottling)
         }

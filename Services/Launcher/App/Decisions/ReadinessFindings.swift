@@ -28,28 +28,77 @@ enum ReadinessFindings {
         var missingInstanceTypes: Lookup<[String]> = .found([])
     }
 
+    /// What `DescribeDocument` said about one SSM step's document.
+    enum Document: Sendable, Equatable {
+        /// It exists; its `DocumentType` (`Automation` runs, another type cannot be started as an automation).
+        case found(type: String?)
+        /// SSM answered `InvalidDocument` or `InvalidDocumentVersion` (the error type and message).
+        case missing(String)
+    }
+
     /// The check names, in the answer's order.
     static let names = ["account.credentials", "servers.noLiveJob", "servers.noRecoveryInstance", "account.quotas",
-                        "launch.settings"]
+                        "launch.settings", "hooks.reachable"]
 
     /// Instance states that are no longer a leftover.
     static let gone: Set<EC2InstanceState> = [.terminated, .notFound]
 
-    /// The answer when the credentials already failed: that check blocks, the others could not be looked at.
-    static func credentialsFailed(_ reason: String) -> [ReadinessChecked.Check] {
+    /// The answer when the credentials already failed: that check blocks, the others could not be looked at
+    /// (`hooks.reachable` among them only when the request named SSM documents).
+    static func credentialsFailed(_ reason: String, hooks: Bool = false) -> [ReadinessChecked.Check] {
         [.init(name: "account.credentials", status: "blocking",
                message: "the account's credentials do not work: \(reason)",
                fix: "check the account's role (trust policy, external id) or key pair variables and the launcher's base credentials")]
-            + names.dropFirst().map {
+            + names.dropFirst().filter { hooks || $0 != "hooks.reachable" }.map {
                 .init(name: $0, status: "unknown", message: "not checked: the account's credentials do not work",
                       fix: "fix account.credentials first")
             }
     }
 
-    /// Every check over `regions` (credentials worked), comparing DRS's figures with `quotas`.
-    static func checks(_ regions: [Region], quotas: ReadinessCheckRequested.Quotas) -> [ReadinessChecked.Check] {
-        [.init(name: "account.credentials", status: "ok", message: "the account's credentials work (DRS answered)"),
-         liveJobs(regions), leftovers(regions), quotaCheck(regions, quotas: quotas), launchSettings(regions)]
+    /// Every check over `regions` (credentials worked), comparing DRS's figures with `quotas`, and the SSM
+    /// steps' `documents` (nil: the request named none — a planner that predates the field). An account the
+    /// plan has no servers in (only SSM steps run there) answers `hooks.reachable` alone.
+    static func checks(_ regions: [Region], quotas: ReadinessCheckRequested.Quotas,
+                       documents: [(ReadinessCheckRequested.SSMDocument, Lookup<Document>)]? = nil) -> [ReadinessChecked.Check] {
+        let hooks = documents.map { [self.documents($0)] } ?? []
+        guard !regions.isEmpty else { return hooks }
+        return [.init(name: "account.credentials", status: "ok", message: "the account's credentials work (DRS answered)"),
+                liveJobs(regions), leftovers(regions), quotaCheck(regions, quotas: quotas), launchSettings(regions)] + hooks
+    }
+
+    /// `step (wave W): document[:version] in region`.
+    static func describe(_ document: ReadinessCheckRequested.SSMDocument) -> String {
+        "step \(document.stepName) (wave \(document.waveName)): \(document.documentName)"
+            + (document.documentVersion.map { ":\($0)" } ?? "") + " in \(document.region)"
+    }
+
+    /// Every SSM step's document exists (and is an Automation document) where the step runs. A missing one
+    /// blocks (the step would fail to start mid-drill); a failed look-up makes the check `unknown`, never `ok`.
+    static func documents(_ documents: [(ReadinessCheckRequested.SSMDocument, Lookup<Document>)]) -> ReadinessChecked.Check {
+        var missing: [String] = [], failed: [String] = []
+        for (document, lookup) in documents {
+            switch lookup {
+            case .found(.found(let type)) where type == nil || type == "Automation": continue
+            case .found(.found(let type)):
+                missing.append("\(describe(document)) is a \(type ?? "") document, not Automation")
+            case .found(.missing(let why)): missing.append("\(describe(document)) does not exist (\(why))")
+            case .failed(let why): failed.append("\(describe(document)): \(why)")
+            }
+        }
+        if !missing.isEmpty {
+            return .init(name: "hooks.reachable", status: "blocking",
+                         message: "SSM step document(s) cannot run: " + missing.joined(separator: "; ")
+                            + (failed.isEmpty ? "" : "; not checked: " + failed.joined(separator: "; ")),
+                         fix: "create or share the Automation document in the step's account and region, or correct the step's documentName/documentVersion")
+        }
+        if !failed.isEmpty {
+            return .init(name: "hooks.reachable", status: "unknown",
+                         message: "DescribeDocument failed: " + failed.joined(separator: "; "),
+                         fix: "evaluate again; if it persists check the account's ssm:DescribeDocument permission and the launcher's logs")
+        }
+        return .init(name: "hooks.reachable", status: "ok",
+                     message: documents.isEmpty ? "no SSM step runs in the account"
+                        : "every SSM step's Automation document exists (\(documents.count) checked)")
     }
 
     /// A job that is not COMPLETED.

@@ -83,10 +83,13 @@ final class InputHandlers: Sendable {
         case EventType.readinessCheckRequested:
             let request = try decode(ReadinessCheckRequested.self, event)
             let servers = request.regions.reduce(0) { $0 + $1.sourceServerIDs.count }
-            guard !request.regions.isEmpty, servers <= ReadinessCheckRequested.maxServers,
+            let documents = request.ssmDocuments?.count ?? 0
+            guard !request.regions.isEmpty || documents > 0, servers <= ReadinessCheckRequested.maxServers,
+                  documents <= ReadinessCheckRequested.maxSSMDocuments,
                   !request.accountID.isEmpty, !request.evaluationID.isEmpty else {
                 throw UnprocessableEvent(
-                    "readiness.check-requested must name 1 or more regions and at most \(ReadinessCheckRequested.maxServers) servers")
+                    "readiness.check-requested must name 1 or more regions or SSM documents, at most "
+                        + "\(ReadinessCheckRequested.maxServers) servers and \(ReadinessCheckRequested.maxSSMDocuments) SSM documents")
             }
             try await ReadinessRequestStore(launch: context.store).record(request, on: connection)
         default:

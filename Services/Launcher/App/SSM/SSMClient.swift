@@ -50,6 +50,16 @@ public struct SSMAutomationExecution: Sendable, Equatable {
     public var isTerminal: Bool { Self.terminalStatuses.contains(status) }
 }
 
+/// `DescribeDocument`'s view of one document (the fields readiness uses).
+public struct SSMDocumentDescription: Sendable, Equatable {
+    /// The document's name.
+    public var name: String
+    /// `Automation`, `Command`, … (nil when SSM did not say).
+    public var documentType: String?
+    /// `Active`, `Creating`, `Updating`, `Deleting`, `Failed` (nil when SSM did not say).
+    public var status: String?
+}
+
 /// A client for the SSM Automation operations wave hooks use: AWS JSON 1.1
 /// (`POST /`, `X-Amz-Target: AmazonSSM.<Operation>`), signed with SigV4
 /// (`service=ssm`) over the same layers as `DRSClient`. It does not retry:
@@ -117,6 +127,21 @@ public final class SSMClient: Sendable {
     /// `StopAutomationExecution` with `Type: Cancel`.
     public func stopAutomationExecution(id: String) async throws(SSMError) {
         _ = try await call("StopAutomationExecution", ["AutomationExecutionId": id, "Type": "Cancel"])
+    }
+
+    /// `DescribeDocument`: the document as SSM knows it in this account and region. A document that does not
+    /// exist (or is not shared with the account) is SSM's `InvalidDocument` error, an unknown version
+    /// `InvalidDocumentVersion` — thrown like every other error.
+    public func describeDocument(name: String, version: String?) async throws(SSMError) -> SSMDocumentDescription {
+        var input: [String: Any] = ["Name": name]
+        if let version { input["DocumentVersion"] = version }
+        let output = try await call("DescribeDocument", input)
+        guard let document = output["Document"] as? [String: Any] else {
+            throw SSMError(type: "Decoding", status: 200, message: "DescribeDocument answered no Document")
+        }
+        return SSMDocumentDescription(
+            name: document["Name"] as? String ?? name, documentType: document["DocumentType"] as? String,
+            status: document["Status"] as? String)
     }
 
     private func call(_ operation: String, _ input: [String: Any]) async throws(SSMError) -> [String: Any] {

@@ -41,13 +41,20 @@ final class ReadinessChecks: Service, Sendable {
     func check(_ request: ReadinessCheckRequested) async -> ReadinessChecked {
         let checks: [ReadinessChecked.Check]
         if let failure = await credentialsFailure(request) {
-            checks = ReadinessFindings.credentialsFailed(failure)
+            checks = ReadinessFindings.credentialsFailed(failure, hooks: request.ssmDocuments != nil)
         } else {
             var regions: [ReadinessFindings.Region] = []
             for region in request.regions {
                 regions.append(await look(at: region, account: request.accountID))
             }
-            checks = ReadinessFindings.checks(regions, quotas: request.quotas)
+            var documents: [(ReadinessCheckRequested.SSMDocument, ReadinessFindings.Lookup<ReadinessFindings.Document>)]?
+            if let wanted = request.ssmDocuments {
+                documents = []
+                for document in wanted {
+                    documents?.append((document, await describe(document, account: request.accountID)))
+                }
+            }
+            checks = ReadinessFindings.checks(regions, quotas: request.quotas, documents: documents)
         }
         return ReadinessChecked(planID: request.planID, evaluationID: request.evaluationID, accountID: request.accountID,
                                 checks: checks, checkedAt: Date())
@@ -149,6 +156,25 @@ final class ReadinessChecks: Service, Sendable {
             return .found(wanted.filter { !offered.contains($0) })
         } catch {
             return .failed("DescribeInstanceTypeOfferings: \(Self.reason(error))")
+        }
+    }
+
+    /// `ssm:DescribeDocument` for one SSM step, at background priority (one attempt, spare tokens only):
+    /// `InvalidDocument`/`InvalidDocumentVersion` mean the document is not there; any other failure
+    /// (credentials, throttling, access denied) leaves the answer open.
+    private func describe(_ document: ReadinessCheckRequested.SSMDocument, account: String) async
+        -> ReadinessFindings.Lookup<ReadinessFindings.Document>
+    {
+        let endpoint = Endpoint(accountID: account, region: document.region)
+        do {
+            let found = try await context.gate.callSSM(endpoint, "ssm:DescribeDocument", priority: .background) {
+                try await $0.describeDocument(name: document.documentName, version: document.documentVersion)
+            }
+            return .found(.found(type: found.documentType))
+        } catch let error as SSMError where ["InvalidDocument", "InvalidDocumentVersion"].contains(error.type) {
+            return .found(.missing(error.description))
+        } catch {
+            return .failed("DescribeDocument: \(Self.reason(error))")
         }
     }
 

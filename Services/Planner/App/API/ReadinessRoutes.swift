@@ -35,14 +35,15 @@ extension PlannerAPI {
         -> (evaluation: ReadinessEvaluation, verdict: ReadinessStatus, at: Date)
     {
         let recorder = readiness, evaluationID = UUID()
-        let (local, accounts, asked) = try await pool.transaction { connection in
+        let (local, facts, asked) = try await pool.transaction { connection in
             guard let plan = try await recorder.store.plan(planID, team: team, on: connection)
             else { throw APIError.notFound("plan") }
             let (facts, local) = try await recorder.local(plan, planID: planID, now: now, on: connection)
             let requests = try recorder.requests(plan: plan, planID: planID, evaluationID: evaluationID, facts: facts, now: now)
             try await Outbox(schema: schema).enqueue(requests, on: connection)
-            return (local, ReadinessRecorder.accounts(facts), requests.count)
+            return (local, facts, requests.count)
         }
+        let accounts = ReadinessRecorder.accounts(facts)
         if asked > 0 { wake() }
         let wait = configuration.readinessLauncherWait
         let deadline = ContinuousClock.now + wait
@@ -55,7 +56,8 @@ extension PlannerAPI {
             try await Task.sleep(for: .milliseconds(20))
         }
         let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
-        let launcher = LauncherReadiness.checks(accounts: accounts, answers: answers) { _ in
+        let launcher = LauncherReadiness.checks(accounts: accounts, answers: answers,
+                                                ssmAccounts: Set(LauncherReadiness.ssmDocuments(facts).keys)) { _ in
             "the launcher did not answer within \(milliseconds) ms (it may be down or busy; its answer is stored when it comes)"
         }
         let evaluation = LauncherReadiness.merge(local, launcher)
@@ -69,8 +71,7 @@ extension PlannerAPI {
     {
         let recorder = readiness
         let (facts, local) = try await recorder.local(plan, planID: planID, now: now, on: connection)
-        let launcher = try await recorder.storedLauncherChecks(
-            planID: planID, accounts: ReadinessRecorder.accounts(facts), now: now, on: connection)
+        let launcher = try await recorder.storedLauncherChecks(planID: planID, facts: facts, now: now, on: connection)
         return LauncherReadiness.merge(local, launcher)
     }
 

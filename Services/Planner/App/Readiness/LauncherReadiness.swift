@@ -7,7 +7,7 @@ import MusterEvents
 enum LauncherReadiness {
     /// The checks the launcher answers, in order (`ReadinessChecked`).
     static let names = ["account.credentials", "servers.noLiveJob", "servers.noRecoveryInstance", "account.quotas",
-                        "launch.settings"]
+                        "launch.settings", "hooks.reachable"]
 
     /// One account's answer as stored.
     struct Answer: Sendable, Equatable {
@@ -17,13 +17,34 @@ enum LauncherReadiness {
         var checkedAt: Date
     }
 
+    /// The SSM steps' documents per account (steps whose endpoint does not resolve are the planner's own finding).
+    static func ssmDocuments(_ facts: ReadinessFacts) -> [String: [ReadinessCheckRequested.SSMDocument]] {
+        var byAccount: [String: [ReadinessCheckRequested.SSMDocument]] = [:]
+        for hook in facts.hooks {
+            guard let ssm = hook.step.ssm, let endpoint = hook.ssmEndpoint else { continue }
+            byAccount[endpoint.accountID, default: []].append(.init(
+                stepName: hook.step.name, waveName: hook.waveName, region: endpoint.region,
+                documentName: ssm.documentName, documentVersion: ssm.documentVersion))
+        }
+        return byAccount
+    }
+
+    /// The accounts the launcher is asked about: the servers' and the SSM steps', sorted.
+    static func accounts(_ facts: ReadinessFacts) -> [String] {
+        Array(Set(facts.servers.map(\.accountID)).union(ssmDocuments(facts).keys)).sorted()
+    }
+
     /// The requests for `facts` (one per account, regions sorted), asking about the drill launch profiles'
-    /// EC2 references of each server's group and wave.
+    /// EC2 references of each server's group and wave, and about the documents of the SSM steps that run in
+    /// the account (`ssmDocuments` nil when none does; an account with SSM steps only has no regions).
     static func requests(planID: UUID, evaluationID: UUID, facts: ReadinessFacts, profiles: PlanLaunchProfiles?,
                          now: Date) -> [ReadinessCheckRequested] {
         let quotas = ReadinessCheckRequested.Quotas(
             concurrentJobs: facts.quotas.concurrentJobs, serversInActiveJobs: facts.quotas.serversInActiveJobs)
-        return Dictionary(grouping: facts.servers, by: \.accountID).sorted { $0.key < $1.key }.map { account, servers in
+        let documents = ssmDocuments(facts)
+        let byAccount = Dictionary(grouping: facts.servers, by: \.accountID)
+        return accounts(facts).map { account in
+            let servers = byAccount[account] ?? []
             let regions = Dictionary(grouping: servers, by: \.region).sorted { $0.key < $1.key }.map { region, servers in
                 var subnets: Set<String> = [], groups: Set<String> = [], types: Set<String> = []
                 for server in servers {
@@ -42,22 +63,24 @@ enum LauncherReadiness {
             }
             return ReadinessCheckRequested(
                 planID: planID.uuidString.lowercased(), evaluationID: evaluationID.uuidString.lowercased(),
-                accountID: account, regions: regions, quotas: quotas, requestedAt: now)
+                accountID: account, regions: regions, quotas: quotas, requestedAt: now, ssmDocuments: documents[account])
         }
     }
 
     /// The launcher's checks over `accounts`: per check name the worst status among the accounts' answers,
     /// servers joined, messages prefixed by account when there are several. An account without an answer
-    /// (`answers` lacks it) gives every launcher check `unknown` with `missing(account)` as the reason; nil
-    /// leaves that account out (the periodic path: an answer is still on its way).
-    static func checks(accounts: [String], answers: [Answer], missing: (String) -> String?) -> [PlanReadinessCheck] {
+    /// (`answers` lacks it) gives every launcher check `unknown` with `missing(account)` as the reason
+    /// (`hooks.reachable` only for the `ssmAccounts`, where SSM steps run); nil leaves that account out (the
+    /// periodic path: an answer is still on its way).
+    static func checks(accounts: [String], answers: [Answer], ssmAccounts: Set<String> = [],
+                       missing: (String) -> String?) -> [PlanReadinessCheck] {
         let byAccount = Dictionary(answers.map { ($0.accountID, $0) }, uniquingKeysWith: { $0.checkedAt >= $1.checkedAt ? $0 : $1 })
         var perName: [String: [(account: String, check: PlanReadinessCheck)]] = [:]
         for account in accounts.sorted() {
             if let answer = byAccount[account] {
                 for check in answer.checks { perName[check.name, default: []].append((account, check)) }
             } else if let missing = missing(account) {
-                for name in names {
+                for name in names where name != "hooks.reachable" || ssmAccounts.contains(account) {
                     perName[name, default: []].append((account, PlanReadinessCheck(
                         name: name, status: .unknown, message: missing,
                         fix: "check that the launcher runs and consumes accounts.v1, then evaluate again")))

@@ -32,12 +32,12 @@ struct ReadinessRecorder: Sendable {
         return (facts, ReadinessRules.evaluate(facts))
     }
 
-    /// The accounts of `facts`, sorted.
-    static func accounts(_ facts: ReadinessFacts) -> [String] { Array(Set(facts.servers.map(\.accountID))).sorted() }
+    /// The accounts of `facts` (servers' and SSM steps'), sorted.
+    static func accounts(_ facts: ReadinessFacts) -> [String] { LauncherReadiness.accounts(facts) }
 
     /// The launcher's stored checks for the plan's accounts: an account never answered is left out (its
     /// answer is on its way); one whose last answer is older than twice the interval is `unknown`.
-    func storedLauncherChecks(planID: UUID, accounts: [String], now: Date, on connection: PostgresConnection) async throws
+    func storedLauncherChecks(planID: UUID, facts: ReadinessFacts, now: Date, on connection: PostgresConnection) async throws
         -> [PlanReadinessCheck]
     {
         let answers = try await store.answers(plan: planID, on: connection)
@@ -45,7 +45,8 @@ struct ReadinessRecorder: Sendable {
         let fresh = answers.filter { now.timeIntervalSince($0.checkedAt) <= maxAge }
         let stale = Dictionary(answers.filter { now.timeIntervalSince($0.checkedAt) > maxAge }.map { ($0.accountID, $0.checkedAt) },
                                uniquingKeysWith: { first, _ in first })
-        return LauncherReadiness.checks(accounts: accounts, answers: fresh) { account in
+        return LauncherReadiness.checks(accounts: Self.accounts(facts), answers: fresh,
+                                        ssmAccounts: Set(LauncherReadiness.ssmDocuments(facts).keys)) { account in
             stale[account].map { "the launcher has not answered since \(ISO8601DateFormatter().string(from: $0))" }
         }
     }
@@ -67,8 +68,7 @@ struct ReadinessRecorder: Sendable {
     func reevaluate(planID: UUID, team: UUID, plan: ValidatedPlan, now: Date, ask: Bool,
                     on connection: PostgresConnection) async throws -> (event: OutboxMessage?, requests: [OutboxMessage]) {
         let (facts, local) = try await self.local(plan, planID: planID, now: now, on: connection)
-        let launcher = try await storedLauncherChecks(
-            planID: planID, accounts: Self.accounts(facts), now: now, on: connection)
+        let launcher = try await storedLauncherChecks(planID: planID, facts: facts, now: now, on: connection)
         let evaluation = LauncherReadiness.merge(local, launcher)
         let previous = try await store.verdict(plan: planID, on: connection)
         try await store.record(plan: planID, evaluation: evaluation, at: now, on: connection)

@@ -126,25 +126,64 @@ struct ReadinessFacts: Sendable, Equatable {
         }
     }
 
+    /// One wave-hook step of the plan.
+    struct Hook: Sendable, Equatable {
+        /// The wave's name.
+        var waveName: String
+        /// The step as the plan defines it.
+        var step: HookStep
+        /// The `account/region` endpoints of the wave's servers, sorted (where an SSM step without its own runs).
+        var waveEndpoints: [String]
+
+        init(waveName: String, step: HookStep, waveEndpoints: [String]) {
+            self.waveName = waveName
+            self.step = step
+            self.waveEndpoints = waveEndpoints
+        }
+
+        /// Where an SSM step runs: its own account and region, else its wave's only endpoint (as
+        /// `HookRules.resolve` decides at start); nil for other kinds and when the wave spans none or several.
+        var ssmEndpoint: (accountID: String, region: String)? {
+            guard let ssm = step.ssm else { return nil }
+            if let account = ssm.accountID, let region = ssm.region { return (account, region) }
+            guard waveEndpoints.count == 1 else { return nil }
+            let parts = waveEndpoints[0].split(separator: "/", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+
+        /// `step NAME (wave WAVE)`.
+        var label: String { "step \(step.name) (wave \(waveName))" }
+    }
+
     /// The plan's waves by name, in order (a wave without servers is a finding).
     var waves: [String]
     var servers: [Server]
     /// Load per AWS account id.
     var load: [String: AccountLoad]
     var quotas: ReadinessQuotas
-    /// Hook targets to probe; none exist until wave hooks are built.
-    var hookTargets: [String]
+    /// The plan's wave-hook steps, wave by wave, before then after.
+    var hooks: [Hook]
     /// When the facts were gathered.
     var now: Date
 
     init(waves: [String], servers: [Server], load: [String: AccountLoad], quotas: ReadinessQuotas,
-                hookTargets: [String] = [], now: Date) {
+                hooks: [Hook] = [], now: Date) {
         self.waves = waves
         self.servers = servers
         self.load = load
         self.quotas = quotas
-        self.hookTargets = hookTargets
+        self.hooks = hooks
         self.now = now
+    }
+
+    /// The hook steps of `plan`, each with its wave's endpoints among `servers` (whose `wave` is the index).
+    static func hooks(of plan: ValidatedPlan, servers: [Server]) -> [Hook] {
+        plan.waves.enumerated().flatMap { index, wave in
+            let endpoints = Array(Set(servers.filter { $0.wave == index }.map { "\($0.accountID)/\($0.region)" })).sorted()
+            return ((wave.before ?? []) + (wave.after ?? [])).map {
+                Hook(waveName: wave.name, step: $0, waveEndpoints: endpoints)
+            }
+        }
     }
 }
 
@@ -286,13 +325,43 @@ enum ReadinessRules {
                               message: "the largest wave fits the account quotas beside the jobs running now")
     }
 
-    /// The extension point for wave hooks: each target is probed once hooks exist.
+    /// What the planner can say about the wave hooks by itself: an SSM step whose account and region cannot
+    /// be resolved blocks (a start would be refused); an HTTP callout's target is not probed (`unknown` — the
+    /// URL passed the save-time rules, but only the notifier holds the subscription and a probe would be a
+    /// side effect at the receiver). Whether an SSM step's document exists is the launcher's `hooks.reachable`
+    /// (`ssm:DescribeDocument`), merged over this one.
     static func hooks(_ facts: ReadinessFacts) -> PlanReadinessCheck {
-        guard !facts.hookTargets.isEmpty else {
+        guard !facts.hooks.isEmpty else {
             return PlanReadinessCheck(name: "hooks.reachable", status: .ok, message: "no hooks")
         }
+        let ssm = facts.hooks.filter { $0.step.kind == .ssmAutomation }
+        let unresolved = ssm.filter { $0.ssmEndpoint == nil }
+        if !unresolved.isEmpty {
+            let why = unresolved.map { hook in
+                hook.label + (hook.waveEndpoints.isEmpty ? " has no accountId and region, and its wave has no servers"
+                    : " has no accountId and region, and its wave spans \(hook.waveEndpoints.joined(separator: ", "))")
+            }
+            return PlanReadinessCheck(
+                name: "hooks.reachable", status: .blocking, message: why.joined(separator: "; "),
+                fix: "give the SSM step its own accountId and region")
+        }
+        let callouts = facts.hooks.filter { $0.step.kind == .httpCallout }
+        let documents = ssm.isEmpty ? nil : "\(ssm.count) SSM step(s) whose documents the launcher checks"
+        if !callouts.isEmpty {
+            let targets = callouts.map { hook in
+                "\(hook.label) → \(URL(string: hook.step.callout?.url ?? "")?.host ?? "?")"
+            }
+            return PlanReadinessCheck(
+                name: "hooks.reachable", status: .unknown,
+                message: "callout targets are not probed: " + targets.joined(separator: ", ")
+                    + (documents.map { "; \($0)" } ?? ""),
+                fix: "check that each callout URL answers and its subscription exists in the notifier; "
+                    + "a callout that cannot be delivered fails its step as its onFailure says")
+        }
+        let approvals = facts.hooks.count - ssm.count
         return PlanReadinessCheck(
-            name: "hooks.reachable", status: .unknown, message: "\(facts.hookTargets.count) hook target(s) not probed yet",
-            fix: "hook probing arrives with wave hooks")
+            name: "hooks.reachable", status: .ok,
+            message: [documents, approvals > 0 ? "\(approvals) approval step(s) (nothing to reach)" : nil]
+                .compactMap { $0 }.joined(separator: "; "))
     }
 }

@@ -200,6 +200,7 @@ struct ReadinessStore: Sendable {
             load[try row.decode(String.self, "account_id")] = .init(
                 activeJobs: try row.decode(Int.self, "jobs"), serversInActiveJobs: try row.decode(Int.self, "servers"))
         }
-        return ReadinessFacts(waves: plan.waves.map(\.name), servers: servers, load: load, quotas: quotas, now: now)
+        return ReadinessFacts(waves: plan.waves.map(\.name), servers: servers, load: load, quotas: quotas,
+                              hooks: ReadinessFacts.hooks(of: plan, servers: servers), now: now)
     }
 }
