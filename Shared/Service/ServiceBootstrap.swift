@@ -111,9 +111,22 @@ public struct ServiceContext: Sendable {
             RetentionPruner(
                 schema: descriptor.schema, pool: pool, logger: logger, configuration: infrastructure.retention),
             HeapTrimmer(interval: service.heapTrimInterval, logger: logger),
-        ] + services + [
+        ] + Self.stoppingConsumersTogether(services) + [
             ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening)
         ]
+    }
+}
+
+extension ServiceContext {
+    /// `services` with their `EventConsumer`s run as one ``ConcurrentServices`` in the place of
+    /// the last of them: on shutdown they stop together (each waits at most its grace and its
+    /// close timeout, not the sum over its siblings); everything else keeps its order.
+    static func stoppingConsumersTogether(_ services: [any Service]) -> [any Service] {
+        guard services.filter({ $0 is EventConsumer }).count > 1,
+              let last = services.lastIndex(where: { $0 is EventConsumer })
+        else { return services }
+        let together = ConcurrentServices(services.filter { $0 is EventConsumer })
+        return services[..<last].filter { !($0 is EventConsumer) } + [together] + services[(last + 1)...]
     }
 }
 

@@ -50,6 +50,34 @@ public enum ServiceRunner {
     }
 }
 
+/// Services that are shut down together. A `ServiceGroup` stops its services
+/// one after the other, each only once the one after it has ended; consumers
+/// that each wait out their close timeout when the broker does not answer
+/// would add up. These all see the graceful shutdown (or the cancellation) at
+/// once, and it ends when all of them have. One that ends by itself (returns
+/// or throws) before any shutdown ends the others and, as in a `ServiceGroup`,
+/// its error or its early return ends the group around it.
+public struct ConcurrentServices: Service {
+    private let services: [any Service]
+
+    /// Runs `services` side by side.
+    public init(_ services: [any Service]) {
+        self.services = services
+    }
+
+    /// Runs every service until each has ended.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Each child task inherits the group's graceful-shutdown task local, so the
+            // shutdown handlers of all of them fire together.
+            for service in services { group.addTask { try await service.run() } }
+            while try await group.next() != nil {
+                if !Task.isShuttingDownGracefully { group.cancelAll() }
+            }
+        }
+    }
+}
+
 /// A service that holds a resource open until graceful shutdown, then
 /// releases it (flush a producer, close a pool). Because a ServiceGroup stops
 /// services in reverse order, list these before the services that use them.
