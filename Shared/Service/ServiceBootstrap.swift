@@ -99,20 +99,26 @@ public struct ServiceContext: Sendable {
         DeadLetterRoutes.add(
             to: router, schema: descriptor.schema, pool: pool, consumers: consumers, adminToken: service.opsAdminToken)
         let producer = self.producer, pool = self.pool
+        let shutdown = ShutdownStart()
         // First in, so stopped last: the spans of the shutdown itself are still sent.
         let tracing: [any Service] = traceExporter.map { [$0] } ?? []
         return tracing + [
             ResourceService(name: "postgres") { await pool.close() },
             // Only the outbox relay produces, and it marks a row published after the broker's
             // acknowledgement: what a short flush leaves unsent is published again by the next
-            // relay, so shutdown does not wait out a broker that stopped answering.
-            ResourceService(name: "kafka-producer") { await producer.shutdown(timeout: .seconds(1)) },
+            // relay, so shutdown does not wait out a broker that stopped answering. The flush gets
+            // what is left of 1 s from the signal (at least 0.1 s): consumers that waited out their
+            // close timeout on an unreachable broker leave it little, a healthy broker needs little.
+            ResourceService(name: "kafka-producer") {
+                await producer.shutdown(timeout: shutdown.remaining(of: .seconds(1), atLeast: .milliseconds(100)))
+            },
             relay,
             RetentionPruner(
                 schema: descriptor.schema, pool: pool, logger: logger, configuration: infrastructure.retention),
             HeapTrimmer(interval: service.heapTrimInterval, logger: logger),
         ] + Self.stoppingConsumersTogether(services) + [
-            ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening)
+            ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening),
+            shutdown.marker,
         ]
     }
 }

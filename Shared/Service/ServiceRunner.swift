@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Runs a process's services as one `ServiceGroup` (DESIGN §10): started in
 /// order, stopped in reverse on SIGTERM or SIGINT, each finishing its work in
@@ -74,6 +75,33 @@ public struct ConcurrentServices: Service {
             while try await group.next() != nil {
                 if !Task.isShuttingDownGracefully { group.cancelAll() }
             }
+        }
+    }
+}
+
+/// When a process's graceful shutdown began, so that a resource released last
+/// (the producer's flush) waits only for what is left of a budget counted
+/// from the signal, instead of adding its own wait to the consumers' before it.
+public final class ShutdownStart: Sendable {
+    private let started = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Not started yet.
+    public init() {}
+
+    /// A service to list last (so stopped first): notes the moment the shutdown began.
+    public var marker: any Service { Marker(start: self) }
+
+    /// What is left of `budget` since the shutdown began (all of it before), never less than `floor`.
+    public func remaining(of budget: Duration, atLeast floor: Duration) -> Duration {
+        guard let started = started.withLock({ $0 }) else { return max(floor, budget) }
+        return max(floor, budget - (ContinuousClock.now - started))
+    }
+
+    private struct Marker: Service {
+        let start: ShutdownStart
+        func run() async throws {
+            try? await gracefulShutdown()  // or cancellation
+            start.started.withLock { if $0 == nil { $0 = .now } }
         }
     }
 }

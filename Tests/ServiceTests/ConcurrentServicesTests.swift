@@ -60,6 +60,17 @@ struct ConcurrentServicesTests {
         #expect(saw.value == ["a": true, "b": false], "b (stopped first) waited in vain; a then saw b's")
     }
 
+    @Test("ShutdownStart: the whole budget before the signal; after it, less of it, never below the floor")
+    func shutdownStartCountsFromTheSignal() async throws {
+        let start = ShutdownStart()
+        #expect(start.remaining(of: .seconds(3600), atLeast: .milliseconds(100)) == .seconds(3600))
+        let run = ServiceGroupRun([start.marker], name: "marker", logger: Logger(label: "marker"))
+        await run.stop()
+        try await run.task.value
+        #expect(start.remaining(of: .seconds(3600), atLeast: .zero) < .seconds(3600), "counted from the shutdown")
+        #expect(start.remaining(of: .zero, atLeast: .milliseconds(100)) == .milliseconds(100), "the floor")
+    }
+
     @Test("a member that ends by itself ends the others")
     func anEarlyEndEndsAll() async throws {
         let cancelled = Locked(false)
