@@ -80,8 +80,9 @@ public struct ServiceContext: Sendable {
     }
 
     /// The services to run, in order: producer and pool (stopped last), the
-    /// relay, the outbox/inbox retention pruner, then `services` (consumers, schedulers), then the HTTP server
-    /// with the ops endpoints and whatever `router` already carries.
+    /// relay, the outbox/inbox retention pruner, then `services` (consumers, schedulers; the consumers
+    /// stopped together), then the HTTP server with the ops endpoints and whatever `router` already
+    /// carries, and last the marker of the shutdown's start (stopped first).
     public func services<Context: RequestContext>(
         _ services: [any Service], router: Router<Context>,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
