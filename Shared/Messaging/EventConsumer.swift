@@ -62,7 +62,7 @@ public final class EventConsumer: Service, Sendable {
         /// consumer closes. One that finishes later is not committed (it is
         /// redelivered, and the inbox drops it); one whose offset commit waits
         /// for a broker that does not answer ends when the close gives up.
-        public var shutdownGrace: Duration = .milliseconds(750)
+        public var shutdownGrace: Duration = .milliseconds(500)
         /// How long closing may wait for the broker (leaving the group); then
         /// every offset commit still waiting fails (``KafkaConsumer/close(timeout:)``).
         public var closeTimeout: Duration = .seconds(1)

@@ -80,8 +80,9 @@ public struct ServiceContext: Sendable {
     }
 
     /// The services to run, in order: producer and pool (stopped last), the
-    /// relay, the outbox/inbox retention pruner, then `services` (consumers, schedulers), then the HTTP server
-    /// with the ops endpoints and whatever `router` already carries.
+    /// relay, the outbox/inbox retention pruner, then `services` (consumers, schedulers; the consumers
+    /// stopped together), then the HTTP server with the ops endpoints and whatever `router` already
+    /// carries, and last the marker of the shutdown's start (stopped first).
     public func services<Context: RequestContext>(
         _ services: [any Service], router: Router<Context>,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -99,21 +100,40 @@ public struct ServiceContext: Sendable {
         DeadLetterRoutes.add(
             to: router, schema: descriptor.schema, pool: pool, consumers: consumers, adminToken: service.opsAdminToken)
         let producer = self.producer, pool = self.pool
+        let shutdown = ShutdownStart()
         // First in, so stopped last: the spans of the shutdown itself are still sent.
         let tracing: [any Service] = traceExporter.map { [$0] } ?? []
         return tracing + [
             ResourceService(name: "postgres") { await pool.close() },
             // Only the outbox relay produces, and it marks a row published after the broker's
             // acknowledgement: what a short flush leaves unsent is published again by the next
-            // relay, so shutdown does not wait out a broker that stopped answering.
-            ResourceService(name: "kafka-producer") { await producer.shutdown(timeout: .seconds(1)) },
+            // relay, so shutdown does not wait out a broker that stopped answering. The flush gets
+            // what is left of 1 s from the signal (at least 0.1 s): consumers that waited out their
+            // close timeout on an unreachable broker leave it little, a healthy broker needs little.
+            ResourceService(name: "kafka-producer") {
+                await producer.shutdown(timeout: shutdown.remaining(of: .seconds(1), atLeast: .milliseconds(100)))
+            },
             relay,
             RetentionPruner(
                 schema: descriptor.schema, pool: pool, logger: logger, configuration: infrastructure.retention),
             HeapTrimmer(interval: service.heapTrimInterval, logger: logger),
-        ] + services + [
-            ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening)
+        ] + Self.stoppingConsumersTogether(services) + [
+            ServiceRunner.httpServer(router: router, configuration: service, logger: logger, onListening: onListening),
+            shutdown.marker,
         ]
+    }
+}
+
+extension ServiceContext {
+    /// `services` with their `EventConsumer`s run as one ``ConcurrentServices`` in the place of
+    /// the last of them: on shutdown they stop together (each waits at most its grace and its
+    /// close timeout, not the sum over its siblings); everything else keeps its order.
+    static func stoppingConsumersTogether(_ services: [any Service]) -> [any Service] {
+        guard services.filter({ $0 is EventConsumer }).count > 1,
+              let last = services.lastIndex(where: { $0 is EventConsumer })
+        else { return services }
+        let together = ConcurrentServices(services.filter { $0 is EventConsumer })
+        return services[..<last].filter { !($0 is EventConsumer) } + [together] + services[(last + 1)...]
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Runs a process's services as one `ServiceGroup` (DESIGN §10): started in
 /// order, stopped in reverse on SIGTERM or SIGINT, each finishing its work in
@@ -47,6 +48,61 @@ public enum ServiceRunner {
             FileHandle.standardError.write(Data((message + "\n").utf8))
         }
         exit(1)
+    }
+}
+
+/// Services that are shut down together. A `ServiceGroup` stops its services
+/// one after the other, each only once the one after it has ended; consumers
+/// that each wait out their close timeout when the broker does not answer
+/// would add up. These all see the graceful shutdown (or the cancellation) at
+/// once, and it ends when all of them have. One that ends by itself (returns
+/// or throws) before any shutdown ends the others and, as in a `ServiceGroup`,
+/// its error or its early return ends the group around it.
+public struct ConcurrentServices: Service {
+    private let services: [any Service]
+
+    /// Runs `services` side by side.
+    public init(_ services: [any Service]) {
+        self.services = services
+    }
+
+    /// Runs every service until each has ended.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Each child task inherits the group's graceful-shutdown task local, so the
+            // shutdown handlers of all of them fire together.
+            for service in services { group.addTask { try await service.run() } }
+            while try await group.next() != nil {
+                if !Task.isShuttingDownGracefully { group.cancelAll() }
+            }
+        }
+    }
+}
+
+/// When a process's graceful shutdown began, so that a resource released last
+/// (the producer's flush) waits only for what is left of a budget counted
+/// from the signal, instead of adding its own wait to the consumers' before it.
+public final class ShutdownStart: Sendable {
+    private let started = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Not started yet.
+    public init() {}
+
+    /// A service to list last (so stopped first): notes the moment the shutdown began.
+    public var marker: any Service { Marker(start: self) }
+
+    /// What is left of `budget` since the shutdown began (all of it before), never less than `floor`.
+    public func remaining(of budget: Duration, atLeast floor: Duration) -> Duration {
+        guard let started = started.withLock({ $0 }) else { return max(floor, budget) }
+        return max(floor, budget - (ContinuousClock.now - started))
+    }
+
+    private struct Marker: Service {
+        let start: ShutdownStart
+        func run() async throws {
+            try? await gracefulShutdown()  // or cancellation
+            start.started.withLock { if $0 == nil { $0 = .now } }
+        }
     }
 }
 

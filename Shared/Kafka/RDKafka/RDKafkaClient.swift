@@ -18,6 +18,9 @@ final class RDKafkaClient: @unchecked Sendable {
     let events: Unmanaged<RDKafkaEvents>
     /// The consumer's queue, kept to wake a blocked `rd_kafka_consumer_poll` (`rd_kafka_queue_yield`).
     let consumerQueue: OpaquePointer?
+    /// The producer's main queue (served by `rd_kafka_poll`), kept to wake a blocked poll: `rd_kafka_yield`
+    /// works only from inside a callback, so it cannot end a poll from another thread.
+    let mainQueue: OpaquePointer?
 
     /// Creates a handle from `properties` (already merged: defaults, brokers, user properties).
     init(kind: Kind, properties: [String: String], events: RDKafkaEvents) throws(KafkaError) {
@@ -54,14 +57,17 @@ final class RDKafkaClient: @unchecked Sendable {
             // single poll thread serves everything.
             rd_kafka_poll_set_consumer(handle)
             consumerQueue = rd_kafka_queue_get_consumer(handle)
+            mainQueue = nil
         } else {
             consumerQueue = nil
+            mainQueue = rd_kafka_queue_get_main(handle)
         }
     }
 
     /// Frees the handle. Call exactly once, after every other use; blocks while librdkafka shuts down.
     func destroy() {
         if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
+        if let mainQueue { rd_kafka_queue_destroy(mainQueue) }
         rd_kafka_destroy(handle)
         // Only now can no callback run any more.
         events.release()
@@ -136,6 +142,6 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Makes a blocked `poll`/`flush` return early.
     func wakeProducerPoll() {
-        rd_kafka_yield(handle)
+        if let mainQueue { rd_kafka_queue_yield(mainQueue) }
     }
 }
