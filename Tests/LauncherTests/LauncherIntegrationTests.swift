@@ -77,10 +77,12 @@ struct LauncherIntegrationTests {
     @Test("A throttling storm is ridden out: every group launches once, none fails")
     func throttlingStorm() async throws {
         try await H.with(rateLimit: DRSSimRateLimit(requestsPerSecond: 4, burst: 2)) { harness in
-            try harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
+            // All six wait before the launcher starts, so one pass admits them together and their
+            // requests reach drs-sim at once (handled one by one, they could stay under its rate).
             let requests = (1...6).map { harness.waveStarted("ex-t\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
-            #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == requests.count })
+            try harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
+            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == requests.count })
             let counters = await harness.counters()
             #expect(counters.throttles > 0, "the storm happened")
             for request in requests { #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 1) }

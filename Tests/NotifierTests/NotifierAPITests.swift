@@ -6,6 +6,19 @@ import Testing
 
 @Suite("Notifier API (real PostgreSQL, broker and HTTP)")
 struct NotifierAPITests {
+    @Test("An oversized body with Connection: close gets 413 and the connection is closed, the client never blocked")
+    func oversizedBodyIsRefusedAndClosed() async throws {
+        try await NotifierTestApp.with { app in
+            let token = try await app.team().operator
+            let port = Int(app.baseURL.split(separator: ":").last!)!
+            let (status, closed) = try await Task.detached {
+                try OversizedBody.post(port: port, path: "/v1/subscriptions", bytes: 10 << 20, token: token)
+            }.value
+            #expect(status == 413)
+            #expect(closed, "the server closed the connection")
+        }
+    }
+
     @Test("a token published on the teams topic authenticates; roles and revocation are honoured")
     func tokensFromTeamsTopic() async throws {
         try await NotifierTestApp.with { app in

@@ -124,62 +124,12 @@ struct PlannerParkingTests {
         try await PlannerTestApp.with { app in
             let port = Int(app.baseURL.split(separator: ":").last!)!
             let started = ContinuousClock.now
-            let (status, closed) = try await Task.detached { try Self.postOversized(port: port, bytes: 10 << 20, token: PlannerTestApp.adminToken) }.value
+            let (status, closed) = try await Task.detached { try OversizedBody.post(port: port, path: "/v1/teams", bytes: 10 << 20, token: PlannerTestApp.adminToken) }.value
             let took = ContinuousClock.now - started
             print("[figure] 10 MB body with Connection: close answered and closed in \(took)")
             #expect(status == 413)
             #expect(closed, "the server closed the connection")
             #expect(took < .seconds(20))
         }
-    }
-
-    /// POSTs `bytes` of body (writing all of it before reading, like Python's
-    /// urllib), then reads the answer to EOF; returns the status and whether
-    /// the server closed the connection.
-    static func postOversized(port: Int, bytes: Int, token: String) throws -> (Int, Bool) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        precondition(fd >= 0)
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        precondition(connected == 0, "connect failed")
-        let head = "POST /v1/teams HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            + "Authorization: Bearer \(token)\r\nContent-Length: \(bytes)\r\nConnection: close\r\n\r\n"
-        func sendAll(_ data: [UInt8]) -> Bool {
-            var offset = 0
-            while offset < data.count {
-                let sent = data[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if sent <= 0 { return false }
-                offset += sent
-            }
-            return true
-        }
-        _ = sendAll(Array(head.utf8))
-        let chunk = [UInt8](repeating: 0x20, count: 64 << 10)
-        var remaining = bytes
-        while remaining > 0 {
-            guard sendAll(Array(chunk.prefix(remaining))) else { break }  // a reset ends the write; the answer is still read
-            remaining -= min(remaining, chunk.count)
-        }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var closed = false
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count == 0 { closed = true; break }
-            if count < 0 { break }
-            answer += buffer[0..<count]
-        }
-        let text = String(decoding: answer, as: UTF8.self)
-        let status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        return (status, closed)
     }
 }
