@@ -125,7 +125,8 @@ struct DeliveryTests {
             for index in 0..<count {
                 try await app.publishExecutionEvent(team: team.id, execution: "exec-\(index)", type: .executionStarted)
             }
-            #expect(await eventually(timeout: .seconds(10)) { fast.requests.count == count })
+            // Well inside the slow endpoint's 120 s hold, so it proves the fast one never waited for it.
+            #expect(await eventually(timeout: .seconds(40)) { fast.requests.count == count })
             // The slow endpoint holds exactly its cap of attempts, none answered yet.
             #expect(await eventually { slow.requests.count == 4 })
             let fastLog = try await app.deliveries(team, fastID)
