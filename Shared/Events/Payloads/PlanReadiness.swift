@@ -5,11 +5,12 @@ import Foundation
 /// servers or on the periodic re-evaluation. JSON Schema:
 /// docs/events/plan-readiness-changed.schema.json.
 public struct PlanReadinessChanged: Codable, Sendable, Equatable {
-    /// One check that is not ok.
+    /// One readiness check (in this event, one that is not ok; the
+    /// launcher's `readiness.checked` carries the same shape, ok included).
     public struct Finding: Codable, Sendable, Equatable {
         /// The check (`servers.replicating`, `account.quotas`, …).
         public var name: String
-        /// `warning`, `unknown` or `blocking`.
+        /// `ok`, `warning`, `unknown` or `blocking` (never `ok` in this event).
         public var status: String
         /// The servers concerned.
         public var servers: [String]
@@ -19,7 +20,7 @@ public struct PlanReadinessChanged: Codable, Sendable, Equatable {
         public var fix: String?
 
         /// Creates a finding.
-        public init(name: String, status: String, servers: [String], message: String, fix: String?) {
+        public init(name: String, status: String, servers: [String] = [], message: String, fix: String? = nil) {
             self.name = name
             self.status = status
             self.servers = servers

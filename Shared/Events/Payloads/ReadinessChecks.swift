@@ -111,29 +111,13 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
 /// `readiness.checked` on `inventory.v1` (key: plan id): the launcher's
 /// answer to one `readiness.check-requested`.
 public struct ReadinessChecked: Codable, Sendable, Equatable {
-    /// One check as the planner's own checks are spelled.
-    public struct Check: Codable, Sendable, Equatable {
-        /// `account.credentials`, `servers.noLiveJob`, `servers.noRecoveryInstance`, `account.quotas`, `launch.settings`,
-        /// `hooks.reachable`.
-        public var name: String
-        /// `ok`, `warning`, `unknown` or `blocking`.
-        public var status: String
-        /// The servers concerned.
-        public var servers: [String]
-        /// What was found (never a secret).
-        public var message: String
-        /// What to do (nil when ok).
-        public var fix: String?
-
-        /// Creates a check.
-        public init(name: String, status: String, servers: [String] = [], message: String, fix: String? = nil) {
-            self.name = name
-            self.status = status
-            self.servers = servers
-            self.message = message
-            self.fix = fix
-        }
-    }
+    /// One check (`account.credentials`, `servers.noLiveJob`,
+    /// `servers.noRecoveryInstance`, `account.quotas`, `launch.settings`,
+    /// `hooks.reachable`; status ok/warning/unknown/blocking; the message
+    /// never holds a secret): the same shape as a finding of
+    /// `plan.readiness-changed`, so the planner merges it as is.
+    /// (name, status, servers, message, fix), so the planner merges it as is.
+    public typealias Check = PlanReadinessChanged.Finding
 
     /// Payload version (1).
     public var version: Int

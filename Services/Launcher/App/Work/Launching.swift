@@ -47,13 +47,6 @@ struct Launching: Sendable {
         return effects
     }
 
-    /// Starts an admitted chunk: leases and intent, launch configuration, the
-    /// request, the outcome. Returns the wake-ups its effects asked for.
-    func start(_ admitted: ChunkHandle) async throws -> [Date] {
-        guard let handle = try await admit(admitted) else { return [] }
-        return try await submit(handle)
-    }
-
     /// Takes the chunk's leases and records the intent (one transaction).
     /// The chunk is then this process's to send: in `inFlight` until
     /// `submit` ends. Nil when the row moved on meanwhile.
