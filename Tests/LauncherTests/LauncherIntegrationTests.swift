@@ -76,9 +76,10 @@ struct LauncherIntegrationTests {
 
     @Test("A throttling storm is ridden out: every group launches once, none fails")
     func throttlingStorm() async throws {
-        try await H.with(rateLimit: DRSSimRateLimit(requestsPerSecond: 4, burst: 2)) { harness in
-            // All six wait before the launcher starts, so one pass admits them together and their
-            // requests reach drs-sim at once (handled one by one, they could stay under its rate).
+        // One request a second, burst 1: each chunk's GetLaunchConfiguration and StartRecovery go
+        // out back to back, so the storm happens however the six groups are spread over time
+        // (at 4/s, burst 2, a loaded machine could pace them under the limit and nothing throttled).
+        try await H.with(rateLimit: DRSSimRateLimit(requestsPerSecond: 1, burst: 1)) { harness in
             let requests = (1...6).map { harness.waveStarted("ex-t\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
             try harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
