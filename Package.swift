@@ -82,13 +82,13 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Shared libraries, one concern each.
-        .target(name: "MusterKafka", dependencies: ["CRdKafka", log], path: "Shared/Kafka",
+        .target(name: "MusterKafka", dependencies: ["CRdKafka", "MusterDomain", log], path: "Shared/Kafka",
                 swiftSettings: swiftSettings),
-        .target(name: "MusterPostgres", dependencies: ["CLibPQ", log], path: "Shared/Postgres",
+        .target(name: "MusterPostgres", dependencies: ["CLibPQ", "MusterDomain", log], path: "Shared/Postgres",
                 swiftSettings: swiftSettings),
-        .target(name: "MusterHTTP", dependencies: ["CCurl", log, tracing], path: "Shared/HTTPClient",
+        .target(name: "MusterHTTP", dependencies: ["CCurl", "MusterDomain", log, tracing], path: "Shared/HTTPClient",
                 swiftSettings: swiftSettings),
-        .target(name: "MusterAWS", dependencies: ["MusterHTTP", crypto, log], path: "Shared/AWS",
+        .target(name: "MusterAWS", dependencies: ["MusterHTTP", "MusterDomain", crypto, log], path: "Shared/AWS",
                 swiftSettings: swiftSettings),
         .target(name: "MusterDRS", dependencies: ["MusterAWS", "MusterHTTP", log], path: "Shared/DRS",
                 swiftSettings: swiftSettings),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MusterCLIKit
+import MusterDomain
 import MusterHTTP
 import MusterMessaging
 import MusterPostgres
@@ -44,7 +45,7 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
 func ms(_ seconds: Double) -> String { String(format: "%6.1f ms", seconds * 1000) }
 
 func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    duration.seconds
 }
 
 let rig = try await PlannerBenchRig.start(databaseURL: url, poolSize: 8, logger: logger) {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterEvents
 import MusterKafka
 import MusterMessaging
@@ -37,7 +38,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    duration.seconds
 }
 
 /// Consumes `count` records of `topic` in a fresh group, calling `observe` for each.

@@ -37,7 +37,7 @@ func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000)
 
 func elapsed(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    return d.seconds
 }
 
 func created(_ index: Int, endpoints: Int, timeout: Int = 3600) -> JobCreated {

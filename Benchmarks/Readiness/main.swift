@@ -3,6 +3,7 @@ import Foundation
 import LauncherApp
 import Logging
 import MusterAWS
+import MusterDomain
 import MusterHTTP
 import MusterKafka
 import MusterMessaging
@@ -96,7 +97,7 @@ func measure(_ rig: PlannerBenchRig, label: String, accountCredentials: [String:
         let elapsed = start.duration(to: clock.now)
         verdict = answer["verdict"] as? String ?? "?"
         if round >= warmup {
-            samples.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            samples.append(elapsed.seconds)
             if !ready(answer) { unanswered += 1 }
         }
     }

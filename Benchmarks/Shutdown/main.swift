@@ -75,7 +75,7 @@ func burst(for service: String, count: Int) throws -> [KafkaOutgoingRecord] {
 }
 
 func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    duration.seconds
 }
 
 /// Boots `service`, sends a burst, lets it work for a moment, optionally

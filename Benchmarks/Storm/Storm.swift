@@ -27,6 +27,7 @@ import Foundation
 import Logging
 import MusterAWS
 import MusterDRS
+import MusterDomain
 import MusterHTTP
 import MusterKafka
 import MusterPostgres
@@ -658,7 +659,7 @@ struct Report {
     var jobStatusRecords: Int
 }
 
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+func seconds(_ d: Duration) -> Double { d.seconds }
 
 func percentile(_ values: [Double], _ p: Double) -> Double? {
     guard !values.isEmpty else { return nil }

@@ -7,19 +7,19 @@
 
 /// Notice processor that drops notices: libpq's default prints them to stderr
 /// ("NOTICE: schema already exists, skipping", a terminated backend's FATAL).
-static void muster_pq_drop_notice(void *arg, const char *message) {
+static void CLibPQ_drop_notice(void *arg, const char *message) {
     (void)arg;
     (void)message;
 }
 
-/// Installs `muster_pq_drop_notice` on `conn`.
-static inline void muster_pq_silence_notices(PGconn *conn) {
-    PQsetNoticeProcessor(conn, muster_pq_drop_notice, NULL);
+/// Installs `CLibPQ_drop_notice` on `conn`.
+static inline void CLibPQ_silence_notices(PGconn *conn) {
+    PQsetNoticeProcessor(conn, CLibPQ_drop_notice, NULL);
 }
 
 /// 1 when the connection's socket has something to read (data, EOF or error)
 /// right now, 0 when not, -1 when it cannot be polled. Never blocks.
-static inline int muster_pq_socket_readable(PGconn *conn) {
+static inline int CLibPQ_socket_readable(PGconn *conn) {
     int fd = PQsocket(conn);
     if (fd < 0) return -1;
     struct pollfd pfd = { .fd = fd, .events = POLLIN, .revents = 0 };

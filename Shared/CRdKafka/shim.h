@@ -7,13 +7,13 @@
 #include <stdint.h>
 
 /// RD_KAFKA_PARTITION_UA is a cast macro, which Swift does not import.
-static inline int32_t crdk_partition_unassigned(void) { return RD_KAFKA_PARTITION_UA; }
+static inline int32_t CRdKafka_partition_unassigned(void) { return RD_KAFKA_PARTITION_UA; }
 
 /// RD_KAFKA_OFFSET_INVALID is a cast macro, which Swift does not import.
-static inline int64_t crdk_offset_invalid(void) { return RD_KAFKA_OFFSET_INVALID; }
+static inline int64_t CRdKafka_offset_invalid(void) { return RD_KAFKA_OFFSET_INVALID; }
 
 /// A valid pointer to zero bytes: an empty key or header value must be non-NULL (NULL means "null").
-static inline const void *crdk_empty_bytes(void) {
+static inline const void *CRdKafka_empty_bytes(void) {
     static const char empty = 0;
     return &empty;
 }
@@ -23,7 +23,7 @@ static inline const void *crdk_empty_bytes(void) {
 /// Key and value are copied (RD_KAFKA_MSG_F_COPY); a NULL key means "no key".
 /// `headers` may be NULL; on success the message owns it, on failure the caller still does.
 /// Returns NULL on success, else an error the caller must rd_kafka_error_destroy().
-static inline rd_kafka_error_t *crdk_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+static inline rd_kafka_error_t *CRdKafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
                                              const void *key, size_t key_size,
                                              const void *value, size_t value_size,
                                              rd_kafka_headers_t *headers, void *opaque) {

@@ -70,7 +70,7 @@ final class CurlLoopWorker {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                 let id = idsByHandle[easy], let transfer = remove(id)
             else { continue }
-            let result = transfer.result(code: muster_curl_msg_result(message))
+            let result = transfer.result(code: CCurl_msg_result(message))
             if case .failure(let error) = result {
                 logger.debug("HTTP request failed", metadata: ["error": "\(error)"])
             }

@@ -53,9 +53,9 @@ final class CurlMultiLoop: Sendable {
         guard let raw = curl_multi_init() else {
             fatalError("curl_multi_init failed: libcurl could not allocate its multi handle (out of memory)")
         }
-        _ = muster_curl_multi_setopt_long(raw, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, maxConnectionsPerHost))
+        _ = CCurl_multi_setopt_long(raw, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, maxConnectionsPerHost))
         // Keep idle connections to every host we may talk to, for reuse.
-        _ = muster_curl_multi_setopt_long(raw, CURLMOPT_MAXCONNECTS, max(1, maxConnectionsPerHost) * 8)
+        _ = CCurl_multi_setopt_long(raw, CURLMOPT_MAXCONNECTS, max(1, maxConnectionsPerHost) * 8)
         self.multi = MultiHandle(raw: raw)
         self.logger = logger
         let thread = Thread { [self] in

@@ -24,8 +24,8 @@ final class CurlTransfer {
         self.continuation = submission.continuation
         self.url = submission.request.url
         self.easy = easy
-        self.errorBuffer = .allocate(capacity: muster_curl_error_size)
-        errorBuffer.initialize(repeating: 0, count: muster_curl_error_size)
+        self.errorBuffer = .allocate(capacity: CCurl_error_size)
+        errorBuffer.initialize(repeating: 0, count: CCurl_error_size)
         let code = configure(submission.request)
         guard code == CURLE_OK else {
             throw CurlResultMapping.error(code: Int(code.rawValue), detail: errorDetail, url: url)
@@ -44,7 +44,7 @@ final class CurlTransfer {
             return .failure(CurlResultMapping.error(code: Int(code.rawValue), detail: errorDetail, url: url))
         }
         var status = 0
-        _ = muster_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        _ = CCurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: headers.headers, body: body))
     }
 
@@ -58,19 +58,19 @@ final class CurlTransfer {
             if status == CURLE_OK { status = option() }
         }
         let me = Unmanaged.passUnretained(self).toOpaque()
-        apply(muster_curl_easy_setopt_string(easy, CURLOPT_URL, request.url))
-        apply(muster_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
-        apply(muster_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))  // threads and signals don't mix
-        apply(muster_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
-        apply(muster_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.curlMilliseconds))
-        apply(muster_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeout.curlMilliseconds))
-        apply(muster_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, request.verifyTLS ? 1 : 0))
-        apply(muster_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, request.verifyTLS ? 2 : 0))
-        apply(muster_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
-        apply(muster_curl_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
-        apply(muster_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me))
-        apply(muster_curl_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader))
-        apply(muster_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me))
+        apply(CCurl_easy_setopt_string(easy, CURLOPT_URL, request.url))
+        apply(CCurl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        apply(CCurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))  // threads and signals don't mix
+        apply(CCurl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
+        apply(CCurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.curlMilliseconds))
+        apply(CCurl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeout.curlMilliseconds))
+        apply(CCurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, request.verifyTLS ? 1 : 0))
+        apply(CCurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, request.verifyTLS ? 2 : 0))
+        apply(CCurl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        apply(CCurl_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
+        apply(CCurl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me))
+        apply(CCurl_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader))
+        apply(CCurl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me))
         apply(setMethodAndBody(request))
         apply(installHeaders(request))
         return status
@@ -82,25 +82,25 @@ final class CurlTransfer {
     private func setMethodAndBody(_ request: HTTPRequest) -> CURLcode {
         let method = request.method.uppercased()
         if request.body.isEmpty && method == "GET" {
-            return muster_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+            return CCurl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
         }
         if request.body.isEmpty && method == "HEAD" {
-            return muster_curl_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
+            return CCurl_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
         }
         let sendsBody = !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(method)
         if sendsBody {
-            let code = muster_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+            let code = CCurl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
             guard code == CURLE_OK else { return code }
             // COPYPOSTFIELDS: libcurl keeps its own copy, so the array's lifetime doesn't matter.
             let copied = request.body.isEmpty
-                ? muster_curl_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
+                ? CCurl_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
                 : request.body.withUnsafeBytes { bytes in
-                    muster_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                    CCurl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
                 }
             guard copied == CURLE_OK else { return copied }
             if method == "POST" { return CURLE_OK }
         }
-        return muster_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        return CCurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
     }
 
     /// Sends the caller's headers verbatim, and switches off the ones libcurl
@@ -116,7 +116,7 @@ final class CurlTransfer {
             guard let appended = curl_slist_append(headerList, line) else { return CURLE_OUT_OF_MEMORY }
             headerList = appended
         }
-        return muster_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
+        return CCurl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
     }
 
     fileprivate func appendBody(_ bytes: UnsafeRawBufferPointer) { body.append(contentsOf: bytes) }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// Blocking librdkafka calls run here, never on Swift's cooperative pool (which has one thread per core; a
 /// blocked pool thread stalls unrelated tasks).
@@ -24,8 +25,6 @@ enum DedicatedThread {
 extension Duration {
     /// Whole milliseconds, clamped to librdkafka's `int` timeouts (negative becomes 0).
     var clampedMilliseconds: Int32 {
-        let (seconds, attoseconds) = components
-        let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        return Int32(max(0, min(Double(Int32.max), milliseconds.rounded(.up))))
+        Int32(clamping: max(0, millisecondsRoundedUp))
     }
 }

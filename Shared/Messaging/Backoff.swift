@@ -1,3 +1,4 @@
+import MusterDomain
 /// Exponential backoff with full jitter: attempt n waits a uniformly random
 /// time in [0, min(cap, base·2ⁿ)]. Pure; the caller sleeps.
 public struct Backoff: Sendable, Equatable {
@@ -22,7 +23,7 @@ public struct Backoff: Sendable, Equatable {
     /// A full-jitter delay before retry number `attempt` (0-based).
     public func delay(attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = ceiling(attempt: attempt)
-        let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        let nanos = ceiling.wholeNanoseconds
         guard nanos > 0 else { return .zero }
         return .nanoseconds(Int64.random(in: 0...nanos, using: &generator))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterEvents
 import Metrics
 import MusterKafka
@@ -215,9 +216,4 @@ extension OutboxRelay {
             topic: try row.decode(String.self, "topic"), key: try row.decode(String.self, "key"), event: event)
         return (try row.decode(Int64.self, "seq"), message)
     }
-}
-
-extension Duration {
-    /// Whole milliseconds, for logs.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -1,4 +1,5 @@
 import Logging
+import MusterDomain
 import MusterPostgres
 import ServiceLifecycle
 
@@ -59,7 +60,7 @@ public final class RetentionPruner: Service, Sendable {
     }
 
     private func prune(_ sql: String, retention: Duration) async throws -> Int {
-        let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
+        let seconds = retention.seconds
         var total = 0
         for _ in 0..<1000 {
             let deleted = try await pool.query(sql, [seconds, configuration.batchSize]).affectedRows

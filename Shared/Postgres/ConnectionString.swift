@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// Pure helpers over libpq connection strings (URL or `key=value` form).
 enum ConnectionString {
@@ -18,9 +19,7 @@ enum ConnectionString {
     /// libpq's `connect_timeout` value for `duration`: whole seconds, rounded up, at least 2
     /// (libpq treats smaller values as 2 anyway).
     static func connectTimeoutSeconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let whole = seconds + (attoseconds > 0 ? 1 : 0)
-        return String(max(2, whole))
+        String(max(2, duration.secondsRoundedUp))
     }
 
     /// Redacts `user:password@` and a `password=` query parameter in the part after the scheme.

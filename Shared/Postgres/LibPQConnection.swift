@@ -52,7 +52,7 @@ final class LibPQConnection: @unchecked Sendable {
                 message: "Could not connect to PostgreSQL at \(redactedTarget): \(reason). Check that the "
                     + "server is running and that the URL's host, port, user, password and database are right.")
         }
-        muster_pq_silence_notices(raw)
+        CLibPQ_silence_notices(raw)
         return LibPQConnection(connection: raw)
     }
 
@@ -79,7 +79,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// backend's FATAL, then EOF) — or at least that something unexpected happened on it.
     func isAliveWhileIdle() -> Bool {
         guard let connection, !abandoned, PQstatus(connection) == CONNECTION_OK else { return false }
-        if muster_pq_socket_readable(connection) == 0 { return true }
+        if CLibPQ_socket_readable(connection) == 0 { return true }
         abandoned = true
         return false
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAWS
+import MusterDomain
 import MusterService
 
 /// The launcher's own settings (docs/launcher.md mirrors this list), read
@@ -132,7 +133,7 @@ public struct LauncherConfiguration: Sendable {
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        duration.seconds
     }
 }
 

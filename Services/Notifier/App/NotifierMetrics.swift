@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import MusterDomain
 
 /// The notifier's metrics (docs/notifier.md): deliveries by outcome,
 /// attempts, dead, event-to-delivered latency, queue depth.

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// A job the scheduler may include in this tick's polls of one endpoint.
 public struct PollCandidate: Sendable, Equatable {

@@ -15,12 +15,3 @@ public enum TrackingState: String, Sendable, Codable, CaseIterable {
     /// True while the job is still scheduled.
     public var isActive: Bool { self == .tracking || self == .finalRequested }
 }
-
-/// Duration ↔ TimeInterval, since schedules are added to `Date`s.
-extension Duration {
-    /// The duration in (fractional) seconds.
-    var seconds: TimeInterval {
-        let parts = components
-        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
-    }
-}

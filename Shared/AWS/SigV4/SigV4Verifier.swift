@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterHTTP
 
 /// The outcome of checking a request's SigV4 signature.
@@ -76,7 +77,7 @@ public struct SigV4Verifier: Sendable {
         guard constantTimeEquals(expected, parsed.signature) else { return .signatureMismatch }
 
         let skew = abs(now.timeIntervalSince(requestDate))
-        if skew > Double(maxSkew.components.seconds) + Double(maxSkew.components.attoseconds) / 1e18 {
+        if skew > maxSkew.seconds {
             return .expired(requestDate: requestDate, serverDate: now)
         }
         return .valid(accessKeyID: parsed.accessKeyID, region: parsed.region, service: parsed.service)

@@ -14,7 +14,7 @@ extension RDKafkaClient {
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for topic in topics {
-            rd_kafka_topic_partition_list_add(list, topic, crdk_partition_unassigned())
+            rd_kafka_topic_partition_list_add(list, topic, CRdKafka_partition_unassigned())
         }
         let error = rd_kafka_subscribe(handle, list)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {

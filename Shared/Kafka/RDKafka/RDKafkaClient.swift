@@ -92,7 +92,7 @@ final class RDKafkaClient: @unchecked Sendable {
                 if let value = header.value {
                     _ = value.withUnsafeBytes { bytes in
                         // A non-NULL pointer even for an empty value: NULL would mean a null header.
-                        rd_kafka_header_add(list, header.name, -1, bytes.baseAddress ?? crdk_empty_bytes(), bytes.count)
+                        rd_kafka_header_add(list, header.name, -1, bytes.baseAddress ?? CRdKafka_empty_bytes(), bytes.count)
                     }
                 } else {
                     rd_kafka_header_add(list, header.name, -1, nil, 0)
@@ -100,12 +100,12 @@ final class RDKafkaClient: @unchecked Sendable {
             }
             headers = list
         }
-        let partition = record.partition ?? crdk_partition_unassigned()
+        let partition = record.partition ?? CRdKafka_partition_unassigned()
         let error: OpaquePointer? = record.value.withUnsafeBytes { value in
             func send(key: UnsafeRawBufferPointer?) -> OpaquePointer? {
-                crdk_produce(
+                CRdKafka_produce(
                     handle, record.topic, partition,
-                    key.map { $0.baseAddress ?? crdk_empty_bytes() }, key?.count ?? 0,
+                    key.map { $0.baseAddress ?? CRdKafka_empty_bytes() }, key?.count ?? 0,
                     value.baseAddress, value.count,
                     headers, UnsafeMutableRawPointer(bitPattern: id)
                 )

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterMessaging
 
 /// When a failed delivery is tried again, and when it is given up (DESIGN §8):
@@ -47,12 +48,5 @@ public struct RetryPolicy: Sendable, Equatable {
         var generator = SystemRandomNumberGenerator()
         return decide(succeeded: succeeded, attempts: attempts, firstAttemptAt: firstAttemptAt, now: now,
                       deadline: deadline, using: &generator)
-    }
-}
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    var seconds: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

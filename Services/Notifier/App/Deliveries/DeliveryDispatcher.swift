@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterMessaging
 import ServiceLifecycle
 import Synchronization

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 import MusterMessaging
 import MusterPostgres
 
@@ -55,7 +56,7 @@ extension PlannerAPI {
             if answers.count >= accounts.count || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = wait.wholeMilliseconds
         let launcher = LauncherReadiness.checks(accounts: accounts, answers: answers,
                                                 ssmAccounts: Set(LauncherReadiness.ssmDocuments(facts).keys)) { _ in
             "the launcher did not answer within \(milliseconds) ms (it may be down or busy; its answer is stored when it comes)"
