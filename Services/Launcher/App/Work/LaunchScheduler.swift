@@ -176,10 +176,17 @@ final class EndpointWorker: Sendable {
     private func admissionPass() async throws -> Date? {
         guard context.ownership.mayAct(for: endpoint) else { return nil }
         var wakes: [Date] = []
+        // The pass's reads go out together (one round trip's wait instead of four: this pass
+        // is on the path from a freed slot to the next StartRecovery). Only this loop admits for
+        // the endpoint, so nothing takes a lease or slot between these reads and the admissions
+        // below; a reconciliation in between re-reads the occupancy.
+        async let openRead = context.store.openChunks(endpoint, pool: context.pool)
+        async let tableRead = context.store.occupancy(endpoint, pool: context.pool)
         // Restores first: this loop is the only one changing the endpoint's launch
         // settings, so a restore never races the next launch's change of the same server.
         if try await restoring.restoreDue(endpoint) { wakes.append(Date().addingTimeInterval(1)) }
-        let open = try await context.store.openChunks(endpoint, pool: context.pool)
+        let open = try await openRead
+        var table = try await tableRead
         let oldestIntent = open.filter { $0.row.status.state == .submitting }.compactMap(\.row.status.intentAt).min()
         LauncherMetrics.oldestSubmitting(endpoint, seconds: oldestIntent.map { max(0, -$0.timeIntervalSinceNow) } ?? 0)
         let inFlight = context.inFlight.withLock { $0 }
@@ -187,9 +194,9 @@ final class EndpointWorker: Sendable {
             .map { ChunkHandle(row: $0.row, version: $0.version) }
         if !orphans.isEmpty {
             wakes += try await launching.reconcile(orphans, endpoint: endpoint)
+            table = try await context.store.occupancy(endpoint, pool: context.pool)
         }
         let queued = open.filter { $0.row.status.state == .queued && !inFlight.contains($0.row.id) }
-        let table = try await context.store.occupancy(endpoint, pool: context.pool)
         LauncherMetrics.queueDepth(endpoint, queued.count)
         LauncherMetrics.leasesHeld(endpoint, table.leased.count)
         guard !queued.isEmpty else { return wakes.min() }
@@ -198,15 +205,15 @@ final class EndpointWorker: Sendable {
             LaunchQueue.Pending(id: $0.row.id, servers: $0.row.items, notBefore: $0.row.status.notBefore,
                                 backoffReason: $0.row.status.backoffReason)
         })
-        var starts: [ChunkHandle] = []
+        var starts: [ChunkHandle] = [], waits: [(ChunkHandle, ChunkEvent)] = []
         for (id, decision) in LaunchQueue.plan(snapshot, quotas: context.configuration.limits.quotas, now: Date()) {
-            guard var handle = byID[id] else { continue }
+            guard let handle = byID[id] else { continue }
             switch decision {
             case .start:
                 starts.append(handle)
             case .wait(let reason, let blocking):
                 if let notBefore = handle.row.status.notBefore, notBefore > Date() { wakes.append(notBefore) }
-                _ = try await launching.step(&handle, .waiting(reason, blocking: blocking))
+                waits.append((handle, .waiting(reason, blocking: blocking)))
             }
         }
         // Admission (leases and intent) is awaited, so the next pass sees these chunks'
@@ -221,6 +228,12 @@ final class EndpointWorker: Sendable {
             return all
         }
         for handle in admitted { submitInBackground(handle) }
+        // The waiting chunks' reasons (a job.queued when one changes) after the admissions:
+        // a freed slot's next StartRecovery does not wait behind them.
+        for (handle, event) in waits {
+            var handle = handle
+            _ = try await launching.step(&handle, event)
+        }
         return wakes.min()
     }
 
