@@ -120,6 +120,28 @@ struct LauncherIntegrationTests {
         }
     }
 
+    @Test("A group waiting for a slot has its launch configuration read while it waits; its launch then reads none")
+    func launchConfigurationReadAhead() async throws {
+        try await H.with(quotas: DRSSimQuotas(maxConcurrentJobs: 1, maxServersInActiveJobs: 200, maxServersPerJob: 200)) { harness in
+            try harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 1 })
+            let first = harness.waveStarted("ex-ahead-1", servers: [H.sid(1)])
+            let second = harness.waveStarted("ex-ahead-2", servers: [H.sid(2)])
+            try await harness.launch(first)
+            #expect(try await eventually { try await harness.jobs().count == 1 })
+            try await harness.launch(second)
+            // No poll yet, so the first job holds the only slot: the second group waits, and its
+            // server's configuration is read meanwhile (the first launch read its own).
+            #expect(await eventually { await harness.counters().calls("GetLaunchConfiguration") == 2 })
+            #expect(try await harness.jobs().count == 1)
+            #expect(try await harness.pollUntil(timeout: .seconds(30)) {
+                try await harness.jobs().filter { $0.completed != nil }.count == 2
+            })
+            let counters = await harness.counters()
+            #expect(counters.calls("GetLaunchConfiguration") == 2, "the second launch found its configuration cached")
+            #expect(counters.jobsByLaunchGroup[second.launchGroup.description] == 1)
+        }
+    }
+
     @Test("A 250-server launch group becomes two jobs within the quotas")
     func largeGroup() async throws {
         try await H.with(servers: 250) { harness in

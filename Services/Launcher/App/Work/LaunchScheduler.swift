@@ -118,6 +118,8 @@ final class EndpointWorker: Sendable {
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Admitted chunks being sent, by chunk id; awaited when the worker finishes.
     private let submissions = Mutex<[Int64: Task<Void, Never>]>([:])
+    /// The read-ahead of waiting chunks' launch configurations (one at a time); awaited when the worker finishes.
+    private let warming = Mutex<Task<Void, Never>?>(nil)
     private let onCrash: @Sendable (LauncherCrash) -> Void
 
     init(endpoint: Endpoint, context: LauncherContext, onCrash: @escaping @Sendable (LauncherCrash) -> Void) {
@@ -155,6 +157,7 @@ final class EndpointWorker: Sendable {
         for task in tasks.withLock({ $0 }) { await task.value }
         // The loops have stopped, so no submission starts any more; the ones under way finish.
         for task in submissions.withLock({ Array($0.values) }) { await task.value }
+        await warming.withLock({ $0 })?.value
     }
 
     /// Runs `pass` on `loop` until stopped; each pass returns when to look again at the latest.
@@ -228,6 +231,7 @@ final class EndpointWorker: Sendable {
             return all
         }
         for handle in admitted { submitInBackground(handle) }
+        warmInBackground(waits.map { $0.0.row })
         // The waiting chunks' reasons (a job.queued when one changes) after the admissions:
         // a freed slot's next StartRecovery does not wait behind them.
         for (handle, event) in waits {
@@ -260,6 +264,25 @@ final class EndpointWorker: Sendable {
                         "endpoint": "\(self.endpoint)", "launchGroup": "\(handle.row.launchGroup)", "error": "\(error)"])
                     self.launchLoop.wake()
                 }
+            }
+        }
+    }
+
+    /// Reads ahead the launch configurations of the chunks next in line for a
+    /// slot (as many as the endpoint has job slots), so that when a job ends
+    /// the next chunk's path to StartRecovery has no DRS read on it. One
+    /// read-ahead at a time; spare budget only (`LaunchConfigurationCheck.warm`).
+    private func warmInBackground(_ waiting: [ChunkRow]) {
+        guard context.configuration.checkLaunchConfiguration else { return }
+        let servers = waiting.filter { $0.kind == .launch }
+            .prefix(context.configuration.limits.maxConcurrentJobs).flatMap(\.items)
+        guard !servers.isEmpty else { return }
+        let endpoint = self.endpoint, check = context.launchConfiguration
+        warming.withLock { current in
+            guard current == nil else { return }
+            current = Task {
+                await check.warm(servers, endpoint: endpoint)
+                self.warming.withLock { $0 = nil }
             }
         }
     }
