@@ -64,8 +64,13 @@ struct Figures {
     var waits: [Double] = []  // DRS completion → the launcher's look that saw it, seconds
     /// Per hand-off, its stages (seconds, local clock): DRS complete → the poller's last job.poll
     /// naming the job before the look that saw it complete (`requestedAt`; negative: sent before
-    /// completion and served after it) → the launcher's look (`observedAt`) → the planner has the
-    /// job.observed → wave.started sent → StartRecovery (the next job's DRS creation).
+    /// completion and served after it) → the launcher's look (`observedAt`) → the look recorded
+    /// (`jobs.completed_at`: the log read and the transaction that frees the slot and owes the
+    /// job.observed) → the relay's publish acknowledged (`outbox.published_at`) → the planner has the
+    /// job.observed → the launcher has the next wave.started (`launch_chunks.received_at`: the
+    /// benchmark's produce, the broker, the inbox transaction) → admitted (`intent_at`) → request
+    /// sent (`sent_at`) → StartRecovery (the next job's DRS creation). Rows are read from the
+    /// launcher's schema after the run; the services write them anyway.
     var stages: [[Double]] = []
     var ratios: [Double] = []  // per chain makespan ÷ bound
     var overallRatio = 0.0
@@ -76,8 +81,8 @@ struct Figures {
 /// What the benchmark's planner saw of one job (DRS times).
 struct JobSeen {
     var chain: String; var wave: Int; var created: Date; var ended: Date?; var seenAt: Date?
-    /// Local times: the planner received the COMPLETED job.observed; the next wave's wave.started was sent.
-    var receivedAt: Date?; var nextSentAt: Date?
+    /// Local time the planner received the COMPLETED job.observed.
+    var receivedAt: Date?
 }
 
 actor Ledger {
@@ -86,7 +91,6 @@ actor Ledger {
     /// job.poll requestedAt times per job id (the poller's looks).
     var polls: [String: [Date]] = [:]
     func polled(_ poll: JobPoll) { for id in poll.jobIDs { polls[id, default: []].append(poll.requestedAt) } }
-    func sent(jobID: String, at: Date) { jobs[jobID]?.nextSentAt = at }
     func created(_ event: JobCreated) {
         jobs[event.jobID] = JobSeen(
             chain: event.launchGroup.executionID, wave: event.launchGroup.waveNumber, created: event.createdAt)
@@ -210,7 +214,6 @@ func run(_ scenario: Scenario) async throws -> Figures {
                 try await publishWave(
                     chain: group.executionID, region: group.endpoint.region, wave: group.waveNumber + 1,
                     server: chains * group.waveNumber + (k - 1) % chains + 1)
-                await ledger.sent(jobID: observed.jobID, at: Date())
             }
         }
     }
@@ -247,6 +250,28 @@ func run(_ scenario: Scenario) async throws -> Figures {
     try await waitUntil({ jobs in jobs.values.filter { !$0.chain.hasPrefix("warm") && $0.ended != nil }.count >= total },
                         limit: .seconds(nominal * Double(scenario.waves) * 3 + 60))
     let calls = await sim.engine.withSimulation { simulation, _ in simulation.counters.calls("DescribeJobs") } - callsBefore
+    // The launcher's own timestamps of each job and chunk (for the stages).
+    try await Task.sleep(for: .milliseconds(500))  // the last job.observed rows are published
+    var recordedAt: [String: Date] = [:], publishedAt: [String: Date] = [:]
+    for row in try await pool.query("SELECT job_id, completed_at FROM \(launcherSchema).jobs WHERE completed_at IS NOT NULL").rows {
+        recordedAt[try row.decode(String.self, "job_id")] = try row.decode(Date.self, "completed_at")
+    }
+    for row in try await pool.query(
+        "SELECT data, published_at FROM \(launcherSchema).outbox WHERE type = $1 AND published_at IS NOT NULL",
+        [EventType.jobObserved]).rows {
+        guard let observed = try? EventCoding.decoder.decode(JobObserved.self, from: Data(try row.decode([UInt8].self, "data"))),
+              observed.status == .completed else { continue }
+        let at = try row.decode(Date.self, "published_at")
+        publishedAt[observed.jobID] = min(publishedAt[observed.jobID] ?? at, at)
+    }
+    var chunkTimes: [String: (received: Date, intent: Date, sent: Date)] = [:]  // "chain/wave"
+    for row in try await pool.query(
+        "SELECT launch_group, received_at, intent_at, sent_at FROM \(launcherSchema).launch_chunks WHERE sent_at IS NOT NULL").rows {
+        guard let group = LaunchGroupID(try row.decode(String.self, "launch_group")) else { continue }
+        let sent = try row.decode(Date.self, "sent_at")
+        chunkTimes["\(group.executionID)/\(group.waveNumber)"] =
+            (try row.decode(Date.self, "received_at"), try row.decode(Date?.self, "intent_at") ?? sent, sent)
+    }
     // drs-sim's clock now, to put DRS times on the local clock (the wait for the look).
     let (simNow, realNow) = await sim.engine.withSimulation { simulation, real in (simulation.clock.now(real: real), real) }
     func local(_ drs: Date) -> Date { realNow.addingTimeInterval(-simNow.timeIntervalSince(drs) / scenario.timeScale) }
@@ -271,11 +296,14 @@ func run(_ scenario: Scenario) async throws -> Figures {
                 let previous = lane[index - 1], ended = local(previous.ended!)
                 if let seen = previous.seenAt { figures.waits.append(seen.timeIntervalSince(ended)) }
                 if let id = idOf["\(previous.chain)/\(previous.wave)"], let seen = previous.seenAt,
-                   let received = previous.receivedAt, let sent = previous.nextSentAt,
+                   let received = previous.receivedAt, let recorded = recordedAt[id], let published = publishedAt[id],
+                   let next = chunkTimes["\(job.chain)/\(job.wave)"],
                    let poll = pollTimes[id]?.filter({ $0 <= seen }).max() {
                     figures.stages.append([
-                        poll.timeIntervalSince(ended), seen.timeIntervalSince(poll), received.timeIntervalSince(seen),
-                        sent.timeIntervalSince(received), local(job.created).timeIntervalSince(sent),
+                        poll.timeIntervalSince(ended), seen.timeIntervalSince(poll), recorded.timeIntervalSince(seen),
+                        published.timeIntervalSince(recorded), received.timeIntervalSince(published),
+                        next.received.timeIntervalSince(received), next.intent.timeIntervalSince(next.received),
+                        next.sent.timeIntervalSince(next.intent), local(job.created).timeIntervalSince(next.sent),
                     ])
                 }
             }
@@ -326,8 +354,10 @@ func report(_ name: String, _ runs: [Figures]) {
                      run.ratios.max() ?? .nan, run.callsPerJobMinute))
     }
     let stages = runs.flatMap(\.stages)
-    let names = ["DRS complete → job.poll", "job.poll → launcher's look", "look → planner has job.observed",
-                 "planner → wave.started sent", "wave.started → StartRecovery"]
+    let names = ["DRS complete → job.poll", "job.poll → launcher's look", "look → recorded (log read, slot freed)",
+                 "recorded → relay published job.observed", "published → planner has it (broker fetch)",
+                 "planner → launcher has wave.started (produce, fetch, inbox)", "received → admitted (intent)",
+                 "admitted → request sent", "sent → DRS created the job"]
     print("  stages over \(stages.count) hand-offs (ms): p50 / p90 / p99 / max")
     for (index, name) in names.enumerated() {
         let values = stages.map { $0[index] * 1000 }

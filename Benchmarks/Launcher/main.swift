@@ -284,25 +284,39 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
     let wall = seconds(ContinuousClock.now - started)
     let rows = try await pool.query(
         """
-        SELECT c.region, c.received_at, c.sent_at, j.completed_at FROM \(schema).launch_chunks c
+        SELECT c.region, c.received_at, c.intent_at, c.sent_at, j.completed_at FROM \(schema).launch_chunks c
         JOIN \(schema).jobs j ON j.chunk_id = c.id WHERE c.sent_at IS NOT NULL
         """).rows
-    struct Span { var region: String; var received: Date; var sent: Date; var completed: Date? }
+    // The stages come from the launcher's own rows: received_at (the inbox transaction of
+    // wave.started), intent_at (admission: leases and intent), sent_at (the request leaves),
+    // completed_at (the transaction recording the look that saw the job end, which frees the slot).
+    struct Span { var region: String; var received: Date; var intent: Date; var sent: Date; var completed: Date? }
     let spans = try rows.map { Span(region: try $0.decode(String.self, "region"), received: try $0.decode(Date.self, "received_at"),
+                                    intent: try $0.decode(Date?.self, "intent_at") ?? $0.decode(Date.self, "sent_at"),
                                     sent: try $0.decode(Date.self, "sent_at"), completed: try $0.decode(Date?.self, "completed_at")) }
     let share = spans.map { $0.sent.timeIntervalSince($0.received) * 1000 }
-    var freedToNext: [Double] = []
+    let shareStages = [spans.map { $0.intent.timeIntervalSince($0.received) * 1000 },
+                       spans.map { $0.sent.timeIntervalSince($0.intent) * 1000 }]
+    var freedToNext: [Double] = [], freedStages: [[Double]] = [[], []]
     // Two readings of "slots busy while work is queued": of all 20 slots (idle slots count even
     // when fewer chunks wait than slots are free, e.g. while the last chains finish), and of the
     // slots the waiting work could fill (min(20, active + queued)): only an idle slot that a
     // waiting chunk could have taken counts against the launcher.
     var busy = 0.0, capacity = 0.0, fillable = 0.0
+    // Idle slot-seconds while work was queued, split at each endpoint's first completion: before it
+    // is the ramp-up (the first wave.started records being consumed and admitted), after it the
+    // hand-offs (a slot freed → the next StartRecovery).
+    var idleRamp = 0.0, idleAfter = 0.0
     for region in regionNames {
         let mine = spans.filter { $0.region == region }
-        let sends = mine.map(\.sent).sorted()
+        let sends = mine.sorted { $0.sent < $1.sent }
         // Each completion frees a slot; the next StartRecovery sent after it reuses it.
         for freed in mine.compactMap(\.completed) {
-            if let next = sends.first(where: { $0 >= freed }) { freedToNext.append(next.timeIntervalSince(freed) * 1000) }
+            if let next = sends.first(where: { $0.sent >= freed }) {
+                freedToNext.append(next.sent.timeIntervalSince(freed) * 1000)
+                freedStages[0].append(next.intent.timeIntervalSince(freed) * 1000)
+                freedStages[1].append(next.sent.timeIntervalSince(next.intent) * 1000)
+            }
         }
         // Slot occupancy while work was queued: sweep the endpoint's events and integrate
         // busy slots over the time at least one chunk was received but not yet sent.
@@ -315,12 +329,18 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
         events.sort { $0.at < $1.at }
         var queued = 0, active = 0
         var previous: Date?
+        let firstCompletion = mine.compactMap(\.completed).min() ?? .distantFuture
         for event in events {
             if let previous, queued > 0 {
                 let interval = event.at.timeIntervalSince(previous)
                 capacity += 20 * interval
                 fillable += Double(min(20, active + queued)) * interval
                 busy += Double(min(active, 20)) * interval
+                if previous < firstCompletion {
+                    idleRamp += Double(20 - min(active, 20)) * interval
+                } else {
+                    idleAfter += Double(20 - min(active, 20)) * interval
+                }
             }
             queued += event.queued
             active += event.active
@@ -332,10 +352,19 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
                  regions, chainsPerRegion, waves, timeScale, spans.count, wall))
     print(String(format: "launcher share (wave.started received → StartRecovery sent): p50 %.0f ms, p99 %.0f ms, max %.0f ms",
                  percentile(share, 0.5), percentile(share, 0.99), share.max() ?? .nan))
+    func stage(_ label: String, _ values: [Double]) {
+        print(String(format: "    %@: p50 %.0f ms, p99 %.0f ms", label, percentile(values, 0.5), percentile(values, 0.99)))
+    }
+    stage("received → admitted (intent_at)", shareStages[0])
+    stage("admitted → request sent (sent_at)", shareStages[1])
     print(String(format: "slot freed (job seen complete) → next StartRecovery: p50 %.0f ms, p99 %.0f ms",
                  percentile(freedToNext, 0.5), percentile(freedToNext, 0.99)))
+    stage("freed (completed_at) → next admitted (intent_at)", freedStages[0])
+    stage("admitted → request sent (sent_at)", freedStages[1])
     print(String(format: "job slots busy while work was queued: %.1f %% of all slots, %.1f %% of the slots the queued work could fill",
                  capacity > 0 ? busy / capacity * 100 : .nan, fillable > 0 ? busy / fillable * 100 : .nan))
+    print(String(format: "  idle slot time while work was queued: %.1f %% of all slots before each endpoint's first completion (ramp-up), %.1f %% after (hand-offs)",
+                 capacity > 0 ? idleRamp / capacity * 100 : .nan, capacity > 0 ? idleAfter / capacity * 100 : .nan))
     let counters = await sim.engine.withSimulation { simulation, _ in simulation.counters }
     print("duplicate jobs: \(counters.jobsByLaunchGroup.values.filter { $0 > 1 }.count), conflicts: \(counters.conflicts)")
 

@@ -93,6 +93,56 @@ struct LauncherIntegrationTests {
         }
     }
 
+    @Test("Job slots full: each completed job admits a waiting group, never more jobs than slots, one job.queued per waiting group")
+    func slotsFreedByCompletions() async throws {
+        try await H.with(quotas: DRSSimQuotas(maxConcurrentJobs: 2, maxServersInActiveJobs: 200, maxServersPerJob: 200)) { harness in
+            try harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 2 })
+            let requests = (1...6).map { harness.waveStarted("ex-slot-\($0)", servers: [H.sid($0)]) }
+            for request in requests { try await harness.launch(request) }
+            #expect(try await harness.pollUntil(timeout: .seconds(60)) {
+                try await harness.jobs().filter { $0.completed != nil }.count == requests.count
+            })
+            let jobs = try await harness.jobs()
+            #expect(Set(jobs.map(\.launchGroup)) == Set(requests.map(\.launchGroup.description)))
+            // The launcher's own record: at no job's creation were more than 2 of its jobs live.
+            for job in jobs {
+                let live = jobs.filter { $0.created <= job.created && ($0.completed.map { $0 > job.created } ?? true) }
+                #expect(live.count <= 2, "\(live.count) jobs live when \(job.launchGroup) started")
+            }
+            let counters = await harness.counters()
+            #expect(counters.maxConcurrentJobs <= 2)
+            #expect(counters.quotaExceeded == 0, "admission never asked DRS for a third job")
+            for request in requests { #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 1) }
+            // The 4 groups that waited said so once each (the reason did not change while they waited).
+            let queued = try await harness.outboxPayloads(EventType.jobQueued, as: JobQueued.self)
+            #expect(queued.allSatisfy { $0.reason == .quota })
+            #expect(queued.count == Set(queued.map(\.launchGroup)).count, "one job.queued per waiting group")
+            #expect(queued.count >= 4)
+        }
+    }
+
+    @Test("A group waiting for a slot has its launch configuration read while it waits; its launch then reads none")
+    func launchConfigurationReadAhead() async throws {
+        try await H.with(quotas: DRSSimQuotas(maxConcurrentJobs: 1, maxServersInActiveJobs: 200, maxServersPerJob: 200)) { harness in
+            try harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 1 })
+            let first = harness.waveStarted("ex-ahead-1", servers: [H.sid(1)])
+            let second = harness.waveStarted("ex-ahead-2", servers: [H.sid(2)])
+            try await harness.launch(first)
+            #expect(try await eventually { try await harness.jobs().count == 1 })
+            try await harness.launch(second)
+            // No poll yet, so the first job holds the only slot: the second group waits, and its
+            // server's configuration is read meanwhile (the first launch read its own).
+            #expect(await eventually { await harness.counters().calls("GetLaunchConfiguration") == 2 })
+            #expect(try await harness.jobs().count == 1)
+            #expect(try await harness.pollUntil(timeout: .seconds(30)) {
+                try await harness.jobs().filter { $0.completed != nil }.count == 2
+            })
+            let counters = await harness.counters()
+            #expect(counters.calls("GetLaunchConfiguration") == 2, "the second launch found its configuration cached")
+            #expect(counters.jobsByLaunchGroup[second.launchGroup.description] == 1)
+        }
+    }
+
     @Test("A 250-server launch group becomes two jobs within the quotas")
     func largeGroup() async throws {
         try await H.with(servers: 250) { harness in

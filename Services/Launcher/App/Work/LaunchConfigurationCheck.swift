@@ -11,6 +11,8 @@ final class LaunchConfigurationCheck: Sendable {
     private struct Cached { var configuration: LaunchConfiguration; var at: ContinuousClock.Instant }
 
     private let cache = Mutex<[String: Cached]>([:])
+    /// Keys being read ahead by `warm`, so two passes never read one server twice at once.
+    private let warming = Mutex<Set<String>>([])
     private let gate: DRSGate
     private let ttl: Duration
     private let repairEmpty: Bool
@@ -41,6 +43,29 @@ final class LaunchConfigurationCheck: Sendable {
                 cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
             }
         }
+    }
+
+    /// Reads ahead (and caches) the configurations of `servers` not cached
+    /// yet: called for chunks waiting for a slot, so the launch that follows
+    /// the slot's release makes no GetLaunchConfiguration on its way to
+    /// StartRecovery. Spends spare request budget only (`.background`: it
+    /// never delays a launch); a failure is left to `prepare`, which reads again.
+    /// Returns how many configurations it read.
+    @discardableResult
+    func warm(_ servers: [String], endpoint: Endpoint) async -> Int {
+        var read = 0
+        for server in servers {
+            let key = "\(endpoint.key)/\(server)"
+            let fresh = cache.withLock { cache in cache[key].map { ContinuousClock.now - $0.at < ttl / 2 } ?? false }
+            guard !fresh, warming.withLock({ $0.insert(key).inserted }) else { continue }
+            defer { warming.withLock { _ = $0.remove(key) } }
+            guard let configuration = try? await gate.call(endpoint, "GetLaunchConfiguration", priority: .background, {
+                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server))
+            }) else { return read }
+            cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
+            read += 1
+        }
+        return read
     }
 
     /// Whether each launched source server of `job` without post-launch runs

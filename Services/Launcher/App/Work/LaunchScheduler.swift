@@ -118,6 +118,8 @@ final class EndpointWorker: Sendable {
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Admitted chunks being sent, by chunk id; awaited when the worker finishes.
     private let submissions = Mutex<[Int64: Task<Void, Never>]>([:])
+    /// The read-ahead of waiting chunks' launch configurations (one at a time); awaited when the worker finishes.
+    private let warming = Mutex<Task<Void, Never>?>(nil)
     private let onCrash: @Sendable (LauncherCrash) -> Void
 
     init(endpoint: Endpoint, context: LauncherContext, onCrash: @escaping @Sendable (LauncherCrash) -> Void) {
@@ -155,6 +157,7 @@ final class EndpointWorker: Sendable {
         for task in tasks.withLock({ $0 }) { await task.value }
         // The loops have stopped, so no submission starts any more; the ones under way finish.
         for task in submissions.withLock({ Array($0.values) }) { await task.value }
+        await warming.withLock({ $0 })?.value
     }
 
     /// Runs `pass` on `loop` until stopped; each pass returns when to look again at the latest.
@@ -176,10 +179,17 @@ final class EndpointWorker: Sendable {
     private func admissionPass() async throws -> Date? {
         guard context.ownership.mayAct(for: endpoint) else { return nil }
         var wakes: [Date] = []
+        // The pass's reads go out together (one round trip's wait instead of four: this pass
+        // is on the path from a freed slot to the next StartRecovery). Only this loop admits for
+        // the endpoint, so nothing takes a lease or slot between these reads and the admissions
+        // below; a reconciliation in between re-reads the occupancy.
+        async let openRead = context.store.openChunks(endpoint, pool: context.pool)
+        async let tableRead = context.store.occupancy(endpoint, pool: context.pool)
         // Restores first: this loop is the only one changing the endpoint's launch
         // settings, so a restore never races the next launch's change of the same server.
         if try await restoring.restoreDue(endpoint) { wakes.append(Date().addingTimeInterval(1)) }
-        let open = try await context.store.openChunks(endpoint, pool: context.pool)
+        let open = try await openRead
+        var table = try await tableRead
         let oldestIntent = open.filter { $0.row.status.state == .submitting }.compactMap(\.row.status.intentAt).min()
         LauncherMetrics.oldestSubmitting(endpoint, seconds: oldestIntent.map { max(0, -$0.timeIntervalSinceNow) } ?? 0)
         let inFlight = context.inFlight.withLock { $0 }
@@ -187,9 +197,9 @@ final class EndpointWorker: Sendable {
             .map { ChunkHandle(row: $0.row, version: $0.version) }
         if !orphans.isEmpty {
             wakes += try await launching.reconcile(orphans, endpoint: endpoint)
+            table = try await context.store.occupancy(endpoint, pool: context.pool)
         }
         let queued = open.filter { $0.row.status.state == .queued && !inFlight.contains($0.row.id) }
-        let table = try await context.store.occupancy(endpoint, pool: context.pool)
         LauncherMetrics.queueDepth(endpoint, queued.count)
         LauncherMetrics.leasesHeld(endpoint, table.leased.count)
         guard !queued.isEmpty else { return wakes.min() }
@@ -198,15 +208,15 @@ final class EndpointWorker: Sendable {
             LaunchQueue.Pending(id: $0.row.id, servers: $0.row.items, notBefore: $0.row.status.notBefore,
                                 backoffReason: $0.row.status.backoffReason)
         })
-        var starts: [ChunkHandle] = []
+        var starts: [ChunkHandle] = [], waits: [(ChunkHandle, ChunkEvent)] = []
         for (id, decision) in LaunchQueue.plan(snapshot, quotas: context.configuration.limits.quotas, now: Date()) {
-            guard var handle = byID[id] else { continue }
+            guard let handle = byID[id] else { continue }
             switch decision {
             case .start:
                 starts.append(handle)
             case .wait(let reason, let blocking):
                 if let notBefore = handle.row.status.notBefore, notBefore > Date() { wakes.append(notBefore) }
-                _ = try await launching.step(&handle, .waiting(reason, blocking: blocking))
+                waits.append((handle, .waiting(reason, blocking: blocking)))
             }
         }
         // Admission (leases and intent) is awaited, so the next pass sees these chunks'
@@ -221,6 +231,13 @@ final class EndpointWorker: Sendable {
             return all
         }
         for handle in admitted { submitInBackground(handle) }
+        warmInBackground(waits.map { $0.0.row })
+        // The waiting chunks' reasons (a job.queued when one changes) after the admissions:
+        // a freed slot's next StartRecovery does not wait behind them.
+        for (handle, event) in waits {
+            var handle = handle
+            _ = try await launching.step(&handle, event)
+        }
         return wakes.min()
     }
 
@@ -247,6 +264,25 @@ final class EndpointWorker: Sendable {
                         "endpoint": "\(self.endpoint)", "launchGroup": "\(handle.row.launchGroup)", "error": "\(error)"])
                     self.launchLoop.wake()
                 }
+            }
+        }
+    }
+
+    /// Reads ahead the launch configurations of the chunks next in line for a
+    /// slot (as many as the endpoint has job slots), so that when a job ends
+    /// the next chunk's path to StartRecovery has no DRS read on it. One
+    /// read-ahead at a time; spare budget only (`LaunchConfigurationCheck.warm`).
+    private func warmInBackground(_ waiting: [ChunkRow]) {
+        guard context.configuration.checkLaunchConfiguration else { return }
+        let servers = waiting.filter { $0.kind == .launch }
+            .prefix(context.configuration.limits.maxConcurrentJobs).flatMap(\.items)
+        guard !servers.isEmpty else { return }
+        let endpoint = self.endpoint, check = context.launchConfiguration
+        warming.withLock { current in
+            guard current == nil else { return }
+            current = Task {
+                await check.warm(servers, endpoint: endpoint)
+                self.warming.withLock { $0 = nil }
             }
         }
     }
