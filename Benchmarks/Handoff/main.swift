@@ -65,7 +65,7 @@ struct Figures {
     /// Per hand-off, its stages (seconds, local clock): DRS complete → the poller's last job.poll
     /// naming the job before the look that saw it complete (`requestedAt`; negative: sent before
     /// completion and served after it) → the launcher's look (`observedAt`) → the planner has the
-    /// job.observed → wave.started sent → StartRecovery (the next job's DRS creation).
+    /// job.observed → launch-group.requested sent → StartRecovery (the next job's DRS creation).
     var stages: [[Double]] = []
     var ratios: [Double] = []  // per chain makespan ÷ bound
     var overallRatio = 0.0
@@ -76,7 +76,7 @@ struct Figures {
 /// What the benchmark's planner saw of one job (DRS times).
 struct JobSeen {
     var chain: String; var wave: Int; var created: Date; var ended: Date?; var seenAt: Date?
-    /// Local times: the planner received the COMPLETED job.observed; the next wave's wave.started was sent.
+    /// Local times: the planner received the COMPLETED job.observed; the next wave's launch-group.requested was sent.
     var receivedAt: Date?; var nextSentAt: Date?
 }
 
@@ -124,7 +124,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let tag = UUID().uuidString.prefix(8).lowercased()
     let launcherSchema = "bench_hl_\(tag)", pollerSchema = "bench_hp_\(tag)"
     let topics = LauncherTopics(
-        waveStarted: "\(launcherSchema).wave.started", jobPoll: "\(launcherSchema).job.poll",
+        launchRequests: "\(launcherSchema).launch.requests", jobPoll: "\(launcherSchema).job.poll",
         instancesTerminate: "\(launcherSchema).terminate", accounts: "\(launcherSchema).accounts",
         jobStatus: "\(launcherSchema).job.status", inventory: "\(launcherSchema).inventory")
     let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 12), logger: logger)
@@ -140,7 +140,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
         "topic.metadata.refresh.interval.ms": "1000",
     ].merging(environment["BENCH_FETCH_WAIT"] == "default" ? [:] : ["fetch.wait.max.ms": "10"]) { _, new in new })
     try await KafkaAdmin.createTopics(
-        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
+        [topics.launchRequests, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
             + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
     let producer = try KafkaProducer(configuration: kafka, logger: logger)
     let launcherRelay = OutboxRelay(schema: launcherSchema, pool: pool, producer: producer, logger: logger)
@@ -189,12 +189,12 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let measuredWaves = scenario.waves, chains = scenario.chains
     @Sendable func publishWave(chain: String, region: String, wave: Int, server: Int) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
-        let request = WaveStarted(
+        let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: chain, waveNumber: wave, endpoint: endpoint),
             executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
             sourceServerIDs: [sid(server)], waveStartedAt: Date())
-        let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
-        _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+        let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
+        _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }
     let plannerTask = Task {
         for try await record in planner.records {
@@ -327,7 +327,7 @@ func report(_ name: String, _ runs: [Figures]) {
     }
     let stages = runs.flatMap(\.stages)
     let names = ["DRS complete → job.poll", "job.poll → launcher's look", "look → planner has job.observed",
-                 "planner → wave.started sent", "wave.started → StartRecovery"]
+                 "planner → launch-group.requested sent", "wave.started → StartRecovery"]
     print("  stages over \(stages.count) hand-offs (ms): p50 / p90 / p99 / max")
     for (index, name) in names.enumerated() {
         let values = stages.map { $0[index] * 1000 }

@@ -55,8 +55,8 @@ struct PlannerParkingTests {
             ])["id"] as? String)
             let id = try #require(try await app.call("POST", "/v1/executions", token: team.operator,
                                                      json: ["planId": plan, "type": "DRILL"])["id"] as? String)
-            let started = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 1)
-            let wave = try CloudEvent(record: try #require(started.first)).decode(WaveStarted.self)
+            let started = try await KafkaTestReader.collect(topic: app.topics.launchRequests, count: 1)
+            let wave = try CloudEvent(record: try #require(started.first)).decode(LaunchGroupRequested.self)
 
             let probe = ParkingProbe(pool: app.pool, schema: app.schema, consumer: "planner.job-status", log: app.consumerLog)
             // All on the execution's key, so on one partition, before the record that completes it.
