@@ -38,7 +38,8 @@ struct EventCodingTests {
     @Test func aBodyIsWrittenWithIdKeysAndDictionaryKeysUntouched() throws {
         let data = try EventCoding.encoder.encode(request)
         let text = String(decoding: data, as: UTF8.self)
-        #expect(!text.contains("ID\""), "no member key ends in ID: \(text)")
+        #expect(!text.replacingOccurrences(of: "\"OwnerID\"", with: "").contains("ID\""),
+                "no member key ends in ID (the tag key OwnerID is data): \(text)")
         let body = try object(data)
         #expect(body["planId"] as? String == "plan-1")
         #expect(body["sourceServerIds"] as? [String] == ["s-1"])

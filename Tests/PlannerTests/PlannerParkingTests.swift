@@ -85,7 +85,7 @@ struct PlannerParkingTests {
             let letters = try await probe.waitForParked(2)
             #expect(Set(letters.compactMap(\.eventID)) == [controlID, notUUID])
             #expect(letters.allSatisfy { $0.reason == .malformed && $0.attempts == 1 })
-            #expect(letters.first { $0.eventID == controlID }?.error.contains("jobID must not contain control characters") == true)
+            #expect(letters.first { $0.eventID == controlID }?.error.contains("jobId must not contain control characters") == true)
             #expect(letters.first { $0.eventID == notUUID }?.error.contains("not a UUID") == true)
             #expect(Set(letters.map(\.partition)).count == 1)
             #expect(probe.counted >= 2, "muster_events_parked_total counted both")
