@@ -67,7 +67,7 @@ struct Figures {
     /// completion and served after it) → the launcher's look (`observedAt`) → the look recorded
     /// (`jobs.completed_at`: the log read and the transaction that frees the slot and owes the
     /// job.observed) → the relay's publish acknowledged (`outbox.published_at`) → the planner has the
-    /// job.observed → the launcher has the next wave.started (`launch_chunks.received_at`: the
+    /// job.observed → the launcher has the next launch-group.requested (`launch_chunks.received_at`: the
     /// benchmark's produce, the broker, the inbox transaction) → admitted (`intent_at`) → request
     /// sent (`sent_at`) → StartRecovery (the next job's DRS creation). Rows are read from the
     /// launcher's schema after the run; the services write them anyway.
@@ -128,7 +128,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let tag = UUID().uuidString.prefix(8).lowercased()
     let launcherSchema = "bench_hl_\(tag)", pollerSchema = "bench_hp_\(tag)"
     let topics = LauncherTopics(
-        waveStarted: "\(launcherSchema).wave.started", jobPoll: "\(launcherSchema).job.poll",
+        launchRequests: "\(launcherSchema).launch.requests", jobPoll: "\(launcherSchema).job.poll",
         instancesTerminate: "\(launcherSchema).terminate", accounts: "\(launcherSchema).accounts",
         jobStatus: "\(launcherSchema).job.status", inventory: "\(launcherSchema).inventory")
     let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 12), logger: logger)
@@ -144,7 +144,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
         "topic.metadata.refresh.interval.ms": "1000",
     ].merging(environment["BENCH_FETCH_WAIT"] == "default" ? [:] : ["fetch.wait.max.ms": "10"]) { _, new in new })
     try await KafkaAdmin.createTopics(
-        [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
+        [topics.launchRequests, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
             + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
     let producer = try KafkaProducer(configuration: kafka, logger: logger)
     let launcherRelay = OutboxRelay(schema: launcherSchema, pool: pool, producer: producer, logger: logger)
@@ -193,12 +193,12 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let measuredWaves = scenario.waves, chains = scenario.chains
     @Sendable func publishWave(chain: String, region: String, wave: Int, server: Int) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
-        let request = WaveStarted(
+        let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: chain, waveNumber: wave, endpoint: endpoint),
             executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
             sourceServerIDs: [sid(server)], waveStartedAt: Date())
-        let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
-        _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+        let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
+        _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }
     let plannerTask = Task {
         for try await record in planner.records {
@@ -356,7 +356,7 @@ func report(_ name: String, _ runs: [Figures]) {
     let stages = runs.flatMap(\.stages)
     let names = ["DRS complete → job.poll", "job.poll → launcher's look", "look → recorded (log read, slot freed)",
                  "recorded → relay published job.observed", "published → planner has it (broker fetch)",
-                 "planner → launcher has wave.started (produce, fetch, inbox)", "received → admitted (intent)",
+                 "planner → launcher has launch-group.requested (produce, fetch, inbox)", "received → admitted (intent)",
                  "admitted → request sent", "sent → DRS created the job"]
     print("  stages over \(stages.count) hand-offs (ms): p50 / p90 / p99 / max")
     for (index, name) in names.enumerated() {

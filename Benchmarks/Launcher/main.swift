@@ -1,6 +1,6 @@
 // muster-bench-launcher: the launcher against drs-sim (in-process) with its
 // request-rate limit set, the real broker and PostgreSQL. Prints:
-//  1. launch throughput and wave.started → StartRecovery latency;
+//  1. launch throughput and launch-group.requested → StartRecovery latency;
 //  2. DRS calls per job over a drill's life (launch, polls, log reads).
 //  3. the hand-off at 100 concurrent jobs (5 endpoints × 20 slots): the
 //     launcher's share, slot freed → next StartRecovery, slots busy while
@@ -86,7 +86,7 @@ final class BenchRig: Sendable {
         guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
         let schema = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
         let topics = LauncherTopics(
-            waveStarted: "\(schema).wave.started", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
+            launchRequests: "\(schema).launch.requests", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
             accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
         let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: poolSize), logger: logger)
         _ = try await Migrator.migrate(
@@ -97,7 +97,7 @@ final class BenchRig: Sendable {
             "topic.metadata.refresh.interval.ms": "1000",
         ])
         try await KafkaAdmin.createTopics(
-            [topics.waveStarted, topics.jobPoll, topics.instancesTerminate].map { ($0, inputPartitions) }
+            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate].map { ($0, inputPartitions) }
                 + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         return BenchRig(sim: sim, simTask: simTask, port: port, schema: schema, topics: topics, pool: pool, kafka: kafka,
@@ -158,12 +158,12 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
     let start = ContinuousClock.now
     for n in 1...groups {
         let group = LaunchGroupID(executionID: "bench-\(n)", waveNumber: 1, endpoint: endpoint)
-        let request = WaveStarted(
+        let request = LaunchGroupRequested(
             launchGroup: group, executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t",
             initiatedBy: "bench", sourceServerIDs: [sid(n)], waveStartedAt: Date())
-        let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
+        let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         published[group.description] = Date()
-        _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+        _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }
     // Jobs are limited to 20 concurrent: play the poller so completed jobs free the quota.
     var launched: [(group: String, at: Date)] = []
@@ -217,7 +217,7 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
 /// Chains of single-server waves over `regions` endpoints with their 20-job
 /// quota: each completed job (seen by the launcher) immediately releases the
 /// chain's next wave, as the planner would. Prints the launcher's share of
-/// the hand-off (wave.started received → StartRecovery sent), slot freed →
+/// the hand-off (launch-group.requested received → StartRecovery sent), slot freed →
 /// next StartRecovery, and how busy the job slots were while work was queued.
 func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeScale: Double) async throws {
     let regionNames = (1...regions).map { "bench-\($0)" }
@@ -244,12 +244,12 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
 
     func publishWave(chain: Int, region: String, wave: Int) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
-        let request = WaveStarted(
+        let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: "chain-\(chain)", waveNumber: wave, endpoint: endpoint),
             executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
             sourceServerIDs: [sid((wave - 1) * chainsPerRegion + chain)], waveStartedAt: Date())
-        let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
-        _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+        let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
+        _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }
     for region in regionNames {
         for chain in 1...chainsPerRegion { try await publishWave(chain: chain, region: region, wave: 1) }
@@ -350,7 +350,7 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
     print("== \(name) ==")
     print(String(format: "%d endpoints × 20 job slots, %d chains per endpoint × %d waves, time scale %.0f: %d jobs in %.1f s",
                  regions, chainsPerRegion, waves, timeScale, spans.count, wall))
-    print(String(format: "launcher share (wave.started received → StartRecovery sent): p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+    print(String(format: "launcher share (launch-group.requested received → StartRecovery sent): p50 %.0f ms, p99 %.0f ms, max %.0f ms",
                  percentile(share, 0.5), percentile(share, 0.99), share.max() ?? .nan))
     func stage(_ label: String, _ values: [Double]) {
         print(String(format: "    %@: p50 %.0f ms, p99 %.0f ms", label, percentile(values, 0.5), percentile(values, 0.99)))
@@ -403,12 +403,12 @@ func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
     for region in regionNames {
         let endpoint = Endpoint(accountID: accountID, region: region)
         for n in 1...groupsPerRegion {
-            let request = WaveStarted(
+            let request = LaunchGroupRequested(
                 launchGroup: LaunchGroupID(executionID: "restart-\(n)", waveNumber: 1, endpoint: endpoint),
                 executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t", initiatedBy: "bench",
                 sourceServerIDs: [sid(n)], waveStartedAt: Date())
-            let event = try CloudEvent(source: "/bench", type: EventType.waveStarted, payload: request)
-            _ = try await producer.send(event.kafkaRecord(topic: topics.waveStarted, key: endpoint.key))
+            let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
+            _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
         }
     }
     let total = regions * groupsPerRegion

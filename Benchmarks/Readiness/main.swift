@@ -157,14 +157,14 @@ func endToEnd(brokers: String) async throws {
         "topic.metadata.refresh.interval.ms": "1000",
     ])
     let plannerTopics = PlannerTopics(
-        waveStarted: "\(name).wave.started", instancesTerminate: "\(name).terminate", accounts: "\(name).accounts",
+        launchRequests: "\(name).launch.requests", instancesTerminate: "\(name).terminate", accounts: "\(name).accounts",
         executionEvents: "\(name).execution.events", jobStatus: "\(name).job.status", inventory: "\(name).inventory",
         teams: "\(name).teams")
     let launcherTopics = LauncherTopics(
-        waveStarted: plannerTopics.waveStarted, jobPoll: "\(name).job.poll", instancesTerminate: plannerTopics.instancesTerminate,
+        launchRequests: plannerTopics.launchRequests, jobPoll: "\(name).job.poll", instancesTerminate: plannerTopics.instancesTerminate,
         accounts: plannerTopics.accounts, jobStatus: plannerTopics.jobStatus, inventory: plannerTopics.inventory)
     try await KafkaAdmin.createTopics(
-        [plannerTopics.waveStarted, plannerTopics.instancesTerminate, plannerTopics.accounts, plannerTopics.executionEvents,
+        [plannerTopics.launchRequests, plannerTopics.instancesTerminate, plannerTopics.accounts, plannerTopics.executionEvents,
          plannerTopics.jobStatus, plannerTopics.inventory, plannerTopics.teams, launcherTopics.jobPoll].map { ($0, 1) },
         configuration: kafka, timeout: .seconds(30))
 

@@ -80,7 +80,7 @@ struct Settings: Sendable {
     static let waves = 3
     static let timeScale = 600.0
     /// The launcher's input topics (the consumer lag measured) and partitions each.
-    static let inputTopics = ["wave.started.v1", "job.poll.v1", "instances.terminate.v1"]
+    static let inputTopics = ["launch.requests.v1", "job.poll.v1", "instances.terminate.v1"]
     static let jobStatusTopic = "job.status.v1"
     static let partitions: Int32 = 12
 
@@ -749,7 +749,7 @@ func report(_ r: Report) {
     line("launcher RSS steady", steadyRSS.map { "\($0 / 1024) MB" } ?? "n/a")
     line("wave hand-off (DRS end → next StartRecovery)",
          "p50 \(format(percentile(handoffs, 0.5), "%.2f")) s, p99 \(format(percentile(handoffs, 0.99), "%.2f")) s (n=\(handoffs.count))")
-    line("launcher share (wave.started → StartRecovery, \(queueWait))",
+    line("launcher share (launch-group.requested → StartRecovery, \(queueWait))",
          "p50 \(format(Prometheus.quantile(0.5, histogram: queueWait, in: r.launcherMetrics), "%.3f")) s, "
             + "p99 \(format(Prometheus.quantile(0.99, histogram: queueWait, in: r.launcherMetrics), "%.3f")) s")
     say("== summary (paste) ==")

@@ -1,7 +1,8 @@
 /// Every `ce_type` Muster produces (DESIGN §3), in one place.
 public enum EventType {
-    /// `wave.started.v1`: one launch group to start.
-    public static let waveStarted = "wave.started"
+    /// `launch.requests.v1`: one launch group to start (the launcher's command; the
+    /// public `wave.started` is `ExecutionEventType.waveStarted`).
+    public static let launchGroupRequested = "launch-group.requested"
     /// `job.status.v1`: a launch group waits for leases or quota.
     public static let jobQueued = "job.queued"
     /// `job.status.v1`: a DRS job exists (one per chunk of a launch group).

@@ -2,8 +2,8 @@
 /// with. The launcher's input topics share one count: they are
 /// co-partitioned so partition n of each lands on the same launcher.
 public enum Topic: String, Sendable, CaseIterable {
-    /// Launch groups to start (planner → launcher), key `accountId/region`.
-    case waveStarted = "wave.started.v1"
+    /// Launch groups to start (planner → launcher: `launch-group.requested`), key `accountId/region`.
+    case launchRequests = "launch.requests.v1"
     /// Job lifecycle (launcher, poller → planner, poller), key execution id.
     case jobStatus = "job.status.v1"
     /// Poll requests (poller → launcher), key `accountId/region`.
@@ -37,7 +37,7 @@ public enum Topic: String, Sendable, CaseIterable {
     /// The partition count this topic is created with.
     public var partitions: Int32 {
         switch self {
-        case .waveStarted, .jobPoll, .instancesTerminate, .hookRequests: Self.launcherPartitions
+        case .launchRequests, .jobPoll, .instancesTerminate, .hookRequests: Self.launcherPartitions
         case .jobStatus, .executionEvents, .inventory: 12
         case .accounts, .teams, .callouts, .calloutResults: 4
         }

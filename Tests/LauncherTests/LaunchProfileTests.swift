@@ -151,8 +151,8 @@ struct LaunchProfileIntegrationTests {
         return result
     }
 
-    func drillRequest(_ harness: H, _ execution: String, servers: [String], ips: [String]) -> WaveStarted {
-        var request = harness.waveStarted(execution, servers: servers)
+    func drillRequest(_ harness: H, _ execution: String, servers: [String], ips: [String]) -> LaunchGroupRequested {
+        var request = harness.launchGroupRequested(execution, servers: servers)
         let profile = LaunchProfile(subnetId: "subnet-0d1e2f3a4b5c60002", securityGroupIds: ["sg-0d1e2f3a4b5c60002"],
                                     instanceType: "t3.small", copyPrivateIp: false)
         request.launchSettings = Dictionary(uniqueKeysWithValues: zip(servers, ips).map {
@@ -299,7 +299,7 @@ struct LaunchProfileIntegrationTests {
             // Just after the third newest: that one is expected.
             let expected = snapshots[snapshots.count / 2]  // an hourly one: it outlives the test
             let t = DRSDateTime.date(from: expected.timestamp!)!.addingTimeInterval(1)
-            var request = harness.waveStarted("ex-pit", servers: [server])
+            var request = harness.launchGroupRequested("ex-pit", servers: [server])
             request.recoveryPoint = RecoveryPoint(before: t)
             try harness.startLauncher(harness.configuration())
             try await harness.launch(request)
@@ -326,7 +326,7 @@ struct LaunchProfileIntegrationTests {
             }
             try harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-ec2-throttled", servers: profiled, ips: ["10.99.0.31"]))
-            try await harness.launch(harness.waveStarted("ex-drs-only", servers: plain))
+            try await harness.launch(harness.launchGroupRequested("ex-drs-only", servers: plain))
 
             // The chunk without EC2 settings launches while EC2 is still throttled.
             #expect(try await eventually(timeout: .seconds(30)) {

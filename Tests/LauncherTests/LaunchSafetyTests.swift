@@ -27,7 +27,7 @@ struct LaunchSafetyTests {
         try await harness.engine.withSimulation { simulation, now in _ = try simulation.addFault(fault, realNow: now) }
     }
 
-    func jobsInDRS(_ harness: H, _ request: WaveStarted) async -> Int {
+    func jobsInDRS(_ harness: H, _ request: LaunchGroupRequested) async -> Int {
         await harness.counters().jobsByLaunchGroup[request.launchGroup.description] ?? 0
     }
 
@@ -37,7 +37,7 @@ struct LaunchSafetyTests {
             // DRS creates the job 3 s after the request; the launcher gave up after 2 s.
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
             try harness.startLauncher(slowDRS(harness))
-            let request = harness.waveStarted("ex-slow", servers: [H.sid(1), H.sid(2)])
+            let request = harness.launchGroupRequested("ex-slow", servers: [H.sid(1), H.sid(2)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
             // Past the whole window: still one job in DRS, and one job.created.
@@ -53,7 +53,7 @@ struct LaunchSafetyTests {
         try await H.with { harness in
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 1500))
             try harness.startLauncher(slowDRS(harness))
-            let request = harness.waveStarted("ex-under", servers: [H.sid(3)])
+            let request = harness.launchGroupRequested("ex-under", servers: [H.sid(3)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(2))
@@ -67,7 +67,7 @@ struct LaunchSafetyTests {
             try await fault(harness, DRSSimFault(
                 type: .internalErrors, count: 1, rate: 1, operations: ["StartRecovery"], phase: .after))
             try harness.startLauncher(slowDRS(harness))
-            let request = harness.waveStarted("ex-500", servers: [H.sid(4), H.sid(5)])
+            let request = harness.launchGroupRequested("ex-500", servers: [H.sid(4), H.sid(5)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(6))
@@ -87,7 +87,7 @@ struct LaunchSafetyTests {
                 }
                 if crash { throw LauncherCrash() }
             }))
-            let request = harness.waveStarted("ex-unsent", servers: [H.sid(6)])
+            let request = harness.launchGroupRequested("ex-unsent", servers: [H.sid(6)])
             try await harness.launch(request)
             await #expect(throws: LauncherCrash.self) { try await first[0].value }
             for task in first { task.cancel() }
@@ -105,7 +105,7 @@ struct LaunchSafetyTests {
         try await H.with { harness in
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
             let (_, first) = try harness.startLauncher(slowDRS(harness))
-            let request = harness.waveStarted("ex-handover", servers: [H.sid(7), H.sid(8)])
+            let request = harness.launchGroupRequested("ex-handover", servers: [H.sid(7), H.sid(8)])
             try await harness.launch(request)
             // The request has left (sent_at written); stop this launcher while DRS still works on it.
             #expect(try await eventually(timeout: .seconds(20)) {
@@ -143,7 +143,7 @@ struct LauncherServiceGroupTests {
                 ended.withLock { $0 = true }
             }
             // A service that returned would have ended the group by now; the launcher still launches.
-            let request = harness.waveStarted("ex-group", servers: [H.sid(9)])
+            let request = harness.launchGroupRequested("ex-group", servers: [H.sid(9)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(1))
@@ -165,16 +165,16 @@ struct LauncherParkingTests {
         ParkingProbe(pool: harness.pool, schema: harness.schema, consumer: consumer, log: harness.log)
     }
 
-    @Test("launcher.inputs: a wave.started whose plan name holds a NUL is parked; later launches go on")
+    @Test("launcher.inputs: a launch-group.requested whose plan name holds a NUL is parked; later launches go on")
     func nulInPlanName() async throws {
         try await H.with { harness in
             try harness.startLauncher(harness.configuration())
             let inputs = probe(harness, "launcher.inputs")
-            var poison = harness.waveStarted("ex-nul", servers: [H.sid(1)])
+            var poison = harness.launchGroupRequested("ex-nul", servers: [H.sid(1)])
             poison.planName = "plan\u{0000}name"
             try await harness.launch(poison)
             // A valid record after it on the same partition (same endpoint key).
-            try await harness.launch(harness.waveStarted("ex-after", servers: [H.sid(2)]))
+            try await harness.launch(harness.launchGroupRequested("ex-after", servers: [H.sid(2)]))
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
             let letters = try await inputs.waitForParked(1)
             #expect(letters.count == 1 && inputs.counted >= 1 && letters.allSatisfy(inputs.reported))

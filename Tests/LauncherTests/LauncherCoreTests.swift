@@ -152,8 +152,8 @@ struct LauncherCoreTests {
 
     // MARK: Tags and reconcile matching
 
-    private var request: WaveStarted {
-        WaveStarted(
+    private var request: LaunchGroupRequested {
+        LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: "ex-1", waveNumber: 2, endpoint: Endpoint(accountID: "111122223333", region: "us-east-1")),
             executionType: .drill, planID: "p1", planName: String(repeating: "n", count: 300), waveName: "db",
             team: "core", initiatedBy: "alice", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 0),

@@ -73,7 +73,7 @@ final class LauncherHarness: Sendable {
         schema = name
         groupPrefix = "muster.\(name)"
         topics = LauncherTopics(
-            waveStarted: "\(name).wave.started", jobPoll: "\(name).job.poll", instancesTerminate: "\(name).instances.terminate",
+            launchRequests: "\(name).launch.requests", jobPoll: "\(name).job.poll", instancesTerminate: "\(name).instances.terminate",
             accounts: "\(name).accounts", jobStatus: "\(name).job.status", inventory: "\(name).inventory",
             hookRequests: "\(name).hook.requests")
         pool = try TestEnvironment.pool(size: 8)
@@ -82,7 +82,7 @@ final class LauncherHarness: Sendable {
             pool: pool, logger: TestEnvironment.logger)
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
-            [topics.waveStarted, topics.jobPoll, topics.instancesTerminate, topics.hookRequests!].map { ($0, 2) }
+            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests!].map { ($0, 2) }
                 + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) },
             configuration: kafka, timeout: .seconds(30))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
@@ -146,16 +146,16 @@ final class LauncherHarness: Sendable {
         _ = try await producer.send(event.kafkaRecord(topic: topic, key: key))
     }
 
-    /// A wave.started for `servers` of execution `execution`.
-    func waveStarted(_ execution: String, wave: Int = 1, servers: [String], type: ExecutionType = .drill) -> WaveStarted {
-        WaveStarted(
+    /// A launch-group.requested for `servers` of execution `execution`.
+    func launchGroupRequested(_ execution: String, wave: Int = 1, servers: [String], type: ExecutionType = .drill) -> LaunchGroupRequested {
+        LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: execution, waveNumber: wave, endpoint: Self.endpoint),
             executionType: type, planID: "plan-1", planName: "Plan", waveName: "wave \(wave)", team: "team-a",
             initiatedBy: "alice", sourceServerIDs: servers, waveStartedAt: Date(), timeoutSeconds: 600)
     }
 
-    func launch(_ request: WaveStarted) async throws {
-        try await publish(topics.waveStarted, type: EventType.waveStarted, request)
+    func launch(_ request: LaunchGroupRequested) async throws {
+        try await publish(topics.launchRequests, type: EventType.launchGroupRequested, request)
     }
 
     /// Jobs the launcher recorded: job id → launch group and chunk.

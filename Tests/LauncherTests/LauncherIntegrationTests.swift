@@ -19,8 +19,8 @@ struct LauncherIntegrationTests {
     func sharedServers() async throws {
         try await H.with() { harness in
             try harness.startLauncher(harness.configuration())
-            let first = harness.waveStarted("ex-a", servers: [H.sid(1), H.sid(2), H.sid(3)])
-            let second = harness.waveStarted("ex-b", servers: [H.sid(2), H.sid(3), H.sid(4)])
+            let first = harness.launchGroupRequested("ex-a", servers: [H.sid(1), H.sid(2), H.sid(3)])
+            let second = harness.launchGroupRequested("ex-b", servers: [H.sid(2), H.sid(3), H.sid(4)])
             try await harness.launch(first)
             #expect(try await eventually { try await harness.jobs().count == 1 })
             try await harness.launch(second)
@@ -55,7 +55,7 @@ struct LauncherIntegrationTests {
             try harness.startLauncher(harness.configuration {
                 $0.conflict = ConflictPolicy(initialDelay: 30, deadline: 3600, scale: 0.01)  // 0.3 s, 0.6 s, …
             })
-            let request = harness.waveStarted("ex-f", servers: [H.sid(5), H.sid(6)])
+            let request = harness.launchGroupRequested("ex-f", servers: [H.sid(5), H.sid(6)])
             try await harness.launch(request)
             #expect(await eventually(timeout: .seconds(20)) { await harness.counters().conflicts >= 1 },
                     "the launch met the foreign job")
@@ -80,7 +80,7 @@ struct LauncherIntegrationTests {
         // out back to back, so the storm happens however the six groups are spread over time
         // (at 4/s, burst 2, a loaded machine could pace them under the limit and nothing throttled).
         try await H.with(rateLimit: DRSSimRateLimit(requestsPerSecond: 1, burst: 1)) { harness in
-            let requests = (1...6).map { harness.waveStarted("ex-t\($0)", servers: [H.sid($0)]) }
+            let requests = (1...6).map { harness.launchGroupRequested("ex-t\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
             try harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
             #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == requests.count })
@@ -97,7 +97,7 @@ struct LauncherIntegrationTests {
     func slotsFreedByCompletions() async throws {
         try await H.with(quotas: DRSSimQuotas(maxConcurrentJobs: 2, maxServersInActiveJobs: 200, maxServersPerJob: 200)) { harness in
             try harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 2 })
-            let requests = (1...6).map { harness.waveStarted("ex-slot-\($0)", servers: [H.sid($0)]) }
+            let requests = (1...6).map { harness.launchGroupRequested("ex-slot-\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
             #expect(try await harness.pollUntil(timeout: .seconds(60)) {
                 try await harness.jobs().filter { $0.completed != nil }.count == requests.count
@@ -125,8 +125,8 @@ struct LauncherIntegrationTests {
     func launchConfigurationReadAhead() async throws {
         try await H.with(quotas: DRSSimQuotas(maxConcurrentJobs: 1, maxServersInActiveJobs: 200, maxServersPerJob: 200)) { harness in
             try harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 1 })
-            let first = harness.waveStarted("ex-ahead-1", servers: [H.sid(1)])
-            let second = harness.waveStarted("ex-ahead-2", servers: [H.sid(2)])
+            let first = harness.launchGroupRequested("ex-ahead-1", servers: [H.sid(1)])
+            let second = harness.launchGroupRequested("ex-ahead-2", servers: [H.sid(2)])
             try await harness.launch(first)
             #expect(try await eventually { try await harness.jobs().count == 1 })
             try await harness.launch(second)
@@ -150,7 +150,7 @@ struct LauncherIntegrationTests {
                 $0.limits.maxServersPerJob = 200
                 $0.limits.maxServersInActiveJobs = 200
             })
-            let request = harness.waveStarted("ex-big", servers: (1...250).map(H.sid))
+            let request = harness.launchGroupRequested("ex-big", servers: (1...250).map(H.sid))
             try await harness.launch(request)
             #expect(try await harness.pollUntil(timeout: .seconds(30)) { try await harness.jobs().count == 2 })
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
@@ -177,7 +177,7 @@ struct LauncherIntegrationTests {
                 }
                 if first { throw LauncherCrash() }
             })
-            let request = harness.waveStarted("ex-crash", servers: [H.sid(7), H.sid(8)])
+            let request = harness.launchGroupRequested("ex-crash", servers: [H.sid(7), H.sid(8)])
             try await harness.launch(request)
             // The scheduler dies at the seam; stop the rest of that "process".
             await #expect(throws: LauncherCrash.self) { try await firstTasks[0].value }
@@ -232,7 +232,7 @@ struct LauncherIntegrationTests {
                 try simulation.addFault(DRSSimFault(type: .launchFailure, sourceServerID: H.sid(9), message: "boom"), realNow: now)
             }
             try harness.startLauncher(harness.configuration())
-            try await harness.launch(harness.waveStarted("ex-fail", servers: [H.sid(9), H.sid(10)]))
+            try await harness.launch(harness.launchGroupRequested("ex-fail", servers: [H.sid(9), H.sid(10)]))
             #expect(try await eventually { try await harness.leaseCount() == 2 })
             #expect(try await harness.pollUntil {
                 let jobs = try await harness.jobs()
@@ -249,18 +249,18 @@ struct LauncherIntegrationTests {
                     "log events are reported once")
 
             // The freed server launches again at once.
-            try await harness.launch(harness.waveStarted("ex-again", servers: [H.sid(9)]))
+            try await harness.launch(harness.launchGroupRequested("ex-again", servers: [H.sid(9)]))
             #expect(try await eventually { try await harness.jobs().count == 2 })
         }
     }
 
-    @Test("A malformed wave.started is logged, counted and skipped; the consumer goes on")
+    @Test("A malformed launch-group.requested is logged, counted and skipped; the consumer goes on")
     func malformedRecord() async throws {
         try await H.with() { harness in
             try harness.startLauncher(harness.configuration())
-            let broken = CloudEvent(source: "/test", type: EventType.waveStarted, data: Array(#"{"launchGroup": 42}"#.utf8))
-            _ = try await harness.producer.send(broken.kafkaRecord(topic: harness.topics.waveStarted, key: H.endpoint.key))
-            try await harness.launch(harness.waveStarted("ex-ok", servers: [H.sid(1)]))
+            let broken = CloudEvent(source: "/test", type: EventType.launchGroupRequested, data: Array(#"{"launchGroup": 42}"#.utf8))
+            _ = try await harness.producer.send(broken.kafkaRecord(topic: harness.topics.launchRequests, key: H.endpoint.key))
+            try await harness.launch(harness.launchGroupRequested("ex-ok", servers: [H.sid(1)]))
             #expect(try await eventually { try await harness.jobs().count == 1 })
             #expect(harness.outcomes.withLock { $0 }.contains(.malformed))
         }
@@ -270,7 +270,7 @@ struct LauncherIntegrationTests {
     func cleanupAndInventory() async throws {
         try await H.with(servers: 12) { harness in
             let (launcher, _) = try harness.startLauncher(harness.configuration())
-            try await harness.launch(harness.waveStarted("ex-clean", servers: [H.sid(11), H.sid(12)]))
+            try await harness.launch(harness.launchGroupRequested("ex-clean", servers: [H.sid(11), H.sid(12)]))
             #expect(try await harness.pollUntil {
                 let jobs = try await harness.jobs()
                 return jobs.count == 1 && jobs[0].completed != nil

@@ -42,7 +42,7 @@ struct ReadinessChecksIntegrationTests {
                 $0.accounts.append(AccountConfiguration(accountId: Self.badAccount, regions: [H.region], keyPair: "MISSING"))
             })
             // An earlier drill of s-1 leaves its recovery instance behind.
-            try await harness.launch(harness.waveStarted("ex-left", servers: [H.sid(1)]))
+            try await harness.launch(harness.launchGroupRequested("ex-left", servers: [H.sid(1)]))
             #expect(try await harness.pollUntil { try await harness.jobs().first?.completed != nil })
             // Someone outside Muster runs a job holding s-5.
             _ = try await harness.engine.withSimulation { simulation, now in

@@ -6,13 +6,13 @@ import Testing
 
 @Suite("CloudEvent binary mode")
 struct CloudEventTests {
-    struct Payload: Codable, Equatable { var executionId: String; var wave: Int; var at: Date }
+    struct Payload: Codable, Equatable { var executionID: String; var wave: Int; var at: Date }
 
     @Test func roundTripsThroughHeaders() throws {
         let at = Date(timeIntervalSince1970: 1_790_000_000.123)
         let event = try CloudEvent(
             source: "/muster/planner", type: "wave.started", time: at, subject: "exec-1",
-            payload: Payload(executionId: "exec-1", wave: 2, at: at))
+            payload: Payload(executionID: "exec-1", wave: 2, at: at))
         let headers = Dictionary(uniqueKeysWithValues: event.headers.map { ($0.name, $0.value) })
         #expect(headers["ce_specversion"] == "1.0")
         #expect(headers["ce_type"] == "wave.started")

@@ -68,7 +68,7 @@ struct CalloutDeliveryTests {
             #expect(body.kind == "callout" && body.executionID == execution && body.stepName == "tell")
             #expect(body.callbackURL.hasPrefix("https://muster.example/v1/callbacks/"))
             let text = String(decoding: request.body, as: UTF8.self)
-            #expect(!text.contains(secret) && !text.contains("subscriptionID"), "the body carries no secret or routing")
+            #expect(!text.contains(secret) && !text.contains("subscriptionId") && !text.contains("subscriptionID"), "the body carries no secret or routing")
 
             let report = try #require(try await Self.reports(app).first)
             #expect(report.executionID == execution && report.stepName == "tell" && report.delivered)

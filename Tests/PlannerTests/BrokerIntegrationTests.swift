@@ -9,7 +9,7 @@ import Testing
 
 /// The planner's consumers through the real broker: inventory arrives on
 /// inventory.v1, job.status events (published here, as the launcher would)
-/// drive the execution, and wave.started / execution events come out.
+/// drive the execution, and launch-group.requested / execution events come out.
 @Suite("Planner through the broker")
 struct BrokerIntegrationTests {
     @Test func jobStatusDrivesWavesAndExecutionEvents() async throws {
@@ -43,10 +43,10 @@ struct BrokerIntegrationTests {
             let id = try #require(try await app.call("POST", "/v1/executions", token: team.operator,
                                                      json: ["planId": plan, "type": "DRILL"])["id"] as? String)
 
-            // Wave 1's launch group comes out on wave.started, keyed by endpoint.
-            let first = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 1)
+            // Wave 1's launch group comes out on launch-group.requested, keyed by endpoint.
+            let first = try await KafkaTestReader.collect(topic: app.topics.launchRequests, count: 1)
             #expect(first.count == 1)
-            let wave1 = try CloudEvent(record: try #require(first.first)).decode(WaveStarted.self)
+            let wave1 = try CloudEvent(record: try #require(first.first)).decode(LaunchGroupRequested.self)
             #expect(first.first?.key == Array(endpoint.key.utf8))
             #expect(wave1.sourceServerIDs == ["s-db1", "s-db2"])
             #expect(wave1.initiatedBy.hasPrefix("operator@"))
@@ -67,9 +67,9 @@ struct BrokerIntegrationTests {
             replay.id = UUID()
             _ = try await app.producer.send(replay.kafkaRecord(topic: app.topics.jobStatus, key: id))
 
-            let both = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 2, thenWait: .milliseconds(500))
+            let both = try await KafkaTestReader.collect(topic: app.topics.launchRequests, count: 2, thenWait: .milliseconds(500))
             #expect(both.count == 2, "wave 2 started exactly once")
-            let wave2 = try CloudEvent(record: both[1]).decode(WaveStarted.self)
+            let wave2 = try CloudEvent(record: both[1]).decode(LaunchGroupRequested.self)
             #expect(wave2.launchGroup.waveNumber == 2 && wave2.sourceServerIDs == ["s-app1"])
 
             try await send(app, key: id, type: EventType.jobObserved, payload: JobObserved(
@@ -166,8 +166,8 @@ struct BrokerIntegrationTests {
             #expect(try await eventually { try await step()?["status"] as? String == "SUCCEEDED" })
             #expect((try await step()?["output"] as? String)?.contains("prepare.Result=ready") == true)
             // The wave launches once its before step succeeded.
-            let launched = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 1)
-            #expect(try CloudEvent(record: try #require(launched.first)).decode(WaveStarted.self).sourceServerIDs == ["s-db1"])
+            let launched = try await KafkaTestReader.collect(topic: app.topics.launchRequests, count: 1)
+            #expect(try CloudEvent(record: try #require(launched.first)).decode(LaunchGroupRequested.self).sourceServerIDs == ["s-db1"])
             // A late failure for the finished step changes nothing.
             var late = success
             late.status = "Failed"

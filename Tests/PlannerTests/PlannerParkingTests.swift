@@ -55,8 +55,8 @@ struct PlannerParkingTests {
             ])["id"] as? String)
             let id = try #require(try await app.call("POST", "/v1/executions", token: team.operator,
                                                      json: ["planId": plan, "type": "DRILL"])["id"] as? String)
-            let started = try await KafkaTestReader.collect(topic: app.topics.waveStarted, count: 1)
-            let wave = try CloudEvent(record: try #require(started.first)).decode(WaveStarted.self)
+            let started = try await KafkaTestReader.collect(topic: app.topics.launchRequests, count: 1)
+            let wave = try CloudEvent(record: try #require(started.first)).decode(LaunchGroupRequested.self)
 
             let probe = ParkingProbe(pool: app.pool, schema: app.schema, consumer: "planner.job-status", log: app.consumerLog)
             // All on the execution's key, so on one partition, before the record that completes it.
@@ -85,7 +85,7 @@ struct PlannerParkingTests {
             let letters = try await probe.waitForParked(2)
             #expect(Set(letters.compactMap(\.eventID)) == [controlID, notUUID])
             #expect(letters.allSatisfy { $0.reason == .malformed && $0.attempts == 1 })
-            #expect(letters.first { $0.eventID == controlID }?.error.contains("jobID must not contain control characters") == true)
+            #expect(letters.first { $0.eventID == controlID }?.error.contains("jobId must not contain control characters") == true)
             #expect(letters.first { $0.eventID == notUUID }?.error.contains("not a UUID") == true)
             #expect(Set(letters.map(\.partition)).count == 1)
             #expect(probe.counted >= 2, "muster_events_parked_total counted both")

@@ -42,7 +42,7 @@ struct PollerParkingTests {
         #expect(Set(letters.compactMap(\.eventID)) == [controlID, rangeID])
         #expect(Set(letters.map(\.partition)).count == 1, "parked on the partition that went on")
         #expect(letters.first { $0.eventID == controlID }?.reason == .malformed)
-        #expect(letters.first { $0.eventID == controlID }?.error.contains("jobID must not contain control characters") == true)
+        #expect(letters.first { $0.eventID == controlID }?.error.contains("jobId must not contain control characters") == true)
         #expect(letters.first { $0.eventID == rangeID }?.reason == .deterministic)
         #expect(letters.first { $0.eventID == rangeID }?.error.contains("22003") == true)
         #expect(probe.counted >= 2, "muster_events_parked_total counted both")

@@ -36,8 +36,8 @@ def test_validator_refuses_a_broken_document():
 def test_a_message_payload_pins_its_type():
     document = load("docs/events/asyncapi.json")
     body = document["components"]["schemas"]["ExecutionEvent"]
-    sample = {"version": 1, "type": "wave.started", "executionID": "6f1c0c1e-0000-4000-8000-000000000001",
-              "executionType": "DRILL", "executionStatus": "RUNNING", "planID": "p", "planName": "n", "teamID": "t",
+    sample = {"version": 1, "type": "wave.started", "executionId": "6f1c0c1e-0000-4000-8000-000000000001",
+              "executionType": "DRILL", "executionStatus": "RUNNING", "planId": "p", "planName": "n", "teamId": "t",
               "initiatedBy": "alice", "occurredAt": "2026-01-01T00:00:00.000Z"}
     message = document["components"]["messages"]["waveStarted"]
     schema = {"$defs": document["components"]["schemas"], "allOf": [

@@ -94,7 +94,7 @@ def test_an_after_callout_then_an_approval_run_in_order_and_the_wave_completes(t
         assert len(receiver.callouts) == 1 and receiver.callbacks == [200], receiver.callbacks
         headers, body, payload = receiver.callouts[0]
         assert signed(headers, body), "the callout is signed with the subscription's secret"
-        assert payload["executionID"] == execution_id and payload["stepName"] == "cmdb"
+        assert payload["executionId"] == execution_id and payload["stepName"] == "cmdb"
         assert payload["phase"] == "AFTER" and payload["waveName"] == "only" and payload["planName"] == "callout-then-approval"
         wave = waves_by_name(execution)["only"]
         assert all(s["status"] == "LAUNCHED" for s in wave["servers"]) and wave["status"] == "RUNNING", wave

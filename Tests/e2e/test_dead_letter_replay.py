@@ -32,7 +32,7 @@ def observe(stack, server, hostname):
     """Produces one source-server.observed for `server` as the launcher does; returns its ce_id."""
     event_id = str(uuid.uuid4())
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    payload = {"endpoint": {"accountID": ACCOUNT, "region": REGION}, "sourceServerID": server, "hostname": hostname,
+    payload = {"endpoint": {"accountId": ACCOUNT, "region": REGION}, "sourceServerId": server, "hostname": hostname,
                "replicationState": "CONTINUOUS", "lastLaunchResult": "NOT_STARTED", "tags": {"e2e": "replay"},
                "observedAt": now}
     headers = [("ce_id", event_id), ("ce_source", "/muster/launcher"), ("ce_type", "source-server.observed"),

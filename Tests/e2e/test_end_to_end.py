@@ -180,7 +180,7 @@ def test_a_webhook_receiver_gets_every_event_once_in_order_with_valid_signatures
             for headers, body in receiver.deliveries:
                 event = json.loads(body)
                 data = event.get("data", event)
-                if data.get("executionID") == execution_id:
+                if data.get("executionId") == execution_id:
                     mine.append((headers, body, data))
             return mine if mine and mine[-1][2]["type"] == "execution.completed" else None
         delivered = wait_for(events, timeout=30, what="the execution.completed webhook")

@@ -6,8 +6,8 @@ import Synchronization
 
 /// The topic names the launcher reads and writes; tests pass unique ones.
 public struct LauncherTopics: Sendable {
-    /// `wave.started.v1`.
-    public var waveStarted: String
+    /// `launch.requests.v1`.
+    public var launchRequests: String
     /// `job.poll.v1`.
     public var jobPoll: String
     /// `instances.terminate.v1`.
@@ -23,10 +23,10 @@ public struct LauncherTopics: Sendable {
     public var hookRequests: String?
 
     /// Creates a set of names.
-    public init(waveStarted: String, jobPoll: String, instancesTerminate: String, accounts: String, jobStatus: String,
+    public init(launchRequests: String, jobPoll: String, instancesTerminate: String, accounts: String, jobStatus: String,
                 inventory: String, hookRequests: String? = nil) {
         self.hookRequests = hookRequests
-        self.waveStarted = waveStarted
+        self.launchRequests = launchRequests
         self.jobPoll = jobPoll
         self.instancesTerminate = instancesTerminate
         self.accounts = accounts
@@ -36,7 +36,7 @@ public struct LauncherTopics: Sendable {
 
     /// DESIGN §3's topics.
     public static let standard = LauncherTopics(
-        waveStarted: "wave.started.v1", jobPoll: "job.poll.v1", instancesTerminate: "instances.terminate.v1",
+        launchRequests: "launch.requests.v1", jobPoll: "job.poll.v1", instancesTerminate: "instances.terminate.v1",
         accounts: "accounts.v1", jobStatus: "job.status.v1", inventory: "inventory.v1",
         hookRequests: "hook.requests.v1")
 }

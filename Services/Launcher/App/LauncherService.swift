@@ -10,7 +10,7 @@ import MusterService
 import ServiceLifecycle
 
 /// The launcher service (DESIGN §2, §5): the only DRS caller. It consumes
-/// `wave.started.v1`, `job.poll.v1`, `instances.terminate.v1` and
+/// `launch.requests.v1`, `job.poll.v1`, `instances.terminate.v1` and
 /// `hook.requests.v1` in one
 /// consumer group with the range assignor (co-partitioned by endpoint, so
 /// one instance owns each endpoint's budget) and `accounts.v1` in another;
@@ -19,7 +19,7 @@ public enum LauncherService {
     /// How the launcher is booted.
     public static let descriptor = ServiceDescriptor(
         name: "launcher", defaultPort: 8081, schema: "launcher", migrations: migrations,
-        topics: [.waveStarted, .jobPoll, .instancesTerminate, .hookRequests, .accounts, .jobStatus, .inventory])
+        topics: [.launchRequests, .jobPoll, .instancesTerminate, .hookRequests, .accounts, .jobStatus, .inventory])
 
     /// The launcher's own schema migrations (versions from 100).
     public static let migrations: [Migration] = LauncherSchema.migrations(schema: "launcher")
@@ -86,7 +86,7 @@ public final class Launcher: Sendable {
     /// The services to run: scheduler, inventory, readiness checks, input consumer, accounts consumer.
     public func services() throws -> [any Service] {
         let ownership = context.ownership
-        let inputTopics = [topics.waveStarted, topics.jobPoll, topics.instancesTerminate] + [topics.hookRequests].compactMap { $0 }
+        let inputTopics = [topics.launchRequests, topics.jobPoll, topics.instancesTerminate] + [topics.hookRequests].compactMap { $0 }
         let inputs = try KafkaConsumer(
             configuration: consumerKafka.adding(["partition.assignment.strategy": "range"]),
             groupID: "\(groupPrefix).inputs", topics: inputTopics, logger: context.logger,

@@ -5,8 +5,8 @@ import MusterService
 /// The topic names the planner uses. Tests run isolated planners against the
 /// shared broker by giving each its own names.
 public struct PlannerTopics: Sendable, Equatable {
-    /// `wave.started.v1` (produced).
-    public var waveStarted: String
+    /// `launch.requests.v1` (produced).
+    public var launchRequests: String
     /// `instances.terminate.v1` (produced).
     public var instancesTerminate: String
     /// `accounts.v1` (produced).
@@ -28,17 +28,17 @@ public struct PlannerTopics: Sendable, Equatable {
 
     /// The real topics of DESIGN §3.
     public static let standard = PlannerTopics(
-        waveStarted: Topic.waveStarted.name, instancesTerminate: Topic.instancesTerminate.name,
+        launchRequests: Topic.launchRequests.name, instancesTerminate: Topic.instancesTerminate.name,
         accounts: Topic.accounts.name, executionEvents: Topic.executionEvents.name,
         jobStatus: Topic.jobStatus.name, inventory: Topic.inventory.name, teams: Topic.teams.name,
         hookRequests: Topic.hookRequests.name)
 
     /// Creates a set of names.
-    public init(waveStarted: String, instancesTerminate: String, accounts: String, executionEvents: String,
+    public init(launchRequests: String, instancesTerminate: String, accounts: String, executionEvents: String,
                 jobStatus: String, inventory: String, teams: String = Topic.teams.name,
                 hookRequests: String = Topic.hookRequests.name,
                 callouts: String = Topic.callouts.name, calloutResults: String = Topic.calloutResults.name) {
-        self.waveStarted = waveStarted
+        self.launchRequests = launchRequests
         self.instancesTerminate = instancesTerminate
         self.accounts = accounts
         self.executionEvents = executionEvents

@@ -10,14 +10,14 @@ import ServiceLifecycle
 
 /// The planner service (DESIGN §2, §7): REST API, teams, accounts,
 /// protection groups, plans, executions and the wave DAG. Consumes
-/// `job.status.v1`, `inventory.v1` and `callout.results.v1`; produces `wave.started.v1`,
+/// `job.status.v1`, `inventory.v1` and `callout.results.v1`; produces `launch.requests.v1`,
 /// `instances.terminate.v1`, `accounts.v1`, `teams.v1`, `callouts.v1` and `execution.events.v1`
 /// through its outbox.
 public enum PlannerService {
     /// How the planner is booted.
     public static let descriptor = ServiceDescriptor(
         name: "planner", defaultPort: 8080, schema: "planner", migrations: migrations,
-        topics: [.jobStatus, .inventory, .waveStarted, .instancesTerminate, .accounts, .executionEvents, .teams,
+        topics: [.jobStatus, .inventory, .launchRequests, .instancesTerminate, .accounts, .executionEvents, .teams,
                  .hookRequests, .callouts, .calloutResults])
 
     /// The planner's own schema migrations (versions from 100).

@@ -54,6 +54,39 @@ public struct LaunchProfile: Codable, Sendable, Equatable {
         self.postLaunchEnabled = postLaunchEnabled
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case subnetId, subnetCidr, securityGroupIds, instanceType, iamInstanceProfileArn, keyName, tags
+        case launchDisposition, copyPrivateIp, copyTags, osByol, targetInstanceTypeRightSizingMethod, postLaunchEnabled
+    }
+
+    /// The two id members as an event body's key rule reads `subnetId` and
+    /// `securityGroupIds` (``EventCoding/swiftKey(_:)``); the REST API's
+    /// decoder reads them as written.
+    private enum EventKeys: String, CodingKey { case subnetID, securityGroupIDs }
+
+    /// Reads a profile from the REST API's JSON or from an event body (either key spelling).
+    public init(from decoder: any Decoder) throws {
+        let members = try decoder.container(keyedBy: CodingKeys.self)
+        let event = try decoder.container(keyedBy: EventKeys.self)
+        self.init(
+            subnetId: try members.decodeIfPresent(String.self, forKey: .subnetId)
+                ?? event.decodeIfPresent(String.self, forKey: .subnetID),
+            subnetCidr: try members.decodeIfPresent(String.self, forKey: .subnetCidr),
+            securityGroupIds: try members.decodeIfPresent([String].self, forKey: .securityGroupIds)
+                ?? event.decodeIfPresent([String].self, forKey: .securityGroupIDs),
+            instanceType: try members.decodeIfPresent(String.self, forKey: .instanceType),
+            iamInstanceProfileArn: try members.decodeIfPresent(String.self, forKey: .iamInstanceProfileArn),
+            keyName: try members.decodeIfPresent(String.self, forKey: .keyName),
+            tags: try members.decodeIfPresent([String: String].self, forKey: .tags),
+            launchDisposition: try members.decodeIfPresent(String.self, forKey: .launchDisposition),
+            copyPrivateIp: try members.decodeIfPresent(Bool.self, forKey: .copyPrivateIp),
+            copyTags: try members.decodeIfPresent(Bool.self, forKey: .copyTags),
+            osByol: try members.decodeIfPresent(Bool.self, forKey: .osByol),
+            targetInstanceTypeRightSizingMethod: try members.decodeIfPresent(
+                String.self, forKey: .targetInstanceTypeRightSizingMethod),
+            postLaunchEnabled: try members.decodeIfPresent(Bool.self, forKey: .postLaunchEnabled))
+    }
+
     /// The launch-configuration part of plan-wide `launchOverrides` (kept for compatibility).
     public init(overrides: LaunchOverrides) {
         self.init(launchDisposition: overrides.launchDisposition, copyPrivateIp: overrides.copyPrivateIp,
@@ -81,7 +114,7 @@ public struct LaunchProfile: Codable, Sendable, Equatable {
     }
 }
 
-/// One server's resolved launch settings, carried in `wave.started`.
+/// One server's resolved launch settings, carried in `launch-group.requested`.
 public struct ServerLaunchSettings: Codable, Sendable, Equatable {
     /// The profile's name (for logs, tags and the report).
     public var profile: String

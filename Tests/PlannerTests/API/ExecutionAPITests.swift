@@ -5,7 +5,7 @@ import PlannerApp
 import TestSupport
 import Testing
 
-/// Executions over HTTP: start answers 202 and owes wave.started in the same
+/// Executions over HTTP: start answers 202 and owes launch-group.requested in the same
 /// transaction; commands, paging, report and audit.
 @Suite("Planner API: executions")
 struct ExecutionAPITests {
@@ -34,9 +34,9 @@ struct ExecutionAPITests {
                                              json: ["planId": planID, "type": "DRILL", "initiatedBy": "mallory"])
             #expect(started.status == 202)
             let id = try #require(started["id"] as? String)
-            // Same transaction: the execution row and its owed wave.started exist together.
+            // Same transaction: the execution row and its owed launch-group.requested exist together.
             let owed = try await app.pool.query(
-                "SELECT key, type FROM \(app.schema).outbox WHERE topic = $1", [app.topics.waveStarted]).rows
+                "SELECT key, type FROM \(app.schema).outbox WHERE topic = $1", [app.topics.launchRequests]).rows
             #expect(owed.count == 1)
             let execution = try await app.call("GET", "/v1/executions/\(id)", token: team.viewer)
             #expect(execution["status"] as? String == "RUNNING")

@@ -5,7 +5,7 @@ import Testing
 
 /// Issue 13 through the planner's API: profiles are validated with errors
 /// naming the field, snapshotted with the execution and carried, resolved
-/// per server, in `wave.started`, with the start's recovery point.
+/// per server, in `launch-group.requested`, with the start's recovery point.
 @Suite("Planner: launch profiles and recovery points")
 struct LaunchProfileAPITests {
     @Test func profilesValidateResolveAndReachWaveStarted() async throws {
@@ -56,7 +56,7 @@ struct LaunchProfileAPITests {
             #expect(try await app.call("POST", "/v1/executions", token: team.operator, json: [
                 "planId": planID, "type": "DRILL", "recoveryPoint": ["before": "2026-01-01T10:00:00Z"]]).status == 202)
             let owed = try await app.pool.query(
-                "SELECT data FROM \(app.schema).outbox WHERE topic = $1", [app.topics.waveStarted]).rows
+                "SELECT data FROM \(app.schema).outbox WHERE topic = $1", [app.topics.launchRequests]).rows
             #expect(owed.count == 1)
             let payload = try JSONSerialization.jsonObject(with: Data(try owed[0].decode([UInt8].self, "data"))) as? [String: Any]
             let settings = payload?["launchSettings"] as? [String: [String: Any]]
@@ -150,7 +150,7 @@ struct LaunchProfileAPITests {
             #expect(try await app.call("POST", "/v1/executions", token: team.operator,
                                        json: ["planId": planID, "type": "DRILL"]).status == 202)
             let owed = try await app.pool.query(
-                "SELECT data FROM \(app.schema).outbox WHERE topic = $1", [app.topics.waveStarted]).rows
+                "SELECT data FROM \(app.schema).outbox WHERE topic = $1", [app.topics.launchRequests]).rows
             #expect(owed.count == 1)
             let payload = try JSONSerialization.jsonObject(with: Data(try owed[0].decode([UInt8].self, "data"))) as? [String: Any]
             let settings = payload?["launchSettings"] as? [String: [String: Any]]

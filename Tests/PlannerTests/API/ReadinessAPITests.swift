@@ -125,7 +125,7 @@ struct ReadinessAPITests {
             let requests = try rows.map {
                 try #require(try JSONSerialization.jsonObject(with: Data(try $0.decode([UInt8].self, "data"))) as? [String: Any])
             }
-            let byAccount = Dictionary(requests.map { ($0["accountID"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+            let byAccount = Dictionary(requests.map { ($0["accountId"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
             #expect(Set(byAccount.keys) == [account, far], "the SSM step's own account is asked too")
             let near = (byAccount[account]?["ssmDocuments"] as? [[String: Any]]) ?? []
             #expect(near.count == 1 && near.first?["documentName"] as? String == "Muster-Prepare")

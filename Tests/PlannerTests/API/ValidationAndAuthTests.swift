@@ -168,11 +168,11 @@ struct ValidationAndAuthTests {
                 "launchDisposition": "STARTED", "copyTags": true, "targetInstanceTypeRightSizingMethod": "BASIC",
             ] as NSDictionary)
 
-            // The execution's wave.started carries the overrides it snapshotted.
+            // The execution's launch-group.requested carries the overrides it snapshotted.
             #expect(try await app.call("POST", "/v1/executions", token: team.operator,
                                        json: ["planId": planID, "type": "DRILL"]).status == 202)
             let owed = try await app.pool.query(
-                "SELECT data FROM \(app.schema).outbox WHERE topic = $1", [app.topics.waveStarted]).rows
+                "SELECT data FROM \(app.schema).outbox WHERE topic = $1", [app.topics.launchRequests]).rows
             #expect(owed.count == 1)
             let payload = try JSONSerialization.jsonObject(with: Data(try owed[0].decode([UInt8].self, "data")))
             let overrides = (payload as? [String: Any])?["launchOverrides"]

@@ -59,7 +59,7 @@ struct WaveHookAPITests {
     func owedLaunches(_ app: PlannerTestApp, _ id: String) async throws -> Int {
         try await app.pool.query(
             "SELECT count(*) AS n FROM \(app.schema).outbox WHERE topic = $1 AND subject = $2",
-            [app.topics.waveStarted, id]).rows[0].decode(Int.self, "n")
+            [app.topics.launchRequests, id]).rows[0].decode(Int.self, "n")
     }
 
     @Test func approvalGatesTheLaunchAndOnlyTheRightPersonDecides() async throws {

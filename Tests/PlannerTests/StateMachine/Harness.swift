@@ -108,7 +108,7 @@ extension [ExecutionEffect] {
         compactMap { if case .publish(let event) = $0 { event.type } else { nil } }
     }
     /// Launch groups started, as `wave:endpoint`.
-    var launchGroups: [WaveStarted] {
+    var launchGroups: [LaunchGroupRequested] {
         compactMap { if case .startLaunchGroup(let payload) = $0 { payload } else { nil } }
     }
     /// Hook steps asked to run (SSM, callouts), by step name.

@@ -34,7 +34,7 @@ final class PlannerTestApp: TestApp {
         schema = TestEnvironment.uniqueName("planner")
         let suffix = schema.dropFirst("planner_".count)
         topics = PlannerTopics(
-            waveStarted: "wave.started.\(suffix)", instancesTerminate: "instances.terminate.\(suffix)",
+            launchRequests: "launch.requests.\(suffix)", instancesTerminate: "instances.terminate.\(suffix)",
             accounts: "accounts.\(suffix)", executionEvents: "execution.events.\(suffix)",
             jobStatus: "job.status.\(suffix)", inventory: "inventory.\(suffix)", teams: "teams.\(suffix)",
             hookRequests: "hook.requests.\(suffix)",
@@ -45,7 +45,7 @@ final class PlannerTestApp: TestApp {
             pool: pool, logger: TestEnvironment.logger)
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
-            [topics.waveStarted, topics.instancesTerminate, topics.accounts, topics.executionEvents, topics.jobStatus,
+            [topics.launchRequests, topics.instancesTerminate, topics.accounts, topics.executionEvents, topics.jobStatus,
              topics.inventory, topics.teams, topics.hookRequests, topics.callouts, topics.calloutResults]
                 .map { (name: $0, partitions: 2) },
             configuration: kafka, timeout: .seconds(10))

@@ -35,7 +35,7 @@ public enum JobTags {
     public static let timestamp = "muster:timestamp"
 
     /// The tags of chunk `chunk` of `request`'s launch group, asked at `now`.
-    public static func launchTags(for request: WaveStarted, chunk: Int, now: Date) -> [String: String] {
+    public static func launchTags(for request: LaunchGroupRequested, chunk: Int, now: Date) -> [String: String] {
         sanitized([
             executionID: request.launchGroup.executionID,
             executionType: request.executionType.rawValue,

@@ -10,7 +10,7 @@ import MusterEvents
 enum LaunchSettingsRules {
     /// The settings a chunk's server launches with: its resolved profile, else
     /// the plan-wide `launchOverrides` (restored like a profile), else none.
-    static func settings(for server: String, in request: WaveStarted) -> ServerLaunchSettings? {
+    static func settings(for server: String, in request: LaunchGroupRequested) -> ServerLaunchSettings? {
         if let settings = request.launchSettings?[server] {
             guard let overrides = request.launchOverrides else { return settings }
             var merged = settings

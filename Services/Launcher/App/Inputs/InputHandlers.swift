@@ -28,9 +28,9 @@ final class InputHandlers: Sendable {
 
     func input(_ event: CloudEvent, _ record: KafkaRecord, _ connection: PostgresConnection) async throws {
         switch event.type {
-        case EventType.waveStarted:
-            let request = try decode(WaveStarted.self, event)
-            try await waveStarted(request, partition: record.partition, connection)
+        case EventType.launchGroupRequested:
+            let request = try decode(LaunchGroupRequested.self, event)
+            try await launchGroupRequested(request, partition: record.partition, connection)
             pending.withLock { $0[event.id] = .launches(request.launchGroup.endpoint) }
         case EventType.jobPoll, EventType.jobPollFinal:
             var poll = try decode(JobPoll.self, event)
@@ -102,13 +102,13 @@ final class InputHandlers: Sendable {
         context.ownership.place(endpoint, on: partition)
     }
 
-    private func waveStarted(_ request: WaveStarted, partition: Int32, _ connection: PostgresConnection) async throws {
+    private func launchGroupRequested(_ request: LaunchGroupRequested, partition: Int32, _ connection: PostgresConnection) async throws {
         let servers = request.sourceServerIDs
         guard !servers.isEmpty, servers.allSatisfy({ !$0.isEmpty }) else {
-            throw UnprocessableEvent("wave.started for \(request.launchGroup) names no source servers")
+            throw UnprocessableEvent("launch-group.requested for \(request.launchGroup) names no source servers")
         }
         guard request.attempt >= 1, request.timeoutSeconds > 0 else {
-            throw UnprocessableEvent("wave.started for \(request.launchGroup) needs attempt >= 1 and timeoutSeconds > 0")
+            throw UnprocessableEvent("launch-group.requested for \(request.launchGroup) needs attempt >= 1 and timeoutSeconds > 0")
         }
         let chunks = Chunking.chunks(servers, limit: context.configuration.limits.effectiveServersPerJob)
         try await claim(request.launchGroup.endpoint, partition: partition, connection)

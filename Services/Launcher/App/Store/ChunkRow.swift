@@ -11,7 +11,7 @@ struct MalformedRow: Error, CustomStringConvertible {
 /// What a chunk asks DRS for, decoded once when its row is read.
 enum ChunkRequest: Sendable {
     /// StartRecovery for the chunk's source servers.
-    case launch(WaveStarted)
+    case launch(LaunchGroupRequested)
     /// TerminateRecoveryInstances for the chunk's recovery instances (drill cleanup).
     case terminate(InstancesTerminate)
 
@@ -29,7 +29,7 @@ enum ChunkRequest: Sendable {
     static func decode(kind: Kind, json: String) throws -> ChunkRequest {
         let data = Data(json.utf8)
         switch kind {
-        case .launch: return .launch(try EventCoding.decoder.decode(WaveStarted.self, from: data))
+        case .launch: return .launch(try EventCoding.decoder.decode(LaunchGroupRequested.self, from: data))
         case .terminate: return .terminate(try EventCoding.decoder.decode(InstancesTerminate.self, from: data))
         }
     }

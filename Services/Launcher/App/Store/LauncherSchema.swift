@@ -42,7 +42,7 @@ public enum LauncherSchema {
                     chunk            INTEGER NOT NULL,
                     chunk_count      INTEGER NOT NULL,
                     items            JSONB NOT NULL,            -- source server ids, or recovery instance ids
-                    request          JSONB NOT NULL,            -- the WaveStarted / InstancesTerminate
+                    request          JSONB NOT NULL,            -- the LaunchGroupRequested / InstancesTerminate
                     state            TEXT NOT NULL,
                     queued_reason    TEXT,
                     not_before       TIMESTAMPTZ,

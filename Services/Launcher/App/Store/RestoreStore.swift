@@ -62,7 +62,7 @@ struct RestoreStore: Sendable {
                     RETURNING \(Self.columns)
                     """,
                     [endpoint.accountID, endpoint.region, server.sourceServerID, chunk, server.launchTemplateID,
-                     server.previousVersion, try LaunchStore.json(server.previous), server.keep])
+                     server.previousVersion, try PostgresJSON(encoding: server.previous), server.keep])
                 let row = try Self.row(result.rows[0])
                 rows[row.sourceServerID] = row
             }

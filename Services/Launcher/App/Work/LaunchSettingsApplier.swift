@@ -25,7 +25,7 @@ struct LaunchSettingsApplier: Sendable {
     var restores: RestoreStore { RestoreStore(schema: context.store.schema) }
 
     /// Applies the settings of `row`'s servers; nothing when none has any.
-    func apply(_ row: ChunkRow, request: WaveStarted) async throws {
+    func apply(_ row: ChunkRow, request: LaunchGroupRequested) async throws {
         let plans = row.items.compactMap { server in
             LaunchSettingsRules.settings(for: server, in: request).map { (server: server, settings: $0) }
         }

@@ -12,7 +12,7 @@ struct RecoveryPoints: Sendable {
     let context: LauncherContext
 
     /// The choice per server, or nil for `latest`.
-    func resolve(_ row: ChunkRow, request: WaveStarted) async throws -> [RecoverySnapshotUsed]? {
+    func resolve(_ row: ChunkRow, request: LaunchGroupRequested) async throws -> [RecoverySnapshotUsed]? {
         guard let point = request.recoveryPoint, !point.isLatest else { return nil }
         var used: [RecoverySnapshotUsed] = []
         var problems: [String] = []

@@ -37,7 +37,7 @@ struct EventRouting: Sendable {
         do {
             route = try event.decode(Route.self)
         } catch {
-            throw UnprocessableEvent("\(event.type) \(event.id): body lacks teamID: \(error)")
+            throw UnprocessableEvent("\(event.type) \(event.id): body lacks teamId: \(error)")
         }
         guard let orderKey = route.orderKey else {
             throw UnprocessableEvent("\(event.type) \(event.id): body lacks executionID (or planID for a plan event)")

@@ -68,7 +68,7 @@ public struct ExecutionBlueprint: Sendable, Equatable {
     public var rtoTargetMinutes: Int?
     /// The waves in plan order.
     public var waves: [Wave]
-    /// The plan's launch-configuration overrides, copied into every `wave.started`.
+    /// The plan's launch-configuration overrides, copied into every `launch-group.requested`.
     public var launchOverrides: LaunchOverrides?
     /// Resolved launch settings per source server (issue 13).
     public var launchSettings: [String: ServerLaunchSettings]?
@@ -125,8 +125,8 @@ public enum ExecutionInput: Sendable, Equatable {
 /// What the state machine asks the world to do; the store turns each into
 /// an outbox row in the same transaction as the new state.
 public enum ExecutionEffect: Sendable, Equatable {
-    /// Publish `wave.started` for one launch group.
-    case startLaunchGroup(WaveStarted)
+    /// Publish `launch-group.requested` for one launch group.
+    case startLaunchGroup(LaunchGroupRequested)
     /// Publish an `execution.events.v1` event.
     case publish(ExecutionEvent)
     /// Publish `instances.terminate` for one endpoint.

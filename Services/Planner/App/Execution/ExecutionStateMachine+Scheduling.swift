@@ -106,7 +106,7 @@ extension ExecutionStateMachine {
             groups[server.endpoint, default: []].append(server.id)
         }
         for endpoint in groups.keys.sorted(by: { $0.key < $1.key }) {
-            effects.append(.startLaunchGroup(WaveStarted(
+            effects.append(.startLaunchGroup(LaunchGroupRequested(
                 launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
                 executionType: state.type, planID: state.planID, planName: state.planName, waveName: wave.name,
                 team: state.teamID, initiatedBy: state.initiatedBy, sourceServerIDs: groups[endpoint]!.sorted(),

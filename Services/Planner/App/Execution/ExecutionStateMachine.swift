@@ -10,7 +10,7 @@ import MusterEvents
 /// - A wave starts when every dependency is satisfied: COMPLETED, or ended in
 ///   any terminal status with `continueOnFailure`. A dependency that ended
 ///   otherwise makes its dependants SKIPPED (transitively).
-/// - A wave starts as one `wave.started` per launch group (wave ∩ endpoint).
+/// - A wave starts as one `launch-group.requested` per launch group (wave ∩ endpoint).
 /// - A wave ends when each of its servers is resolved: FAILED, or LAUNCHED
 ///   and (RECOVERY only) post-launch actions done. COMPLETED when all
 ///   succeeded, FAILED when none did, PARTIAL otherwise, TIMED_OUT when a job

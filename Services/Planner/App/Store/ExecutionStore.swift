@@ -134,8 +134,8 @@ struct ExecutionStore: Sendable {
         switch effect {
         case .startLaunchGroup(let payload):
             return OutboxMessage(
-                topic: topics.waveStarted, key: payload.launchGroup.endpoint.key,
-                event: try CloudEvent(source: EventSource.planner, type: EventType.waveStarted,
+                topic: topics.launchRequests, key: payload.launchGroup.endpoint.key,
+                event: try CloudEvent(source: EventSource.planner, type: EventType.launchGroupRequested,
                                       subject: payload.launchGroup.executionID, payload: payload))
         case .publish(let payload):
             return OutboxMessage(

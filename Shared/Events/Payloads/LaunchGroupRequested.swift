@@ -1,10 +1,10 @@
 import Foundation
 import MusterDomain
 
-/// `wave.started` on `wave.started.v1`, key `accountId/region`: one launch
+/// `launch-group.requested` on `launch.requests.v1`, key `accountId/region`: one launch
 /// group — an execution's wave restricted to one (account, region) — for the
 /// launcher to start. `attempt` > 1 when the planner retries a launch group.
-public struct WaveStarted: Codable, Sendable, Equatable {
+public struct LaunchGroupRequested: Codable, Sendable, Equatable {
     /// Identifies the launch group (and so the execution, wave and endpoint).
     public var launchGroup: LaunchGroupID
     /// DRILL or RECOVERY (`isDrill` of StartRecovery).
