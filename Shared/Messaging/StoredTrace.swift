@@ -25,6 +25,12 @@ public struct StoredTrace: Sendable, Hashable {
         Outbox.currentTraceContext().flatMap { StoredTrace(traceparent: $0.traceparent, tracestate: $0.tracestate) }
     }
 
+    /// The trace id part of `traceparent` (what links are told apart by).
+    var traceID: Substring {
+        let parts = traceparent.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count > 1 ? parts[1] : Substring(traceparent)
+    }
+
     /// The position as the parent of a new span.
     public var context: ServiceContext {
         var context = ServiceContext.topLevel
@@ -46,9 +52,13 @@ public struct StoredTrace: Sendable, Hashable {
         _ body: () async throws -> T
     ) async rethrows -> T {
         guard parent != nil || !links.isEmpty else { return try await body() }
-        let others = Array(Set(links.filter { $0 != parent }).prefix(128))
+        // One link per other trace (jobs of the parent's own drill need none).
+        var seen: Set<Substring> = parent.map { [$0.traceID] } ?? []
+        let others = links.filter { seen.insert($0.traceID).inserted }.prefix(128)
         return try await Tracing.withSpan(name, context: parent?.context ?? .topLevel, ofKind: kind) { span in
-            for (key, value) in attributes { span.attributes[key] = .string(value) }
+            span.updateAttributes { spanAttributes in
+                for (key, value) in attributes { spanAttributes.set(key, value: .string(value)) }
+            }
             for link in others { span.addLink(SpanLink(context: link.context, attributes: [:])) }
             return try await body()  // an error is recorded on the span by `withSpan`
         }
