@@ -187,12 +187,12 @@ struct TraceAcrossKafkaTests {
         let outbox = Outbox(schema: schema)
         #expect(StoredTrace.current == nil)
         // Three positions stored by "consumers": two in one trace (two jobs of one drill), one in another.
-        let (first, sibling) = try await withSpan("consume job.created") { _ in
+        let (first, sibling) = try withSpan("consume job.created") { _ in
             let first = try #require(StoredTrace.current)
-            let sibling = try await withSpan("StartRecovery") { _ in try #require(StoredTrace.current) }
+            let sibling = try withSpan("StartRecovery") { _ in try #require(StoredTrace.current) }
             return (first, sibling)
         }
-        let other = try await withSpan("consume job.created") { _ in try #require(StoredTrace.current) }
+        let other = try withSpan("consume job.created") { _ in try #require(StoredTrace.current) }
         let firstPosition = try #require(TraceParent(header: first.traceparent))
         let otherPosition = try #require(TraceParent(header: other.traceparent))
         #expect(firstPosition.traceID != otherPosition.traceID)
