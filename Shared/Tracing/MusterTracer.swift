@@ -22,6 +22,8 @@ public struct FinishedSpan: Sendable {
     public var events: [(name: String, nanos: UInt64, attributes: [(key: String, value: SpanAttribute)])]
     /// The status, if one was set.
     public var status: SpanStatus?
+    /// Spans of other traces this one serves (e.g. one DescribeJobs for the jobs of several drills).
+    public var links: [TraceParent] = []
 }
 
 /// Muster's tracer: W3C Trace Context propagation (`traceparent`,
@@ -94,6 +96,7 @@ public final class MusterSpan: Tracing.Span {
         var attributes = SpanAttributes()
         var events: [(name: String, nanos: UInt64, attributes: [(key: String, value: SpanAttribute)])] = []
         var status: SpanStatus?
+        var links: [TraceParent] = []
         var ended = false
     }
 
@@ -149,7 +152,10 @@ public final class MusterSpan: Tracing.Span {
         state.withLock { if !$0.ended { $0.events.append(("exception", nanos, pairs)) } }
     }
 
-    public func addLink(_ link: SpanLink) {}
+    public func addLink(_ link: SpanLink) {
+        guard exporter != nil, let linked = link.context.traceParent else { return }
+        state.withLock { if !$0.ended { $0.links.append(linked) } }
+    }
 
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         let finished: State? = state.withLock { state in
@@ -161,7 +167,7 @@ public final class MusterSpan: Tracing.Span {
         exporter.enqueue(FinishedSpan(
             position: position, parentSpanID: parentSpanID, name: finished.name, kind: kind, startNanos: startNanos,
             endNanos: max(startNanos, instant().nanosecondsSinceEpoch), attributes: SpanSecrets.pairs(finished.attributes),
-            events: finished.events, status: finished.status))
+            events: finished.events, status: finished.status, links: finished.links))
     }
 }
 

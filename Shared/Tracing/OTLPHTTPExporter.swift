@@ -211,6 +211,13 @@ public enum OTLPJSON {
             },
         ]
         if let parent = span.parentSpanID { result["parentSpanId"] = parent }
+        if !span.links.isEmpty {
+            result["links"] = span.links.map { link in
+                var encoded: [String: Any] = ["traceId": link.traceID, "spanId": link.spanID]
+                if let state = link.traceState { encoded["traceState"] = state }
+                return encoded
+            }
+        }
         if let state = span.position.traceState { result["traceState"] = state }
         if let status = span.status {
             var encoded: [String: Any] = ["code": status.code == .ok ? 1 : 2]

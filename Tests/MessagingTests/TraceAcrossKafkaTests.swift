@@ -173,4 +173,63 @@ struct TraceAcrossKafkaTests {
         _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
         await pool.close()
     }
+
+    /// Work a loop does later (issue 18): a span started from a stored position continues
+    /// that trace, links each other trace the work serves (once per trace, none for its
+    /// own), and the outbox row written inside it names it; without a stored position the
+    /// work runs with no span and its row carries no trace.
+    @Test func aStoredPositionIsContinuedLaterWithLinksToTheOtherTraces() async throws {
+        let rig = ProcessTracing.rig
+        let schema = TestEnvironment.uniqueName("trace")
+        let pool = try TestEnvironment.pool(size: 2)
+        try await Migrator.migrate(schema: schema, migrations: MessagingSchema.migrations(schema: schema), pool: pool,
+                                   logger: TestEnvironment.logger)
+        let outbox = Outbox(schema: schema)
+        #expect(StoredTrace.current == nil)
+        // Three positions stored by "consumers": two in one trace (two jobs of one drill), one in another.
+        let (first, sibling) = try withSpan("consume job.created") { _ in
+            let first = try #require(StoredTrace.current)
+            let sibling = try withSpan("StartRecovery") { _ in try #require(StoredTrace.current) }
+            return (first, sibling)
+        }
+        let other = try withSpan("consume job.created") { _ in try #require(StoredTrace.current) }
+        let firstPosition = try #require(TraceParent(header: first.traceparent))
+        let otherPosition = try #require(TraceParent(header: other.traceparent))
+        #expect(firstPosition.traceID != otherPosition.traceID)
+
+        let written = try await StoredTrace.withSpan(
+            "DescribeJobs", parent: first, links: [first, sibling, other, other], attributes: ["muster.job_count": "3"]
+        ) {
+            try await pool.transaction { transaction in
+                try await outbox.enqueue(OutboxMessage(
+                    topic: "t", key: "k", event: CloudEvent(source: "/muster/test", type: "job.observed", data: Array("{}".utf8))),
+                    on: transaction)
+            }
+            return try #require(StoredTrace.current)
+        }
+        let untraced = await StoredTrace.withSpan("DescribeJobs", parent: nil) { StoredTrace.current }
+        #expect(untraced == nil)
+        try await pool.transaction { transaction in
+            try await StoredTrace.withSpan("deliver webhook", parent: nil) {
+                try await outbox.enqueue(OutboxMessage(
+                    topic: "t", key: "k2", event: CloudEvent(source: "/muster/test", type: "t", data: Array("{}".utf8))),
+                    on: transaction)
+            }
+        }
+
+        let rows = try await pool.query("SELECT key, traceparent FROM \(schema).outbox ORDER BY seq").rows
+        #expect(try rows.map { try $0.decode(String?.self, "traceparent") } == [written.traceparent, nil])
+        let span = try #require(TraceParent(header: written.traceparent))
+        #expect(span.traceID == firstPosition.traceID && span.spanID != firstPosition.spanID)
+
+        await rig.exporter.flush()
+        #expect(await eventually { rig.receiver.spans.contains { $0.spanID == span.spanID } })
+        let received = try #require(rig.receiver.spans.first { $0.spanID == span.spanID })
+        #expect(received.name == "DescribeJobs" && received.kind == 1)
+        #expect(received.parentSpanID == firstPosition.spanID)
+        #expect(received.attributes["muster.job_count"] == "3")
+        #expect(received.links == ["\(otherPosition.traceID)-\(otherPosition.spanID)"])
+        _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+        await pool.close()
+    }
 }

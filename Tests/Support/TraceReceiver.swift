@@ -12,6 +12,8 @@ public struct ReceivedSpan: Sendable {
     /// The span's attributes and events re-serialised, for "no secret anywhere" checks.
     public var json: String
     public var attributes: [String: String]
+    /// The span's links, each `<traceId>-<spanId>`.
+    public var links: [String] = []
 }
 
 /// A real OTLP/HTTP JSON receiver: `POST /v1/traces` with `application/json`,
@@ -70,7 +72,10 @@ public final class TraceReceiver: Sendable {
                         .map { String(decoding: $0, as: UTF8.self) } ?? ""
                     result.append(ReceivedSpan(
                         traceID: trace, spanID: id, parentSpanID: span["parentSpanId"] as? String, name: name, kind: kind,
-                        start: start, service: service, json: json, attributes: attributes))
+                        start: start, service: service, json: json, attributes: attributes,
+                        links: (span["links"] as? [[String: Any]] ?? []).map {
+                            "\($0["traceId"] as? String ?? "")-\($0["spanId"] as? String ?? "")"
+                        }))
                 }
             }
         }

@@ -97,10 +97,22 @@ def oidc():
 
 
 @pytest.fixture(scope="session")
-def stack(oidc):
+def otlp():
+    """An OTLP/HTTP JSON trace receiver every service of the stack exports to."""
+    from otlp_receiver import Receiver
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(oidc, otlp):
     """A PostgreSQL and broker of its own (so earlier runs' topics and rows
-    cannot interfere), then the five processes; the planner trusts `oidc`."""
+    cannot interfere), then the five processes; the planner trusts `oidc`;
+    every service exports its spans to `otlp` (tracing on, as in production
+    with a collector; a short batch delay so a test's spans arrive soon)."""
     env = dict(os.environ)
+    env.update(MUSTER_OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, OTEL_BSP_SCHEDULE_DELAY="200")
     env.update(MUSTER_INFRA_DIR=os.path.join(ROOT, ".local/run/e2e-infra"), MUSTER_PG_PORT=env.get("MUSTER_E2E_PG_PORT", "56433"),
                MUSTER_KAFKA_PORT=env.get("MUSTER_E2E_KAFKA_PORT", "59193"), MUSTER_STACK_PORT_BASE=env.get("MUSTER_STACK_PORT_BASE", "28080"))
     env.update(MUSTER_OIDC_ISSUER=oidc.issuer, MUSTER_OIDC_CLIENT_ID="muster-console", MUSTER_OIDC_API_AUDIENCE="muster-api",

@@ -73,5 +73,11 @@ enum NotifierSchema {
             ALTER TABLE deliveries ADD COLUMN target_url TEXT, ADD COLUMN callout_step TEXT,
                 ADD COLUMN callout_deadline TIMESTAMPTZ;
             """),
+        Migration(version: 302, name: "delivery_trace_context", sql: """
+            -- The trace position (W3C traceparent/tracestate) of the consumer span that queued the
+            -- delivery, written in the same transaction: every attempt's POST continues that trace.
+            -- NULL while tracing is off.
+            ALTER TABLE deliveries ADD COLUMN traceparent TEXT, ADD COLUMN tracestate TEXT;
+            """),
     ]
 }

@@ -66,13 +66,14 @@ public struct JobTracker: Sendable {
             """
             INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
                 phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill, look_kind,
-                expected_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13, $14, $15)
+                expected_at, traceparent, tracestate)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
             ON CONFLICT (job_id) DO NOTHING
             """,
             [created.jobID, created.launchGroup.description, created.launchGroup.executionID, created.chunk,
              endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, anchor, created.deadline,
-             created.timeoutSeconds, due, created.isDrill, (look?.kind ?? .cadence).rawValue, look?.expected])
+             created.timeoutSeconds, due, created.isDrill, (look?.kind ?? .cadence).rawValue, look?.expected,
+             StoredTrace.current?.traceparent, StoredTrace.current?.tracestate])
         return result.affectedRows == 1
     }
 
@@ -93,16 +94,18 @@ public struct JobTracker: Sendable {
             tracked += try await connection.query(
                 """
                 INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
-                    phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill, look_kind)
+                    phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill, look_kind,
+                    traceparent, tracestate)
                 SELECT $1, $2, $3, $4, $5, $6, coalesce(o.job_type, 'LAUNCH'), 'PENDING', 'TRACKING',
                        $7::timestamptz, $7::timestamptz, coalesce(o.deadline, $7::timestamptz + $8::int * interval '1 second'),
                        coalesce(o.timeout_seconds, $8::int), $7::timestamptz,
-                       coalesce(o.is_drill, true), 'cadence'
+                       coalesce(o.is_drill, true), 'cadence', $10::text, $11::text
                 FROM (SELECT 1) one LEFT JOIN \(schema).jobs o ON o.job_id = $9
                 ON CONFLICT (job_id) DO NOTHING
                 """,
                 [jobID, event.launchGroup.description, event.launchGroup.executionID, event.chunk, endpoint.accountID,
-                 endpoint.region, now, fallbackTimeout, event.jobID]).affectedRows
+                 endpoint.region, now, fallbackTimeout, event.jobID, StoredTrace.current?.traceparent,
+                 StoredTrace.current?.tracestate]).affectedRows
         }
         return tracked
     }
@@ -225,7 +228,7 @@ public struct JobTracker: Sendable {
         let result = try await connection.query(
             """
             SELECT job_id, next_due, state, final_polls, deadline, last_polled_at, launch_group, chunk, phase,
-                   timeout_seconds, look_kind, look_step, \(PredictionRow.columns)
+                   timeout_seconds, look_kind, look_step, traceparent, tracestate, \(PredictionRow.columns)
             FROM \(schema).jobs
             WHERE account_id = $1 AND region = $2 AND state IN ('TRACKING', 'FINAL_REQUESTED') AND next_due <= $3
             ORDER BY next_due
@@ -244,7 +247,9 @@ public struct JobTracker: Sendable {
                     lastPolledAt: try row.decode(Date?.self, "last_polled_at"), rideWindow: rideWindow),
                 launchGroup: try launchGroup(row), chunk: try row.decode(Int.self, "chunk"),
                 phase: try row.decode(DRSJobStatus.self, "phase"),
-                timeoutSeconds: try row.decode(Int.self, "timeout_seconds"), prediction: try PredictionRow(row))
+                timeoutSeconds: try row.decode(Int.self, "timeout_seconds"), prediction: try PredictionRow(row),
+                trace: StoredTrace(traceparent: try row.decode(String?.self, "traceparent"),
+                                   tracestate: try row.decode(String?.self, "tracestate")))
         }
     }
 
@@ -260,9 +265,18 @@ public struct JobTracker: Sendable {
         let model = try await endpointModel(endpoint, on: connection)
         for poll in plan.polls {
             let payload = JobPoll(endpoint: endpoint, jobIDs: poll.jobIDs, isFinal: poll.isFinal, requestedAt: now)
-            let event = try CloudEvent(
+            var event = try CloudEvent(
                 source: EventSource.poller, type: poll.isFinal ? EventType.jobPollFinal : EventType.jobPoll,
                 time: now, subject: endpoint.key, payload: payload)
+            // One poll asks DescribeJobs for jobs of possibly several drills: its span continues the
+            // first job's trace and links the others' (docs/observability.md "Batches").
+            let traces = poll.jobIDs.compactMap { rows[$0]?.trace }
+            let position = await StoredTrace.withSpan(
+                "DescribeJobs poll", parent: traces.first, links: traces, ofKind: .producer,
+                attributes: ["muster.job_count": String(poll.jobIDs.count), "muster.poll_final": String(poll.isFinal)]
+            ) { StoredTrace.current }
+            event.traceparent = position?.traceparent
+            event.tracestate = position?.tracestate
             messages.append(OutboxMessage(topic: configuration.pollTopic, key: endpoint.key, event: event))
             // One jitter draw per poll keeps its jobs together (see PollSchedule).
             let jitterUnit = Double.random(in: -1...1)
@@ -319,8 +333,11 @@ public struct JobTracker: Sendable {
                 launchGroup: job.launchGroup, chunk: job.chunk, jobID: job.jobID, lastStatus: job.lastStatus,
                 timeoutSeconds: job.timeoutSeconds, timedOutAt: now)
             let execution = job.launchGroup.executionID
-            let event = try CloudEvent(
+            var event = try CloudEvent(
                 source: EventSource.poller, type: EventType.jobTimedOut, time: now, subject: execution, payload: payload)
+            // The scheduler's timeouts continue the job's trace (a consumer's: the current span's).
+            event.traceparent = job.trace?.traceparent
+            event.tracestate = job.trace?.tracestate
             messages.append(OutboxMessage(topic: configuration.statusTopic, key: execution, event: event))
             let updated = try await connection.query(
                 """
@@ -375,6 +392,8 @@ struct CandidateRow: Sendable {
     var phase: DRSJobStatus
     var timeoutSeconds: Int
     var prediction: PredictionRow
+    /// The trace of the consumer span that tracked the job (nil while tracing is off).
+    var trace: StoredTrace?
 }
 
 /// A job to mark TIMED_OUT.
@@ -384,6 +403,8 @@ struct TimedOutJob: Sendable {
     var chunk: Int
     var lastStatus: DRSJobStatus
     var timeoutSeconds: Int
+    /// The job's trace, when the scheduler times it out (a consumer's timeout continues its own span).
+    var trace: StoredTrace?
 }
 
 /// One row of the bulk schedule update (JSON, snake_case as the SQL expects).

@@ -115,7 +115,7 @@ public final class PollScheduler: Service, Sendable {
                     plan.timeOuts.compactMap { id in
                         byID[id].map {
                             TimedOutJob(jobID: id, launchGroup: $0.launchGroup, chunk: $0.chunk, lastStatus: $0.phase,
-                                        timeoutSeconds: $0.timeoutSeconds)
+                                        timeoutSeconds: $0.timeoutSeconds, trace: $0.trace)
                         }
                     }, now: now, on: connection)
                 summary.polls += plan.polls.map {

@@ -90,5 +90,12 @@ public enum PollerSchema {
             -- The scheduler sleeps until the earliest planned look.
             CREATE INDEX jobs_next_due ON jobs (next_due) WHERE state IN ('TRACKING', 'FINAL_REQUESTED');
             """),
+        // 301 (issue 18): the trace position of the consumer span that tracked the job (W3C
+        // traceparent/tracestate, same transaction): the job's polls and its job.timed-out
+        // continue the drill's trace. NULL while tracing is off.
+        Migration(version: 301, name: "poller_trace_context", sql: """
+            ALTER TABLE jobs ADD COLUMN traceparent TEXT;
+            ALTER TABLE jobs ADD COLUMN tracestate TEXT;
+            """),
     ]
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MusterDomain
 import MusterEvents
+import MusterMessaging
 import MusterPostgres
 
 /// A stored row that no code path writes (edited by hand?).
@@ -49,6 +50,8 @@ struct ChunkRow: Sendable {
     var receivedAt: Date
     /// The snapshot each server launches from, once chosen (issue 13).
     var recoverySnapshots: [RecoverySnapshotUsed]?
+    /// The trace of the consumer span that queued the chunk (nil while tracing is off).
+    var trace: StoredTrace?
 
     var kind: ChunkRequest.Kind { request.kind }
     var endpoint: Endpoint { launchGroup.endpoint }
@@ -57,7 +60,8 @@ struct ChunkRow: Sendable {
     static let columns = """
         c.id, c.kind, c.launch_group, c.attempt, c.chunk, c.chunk_count, c.items::text AS items, c.request::text AS request,
         c.state, c.queued_reason, c.not_before, c.backoff_reason, c.conflicts, c.first_conflict_at, c.intent_at,
-        c.sent_at, c.job_id, c.submitter, c.received_at, c.recovery_snapshots::text AS recovery_snapshots
+        c.sent_at, c.job_id, c.submitter, c.received_at, c.recovery_snapshots::text AS recovery_snapshots,
+        c.traceparent, c.tracestate
         """
 
     init(_ row: PostgresRow) throws {
@@ -87,5 +91,7 @@ struct ChunkRow: Sendable {
         recoverySnapshots = try row.decode(String?.self, "recovery_snapshots").map {
             try EventCoding.decoder.decode([RecoverySnapshotUsed].self, from: Data($0.utf8))
         }
+        trace = StoredTrace(traceparent: try row.decode(String?.self, "traceparent"),
+                            tracestate: try row.decode(String?.self, "tracestate"))
     }
 }

@@ -20,6 +20,8 @@ struct JobStore: Sendable {
         var isDrill: Bool
         var completed: Bool
         var awaitsPostLaunch: Bool
+        /// The trace of the span that started the job (nil while tracing is off).
+        var trace: StoredTrace?
 
         /// Still worth a DRS call: live, or COMPLETED with post-launch runs to come.
         var isLive: Bool { !completed || awaitsPostLaunch }
@@ -33,6 +35,8 @@ struct JobStore: Sendable {
         var logPending: Bool
         var awaitsPostLaunch: Bool
         var publish: Bool
+        /// The position of the job's observation span: its `job.observed` continues the job's trace.
+        var trace: StoredTrace?
     }
 
     /// Up to `limit` waiting polls of `endpoint`: their ids, the job ids they
@@ -64,7 +68,7 @@ struct JobStore: Sendable {
         let rows = try await pool.query(
             """
             SELECT job_id, launch_group, chunk, job_type, fingerprint, log_keys::text AS log_keys, log_pending, is_drill,
-                   completed_at IS NOT NULL AS completed, awaits_post_launch
+                   completed_at IS NOT NULL AS completed, awaits_post_launch, traceparent, tracestate
             FROM \(schema).jobs WHERE job_id IN (SELECT jsonb_array_elements_text($1))
             """, [try LaunchStore.json(ids)]).rows
         for row in rows {
@@ -76,7 +80,9 @@ struct JobStore: Sendable {
                 logKeys: try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "log_keys").utf8)),
                 logPending: try row.decode(Bool.self, "log_pending"), isDrill: try row.decode(Bool.self, "is_drill"),
                 completed: try row.decode(Bool.self, "completed"),
-                awaitsPostLaunch: try row.decode(Bool.self, "awaits_post_launch"))
+                awaitsPostLaunch: try row.decode(Bool.self, "awaits_post_launch"),
+                trace: StoredTrace(traceparent: try row.decode(String?.self, "traceparent"),
+                                   tracestate: try row.decode(String?.self, "tracestate")))
         }
         return known
     }
@@ -116,8 +122,11 @@ struct JobStore: Sendable {
                     dueRestores += try await RestoreStore(schema: s).dueForJob(job.jobID, servers: past, on: connection)
                 }
                 if observation.publish {
-                    try await launch.outbox.enqueue(
-                        launch.jobStatus(EventType.jobObserved, job.launchGroup, job), on: connection)
+                    // Written after the looks, in one transaction: each row carries its own job's trace.
+                    var message = try launch.jobStatus(EventType.jobObserved, job.launchGroup, job)
+                    message.event.traceparent = observation.trace?.traceparent
+                    message.event.tracestate = observation.trace?.tracestate
+                    try await launch.outbox.enqueue(message, on: connection)
                 }
             }
             if !pollIDs.isEmpty {

@@ -38,16 +38,20 @@ struct LaunchStore: Sendable {
         on connection: PostgresConnection
     ) async throws {
         let requestJSON = try Self.json(request)
+        // The consumer span's position: the chunk's StartRecovery continues the trace.
+        let trace = StoredTrace.current
         for (index, items) in chunks.enumerated() {
             try await connection.query(
                 """
                 INSERT INTO \(schema).launch_chunks
-                    (kind, launch_group, execution_id, account_id, region, attempt, chunk, chunk_count, items, request, state)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'QUEUED')
+                    (kind, launch_group, execution_id, account_id, region, attempt, chunk, chunk_count, items, request, state,
+                     traceparent, tracestate)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'QUEUED', $11, $12)
                 ON CONFLICT (kind, launch_group, attempt, chunk) DO NOTHING
                 """,
                 [kind.rawValue, launchGroup.description, launchGroup.executionID, launchGroup.endpoint.accountID,
-                 launchGroup.endpoint.region, attempt, index, chunks.count, try Self.json(items), requestJSON])
+                 launchGroup.endpoint.region, attempt, index, chunks.count, try Self.json(items), requestJSON,
+                 trace?.traceparent, trace?.tracestate])
         }
     }
 
@@ -292,13 +296,16 @@ struct LaunchStore: Sendable {
         _ jobID: String, chunk: ChunkRow, type: DRSJobType, isDrill: Bool, duplicateOf: String?,
         on connection: PostgresConnection
     ) async throws {
+        // The job's looks continue the trace of the span that started it (StartRecovery), else the chunk's.
+        let trace = StoredTrace.current ?? chunk.trace
         try await connection.query(
             """
             INSERT INTO \(schema).jobs
-                (job_id, chunk_id, account_id, region, launch_group, chunk, job_type, server_count, duplicate_of, is_drill)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (job_id) DO NOTHING
+                (job_id, chunk_id, account_id, region, launch_group, chunk, job_type, server_count, duplicate_of, is_drill,
+                 traceparent, tracestate)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (job_id) DO NOTHING
             """,
             [jobID, chunk.id, chunk.endpoint.accountID, chunk.endpoint.region, chunk.launchGroup.description,
-             chunk.chunk, type.rawValue, chunk.items.count, duplicateOf, isDrill])
+             chunk.chunk, type.rawValue, chunk.items.count, duplicateOf, isDrill, trace?.traceparent, trace?.tracestate])
     }
 }

@@ -190,6 +190,17 @@ public enum LauncherSchema {
                     WHERE state <> 'DONE';
                 """),
             ReadinessRequestStore.migration(schema: s),
+            Migration(version: 300, name: "launcher_trace_context", sql: """
+                -- The trace position (W3C traceparent/tracestate) of the consumer span that created
+                -- the row, written in the same transaction: the work loop's later span (StartRecovery,
+                -- an SSM step, a job's observation) continues that trace. NULL while tracing is off.
+                ALTER TABLE \(s).launch_chunks ADD COLUMN traceparent TEXT;
+                ALTER TABLE \(s).launch_chunks ADD COLUMN tracestate TEXT;
+                ALTER TABLE \(s).jobs ADD COLUMN traceparent TEXT;
+                ALTER TABLE \(s).jobs ADD COLUMN tracestate TEXT;
+                ALTER TABLE \(s).ssm_automations ADD COLUMN traceparent TEXT;
+                ALTER TABLE \(s).ssm_automations ADD COLUMN tracestate TEXT;
+                """),
         ]
     }
 }

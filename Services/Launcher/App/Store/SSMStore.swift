@@ -17,6 +17,8 @@ struct SSMAutomationRow: Sendable, Equatable {
     var starts: Int
     /// Why the planner asked to stop it (nil: it did not).
     var stopRequested: String?
+    /// The trace of the consumer span that recorded the request (nil while tracing is off).
+    var trace: StoredTrace?
 }
 
 /// The `ssm_automations` table: requests recorded by the consumer, and each
@@ -33,20 +35,21 @@ struct SSMStore: Sendable {
         try await connection.query(
             """
             INSERT INTO \(schema).ssm_automations (idempotency_key, execution_id, wave, step_name, attempt, account_id,
-                region, request, state, deadline)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'QUEUED', $9)
+                region, request, state, deadline, traceparent, tracestate)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'QUEUED', $9, $10, $11)
             ON CONFLICT (idempotency_key) DO NOTHING
             """,
             [request.idempotencyKey.lowercased(), request.executionID, request.waveNumber, request.stepName,
              request.attempt, request.endpoint.accountID, request.endpoint.region, try LaunchStore.json(request),
-             request.deadline])
+             request.deadline, StoredTrace.current?.traceparent, StoredTrace.current?.tracestate])
     }
 
     /// Open rows of `endpoint` due now, oldest first.
     func due(_ endpoint: Endpoint, limit: Int = 50, pool: PostgresPool) async throws -> [SSMAutomationRow] {
         try await pool.query(
             """
-            SELECT request::text AS request, state, automation_id, starts, stop_requested FROM \(schema).ssm_automations
+            SELECT request::text AS request, state, automation_id, starts, stop_requested, traceparent, tracestate
+            FROM \(schema).ssm_automations
             WHERE account_id = $1 AND region = $2 AND state <> 'DONE' AND next_at <= now()
             ORDER BY next_at LIMIT $3
             """, [endpoint.accountID, endpoint.region, limit]).rows.map { row in
@@ -57,7 +60,9 @@ struct SSMStore: Sendable {
                 request: try EventCoding.decoder.decode(
                     SSMAutomationRequested.self, from: Data(try row.decode(String.self, "request").utf8)),
                 state: state, automationID: try row.decode(String?.self, "automation_id"),
-                starts: try row.decode(Int.self, "starts"), stopRequested: try row.decode(String?.self, "stop_requested"))
+                starts: try row.decode(Int.self, "starts"), stopRequested: try row.decode(String?.self, "stop_requested"),
+                trace: StoredTrace(traceparent: try row.decode(String?.self, "traceparent"),
+                                   tracestate: try row.decode(String?.self, "tracestate")))
         }
     }
 

@@ -3,6 +3,7 @@ import MusterDRS
 import MusterDomain
 import MusterEC2
 import MusterEvents
+import MusterMessaging
 
 /// A chunk and the row version it was read at: every transition is applied
 /// against that version, so two actors never both move one chunk.
@@ -63,6 +64,15 @@ struct Launching: Sendable {
     /// `LauncherCrash`: a crashed process does nothing more, so no pass of it
     /// may take the intent over (its successor reconciles it).
     func submit(_ admitted: ChunkHandle) async throws -> [Date] {
+        // The request continues the trace that queued the chunk: its DRS calls, log lines and
+        // the job.created/job.launch-failed rows it writes are children of this span.
+        let name = admitted.row.kind == .launch ? "StartRecovery" : "TerminateRecoveryInstances"
+        return try await StoredTrace.withSpan(name, parent: admitted.row.trace, attributes: [
+            "muster.launch_group": admitted.row.launchGroup.description, "muster.chunk": String(admitted.row.chunk),
+        ]) { try await submitTraced(admitted) }
+    }
+
+    private func submitTraced(_ admitted: ChunkHandle) async throws -> [Date] {
         do {
             let wakes = try await send(admitted)
             context.inFlight.withLock { _ = $0.remove(admitted.row.id) }

@@ -2,6 +2,7 @@ import Foundation
 import MusterDRS
 import MusterDomain
 import MusterEvents
+import MusterMessaging
 
 /// Serves `job.poll` (DESIGN §5 "Polls"): the waiting polls of an endpoint
 /// are merged (each job once), jobs already seen terminal are dropped
@@ -42,16 +43,33 @@ struct Polling: Sendable {
     private func observe(
         _ ids: [String], known: [String: JobStore.Known], finals: Set<String>, endpoint: Endpoint
     ) async throws -> [JobStore.Observation] {
-        let found = try await context.gate.callAll(endpoint, "DescribeJobs", items: \.items, nextToken: \.nextToken) {
-            try await $0.describeJobs(DescribeJobsRequest(
-                filters: DescribeJobsRequestFilters(jobIDs: ids), maxResults: JobPoll.maxJobIDs, nextToken: $1))
+        // One DescribeJobs serves the jobs of possibly several drills: its span continues the first
+        // job's trace and links the others'; each job's observation then gets a span of its own in
+        // its job's trace (docs/observability.md "Batches").
+        let traces = ids.compactMap { known[$0]?.trace }
+        let found = try await StoredTrace.withSpan(
+            "DescribeJobs", parent: traces.first, links: traces, attributes: ["muster.job_count": String(ids.count)]
+        ) {
+            try await context.gate.callAll(endpoint, "DescribeJobs", items: \.items, nextToken: \.nextToken) {
+                try await $0.describeJobs(DescribeJobsRequest(
+                    filters: DescribeJobsRequestFilters(jobIDs: ids), maxResults: JobPoll.maxJobIDs, nextToken: $1))
+            }
         }
         // Each job's observation (with its log read, when its status or a server's phase
         // changed) is made concurrently: a completed job's slot is not held behind the
         // log reads of the other jobs of the batch (the endpoint's budget orders the calls).
         return try await withThrowingTaskGroup(of: (Int, JobStore.Observation?).self) { group in
             for (index, job) in found.enumerated() {
-                group.addTask { (index, try await self.observation(of: job, known: known, finals: finals, endpoint: endpoint)) }
+                group.addTask {
+                    let observation = try await StoredTrace.withSpan(
+                        "DescribeJobs observation", parent: known[job.jobID]?.trace, attributes: ["muster.job_id": job.jobID]
+                    ) {
+                        var observation = try await self.observation(of: job, known: known, finals: finals, endpoint: endpoint)
+                        observation?.trace = StoredTrace.current
+                        return observation
+                    }
+                    return (index, observation)
+                }
             }
             var results: [(Int, JobStore.Observation)] = []
             for try await (index, observation) in group { if let observation { results.append((index, observation)) } }

@@ -1,6 +1,7 @@
 import Foundation
 import MusterDomain
 import MusterEvents
+import MusterMessaging
 
 /// Runs the SSM Automation wave-hook steps of one endpoint (issue 16), on
 /// its polling loop: a QUEUED or STARTING row is started (intent first, then
@@ -19,14 +20,19 @@ struct SSMSteps: Sendable {
     func serve(_ endpoint: Endpoint) async throws -> Date? {
         for row in try await store.due(endpoint, pool: context.pool) {
             guard context.ownership.mayAct(for: endpoint) else { return nil }
-            switch row.state {
-            case .queued where row.stopRequested != nil:
-                // Never sent: it is never started.
-                try await finish(row.request, automationID: nil, status: "Cancelled",
-                                 failure: "not started: \(row.stopRequested ?? "")")
-            case .queued, .starting: try await start(row)
-            case .running: try await look(row)
-            case .done: continue
+            // Each look continues the trace of the wave that asked for the step.
+            try await StoredTrace.withSpan("SSM step \(row.state.rawValue.lowercased())", parent: row.trace, attributes: [
+                "muster.step_name": row.request.stepName, "muster.execution_id": row.request.executionID,
+            ]) {
+                switch row.state {
+                case .queued where row.stopRequested != nil:
+                    // Never sent: it is never started.
+                    try await finish(row.request, automationID: nil, status: "Cancelled",
+                                     failure: "not started: \(row.stopRequested ?? "")")
+                case .queued, .starting: try await start(row)
+                case .running: try await look(row)
+                case .done: break
+                }
             }
         }
         return try await store.nextDue(endpoint, pool: context.pool)

@@ -45,13 +45,13 @@ struct CalloutRouting: Sendable {
             """
             INSERT INTO \(schema).deliveries
                 (id, subscription_id, event_id, event_type, event_source, event_time, execution_id, body,
-                 target_url, callout_step, callout_deadline)
-            VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 target_url, callout_step, callout_deadline, traceparent, tracestate)
+            VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (subscription_id, event_id) DO NOTHING
             """,
             [UUID(uuidString: request.subscriptionID)!, event.id, event.type, event.source, event.time,
              body.executionID, Array(try EventCoding.encoder.encode(body)), request.url, body.stepName,
-             body.deadline]).affectedRows
+             body.deadline, StoredTrace.current?.traceparent, StoredTrace.current?.tracestate]).affectedRows
     }
 
     /// Why the callout cannot be sent, or nil.

@@ -67,7 +67,17 @@ final class DeliveryDispatcher: Service, Sendable {
         }
     }
 
+    /// One attempt, continuing the trace of the event (or callout request) that queued the
+    /// delivery: its POST, its log lines and the callout result it may owe are in that trace.
     private func attempt(_ delivery: ClaimedDelivery) async {
+        await StoredTrace.withSpan(
+            delivery.callout == nil ? "deliver webhook" : "deliver callout", parent: delivery.trace,
+            attributes: ["muster.delivery_id": delivery.id.uuidString, "cloudevents.event_type": delivery.eventType,
+                         "muster.attempt": String(delivery.attempts + 1)]
+        ) { await attemptTraced(delivery) }
+    }
+
+    private func attemptTraced(_ delivery: ClaimedDelivery) async {
         defer {
             inFlight.subtract(1, ordering: .acquiringAndReleasing)
             loop.wake()

@@ -24,6 +24,8 @@ struct ClaimedDelivery: Sendable {
     var claimedAt: Date
     /// Set when this is an HTTP callout step rather than an event delivery.
     var callout: CalloutTarget? = nil
+    /// The trace of the consumer span that queued it (nil while tracing is off).
+    var trace: StoredTrace? = nil
 }
 
 /// The callout step a delivery row sends (`deliveries.callout_step`).
@@ -98,7 +100,7 @@ struct DeliveryQueue: Sendable {
                 RETURNING d.id, d.subscription_id, COALESCE(d.target_url, s.url) AS url, s.secret,
                           d.callout_step, d.callout_deadline, d.event_id, d.event_type, d.event_source,
                           d.event_time, d.execution_id, d.body, d.attempts, d.first_attempt_at, now() AS claimed_at,
-                          d.seq
+                          d.seq, d.traceparent, d.tracestate
                 """,
                 [claimID, lease.seconds, try PostgresJSON(encoding: chosen.map(\.uuidString))]).rows
             return try claimed.map { row in
@@ -115,7 +117,9 @@ struct DeliveryQueue: Sendable {
                     claimedAt: try row.decode(Date.self, "claimed_at"),
                     callout: try row.decode(String?.self, "callout_step").map {
                         CalloutTarget(stepName: $0, deadline: try row.decode(Date.self, "callout_deadline"))
-                    })
+                    },
+                    trace: StoredTrace(traceparent: try row.decode(String?.self, "traceparent"),
+                                       tracestate: try row.decode(String?.self, "tracestate")))
             }
         }
     }

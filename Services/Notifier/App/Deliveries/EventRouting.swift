@@ -48,18 +48,21 @@ struct EventRouting: Sendable {
         let subscriptions = try await connection.query(
             "SELECT id, event_types FROM \(schema).subscriptions WHERE team_id = $1 AND enabled", [route.teamID]).rows
         var created = 0
+        // The consumer span's position: each attempt's POST continues the event's trace.
+        let trace = StoredTrace.current
         for row in subscriptions {
             let filter = EventFilter(entries: try row.decode(PostgresJSON.self, "event_types").decode([String].self))
             guard filter.matches(event.type) else { continue }
             created += try await connection.query(
                 """
                 INSERT INTO \(schema).deliveries
-                    (id, subscription_id, event_id, event_type, event_source, event_time, execution_id, body)
-                VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7)
+                    (id, subscription_id, event_id, event_type, event_source, event_time, execution_id, body,
+                     traceparent, tracestate)
+                VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
                 ON CONFLICT (subscription_id, event_id) DO NOTHING
                 """,
                 [try row.decode(UUID.self, "id"), event.id, event.type, event.source, event.time,
-                 orderKey, event.data]).affectedRows
+                 orderKey, event.data, trace?.traceparent, trace?.tracestate]).affectedRows
         }
         return created
     }
