@@ -34,7 +34,7 @@ def test_a_three_wave_drill_is_one_connected_trace_across_all_four_services(team
             for _, body in receiver.deliveries:
                 event = json.loads(body)
                 data = event.get("data", event)
-                if data.get("executionID") == execution_id and data.get("type") == "execution.completed":
+                if data.get("executionId") == execution_id and data.get("type") == "execution.completed":
                     return True
             return False
         wait_for(completed_delivered, timeout=30, what="the execution.completed webhook")
