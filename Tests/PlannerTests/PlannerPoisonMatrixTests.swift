@@ -1,0 +1,209 @@
+import Foundation
+import MusterDomain
+import MusterEvents
+import MusterMessaging
+import PlannerApp
+import TestSupport
+import Testing
+
+/// `planner.job-status` and `planner.inventory` × every poison class (issue
+/// 11, docs/consumers.md "The poison-record matrix"): one planner with its
+/// consumers for all rows; each poison on partition 0, valid records after it
+/// on partition 0 and 1, seen through the API.
+@Suite("Planner poison-record matrix", .serialized)
+struct PlannerPoisonMatrixTests {
+    /// The shared planner, its team and account (`@unchecked`: the test app is a class of `let`s that does
+    /// not declare Sendable), the executions each row made, and a reader of `wave.started`.
+    struct App: @unchecked Sendable {
+        let planner: PlannerTestApp
+        let team: PlannerTestApp.TeamTokens
+        let aws: String
+        let waves: KafkaTopicWatch
+        let executions = Locked<[String: String]>([:])
+
+        var endpoint: Endpoint { Endpoint(accountID: aws, region: "us-east-1") }
+
+        /// Starts a drill of source server `s-<name>` (seeded with tag `n: <name>`) and waits for its wave.started.
+        func start(_ name: String) async throws {
+            let group = try #require(try await planner.call("POST", "/v1/protection-groups", token: team.operator,
+                json: ["name": "g-\(name)", "region": "us-east-1", "tagSelector": ["n": name]])["id"] as? String)
+            let plan = try #require(try await planner.call("POST", "/v1/plans", token: team.operator, json: [
+                "name": "p-\(name)", "waves": [["name": "w", "protectionGroupIds": [group]]],
+            ])["id"] as? String)
+            let id = try #require(try await planner.call("POST", "/v1/executions", token: team.operator,
+                                                         json: ["planId": plan, "type": "DRILL"])["id"] as? String)
+            executions.withLock { $0[name] = id }
+            _ = try await eventually {
+                try waves.records.contains { try CloudEvent(record: $0).decode(WaveStarted.self).launchGroup.executionID == id }
+            }
+        }
+
+        func id(_ name: String) throws -> String { try #require(executions.value[name], "execution \(name)") }
+
+        func status(_ name: String) async throws -> String? {
+            let id = try id(name)
+            return try await planner.call("GET", "/v1/executions/\(id)", token: team.viewer)["status"] as? String
+        }
+
+        func group(_ name: String) throws -> LaunchGroupID {
+            LaunchGroupID(executionID: try id(name), waveNumber: 1, endpoint: endpoint)
+        }
+
+        /// `job.observed`: the job of execution `name` completed, its server launched.
+        func completed(_ name: String, wave: Int = 1) throws -> PoisonRecord {
+            var launchGroup = try group(name)
+            launchGroup.waveNumber = wave
+            let observed = JobObserved(
+                launchGroup: launchGroup, chunk: 0, jobID: "drsjob-\(name)", status: .completed,
+                servers: [ObservedServer(sourceServerID: "s-\(name)", launchStatus: .launched, recoveryInstanceID: "i-\(name)")],
+                observedAt: Date())
+            return try record(EventType.jobObserved, name, observed)
+        }
+
+        func record(_ type: String, _ name: String, _ payload: some Encodable) throws -> PoisonRecord {
+            let id = try id(name)
+            return PoisonRecord(try CloudEvent(source: EventSource.launcher, type: type, subject: id, payload: payload), key: id)
+        }
+
+        /// Events of `type` the planner owes for execution `name` (its outbox, which the relay publishes).
+        func owed(_ type: String, _ name: String) async throws -> Int {
+            let id = try id(name)
+            return try await planner.pool.query(
+                "SELECT count(*) AS n FROM \(planner.schema).outbox WHERE type = $1 AND subject = $2", [type, id]
+            ).rows[0].decode(Int.self, "n")
+        }
+
+        func observed(_ server: String, hostname: String, lagSeconds: Double? = nil) throws -> PoisonRecord {
+            var observed = SourceServerObserved(
+                endpoint: endpoint, sourceServerID: server, hostname: hostname, replicationState: "CONTINUOUS",
+                lastLaunchResult: nil, tags: [:], recoveryInstanceID: nil, observedAt: Date())
+            observed.lagSeconds = lagSeconds
+            return PoisonRecord(try CloudEvent(source: EventSource.launcher, type: EventType.sourceServerObserved,
+                                               subject: server, payload: observed), key: endpoint.key)
+        }
+
+        /// Source servers the API lists, id → hostname.
+        func listed() async throws -> [String: String] {
+            var servers: [String: String] = [:]
+            for item in try await planner.call("GET", "/v1/source-servers?limit=1000", token: team.viewer).items {
+                if let id = item["sourceServerId"] as? String { servers[id] = item["hostname"] as? String ?? "" }
+            }
+            return servers
+        }
+    }
+
+    typealias Cell = PoisonCell<App>
+
+    /// Names of the executions (and their servers) the job-status rows use.
+    static let names = ["nul", "dup", "range"].flatMap { ["\($0)-p", "\($0)-same", "\($0)-other"] }
+
+    static func jobStatus(
+        _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
+        prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
+        poison: @escaping @Sendable (App) throws -> PoisonRecord,
+        effects: @escaping @Sendable (App) async throws -> Int
+    ) -> Cell {
+        Cell("planner.job-status", kind, outcome, topic: { $0.planner.topics.jobStatus },
+             prepare: { app in
+                 for name in ["\(row)-p", "\(row)-same", "\(row)-other"] { try await app.start(name) }
+                 try await prepare(app)
+             },
+             poison: { try poison($0) },
+             later: { app in [try app.completed("\(row)-same"), try app.completed("\(row)-other")] },
+             laterHandled: { app in
+                 let same = try await app.status("\(row)-same"), other = try await app.status("\(row)-other")
+                 return same == "COMPLETED" && other == "COMPLETED"
+             },
+             effects: effects)
+    }
+
+    static func inventory(
+        _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
+        prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
+        poison: @escaping @Sendable (App) throws -> PoisonRecord,
+        effects: @escaping @Sendable (App) async throws -> Int
+    ) -> Cell {
+        Cell("planner.inventory", kind, outcome, topic: { $0.planner.topics.inventory }, prepare: prepare,
+             poison: { try poison($0) },
+             later: { app in [try app.observed("inv-\(row)-same", hostname: "same"), try app.observed("inv-\(row)-other", hostname: "other")] },
+             laterHandled: { app in
+                 let listed = try await app.listed()
+                 return listed["inv-\(row)-same"] == "same" && listed["inv-\(row)-other"] == "other"
+             },
+             effects: effects)
+    }
+
+    static let cells: [Cell] = [
+        // `reason` is free text (kept as received), so the NUL reaches PostgreSQL, which refuses it in the
+        // execution's state (22P05): deterministic. The cause is the record itself: a replay fails again.
+        jobStatus(.nul, .parked(.deterministic, error: "22P05", replay: .refused), row: "nul",
+                  poison: { app in
+                      try app.record(EventType.jobLaunchFailed, "nul-p", JobLaunchFailed(
+                          launchGroup: try app.group("nul-p"), chunk: 0, chunkCount: 1, sourceServerIDs: ["s-nul-p"],
+                          errorCode: "ValidationException", reason: "bad\u{0}request"))
+                  },
+                  effects: { app in try await app.status("nul-p") == "RUNNING" ? 0 : 1 }),
+        // Job events upsert the execution's rows (execution_waves, execution_servers: ON CONFLICT DO UPDATE)
+        // and the state machine ignores a job it already saw: the same job.observed again (another ce_id)
+        // is a no-op by design, never a clash — the execution completed once.
+        jobStatus(.uniqueClash, .handled, row: "dup",
+                  prepare: { app in
+                      let first = try app.completed("dup-p")
+                      _ = try await app.planner.producer.send(first.event.kafkaRecord(topic: app.planner.topics.jobStatus, key: first.key))
+                      _ = try await eventually { try await app.status("dup-p") == "COMPLETED" }
+                  },
+                  poison: { app in try app.completed("dup-p") },
+                  effects: { app in
+                      let status = try await app.status("dup-p"), completed = try await app.owed("execution.completed", "dup-p")
+                      return status == "COMPLETED" ? completed : -1
+                  }),
+        // No number of a job event reaches an INTEGER column: chunk, counts and timeouts go into the state
+        // document; the wave number picks a wave. A wave number out of range (3·10⁹) names no wave of the
+        // execution: the job is noted, nothing moves, nothing is parked.
+        jobStatus(.outOfRange, .handled, row: "range",
+                  poison: { app in try app.completed("range-p", wave: 3_000_000_000) },
+                  effects: { app in
+                      let status = try await app.status("range-p"), completed = try await app.owed("execution.completed", "range-p")
+                      return status == "RUNNING" && completed == 0 ? 1 : 0
+                  }),
+        // A hostname is a name: a control character makes the event unprocessable (ConsumedText).
+        inventory(.nul, .parked(.malformed, error: "hostname must not contain control characters", replay: .refused), row: "nul",
+                  poison: { app in try app.observed("inv-nul-p", hostname: "evil\u{0}host") },
+                  effects: { app in try await app.listed()["inv-nul-p"] == nil ? 0 : 1 }),
+        // source_servers is keyed (account, region, server) and an observation is an upsert (newer wins): a
+        // second observation of a known server updates it, never a clash.
+        inventory(.uniqueClash, .handled, row: "dup",
+                  prepare: { app in
+                      let first = try app.observed("inv-dup-p", hostname: "first")
+                      _ = try await app.planner.producer.send(first.event.kafkaRecord(topic: app.planner.topics.inventory, key: first.key))
+                      _ = try await eventually { try await app.listed()["inv-dup-p"] == "first" }
+                  },
+                  poison: { app in try app.observed("inv-dup-p", hostname: "second") },
+                  effects: { app in try await app.listed()["inv-dup-p"] == "second" ? 1 : 0 }),
+        // The one number that reaches PostgreSQL, lagSeconds, is DOUBLE PRECISION: every double JSON can
+        // carry fits (the largest finite one here); the server is stored and listed.
+        inventory(.outOfRange, .handled, row: "range",
+                  poison: { app in try app.observed("inv-range-p", hostname: "range", lagSeconds: .greatestFiniteMagnitude) },
+                  effects: { app in try await app.listed()["inv-range-p"] == "range" ? 1 : 0 }),
+    ]
+
+    @Test("planner.job-status and planner.inventory: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled")
+    func matrix() async throws {
+        try await PlannerTestApp.with(consumers: true) { planner in
+            let team = try await planner.team()
+            let aws = PlannerTestApp.awsAccountID()
+            try await planner.account(team, awsAccountID: aws, servers: Self.names.map { ("s-\($0)", ["n": $0]) })
+            let waves = try KafkaTopicWatch(topic: planner.topics.waveStarted)
+            let app = App(planner: planner, team: team, aws: aws, waves: waves)
+            let matrix = PoisonMatrix(app: app, pool: planner.pool, schema: planner.schema, log: planner.consumerLog,
+                                      producer: planner.producer, consumers: planner.consumers)
+            for consumer in ["planner.job-status", "planner.inventory"] {
+                #expect(Set(Self.cells.filter { $0.consumer == consumer }.map(\.kind)) == Set(PoisonClass.allCases))
+            }
+            for cell in Self.cells {
+                try await matrix.check(cell)
+            }
+            await waves.stop()
+        }
+    }
+}
