@@ -5,7 +5,7 @@ import MusterMessaging
 import TestSupport
 import Testing
 
-/// `notifier.tokens` and `notifier.executions` × every poison class (issue
+/// `notifier.tokens`, `notifier.executions` and `notifier.callouts` × every poison class (issue
 /// 11, docs/consumers.md "The poison-record matrix"): one notifier, one team
 /// subscribed to one webhook receiver for all rows; each poison on partition
 /// 0, valid records after it on partition 0 and 1, seen through the API
@@ -18,6 +18,8 @@ struct NotifierPoisonMatrixTests {
         let notifier: NotifierTestApp
         let team: NotifierTestApp.Team
         let receiver: Receiver
+        /// The team's subscription (it signs the callouts).
+        let subscription: String
 
         /// Whether `token` authenticates at the API.
         func accepts(_ token: String) async throws -> Bool {
@@ -77,7 +79,7 @@ struct NotifierPoisonMatrixTests {
             type: .executionStarted, executionID: execution, executionType: .drill, executionStatus: .running,
             planID: "plan-1", planName: "Three tier", teamID: app.team.id, initiatedBy: "alice", occurredAt: Date())
         var data = Array(try EventCoding.encoder.encode(payload))
-        if !extra.isEmpty, data.last == UInt8(ascii: "}") { data = data.dropLast() + Array(",\(extra)}".utf8) }
+        if !extra.isEmpty, data.last == UInt8(ascii: "}") { data = Array(data.dropLast()) + Array(",\(extra)}".utf8) }
         return PoisonRecord(CloudEvent(id: id, source: EventSource.planner, type: ExecutionEventType.executionStarted.rawValue,
                                        subject: execution, data: data), key: execution)
     }
@@ -100,10 +102,43 @@ struct NotifierPoisonMatrixTests {
                     effects: effects)
     }
 
+    /// A callout request as the planner publishes it, to `<receiver>/c/<name>`.
+    static func callout(_ app: App, _ name: String, step: String = "tell", waveNumber: Int = 1, id: UUID = UUID()) throws -> PoisonRecord {
+        let execution = UUID().uuidString.lowercased()
+        let body = CalloutBody(
+            executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: UUID().uuidString.lowercased(),
+            planName: "Three tier", teamID: app.team.id, waveNumber: waveNumber, waveName: "db", stepName: step, phase: "AFTER",
+            deadline: Date().addingTimeInterval(600),
+            callbackURL: "https://muster.example/v1/callbacks/" + String(repeating: "x", count: 43))
+        return PoisonRecord(try CloudEvent(id: id, source: EventSource.planner, type: EventType.calloutRequested, subject: execution,
+                                           payload: CalloutRequested(url: app.receiver.server.baseURL + "/c/\(name)",
+                                                                     subscriptionID: app.subscription, body: body)),
+                            key: execution)
+    }
+
+    /// Callout POSTs that reached `/c/<name>`.
+    static func called(_ app: App, _ name: String) -> [TestHTTPServer.Request] {
+        app.receiver.requests.filter { $0.path == "/c/\(name)" }
+    }
+
+    static func callouts(
+        _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
+        prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
+        poison: @escaping @Sendable (App) throws -> PoisonRecord,
+        effects: (@Sendable (App) async throws -> Int)? = nil
+    ) -> Cell {
+        Cell("notifier.callouts", kind, outcome, topic: { $0.notifier.topics.callouts }, prepare: prepare,
+             poison: { try poison($0) },
+             later: { app in [try callout(app, "\(row)-same"), try callout(app, "\(row)-other")] },
+             laterHandled: { app in !called(app, "\(row)-same").isEmpty && !called(app, "\(row)-other").isEmpty },
+             effects: effects ?? { app in called(app, "\(row)-poison").count })
+    }
+
     /// What a cell's poison record is, kept for its effect check.
     static let duplicate = UUID()
     static let nulEvent = UUID()
     static let hugeNumber = UUID()
+    static let calloutDuplicate = UUID()
 
     static let cells: [Cell] = [
         // A subject is an identifier: a control character makes the event unprocessable (ConsumedText).
@@ -168,19 +203,39 @@ struct NotifierPoisonMatrixTests {
                                && String(decoding: $0.body, as: UTF8.self).contains("1180591620717411303424123456789012345678901234567890e400")
                        }.count
                    }),
+        // A step name is a name: a control character makes the request unprocessable (ConsumedText).
+        callouts(.nul, .parked(.malformed, error: "stepName must not contain control characters", replay: .refused), row: "nul",
+                 poison: { app in try callout(app, "nul-poison", step: "tell\u{0}") }),
+        // deliveries is UNIQUE (subscription, event id): only the same request can clash, and the inbox drops
+        // it before (a duplicate by design): POSTed once.
+        callouts(.uniqueClash, .handled, row: "dup",
+                 prepare: { app in
+                     let first = try callout(app, "dup-poison", id: calloutDuplicate)
+                     _ = try await app.notifier.producer.send(first.event.kafkaRecord(topic: app.notifier.topics.callouts, key: first.key))
+                     _ = await eventually { !called(app, "dup-poison").isEmpty }
+                 },
+                 poison: { app in try callout(app, "dup-poison", id: calloutDuplicate) }),
+        // The one value of a callout that reaches a typed column is its deadline (TIMESTAMPTZ; an event's
+        // date has a four-digit year); the body is stored as bytes: a wave number beyond INTEGER is POSTed as is.
+        callouts(.outOfRange, .handled, row: "range",
+                 poison: { app in try callout(app, "range-poison", waveNumber: 3_000_000_000) },
+                 effects: { app in
+                     called(app, "range-poison").filter { String(decoding: $0.body, as: UTF8.self).contains("3000000000") }.count
+                 }),
     ]
 
-    @Test("notifier.tokens and notifier.executions: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled; a replay after the fix handles one once")
+    @Test("notifier.tokens, notifier.executions and notifier.callouts: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled; a replay after the fix handles one once")
     func matrix() async throws {
         let receiver = try Receiver()
         defer { receiver.server.stop() }
         try await NotifierTestApp.with { notifier in
             let team = try await notifier.team()
-            _ = try await notifier.subscribe(team, url: receiver.url)
-            let matrix = PoisonMatrix(app: App(notifier: notifier, team: team, receiver: receiver), pool: notifier.pool,
+            let subscription = try await notifier.subscribe(team, url: receiver.url)
+            let matrix = PoisonMatrix(app: App(notifier: notifier, team: team, receiver: receiver, subscription: subscription),
+                                      pool: notifier.pool,
                                       schema: notifier.schema, log: notifier.logs, producer: notifier.producer,
                                       consumers: notifier.consumers)
-            for consumer in ["notifier.tokens", "notifier.executions"] {
+            for consumer in ["notifier.tokens", "notifier.executions", "notifier.callouts"] {
                 #expect(Set(Self.cells.filter { $0.consumer == consumer }.map(\.kind)) == Set(PoisonClass.allCases))
             }
             for cell in Self.cells {

@@ -69,7 +69,7 @@ struct PlannerPoisonMatrixTests {
         func owed(_ type: String, _ name: String) async throws -> Int {
             let id = try id(name)
             return try await planner.pool.query(
-                "SELECT count(*) AS n FROM \(planner.schema).outbox WHERE type = $1 AND subject = $2", [type, id]
+                "SELECT count(*) AS n FROM \(planner.schema).outbox WHERE type = $1 AND key = $2", [type, id]
             ).rows[0].decode(Int.self, "n")
         }
 
@@ -85,7 +85,7 @@ struct PlannerPoisonMatrixTests {
         /// Source servers the API lists, id → hostname.
         func listed() async throws -> [String: String] {
             var servers: [String: String] = [:]
-            for item in try await planner.call("GET", "/v1/source-servers?limit=1000", token: team.viewer).items {
+            for item in try await planner.call("GET", "/v1/source-servers", token: team.viewer).items {
                 if let id = item["sourceServerId"] as? String { servers[id] = item["hostname"] as? String ?? "" }
             }
             return servers

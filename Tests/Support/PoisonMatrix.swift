@@ -115,55 +115,56 @@ public struct PoisonMatrix<App: Sendable>: Sendable {
 
     /// Checks one cell; every expectation names the cell.
     public func check(_ cell: PoisonCell<App>) async throws {
+        let name = cell.testDescription
         let probe = ParkingProbe(pool: pool, schema: schema, consumer: cell.consumer, log: log)
         let topic = cell.topic(app)
         try await cell.prepare(app)
         let poison = try await cell.poison(app)
         let later = try await cell.later(app)
-        try #require(later.count == 2, "\(cell): one later record on the poison's partition, one on another")
+        try #require(later.count == 2, "\(name): one later record on the poison's partition, one on another")
         try await send(poison, topic: topic, partition: 0)
         try await send(later[0], topic: topic, partition: 0)
         try await send(later[1], topic: topic, partition: 1)
         #expect(try await eventually(timeout: .seconds(60)) { try await cell.laterHandled(app) },
-                "\(cell): the later records on the same and on another partition were handled")
+                "\(name): the later records on the same and on another partition were handled")
 
         switch cell.outcome {
         case .handled:
             // The poison came before the later record of its partition: handled by now, or parked.
-            #expect(try await probe.letters().allSatisfy { $0.eventID != poison.event.id }, "\(cell): not parked")
-            #expect(try await eventually { try await cell.effects(app) == 1 }, "\(cell): handled, its effect once")
+            #expect(try await probe.letters().allSatisfy { $0.eventID != poison.event.id }, "\(name): not parked")
+            #expect(try await eventually { try await cell.effects(app) == 1 }, "\(name): handled, its effect once")
         case .parked(let reason, let error, let replay):
-            let letter = try #require(try await probe.waitForParked(event: poison.event.id), "\(cell): parked")
-            #expect(letter.reason == reason, "\(cell): reason \(letter.reason)")
-            #expect(letter.error.contains(error), "\(cell): error \(letter.error)")
-            #expect(letter.topic == topic && letter.value == poison.event.data, "\(cell): the record as received")
-            #expect(letter.partition == 0, "\(cell): parked on the partition that went on")
-            #expect(probe.counted >= 1, "\(cell): counted in muster_events_parked_total")
-            #expect(probe.reported(letter), "\(cell): logged at error level")
-            #expect(try await cell.effects(app) == 0, "\(cell): nothing of the poison was applied")
-            let consumer = try #require(consumers.first { $0.name == cell.consumer }, "\(cell): consumer")
+            let letter = try #require(try await probe.waitForParked(event: poison.event.id), "\(name): parked")
+            #expect(letter.reason == reason, "\(name): reason \(letter.reason)")
+            #expect(letter.error.contains(error), "\(name): error \(letter.error)")
+            #expect(letter.topic == topic && letter.value == poison.event.data, "\(name): the record as received")
+            #expect(letter.partition == 0, "\(name): parked on the partition that went on")
+            #expect(probe.counted >= 1, "\(name): counted in muster_events_parked_total")
+            #expect(probe.reported(letter), "\(name): logged at error level")
+            #expect(try await cell.effects(app) == 0, "\(name): nothing of the poison was applied")
+            let consumer = try #require(consumers.first { $0.name == cell.consumer }, "\(name): consumer")
             switch replay {
             case .afterFix:
                 try await cell.removeCause(app)
-                #expect(try await consumer.replay(deadLetter: letter.id) == .replayed, "\(cell): replayed after the fix")
-                #expect(try await eventually { try await cell.effects(app) == 1 }, "\(cell): the replay's effect shows")
+                #expect(try await consumer.replay(deadLetter: letter.id) == .replayed, "\(name): replayed after the fix")
+                #expect(try await eventually { try await cell.effects(app) == 1 }, "\(name): the replay's effect shows")
                 #expect(try await consumer.replay(deadLetter: letter.id) == .notFound,
-                        "\(cell): a second replay is refused (409 already_replayed over HTTP)")
-                #expect(try await find(letter.id)?.status == .replayed, "\(cell): marked replayed")
-                #expect(try await cell.effects(app) == 1, "\(cell): handled once")
+                        "\(name): a second replay is refused (409 already_replayed over HTTP)")
+                #expect(try await find(letter.id)?.status == .replayed, "\(name): marked replayed")
+                #expect(try await cell.effects(app) == 1, "\(name): handled once")
             case .refused:
                 let result = try await consumer.replay(deadLetter: letter.id)
                 guard case .failed = result else {
-                    Issue.record("\(cell): a replay of a record whose cause is itself must fail, got \(result)")
+                    Issue.record("\(name): a replay of a record whose cause is itself must fail, got \(result)")
                     return
                 }
                 let after = try await find(letter.id)
                 #expect(after?.status == .parked && after?.attempts == letter.attempts + 1,
-                        "\(cell): still parked, one more attempt (409 replay_failed over HTTP)")
+                        "\(name): still parked, one more attempt (409 replay_failed over HTTP)")
                 #expect(try await pool.withConnection { try await DeadLetters(schema: schema).discard(id: letter.id, on: $0) },
-                        "\(cell): discarded")
-                #expect(try await consumer.replay(deadLetter: letter.id) == .notFound, "\(cell): a discarded record is never replayed")
-                #expect(try await cell.effects(app) == 0, "\(cell): never applied")
+                        "\(name): discarded")
+                #expect(try await consumer.replay(deadLetter: letter.id) == .notFound, "\(name): a discarded record is never replayed")
+                #expect(try await cell.effects(app) == 0, "\(name): never applied")
             }
         }
     }
