@@ -6,7 +6,7 @@ import PlannerApp
 import TestSupport
 import Testing
 
-/// `planner.job-status` and `planner.inventory` × every poison class (issue
+/// `planner.job-status`, `planner.inventory` and `planner.callout-results` × every poison class (issue
 /// 11, docs/consumers.md "The poison-record matrix"): one planner with its
 /// consumers for all rows; each poison on partition 0, valid records after it
 /// on partition 0 and 1, seen through the API.
@@ -36,6 +36,47 @@ struct PlannerPoisonMatrixTests {
             _ = try await eventually {
                 try waves.records.contains { try CloudEvent(record: $0).decode(WaveStarted.self).launchGroup.executionID == id }
             }
+        }
+
+        /// Starts a drill of server `s-<name>` whose wave first waits for callout step `tell`; waits until it does.
+        func startCallout(_ name: String) async throws {
+            let group = try #require(try await planner.call("POST", "/v1/protection-groups", token: team.operator,
+                json: ["name": "g-\(name)", "region": "us-east-1", "tagSelector": ["n": name]])["id"] as? String)
+            let plan = try #require(try await planner.call("POST", "/v1/plans", token: team.operator, json: [
+                "name": "p-\(name)", "waves": [["name": "w", "protectionGroupIds": [group],
+                                                "before": [["name": "tell", "kind": "HTTP_CALLOUT", "timeoutSeconds": 3600,
+                                                            "callout": ["url": "https://hooks.example/dr",
+                                                                        "subscriptionId": "3f1e6c2a-9b7d-4e21-8a55-0c4d2b1e9f70"]]]]],
+            ])["id"] as? String)
+            let id = try #require(try await planner.call("POST", "/v1/executions", token: team.operator,
+                                                         json: ["planId": plan, "type": "DRILL"])["id"] as? String)
+            executions.withLock { $0[name] = id }
+            _ = try await eventually { try await step(name) == "RUNNING" }
+        }
+
+        /// The status of the callout step of execution `name`.
+        func step(_ name: String) async throws -> String? {
+            let id = try id(name)
+            let execution = try await planner.call("GET", "/v1/executions/\(id)", token: team.viewer)
+            return ((execution["waves"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]])?.first?["status"] as? String
+        }
+
+        /// `callout.completed` from the notifier for the step of execution `name`.
+        func calloutCompleted(_ name: String, step: String = "tell", delivered: Bool = true, statusCode: Int? = nil) throws -> PoisonRecord {
+            let id = try id(name)
+            let completed = CalloutCompleted(executionID: id, stepName: step, delivered: delivered, statusCode: statusCode,
+                                             error: delivered ? nil : "refused", answer: delivered ? #"{"status":"SUCCEEDED"}"# : nil,
+                                             attempts: 1)
+            return PoisonRecord(try CloudEvent(source: EventSource.notifier, type: EventType.calloutCompleted, subject: id,
+                                               payload: completed), key: id)
+        }
+
+        /// wave.started the planner owes for execution `name` (its outbox).
+        func launches(_ name: String) async throws -> Int {
+            let id = try id(name)
+            return try await planner.pool.query(
+                "SELECT count(*) AS n FROM \(planner.schema).outbox WHERE topic = $1 AND subject = $2", [planner.topics.waveStarted, id]
+            ).rows[0].decode(Int.self, "n")
         }
 
         func id(_ name: String) throws -> String { try #require(executions.value[name], "execution \(name)") }
@@ -95,7 +136,7 @@ struct PlannerPoisonMatrixTests {
     typealias Cell = PoisonCell<App>
 
     /// Names of the executions (and their servers) the job-status rows use.
-    static let names = ["nul", "dup", "range"].flatMap { ["\($0)-p", "\($0)-same", "\($0)-other"] }
+    static let names = ["nul", "dup", "range", "cb-nul", "cb-dup", "cb-range"].flatMap { ["\($0)-p", "\($0)-same", "\($0)-other"] }
 
     static func jobStatus(
         _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
@@ -129,6 +170,26 @@ struct PlannerPoisonMatrixTests {
              laterHandled: { app in
                  let listed = try await app.listed()
                  return listed["inv-\(row)-same"] == "same" && listed["inv-\(row)-other"] == "other"
+             },
+             effects: effects)
+    }
+
+    static func calloutResults(
+        _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
+        prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
+        poison: @escaping @Sendable (App) throws -> PoisonRecord,
+        effects: @escaping @Sendable (App) async throws -> Int
+    ) -> Cell {
+        Cell("planner.callout-results", kind, outcome, topic: { $0.planner.topics.calloutResults },
+             prepare: { app in
+                 for name in ["\(row)-p", "\(row)-same", "\(row)-other"] { try await app.startCallout(name) }
+                 try await prepare(app)
+             },
+             poison: { try poison($0) },
+             later: { app in [try app.calloutCompleted("\(row)-same"), try app.calloutCompleted("\(row)-other")] },
+             laterHandled: { app in
+                 let same = try await app.step("\(row)-same"), other = try await app.step("\(row)-other")
+                 return same == "SUCCEEDED" && other == "SUCCEEDED"
              },
              effects: effects)
     }
@@ -185,9 +246,33 @@ struct PlannerPoisonMatrixTests {
         inventory(.outOfRange, .handled, row: "range",
                   poison: { app in try app.observed("inv-range-p", hostname: "range", lagSeconds: .greatestFiniteMagnitude) },
                   effects: { app in try await app.listed()["inv-range-p"] == "range" ? 1 : 0 }),
+        // A step name is a name: a control character makes the result unprocessable (ConsumedText).
+        calloutResults(.nul, .parked(.malformed, error: "stepName must not contain control characters", replay: .refused),
+                       row: "cb-nul",
+                       poison: { app in try app.calloutCompleted("cb-nul-p", step: "tell\u{0}") },
+                       effects: { app in try await app.step("cb-nul-p") == "RUNNING" ? 0 : 1 }),
+        // A result changes only a RUNNING step: the same callout.completed again (another ce_id) is a no-op
+        // by design, never a clash — the wave launched once.
+        calloutResults(.uniqueClash, .handled, row: "cb-dup",
+                       prepare: { app in
+                           let first = try app.calloutCompleted("cb-dup-p")
+                           _ = try await app.planner.producer.send(
+                               first.event.kafkaRecord(topic: app.planner.topics.calloutResults, key: first.key))
+                           _ = try await eventually { try await app.step("cb-dup-p") == "SUCCEEDED" }
+                       },
+                       poison: { app in try app.calloutCompleted("cb-dup-p") },
+                       effects: { app in
+                           let step = try await app.step("cb-dup-p"), launches = try await app.launches("cb-dup-p")
+                           return step == "SUCCEEDED" ? launches : -1
+                       }),
+        // No number of a result reaches an INTEGER column: an HTTP status beyond any (3·10⁹) only becomes
+        // text of the step's output; the undelivered callout fails its step, handled.
+        calloutResults(.outOfRange, .handled, row: "cb-range",
+                       poison: { app in try app.calloutCompleted("cb-range-p", delivered: false, statusCode: 3_000_000_000) },
+                       effects: { app in try await app.step("cb-range-p") == "FAILED" ? 1 : 0 }),
     ]
 
-    @Test("planner.job-status and planner.inventory: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled")
+    @Test("planner.job-status, planner.inventory and planner.callout-results: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled")
     func matrix() async throws {
         try await PlannerTestApp.with(consumers: true) { planner in
             let team = try await planner.team()
@@ -197,7 +282,7 @@ struct PlannerPoisonMatrixTests {
             let app = App(planner: planner, team: team, aws: aws, waves: waves)
             let matrix = PoisonMatrix(app: app, pool: planner.pool, schema: planner.schema, log: planner.consumerLog,
                                       producer: planner.producer, consumers: planner.consumers)
-            for consumer in ["planner.job-status", "planner.inventory"] {
+            for consumer in ["planner.job-status", "planner.inventory", "planner.callout-results"] {
                 #expect(Set(Self.cells.filter { $0.consumer == consumer }.map(\.kind)) == Set(PoisonClass.allCases))
             }
             for cell in Self.cells {
