@@ -138,138 +138,125 @@ struct PlannerPoisonMatrixTests {
     /// Names of the executions (and their servers) the job-status rows use.
     static let names = ["nul", "dup", "range", "cb-nul", "cb-dup", "cb-range"].flatMap { ["\($0)-p", "\($0)-same", "\($0)-other"] }
 
-    static func jobStatus(
-        _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
-        prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
-        poison: @escaping @Sendable (App) throws -> PoisonRecord,
-        effects: @escaping @Sendable (App) async throws -> Int
-    ) -> Cell {
-        Cell("planner.job-status", kind, outcome, topic: { $0.planner.topics.jobStatus },
-             prepare: { app in
-                 for name in ["\(row)-p", "\(row)-same", "\(row)-other"] { try await app.start(name) }
-                 try await prepare(app)
-             },
-             poison: { try poison($0) },
-             later: { app in [try app.completed("\(row)-same"), try app.completed("\(row)-other")] },
-             laterHandled: { app in
-                 let same = try await app.status("\(row)-same"), other = try await app.status("\(row)-other")
-                 return same == "COMPLETED" && other == "COMPLETED"
-             },
-             effects: effects)
+    /// How one consumer's rows are built: what each row starts first (for its names `<row>-p`, `<row>-same`,
+    /// `<row>-other`), the valid record for a name, and whether that record was handled.
+    struct Rows: Sendable {
+        var consumer: String
+        var topic: @Sendable (App) -> String
+        var start: @Sendable (App, String) async throws -> Void = { _, _ in }
+        var valid: @Sendable (App, String) throws -> PoisonRecord
+        var handled: @Sendable (App, String) async throws -> Bool
+
+        func cell(
+            _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
+            prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
+            poison: @escaping @Sendable (App) throws -> PoisonRecord,
+            effects: @escaping @Sendable (App) async throws -> Int
+        ) -> Cell {
+            let start = self.start, valid = self.valid, handled = self.handled
+            return Cell(consumer, kind, outcome, topic: topic,
+                        prepare: { app in
+                            for name in ["\(row)-p", "\(row)-same", "\(row)-other"] { try await start(app, name) }
+                            try await prepare(app)
+                        },
+                        poison: { try poison($0) },
+                        later: { app in [try valid(app, "\(row)-same"), try valid(app, "\(row)-other")] },
+                        laterHandled: { app in
+                            let same = try await handled(app, "\(row)-same"), other = try await handled(app, "\(row)-other")
+                            return same && other
+                        },
+                        effects: effects)
+        }
     }
 
-    static func inventory(
-        _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
-        prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
-        poison: @escaping @Sendable (App) throws -> PoisonRecord,
-        effects: @escaping @Sendable (App) async throws -> Int
-    ) -> Cell {
-        Cell("planner.inventory", kind, outcome, topic: { $0.planner.topics.inventory }, prepare: prepare,
-             poison: { try poison($0) },
-             later: { app in [try app.observed("inv-\(row)-same", hostname: "same"), try app.observed("inv-\(row)-other", hostname: "other")] },
-             laterHandled: { app in
-                 let listed = try await app.listed()
-                 return listed["inv-\(row)-same"] == "same" && listed["inv-\(row)-other"] == "other"
-             },
-             effects: effects)
-    }
+    static let jobStatus = Rows(
+        consumer: "planner.job-status", topic: { $0.planner.topics.jobStatus }, start: { try await $0.start($1) },
+        valid: { try $0.completed($1) }, handled: { try await $0.status($1) == "COMPLETED" })
 
-    static func calloutResults(
-        _ kind: PoisonClass, _ outcome: PoisonOutcome, row: String,
-        prepare: @escaping @Sendable (App) async throws -> Void = { _ in },
-        poison: @escaping @Sendable (App) throws -> PoisonRecord,
-        effects: @escaping @Sendable (App) async throws -> Int
-    ) -> Cell {
-        Cell("planner.callout-results", kind, outcome, topic: { $0.planner.topics.calloutResults },
-             prepare: { app in
-                 for name in ["\(row)-p", "\(row)-same", "\(row)-other"] { try await app.startCallout(name) }
-                 try await prepare(app)
-             },
-             poison: { try poison($0) },
-             later: { app in [try app.calloutCompleted("\(row)-same"), try app.calloutCompleted("\(row)-other")] },
-             laterHandled: { app in
-                 let same = try await app.step("\(row)-same"), other = try await app.step("\(row)-other")
-                 return same == "SUCCEEDED" && other == "SUCCEEDED"
-             },
-             effects: effects)
-    }
+    static let inventory = Rows(
+        consumer: "planner.inventory", topic: { $0.planner.topics.inventory },
+        valid: { try $0.observed("inv-\($1)", hostname: $1) }, handled: { try await $0.listed()["inv-\($1)"] == $1 })
+
+    static let calloutResults = Rows(
+        consumer: "planner.callout-results", topic: { $0.planner.topics.calloutResults }, start: { try await $0.startCallout($1) },
+        valid: { try $0.calloutCompleted($1) }, handled: { try await $0.step($1) == "SUCCEEDED" })
 
     static let cells: [Cell] = [
         // `reason` is free text (kept as received), so the NUL reaches PostgreSQL, which refuses it in the
         // execution's state (22P05): deterministic. The cause is the record itself: a replay fails again.
-        jobStatus(.nul, .parked(.deterministic, error: "22P05", replay: .refused), row: "nul",
-                  poison: { app in
-                      try app.record(EventType.jobLaunchFailed, "nul-p", JobLaunchFailed(
-                          launchGroup: try app.group("nul-p"), chunk: 0, chunkCount: 1, sourceServerIDs: ["s-nul-p"],
-                          errorCode: "ValidationException", reason: "bad\u{0}request"))
-                  },
-                  effects: { app in try await app.status("nul-p") == "RUNNING" ? 0 : 1 }),
+        jobStatus.cell(.nul, .parked(.deterministic, error: "22P05", replay: .refused), row: "nul",
+                       poison: { app in
+                           try app.record(EventType.jobLaunchFailed, "nul-p", JobLaunchFailed(
+                               launchGroup: try app.group("nul-p"), chunk: 0, chunkCount: 1, sourceServerIDs: ["s-nul-p"],
+                               errorCode: "ValidationException", reason: "bad\u{0}request"))
+                       },
+                       effects: { app in try await app.status("nul-p") == "RUNNING" ? 0 : 1 }),
         // Job events upsert the execution's rows (execution_waves, execution_servers: ON CONFLICT DO UPDATE)
         // and the state machine ignores a job it already saw: the same job.observed again (another ce_id)
         // is a no-op by design, never a clash — the execution completed once.
-        jobStatus(.uniqueClash, .handled, row: "dup",
-                  prepare: { app in
-                      let first = try app.completed("dup-p")
-                      _ = try await app.planner.producer.send(first.event.kafkaRecord(topic: app.planner.topics.jobStatus, key: first.key))
-                      _ = try await eventually { try await app.status("dup-p") == "COMPLETED" }
-                  },
-                  poison: { app in try app.completed("dup-p") },
-                  effects: { app in
-                      let status = try await app.status("dup-p"), completed = try await app.owed("execution.completed", "dup-p")
-                      return status == "COMPLETED" ? completed : -1
-                  }),
+        jobStatus.cell(.uniqueClash, .handled, row: "dup",
+                       prepare: { app in
+                           let first = try app.completed("dup-p")
+                           _ = try await app.planner.producer.send(first.event.kafkaRecord(topic: app.planner.topics.jobStatus, key: first.key))
+                           _ = try await eventually { try await app.status("dup-p") == "COMPLETED" }
+                       },
+                       poison: { app in try app.completed("dup-p") },
+                       effects: { app in
+                           let status = try await app.status("dup-p"), completed = try await app.owed("execution.completed", "dup-p")
+                           return status == "COMPLETED" ? completed : -1
+                       }),
         // No number of a job event reaches an INTEGER column: chunk, counts and timeouts go into the state
         // document; the wave number picks a wave. A wave number out of range (3·10⁹) names no wave of the
         // execution: the job is noted, nothing moves, nothing is parked.
-        jobStatus(.outOfRange, .handled, row: "range",
-                  poison: { app in try app.completed("range-p", wave: 3_000_000_000) },
-                  effects: { app in
-                      let status = try await app.status("range-p"), completed = try await app.owed("execution.completed", "range-p")
-                      return status == "RUNNING" && completed == 0 ? 1 : 0
-                  }),
+        jobStatus.cell(.outOfRange, .handled, row: "range",
+                       poison: { app in try app.completed("range-p", wave: 3_000_000_000) },
+                       effects: { app in
+                           let status = try await app.status("range-p"), completed = try await app.owed("execution.completed", "range-p")
+                           return status == "RUNNING" && completed == 0 ? 1 : 0
+                       }),
         // A hostname is a name: a control character makes the event unprocessable (ConsumedText).
-        inventory(.nul, .parked(.malformed, error: "hostname must not contain control characters", replay: .refused), row: "nul",
-                  poison: { app in try app.observed("inv-nul-p", hostname: "evil\u{0}host") },
-                  effects: { app in try await app.listed()["inv-nul-p"] == nil ? 0 : 1 }),
+        inventory.cell(.nul, .parked(.malformed, error: "hostname must not contain control characters", replay: .refused), row: "nul",
+                       poison: { app in try app.observed("inv-nul-p", hostname: "evil\u{0}host") },
+                       effects: { app in try await app.listed()["inv-nul-p"] == nil ? 0 : 1 }),
         // source_servers is keyed (account, region, server) and an observation is an upsert (newer wins): a
         // second observation of a known server updates it, never a clash.
-        inventory(.uniqueClash, .handled, row: "dup",
-                  prepare: { app in
-                      let first = try app.observed("inv-dup-p", hostname: "first")
-                      _ = try await app.planner.producer.send(first.event.kafkaRecord(topic: app.planner.topics.inventory, key: first.key))
-                      _ = try await eventually { try await app.listed()["inv-dup-p"] == "first" }
-                  },
-                  poison: { app in try app.observed("inv-dup-p", hostname: "second") },
-                  effects: { app in try await app.listed()["inv-dup-p"] == "second" ? 1 : 0 }),
+        inventory.cell(.uniqueClash, .handled, row: "dup",
+                       prepare: { app in
+                           let first = try app.observed("inv-dup-p", hostname: "first")
+                           _ = try await app.planner.producer.send(first.event.kafkaRecord(topic: app.planner.topics.inventory, key: first.key))
+                           _ = try await eventually { try await app.listed()["inv-dup-p"] == "first" }
+                       },
+                       poison: { app in try app.observed("inv-dup-p", hostname: "second") },
+                       effects: { app in try await app.listed()["inv-dup-p"] == "second" ? 1 : 0 }),
         // The one number that reaches PostgreSQL, lagSeconds, is DOUBLE PRECISION: every double JSON can
         // carry fits (the largest finite one here); the server is stored and listed.
-        inventory(.outOfRange, .handled, row: "range",
-                  poison: { app in try app.observed("inv-range-p", hostname: "range", lagSeconds: .greatestFiniteMagnitude) },
-                  effects: { app in try await app.listed()["inv-range-p"] == "range" ? 1 : 0 }),
+        inventory.cell(.outOfRange, .handled, row: "range",
+                       poison: { app in try app.observed("inv-range-p", hostname: "range", lagSeconds: .greatestFiniteMagnitude) },
+                       effects: { app in try await app.listed()["inv-range-p"] == "range" ? 1 : 0 }),
         // A step name is a name: a control character makes the result unprocessable (ConsumedText).
-        calloutResults(.nul, .parked(.malformed, error: "stepName must not contain control characters", replay: .refused),
-                       row: "cb-nul",
-                       poison: { app in try app.calloutCompleted("cb-nul-p", step: "tell\u{0}") },
-                       effects: { app in try await app.step("cb-nul-p") == "RUNNING" ? 0 : 1 }),
+        calloutResults.cell(.nul, .parked(.malformed, error: "stepName must not contain control characters", replay: .refused),
+                            row: "cb-nul",
+                            poison: { app in try app.calloutCompleted("cb-nul-p", step: "tell\u{0}") },
+                            effects: { app in try await app.step("cb-nul-p") == "RUNNING" ? 0 : 1 }),
         // A result changes only a RUNNING step: the same callout.completed again (another ce_id) is a no-op
         // by design, never a clash — the wave launched once.
-        calloutResults(.uniqueClash, .handled, row: "cb-dup",
-                       prepare: { app in
-                           let first = try app.calloutCompleted("cb-dup-p")
-                           _ = try await app.planner.producer.send(
-                               first.event.kafkaRecord(topic: app.planner.topics.calloutResults, key: first.key))
-                           _ = try await eventually { try await app.step("cb-dup-p") == "SUCCEEDED" }
-                       },
-                       poison: { app in try app.calloutCompleted("cb-dup-p") },
-                       effects: { app in
-                           let step = try await app.step("cb-dup-p"), launches = try await app.launches("cb-dup-p")
-                           return step == "SUCCEEDED" ? launches : -1
-                       }),
+        calloutResults.cell(.uniqueClash, .handled, row: "cb-dup",
+                            prepare: { app in
+                                let first = try app.calloutCompleted("cb-dup-p")
+                                _ = try await app.planner.producer.send(
+                                    first.event.kafkaRecord(topic: app.planner.topics.calloutResults, key: first.key))
+                                _ = try await eventually { try await app.step("cb-dup-p") == "SUCCEEDED" }
+                            },
+                            poison: { app in try app.calloutCompleted("cb-dup-p") },
+                            effects: { app in
+                                let step = try await app.step("cb-dup-p"), launches = try await app.launches("cb-dup-p")
+                                return step == "SUCCEEDED" ? launches : -1
+                            }),
         // No number of a result reaches an INTEGER column: an HTTP status beyond any (3·10⁹) only becomes
         // text of the step's output; the undelivered callout fails its step, handled.
-        calloutResults(.outOfRange, .handled, row: "cb-range",
-                       poison: { app in try app.calloutCompleted("cb-range-p", delivered: false, statusCode: 3_000_000_000) },
-                       effects: { app in try await app.step("cb-range-p") == "FAILED" ? 1 : 0 }),
+        calloutResults.cell(.outOfRange, .handled, row: "cb-range",
+                            poison: { app in try app.calloutCompleted("cb-range-p", delivered: false, statusCode: 3_000_000_000) },
+                            effects: { app in try await app.step("cb-range-p") == "FAILED" ? 1 : 0 }),
     ]
 
     @Test("planner.job-status, planner.inventory and planner.callout-results: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled")
