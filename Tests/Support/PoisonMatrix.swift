@@ -136,6 +136,8 @@ public struct PoisonMatrix<App: Sendable>: Sendable {
         case .parked(let reason, let error, let replay):
             let letter = try #require(try await probe.waitForParked(event: poison.event.id), "\(name): parked")
             #expect(letter.reason == reason, "\(name): reason \(letter.reason)")
+            // Deterministic failures never wait for the retry budget (10 attempts or 5 minutes).
+            #expect(letter.attempts == 1, "\(name): parked at its first failure, not retried (\(letter.attempts) attempts)")
             #expect(letter.error.contains(error), "\(name): error \(letter.error)")
             #expect(letter.topic == topic && letter.value == poison.event.data, "\(name): the record as received")
             #expect(letter.partition == 0, "\(name): parked on the partition that went on")
