@@ -178,7 +178,7 @@ let package = Package(
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).
         .target(name: "TestSupport",
-                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", log, metrics, hummingbird, lifecycle,
+                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", "MusterEvents", log, metrics, hummingbird, lifecycle,
                                .product(name: "MetricsTestKit", package: "swift-metrics")],
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),

@@ -82,8 +82,8 @@ final class LauncherHarness: Sendable {
             pool: pool, logger: TestEnvironment.logger)
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
-            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests!].map { ($0, 2) }
-                + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) },
+            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests!, topics.accounts].map { ($0, 2) }
+                + [topics.jobStatus, topics.inventory].map { ($0, 1) },
             configuration: kafka, timeout: .seconds(30))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
         relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: TestEnvironment.logger)
@@ -117,12 +117,17 @@ final class LauncherHarness: Sendable {
         _ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()
     ) throws -> (launcher: Launcher, tasks: [Task<Void, any Error>]) {
         let launcher = try makeLauncher(configuration, hooks: hooks)
+        let services = try launcher.services()
+        consumers.withLock { $0 += services.compactMap { $0 as? EventConsumer } }
         // Inside a real ServiceGroup: a service that returns early fails the test; a hook's crash is expected.
-        let group = ServiceGroupRun(try launcher.services(), name: "launcher", logger: TestEnvironment.logger,
+        let group = ServiceGroupRun(services, name: "launcher", logger: TestEnvironment.logger,
                                     expected: { $0 is LauncherCrash })
         tasks.withLock { $0.append(group.task) }
         return (launcher, [group.task])
     }
+
+    /// The consumers of the launchers started so far (for replaying what they parked).
+    let consumers = Locked<[EventConsumer]>([])
 
     /// A launcher on this harness's schema, topics and drs-sim, not started.
     func makeLauncher(_ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()) throws -> Launcher {

@@ -20,6 +20,8 @@ struct PollerBrokerTests {
         let producer: KafkaProducer
         let task: Task<Void, any Error>
         let handled: Locked<[String]>
+        /// The status consumer, for replaying what it parked.
+        var consumers: [EventConsumer] = []
 
         func publish(
             _ type: String, _ payload: some Encodable, key: String = "exec-1", id: UUID = UUID(), time: Date = Date()
@@ -59,7 +61,8 @@ struct PollerBrokerTests {
                 if outcome == .handled, let event { handled.withLock { $0.append(event.type) } }
             })
         let group = ServiceGroupRun([relay] + services, name: "poller", logger: TestEnvironment.logger)
-        return Running(fixture: fixture, producer: producer, task: group.task, handled: handled)
+        return Running(fixture: fixture, producer: producer, task: group.task, handled: handled,
+                       consumers: services.compactMap { $0 as? EventConsumer })
     }
 
     @Test func createdJobsArePolledUntilObservedCompleted() async throws {

@@ -27,3 +27,37 @@ public enum KafkaTestReader {
         return collected.withLock { $0 }
     }
 }
+
+/// Reads a topic from the beginning in a fresh consumer group for as long as
+/// it runs, for tests that wait (bounded, by polling) for what a component
+/// published while it keeps publishing.
+public final class KafkaTopicWatch: Sendable {
+    private let consumer: KafkaConsumer
+    private let collected: Locked<[KafkaRecord]>
+    private let reader: Task<Void, Never>
+
+    /// Starts reading `topic`.
+    public init(topic: String) throws {
+        let consumer = try KafkaConsumer(
+            configuration: try TestEnvironment.kafka(), groupID: TestEnvironment.uniqueName("watch"),
+            topics: [topic], logger: TestEnvironment.logger)
+        let collected = Locked<[KafkaRecord]>([])
+        self.consumer = consumer
+        self.collected = collected
+        reader = Task {
+            do {
+                for try await record in consumer.records { collected.withLock { $0.append(record) } }
+            } catch {}
+        }
+    }
+
+    /// Everything read so far.
+    public var records: [KafkaRecord] { collected.withLock { $0 } }
+
+    /// Stops reading.
+    public func stop() async {
+        reader.cancel()
+        await consumer.close()
+        _ = await reader.value
+    }
+}

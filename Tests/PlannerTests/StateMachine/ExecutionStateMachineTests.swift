@@ -23,6 +23,21 @@ struct ExecutionStateMachineTests {
         #expect(harness.servers("app").allSatisfy { $0.status == .pending })
     }
 
+    /// A completed job naming a wave the execution does not have (a wave number out of range, issue 11's
+    /// poison matrix) never fails a server of another wave; nothing moves.
+    @Test func aCompletedJobOfAnotherWaveDecidesNothingAboutAServer() throws {
+        var harness = Harness(waves: [("db", [], 1)])
+        let server = try #require(harness.servers("db").first).id
+        var elsewhere = harness.group("db")
+        elsewhere.waveNumber = 3_000_000_000
+        try harness.apply(.jobObserved(JobObserved(
+            launchGroup: elsewhere, chunk: 0, jobID: "drsjob-stray", status: .completed,
+            servers: [ObservedServer(sourceServerID: server, launchStatus: .launched, recoveryInstanceID: "i-stray")],
+            observedAt: harness.clock)))
+        #expect(harness.servers("db").map(\.status) == [.launching], "the server of wave 1 is untouched")
+        #expect(harness.state.status == .running && harness.wave("db").status == .launching)
+    }
+
     @Test func everyWaveStartedCarriesTheBlueprintsLaunchOverrides() throws {
         let overrides = LaunchOverrides(copyPrivateIp: true, launchDisposition: "STOPPED",
                                         targetInstanceTypeRightSizingMethod: "IN_AWS", osByol: false)

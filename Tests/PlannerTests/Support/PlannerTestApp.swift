@@ -26,6 +26,8 @@ final class PlannerTestApp: TestApp {
     let outcomes = Locked<[ConsumeOutcome]>([])
     /// What the consumers logged (for ``ParkingProbe``).
     let consumerLog = LogCapture()
+    /// The consumers (with `consumers: true`), for replaying what they parked.
+    let consumers: [EventConsumer]
     private let tasks: BackgroundTasks
 
     init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
@@ -68,11 +70,12 @@ final class PlannerTestApp: TestApp {
             api, host: "127.0.0.1", port: 0,
             logger: TestEnvironment.logger, onListening: { bound in port.withLock { $0 = bound } })
         var services: [any Service] = [relay, application]
+        var started: [EventConsumer] = []
         if consumers {
             var eventConfiguration = EventConsumer.Configuration()
             eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
             let outcomes = self.outcomes
-            services += try PlannerService.consumers(
+            started = try PlannerService.consumers(
                 configuration: configuration, pool: pool, logger: consumerLog.logger,
                 eventConsumer: eventConfiguration,
                 makeConsumer: { purpose, topic in
@@ -80,8 +83,10 @@ final class PlannerTestApp: TestApp {
                                       topics: [topic], logger: TestEnvironment.logger)
                 },
                 onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } },
-                wake: { relay.wake() }) as [any Service]
+                wake: { relay.wake() })
+            services += started as [any Service]
         }
+        self.consumers = started
         let tasks = BackgroundTasks()
         tasks.startGroup(services, name: "planner", logger: TestEnvironment.logger)
         self.tasks = tasks

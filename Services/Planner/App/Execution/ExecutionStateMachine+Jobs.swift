@@ -88,7 +88,9 @@ extension ExecutionStateMachine {
             // AWS documents no order between JOB_END and the runs (see
             // PostLaunchProgress); the poller keeps polling the job until the
             // runs end or the wave's timeout passes.
-            for id in job.serverIDs where !(state.servers[id]?.isResolved ?? true) {
+            // Only servers of the job's wave: a job naming another wave (a wave number the
+            // execution does not have) decides nothing about them (issue 11's poison matrix).
+            for id in job.serverIDs where state.servers[id]?.wave == job.wave && !(state.servers[id]?.isResolved ?? true) {
                 if state.servers[id]?.status != .launched {
                     fail(id, reason: "DRS job \(event.jobID) completed without launching this server")
                 }
