@@ -17,6 +17,7 @@ import MusterPostgres
 /// | `MUSTER_LOG_FORMAT` | `json` | `json` (one object per line) or `text` |
 /// | `MUSTER_OPS_ADMIN_TOKEN` | unset | bearer token of the ops port's `/admin/*` endpoints (dead letters); unset disables them |
 /// | `MUSTER_MALLOC_ARENAS` | `2` | glibc malloc arenas (`0`: glibc's default, 8 per core); fewer arenas keep fewer freed peaks resident |
+/// | `MUSTER_MALLOC_MMAP_THRESHOLD` | `131072` | bytes from which an allocation is its own mapping, returned on free (`0`: glibc's dynamic threshold, which grows up to 32 MiB) |
 /// | `MUSTER_HEAP_TRIM_INTERVAL` | `15s` | how often free heap pages go back to the kernel (`malloc_trim`); `0s` never |
 /// | `MUSTER_DATABASE_URL` | required | PostgreSQL URL or conninfo |
 /// | `MUSTER_DATABASE_POOL_SIZE` | `10` | connections per process |
@@ -46,6 +47,8 @@ public struct ServiceConfiguration: Sendable {
     public var opsAdminToken: String?
     /// glibc malloc arenas (0: the library's default).
     public var mallocArenas: Int
+    /// glibc's fixed mmap threshold in bytes (0: the library's dynamic one).
+    public var mallocMmapThreshold: Int
     /// Period of the heap trim (zero: never).
     public var heapTrimInterval: Duration
 
@@ -57,6 +60,7 @@ public struct ServiceConfiguration: Sendable {
         logLevel = try reader.oneOf("MUSTER_LOG_LEVEL", default: Logger.Level.info)
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
         mallocArenas = try reader.int("MUSTER_MALLOC_ARENAS", default: 2, range: 0...64)
+        mallocMmapThreshold = try reader.int("MUSTER_MALLOC_MMAP_THRESHOLD", default: 131_072, range: 0...33_554_432)
         heapTrimInterval = try reader.duration("MUSTER_HEAP_TRIM_INTERVAL", default: .seconds(15))
         let token = reader.string("MUSTER_OPS_ADMIN_TOKEN", default: "")
         opsAdminToken = token.isEmpty ? nil : token
@@ -78,6 +82,8 @@ public struct InfrastructureConfiguration: Sendable {
     public var kafkaConsumerProperties: [String: String]
     /// Extra librdkafka properties for producers.
     public var kafkaProducerProperties: [String: String]
+    /// The service's own librdkafka defaults, under every property above (`ServiceDescriptor.kafkaDefaults`).
+    public var kafkaDefaults: (consumer: [String: String], producer: [String: String]) = ([:], [:])
     /// Whether to create missing topics at start-up.
     public var createTopics: Bool
     /// First part of every consumer group id.
@@ -121,16 +127,22 @@ public struct InfrastructureConfiguration: Sendable {
         "\(consumerGroupPrefix).\(service).\(purpose)"
     }
 
-    /// Kafka settings for a consumer.
+    /// Kafka settings for a consumer: the service's defaults, then `MUSTER_KAFKA_PROPERTIES`, then
+    /// `MUSTER_KAFKA_CONSUMER_PROPERTIES` (each wins over the one before).
     public var consumerKafka: KafkaConfiguration {
         var configuration = kafka
+        configuration.properties = kafkaDefaults.consumer
+        configuration.properties.merge(kafka.properties) { _, new in new }
         configuration.properties.merge(kafkaConsumerProperties) { _, new in new }
         return configuration
     }
 
-    /// Kafka settings for a producer.
+    /// Kafka settings for a producer: the service's defaults, then `MUSTER_KAFKA_PROPERTIES`, then
+    /// `MUSTER_KAFKA_PRODUCER_PROPERTIES`.
     public var producerKafka: KafkaConfiguration {
         var configuration = kafka
+        configuration.properties = kafkaDefaults.producer
+        configuration.properties.merge(kafka.properties) { _, new in new }
         configuration.properties.merge(kafkaProducerProperties) { _, new in new }
         return configuration
     }

@@ -1,4 +1,5 @@
 import CMalloc
+import Foundation
 import Logging
 import Metrics
 import MusterMessaging
@@ -29,6 +30,16 @@ public enum HeapDiscipline {
         #endif
     }
 
+    /// Fixes the size from which an allocation gets its own mapping (0 leaves glibc's dynamic
+    /// threshold). glibc starts at 128 KiB but raises the threshold to the size of every mapped
+    /// block freed (up to 32 MiB), after which big buffers — fetch responses, JSON bodies — come
+    /// from the arenas and leave holes there; a fixed threshold returns them to the kernel on free.
+    public static func fixMmapThreshold(_ bytes: Int) {
+        #if os(Linux) && canImport(Glibc)
+        if bytes > 0 { _ = mallopt(M_MMAP_THRESHOLD, Int32(clamping: bytes)) }
+        #endif
+    }
+
     /// Returns free heap pages to the kernel; true when some were released.
     @discardableResult
     public static func trim() -> Bool {
@@ -37,6 +48,19 @@ public enum HeapDiscipline {
         #else
         return false
         #endif
+    }
+
+    /// Makes GMT the process's default time zone.
+    ///
+    /// Foundation resolves the default zone the first time a date is formatted or
+    /// parsed through a calendar without an explicit zone (ISO-8601 format styles,
+    /// `JSONEncoder`'s `.iso8601`, a log line's timestamp): on Linux it
+    /// canonicalises the system zone's name with ICU, which maps ICU's zone, key-type
+    /// and supplemental data (≈ 1.8 MB resident, measured, docs/launcher.md
+    /// "Memory"). GMT is Foundation's own fixed zone and needs none of it. Every
+    /// time Muster writes or reads is UTC, with an explicit offset.
+    public static func useGMTAsDefaultTimeZone() {
+        NSTimeZone.default = .gmt
     }
 
     /// Heap bytes in use and held free by the allocator (nil where unknown).

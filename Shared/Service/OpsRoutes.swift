@@ -54,9 +54,9 @@ public enum OpsRoutes {
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(
+        // JSONLine, not JSONSerialization: a readiness probe must not load ICU's collation (docs/launcher.md "Memory").
+        Response(
             status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: .init(byteBuffer: ByteBuffer(bytes: JSONLine(any: object).bytes)))
     }
 }

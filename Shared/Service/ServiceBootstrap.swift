@@ -20,14 +20,21 @@ public struct ServiceDescriptor: Sendable {
     public var migrations: [Migration]
     /// The topics it produces or consumes, created at start-up when missing.
     public var topics: [Topic]
+    /// librdkafka properties of its consumers and producer under every `MUSTER_KAFKA_*PROPERTIES`
+    /// (which win): the service's own sizing, e.g. the launcher's buffers (docs/launcher.md "Memory").
+    public var kafkaDefaults: (consumer: [String: String], producer: [String: String])
 
     /// Creates a descriptor.
-    public init(name: String, defaultPort: Int, schema: String, migrations: [Migration], topics: [Topic]) {
+    public init(
+        name: String, defaultPort: Int, schema: String, migrations: [Migration], topics: [Topic],
+        kafkaDefaults: (consumer: [String: String], producer: [String: String]) = ([:], [:])
+    ) {
         self.name = name
         self.defaultPort = defaultPort
         self.schema = schema
         self.migrations = migrations
         self.topics = topics
+        self.kafkaDefaults = kafkaDefaults
     }
 }
 
@@ -149,6 +156,10 @@ public enum ServiceBootstrap {
             serviceName: descriptor.name, defaultPort: descriptor.defaultPort, reader: reader)
         // Before librdkafka, libcurl, libpq and NIO start their threads (each may take an arena).
         HeapDiscipline.limitArenas(service.mallocArenas)
+        HeapDiscipline.fixMmapThreshold(service.mallocMmapThreshold)
+        // Before the first log line: Muster's times are UTC, and a default zone of GMT keeps
+        // Foundation's date formatting away from ICU's zone data (docs/launcher.md "Memory").
+        HeapDiscipline.useGMTAsDefaultTimeZone()
         let logger = LoggingSetup.bootstrap(service: descriptor.name, level: service.logLevel, format: service.logFormat)
         // Off unless an OTLP endpoint is set (docs/observability.md, tracing).
         let traceExporter = try TracingConfiguration.exporter(environment: reader.environment, serviceName: descriptor.name)
@@ -156,7 +167,8 @@ public enum ServiceBootstrap {
         if let traceExporter {
             logger.info("tracing on", metadata: ["otlp_endpoint": "\(traceExporter.configuration.redactedEndpoint)"])
         }
-        let infrastructure = try InfrastructureConfiguration(reader: reader)
+        var infrastructure = try InfrastructureConfiguration(reader: reader)
+        infrastructure.kafkaDefaults = descriptor.kafkaDefaults
         let registry = MetricsSetup.bootstrap()
         try KafkaLibrary.checkVersion()
         logger.info("starting", metadata: ["librdkafka": "\(KafkaLibrary.versionString)"])

@@ -32,20 +32,20 @@ public struct JSONLogHandler: LogHandler {
 
     /// Writes one line.
     public func log(event: LogEvent) {
-        var fields: [String: Any] = [
-            "ts": Self.timestamp(), "level": event.level.rawValue, "service": service, "logger": label,
-            "msg": event.message.description,
+        var fields: [String: JSONLine] = [
+            "ts": .string(Self.timestamp()), "level": .string(event.level.rawValue), "service": .string(service),
+            "logger": .string(label), "msg": .string(event.message.description),
         ]
         if let ids = TracingSetup.currentLogIDs {
-            fields["trace_id"] = ids.traceID
-            fields["span_id"] = ids.spanID
+            fields["trace_id"] = .string(ids.traceID)
+            fields["span_id"] = .string(ids.spanID)
         }
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged where fields[key] == nil {
-            fields[key] = Self.isSecret(key) ? "[REDACTED]" : Self.json(value)
+            fields[key] = Self.isSecret(key) ? .string("[REDACTED]") : Self.json(value)
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
-        LogOutput.shared.write(data)
+        // Written by hand, not with JSONSerialization (whose sorted keys load ICU: JSONLine).
+        LogOutput.shared.write(Data(JSONLine.object(fields).bytes))
     }
 
     /// True when `key` names a secret.
@@ -54,12 +54,12 @@ public struct JSONLogHandler: LogHandler {
         return ["secret", "token", "password", "authorization", "credential"].contains { lower.contains($0) }
     }
 
-    private static func json(_ value: Logger.Metadata.Value) -> Any {
+    private static func json(_ value: Logger.Metadata.Value) -> JSONLine {
         switch value {
-        case .string(let string): string
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let array): array.map(json)
-        case .dictionary(let dictionary): dictionary.mapValues(json)
+        case .string(let string): .string(string)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let array): .array(array.map(json))
+        case .dictionary(let dictionary): .object(dictionary.mapValues(json))
         }
     }
 

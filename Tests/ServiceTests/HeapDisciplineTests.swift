@@ -1,3 +1,4 @@
+import Foundation
 import MusterService
 import Testing
 
@@ -31,5 +32,39 @@ import Testing
         let trimmed = try residentAnonymous()
         #expect(trimmed <= freedNotTrimmed - 20_000_000, "the trim returned most of the freed 40 MB")
         blocks.last?.deallocate()
+    }
+}
+
+/// The fixed mmap threshold and the default time zone (HeapDiscipline).
+@Suite struct HeapDisciplineSettingsTests {
+    /// Whether glibc served `pointer` from its own mapping: the IS_MMAPPED bit (0x2) of the
+    /// chunk's size word, just before the pointer (glibc's chunk layout).
+    func isMapped(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        (pointer - MemoryLayout<Int>.size).load(as: Int.self) & 0x2 != 0
+    }
+
+    @Test func aFixedThresholdKeepsMappingBigBlocksAfterABiggerOneWasFreed() {
+        HeapDiscipline.fixMmapThreshold(131_072)
+        // With glibc's dynamic threshold, freeing a mapped 4 MiB block raises the threshold to
+        // 4 MiB, and the next 1 MiB block would come from an arena.
+        let big = UnsafeMutableRawPointer.allocate(byteCount: 4 << 20, alignment: 16)
+        #expect(isMapped(big))
+        big.deallocate()
+        let next = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        #expect(isMapped(next), "1 MiB ≥ the fixed 128 KiB threshold: its own mapping, returned on free")
+        next.deallocate()
+        let small = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        #expect(!isMapped(small), "below the threshold: from an arena")
+        small.deallocate()
+    }
+
+    @Test func theDefaultTimeZoneIsGMTAndDatesStillFormatInUTC() {
+        HeapDiscipline.useGMTAsDefaultTimeZone()
+        #expect(NSTimeZone.default == TimeZone.gmt)
+        #expect(NSTimeZone.default.secondsFromGMT() == 0)
+        let date = Date(timeIntervalSince1970: 1_700_000_000.25)
+        #expect(date.formatted(.iso8601.year().month().day().dateSeparator(.dash)
+            .time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+            == "2023-11-14T22:13:20.250Z")
     }
 }

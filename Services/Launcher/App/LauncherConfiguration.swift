@@ -59,6 +59,8 @@ public struct LauncherConfiguration: Sendable {
     public var repairEmptyLaunchConfiguration = false
     /// How long a launch configuration read stays cached.
     public var launchConfigurationTTL: Duration = .seconds(600)
+    /// At most this many launch configurations stay cached (docs/launcher.md "Memory").
+    public var launchConfigurationCacheSize = 2048
     /// Accounts registered by configuration (more arrive on `accounts.v1`).
     public var accounts: [AccountConfiguration] = []
 
@@ -96,6 +98,8 @@ public struct LauncherConfiguration: Sendable {
         checkLaunchConfiguration = try reader.bool("MUSTER_LAUNCHER_CHECK_LAUNCH_CONFIGURATION", default: true)
         repairEmptyLaunchConfiguration = try reader.bool("MUSTER_LAUNCHER_REPAIR_LAUNCH_CONFIGURATION", default: false)
         launchConfigurationTTL = try reader.duration("MUSTER_LAUNCHER_LAUNCH_CONFIGURATION_TTL", default: launchConfigurationTTL)
+        launchConfigurationCacheSize = try reader.int(
+            "MUSTER_LAUNCHER_LAUNCH_CONFIGURATION_CACHE", default: launchConfigurationCacheSize, range: 1...1_000_000)
         if let raw = reader.optionalString("MUSTER_LAUNCHER_ACCOUNTS") {
             accounts = try AccountConfiguration.parse(raw, variable: "MUSTER_LAUNCHER_ACCOUNTS")
         }

@@ -19,7 +19,27 @@ public enum LauncherService {
     /// How the launcher is booted.
     public static let descriptor = ServiceDescriptor(
         name: "launcher", defaultPort: 8081, schema: "launcher", migrations: migrations,
-        topics: [.launchRequests, .jobPoll, .instancesTerminate, .hookRequests, .accounts, .jobStatus, .inventory])
+        topics: [.launchRequests, .jobPoll, .instancesTerminate, .hookRequests, .accounts, .jobStatus, .inventory],
+        kafkaDefaults: kafkaDefaults)
+
+    /// librdkafka's buffers sized for the launcher's traffic (records of a few KB, at most
+    /// thousands a second) instead of the library's throughput defaults; any
+    /// `MUSTER_KAFKA_*PROPERTIES` wins (docs/launcher.md "Memory").
+    ///
+    /// | property | librdkafka default | launcher |
+    /// |---|---|---|
+    /// | `queued.max.messages.kbytes` (consumer prefetch queue) | 65536 | 2048 |
+    /// | `queued.min.messages` (per partition) | 100000 | 1000 |
+    /// | `fetch.max.bytes` (one fetch response) | 52428800 | 1048576 |
+    /// | `receive.message.max.bytes` (any response) | 100000000 | 2097152 |
+    /// | `queue.buffering.max.kbytes` (producer queue) | 1048576 | 16384 |
+    /// | `batch.size` (one produce batch) | 1000000 | 262144 |
+    public static let kafkaDefaults: (consumer: [String: String], producer: [String: String]) = (
+        consumer: [
+            "queued.max.messages.kbytes": "2048", "queued.min.messages": "1000",
+            "fetch.max.bytes": "1048576", "receive.message.max.bytes": "2097152",
+        ],
+        producer: ["queue.buffering.max.kbytes": "16384", "batch.size": "262144"])
 
     /// The launcher's own schema migrations (versions from 100).
     public static let migrations: [Migration] = LauncherSchema.migrations(schema: "launcher")
@@ -76,7 +96,8 @@ public final class Launcher: Sendable {
             store: LaunchStore(schema: schema, topics: topics), gate: gate, accounts: accounts,
             launchConfiguration: LaunchConfigurationCheck(
                 gate: gate, ttl: configuration.launchConfigurationTTL,
-                repairEmpty: configuration.repairEmptyLaunchConfiguration),
+                repairEmpty: configuration.repairEmptyLaunchConfiguration,
+                capacity: configuration.launchConfigurationCacheSize),
             hooks: hooks, logger: logger, wakeRelay: wakeRelay)
         scheduler = LaunchScheduler(context: context)
         inventory = Inventory(context: context)

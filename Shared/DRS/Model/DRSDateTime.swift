@@ -94,7 +94,7 @@ public enum DRSDateTime {
 
     private static let utc: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt  // Foundation's own zone: "UTC" by name would go through ICU
         return calendar
     }()
 

@@ -16,11 +16,41 @@ final class LaunchConfigurationCheck: Sendable {
     private let gate: DRSGate
     private let ttl: Duration
     private let repairEmpty: Bool
+    private let capacity: Int
 
-    init(gate: DRSGate, ttl: Duration, repairEmpty: Bool) {
+    /// `capacity` bounds the cache (docs/launcher.md "Memory"): past it, expired entries go,
+    /// then the older half of what is left.
+    init(gate: DRSGate, ttl: Duration, repairEmpty: Bool, capacity: Int = 2048) {
         self.gate = gate
         self.ttl = ttl
         self.repairEmpty = repairEmpty
+        self.capacity = max(capacity, 1)
+    }
+
+    /// Entries cached now (tests).
+    var count: Int { cache.withLock { $0.count } }
+
+    /// Whether `key` is cached (tests).
+    func cached(_ key: String) -> Bool { cache.withLock { $0[key] != nil } }
+
+    /// Caches `configuration` for `key`, keeping the cache within its capacity.
+    func remember(_ key: String, _ configuration: LaunchConfiguration, at now: ContinuousClock.Instant = .now) {
+        cache.withLock { entries in
+            entries[key] = Cached(configuration: configuration, at: now)
+            if entries.count > capacity { Self.evict(&entries, capacity: capacity, ttl: ttl, now: now) }
+        }
+    }
+
+    /// Drops expired entries; if more than half of `capacity` remain, keeps the newest half of
+    /// `capacity` (so eviction runs once per `capacity / 2` inserts, not on every one).
+    private static func evict(
+        _ entries: inout [String: Cached], capacity: Int, ttl: Duration, now: ContinuousClock.Instant
+    ) {
+        entries = entries.filter { now - $0.value.at < ttl }
+        let keep = max(capacity / 2, 1)
+        guard entries.count > keep else { return }
+        let newest = entries.sorted { $0.value.at > $1.value.at }.prefix(keep)
+        entries = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
     }
 
     /// Reads, repairs and overrides the configurations of `servers`.
@@ -34,13 +64,13 @@ final class LaunchConfigurationCheck: Sendable {
                 configuration = try await gate.call(endpoint, "GetLaunchConfiguration") {
                     try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server))
                 }
-                cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
+                remember(key, configuration)
             }
             if let update = Self.update(for: configuration, server: server, overrides: overrides, repairEmpty: repairEmpty) {
                 configuration = try await gate.call(endpoint, "UpdateLaunchConfiguration") {
                     try await $0.updateLaunchConfiguration(update)
                 }
-                cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
+                remember(key, configuration)
             }
         }
     }
@@ -84,7 +114,7 @@ final class LaunchConfigurationCheck: Sendable {
             let configuration = try await gate.call(endpoint, "GetLaunchConfiguration") {
                 try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: id))
             }
-            cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
+            remember(key, configuration)
             result[id] = configuration.postLaunchEnabled
         }
         return result
