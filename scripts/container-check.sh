@@ -195,9 +195,14 @@ BASE="localhost/muster-base:$SUITE-$KEY"
 t=$SECONDS
 if [[ ! -s "$ROOTFS_TAR" ]]; then
   log "debootstrap $SUITE (minbase + ${PACKAGES[*]})"
-  tmp="$WORK/rootfs.tmp"; rm -rf "$tmp"
-  nice -n 10 debootstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
-    "$SUITE" "$tmp" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log" >&2; die "debootstrap"; }
+  # A finished debootstrap of the same key (a run stopped before the tar) is reused.
+  tmp="$WORK/rootfs-$KEY.tmp"
+  if [[ "$(cat "$tmp/.muster-key" 2>/dev/null)" != "$KEY" ]]; then
+    rm -rf "$tmp"
+    nice -n 10 debootstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+      "$SUITE" "$tmp" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log" >&2; die "debootstrap"; }
+    echo "$KEY" >"$tmp/.muster-key"
+  fi
   # What debian:bookworm-slim has and minbase lacks: the updates and security
   # suites (so the runtime stage's apt-get gets today's fixes), and the dpkg
   # excludes that keep documentation out of the image.
@@ -224,9 +229,9 @@ path-exclude /usr/share/locale/*
 path-exclude /usr/share/lintian/*
 EOT
   find "$tmp/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete 2>/dev/null || true
-  rm -rf "$tmp"/usr/share/{man,info,locale,lintian}/* "$tmp"/var/cache/apt/* "$tmp"/var/lib/apt/lists/* \
-    "$tmp"/var/log/*.log "$tmp"/var/log/apt/*
-  tar --numeric-owner -C "$tmp" -cf "$ROOTFS_TAR.tmp" .
+  rm -rf "$tmp"/usr/share/{man,info,locale,lintian}/* "$tmp"/var/cache/apt/*.bin "$tmp"/var/cache/apt/archives/*.deb \
+    "$tmp"/var/lib/apt/lists/* "$tmp"/var/log/*.log "$tmp"/var/log/apt/*
+  tar --numeric-owner --exclude=./.muster-key -C "$tmp" -cf "$ROOTFS_TAR.tmp" .
   mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"; rm -rf "$tmp"
 fi
 if ! "${PODMAN[@]}" image exists "$BASE"; then
