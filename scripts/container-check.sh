@@ -29,11 +29,12 @@
 #      manifests (`kubectl kustomize`, then `kubernetes-validate --strict` at
 #      Kubernetes 1.34, the version deploy/README.md names, and 1.37, the
 #      newest its schemas know; the static-keys patch rendered too).
-# Not part of the main test command. Time here (2 shared cores, ~8 builds
-# running): see deploy/README.md "What was proven here" — about 10 minutes with
-# the rootfs, layers and release build cached; the first run adds debootstrap
-# (~15 min under load), the librdkafka stage (~10 min) and a cold release build
-# (60–90 min under load).
+# Not part of the main test command. Time on the development machine (2 cores
+# shared by ~8 builds, load average 30–40): `validate` alone 1 min; debootstrap
+# 85 min the first time (cached after); a cold release build of the six
+# products more than 90 min (incremental after); the librdkafka stage and the
+# five containers plus the drill not yet timed end to end (deploy/README.md
+# "What was proven here"). On an idle 2-core machine expect a fraction of that.
 #
 #   scripts/container-check.sh            # everything
 #   scripts/container-check.sh validate   # only step 4 (a minute)
@@ -238,9 +239,10 @@ EOT
   mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"; rm -rf "$tmp"
 fi
 if ! "${PODMAN[@]}" image exists "$BASE"; then
-  "${PODMAN[@]}" import --change 'CMD ["bash"]' "$ROOTFS_TAR" "$BASE" >/dev/null
+  "${PODMAN[@]}" import --quiet --change 'CMD ["bash"]' "$ROOTFS_TAR" "$BASE" >/dev/null
 fi
-note "base image $BASE: debootstrap $SUITE minbase + ${PACKAGES[*]} ($(elapsed $t))"
+size="$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$BASE")"
+note "base image $BASE ($((size / 1024 / 1024)) MiB): debootstrap $SUITE minbase + ${PACKAGES[*]} ($(elapsed $t))"
 
 # ---------------------------------------------------------------------------
 # 2. Release binaries, generated Containerfile, image
@@ -283,8 +285,9 @@ cp "$CONTEXT/Containerfile" "$WORK/Containerfile.generated"
 
 t=$SECONDS
 log "podman build (librdkafka stage, runtime stage) from $BASE"
-# --network host: the stages' apt-get and the librdkafka download need the
-# archive; podman's default bridge network has no route out in this sandbox.
+# The stages' apt-get and the librdkafka download need Debian's archive:
+# --network host, the network the runs below use (podman's default bridge
+# reaches it here too).
 nice -n 10 "${PODMAN[@]}" build "${ULIMITS[@]}" --layers --network host --build-arg RUNTIME_IMAGE="$BASE" \
   --target runtime -t "$IMAGE" -f "$CONTEXT/Containerfile" "$CONTEXT" >"$WORK/build.log" 2>&1 \
   || { tail -40 "$WORK/build.log" >&2; die "podman build (log: $WORK/build.log)"; }
