@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterEvents
 
 // Recovery plans: validated (names, limits, references, DAG) before
 // anything is stored; not editable while one of their executions runs.

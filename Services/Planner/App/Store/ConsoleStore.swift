@@ -161,7 +161,7 @@ struct ConsoleStore: Sendable {
               AND ($4::bigint IS NULL OR seq < $4)
             ORDER BY seq DESC LIMIT $5
             """, [team, status?.rawValue, type?.rawValue, before, limit]).rows.map { row in
-            (try row.decode(Int64.self, "seq"), HistoryPage.Row(
+            (seq: try row.decode(Int64.self, "seq"), row: HistoryPage.Row(
                 id: try row.decode(UUID.self, "id").uuidString.lowercased(), planName: try row.decode(String.self, "plan_name"),
                 type: try row.decode(String.self, "type"), status: Badge(try row.decode(String.self, "status")),
                 initiatedBy: try row.decode(String.self, "initiated_by"),
@@ -178,7 +178,7 @@ struct ConsoleStore: Sendable {
             WHERE team_id = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3
             """, [team, before, limit]).rows.map { row in
             let detail = try row.decode(PostgresJSON?.self, "detail")?.decode([String: String].self) ?? [:]
-            return (try row.decode(Int64.self, "seq"), AuditPage.Row(
+            return (seq: try row.decode(Int64.self, "seq"), row: AuditPage.Row(
                 at: Self.format(try row.decode(Date.self, "at")), actor: try row.decode(String.self, "actor"),
                 action: try row.decode(String.self, "action"),
                 resource: "\(try row.decode(String.self, "resource_type")) \(try row.decode(String.self, "resource_id"))",
