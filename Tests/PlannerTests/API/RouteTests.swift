@@ -13,7 +13,7 @@ import Testing
 /// authorize and validate steps alone.
 struct UnreachableStores: TeamStoring, AccountStoring, GroupStoring, PlanStoring {
     /// Token digest → the caller it names.
-    var known: [[UInt8]: Principal] = [:]
+    var known: [[UInt8]: PlannerApp.Principal] = [:]
 
     struct Reached: Error {}
 
@@ -22,7 +22,7 @@ struct UnreachableStores: TeamStoring, AccountStoring, GroupStoring, PlanStoring
         return Reached()
     }
 
-    func principal(tokenDigest digest: [UInt8]) async throws -> Principal? { known[digest] }
+    func principal(tokenDigest digest: [UInt8]) async throws -> PlannerApp.Principal? { known[digest] }
     func create(_ team: PlannerAPI.TeamView, by actor: String) async throws { throw reached("create team") }
     func teams(visibleTo scope: UUID?) async throws -> [PlannerAPI.TeamView] { throw reached("teams") }
     func issue(_ token: PlannerAPI.TokenView, secret: String, by actor: String) async throws { throw reached("issue") }
@@ -58,9 +58,9 @@ struct PlannerRouteTests {
 
     init() {
         var stores = UnreachableStores()
-        stores.known[BearerToken.digest(viewer)] = Principal(teamID: team, subject: "vera", role: .viewer)
-        stores.known[BearerToken.digest(operatorToken)] = Principal(teamID: team, subject: "otto", role: .operator)
-        stores.known[BearerToken.digest(admin)] = Principal(teamID: team, subject: "ada", role: .admin)
+        stores.known[BearerToken.digest(viewer)] = PlannerApp.Principal(teamID: team, subject: "vera", role: .viewer)
+        stores.known[BearerToken.digest(operatorToken)] = PlannerApp.Principal(teamID: team, subject: "otto", role: .operator)
+        stores.known[BearerToken.digest(admin)] = PlannerApp.Principal(teamID: team, subject: "ada", role: .admin)
         // Lazy: the pool never connects (nothing here reaches PostgreSQL).
         let pool = PostgresPool(configuration: .init(url: "postgresql://127.0.0.1:1/none"), logger: Logger(label: "test"))
         let router = Router(context: LocalRequestContext.self)
@@ -172,7 +172,7 @@ struct PlannerRouteTests {
     }
 
     @Test("a corrupt id in a stored execution is an error naming it, not a crash")
-    func corruptStoredID() {
+    func corruptStoredID() throws {
         #expect(throws: StoreError.self) { try ExecutionStore.uuid("exec-1", "execution id") }
         do {
             _ = try ExecutionStore.uuid("exec-1", "execution id")
