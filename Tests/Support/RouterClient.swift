@@ -26,13 +26,15 @@ public struct RouterClient {
     /// A client of `router` (its routes must all be added).
     public init(_ router: Router<LocalRequestContext>) { responder = router.buildResponder() }
 
-    /// The answer to `method path` with `body`: status, headers and the whole body.
-    public func send(_ method: HTTPRequest.Method, _ path: String, body: String = "") async throws
-        -> (status: HTTPResponse.Status, headers: HTTPFields, body: [UInt8])
+    /// The answer to `method path` with `body` (and `headers` besides the JSON content type): status,
+    /// headers and the whole body.
+    public func send(_ method: HTTPRequest.Method, _ path: String, body: String = "", headers: HTTPFields = [:])
+        async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: [UInt8])
     {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        fields.append(contentsOf: headers)
         let request = Request(
-            head: HTTPRequest(method: method, scheme: "http", authority: "local", path: path,
-                              headerFields: [.contentType: "application/json"]),
+            head: HTTPRequest(method: method, scheme: "http", authority: "local", path: path, headerFields: fields),
             body: RequestBody(buffer: ByteBuffer(string: body)))
         let context = LocalRequestContext(source: .init(logger: Logger(label: "router-client")))
         let response: Response

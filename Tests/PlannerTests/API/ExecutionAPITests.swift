@@ -83,6 +83,28 @@ struct ExecutionAPITests {
         }
     }
 
+    @Test("a corrupt id in a stored execution answers 500, changes nothing, and the planner keeps serving")
+    func corruptStoredIDIsA500() async throws {
+        try await PlannerTestApp.with { app in
+            let (team, planID) = try await seed(app)
+            let started = try await app.call("POST", "/v1/executions", token: team.operator,
+                                             json: ["planId": planID, "type": "DRILL"])
+            let id = try #require(started["id"] as? String)
+            // The state document's own id no longer parses (ExecutionStore used to force-unwrap it).
+            try await app.pool.query(
+                "UPDATE \(app.schema).executions SET state = jsonb_set(state, '{id}', '\"exec-corrupt\"') WHERE id = $1",
+                [try #require(UUID(uuidString: id))])
+            let paused = try await app.call("POST", "/v1/executions/\(id)/pause", token: team.operator, validate: false)
+            #expect(paused.status == 500)
+            #expect(paused.error["code"] as? String == "internal")
+            #expect(!paused.text.contains("exec-corrupt"), "the 500 carries no internals; the log has the reason")
+            let row = try await app.pool.query(
+                "SELECT status FROM \(app.schema).executions WHERE id = $1", [try #require(UUID(uuidString: id))]).rows
+            #expect(try row[0].decode(String.self, "status") == "RUNNING", "the refused command changed nothing")
+            #expect(try await app.call("GET", "/v1/me", token: team.viewer).status == 200)
+        }
+    }
+
     @Test func listPagesWithACursorAndFilters() async throws {
         try await PlannerTestApp.with { app in
             let (team, planID) = try await seed(app)

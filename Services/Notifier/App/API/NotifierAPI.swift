@@ -9,12 +9,15 @@ import MusterPostgres
 /// planner's bearer tokens through the `teams.v1` replica; a team sees and
 /// touches only its own subscriptions (another team's ids answer 404).
 /// Documented by Services/Notifier/App/API/openapi.json (compiled in, served
-/// at `/openapi.json` and `/docs`; undocumented methods answer 405).
+/// at `/openapi.json` and `/docs`; undocumented methods answer 405). Each
+/// handler is a named function (authorize, validate, call the store, render).
 public struct NotifierAPI: Sendable {
     let configuration: NotifierConfiguration
     let pool: PostgresPool
     let auth: Authenticator
     let rules: SubscriptionRules
+    /// The API's SQL (Store/SubscriptionStore.swift).
+    let store: SubscriptionStore
     let wake: @Sendable () -> Void
 
     var schema: String { configuration.schema }
@@ -25,6 +28,7 @@ public struct NotifierAPI: Sendable {
         self.pool = pool
         self.auth = Authenticator(schema: configuration.schema, pool: pool)
         self.rules = SubscriptionRules(allowHTTP: configuration.allowHTTP)
+        self.store = SubscriptionStore(schema: configuration.schema, pool: pool)
         self.wake = wake
     }
 
@@ -45,16 +49,5 @@ public struct NotifierAPI: Sendable {
         let v1 = router.group("v1").add(middleware: ErrorMiddleware<Context>(service: "notifier"))
         addSubscriptionRoutes(to: v1)
         addDeliveryRoutes(to: v1)
-    }
-
-    /// The team's subscription `id`, or 404.
-    func subscription(_ id: UUID, team: String, on connection: PostgresConnection, lock: Bool = false) async throws
-        -> Subscription
-    {
-        let rows = try await connection.query(
-            "SELECT \(Subscription.columns) FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2"
-                + (lock ? " FOR UPDATE" : ""), [id, team]).rows
-        guard let row = rows.first else { throw APIError.notFound("subscription") }
-        return try Subscription(row: row)
     }
 }

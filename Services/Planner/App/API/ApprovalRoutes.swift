@@ -14,15 +14,17 @@ extension PlannerAPI {
     static let maxApprovalComment = 2000
 
     func addApprovalRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
-        v1.post("executions/:id/approvals/:step") { request, context in
-            let principal = try await auth.authenticate(request)
-            let executionID = try context.id(what: "execution")
-            let input = try await JSONBody.decode(
-                ApprovalInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
-            let state = try await decideApproval(executionID, step: context.parameters.get("step") ?? "", input: input,
-                                                 by: principal)
-            return try JSONResponse.make(.ok, ExecutionViews.detail(state))
-        }
+        v1.post("executions/:id/approvals/:step") { request, context in try await approve(request, context) }
+    }
+
+    func approve(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let principal = try await auth.authenticate(request)
+        let executionID = try context.id(what: "execution")
+        let input = try await JSONBody.decode(
+            ApprovalInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
+        let state = try await decideApproval(executionID, step: context.parameters.get("step") ?? "", input: input,
+                                             by: principal)
+        return try JSONResponse.make(.ok, ExecutionViews.detail(state))
     }
 
     /// Approves or declines `step` for `principal`; shared by the API and the console.

@@ -16,17 +16,20 @@ extension MusterAPI.Principal where TeamID == UUID? {
     }
 }
 
-/// Resolves bearer tokens against the `tokens` table (and the bootstrap admin token).
+/// Resolves bearer tokens against the team store's tokens (and the bootstrap admin token).
 struct Authenticator: Sendable {
     let schema: String
     let pool: PostgresPool
+    /// Where team tokens are looked up (Store/TeamStore.swift).
+    let tokens: any TeamStoring
     let adminTokenDigest: [UInt8]?
     /// When OIDC is configured: bearer JWTs are the provider's access tokens.
     let oidc: OIDCClient?
 
-    init(schema: String, pool: PostgresPool, adminToken: String?, oidc: OIDCClient? = nil) {
+    init(schema: String, pool: PostgresPool, tokens: any TeamStoring, adminToken: String?, oidc: OIDCClient? = nil) {
         self.schema = schema
         self.pool = pool
+        self.tokens = tokens
         self.adminTokenDigest = adminToken.map(BearerToken.digest)
         self.oidc = oidc
     }
@@ -59,14 +62,8 @@ struct Authenticator: Sendable {
         if let adminTokenDigest, BearerToken.constantTimeEqual(digest, adminTokenDigest) {
             return Principal(teamID: nil, subject: "bootstrap-admin", role: .admin)
         }
-        let result = try await pool.query(
-            "SELECT team_id, subject, role FROM \(schema).tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-            [digest])
-        guard let row = result.rows.first, let role = Role(rawValue: try row.decode(String.self, "role")) else {
-            throw APIError.unknownToken()
-        }
-        return Principal(teamID: try row.decode(UUID.self, "team_id"), subject: try row.decode(String.self, "subject"),
-                         role: role)
+        guard let principal = try await tokens.principal(tokenDigest: digest) else { throw APIError.unknownToken() }
+        return principal
     }
 }
 

@@ -26,21 +26,23 @@ extension PlannerAPI {
     static let maxHistoryExport = 10_000
 
     func addComplianceRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
-        v1.get("compliance") { request, _ in
-            let team = try await auth.authenticate(request).team()
-            let now = Date()
-            let records = try await pool.withConnection {
-                try await ComplianceStore(schema: schema).plans(team: team, on: $0)
-            }
-            let items = records.map { record in
-                ComplianceRules.entry(
-                    planID: record.id.uuidString.lowercased(), planName: record.plan.name,
-                    rtoTargetMinutes: record.plan.rtoTargetMinutes, rpoTargetMinutes: record.plan.rpoTargetMinutes,
-                    drillFrequencyDays: record.plan.drillFrequencyDays, planCreatedAt: record.createdAt,
-                    lastDrill: record.lastDrill.map(Self.lastDrill), now: now)
-            }
-            return try JSONResponse.make(.ok, ComplianceView(generatedAt: now, items: items))
+        v1.get("compliance") { request, _ in try await compliance(request) }
+    }
+
+    func compliance(_ request: Request) async throws -> Response {
+        let team = try await auth.authenticate(request).team()
+        let now = Date()
+        let records = try await pool.withConnection {
+            try await ComplianceStore(schema: schema).plans(team: team, on: $0)
         }
+        let items = records.map { record in
+            ComplianceRules.entry(
+                planID: record.id.uuidString.lowercased(), planName: record.plan.name,
+                rtoTargetMinutes: record.plan.rtoTargetMinutes, rpoTargetMinutes: record.plan.rpoTargetMinutes,
+                drillFrequencyDays: record.plan.drillFrequencyDays, planCreatedAt: record.createdAt,
+                lastDrill: record.lastDrill.map(Self.lastDrill), now: now)
+        }
+        return try JSONResponse.make(.ok, ComplianceView(generatedAt: now, items: items))
     }
 
     static func lastDrill(_ state: ExecutionState) -> ComplianceEntry.LastDrill {

@@ -23,46 +23,43 @@ extension PlannerAPI {
     func addExecutionRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
         v1.post("executions") { request, _ in try await startExecution(request) }
         v1.get("executions") { request, _ in try await listExecutions(request) }
-        v1.get("executions/:id") { request, context in
-            let state = try await readExecution(request, context)
-            return try JSONResponse.make(.ok, ExecutionViews.detail(state))
-        }
-        v1.get("executions/:id/report") { request, context in
-            let state = try await readExecution(request, context)
-            return try JSONResponse.make(.ok, ExecutionViews.report(state))
-        }
-        v1.get("executions/:id/audit") { request, context in
-            let state = try await readExecution(request, context)
-            let rows = try await pool.query(
-                """
-                SELECT at, actor, action, detail FROM \(schema).audit
-                WHERE resource_type = 'execution' AND resource_id = $1 ORDER BY seq
-                """, [state.id]).rows
-            let entries = try rows.map {
-                AuditEntry(at: try $0.decode(Date.self, "at"), actor: try $0.decode(String.self, "actor"),
-                           action: try $0.decode(String.self, "action"),
-                           detail: try $0.decode(PostgresJSON?.self, "detail")?.decode([String: String].self) ?? [:])
-            }
-            return try JSONResponse.make(.ok, Page(items: entries, nextCursor: nil))
-        }
+        v1.get("executions/:id") { request, context in try await getExecution(request, context) }
+        v1.get("executions/:id/report") { request, context in try await executionReport(request, context) }
+        v1.get("executions/:id/audit") { request, context in try await executionAudit(request, context) }
         v1.post("executions/:id/pause") { request, context in
             try await command(request, context, action: "execution.pause") { .pause(actor: $0) }
         }
         v1.post("executions/:id/resume") { request, context in
             try await command(request, context, action: "execution.resume") { .resume(actor: $0) }
         }
-        v1.post("executions/:id/cancel") { request, context in
-            let input = try await JSONBody.decodeOptional(
-                CancelInput.self, from: request, limit: limits.maxBodyBytes, fallback: CancelInput(terminateInstances: nil),
-                wording: .explained)
-            let terminate = input.terminateInstances ?? false
-            return try await command(request, context, action: "execution.cancel",
-                                     detail: ["terminateInstances": "\(terminate)"]) {
-                .cancel(actor: $0, terminateInstances: terminate)
-            }
-        }
+        v1.post("executions/:id/cancel") { request, context in try await cancelExecution(request, context) }
         v1.post("executions/:id/cleanup") { request, context in
             try await command(request, context, action: "execution.cleanup", status: .accepted) { .cleanup(actor: $0) }
+        }
+    }
+
+    func getExecution(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        try JSONResponse.make(.ok, ExecutionViews.detail(try await readExecution(request, context)))
+    }
+
+    func executionReport(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        try JSONResponse.make(.ok, ExecutionViews.report(try await readExecution(request, context)))
+    }
+
+    func executionAudit(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let state = try await readExecution(request, context)
+        let entries = try await AuditStore(schema: schema).execution(state.id, pool: pool)
+        return try JSONResponse.make(.ok, Page(items: entries, nextCursor: nil))
+    }
+
+    func cancelExecution(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let input = try await JSONBody.decodeOptional(
+            CancelInput.self, from: request, limit: limits.maxBodyBytes, fallback: CancelInput(terminateInstances: nil),
+            wording: .explained)
+        let terminate = input.terminateInstances ?? false
+        return try await command(request, context, action: "execution.cancel",
+                                 detail: ["terminateInstances": "\(terminate)"]) {
+            .cancel(actor: $0, terminateInstances: terminate)
         }
     }
 
@@ -98,19 +95,14 @@ extension PlannerAPI {
         let team = try principal.team()
         try principal.require(.operator)
         let executionID = UUID()
-        guard let row = try await connection.query(
-            "SELECT * FROM \(schema).plans WHERE id = $1 AND team_id = $2 FOR UPDATE",
-            [input.planId, team]).rows.first else {
+        guard let plan = try await executions.lockPlan(input.planId, team: team, on: connection) else {
             throw APIError.validation(ValidationFailure(field: "planId", rule: "reference",
                                                         message: "no plan \(input.planId.uuidString.lowercased()) in your team"))
         }
-        if let running = try await connection.query(
-            "SELECT id FROM \(schema).executions WHERE plan_id = $1 AND status IN \(Self.activeStatuses) LIMIT 1",
-            [input.planId]).rows.first {
+        if let running = try await PlanStore.runningExecution(of: input.planId, schema: schema, on: connection) {
             throw APIError.conflict(field: "planId", rule: "executionRunning",
-                "execution \(try running.decode(UUID.self, "id").uuidString.lowercased()) of this plan is still running")
+                "execution \(running.uuidString.lowercased()) of this plan is still running")
         }
-        let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
         let readiness = try await readinessGate(plan, planID: input.planId, force: input.force ?? false, on: connection)
         let blueprint = try await blueprint(
             plan, planID: input.planId, executionID: executionID, team: team, type: input.type,
@@ -129,17 +121,7 @@ extension PlannerAPI {
     /// Freezes the plan with its groups' current servers.
     func blueprint(_ plan: ValidatedPlan, planID: UUID, executionID: UUID, team: UUID, type: ExecutionType,
                    initiatedBy: String, on connection: PostgresConnection) async throws -> ExecutionBlueprint {
-        let rows = try await connection.query(
-            """
-            SELECT group_id, server_id, account_id, region FROM \(schema).protection_group_servers
-            WHERE group_id IN (SELECT (jsonb_array_elements_text($1))::uuid) ORDER BY server_id
-            """, [try PostgresJSON(encoding: plan.protectionGroupIds.map { $0.uuidString })]).rows
-        var byGroup: [UUID: [ExecutionBlueprint.Server]] = [:]
-        for row in rows {
-            byGroup[try row.decode(UUID.self, "group_id"), default: []].append(.init(
-                id: try row.decode(String.self, "server_id"), accountID: try row.decode(String.self, "account_id"),
-                region: try row.decode(String.self, "region")))
-        }
+        let byGroup = try await executions.servers(ofGroups: plan.protectionGroupIds, on: connection)
         var waves: [ExecutionBlueprint.Wave] = []
         var settings: [String: ServerLaunchSettings] = [:]
         for (index, wave) in plan.waves.enumerated() {
@@ -285,28 +267,9 @@ extension PlannerAPI {
                                            filter: .init(status: status, type: type, planID: planID))
         }
         let page = try PageRequest(request)
-        let rows = try await pool.query(
-            """
-            SELECT seq, id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at
-            FROM \(schema).executions
-            WHERE team_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR type = $3)
-              AND ($4::uuid IS NULL OR plan_id = $4) AND ($5::bigint IS NULL OR seq < $5)
-            ORDER BY seq DESC LIMIT $6
-            """, [team, status, type, planID, page.afterSeq, page.limit + 1]).rows
-        let items = try rows.prefix(page.limit).map { row in
-            ExecutionViews.Summary(
-                id: try row.decode(UUID.self, "id").uuidString.lowercased(),
-                planId: try row.decode(UUID.self, "plan_id").uuidString.lowercased(),
-                planName: try row.decode(String.self, "plan_name"),
-                type: try row.decode(ExecutionType.self, "type"), status: try row.decode(ExecutionStatus.self, "status"),
-                initiatedBy: try row.decode(String.self, "initiated_by"),
-                createdAt: try row.decode(Date.self, "created_at"), endedAt: try row.decode(Date?.self, "ended_at"))
-        }
-        var next: String?
-        if rows.count > page.limit, let last = rows.prefix(page.limit).last {
-            next = PageRequest.cursor(after: try last.decode(Int64.self, "seq"))
-        }
-        return try JSONResponse.make(.ok, Page(items: Array(items), nextCursor: next))
+        let (items, next) = try await executions.list(
+            team: team, filter: .init(status: status, type: type, planID: planID), page: page, pool: pool)
+        return try JSONResponse.make(.ok, Page(items: items, nextCursor: next))
     }
 }
 

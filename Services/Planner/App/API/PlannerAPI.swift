@@ -8,12 +8,17 @@ import MusterPostgres
 /// Services/Planner/App/API/openapi.json (compiled in, served at
 /// `/openapi.json` and `/docs`; undocumented methods answer 405). Handlers validate before anything is
 /// stored, run each change in one transaction with its audit row and owed
-/// events, and wake the outbox relay after commit.
+/// events, and wake the outbox relay after commit. Each handler is a named
+/// function (authorize, validate, call a store, render); the SQL is in `Store/`.
 public struct PlannerAPI: Sendable {
     let configuration: PlannerConfiguration
     let pool: PostgresPool
     let auth: Authenticator
     let executions: ExecutionStore
+    let teams: any TeamStoring
+    let accounts: any AccountStoring
+    let groups: any GroupStoring
+    let plans: any PlanStoring
     let wake: @Sendable () -> Void
     let streamHub: EventStreamHub
     let oidc: OIDCClient?
@@ -23,11 +28,27 @@ public struct PlannerAPI: Sendable {
 
     /// An API over `pool`; `wake` is called after a transaction that enqueued events commits.
     public init(configuration: PlannerConfiguration, pool: PostgresPool, wake: @escaping @Sendable () -> Void) {
+        let schema = configuration.schema
+        self.init(configuration: configuration, pool: pool,
+                  teams: TeamStore(schema: schema, pool: pool, topics: configuration.topics),
+                  accounts: AccountStore(schema: schema, pool: pool, topics: configuration.topics),
+                  groups: GroupStore(schema: schema, pool: pool, limits: configuration.limits),
+                  plans: PlanStore(schema: schema, pool: pool), wake: wake)
+    }
+
+    /// An API over the given stores (route tests give ones that need no database).
+    init(configuration: PlannerConfiguration, pool: PostgresPool, teams: any TeamStoring, accounts: any AccountStoring,
+         groups: any GroupStoring, plans: any PlanStoring, wake: @escaping @Sendable () -> Void) {
         self.configuration = configuration
         self.pool = pool
+        self.teams = teams
+        self.accounts = accounts
+        self.groups = groups
+        self.plans = plans
         let oidc = configuration.oidc.flatMap { try? OIDCClient(settings: $0, logger: Logger(label: "planner.oidc")) }
         self.oidc = oidc
-        self.auth = Authenticator(schema: configuration.schema, pool: pool, adminToken: configuration.adminToken, oidc: oidc)
+        self.auth = Authenticator(schema: configuration.schema, pool: pool, tokens: teams, adminToken: configuration.adminToken,
+                                  oidc: oidc)
         self.executions = ExecutionStore(schema: configuration.schema, topics: configuration.topics,
                                          callbackBaseURL: configuration.callbackBaseURL)
         self.wake = wake
@@ -67,12 +88,8 @@ public struct PlannerAPI: Sendable {
     /// Records who did what, in the caller's transaction.
     func audit(_ principal: Principal, team: UUID?, action: String, type: String, id: String, detail: [String: String] = [:],
                on connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO \(schema).audit (team_id, actor, action, resource_type, resource_id, detail)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """,
-            [team, principal.subject, action, type, id, try PostgresJSON(encoding: detail)])
+        try await AuditStore(schema: schema).record(actor: principal.subject, team: team, action: action, type: type, id: id,
+                                                    detail: detail, on: connection)
     }
 
     /// Maps a unique violation on `constraint` to a 409 naming the field.

@@ -15,14 +15,16 @@ extension PlannerAPI {
     }
 
     func addReadinessRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
-        v1.post("plans/:id/evaluate") { request, context in
-            let team = try await auth.authenticate(request).team()
-            let planID = try context.id(what: "plan")
-            let evaluation = try await evaluateAskingLauncher(planID: planID, team: team, now: Date())
-            return try JSONResponse.make(.ok, ReadinessView(
-                planId: planID.uuidString.lowercased(), verdict: evaluation.verdict, evaluatedAt: evaluation.at,
-                checks: evaluation.evaluation.checks))
-        }
+        v1.post("plans/:id/evaluate") { request, context in try await evaluatePlan(request, context) }
+    }
+
+    func evaluatePlan(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let team = try await auth.authenticate(request).team()
+        let planID = try context.id(what: "plan")
+        let evaluation = try await evaluateAskingLauncher(planID: planID, team: team, now: Date())
+        return try JSONResponse.make(.ok, ReadinessView(
+            planId: planID.uuidString.lowercased(), verdict: evaluation.verdict, evaluatedAt: evaluation.at,
+            checks: evaluation.evaluation.checks))
     }
 
     /// What the readiness of the planner (the API, the console, the start gate) and the monitor share.

@@ -29,12 +29,7 @@ extension PlannerConsole {
     func oidcStart() async throws -> Response {
         guard let oidc = api.oidc else { throw APIError.notFound("OIDC sign-in") }
         let state = ConsoleSessions.random(), nonce = ConsoleSessions.random(), verifier = ConsoleSessions.random()
-        try await pool.query(
-            """
-            INSERT INTO \(schema).oidc_logins (state_hash, nonce, verifier, expires_at)
-            VALUES ($1, $2, $3, now() + interval '10 minutes')
-            """, [ConsoleSessions.digest(state), nonce, verifier])
-        try await pool.query("DELETE FROM \(schema).oidc_logins WHERE expires_at < now() - interval '1 hour'")
+        try await store.saveLogin(stateDigest: ConsoleSessions.digest(state), nonce: nonce, verifier: verifier)
         let location: String
         do {
             location = try await oidc.authorizationURL(state: state, nonce: nonce, verifier: verifier)
@@ -58,15 +53,11 @@ extension PlannerConsole {
               BearerToken.constantTimeEqual(Array(cookie.utf8), Array(state.utf8))
         else { return signInRefused("This sign-in did not start in this browser; start again.") }
         // Single use: the row goes whatever happens next.
-        guard let row = try await pool.query(
-            """
-            DELETE FROM \(schema).oidc_logins WHERE state_hash = $1 AND expires_at > now() RETURNING nonce, verifier
-            """, [ConsoleSessions.digest(state)]).rows.first
+        guard let login = try await store.takeLogin(stateDigest: ConsoleSessions.digest(state))
         else { return signInRefused("This sign-in expired or was already used; start again.") }
         let principal: Principal
         do {
-            let claims = try await oidc.redeem(code: code, verifier: try row.decode(String.self, "verifier"),
-                                               nonce: try row.decode(String.self, "nonce"))
+            let claims = try await oidc.redeem(code: code, verifier: login.verifier, nonce: login.nonce)
             principal = try await oidc.principal(claims, pool: pool, schema: schema)
         } catch let error as TokenError {
             return signInRefused("Sign-in refused: \(error.description).")

@@ -6,8 +6,8 @@ import MusterDomain
 import MusterEvents
 import MusterPostgres
 
-// What each console page shows, read from the planner's tables and scoped to
-// the session's team (another team's ids answer 404, as the API does).
+// What each console page shows, read from the planner's tables (Store/ConsoleStore.swift)
+// and scoped to the session's team (another team's ids answer 404, as the API does).
 extension PlannerConsole {
     static func format(_ date: Date?) -> String {
         guard let date else { return "" }
@@ -16,63 +16,8 @@ extension PlannerConsole {
             .year().month().day().time(includingFractionalSeconds: false)) + " UTC"
     }
 
-    static let active = "('PENDING', 'RUNNING', 'PAUSED')"
-
     func dashboard(_ team: UUID) async throws -> DashboardPage {
-        let active = try await pool.query(
-            """
-            SELECT e.id, e.plan_name, e.type, e.status, e.created_at,
-                   count(s.server_id) AS total, count(s.server_id) FILTER (WHERE s.status = 'LAUNCHED') AS done
-            FROM \(schema).executions e LEFT JOIN \(schema).execution_servers s ON s.execution_id = e.id
-            WHERE e.team_id = $1 AND e.status IN \(Self.active)
-            GROUP BY e.id ORDER BY e.created_at DESC LIMIT 50
-            """, [team]).rows.map { row in
-            DashboardPage.Active(
-                id: try row.decode(UUID.self, "id").uuidString.lowercased(), planName: try row.decode(String.self, "plan_name"),
-                type: try row.decode(String.self, "type"), status: Badge(try row.decode(String.self, "status")),
-                progress: Progress(done: try row.decode(Int.self, "done"), total: try row.decode(Int.self, "total")),
-                startedAt: Self.format(try row.decode(Date.self, "created_at")))
-        }
-        let capacity = try await pool.query(
-            """
-            SELECT s.account_id, s.region,
-                   count(DISTINCT s.job_id) FILTER (WHERE s.status IN ('LAUNCHING', 'IN_PROGRESS')) AS jobs,
-                   count(*) FILTER (WHERE s.job_id IS NOT NULL AND s.status IN ('LAUNCHING', 'IN_PROGRESS')) AS servers,
-                   count(DISTINCT s.wave::text || s.execution_id::text) FILTER (WHERE w.status = 'QUEUED') AS queued
-            FROM \(schema).execution_servers s
-            JOIN \(schema).executions e ON e.id = s.execution_id
-            JOIN \(schema).execution_waves w ON w.execution_id = s.execution_id AND w.number = s.wave
-            WHERE e.team_id = $1 AND e.status IN \(Self.active)
-            GROUP BY s.account_id, s.region ORDER BY s.account_id, s.region
-            """, [team]).rows.map { row in
-            DashboardPage.Capacity(
-                accountID: try row.decode(String.self, "account_id"), region: try row.decode(String.self, "region"),
-                activeJobs: try row.decode(Int.self, "jobs"), serversInJobs: try row.decode(Int.self, "servers"),
-                queuedGroups: try row.decode(Int.self, "queued"))
-        }
-        let servers = try await pool.query(
-            """
-            SELECT s.execution_id, e.plan_name, s.server_id, s.failure_reason, s.ended_at
-            FROM \(schema).execution_servers s JOIN \(schema).executions e ON e.id = s.execution_id
-            WHERE e.team_id = $1 AND s.status = 'FAILED' ORDER BY s.ended_at DESC NULLS LAST LIMIT 10
-            """, [team]).rows.map { row in
-            DashboardPage.Failure(
-                executionID: try row.decode(UUID.self, "execution_id").uuidString.lowercased(),
-                planName: try row.decode(String.self, "plan_name"), what: "server \(try row.decode(String.self, "server_id"))",
-                reason: try row.decode(String?.self, "failure_reason") ?? "failed",
-                at: Self.format(try row.decode(Date?.self, "ended_at")))
-        }
-        let executions = try await pool.query(
-            """
-            SELECT id, plan_name, status, ended_at FROM \(schema).executions
-            WHERE team_id = $1 AND status IN ('FAILED', 'TIMED_OUT', 'PARTIAL') ORDER BY seq DESC LIMIT 5
-            """, [team]).rows.map { row in
-            DashboardPage.Failure(
-                executionID: try row.decode(UUID.self, "id").uuidString.lowercased(),
-                planName: try row.decode(String.self, "plan_name"), what: "execution",
-                reason: try row.decode(String.self, "status"), at: Self.format(try row.decode(Date?.self, "ended_at")))
-        }
-        return DashboardPage(active: active, capacity: capacity, failures: executions + servers)
+        try await store.dashboard(team)
     }
 
     func executionPage(_ context: some RequestContext, _ user: SignedIn) async throws -> ExecutionPage {
@@ -177,39 +122,20 @@ extension PlannerConsole {
 
     // MARK: Plans
 
-    func groupNames(_ team: UUID) async throws -> [UUID: String] {
-        var names: [UUID: String] = [:]
-        for row in try await pool.query("SELECT id, name FROM \(schema).protection_groups WHERE team_id = $1", [team]).rows {
-            names[try row.decode(UUID.self, "id")] = try row.decode(String.self, "name")
-        }
-        return names
-    }
-
     func plans(_ user: SignedIn) async throws -> PlansPage {
-        let rows = try await pool.query(
-            "SELECT id, name, definition FROM \(schema).plans WHERE team_id = $1 ORDER BY lower(name)",
-            [user.session.team]).rows
-        return PlansPage(plans: try rows.map { row in
-            let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
-            return PlansPage.Row(id: try row.decode(UUID.self, "id").uuidString.lowercased(), name: plan.name,
-                                 waves: plan.waves.count, rto: plan.rtoTargetMinutes.map { "\($0) min" } ?? "none")
-        })
+        PlansPage(plans: try await store.plans(user.session.team))
     }
 
     func plan(_ id: UUID, team: UUID) async throws -> ValidatedPlan {
-        guard let row = try await pool.query(
-            "SELECT definition FROM \(schema).plans WHERE id = $1 AND team_id = $2", [id, team]).rows.first
-        else { throw APIError.notFound("plan") }
-        return try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
+        guard let plan = try await store.plan(id, team: team) else { throw APIError.notFound("plan") }
+        return plan
     }
 
     func planPage(_ context: some RequestContext, _ user: SignedIn) async throws -> PlanPage {
         let id = try context.id(what: "plan")
         let plan = try await plan(id, team: user.session.team)
-        let names = try await groupNames(user.session.team)
-        let running = try await pool.query(
-            "SELECT id FROM \(schema).executions WHERE plan_id = $1 AND team_id = $2 AND status IN \(Self.active) LIMIT 1",
-            [id, user.session.team]).rows.first.map { try $0.decode(UUID.self, "id").uuidString.lowercased() }
+        let names = try await store.groupNames(user.session.team)
+        let running = try await store.runningExecution(plan: id, team: user.session.team)
         let graph = PlanGraph(plan.waves.map {
             PlanGraph.Wave(name: $0.name, groups: $0.protectionGroupIds.map { names[$0] ?? "?" }, dependsOn: $0.dependsOn,
                            pauseBefore: $0.pauseBefore, continueOnFailure: $0.continueOnFailure)
@@ -299,35 +225,8 @@ extension PlannerConsole {
         let team = user.session.team
         let query = request.uri.queryParameters["q"].map(String.init) ?? ""
         let state = request.uri.queryParameters["state"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let groups = try await pool.query(
-            """
-            SELECT g.name, g.region, count(m.server_id) AS n FROM \(schema).protection_groups g
-            LEFT JOIN \(schema).protection_group_servers m ON m.group_id = g.id
-            WHERE g.team_id = $1 GROUP BY g.id ORDER BY lower(g.name)
-            """, [team]).rows.map {
-            GroupsPage.Group(name: try $0.decode(String.self, "name"), region: try $0.decode(String.self, "region"),
-                             servers: try $0.decode(Int.self, "n"))
-        }
-        let servers = try await pool.query(
-            """
-            SELECT s.server_id, s.hostname, s.account_id, s.region, s.replication_state, s.observed_at, s.tags, g.name AS grp
-            FROM \(schema).source_servers s
-            JOIN \(schema).accounts a ON a.aws_account_id = s.account_id AND a.team_id = $1
-            LEFT JOIN \(schema).protection_group_servers m
-                ON m.account_id = s.account_id AND m.region = s.region AND m.server_id = s.server_id
-            LEFT JOIN \(schema).protection_groups g ON g.id = m.group_id
-            WHERE ($2 = '' OR s.server_id ILIKE '%' || $2 || '%' OR s.hostname ILIKE '%' || $2 || '%')
-              AND ($3::text IS NULL OR s.replication_state = $3)
-            ORDER BY s.account_id, s.region, s.server_id LIMIT 500
-            """, [team, query, state]).rows.map { row in
-            let tags = try row.decode(PostgresJSON.self, "tags").decode([String: String].self)
-            return GroupsPage.Server(
-                id: try row.decode(String.self, "server_id"), hostname: try row.decode(String?.self, "hostname") ?? "",
-                accountID: try row.decode(String.self, "account_id"), region: try row.decode(String.self, "region"),
-                replication: try row.decode(String?.self, "replication_state") ?? "",
-                lastSeen: Self.format(try row.decode(Date.self, "observed_at")), group: try row.decode(String?.self, "grp"),
-                tags: tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
-        }
+        let groups = try await store.groups(team)
+        let servers = try await store.servers(team, query: query, state: state)
         let states = ["CONTINUOUS", "INITIAL_SYNC", "BACKLOG", "CREATING_SNAPSHOT", "RESCAN", "STALLED", "DISCONNECTED",
                       "STOPPED", "PAUSED", "NOT_STARTED"]
         return GroupsPage(groups: groups, servers: servers, query: query,
@@ -347,29 +246,17 @@ extension PlannerConsole {
         let status = parameters["status"].map(String.init).flatMap(ExecutionStatus.init(rawValue:))
         let type = parameters["type"].map(String.init).flatMap(ExecutionType.init(rawValue:))
         let limit = 25
-        let rows = try await pool.query(
-            """
-            SELECT seq, id, plan_name, type, status, initiated_by, created_at, ended_at FROM \(schema).executions
-            WHERE team_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR type = $3)
-              AND ($4::bigint IS NULL OR seq < $4)
-            ORDER BY seq DESC LIMIT $5
-            """, [user.session.team, status?.rawValue, type?.rawValue, try Self.before(request), limit + 1]).rows
+        let rows = try await store.history(user.session.team, status: status, type: type, before: try Self.before(request),
+                                           limit: limit + 1)
         var next: String?
         if rows.count > limit {
-            var query = ["before=\(try rows[limit - 1].decode(Int64.self, "seq"))"]
+            var query = ["before=\(rows[limit - 1].seq)"]
             if let status { query.append("status=\(status.rawValue)") }
             if let type { query.append("type=\(type.rawValue)") }
             next = "/console/history?" + query.joined(separator: "&")
         }
         return HistoryPage(
-            rows: try rows.prefix(limit).map { row in
-                HistoryPage.Row(
-                    id: try row.decode(UUID.self, "id").uuidString.lowercased(), planName: try row.decode(String.self, "plan_name"),
-                    type: try row.decode(String.self, "type"), status: Badge(try row.decode(String.self, "status")),
-                    initiatedBy: try row.decode(String.self, "initiated_by"),
-                    createdAt: Self.format(try row.decode(Date.self, "created_at")),
-                    endedAt: Self.format(try row.decode(Date?.self, "ended_at")))
-            },
+            rows: rows.prefix(limit).map(\.row),
             statuses: ExecutionStatus.allCases.map { GroupsPage.Option(value: $0.rawValue, selected: $0 == status) },
             types: ["DRILL", "RECOVERY"].map { GroupsPage.Option(value: $0, selected: $0 == type?.rawValue) },
             next: next)
@@ -377,19 +264,8 @@ extension PlannerConsole {
 
     func audit(_ request: Request, _ user: SignedIn) async throws -> AuditPage {
         let limit = 50
-        let rows = try await pool.query(
-            """
-            SELECT seq, at, actor, action, resource_type, resource_id, detail FROM \(schema).audit
-            WHERE team_id = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3
-            """, [user.session.team, try Self.before(request), limit + 1]).rows
-        let next = rows.count > limit ? "/console/audit?before=\(try rows[limit - 1].decode(Int64.self, "seq"))" : nil
-        return AuditPage(rows: try rows.prefix(limit).map { row in
-            let detail = try row.decode(PostgresJSON?.self, "detail")?.decode([String: String].self) ?? [:]
-            return AuditPage.Row(
-                at: Self.format(try row.decode(Date.self, "at")), actor: try row.decode(String.self, "actor"),
-                action: try row.decode(String.self, "action"),
-                resource: "\(try row.decode(String.self, "resource_type")) \(try row.decode(String.self, "resource_id"))",
-                detail: detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        }, next: next)
+        let rows = try await store.audit(user.session.team, before: try Self.before(request), limit: limit + 1)
+        let next = rows.count > limit ? "/console/audit?before=\(rows[limit - 1].seq)" : nil
+        return AuditPage(rows: rows.prefix(limit).map(\.row), next: next)
     }
 }

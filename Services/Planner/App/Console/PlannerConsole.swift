@@ -31,6 +31,8 @@ public struct PlannerConsole: Sendable {
 
     var schema: String { api.schema }
     var pool: PostgresPool { api.pool }
+    /// The pages' reads (Store/ConsoleStore.swift).
+    var store: ConsoleStore { ConsoleStore(schema: api.schema, pool: api.pool) }
 
     /// Adds every `/console` route to `router`.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
@@ -172,10 +174,10 @@ public struct PlannerConsole: Sendable {
 
     func signedIn(_ request: Request) async throws -> SignedIn? {
         guard let id = request.cookies[Self.cookieName]?.value, let session = try await sessions.find(id) else { return nil }
-        let team = try await pool.query("SELECT name FROM \(schema).teams WHERE id = $1", [session.team]).rows.first
+        let team = try await store.teamName(session.team)
         return SignedIn(session: session, user: User(
             subject: session.principal.subject, role: session.principal.role.rawValue,
-            team: try team?.decode(String.self, "name") ?? "", csrf: session.csrf,
+            team: team, csrf: session.csrf,
             canOperate: session.principal.role >= .operator))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import MusterAPI
 import MusterDomain
 import MusterEvents
 import MusterMessaging
@@ -22,8 +23,8 @@ struct ExecutionStore: Sendable {
                 (id, team_id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at, state)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """,
-            [UUID(uuidString: state.id)!, UUID(uuidString: state.teamID)!, UUID(uuidString: state.planID)!,
-             state.planName, state.type.rawValue, state.status.rawValue, state.initiatedBy, state.createdAt,
+            [try Self.uuid(state.id, "execution id"), try Self.uuid(state.teamID, "execution teamID"),
+             try Self.uuid(state.planID, "execution planID"), state.planName, state.type.rawValue, state.status.rawValue, state.initiatedBy, state.createdAt,
              state.endedAt, try Self.document(state)])
         try await project(from: nil, to: state, on: connection)
         try await enqueue(effects, state: state, on: connection)
@@ -56,7 +57,7 @@ struct ExecutionStore: Sendable {
                 UPDATE \(schema).executions SET status = $2, ended_at = $3, state = $4, updated_at = now()
                 WHERE id = $1
                 """,
-                [UUID(uuidString: new.id)!, new.status.rawValue, new.endedAt, try Self.document(new)])
+                [try Self.uuid(new.id, "execution id"), new.status.rawValue, new.endedAt, try Self.document(new)])
             try await project(from: old, to: new, on: connection)
             // Counted in the transaction: a rolled-back one (rare) counts an execution twice.
             if old.endedAt == nil, new.endedAt != nil {
@@ -71,6 +72,7 @@ struct ExecutionStore: Sendable {
     private func project(from old: ExecutionState?, to new: ExecutionState, on connection: PostgresConnection)
         async throws
     {
+        let executionID = try Self.uuid(new.id, "execution id")
         let waves = new.waves.filter { wave in old.map { $0.waves[wave.number - 1] != wave } ?? true }
         if !waves.isEmpty {
             let rows = waves.map { WaveRow(number: $0.number, name: $0.name, status: $0.status.rawValue,
@@ -83,7 +85,7 @@ struct ExecutionStore: Sendable {
                                                  ended_at timestamptz)
                 ON CONFLICT (execution_id, number) DO UPDATE SET status = EXCLUDED.status,
                     started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at
-                """, [UUID(uuidString: new.id)!, try Self.json(rows)])
+                """, [executionID, try Self.json(rows)])
         }
         let servers = new.servers.values.filter { server in old.map { $0.servers[server.id] != server } ?? true }
         if !servers.isEmpty {
@@ -105,7 +107,7 @@ struct ExecutionStore: Sendable {
                     job_id = EXCLUDED.job_id, recovery_instance_id = EXCLUDED.recovery_instance_id,
                     launched_at = EXCLUDED.launched_at, ended_at = EXCLUDED.ended_at,
                     failure_reason = EXCLUDED.failure_reason
-                """, [UUID(uuidString: new.id)!, try Self.json(rows)])
+                """, [executionID, try Self.json(rows)])
         }
     }
 
@@ -154,7 +156,68 @@ struct ExecutionStore: Sendable {
         }
     }
 
+    // MARK: Starting and listing
+
+    /// The plan of `team` locked for an execution to start from it, or nil.
+    func lockPlan(_ planID: UUID, team: UUID, on connection: PostgresConnection) async throws -> ValidatedPlan? {
+        try await connection.query(
+            "SELECT definition FROM \(schema).plans WHERE id = $1 AND team_id = $2 FOR UPDATE",
+            [planID, team]).rows.first.map { try $0.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self) }
+    }
+
+    /// The current servers of `groups`, per group, by server id.
+    func servers(ofGroups groups: [UUID], on connection: PostgresConnection) async throws
+        -> [UUID: [ExecutionBlueprint.Server]]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT group_id, server_id, account_id, region FROM \(schema).protection_group_servers
+            WHERE group_id IN (SELECT (jsonb_array_elements_text($1))::uuid) ORDER BY server_id
+            """, [try PostgresJSON(encoding: groups.map { $0.uuidString })]).rows
+        var byGroup: [UUID: [ExecutionBlueprint.Server]] = [:]
+        for row in rows {
+            byGroup[try row.decode(UUID.self, "group_id"), default: []].append(.init(
+                id: try row.decode(String.self, "server_id"), accountID: try row.decode(String.self, "account_id"),
+                region: try row.decode(String.self, "region")))
+        }
+        return byGroup
+    }
+
+    /// One page of the team's executions, newest first, and the cursor of the next page (nil on the last).
+    func list(team: UUID, filter: ComplianceStore.HistoryFilter, page: PageRequest, pool: PostgresPool) async throws
+        -> (items: [ExecutionViews.Summary], next: String?)
+    {
+        let rows = try await pool.query(
+            """
+            SELECT seq, id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at
+            FROM \(schema).executions
+            WHERE team_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR type = $3)
+              AND ($4::uuid IS NULL OR plan_id = $4) AND ($5::bigint IS NULL OR seq < $5)
+            ORDER BY seq DESC LIMIT $6
+            """, [team, filter.status, filter.type, filter.planID, page.afterSeq, page.limit + 1]).rows
+        let items = try rows.prefix(page.limit).map { row in
+            ExecutionViews.Summary(
+                id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+                planId: try row.decode(UUID.self, "plan_id").uuidString.lowercased(),
+                planName: try row.decode(String.self, "plan_name"),
+                type: try row.decode(ExecutionType.self, "type"), status: try row.decode(ExecutionStatus.self, "status"),
+                initiatedBy: try row.decode(String.self, "initiated_by"),
+                createdAt: try row.decode(Date.self, "created_at"), endedAt: try row.decode(Date?.self, "ended_at"))
+        }
+        var next: String?
+        if rows.count > page.limit, let last = rows.prefix(page.limit).last {
+            next = PageRequest.cursor(after: try last.decode(Int64.self, "seq"))
+        }
+        return (Array(items), next)
+    }
+
     // MARK: Coding
+
+    /// A stored id as a UUID; a corrupt one is a ``StoreError`` (a logged 500), never a crash.
+    static func uuid(_ text: String, _ what: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw StoreError.corruptID(what: what, value: text) }
+        return id
+    }
 
     private struct WaveRow: Encodable {
         var number: Int, name: String, status: String, started_at: Date?, ended_at: Date?

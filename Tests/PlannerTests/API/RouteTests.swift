@@ -1,0 +1,185 @@
+import Foundation
+import Hummingbird
+import Logging
+import MusterAPI
+import MusterPostgres
+@testable import PlannerApp
+import TestSupport
+import Testing
+
+/// Stores for route tests with no database: they know a few tokens (the one
+/// lookup a request may make before it is refused) and fail the test if any
+/// other operation is reached — every answer below is decided by the handler's
+/// authorize and validate steps alone.
+struct UnreachableStores: TeamStoring, AccountStoring, GroupStoring, PlanStoring {
+    /// Token digest → the caller it names.
+    var known: [[UInt8]: PlannerApp.Principal] = [:]
+
+    struct Reached: Error {}
+
+    func reached(_ operation: String, sourceLocation: SourceLocation = #_sourceLocation) -> Reached {
+        Issue.record("the route reached the store (\(operation)) before refusing", sourceLocation: sourceLocation)
+        return Reached()
+    }
+
+    func principal(tokenDigest digest: [UInt8]) async throws -> PlannerApp.Principal? { known[digest] }
+    func create(_ team: PlannerAPI.TeamView, by actor: String) async throws { throw reached("create team") }
+    func teams(visibleTo scope: UUID?) async throws -> [PlannerAPI.TeamView] { throw reached("teams") }
+    func issue(_ token: PlannerAPI.TokenView, secret: String, by actor: String) async throws { throw reached("issue") }
+    func tokens(of team: UUID) async throws -> [PlannerAPI.TokenView] { throw reached("tokens") }
+    func revoke(_ token: UUID, of team: UUID, by actor: String) async throws { throw reached("revoke") }
+    func save(_ account: AccountWrite, id: UUID, existing: Bool, team: UUID, by actor: String) async throws
+        -> PlannerAPI.AccountView { throw reached("save account") }
+    func accounts(of team: UUID) async throws -> [PlannerAPI.AccountView] { throw reached("accounts") }
+    func account(_ id: UUID, of team: UUID) async throws -> PlannerAPI.AccountView? { throw reached("account") }
+    func remove(_ id: UUID, of team: UUID, by actor: String) async throws { throw reached("remove") }
+    func sourceServers(of team: UUID, accountID: String?, region: String?, state: String?) async throws
+        -> [PlannerAPI.ServerView] { throw reached("source servers") }
+    func save(id: UUID, existing: Bool, name: String, region: String, selection: GroupSelection, team: UUID,
+              by actor: String) async throws -> PlannerAPI.GroupView { throw reached("save group") }
+    func groups(of team: UUID) async throws -> [PlannerAPI.GroupView] { throw reached("groups") }
+    func group(_ id: UUID, of team: UUID) async throws -> PlannerAPI.GroupView? { throw reached("group") }
+    func save(_ plan: ValidatedPlan, id: UUID, existing: Bool, team: UUID, by actor: String,
+              validateReferences: @Sendable ([UUID: Int]) throws -> Void) async throws -> PlannerAPI.PlanView {
+        throw reached("save plan")
+    }
+    func plans(of team: UUID) async throws -> [PlannerAPI.PlanView] { throw reached("plans") }
+    func plan(_ id: UUID, of team: UUID) async throws -> PlannerAPI.PlanView? { throw reached("plan") }
+}
+
+/// The planner's handlers through the router's responder (no socket, no
+/// database): authorization refusals, 422s naming the field, 404s and 405s.
+@Suite("Planner routes without a database")
+struct PlannerRouteTests {
+    static let adminToken = "route-test-admin-token"
+    let team = UUID()
+    let viewer = Authenticator.newToken(), operatorToken = Authenticator.newToken(), admin = Authenticator.newToken()
+    let client: RouterClient
+
+    init() {
+        var stores = UnreachableStores()
+        stores.known[BearerToken.digest(viewer)] = PlannerApp.Principal(teamID: team, subject: "vera", role: .viewer)
+        stores.known[BearerToken.digest(operatorToken)] = PlannerApp.Principal(teamID: team, subject: "otto", role: .operator)
+        stores.known[BearerToken.digest(admin)] = PlannerApp.Principal(teamID: team, subject: "ada", role: .admin)
+        // Lazy: the pool never connects (nothing here reaches PostgreSQL).
+        let pool = PostgresPool(configuration: .init(url: "postgresql://127.0.0.1:1/none"), logger: Logger(label: "test"))
+        let router = Router(context: LocalRequestContext.self)
+        PlannerAPI(configuration: PlannerConfiguration(adminToken: Self.adminToken), pool: pool, teams: stores,
+                   accounts: stores, groups: stores, plans: stores, wake: {}).addRoutes(to: router)
+        client = RouterClient(router)
+    }
+
+    struct ErrorBody: Decodable {
+        struct Detail: Decodable { var code: String; var field: String?; var rule: String?; var message: String }
+        var error: Detail
+    }
+
+    func send(_ method: HTTPRequest.Method, _ path: String, token: String?, body: String = "")
+        async throws -> (status: HTTPResponse.Status, headers: HTTPFields, error: ErrorBody.Detail?)
+    {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let answer = try await client.send(method, path, body: body, headers: headers)
+        return (answer.status, answer.headers, try? JSONDecoder().decode(ErrorBody.self, from: Data(answer.body)).error)
+    }
+
+    @Test("no token, or one the team store does not know: 401 before any other store is asked")
+    func unauthenticated() async throws {
+        for (method, path) in [(HTTPRequest.Method.get, "/v1/plans"), (.post, "/v1/teams"), (.get, "/v1/source-servers"),
+                               (.delete, "/v1/accounts/\(UUID())")] {
+            let none = try await send(method, path, token: nil, body: #"{"name":"x"}"#)
+            #expect(none.status == .unauthorized, "\(method) \(path)")
+            #expect(none.error?.code == "unauthenticated")
+            let unknown = try await send(method, path, token: Authenticator.newToken(), body: #"{"name":"x"}"#)
+            #expect(unknown.status == .unauthorized, "\(method) \(path)")
+            #expect(unknown.error?.message.contains("unknown or revoked") == true)
+        }
+    }
+
+    @Test("roles: a viewer cannot change plans or groups, an operator cannot remove accounts; 403 names the role")
+    func forbiddenByRole() async throws {
+        let plan = try await send(.post, "/v1/plans", token: viewer, body: #"{"name":"p","waves":[]}"#)
+        #expect(plan.status == .forbidden)
+        #expect(plan.error?.message.contains("operator role") == true)
+        let group = try await send(.delete, "/v1/protection-groups/\(UUID())", token: viewer)
+        #expect(group.status == .forbidden)
+        let account = try await send(.delete, "/v1/accounts/\(UUID())", token: operatorToken)
+        #expect(account.status == .forbidden)
+        #expect(account.error?.message.contains("admin role") == true)
+        let tokens = try await send(.get, "/v1/teams/\(team)/tokens", token: operatorToken)
+        #expect(tokens.status == .forbidden)
+        // Only the bootstrap admin creates teams; it holds no team, so team resources refuse it.
+        let createTeam = try await send(.post, "/v1/teams", token: admin, body: #"{"name":"other"}"#)
+        #expect(createTeam.status == .forbidden)
+        let plans = try await send(.get, "/v1/plans", token: Self.adminToken)
+        #expect(plans.status == .forbidden)
+        #expect(plans.error?.message.contains("bootstrap admin") == true)
+    }
+
+    @Test("422 names the field and rule; nothing is stored")
+    func validation() async throws {
+        let cases: [(HTTPRequest.Method, String, String, String, String, String)] = [
+            (.post, "/v1/teams", Self.adminToken, #"{"name":""}"#, "name", "length"),
+            (.post, "/v1/plans", operatorToken, #"{"name":"p","waves":[]}"#, "waves", "minItems"),
+            (.put, "/v1/plans/\(UUID())", operatorToken, #"{"name":"p","waves":[]}"#, "waves", "minItems"),
+            (.post, "/v1/protection-groups", operatorToken, #"{"name":"web","region":"us-east-1","sourceServerIds":[]}"#,
+             "sourceServerIds", "minItems"),
+            (.post, "/v1/accounts", admin,
+             #"{"awsAccountId":"123","name":"prod","regions":["us-east-1"],"credentials":{"type":"ASSUME_ROLE","roleArn":"arn:aws:iam::123456789012:role/x"}}"#,
+             "awsAccountId", "format"),
+            (.post, "/v1/teams/\(team)/tokens", admin, #"{"name":"ci","subject":"","role":"operator"}"#, "subject", "length"),
+        ]
+        for (method, path, token, body, field, rule) in cases {
+            let answer = try await send(method, path, token: token, body: body)
+            #expect(answer.status == .unprocessableContent, "\(method) \(path)")
+            #expect(answer.error?.field == field, "\(method) \(path)")
+            #expect(answer.error?.rule == rule, "\(method) \(path): \(answer.error?.message ?? "")")
+        }
+    }
+
+    @Test("malformed ids and another team's tokens answer 404 naming the resource")
+    func notFound() async throws {
+        for (path, what) in [("/v1/plans/not-a-uuid", "plan"), ("/v1/protection-groups/7", "protection group"),
+                             ("/v1/accounts/x", "account")] {
+            let answer = try await send(.get, path, token: viewer)
+            #expect(answer.status == .notFound, "\(path)")
+            #expect(answer.error?.message.contains(what) == true, "\(path)")
+        }
+        let other = try await send(.get, "/v1/teams/\(UUID())/tokens", token: admin)
+        #expect(other.status == .notFound)
+        let token = try await send(.delete, "/v1/teams/\(team)/tokens/nope", token: admin)
+        #expect(token.status == .notFound)
+    }
+
+    @Test("an undocumented method on a documented path is 405 with Allow, before authentication")
+    func methodNotAllowed() async throws {
+        let answer = try await send(.patch, "/v1/accounts/\(UUID())", token: nil)
+        #expect(answer.status == .methodNotAllowed)
+        #expect(answer.headers[.allow] == "DELETE, GET, PUT")
+        let teams = try await send(.delete, "/v1/teams", token: Self.adminToken)
+        #expect(teams.status == .methodNotAllowed)
+        #expect(teams.headers[.allow] == "GET, POST")
+    }
+
+    @Test("/v1/me answers from the token alone")
+    func me() async throws {
+        let answer = try await client.send(.get, "/v1/me", headers: [.authorization: "Bearer \(operatorToken)"])
+        #expect(answer.status == .ok)
+        let me = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
+        #expect(me?["subject"] as? String == "otto")
+        #expect(me?["role"] as? String == "operator")
+        #expect((me?["teamId"] as? String)?.lowercased() == team.uuidString.lowercased())
+    }
+
+    @Test("a corrupt id in a stored execution is an error naming it, not a crash")
+    func corruptStoredID() throws {
+        #expect(throws: StoreError.self) { try ExecutionStore.uuid("exec-1", "execution id") }
+        do {
+            _ = try ExecutionStore.uuid("exec-1", "execution id")
+        } catch {
+            #expect("\(error)".contains("execution id is \"exec-1\""))
+        }
+        #expect(try ExecutionStore.uuid("6A1E0000-0000-4000-8000-000000000001", "x")
+                == UUID(uuidString: "6a1e0000-0000-4000-8000-000000000001"))
+    }
+}
