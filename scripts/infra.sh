@@ -58,7 +58,7 @@ start_pg() {
     || { cat "$PG_DIR/initdb.log" >&2; exit 1; }
   # fsync=off & co. are for this throwaway test cluster only.
   pg_ctl -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600" \
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; exit 1; }
   runuser -u postgres -- psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc 'CREATE DATABASE muster' >/dev/null
   log "PostgreSQL up on 127.0.0.1:$PG_PORT"

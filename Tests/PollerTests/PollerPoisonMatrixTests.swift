@@ -58,7 +58,7 @@ struct PollerPoisonMatrixTests {
 
     static let cells: [Cell] = [
         // Every id is an identifier: a control character makes the event unprocessable (ConsumedText).
-        cell(.nul, .parked(.malformed, error: "jobID must not contain control characters", replay: .refused), job: "nul",
+        cell(.nul, .parked(.malformed, error: "jobId must not contain control characters", replay: .refused), job: "nul",
              poison: { _ in try App.created("drsjob-nul\u{0}") }),
         // jobs.job_id is the primary key: a second job.created for a tracked job (another ce_id, another
         // chunk) is ON CONFLICT DO NOTHING by design: the job stays tracked once, as first created.
