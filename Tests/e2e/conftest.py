@@ -71,6 +71,10 @@ def wait_for_notifier_token(notifier):
     wait_for(knows_token, what="the notifier to know the team's token", timeout=30)
 
 
+# Source servers seeded for the whole e2e session; each test takes its own (Servers.take).
+ESTATE_SERVERS = 48
+
+
 def server_id(index):
     return f"s-0e2e{index:013x}"
 
@@ -157,12 +161,12 @@ def drs(stack):
 
 @pytest.fixture(scope="session")
 def team(stack, sim):
-    """One team with an admin token, the demo account registered, and 32
-    extra source servers (s-0e2e…) seeded into drs-sim and inventoried."""
+    """One team with an admin token, the demo account registered, and
+    ESTATE_SERVERS extra source servers (s-0e2e…) seeded into drs-sim and inventoried."""
     servers = [{
         "sourceServerID": server_id(i), "hostname": f"e2e-{i}", "tags": {"suite": "e2e"},
         "replicationState": "CONTINUOUS",
-    } for i in range(32)]
+    } for i in range(ESTATE_SERVERS)]
     sim.post("/admin/seed", {"accounts": [{"accountID": ACCOUNT, "regions": {REGION: {"sourceServers": servers}}}]})
     admin = API(stack["MUSTER_API"], stack["MUSTER_ADMIN_TOKEN"])
     created = admin.post("/v1/teams", {"name": TEAM_NAME}, expect=201)  # the OIDC group map names it
@@ -171,7 +175,7 @@ def team(stack, sim):
     api = API(stack["MUSTER_API"], token)
     api.post("/v1/accounts", {"awsAccountId": ACCOUNT, "name": "e2e", "regions": [REGION],
                               "credentials": {"type": "KEY_PAIR", "keyPairName": "DEMO"}}, expect=201)
-    wanted = {server_id(i) for i in range(32)}
+    wanted = {server_id(i) for i in range(ESTATE_SERVERS)}
 
     def inventoried():
         seen, cursor = set(), None
@@ -194,7 +198,7 @@ class Servers:
     def take(self, count):
         taken = [server_id(i) for i in range(self.next, self.next + count)]
         self.next += count
-        assert self.next <= 32, "the e2e estate has 32 servers; seed more"
+        assert self.next <= ESTATE_SERVERS, f"the e2e estate has {ESTATE_SERVERS} servers; seed more"
         return taken
 
 
