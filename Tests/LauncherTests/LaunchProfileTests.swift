@@ -199,7 +199,7 @@ struct LaunchProfileIntegrationTests {
             let before = try await state(harness, servers)
             try harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-profile", servers: servers, ips: ["10.99.0.21", "10.99.0.22"]))
-            #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
             #expect(try await pollUntilRestored(harness))
             #expect(try await instanceIPs(harness, servers) == [H.sid(1): ["10.99.0.21"], H.sid(2): ["10.99.0.22"]])
             #expect(try await state(harness, servers) == before)

@@ -152,7 +152,8 @@ struct LauncherIntegrationTests {
             })
             let request = harness.launchGroupRequested("ex-big", servers: (1...250).map(H.sid))
             try await harness.launch(request)
-            #expect(try await harness.pollUntil(timeout: .seconds(30)) { try await harness.jobs().count == 2 })
+            // Count-bounded: 10 s alone, 36 s once with every suite on 2 cores (the second job waits for the first to end).
+            #expect(try await harness.pollUntil(timeout: .seconds(120)) { try await harness.jobs().count == 2 })
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
             #expect(created.map(\.chunk).sorted() == [0, 1])
             #expect(created.allSatisfy { $0.chunkCount == 2 && $0.sourceServerIDs.count == 125 })

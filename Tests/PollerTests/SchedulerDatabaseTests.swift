@@ -110,7 +110,7 @@ struct SchedulerDatabaseTests {
         #expect(try await fixture.state(of: "drsjob-recovery") == .tracking)
         let before = try await fixture.polls().count
         // Polled again and again (STARTED cadence, 150 ms here); generous bound for a loaded machine.
-        let end = ContinuousClock.now + .seconds(10)
+        let end = ContinuousClock.now + .seconds(40)
         var after: [JobPoll] = []
         repeat {
             try await scheduler.tick()
