@@ -207,6 +207,15 @@ def servers():
     return Servers()
 
 
+def subscribe(team, receiver, event_types, secret):
+    """Subscribes `receiver` to the team's events once the notifier knows the team's token;
+    returns the subscription's id."""
+    notifier = API(team["stack"]["MUSTER_NOTIFIER_API"], team["token"])
+    wait_for_notifier_token(notifier)
+    return notifier.post("/v1/subscriptions", {"url": receiver.url, "eventTypes": event_types, "secret": secret},
+                         expect=201)["id"]
+
+
 def make_plan(api, name, waves, rto=60):
     """waves: [(waveName, [serverIds], [dependsOn], options)] → plan id."""
     body_waves = []

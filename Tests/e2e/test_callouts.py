@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import API, finish, make_plan, start, wait_for, wait_for_notifier_token
+from conftest import finish, make_plan, start, subscribe
 from test_wave_hooks import steps_by_name, waiting, waves_by_name
 
 SECRET = "e2e-callout-secret-0123456789abcdef"
@@ -71,10 +71,7 @@ def signed(headers, body):
 
 
 def subscription(team, receiver):
-    notifier = API(team["stack"]["MUSTER_NOTIFIER_API"], team["token"])
-    wait_for_notifier_token(notifier)
-    return notifier.post("/v1/subscriptions", {"url": receiver.url, "eventTypes": ["execution.completed"],
-                                               "secret": SECRET}, expect=201)["id"]
+    return subscribe(team, receiver, ["execution.completed"], SECRET)
 
 
 def test_an_after_callout_then_an_approval_run_in_order_and_the_wave_completes(team, servers):

@@ -9,7 +9,7 @@ import json
 import os
 import time
 
-from conftest import API, ROOT, finish, make_plan, start, wait_for, wait_for_notifier_token
+from conftest import ROOT, finish, make_plan, start, subscribe, wait_for
 from test_end_to_end import Receiver
 
 SERVICES = {"planner", "launcher", "poller", "notifier"}
@@ -17,12 +17,9 @@ SERVICES = {"planner", "launcher", "poller", "notifier"}
 
 def test_a_three_wave_drill_is_one_connected_trace_across_all_four_services(team, servers, otlp):
     api = team["api"]
-    notifier = API(team["stack"]["MUSTER_NOTIFIER_API"], team["token"])
     receiver = Receiver()
     try:
-        wait_for_notifier_token(notifier)
-        notifier.post("/v1/subscriptions", {"url": receiver.url, "eventTypes": ["*"],
-                                            "secret": "e2e-traces-secret-0123456789abcdef"}, expect=201)
+        subscribe(team, receiver, ["*"], "e2e-traces-secret-0123456789abcdef")
         plan = make_plan(api, "traces", [("one", servers.take(1), [], {}), ("two", servers.take(1), ["one"], {}),
                                          ("three", servers.take(1), ["two"], {})])
         before = time.time_ns()

@@ -9,7 +9,7 @@ import re
 import urllib.parse
 import urllib.request
 
-from conftest import API, ROOT, finish, make_plan, start, wait_for, wait_for_notifier_token
+from conftest import ROOT, finish, make_plan, start, subscribe, wait_for
 from test_end_to_end import Receiver
 
 OBSERVABILITY = os.path.join(ROOT, "deploy", "observability")
@@ -60,12 +60,9 @@ def test_every_metric_on_the_dashboards_and_alerts_is_exported(team, servers):
     references = referenced_metrics()
     assert len(references) >= 20, sorted(references)
     api = team["api"]
-    notifier = API(team["stack"]["MUSTER_NOTIFIER_API"], team["token"])
     receiver = Receiver()
     try:
-        wait_for_notifier_token(notifier)
-        notifier.post("/v1/subscriptions", {"url": receiver.url, "eventTypes": ["execution.completed"],
-                                            "secret": "e2e-observability-secret-0123456789"}, expect=201)
+        subscribe(team, receiver, ["execution.completed"], "e2e-observability-secret-0123456789")
         execution_id = start(api, make_plan(api, "observability", [("only", servers.take(1), [], {})]))
         assert finish(api, execution_id)["status"] == "COMPLETED"
         wait_for(lambda: receiver.deliveries, timeout=30, what="a webhook delivery")

@@ -92,7 +92,7 @@ final class LaunchConfigurationCheck: Sendable {
             guard let configuration = try? await gate.call(endpoint, "GetLaunchConfiguration", priority: .background, {
                 try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server))
             }) else { return read }
-            cache.withLock { $0[key] = Cached(configuration: configuration, at: .now) }
+            remember(key, configuration)
             read += 1
         }
         return read
