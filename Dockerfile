@@ -99,9 +99,9 @@ RUN --mount=type=cache,target=/src/.build,id=muster-swiftpm \
     products="$PRODUCTS"; \
     if grep -q '\.executable(name: "muster"' Package.swift; then products="$products muster"; fi; \
     for product in $products; do \
-      swift build -c release --static-swift-stdlib --product "$product"; \
+      swift build -c release --static-swift-stdlib -Xswiftc -Osize --product "$product"; \
     done; \
-    bin="$(swift build -c release --show-bin-path)"; \
+    bin="$(swift build -c release --static-swift-stdlib -Xswiftc -Osize --show-bin-path)"; \
     mkdir -p /out/bin; \
     for product in $products; do install -m 0755 "$bin/$product" /out/bin/; done; \
     backtrace="$(dirname "$(readlink -f "$(command -v swift)")")/../libexec/swift/linux/swift-backtrace-static"; \

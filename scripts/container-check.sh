@@ -255,12 +255,12 @@ note "base image $BASE ($((size / 1024 / 1024)) MiB): debootstrap $SUITE minbase
 t=$SECONDS
 if [[ -z "${MUSTER_CONTAINER_SKIP_BUILD:-}" ]]; then
   for product in "${PRODUCTS[@]}"; do
-    log "swift build -c release --static-swift-stdlib --product $product"
-    nice -n 19 swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product "$product" \
+    log "swift build -c release --static-swift-stdlib -Xswiftc -Osize --product $product"
+    nice -n 19 swift build -c release --static-swift-stdlib -Xswiftc -Osize --scratch-path "$SCRATCH" --product "$product" \
       >"$WORK/swift-build.log" 2>&1 || { grep -vE '^\[[0-9]+/[0-9]+\] ' "$WORK/swift-build.log" | tail -40 >&2; die "swift build $product"; }
   done
 fi
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+BIN="$(swift build -c release --static-swift-stdlib -Xswiftc -Osize --scratch-path "$SCRATCH" --show-bin-path)"
 CONTEXT="$WORK/context"
 rm -rf "$CONTEXT"; mkdir -p "$CONTEXT/bin"
 for product in "${PRODUCTS[@]}"; do

@@ -16,7 +16,7 @@ import MusterPostgres
 /// | `MUSTER_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `MUSTER_LOG_FORMAT` | `json` | `json` (one object per line) or `text` |
 /// | `MUSTER_OPS_ADMIN_TOKEN` | unset | bearer token of the ops port's `/admin/*` endpoints (dead letters); unset disables them |
-/// | `MUSTER_MALLOC_ARENAS` | `2` | glibc malloc arenas (`0`: glibc's default, 8 per core); fewer arenas keep fewer freed peaks resident |
+/// | `MUSTER_MALLOC_ARENAS` | `1` | glibc malloc arenas (`0`: glibc's default, 8 per core); fewer arenas keep fewer freed peaks resident (per-thread caches still serve most small allocations without the arena lock) |
 /// | `MUSTER_MALLOC_MMAP_THRESHOLD` | `131072` | bytes from which an allocation is its own mapping, returned on free (`0`: glibc's dynamic threshold, which grows up to 32 MiB) |
 /// | `MUSTER_HEAP_TRIM_INTERVAL` | `15s` | how often free heap pages go back to the kernel (`malloc_trim`); `0s` never |
 /// | `MUSTER_DATABASE_URL` | required | PostgreSQL URL or conninfo |
@@ -59,7 +59,7 @@ public struct ServiceConfiguration: Sendable {
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
         logLevel = try reader.oneOf("MUSTER_LOG_LEVEL", default: Logger.Level.info)
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
-        mallocArenas = try reader.int("MUSTER_MALLOC_ARENAS", default: 2, range: 0...64)
+        mallocArenas = try reader.int("MUSTER_MALLOC_ARENAS", default: 1, range: 0...64)
         mallocMmapThreshold = try reader.int("MUSTER_MALLOC_MMAP_THRESHOLD", default: 131_072, range: 0...33_554_432)
         heapTrimInterval = try reader.duration("MUSTER_HEAP_TRIM_INTERVAL", default: .seconds(15))
         let token = reader.string("MUSTER_OPS_ADMIN_TOKEN", default: "")
