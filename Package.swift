@@ -70,6 +70,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
+        // Environment variables through swift-configuration's provider (Shared/Service/EnvironmentSettings);
+        // no traits, as Hummingbird takes it, so one build of it serves both.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
     ],
     targets: [
         // C bindings: thin shims, hidden behind the Swift libraries below.
@@ -108,7 +111,8 @@ let package = Package(
         .target(name: "MusterService",
                 dependencies: ["MusterKafka", "MusterPostgres", "MusterMessaging", "MusterEvents", "MusterTracing", "CMalloc", log, metrics,
                                lifecycle, hummingbird, tracing,
-                               .product(name: "Prometheus", package: "swift-prometheus")],
+                               .product(name: "Prometheus", package: "swift-prometheus"),
+                               .product(name: "Configuration", package: "swift-configuration")],
                 path: "Shared/Service", swiftSettings: swiftSettings),
     ]
     + [
@@ -178,8 +182,9 @@ let package = Package(
         // Tests: Swift Testing. Integration suites use the real PostgreSQL and
         // broker started by scripts/infra.sh (see TestSupport).
         .target(name: "TestSupport",
-                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", "MusterEvents", log, metrics, hummingbird, lifecycle,
-                               .product(name: "MetricsTestKit", package: "swift-metrics")],
+                dependencies: ["MusterPostgres", "MusterKafka", "MusterMessaging", "MusterEvents", "MusterService", log, metrics,
+                               hummingbird, lifecycle, .product(name: "MetricsTestKit", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "KafkaTests", dependencies: ["MusterKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["MusterPostgres", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,4 +1,5 @@
 import Logging
+import MusterDomain
 import MusterKafka
 import MusterMessaging
 import MusterPostgres
@@ -43,8 +44,8 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Log output format.
     public var logFormat: LogFormat
-    /// The bearer token of the `/admin/*` ops endpoints; nil disables them. Never logged.
-    public var opsAdminToken: String?
+    /// The bearer token of the `/admin/*` ops endpoints; nil disables them. Never logged (redacted in the description).
+    @Secret public var opsAdminToken: String?
     /// glibc malloc arenas (0: the library's default).
     public var mallocArenas: Int
     /// glibc's fixed mmap threshold in bytes (0: the library's dynamic one).
@@ -53,7 +54,7 @@ public struct ServiceConfiguration: Sendable {
     public var heapTrimInterval: Duration
 
     /// Reads the settings, using `defaultPort` when `MUSTER_HTTP_PORT` is unset.
-    public init(serviceName: String, defaultPort: Int, reader: ConfigReader = ConfigReader()) throws {
+    public init(serviceName: String, defaultPort: Int, reader: EnvironmentSettings = EnvironmentSettings()) throws {
         self.serviceName = serviceName
         httpHost = reader.string("MUSTER_HTTP_HOST", default: "0.0.0.0")
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
@@ -92,7 +93,7 @@ public struct InfrastructureConfiguration: Sendable {
     public var retention: RetentionPruner.Configuration
 
     /// Reads the settings.
-    public init(reader: ConfigReader = ConfigReader()) throws {
+    public init(reader: EnvironmentSettings = EnvironmentSettings()) throws {
         database = PostgresConfiguration(
             url: try reader.requiredString(
                 "MUSTER_DATABASE_URL",
@@ -145,5 +146,15 @@ public struct InfrastructureConfiguration: Sendable {
         configuration.properties.merge(kafka.properties) { _, new in new }
         configuration.properties.merge(kafkaProducerProperties) { _, new in new }
         return configuration
+    }
+}
+
+extension InfrastructureConfiguration: CustomStringConvertible {
+    /// The settings with every secret redacted: the database URL's password (``PostgresConfiguration``'s
+    /// description) and secret librdkafka properties (``KafkaConfiguration``'s).
+    public var description: String {
+        "InfrastructureConfiguration(database: \(database), consumer: \(consumerKafka), producer: \(producerKafka), "
+            + "createTopics: \(createTopics), consumerGroupPrefix: \(consumerGroupPrefix), "
+            + "outboxRetention: \(retention.outboxRetention), inboxRetention: \(retention.inboxRetention))"
     }
 }

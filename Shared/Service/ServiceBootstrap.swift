@@ -60,6 +60,32 @@ public struct ServiceContext: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Sends spans to the OTLP endpoint; nil when tracing is off (the default).
     public let traceExporter: OTLPHTTPExporter?
+    /// The retry and lane settings of the service's consumer loops (a test shortens the back-off).
+    public var eventConsumer = EventConsumer.Configuration()
+    /// Observes every record the service's consumer loops finish (tests; nil in a process).
+    public var onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
+
+    /// A context over parts booted elsewhere: ``ServiceBootstrap/boot(_:reader:)`` in a process, the
+    /// test support's `ServiceUnderTest` in a test (own schema, topics and consumer groups).
+    public init(
+        descriptor: ServiceDescriptor, service: ServiceConfiguration, infrastructure: InfrastructureConfiguration,
+        logger: Logger, pool: PostgresPool, producer: KafkaProducer, relay: OutboxRelay,
+        registry: PrometheusCollectorRegistry, traceExporter: OTLPHTTPExporter? = nil,
+        eventConsumer: EventConsumer.Configuration = .init(),
+        onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil
+    ) {
+        self.descriptor = descriptor
+        self.service = service
+        self.infrastructure = infrastructure
+        self.logger = logger
+        self.pool = pool
+        self.producer = producer
+        self.relay = relay
+        self.registry = registry
+        self.traceExporter = traceExporter
+        self.eventConsumer = eventConsumer
+        self.onOutcome = onOutcome
+    }
 
     /// The service's outbox.
     public var outbox: Outbox { Outbox(schema: descriptor.schema) }
@@ -149,7 +175,7 @@ extension ServiceContext {
 /// setting or library at fault.
 public enum ServiceBootstrap {
     /// Boots `descriptor` from the process environment.
-    public static func boot(_ descriptor: ServiceDescriptor, reader: ConfigReader = ConfigReader()) async throws
+    public static func boot(_ descriptor: ServiceDescriptor, reader: EnvironmentSettings = EnvironmentSettings()) async throws
         -> ServiceContext
     {
         let service = try ServiceConfiguration(

@@ -216,7 +216,7 @@ struct LauncherCoreTests {
         #expect(throws: ConfigurationError.self) {
             try AccountConfiguration.parse(#"[{"accountId":"12","regions":["us-east-1"],"keyPair":"X"}]"#, variable: "V")
         }
-        let configuration = try LauncherConfiguration(reader: ConfigReader(environment: [
+        let configuration = try LauncherConfiguration(reader: EnvironmentSettings(environment: [
             "MUSTER_LAUNCHER_MAX_SERVERS_PER_JOB": "200", "MUSTER_LAUNCHER_CONFLICT_SCALE": "0.01",
             "MUSTER_DRS_ENDPOINT": "http://127.0.0.1:9/{region}",
         ]))
@@ -224,7 +224,7 @@ struct LauncherCoreTests {
         #expect(configuration.conflict.scale == 0.01)
         #expect(configuration.drsEndpoint(region: "us-east-1") == "http://127.0.0.1:9/us-east-1")
         #expect(throws: ConfigurationError.self) {
-            try LauncherConfiguration(reader: ConfigReader(environment: ["MUSTER_LAUNCHER_MAX_SERVERS_PER_JOB": "201"]))
+            try LauncherConfiguration(reader: EnvironmentSettings(environment: ["MUSTER_LAUNCHER_MAX_SERVERS_PER_JOB": "201"]))
         }
     }
 }

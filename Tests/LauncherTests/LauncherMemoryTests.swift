@@ -10,7 +10,7 @@ import Testing
 /// (ServiceDescriptor.kafkaDefaults; the launcher's buffers, docs/launcher.md "Memory").
 @Suite struct LauncherMemoryTests {
     func infrastructure(_ environment: [String: String]) throws -> InfrastructureConfiguration {
-        var configuration = try InfrastructureConfiguration(reader: ConfigReader(environment: [
+        var configuration = try InfrastructureConfiguration(reader: EnvironmentSettings(environment: [
             "MUSTER_DATABASE_URL": "postgresql://u@127.0.0.1:9/m", "MUSTER_KAFKA_BROKERS": "127.0.0.1:9",
         ].merging(environment) { _, new in new }))
         configuration.kafkaDefaults = LauncherService.descriptor.kafkaDefaults
@@ -46,7 +46,7 @@ import Testing
     // MARK: The launch-configuration cache is bounded
 
     func check(capacity: Int, ttl: Duration = .seconds(600)) throws -> LaunchConfigurationCheck {
-        let configuration = try LauncherConfiguration(reader: ConfigReader(environment: [:]))
+        let configuration = try LauncherConfiguration(reader: EnvironmentSettings(environment: [:]))
         let logger = Logger(label: "test")
         let accounts = AccountDirectory(
             configuration: configuration, httpClient: HTTPClient(logger: logger), logger: logger, environment: [:])
@@ -83,13 +83,13 @@ import Testing
     }
 
     @Test func theCapacityIsConfigurable() throws {
-        #expect(try LauncherConfiguration(reader: ConfigReader(environment: [:])).launchConfigurationCacheSize == 2048)
-        let configured = try LauncherConfiguration(reader: ConfigReader(environment: [
+        #expect(try LauncherConfiguration(reader: EnvironmentSettings(environment: [:])).launchConfigurationCacheSize == 2048)
+        let configured = try LauncherConfiguration(reader: EnvironmentSettings(environment: [
             "MUSTER_LAUNCHER_LAUNCH_CONFIGURATION_CACHE": "500",
         ]))
         #expect(configured.launchConfigurationCacheSize == 500)
         #expect(throws: ConfigurationError.self) {
-            try LauncherConfiguration(reader: ConfigReader(environment: ["MUSTER_LAUNCHER_LAUNCH_CONFIGURATION_CACHE": "0"]))
+            try LauncherConfiguration(reader: EnvironmentSettings(environment: ["MUSTER_LAUNCHER_LAUNCH_CONFIGURATION_CACHE": "0"]))
         }
     }
 }

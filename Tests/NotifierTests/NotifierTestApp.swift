@@ -25,7 +25,8 @@ final class NotifierTestApp: TestApp {
     /// The consumer loops (`notifier.executions`, `notifier.tokens`), for replaying what they parked.
     let consumers: [EventConsumer]
     let baseURL: String
-    private let tasks: BackgroundTasks
+    /// The notifier as its process runs it (`NotifierService.makeServices` in `ServiceContext.services`).
+    private let service: ServiceUnderTest<NotifierService>
 
     /// Short retry schedule: 20 ms doubling to 200 ms, dead after `retryWindow`.
     init(retryWindow: Duration = .seconds(30), deliveryTimeout: Duration = .seconds(5)) async throws {
@@ -40,7 +41,7 @@ final class NotifierTestApp: TestApp {
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
             [(name: topics.executionEvents, partitions: 2), (name: topics.teams, partitions: 2),
-             (name: topics.callouts, partitions: 2)],
+             (name: topics.callouts, partitions: 2), (name: topics.calloutResults, partitions: 2)],
             configuration: kafka, timeout: .seconds(10))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
         http = HTTPClient(logger: TestEnvironment.logger)
@@ -54,23 +55,11 @@ final class NotifierTestApp: TestApp {
         eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
         let outcomes = self.outcomes
         let logger = logs.logger
-        let components = try NotifierService.components(
-            configuration: configuration, pool: pool, logger: logger, eventConsumer: eventConfiguration,
-            makeConsumer: { purpose, topic in
-                try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName(purpose), topics: [topic],
-                                  logger: logger)
-            },
-            onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
-        consumers = components.services.compactMap { $0 as? EventConsumer }
-        let port = Locked<Int?>(nil)
-        let server = NotifierService.apiServer(
-            components.api, host: "127.0.0.1", port: 0, logger: logger,
-            onListening: { bound in port.withLock { $0 = bound } })
-        let tasks = BackgroundTasks()
-        tasks.startGroup([server] + components.services, name: "notifier", logger: TestEnvironment.logger)
-        self.tasks = tasks
-        _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
-        baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
+        service = try await ServiceUnderTest.start(
+            NotifierService.self, schema: schema, configuration: configuration, eventConsumer: eventConfiguration,
+            logger: logger, onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
+        consumers = service.consumers
+        baseURL = service.baseURL
     }
 
     /// Runs `body` with a fresh app and always tears it down.
@@ -80,7 +69,7 @@ final class NotifierTestApp: TestApp {
     }
 
     func tearDown() async {
-        await tasks.cancelAll()
+        await service.stop()
         await http.shutdown()
         await producer.shutdown(timeout: .seconds(5))
         _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")

@@ -123,13 +123,13 @@ struct BatchingTests {
         #expect(EndpointBudget(maxPollsPerMinute: 20).completionReserve == 5)
         #expect(EndpointBudget(maxPollsPerMinute: 20, completionReserve: 15).completionReserve == 10)
         #expect(EndpointBudget(maxPollsPerMinute: 1).completionReserve == 0)
-        let configured = try PollerConfiguration(reader: ConfigReader(environment: [
+        let configured = try PollerConfiguration(reader: EnvironmentSettings(environment: [
             "MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE": "30", "MUSTER_POLLER_COMPLETION_RESERVE": "3",
         ]))
         #expect(configured.budget == EndpointBudget(maxPollsPerMinute: 30, completionReserve: 3))
-        #expect(try PollerConfiguration(reader: ConfigReader(environment: [:])).budget.completionReserve == 5)
+        #expect(try PollerConfiguration(reader: EnvironmentSettings(environment: [:])).budget.completionReserve == 5)
         #expect(throws: ConfigurationError.self) {
-            try PollerConfiguration(reader: ConfigReader(environment: ["MUSTER_POLLER_COMPLETION_RESERVE": "11"]))
+            try PollerConfiguration(reader: EnvironmentSettings(environment: ["MUSTER_POLLER_COMPLETION_RESERVE": "11"]))
         }
     }
 

@@ -17,11 +17,13 @@ import Testing
 struct PollerBrokerTests {
     struct Running {
         let fixture: PollerFixture
+        /// The test's own producer, publishing what the launcher would.
         let producer: KafkaProducer
-        let task: Task<Void, any Error>
+        /// The poller as its process runs (status consumer, scheduler, relay, HTTP), on the fixture's schema.
+        let service: ServiceUnderTest<PollerService>
         let handled: Locked<[String]>
         /// The status consumer, for replaying what it parked.
-        var consumers: [EventConsumer] = []
+        var consumers: [EventConsumer] { service.consumers }
 
         func publish(
             _ type: String, _ payload: some Encodable, key: String = "exec-1", id: UUID = UUID(), time: Date = Date()
@@ -31,8 +33,7 @@ struct PollerBrokerTests {
         }
 
         func stop() async {
-            task.cancel()
-            _ = try? await task.value
+            await service.stop()
             await producer.shutdown(timeout: .seconds(5))
             await fixture.tearDown()
         }
@@ -47,22 +48,16 @@ struct PollerBrokerTests {
             [(name: configuration.statusTopic, partitions: 3), (name: configuration.pollTopic, partitions: 3)],
             configuration: try TestEnvironment.kafka(), timeout: .seconds(10))
         let producer = try KafkaProducer(configuration: try TestEnvironment.kafka(), logger: TestEnvironment.logger)
-        let consumer = try KafkaConsumer(
-            configuration: try TestEnvironment.kafka(), groupID: TestEnvironment.uniqueName("poller"),
-            topics: [configuration.statusTopic], logger: TestEnvironment.logger)
-        let relay = OutboxRelay(schema: fixture.schema, pool: fixture.pool, producer: producer, logger: TestEnvironment.logger)
         var consumerConfiguration = EventConsumer.Configuration()
         consumerConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
         let handled = Locked<[String]>([])
-        let services = PollerService.components(
-            configuration: configuration, pool: fixture.pool, consumer: consumer, logger: logger,
-            consumerConfiguration: consumerConfiguration, wakeRelay: { relay.wake() },
+        let service = try await ServiceUnderTest.start(
+            PollerService.self, schema: fixture.schema, configuration: configuration,
+            eventConsumer: consumerConfiguration, logger: logger,
             onOutcome: { outcome, event in
                 if outcome == .handled, let event { handled.withLock { $0.append(event.type) } }
             })
-        let group = ServiceGroupRun([relay] + services, name: "poller", logger: TestEnvironment.logger)
-        return Running(fixture: fixture, producer: producer, task: group.task, handled: handled,
-                       consumers: services.compactMap { $0 as? EventConsumer })
+        return Running(fixture: fixture, producer: producer, service: service, handled: handled)
     }
 
     @Test func createdJobsArePolledUntilObservedCompleted() async throws {

@@ -4,7 +4,7 @@ import MusterDomain
 import MusterService
 
 /// The launcher's own settings (docs/launcher.md mirrors this list), read
-/// from environment variables with `ConfigReader`; every error names the
+/// from environment variables with `EnvironmentSettings`; every error names the
 /// variable. Durations take `250ms`, `5s`, `2m`, `1h`.
 public struct LauncherConfiguration: Sendable {
     /// Rate, burst and quotas per (account, region).
@@ -68,7 +68,7 @@ public struct LauncherConfiguration: Sendable {
     public init() {}
 
     /// Reads the `MUSTER_LAUNCHER_*` / `MUSTER_DRS_*` variables.
-    public init(reader: ConfigReader) throws {
+    public init(reader: EnvironmentSettings) throws {
         limits = EndpointLimits(
             requestsPerSecond: try reader.double("MUSTER_LAUNCHER_REQUESTS_PER_SECOND", default: 10, range: 0.01...10_000),
             burst: try reader.double("MUSTER_LAUNCHER_REQUEST_BURST", default: 20, range: 1...100_000),

@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// consumer group with the range assignor (co-partitioned by endpoint, so
 /// one instance owns each endpoint's budget) and `accounts.v1` in another;
 /// a scheduler does the DRS work outside any long transaction.
-public enum LauncherService {
+public enum LauncherService: ServiceDefinition {
     /// How the launcher is booted.
     public static let descriptor = ServiceDescriptor(
         name: "launcher", defaultPort: 8081, schema: "launcher", migrations: migrations,
@@ -44,16 +44,22 @@ public enum LauncherService {
     /// The launcher's own schema migrations (versions from 100).
     public static let migrations: [Migration] = LauncherSchema.migrations(schema: "launcher")
 
-    /// The launcher's long-running services besides the shared ones.
-    public static func services(_ context: ServiceContext) throws -> [any Service] {
-        let configuration = try LauncherConfiguration(reader: ConfigReader())
+    /// Reads `MUSTER_LAUNCHER_*` and the AWS endpoint settings.
+    public static func configuration(from settings: EnvironmentSettings) throws -> LauncherConfiguration {
+        try LauncherConfiguration(reader: settings)
+    }
+
+    /// The launcher's long-running services besides the shared ones; it has no API routes.
+    public static func makeServices(
+        _ context: ServiceContext, configuration: LauncherConfiguration, router: ServiceRouter
+    ) throws -> [any Service] {
         let http = HTTPClient(logger: context.logger)
         let launcher = Launcher(
             schema: context.descriptor.schema, topics: .standard, configuration: configuration, pool: context.pool,
             consumerKafka: context.infrastructure.consumerKafka, logger: context.logger,
             accounts: AccountDirectory(configuration: configuration, httpClient: http, logger: context.logger),
             groupPrefix: "\(context.infrastructure.consumerGroupPrefix).launcher",
-            wakeRelay: { [relay = context.relay] in relay.wake() })
+            wakeRelay: { [relay = context.relay] in relay.wake() }, onOutcome: context.onOutcome)
         return [ResourceService(name: "drs-http") { await http.shutdown() }] + (try launcher.services())
     }
 }

@@ -1,10 +1,5 @@
+// The launcher executable: its settings, boot and services are LauncherService's (a ServiceDefinition).
 import LauncherApp
 import MusterService
 
-// The launcher executable: wire configuration and services, run until SIGTERM.
-do {
-    let context = try await ServiceBootstrap.boot(LauncherService.descriptor)
-    try await ServiceRunner.run(context.services(try LauncherService.services(context)), logger: context.logger)
-} catch {
-    ServiceRunner.exitOnStartupFailure(error, logger: nil)
-}
+await ServiceRunner.main(LauncherService.self)

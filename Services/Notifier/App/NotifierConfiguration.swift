@@ -94,7 +94,7 @@ public struct NotifierConfiguration: Sendable {
     }
 
     /// Reads the `MUSTER_NOTIFIER_*` variables.
-    public init(reader: ConfigReader) throws {
+    public init(reader: EnvironmentSettings) throws {
         let base = try reader.duration("MUSTER_NOTIFIER_RETRY_BASE", default: .seconds(1))
         let cap = try reader.duration("MUSTER_NOTIFIER_RETRY_CAP", default: .seconds(3600))
         guard base > .zero, cap >= base else {

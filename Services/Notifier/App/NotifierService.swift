@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// sent as deliveries), serves the subscription API on its HTTP port, and
 /// POSTs deliveries with retries. Produces `callout.results.v1` (each
 /// callout's final outcome) through its outbox.
-public enum NotifierService {
+public enum NotifierService: ServiceDefinition {
     /// How the notifier is booted.
     public static let descriptor = ServiceDescriptor(
         name: "notifier", defaultPort: 8083, schema: "notifier", migrations: migrations,
@@ -98,15 +98,22 @@ public enum NotifierService {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
-    /// Everything the notifier process runs, the API on the ops router included.
-    public static func services(_ context: ServiceContext, configuration: NotifierConfiguration) throws -> [any Service] {
+    /// Reads `MUSTER_NOTIFIER_*`.
+    public static func configuration(from settings: EnvironmentSettings) throws -> NotifierConfiguration {
+        try NotifierConfiguration(reader: settings)
+    }
+
+    /// The notifier's own services (HTTP client, consumers, dispatcher); its `/v1` API goes on `router`.
+    public static func makeServices(
+        _ context: ServiceContext, configuration: NotifierConfiguration, router: ServiceRouter
+    ) throws -> [any Service] {
         let relay = context.relay
         let components = try components(
             configuration: configuration, pool: context.pool, logger: context.logger,
+            eventConsumer: context.eventConsumer,
             makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
-            wakeRelay: { relay.wake() })
-        let router = Router()
+            onOutcome: context.onOutcome, wakeRelay: { relay.wake() })
         components.api.addRoutes(to: router)
-        return context.services(components.services, router: router)
+        return components.services
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterService
 
@@ -76,8 +77,8 @@ public struct PlannerConfiguration: Sendable {
     public var schema: String
     /// Topic names.
     public var topics: PlannerTopics
-    /// The bootstrap admin token, if configured. Never logged.
-    public var adminToken: String?
+    /// The bootstrap admin token, if configured. Never logged (redacted in the description).
+    @Secret public var adminToken: String?
     /// Documented API limits.
     public var limits: PlannerLimits
     /// Event stream timing.
@@ -112,7 +113,7 @@ public struct PlannerConfiguration: Sendable {
     }
 
     /// Reads the planner's variables.
-    public init(reader: ConfigReader) throws {
+    public init(reader: EnvironmentSettings) throws {
         let token = reader.optionalString("MUSTER_PLANNER_ADMIN_TOKEN")
         if let token, token.count < 32 {
             throw ConfigurationError.invalid(

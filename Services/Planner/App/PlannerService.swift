@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// `job.status.v1`, `inventory.v1` and `callout.results.v1`; produces `launch.requests.v1`,
 /// `instances.terminate.v1`, `accounts.v1`, `teams.v1`, `callouts.v1` and `execution.events.v1`
 /// through its outbox.
-public enum PlannerService {
+public enum PlannerService: ServiceDefinition {
     /// How the planner is booted.
     public static let descriptor = ServiceDescriptor(
         name: "planner", defaultPort: 8080, schema: "planner", migrations: migrations,
@@ -83,25 +83,32 @@ public enum PlannerService {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
-    /// Everything the planner process runs, API routes on the ops router included.
-    public static func services(_ context: ServiceContext, configuration: PlannerConfiguration) throws -> [any Service] {
+    /// Reads `MUSTER_PLANNER_*`, `MUSTER_CONSOLE_*` and `MUSTER_OIDC_*`.
+    public static func configuration(from settings: EnvironmentSettings) throws -> PlannerConfiguration {
+        try PlannerConfiguration(reader: settings)
+    }
+
+    /// The planner's own services (consumers, step deadlines, drill scheduler); its API and console
+    /// routes go on `router`.
+    public static func makeServices(
+        _ context: ServiceContext, configuration: PlannerConfiguration, router: ServiceRouter
+    ) throws -> [any Service] {
         let relay = context.relay
         let wake: @Sendable () -> Void = { relay.wake() }
-        let router = Router()
         let api = PlannerAPI(configuration: configuration, pool: context.pool, wake: wake)
         api.addRoutes(to: router)
         PlannerConsole(api: api).addRoutes(to: router)
         let consumers = try consumers(
             configuration: configuration, pool: context.pool, logger: context.logger,
+            eventConsumer: context.eventConsumer,
             makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
-            wake: wake)
+            onOutcome: context.onOutcome, wake: wake)
         let deadlines = StepDeadlines(api: api, interval: configuration.stepDeadlineInterval,
                                       logger: context.logger, now: { Date() })
         let scheduler = SchedulerService(
             scheduler: DrillScheduler(api: api, logger: context.logger),
             monitor: ReadinessMonitor(api: api, logger: context.logger),
             interval: configuration.schedules.tickInterval, logger: context.logger)
-        let loops: [any Service] = consumers + [deadlines, scheduler]
-        return context.services(loops, router: router)
+        return consumers + [deadlines, scheduler]
     }
 }

@@ -39,7 +39,7 @@ public struct PollerConfiguration: Sendable {
     public init() {}
 
     /// Reads the `MUSTER_POLLER_*` variables; unset ones keep their defaults.
-    public init(reader: ConfigReader) throws {
+    public init(reader: EnvironmentSettings) throws {
         schedule = PollSchedule(
             firstPollDelay: try reader.duration("MUSTER_POLLER_FIRST_POLL_DELAY", default: schedule.firstPollDelay),
             pendingInterval: try Self.positive(reader, "MUSTER_POLLER_PENDING_INTERVAL", schedule.pendingInterval),
@@ -78,7 +78,7 @@ public struct PollerConfiguration: Sendable {
         retention = try Self.positive(reader, "MUSTER_POLLER_RETENTION", retention)
     }
 
-    private static func positive(_ reader: ConfigReader, _ key: String, _ defaultValue: Duration) throws -> Duration {
+    private static func positive(_ reader: EnvironmentSettings, _ key: String, _ defaultValue: Duration) throws -> Duration {
         let value = try reader.duration(key, default: defaultValue)
         guard value > .zero else {
             throw ConfigurationError.invalid(key: key, value: "\(value)", rule: "must be longer than zero")

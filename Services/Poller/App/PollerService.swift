@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// The poller service (DESIGN §2, §6): when each live DRS job is looked at,
 /// and timeouts. It consumes `job.status.v1` and produces `job.poll.v1` and
 /// `job.timed-out` through its outbox.
-public enum PollerService {
+public enum PollerService: ServiceDefinition {
     /// How the poller is booted.
     public static let descriptor = ServiceDescriptor(
         name: "poller", defaultPort: 8082, schema: "poller", migrations: migrations,
@@ -18,16 +18,24 @@ public enum PollerService {
     /// The poller's own schema migrations (versions from 100).
     public static let migrations: [Migration] = PollerSchema.migrations
 
+    /// Reads `MUSTER_POLLER_*`.
+    public static func configuration(from settings: EnvironmentSettings) throws -> PollerConfiguration {
+        var configuration = try PollerConfiguration(reader: settings)
+        configuration.schema = descriptor.schema
+        return configuration
+    }
+
     /// The poller's long-running services besides the shared ones: the
-    /// status consumer and the scheduler. Reads `MUSTER_POLLER_*`.
-    public static func services(_ context: ServiceContext, reader: ConfigReader = ConfigReader()) throws -> [any Service] {
-        var configuration = try PollerConfiguration(reader: reader)
-        configuration.schema = context.descriptor.schema
-        let consumer = try context.makeConsumer(purpose: "status", topics: [.jobStatus])
+    /// status consumer and the scheduler; it has no API routes.
+    public static func makeServices(
+        _ context: ServiceContext, configuration: PollerConfiguration, router: ServiceRouter
+    ) throws -> [any Service] {
+        let consumer = try context.makeConsumer(purpose: "status", topics: [configuration.statusTopic])
         let relay = context.relay
         return components(
             configuration: configuration, pool: context.pool, consumer: consumer, logger: context.logger,
-            wakeRelay: { relay.wake() })
+            consumerConfiguration: context.eventConsumer, wakeRelay: { relay.wake() },
+            onOutcome: context.onOutcome ?? { _, _ in })
     }
 
     /// The consumer and scheduler over explicit parts, so tests and the

@@ -185,13 +185,13 @@ extension DRSSimConfiguration {
     }
 }
 
-/// The shared `ConfigReader`'s typed reads, with its errors (which name the
+/// The shared `EnvironmentSettings`'s typed reads, with its errors (which name the
 /// variable and the rule) carried as `DRSSimConfigurationError`.
 private struct Reader {
-    let config: ConfigReader
+    let config: EnvironmentSettings
 
     init(env: [String: String]) {
-        config = ConfigReader(environment: env)
+        config = EnvironmentSettings(environment: env)
     }
 
     func string(_ name: String) -> String? {

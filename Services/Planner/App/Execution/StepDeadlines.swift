@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterMessaging
 import MusterPostgres
 import ServiceLifecycle
 
@@ -19,14 +20,12 @@ struct StepDeadlines: Service, CustomStringConvertible {
     /// it only (the default would print the API's configuration, admin token included).
     var description: String { "StepDeadlines" }
 
+    /// A round per `interval` (a failed round is retried with back-off) until graceful shutdown.
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                _ = try await tickDue()
-            } catch {
-                logger.warning("step deadlines: \(String(describing: error))")
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        let loop = WorkLoop(name: "planner.step-deadlines", timing: LoopTiming(idle: interval), logger: logger)
+        try await loop.run {
+            _ = try await tickDue()
+            return .idle
         }
     }
 

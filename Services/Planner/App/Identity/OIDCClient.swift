@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import MusterAPI
+import MusterDomain
 import MusterHTTP
 import MusterPostgres
 
@@ -20,7 +21,7 @@ import MusterPostgres
 public struct OIDCSettings: Sendable {
     public var issuer: String
     public var clientID: String
-    public var clientSecret: String?
+    @Secret public var clientSecret: String?
     public var redirectURL: String
     public var groupMap: String
     public var groupsClaim = "groups"

@@ -14,24 +14,22 @@ struct SchedulerService: Service, CustomStringConvertible {
     let interval: Duration
     let logger: Logger
 
+    /// One pass of each per `interval` until graceful shutdown; a failing one is logged and tried
+    /// again at the next pass without holding up the other.
     func run() async throws {
-        let stop = StopSignal()
-        await withTaskCancellationOrGracefulShutdownHandler {
-            while !stop.isSet {
-                do {
-                    try await scheduler.tick()
-                } catch {
-                    logger.warning("drill scheduler pass failed; will try again", metadata: ["error": "\(error)"])
-                }
-                do {
-                    try await monitor.tick()
-                } catch {
-                    logger.warning("readiness re-evaluation failed; will try again", metadata: ["error": "\(error)"])
-                }
-                await stop.sleep(for: interval)
+        let loop = WorkLoop(name: "planner.scheduler", timing: LoopTiming(idle: interval), logger: logger)
+        try await loop.run {
+            do {
+                try await scheduler.tick()
+            } catch {
+                logger.warning("drill scheduler pass failed; will try again", metadata: ["error": "\(error)"])
             }
-        } onCancelOrGracefulShutdown: {
-            stop.set()
+            do {
+                try await monitor.tick()
+            } catch {
+                logger.warning("readiness re-evaluation failed; will try again", metadata: ["error": "\(error)"])
+            }
+            return .idle
         }
     }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 
 /// A start-up configuration problem, naming the setting and what to do.
@@ -18,21 +19,48 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Typed, validated access to environment variables with defaults. Every
-/// getter names the variable in its error; values of keys marked secret are
-/// never included in errors.
-public struct ConfigReader: Sendable {
-    /// The variables read.
+/// Typed, validated access to Muster's environment variables with defaults,
+/// read through apple/swift-configuration (an `EnvironmentVariablesProvider`
+/// behind a `ConfigReader`). Every getter names the variable in its error;
+/// the variables ``isSecret(_:)`` picks are read as secrets (swift-configuration
+/// redacts them in its access reports and descriptions) and their values are
+/// never included in an error.
+///
+/// The parsing rules (units of durations, ranges, booleans, letter case) and
+/// the error messages are Muster's own, written in the README's tables;
+/// swift-configuration supplies the provider, the key lookup and the secret
+/// marking.
+public struct EnvironmentSettings: Sendable {
+    /// The variables read (also handed to the OTLP settings, `TracingConfiguration`).
     public let environment: [String: String]
+    private let reader: ConfigReader
 
-    /// A reader over `environment` (default: the process's).
+    /// Settings over `environment` (default: the process's).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
+        reader = ConfigReader(provider: EnvironmentVariablesProvider(
+            environmentVariables: environment,
+            secretsSpecifier: .dynamic { key, _ in EnvironmentSettings.isSecret(key) }))
+    }
+
+    /// Whether the variable `key` holds a secret: a token, a password, a
+    /// client secret, a database URL (it may carry a password) or librdkafka
+    /// properties (they may carry SASL credentials).
+    public static func isSecret(_ key: String) -> Bool {
+        let name = key.uppercased()
+        return ["TOKEN", "SECRET", "PASSWORD", "CREDENTIALS"].contains { name.contains($0) }
+            || name == "MUSTER_DATABASE_URL" || (name.hasPrefix("MUSTER_KAFKA_") && name.hasSuffix("PROPERTIES"))
     }
 
     private func raw(_ key: String) -> String? {
-        guard let value = environment[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        let read = reader.string(forKey: ConfigKey([key]), isSecret: Self.isSecret(key))
+        guard let value = read?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         return value
+    }
+
+    /// `value` as an error may show it: nil for a secret.
+    private func shown(_ key: String, _ value: String) -> String? {
+        Self.isSecret(key) ? nil : value
     }
 
     /// A string, or `defaultValue` when unset.
@@ -56,7 +84,7 @@ public struct ConfigReader: Sendable {
         guard let value = raw(key) else { return defaultValue }
         guard let number = Int(value), range.contains(number) else {
             throw ConfigurationError.invalid(
-                key: key, value: value, rule: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
+                key: key, value: shown(key, value), rule: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return number
     }
@@ -66,7 +94,7 @@ public struct ConfigReader: Sendable {
         guard let value = raw(key) else { return defaultValue }
         guard let number = Double(value), number.isFinite, range.contains(number) else {
             throw ConfigurationError.invalid(
-                key: key, value: value, rule: "must be a number in \(range.lowerBound)...\(range.upperBound)")
+                key: key, value: shown(key, value), rule: "must be a number in \(range.lowerBound)...\(range.upperBound)")
         }
         return number
     }
@@ -77,7 +105,7 @@ public struct ConfigReader: Sendable {
         switch value {
         case "true", "1", "yes", "on": return true
         case "false", "0", "no", "off": return false
-        default: throw ConfigurationError.invalid(key: key, value: value, rule: "must be true or false")
+        default: throw ConfigurationError.invalid(key: key, value: shown(key, value), rule: "must be true or false")
         }
     }
 
@@ -86,7 +114,8 @@ public struct ConfigReader: Sendable {
     public func duration(_ key: String, default defaultValue: Duration) throws -> Duration {
         guard let value = raw(key) else { return defaultValue }
         guard let parsed = Self.parseDuration(value), parsed >= .zero else {
-            throw ConfigurationError.invalid(key: key, value: value, rule: "must be a duration like 250ms, 5s, 2m or 1h")
+            throw ConfigurationError.invalid(
+                key: key, value: shown(key, value), rule: "must be a duration like 250ms, 5s, 2m or 1h")
         }
         return parsed
     }
@@ -97,7 +126,7 @@ public struct ConfigReader: Sendable {
         guard let value = raw(key) else { return defaultValue }
         guard let parsed = Value.allCases.first(where: { $0.rawValue.lowercased() == value.lowercased() }) else {
             let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ConfigurationError.invalid(key: key, value: value, rule: "must be one of: \(allowed)")
+            throw ConfigurationError.invalid(key: key, value: shown(key, value), rule: "must be one of: \(allowed)")
         }
         return parsed
     }
