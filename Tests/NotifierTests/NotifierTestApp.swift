@@ -56,8 +56,8 @@ final class NotifierTestApp: TestApp {
         let logger = logs.logger
         let components = try NotifierService.components(
             configuration: configuration, pool: pool, logger: logger, eventConsumer: eventConfiguration,
-            makeConsumer: { purpose, topic in
-                try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName(purpose), topics: [topic],
+            makeConsumer: { topics in
+                try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName("notifier"), topics: topics,
                                   logger: logger)
             },
             onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })

@@ -65,6 +65,20 @@ struct PollerBrokerTests {
                        consumers: services.compactMap { $0 as? EventConsumer })
     }
 
+    /// Issue 18: the poller's one consumer-group member (it has one topic) consumes `job.status`
+    /// under its consumer name, like the other services' single members consume all of theirs.
+    @Test("one member consumes job.status under poller.status")
+    func oneMemberEveryTopic() async throws {
+        let poller = try await start()
+        #expect(poller.consumers.count == 1 && poller.consumers.first?.names == ["poller.status"])
+        let topic = poller.fixture.configuration.statusTopic
+        let seen = try await SingleMemberProbe(pool: poller.fixture.pool, schema: poller.fixture.schema,
+                                               producer: poller.producer).send([topic])
+        let claim = seen[topic] ?? nil
+        #expect(claim?.consumer == "poller.status" && claim?.topic == topic, "\(String(describing: claim))")
+        await poller.stop()
+    }
+
     @Test func createdJobsArePolledUntilObservedCompleted() async throws {
         let poller = try await start()
         let job = PollerFixture.created(job: "drsjob-a1")
