@@ -11,19 +11,13 @@ import Testing
 struct NotifierSingleMemberTests {
     @Test("one member consumes execution.events, teams and callouts, each under its consumer name")
     func oneMemberEveryTopic() async throws {
-        try await NotifierTestApp.with { notifier in
-            #expect(notifier.consumers.count == 1, "one consumer loop, one group member")
-            #expect(notifier.consumers.first?.names == ["notifier.executions", "notifier.tokens", "notifier.callouts"])
-            let expected = [
-                notifier.topics.executionEvents: "notifier.executions", notifier.topics.teams: "notifier.tokens",
-                notifier.topics.callouts: "notifier.callouts",
-            ]
-            let seen = try await SingleMemberProbe(pool: notifier.pool, schema: notifier.schema, producer: notifier.producer)
-                .send(Array(expected.keys))
-            for (topic, consumer) in expected {
-                let claim = try #require(seen[topic] ?? nil, "a record on \(topic) was consumed")
-                #expect(claim.consumer == consumer && claim.topic == topic, "\(topic) → \(claim.consumer)")
-            }
+        try await NotifierTestApp.with { app in
+            let topics = app.topics
+            try await SingleMemberProbe(pool: app.pool, schema: app.schema, producer: app.producer)
+                .expectOneMember(app.consumers, routes: [
+                    (topics.executionEvents, "notifier.executions"), (topics.teams, "notifier.tokens"),
+                    (topics.callouts, "notifier.callouts"),
+                ])
         }
     }
 }

@@ -70,12 +70,8 @@ struct PollerBrokerTests {
     @Test("one member consumes job.status under poller.status")
     func oneMemberEveryTopic() async throws {
         let poller = try await start()
-        #expect(poller.consumers.count == 1 && poller.consumers.first?.names == ["poller.status"])
-        let topic = poller.fixture.configuration.statusTopic
-        let seen = try await SingleMemberProbe(pool: poller.fixture.pool, schema: poller.fixture.schema,
-                                               producer: poller.producer).send([topic])
-        let claim = seen[topic] ?? nil
-        #expect(claim?.consumer == "poller.status" && claim?.topic == topic, "\(String(describing: claim))")
+        try await SingleMemberProbe(pool: poller.fixture.pool, schema: poller.fixture.schema, producer: poller.producer)
+            .expectOneMember(poller.consumers, routes: [(poller.fixture.configuration.statusTopic, "poller.status")])
         await poller.stop()
     }
 

@@ -43,6 +43,34 @@ public struct SingleMemberProbe: Sendable {
         return sent.mapValues { rows[$0] }
     }
 
+    /// Expects `consumers` to be one loop (one group member) whose logical names are `routes`'
+    /// consumer names in order, then sends one record per route's topic and expects each to be
+    /// claimed under its route's name.
+    public func expectOneMember(
+        _ consumers: [EventConsumer], routes: [(topic: String, consumer: String)], key: String = "probe",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let names = routes.map(\.consumer).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        #expect(consumers.count == 1, "one consumer loop, one group member", sourceLocation: sourceLocation)
+        #expect(consumers.first?.names == names, sourceLocation: sourceLocation)
+        try await expectRouted(Dictionary(uniqueKeysWithValues: routes.map { ($0.topic, $0.consumer) }), key: key,
+                               sourceLocation: sourceLocation)
+    }
+
+    /// Sends one record on each topic of `expected` (topic → logical consumer name) and expects
+    /// each to be claimed in the inbox under that name, from that topic.
+    public func expectRouted(
+        _ expected: [String: String], key: String = "probe", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let seen = try await send(Array(expected.keys), key: key)
+        for (topic, consumer) in expected {
+            let claim = seen[topic] ?? nil
+            #expect(claim?.consumer == consumer && claim?.topic == topic,
+                    "a record on \(topic) was consumed by \(consumer), got \(String(describing: claim))",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
     private func claimed(_ ids: [UUID]) async throws -> [UUID: (consumer: String, topic: String)] {
         let rows = try await pool.query(
             "SELECT event_id, consumer, topic FROM \(schema).inbox WHERE event_id = ANY(string_to_array($1, ',')::uuid[])",
