@@ -14,6 +14,7 @@
 // BENCH_PREDICT=0 runs the same with the phase cadence only (the baseline).
 // BENCH_FETCH_WAIT=default keeps librdkafka's fetch.wait.max.ms (500 ms, the
 // production setting) instead of the tests' 10 ms (docs/benchmarks.md "Idle stack").
+// BENCH_KAFKA_PROPERTIES=k=v,… sets any librdkafka property over those (the fetch wait included).
 // Needs MUSTER_DATABASE_URL and MUSTER_KAFKA_BROKERS (scripts/infra.sh start).
 import DRSSimApp
 import Foundation
@@ -34,6 +35,13 @@ guard let databaseURL = environment["MUSTER_DATABASE_URL"], let brokers = enviro
     exit(2)
 }
 let predict = environment["BENCH_PREDICT"] != "0"
+/// BENCH_KAFKA_PROPERTIES (`k=v,k=v`): librdkafka properties over the above, to price a
+/// production setting in hand-off latency (e.g. `heartbeat.interval.ms=10000`; docs/benchmarks.md).
+let benchKafkaProperties: [String: String] = Dictionary(
+    (environment["BENCH_KAFKA_PROPERTIES"] ?? "").split(separator: ",").compactMap { pair in
+        let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }, uniquingKeysWith: { _, new in new })
 let logger: Logger = {
     var logger = Logger(label: "bench")
     logger.logLevel = .critical
@@ -142,7 +150,8 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let kafka = KafkaConfiguration(bootstrapServers: brokers, properties: [
         "session.timeout.ms": "2000", "heartbeat.interval.ms": "500",
         "topic.metadata.refresh.interval.ms": "1000",
-    ].merging(environment["BENCH_FETCH_WAIT"] == "default" ? [:] : ["fetch.wait.max.ms": "10"]) { _, new in new })
+    ].merging(environment["BENCH_FETCH_WAIT"] == "default" ? [:] : ["fetch.wait.max.ms": "10"]) { _, new in new }
+        .merging(benchKafkaProperties) { _, new in new })
     try await KafkaAdmin.createTopics(
         [topics.launchRequests, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
             + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))

@@ -48,8 +48,8 @@ public struct PlannerBenchRig: Sendable {
             background.append(Task { try await relay.run() })
             for consumer in try PlannerService.consumers(
                 configuration: configuration, pool: pool, logger: logger,
-                makeConsumer: { purpose, topic in
-                    try KafkaConsumer(configuration: kafka, groupID: "\(schema).\(purpose)", topics: [topic], logger: logger)
+                makeConsumer: { topics in
+                    try KafkaConsumer(configuration: kafka, groupID: "\(schema).planner", topics: topics, logger: logger)
                 }, wake: wake)
             {
                 background.append(Task { try await consumer.run() })

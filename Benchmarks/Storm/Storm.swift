@@ -113,7 +113,7 @@ struct Settings: Sendable {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         binDir = environment["MUSTER_BIN_DIR"] ?? executable.deletingLastPathComponent().path
         root = environment["MUSTER_ROOT"] ?? FileManager.default.currentDirectoryPath
-        launcherGroups = (environment["BENCH_LAUNCHER_GROUPS"] ?? "muster.launcher.inputs")
+        launcherGroups = (environment["BENCH_LAUNCHER_GROUPS"] ?? "muster.launcher")
             .split(separator: ",").map(String.init)
     }
 

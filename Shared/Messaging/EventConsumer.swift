@@ -41,6 +41,12 @@ public enum ConsumeOutcome: String, Sendable {
 /// transaction that claims its `ce_id` in the inbox, commit the offset after
 /// that transaction commits (at-least-once delivery, effectively-once effect).
 ///
+/// One loop may serve several topics through one Kafka group member (one
+/// ``Route`` per topic): each route keeps its own logical name — the inbox
+/// key, the `consumer` of the records it parks, the `consumer` metrics label
+/// — and its own handler, so a service joins its group once and fetches once
+/// for all its topics (issue 18: an idle stack that idles).
+///
 /// Failures are classified (``FailureClass``): transient ones are retried
 /// with back-off within a ``RetryBudget``; deterministic ones, and any still
 /// failing after the budget, are *parked* — stored with the inbox entry in
@@ -70,6 +76,31 @@ public final class EventConsumer: Service, Sendable {
         public init() {}
     }
 
+    /// What the loop does with the records of one topic: its logical name
+    /// (inbox key, parked records' `consumer`, metrics label), its handler and
+    /// the observer of its finished records.
+    public struct Route: Sendable {
+        /// The topic whose records take this route.
+        public var topic: String
+        /// The inbox consumer name (stable across restarts; one per purpose).
+        public var name: String
+        /// Observes each finished record of this route.
+        public var onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
+        /// Handles one event of this route.
+        public var handler: EventHandler
+
+        /// A route for `topic`'s records, named `name`.
+        public init(
+            topic: String, name: String, onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil,
+            handler: @escaping EventHandler
+        ) {
+            self.topic = topic
+            self.name = name
+            self.onOutcome = onOutcome
+            self.handler = handler
+        }
+    }
+
     /// The outcome of replaying one parked record.
     public enum ReplayResult: Sendable, Equatable {
         /// The handler ran and committed; the row is marked replayed.
@@ -80,29 +111,61 @@ public final class EventConsumer: Service, Sendable {
         case failed(String)
     }
 
-    /// The inbox consumer name (stable across restarts; one per purpose).
+    /// The loop's name: its only route's name, or the group member's name
+    /// (e.g. `planner`) for a loop over several routes (logs, readiness).
     public let name: String
+    /// The logical consumer names of its routes (inbox keys, parked records' `consumer`).
+    public var names: [String] {
+        routeList.reduce(into: [String]()) { names, route in if !names.contains(route.name) { names.append(route.name) } }
+    }
     /// The schema holding its inbox and dead letters.
     public let schema: String
     private let consumer: KafkaConsumer
     private let pool: PostgresPool
     private let inbox: Inbox
     private let deadLetters: DeadLetters
-    private let handler: EventHandler
+    private let routeList: [Route]
+    private let routes: [String: Route]
+    /// The route of a loop built with one handler: every topic takes it.
+    private let fallback: Route?
     private let configuration: Configuration
     private let logger: Logger
-    private let onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
     private let lanes: Mutex<LaneTable>
     private let handledHooks = Mutex<[@Sendable () -> Void]>([])
     private let workers = Mutex<[LaneTable.Key: Task<Void, Never>]>([:])
 
     /// A consumer loop named `name` (the inbox key) over `consumer`, storing
     /// its inbox and dead letters in `schema`. `onOutcome` observes each finished record.
-    public init(
+    public convenience init(
         name: String, schema: String, consumer: KafkaConsumer, pool: PostgresPool, logger: Logger,
         configuration: Configuration = .init(),
         onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil,
         handler: @escaping EventHandler
+    ) {
+        self.init(
+            name: name, schema: schema, consumer: consumer, pool: pool, logger: logger, configuration: configuration,
+            routeList: [Route(topic: "", name: name, onOutcome: onOutcome, handler: handler)], fallback: true)
+    }
+
+    /// A consumer loop named `name` over `consumer` (one group member subscribed
+    /// to every route's topic), handing each record to the route of its topic.
+    /// Every route keeps its own name in the inbox, dead letters and metrics. Routes may share a
+    /// name (one logical consumer over several topics, e.g. `launcher.inputs`) only with the same
+    /// handler: a replay of a record parked under that name runs the first such route's handler.
+    public convenience init(
+        name: String, schema: String, consumer: KafkaConsumer, pool: PostgresPool, logger: Logger,
+        configuration: Configuration = .init(), routes: [Route]
+    ) {
+        precondition(!routes.isEmpty, "a consumer loop has at least one route")
+        precondition(Set(routes.map(\.topic)).count == routes.count, "one route per topic")
+        self.init(
+            name: name, schema: schema, consumer: consumer, pool: pool, logger: logger, configuration: configuration,
+            routeList: routes, fallback: false)
+    }
+
+    private init(
+        name: String, schema: String, consumer: KafkaConsumer, pool: PostgresPool, logger: Logger,
+        configuration: Configuration, routeList: [Route], fallback: Bool
     ) {
         self.name = name
         self.schema = schema
@@ -110,17 +173,28 @@ public final class EventConsumer: Service, Sendable {
         self.pool = pool
         self.inbox = Inbox(schema: schema)
         self.deadLetters = DeadLetters(schema: schema)
-        self.handler = handler
+        self.routeList = routeList
+        self.routes = fallback ? [:] : Dictionary(uniqueKeysWithValues: routeList.map { ($0.topic, $0) })
+        self.fallback = fallback ? routeList.first : nil
         self.configuration = configuration
         self.logger = logger
-        self.onOutcome = onOutcome
         self.lanes = Mutex(LaneTable(capacity: max(2, configuration.partitionBacklog)))
         // Exported at 0 from the start, so an alert's `increase()` sees the first parked record.
-        for reason in ParkReason.allCases {
-            Counter(label: "muster_events_parked_total", dimensions: [("consumer", name), ("reason", reason.rawValue)])
+        for route in routeList where !routeList.prefix(while: { $0.topic != route.topic }).contains(where: { $0.name == route.name }) {
+            for reason in ParkReason.allCases {
+                Counter(label: "muster_events_parked_total", dimensions: [
+                    ("consumer", route.name), ("reason", reason.rawValue),
+                ]).increment(by: 0)
+            }
+            Counter(label: "muster_events_handler_failures_total", dimensions: [("consumer", route.name)])
                 .increment(by: 0)
         }
-        Counter(label: "muster_events_handler_failures_total", dimensions: [("consumer", name)]).increment(by: 0)
+    }
+
+    /// The route of `topic`'s records; nil for a topic no route names (only
+    /// possible through a misconfigured subscription: parked under the loop's name).
+    private func route(_ topic: String) -> Route? {
+        fallback ?? routes[topic]
     }
 
     /// Also runs `hook` after every record (or replay) whose transaction
@@ -217,11 +291,17 @@ public final class EventConsumer: Service, Sendable {
 
     private func process(_ record: KafkaRecord, stop: StopSignal) async {
         let firstAttempt = Date()
+        guard let route = route(record.topic) else {
+            await park(record, event: nil, route: nil, reason: .malformed,
+                       error: UnprocessableEvent("no route for topic \(record.topic) in consumer \(name)"), attempts: 1,
+                       firstFailedAt: firstAttempt, stop: stop)
+            return
+        }
         let event: CloudEvent
         do {
             event = try CloudEvent(record: record)
         } catch {
-            await park(record, event: nil, reason: .malformed, error: error, attempts: 1,
+            await park(record, event: nil, route: route, reason: .malformed, error: error, attempts: 1,
                        firstFailedAt: firstAttempt, stop: stop)
             return
         }
@@ -233,7 +313,7 @@ public final class EventConsumer: Service, Sendable {
             carrier["tracestate"] = event.tracestate
             InstrumentationSystem.instrument.extract(carrier, into: &parent, using: DictionaryTraceCarrier())
         }
-        let name = self.name
+        let name = route.name
         await withSpan("consume \(event.type)", context: parent, ofKind: .consumer) { span in
             span.updateAttributes { attributes in
                 attributes.set("messaging.system", value: .string("kafka"))
@@ -245,21 +325,24 @@ public final class EventConsumer: Service, Sendable {
                 attributes.set("messaging.message.id", value: .string(event.id.uuidString.lowercased()))
                 attributes.set("cloudevents.event_type", value: .string(event.type))
             }
-            let outcome = await handleWithRetries(event, record: record, stop: stop)
+            let outcome = await handleWithRetries(event, record: record, route: route, stop: stop)
             span.updateAttributes { $0.set("muster.consume.outcome", value: .string(outcome?.rawValue ?? "interrupted")) }
             if outcome == .parked || outcome == .malformed { span.setStatus(SpanStatus(code: .error)) }
         }
     }
 
     /// Handles `event` until it is handled, a duplicate or parked (returned), or shutdown interrupts (nil).
-    private func handleWithRetries(_ event: CloudEvent, record: KafkaRecord, stop: StopSignal) async -> ConsumeOutcome? {
+    private func handleWithRetries(
+        _ event: CloudEvent, record: KafkaRecord, route: Route, stop: StopSignal
+    ) async -> ConsumeOutcome? {
+        let name = route.name
         var attempts = 0
         var firstFailure: (date: Date, instant: ContinuousClock.Instant)?
         while true {
             do {
-                let outcome = try await handleOnce(event, record: record)
-                await commit(record)
-                finish(outcome, event)
+                let outcome = try await handleOnce(event, record: record, route: route)
+                await commit(record, consumer: name)
+                finish(outcome, event, route: route)
                 return outcome
             } catch {
                 attempts += 1
@@ -271,7 +354,7 @@ public final class EventConsumer: Service, Sendable {
                 switch decision {
                 case .park(let reason):
                     let malformed = error is UnprocessableEvent || error is CloudEventError || error is DecodingError
-                    await park(record, event: event, reason: malformed ? .malformed : reason, error: error,
+                    await park(record, event: event, route: route, reason: malformed ? .malformed : reason, error: error,
                                attempts: attempts, firstFailedAt: first.date, stop: stop)
                     return malformed ? .malformed : .parked
                 case .retry:
@@ -290,8 +373,8 @@ public final class EventConsumer: Service, Sendable {
         }
     }
 
-    private func handleOnce(_ event: CloudEvent, record: KafkaRecord) async throws -> ConsumeOutcome {
-        let inbox = self.inbox, name = self.name, handler = self.handler
+    private func handleOnce(_ event: CloudEvent, record: KafkaRecord, route: Route) async throws -> ConsumeOutcome {
+        let inbox = self.inbox, name = route.name, handler = route.handler
         return try await pool.transaction { transaction in
             let fresh = try await inbox.claim(
                 consumer: name, eventID: event.id, topic: record.topic, partition: record.partition,
@@ -305,11 +388,11 @@ public final class EventConsumer: Service, Sendable {
     /// Stores the record in `dead_letters` with its inbox entry, then commits
     /// its offset. A failure to store is retried (never skipped) until shutdown.
     private func park(
-        _ record: KafkaRecord, event: CloudEvent?, reason: ParkReason, error: any Error, attempts: Int,
+        _ record: KafkaRecord, event: CloudEvent?, route: Route?, reason: ParkReason, error: any Error, attempts: Int,
         firstFailedAt: Date, stop: StopSignal
     ) async {
         let text = DeadLetters.storable("\(error)")
-        let inbox = self.inbox, deadLetters = self.deadLetters, name = self.name
+        let inbox = self.inbox, deadLetters = self.deadLetters, name = route?.name ?? self.name
         var tries = 0
         while true {
             do {
@@ -336,8 +419,8 @@ public final class EventConsumer: Service, Sendable {
                         "reason": "\(reason.rawValue)", "attempts": "\(attempts)", "error": "\(text)",
                     ])
                 }
-                await commit(record)
-                finish(outcome, event)
+                await commit(record, consumer: name)
+                finish(outcome, event, route: route)
                 return
             } catch {
                 logger.warning("parking a record failed; will retry", metadata: [
@@ -352,7 +435,7 @@ public final class EventConsumer: Service, Sendable {
         }
     }
 
-    private func commit(_ record: KafkaRecord) async {
+    private func commit(_ record: KafkaRecord, consumer name: String) async {
         // A failed commit only means a redelivery later, which the inbox absorbs.
         do {
             try await consumer.commit(record, timeout: .seconds(10))
@@ -364,7 +447,8 @@ public final class EventConsumer: Service, Sendable {
         }
     }
 
-    private func finish(_ outcome: ConsumeOutcome, _ event: CloudEvent?) {
+    private func finish(_ outcome: ConsumeOutcome, _ event: CloudEvent?, route: Route?) {
+        let name = route?.name ?? self.name
         Counter(label: "muster_events_consumed_total", dimensions: [
             ("consumer", name), ("outcome", outcome.rawValue),
             ("type", event.map { DeadLetters.storable($0.type, limit: 100) } ?? "unknown"),
@@ -376,7 +460,7 @@ public final class EventConsumer: Service, Sendable {
             Recorder(label: "muster_events_consume_delay_seconds", dimensions: [("consumer", name)])
                 .record(max(0, Date().timeIntervalSince(event.time)))
         }
-        onOutcome?(outcome, event)
+        route?.onOutcome?(outcome, event)
     }
 
     // MARK: Replay
@@ -386,25 +470,26 @@ public final class EventConsumer: Service, Sendable {
     /// handled by a replay at most once. The inbox entry written when it was
     /// parked stays, so a redelivery of the original is still skipped.
     public func replay(deadLetter id: Int64) async throws -> ReplayResult {
-        let deadLetters = self.deadLetters, name = self.name, handler = self.handler
+        let deadLetters = self.deadLetters, routeList = self.routeList
         struct Failed: Error { var error: any Error }
         do {
-            let event = try await pool.transaction { transaction -> CloudEvent? in
-                guard let letter = try await deadLetters.lockParked(id: id, on: transaction), letter.consumer == name
+            let replayed = try await pool.transaction { transaction -> (CloudEvent, Route)? in
+                guard let letter = try await deadLetters.lockParked(id: id, on: transaction),
+                      let route = routeList.first(where: { $0.name == letter.consumer })
                 else { return nil }
                 do {
                     let event = try CloudEvent(record: letter.record)
-                    try await handler(event, letter.record, transaction)
+                    try await route.handler(event, letter.record, transaction)
                     try await deadLetters.markReplayed(id: id, on: transaction)
-                    return event
+                    return (event, route)
                 } catch {
                     throw Failed(error: error)
                 }
             }
-            guard let event else { return .notFound }
-            logger.notice("replayed a parked record", metadata: ["consumer": "\(name)", "dead_letter": "\(id)"])
+            guard let (event, route) = replayed else { return .notFound }
+            logger.notice("replayed a parked record", metadata: ["consumer": "\(route.name)", "dead_letter": "\(id)"])
             handled()
-            onOutcome?(.handled, event)
+            route.onOutcome?(.handled, event)
             return .replayed
         } catch let failed as Failed {
             let text = DeadLetters.storable("\(failed.error)")

@@ -29,7 +29,7 @@ import MusterPostgres
 /// | `MUSTER_CREATE_TOPICS` | `true` | create missing topics at start-up |
 /// | `MUSTER_OUTBOX_RETENTION` | `24h` | published outbox rows older than this are deleted |
 /// | `MUSTER_INBOX_RETENTION` | `168h` | inbox entries older than this are deleted (longer than any redelivery) |
-/// | `MUSTER_KAFKA_GROUP_PREFIX` | `muster` | consumer groups are `<prefix>.<service>.<purpose>`; separate environments sharing one Kafka cluster use different prefixes |
+/// | `MUSTER_KAFKA_GROUP_PREFIX` | `muster` | consumer groups are `<prefix>.<service>` (the poller: `<prefix>.poller.status`); separate environments sharing one Kafka cluster use different prefixes |
 public struct ServiceConfiguration: Sendable {
     /// Output format of the logs.
     public enum LogFormat: String, Sendable, CaseIterable { case json, text }
@@ -126,6 +126,11 @@ public struct InfrastructureConfiguration: Sendable {
     /// The consumer group id of `service`'s consumer for `purpose`.
     public func consumerGroup(service: String, purpose: String) -> String {
         "\(consumerGroupPrefix).\(service).\(purpose)"
+    }
+
+    /// The consumer group of a service whose one group member reads all its topics: `<prefix>.<service>`.
+    public func consumerGroup(service: String) -> String {
+        "\(consumerGroupPrefix).\(service)"
     }
 
     /// Kafka settings for a consumer: the service's defaults, then `MUSTER_KAFKA_PROPERTIES`, then

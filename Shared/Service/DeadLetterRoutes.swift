@@ -20,7 +20,9 @@ public enum DeadLetterRoutes {
         adminToken: String?
     ) {
         let store = DeadLetters(schema: schema)
-        let byName = Dictionary(consumers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // A loop over several topics answers for each of its routes' names (e.g. `planner.job-status`).
+        let byName = Dictionary(
+            consumers.flatMap { consumer in consumer.names.map { ($0, consumer) } }, uniquingKeysWith: { first, _ in first })
         let group = router.group("admin/dead-letters")
 
         group.get { request, _ in

@@ -98,6 +98,14 @@ public struct ServiceContext: Sendable {
             topics: topics, logger: logger)
     }
 
+    /// The service's one consumer-group member, subscribed to all of `topics`, in group
+    /// `<prefix>.<service>` (issue 18: one member per service, one fetch loop for all its topics).
+    public func makeConsumer(topics: [String]) throws -> KafkaConsumer {
+        try KafkaConsumer(
+            configuration: infrastructure.consumerKafka,
+            groupID: infrastructure.consumerGroup(service: descriptor.name), topics: topics, logger: logger)
+    }
+
     /// A consumer-group member for Muster `topics`; see `makeConsumer(purpose:topics:)`.
     public func makeConsumer(purpose: String, topics: [Topic]) throws -> KafkaConsumer {
         try makeConsumer(purpose: purpose, topics: topics.map(\.name))

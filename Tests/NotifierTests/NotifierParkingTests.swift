@@ -41,7 +41,7 @@ struct NotifierParkingTests {
             // Remove the cause (the row holding the digest) and replay: the parked token.issued is handled, once.
             let digest = BearerToken.digestHex(first)
             try await app.pool.query("DELETE FROM \(app.schema).tokens WHERE token_sha256 = $1", [digest])
-            let consumer = try #require(app.consumers.first { $0.name == "notifier.tokens" })
+            let consumer = try #require(app.consumers.first { $0.names.contains("notifier.tokens") })
             let letter = try #require(letters.first)
             #expect(try await consumer.replay(deadLetter: letter.id) == .replayed)
             #expect(try await consumer.replay(deadLetter: letter.id) == .notFound, "a replayed record is handled once")

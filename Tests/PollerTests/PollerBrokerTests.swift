@@ -60,6 +60,16 @@ struct PollerBrokerTests {
         return Running(fixture: fixture, producer: producer, service: service, handled: handled)
     }
 
+    /// Issue 18: the poller's one consumer-group member (it has one topic) consumes `job.status`
+    /// under its consumer name, like the other services' single members consume all of theirs.
+    @Test("one member consumes job.status under poller.status")
+    func oneMemberEveryTopic() async throws {
+        let poller = try await start()
+        try await SingleMemberProbe(pool: poller.fixture.pool, schema: poller.fixture.schema, producer: poller.producer)
+            .expectOneMember(poller.consumers, routes: [(poller.fixture.configuration.statusTopic, "poller.status")])
+        await poller.stop()
+    }
+
     @Test func createdJobsArePolledUntilObservedCompleted() async throws {
         let poller = try await start()
         let job = PollerFixture.created(job: "drsjob-a1")

@@ -144,7 +144,7 @@ public struct PoisonMatrix<App: Sendable>: Sendable {
             #expect(probe.counted >= 1, "\(name): counted in muster_events_parked_total")
             #expect(probe.reported(letter), "\(name): logged at error level")
             #expect(try await cell.effects(app) == 0, "\(name): nothing of the poison was applied")
-            let consumer = try #require(consumers.first { $0.name == cell.consumer }, "\(name): consumer")
+            let consumer = try #require(consumers.first { $0.names.contains(cell.consumer) }, "\(name): consumer")
             switch replay {
             case .afterFix:
                 try await cell.removeCause(app)

@@ -10,11 +10,10 @@ import MusterService
 import ServiceLifecycle
 
 /// The launcher service (DESIGN §2, §5): the only DRS caller. It consumes
-/// `launch.requests.v1`, `job.poll.v1`, `instances.terminate.v1` and
-/// `hook.requests.v1` in one
-/// consumer group with the range assignor (co-partitioned by endpoint, so
-/// one instance owns each endpoint's budget) and `accounts.v1` in another;
-/// a scheduler does the DRS work outside any long transaction.
+/// `launch.requests.v1`, `job.poll.v1`, `instances.terminate.v1`,
+/// `hook.requests.v1` (co-partitioned by endpoint, so one instance owns each
+/// endpoint's budget) and `accounts.v1` through one consumer-group member with
+/// the range assignor; a scheduler does the DRS work outside any long transaction.
 public enum LauncherService: ServiceDefinition {
     /// How the launcher is booted.
     public static let descriptor = ServiceDescriptor(
@@ -82,7 +81,8 @@ public final class Launcher: Sendable {
     ///   - schema: the migrated schema (`LauncherSchema` + `MessagingSchema`).
     ///   - consumerKafka: consumer settings (the range assignor is added).
     ///   - wakeRelay: wakes the outbox relay after commits.
-    ///   - groupPrefix: consumer groups are `<prefix>.inputs` and `<prefix>.accounts`.
+    ///   - groupPrefix: the consumer group (`<MUSTER_KAFKA_GROUP_PREFIX>.launcher`; before issue 18
+    ///     it prefixed two groups, `.inputs` and `.accounts`).
     ///   - onOutcome: observes every consumed record (tests, metrics).
     public init(
         schema: String, topics: LauncherTopics, configuration: LauncherConfiguration, pool: PostgresPool,
@@ -110,13 +110,15 @@ public final class Launcher: Sendable {
         readiness = ReadinessChecks(context: context)
     }
 
-    /// The services to run: scheduler, inventory, readiness checks, input consumer, accounts consumer.
+    /// The services to run: scheduler, inventory, readiness checks, the consumer (inputs and accounts).
     public func services() throws -> [any Service] {
         let ownership = context.ownership
         let inputTopics = [topics.launchRequests, topics.jobPoll, topics.instancesTerminate] + [topics.hookRequests].compactMap { $0 }
-        let inputs = try KafkaConsumer(
+        // One group member for every topic (issue 18): the range assignor still gives partition n of
+        // every input topic to one member; `accounts.v1` rides along (its records carry no endpoint).
+        let member = try KafkaConsumer(
             configuration: consumerKafka.adding(["partition.assignment.strategy": "range"]),
-            groupID: "\(groupPrefix).inputs", topics: inputTopics, logger: context.logger,
+            groupID: groupPrefix, topics: inputTopics + [topics.accounts], logger: context.logger,
             onRebalance: { event in
                 // Co-partitioned: partition n of each input topic carries the same endpoints.
                 switch event {
@@ -126,9 +128,6 @@ public final class Launcher: Sendable {
                     ownership.revoked(partitions.filter { inputTopics.contains($0.topic) }.map(\.partition))
                 }
             })
-        let accountsConsumer = try KafkaConsumer(
-            configuration: consumerKafka, groupID: "\(groupPrefix).accounts", topics: [topics.accounts],
-            logger: context.logger)
         let scheduler = self.scheduler, onOutcome = self.onOutcome, readiness = self.readiness
         let handlers = InputHandlers(context: context)
         let observeInputs: @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { outcome, event in
@@ -150,14 +149,19 @@ public final class Launcher: Sendable {
             scheduler,
             inventory,
             readiness,
+            // Each topic's partitions keep their own lane, so a launch never queues behind a poll.
             EventConsumer(
-                name: "launcher.inputs", schema: context.store.schema, consumer: inputs, pool: context.pool,
-                logger: context.logger, onOutcome: observeInputs,
-                handler: { event, record, connection in try await handlers.input(event, record, connection) }),
-            EventConsumer(
-                name: "launcher.accounts", schema: context.store.schema, consumer: accountsConsumer, pool: context.pool,
-                logger: context.logger, onOutcome: observeAccounts,
-                handler: { event, _, connection in try await handlers.account(event, connection) }),
+                name: "launcher", schema: context.store.schema, consumer: member, pool: context.pool,
+                logger: context.logger,
+                routes: inputTopics.map { topic in
+                    EventConsumer.Route(
+                        topic: topic, name: "launcher.inputs", onOutcome: observeInputs,
+                        handler: { event, record, connection in try await handlers.input(event, record, connection) })
+                } + [
+                    EventConsumer.Route(
+                        topic: topics.accounts, name: "launcher.accounts", onOutcome: observeAccounts,
+                        handler: { event, _, connection in try await handlers.account(event, connection) }),
+                ]),
         ]
     }
 

@@ -26,19 +26,20 @@ public enum NotifierService: ServiceDefinition {
     /// The notifier's parts over explicit dependencies, so tests run isolated
     /// instances (own schema, topics, consumer groups).
     public struct Components: Sendable {
-        /// In start order: the HTTP client (released last), the two consumer
-        /// loops, the delivery dispatcher.
+        /// In start order: the HTTP client (released last), the consumer
+        /// loop, the delivery dispatcher.
         public var services: [any Service]
         /// The `/v1` API; add it to a router.
         public var api: NotifierAPI
     }
 
-    /// Builds the parts. `makeConsumer(purpose, topic)` creates each Kafka
-    /// group member (`executions`, `tokens`, `callouts`); `onOutcome` observes consumed records.
+    /// Builds the parts. `makeConsumer(topics)` creates the one Kafka group member, subscribed
+    /// to `execution.events`, `teams` and `callouts` (routes `notifier.executions`, `notifier.tokens`,
+    /// `notifier.callouts`); `onOutcome` observes consumed records.
     public static func components(
         configuration: NotifierConfiguration, pool: PostgresPool, logger: Logger,
         eventConsumer: EventConsumer.Configuration = .init(),
-        makeConsumer: (_ purpose: String, _ topic: String) throws -> KafkaConsumer,
+        makeConsumer: (_ topics: [String]) throws -> KafkaConsumer,
         onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil,
         wakeRelay: @escaping @Sendable () -> Void = {}
     ) throws -> Components {
@@ -58,30 +59,26 @@ public enum NotifierService: ServiceDefinition {
             if outcome == .handled { dispatcher.wake() }
             onOutcome?(outcome, event)
         }
-        let executions = EventConsumer(
-            name: "notifier.executions", schema: configuration.schema,
-            consumer: try makeConsumer("executions", configuration.topics.executionEvents), pool: pool, logger: logger,
-            configuration: eventConsumer,
-            onOutcome: wakeDispatcher,
-            handler: { event, _, connection in
-                metrics.deliveriesCreated(try await routing.handle(event, on: connection))
-            })
-        let teams = EventConsumer(
-            name: "notifier.tokens", schema: configuration.schema,
-            consumer: try makeConsumer("tokens", configuration.topics.teams), pool: pool, logger: logger,
-            configuration: eventConsumer, onOutcome: onOutcome,
-            handler: { event, _, connection in try await tokens.handle(event, on: connection) })
         let calloutRouting = CalloutRouting(
             schema: configuration.schema, calloutResults: configuration.topics.calloutResults, rules: rules)
-        let callouts = EventConsumer(
-            name: "notifier.callouts", schema: configuration.schema,
-            consumer: try makeConsumer("callouts", configuration.topics.callouts), pool: pool, logger: logger,
-            configuration: eventConsumer,
-            onOutcome: wakeDispatcher,
-            handler: { event, _, connection in _ = try await calloutRouting.handle(event, on: connection) })
+        let routes = [
+            EventConsumer.Route(
+                topic: configuration.topics.executionEvents, name: "notifier.executions", onOutcome: wakeDispatcher,
+                handler: { event, _, connection in
+                    metrics.deliveriesCreated(try await routing.handle(event, on: connection))
+                }),
+            EventConsumer.Route(
+                topic: configuration.topics.teams, name: "notifier.tokens", onOutcome: onOutcome,
+                handler: { event, _, connection in try await tokens.handle(event, on: connection) }),
+            EventConsumer.Route(
+                topic: configuration.topics.callouts, name: "notifier.callouts", onOutcome: wakeDispatcher,
+                handler: { event, _, connection in _ = try await calloutRouting.handle(event, on: connection) }),
+        ]
+        let consumer = EventConsumer(
+            name: "notifier", schema: configuration.schema, consumer: try makeConsumer(routes.map(\.topic)),
+            pool: pool, logger: logger, configuration: eventConsumer, routes: routes)
         return Components(
-            services: [ResourceService(name: "http-client") { await client.shutdown() }, teams, executions, callouts,
-                       dispatcher],
+            services: [ResourceService(name: "http-client") { await client.shutdown() }, consumer, dispatcher],
             api: NotifierAPI(configuration: configuration, pool: pool, wake: { dispatcher.wake() }))
     }
 
@@ -111,7 +108,7 @@ public enum NotifierService: ServiceDefinition {
         let components = try components(
             configuration: configuration, pool: context.pool, logger: context.logger,
             eventConsumer: context.eventConsumer,
-            makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
+            makeConsumer: { topics in try context.makeConsumer(topics: topics) },
             onOutcome: context.onOutcome, wakeRelay: { relay.wake() })
         components.api.addRoutes(to: router)
         return components.services

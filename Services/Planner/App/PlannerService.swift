@@ -23,12 +23,14 @@ public enum PlannerService: ServiceDefinition {
     /// The planner's own schema migrations (versions from 100).
     public static let migrations: [Migration] = PlannerSchema.migrations
 
-    /// The consumer loops: `job.status` and `inventory`, each its own group
-    /// and inbox name. `makeConsumer(purpose, topic)` creates the Kafka member.
+    /// The consumer loop: one Kafka group member subscribed to `job.status`, `inventory` and
+    /// `callout.results`, each topic handled by its own route and inbox name
+    /// (`planner.job-status`, `planner.inventory`, `planner.callout-results`).
+    /// `makeConsumer(topics)` creates the Kafka member.
     public static func consumers(
         configuration: PlannerConfiguration, pool: PostgresPool, logger: Logger,
         eventConsumer: EventConsumer.Configuration = .init(),
-        makeConsumer: (_ purpose: String, _ topic: String) throws -> KafkaConsumer,
+        makeConsumer: (_ topics: [String]) throws -> KafkaConsumer,
         onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil,
         wake: @escaping @Sendable () -> Void
     ) throws -> [EventConsumer] {
@@ -42,29 +44,27 @@ public enum PlannerService: ServiceDefinition {
             if outcome == .handled { wake() }
             onOutcome?(outcome, event)
         }
-        return [
-            EventConsumer(
-                name: "planner.job-status", schema: configuration.schema,
-                consumer: try makeConsumer("job-status", configuration.topics.jobStatus), pool: pool, logger: logger,
-                configuration: eventConsumer,
-                onOutcome: wakeOnHandled,
+        let topics = configuration.topics
+        let routes = [
+            EventConsumer.Route(
+                topic: topics.jobStatus, name: "planner.job-status", onOutcome: wakeOnHandled,
                 handler: { event, _, connection in try await jobs.handle(event, on: connection) }),
-            EventConsumer(
-                name: "planner.inventory", schema: configuration.schema,
-                consumer: try makeConsumer("inventory", configuration.topics.inventory), pool: pool, logger: logger,
-                configuration: eventConsumer,
+            EventConsumer.Route(
+                topic: topics.inventory, name: "planner.inventory",
                 onOutcome: { outcome, event in
                     // A readiness answer may owe plan.readiness-changed.
                     if outcome == .handled, event?.type == EventType.readinessChecked { wake() }
                     onOutcome?(outcome, event)
                 },
                 handler: { event, _, connection in try await inventory.handle(event, on: connection) }),
-            EventConsumer(
-                name: "planner.callout-results", schema: configuration.schema,
-                consumer: try makeConsumer("callout-results", configuration.topics.calloutResults), pool: pool,
-                logger: logger, configuration: eventConsumer,
-                onOutcome: wakeOnHandled,
+            EventConsumer.Route(
+                topic: topics.calloutResults, name: "planner.callout-results", onOutcome: wakeOnHandled,
                 handler: { event, _, connection in try await callouts.handle(event, on: connection) }),
+        ]
+        return [
+            EventConsumer(
+                name: "planner", schema: configuration.schema, consumer: try makeConsumer(routes.map(\.topic)),
+                pool: pool, logger: logger, configuration: eventConsumer, routes: routes),
         ]
     }
 
@@ -101,7 +101,7 @@ public enum PlannerService: ServiceDefinition {
         let consumers = try consumers(
             configuration: configuration, pool: context.pool, logger: context.logger,
             eventConsumer: context.eventConsumer,
-            makeConsumer: { purpose, topic in try context.makeConsumer(purpose: purpose, topics: [topic]) },
+            makeConsumer: { topics in try context.makeConsumer(topics: topics) },
             onOutcome: context.onOutcome, wake: wake)
         let deadlines = StepDeadlines(api: api, interval: configuration.stepDeadlineInterval,
                                       logger: context.logger, now: { Date() })

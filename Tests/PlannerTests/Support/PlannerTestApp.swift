@@ -78,9 +78,9 @@ final class PlannerTestApp: TestApp {
             started = try PlannerService.consumers(
                 configuration: configuration, pool: pool, logger: consumerLog.logger,
                 eventConsumer: eventConfiguration,
-                makeConsumer: { purpose, topic in
-                    try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName(purpose),
-                                      topics: [topic], logger: TestEnvironment.logger)
+                makeConsumer: { topics in
+                    try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName("planner"),
+                                      topics: topics, logger: TestEnvironment.logger)
                 },
                 onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } },
                 wake: { relay.wake() })
