@@ -67,7 +67,7 @@ public final class Launcher: Sendable {
     private let scheduler: LaunchScheduler
     private let inventory: Inventory
     private let readiness: ReadinessChecks
-    private let topics: LauncherTopics
+    private let topics: Topics
     private let consumerKafka: KafkaConfiguration
     private let onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
     private let groupPrefix: String
@@ -79,7 +79,7 @@ public final class Launcher: Sendable {
     ///   - groupPrefix: consumer groups are `<prefix>.inputs` and `<prefix>.accounts`.
     ///   - onOutcome: observes every consumed record (tests, metrics).
     public init(
-        schema: String, topics: LauncherTopics, configuration: LauncherConfiguration, pool: PostgresPool,
+        schema: String, topics: Topics, configuration: LauncherConfiguration, pool: PostgresPool,
         consumerKafka: KafkaConfiguration, logger: Logger, accounts: AccountDirectory,
         hooks: LauncherHooks = LauncherHooks(), instanceID: String = "launcher-\(UUID().uuidString.prefix(8).lowercased())",
         groupPrefix: String = "muster.launcher", wakeRelay: @escaping @Sendable () -> Void,
@@ -107,7 +107,7 @@ public final class Launcher: Sendable {
     /// The services to run: scheduler, inventory, readiness checks, input consumer, accounts consumer.
     public func services() throws -> [any Service] {
         let ownership = context.ownership
-        let inputTopics = [topics.launchRequests, topics.jobPoll, topics.instancesTerminate] + [topics.hookRequests].compactMap { $0 }
+        let inputTopics = [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests]
         let inputs = try KafkaConsumer(
             configuration: consumerKafka.adding(["partition.assignment.strategy": "range"]),
             groupID: "\(groupPrefix).inputs", topics: inputTopics, logger: context.logger,
@@ -151,7 +151,7 @@ public final class Launcher: Sendable {
             EventConsumer(
                 name: "launcher.accounts", schema: context.store.schema, consumer: accountsConsumer, pool: context.pool,
                 logger: context.logger, onOutcome: observeAccounts,
-                handler: { event, _, connection in try await handlers.account(event, connection) }),
+                handler: { event, record, connection in try await handlers.account(event, record, connection) }),
         ]
     }
 

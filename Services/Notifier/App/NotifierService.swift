@@ -45,8 +45,7 @@ public enum NotifierService {
         let rules = SubscriptionRules(allowHTTP: configuration.allowHTTP)
         let client = HTTPClient(logger: logger, maxConnectionsPerHost: max(16, configuration.maxInFlightPerSubscription * 2))
         let dispatcher = DeliveryDispatcher(
-            queue: DeliveryQueue(schema: configuration.schema, pool: pool,
-                                 calloutResults: configuration.topics.calloutResults),
+            queue: DeliveryQueue(schema: configuration.schema, pool: pool, topics: configuration.topics),
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout,
                                   connectTimeout: configuration.connectTimeout),
             configuration: configuration, logger: logger, reported: wakeRelay)
@@ -70,15 +69,15 @@ public enum NotifierService {
             name: "notifier.tokens", schema: configuration.schema,
             consumer: try makeConsumer("tokens", configuration.topics.teams), pool: pool, logger: logger,
             configuration: eventConsumer, onOutcome: onOutcome,
-            handler: { event, _, connection in try await tokens.handle(event, on: connection) })
+            handler: { event, record, connection in try await tokens.handle(event, record, on: connection) })
         let calloutRouting = CalloutRouting(
-            schema: configuration.schema, calloutResults: configuration.topics.calloutResults, rules: rules)
+            schema: configuration.schema, topics: configuration.topics, rules: rules)
         let callouts = EventConsumer(
             name: "notifier.callouts", schema: configuration.schema,
             consumer: try makeConsumer("callouts", configuration.topics.callouts), pool: pool, logger: logger,
             configuration: eventConsumer,
             onOutcome: wakeDispatcher,
-            handler: { event, _, connection in _ = try await calloutRouting.handle(event, on: connection) })
+            handler: { event, record, connection in try await calloutRouting.handle(event, record, on: connection) })
         return Components(
             services: [ResourceService(name: "http-client") { await client.shutdown() }, teams, executions, callouts,
                        dispatcher],

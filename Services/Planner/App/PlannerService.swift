@@ -48,7 +48,7 @@ public enum PlannerService {
                 consumer: try makeConsumer("job-status", configuration.topics.jobStatus), pool: pool, logger: logger,
                 configuration: eventConsumer,
                 onOutcome: wakeOnHandled,
-                handler: { event, _, connection in try await jobs.handle(event, on: connection) }),
+                handler: { event, record, connection in try await jobs.handle(event, record, on: connection) }),
             EventConsumer(
                 name: "planner.inventory", schema: configuration.schema,
                 consumer: try makeConsumer("inventory", configuration.topics.inventory), pool: pool, logger: logger,
@@ -58,13 +58,13 @@ public enum PlannerService {
                     if outcome == .handled, event?.type == EventType.readinessChecked { wake() }
                     onOutcome?(outcome, event)
                 },
-                handler: { event, _, connection in try await inventory.handle(event, on: connection) }),
+                handler: { event, record, connection in try await inventory.handle(event, record, on: connection) }),
             EventConsumer(
                 name: "planner.callout-results", schema: configuration.schema,
                 consumer: try makeConsumer("callout-results", configuration.topics.calloutResults), pool: pool,
                 logger: logger, configuration: eventConsumer,
                 onOutcome: wakeOnHandled,
-                handler: { event, _, connection in try await callouts.handle(event, on: connection) }),
+                handler: { event, record, connection in try await callouts.handle(event, record, on: connection) }),
         ]
     }
 

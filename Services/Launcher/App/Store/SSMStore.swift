@@ -135,8 +135,6 @@ struct SSMStore: Sendable {
 
     /// `ssm.automation-status` on `job.status.v1`, keyed by execution.
     func status(_ payload: SSMAutomationStatus) throws -> OutboxMessage {
-        OutboxMessage(topic: launch.topics.jobStatus, key: payload.executionID, event: try CloudEvent(
-            source: EventSource.launcher, type: EventType.ssmAutomationStatus, subject: payload.executionID,
-            payload: payload))
+        try launch.message(payload)
     }
 }
