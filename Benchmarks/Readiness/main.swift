@@ -4,6 +4,7 @@ import LauncherApp
 import Logging
 import MusterAWS
 import MusterDomain
+import MusterEvents
 import MusterHTTP
 import MusterKafka
 import MusterMessaging

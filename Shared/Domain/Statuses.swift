@@ -114,3 +114,79 @@ public enum PostLaunchActionStatus: Sendable, Hashable, Codable, CustomStringCon
         return runs.allSatisfy { $0 == .succeeded } ? .succeeded : .inProgress
     }
 }
+
+/// How one readiness check came out (`ok`, `warning`, `unknown`, `blocking`),
+/// mildest first: a plan's verdict is its worst check. The planner's checks,
+/// the launcher's `readiness.checked` answers and `plan.readiness-changed`
+/// all use it. A word this build does not know (a newer launcher's) decodes
+/// as ``unknown`` — "could not be answered" — never as a decoding error.
+public enum ReadinessStatus: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Nothing to do.
+    case ok
+    /// The plan can run but something deserves a look.
+    case warning
+    /// The check could not be answered (e.g. the launcher did not reply in time).
+    case unknown
+    /// The plan would fail or harm a running recovery; starting it is refused without `force`.
+    case blocking
+
+    private var rank: Int {
+        switch self {
+        case .ok: 0
+        case .warning: 1
+        case .unknown: 2
+        case .blocking: 3
+        }
+    }
+
+    /// Milder first.
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+
+    /// Reads the word; an unknown one is ``unknown``.
+    public init(from decoder: any Decoder) throws {
+        self = Self(rawValue: try decoder.singleValueContainer().decode(String.self)) ?? .unknown
+    }
+}
+
+/// SSM's `AutomationExecutionStatus` (botocore's enum), and Muster's own
+/// `StartFailed` for an automation SSM refused to start. A value type over
+/// the word rather than a closed enum: SSM adds statuses, and a word this
+/// build does not know is kept as received (it is not terminal), never a
+/// decoding error. Encoded as the plain word.
+public struct AutomationExecutionStatus: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral,
+    CustomStringConvertible
+{
+    /// SSM's word.
+    public let rawValue: String
+
+    /// Wraps any word, known or not.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// Wraps a literal word.
+    public init(stringLiteral value: String) { self.rawValue = value }
+
+    /// SSM's word.
+    public var description: String { rawValue }
+
+    /// `InProgress`.
+    public static let inProgress: Self = "InProgress"
+    /// `Success`.
+    public static let success: Self = "Success"
+    /// `Failed`.
+    public static let failed: Self = "Failed"
+    /// `TimedOut`.
+    public static let timedOut: Self = "TimedOut"
+    /// `Cancelled`.
+    public static let cancelled: Self = "Cancelled"
+    /// Muster's word for an automation SSM refused to start.
+    public static let startFailed: Self = "StartFailed"
+
+    /// The statuses after which nothing changes (botocore's enum).
+    public static let terminal: Set<Self> = [
+        "Success", "TimedOut", "Cancelled", "Failed", "Rejected", "Exited", "CompletedWithSuccess",
+        "CompletedWithFailure", "ChangeCalendarOverrideRejected", startFailed,
+    ]
+
+    /// True once the automation ended (or could not start).
+    public var isTerminal: Bool { Self.terminal.contains(self) }
+}

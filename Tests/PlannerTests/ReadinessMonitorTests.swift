@@ -99,11 +99,11 @@ struct ReadinessMonitorTests {
                           answered.insert(request.evaluationID).inserted else { continue }
                     let left = leftover.withLock { $0 }
                     let checks: [ReadinessChecked.Check] = [
-                        .init(name: "account.credentials", status: "ok", message: "works"),
+                        .init(name: "account.credentials", status: .ok, message: "works"),
                         .init(name: "servers.noRecoveryInstance", status: left ? "blocking" : "ok",
                               servers: left ? ["s-2"] : [], message: left ? "DRS holds i-0abc of s-2" : "none",
                               fix: left ? "clean up" : nil),
-                        .init(name: "launch.settings", status: "ok", message: "no launch profile names a subnet"),
+                        .init(name: "launch.settings", status: .ok, message: "no launch profile names a subnet"),
                     ]
                     let answer = ReadinessChecked(planID: request.planID, evaluationID: request.evaluationID,
                                                   accountID: request.accountID, checks: checks, checkedAt: Date())

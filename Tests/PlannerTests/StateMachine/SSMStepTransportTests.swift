@@ -10,7 +10,7 @@ import Testing
 struct SSMStepTransportTests {
     static let endpoint = Endpoint(accountID: "111122223333", region: "us-east-1")
 
-    func status(_ step: String, _ status: String, terminal: Bool, failure: String? = nil) -> SSMAutomationStatus {
+    func status(_ step: String, _ status: AutomationExecutionStatus, terminal: Bool, failure: String? = nil) -> SSMAutomationStatus {
         SSMAutomationStatus(executionID: "e-1", waveNumber: 1, stepName: step, attempt: 1, endpoint: Self.endpoint,
                             automationExecutionID: "a1b2c3d4-0000-4000-8000-000000000001", status: status,
                             terminal: terminal, outputs: terminal ? ["check.Result": ["ok"]] : nil, failureMessage: failure)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -66,10 +67,10 @@ struct ReadinessMonitor: Sendable {
                         previous: ReadinessStatus?, at: Date, topics: Topics) throws -> OutboxMessage {
         let planID = plan.uuidString.lowercased()
         let payload = PlanReadinessChanged(
-            teamID: team.uuidString.lowercased(), planID: planID, planName: name, verdict: evaluation.verdict.rawValue,
-            previousVerdict: previous?.rawValue,
+            teamID: team.uuidString.lowercased(), planID: planID, planName: name, verdict: evaluation.verdict,
+            previousVerdict: previous,
             findings: evaluation.checks.filter { $0.status != .ok }.map {
-                .init(name: $0.name, status: $0.status.rawValue, servers: $0.servers, message: $0.message, fix: $0.fix)
+                .init(name: $0.name, status: $0.status, servers: $0.servers, message: $0.message, fix: $0.fix)
             },
             occurredAt: at)
         return try OutboxMessage(payload, source: EventSource.planner, topics: topics)
