@@ -42,7 +42,7 @@ struct EventContractTests {
     func launchGroupRequested() throws {
         let request = LaunchGroupRequested(
             launchGroup: Self.group, executionType: .drill, planID: "p-1", planName: "plan", waveName: "db",
-            team: "t", initiatedBy: "bob", sourceServerIDs: ["s-1"], waveStartedAt: Date())
+            team: "t", initiatedBy: "bob", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 1_800_000_000))
         let message = try OutboxMessage(request, source: EventSource.planner, topics: Self.topics)
         #expect(message.topic == "t1.launch.requests.v1")
         #expect(message.key == "111122223333/us-east-1")
