@@ -29,18 +29,23 @@
 #      manifests (`kubectl kustomize`, then `kubernetes-validate --strict` at
 #      Kubernetes 1.34, the version deploy/README.md names, and 1.37, the
 #      newest its schemas know; the static-keys patch rendered too).
-# Not part of the main test command. Time on the development machine (2 cores
-# shared by ~8 builds, load average 30–40): `validate` alone 1 min; debootstrap
+# Not part of the main test command (nor of scripts/test.sh: it does not fit
+# CI's time budget). Run it at the lowest priority on a shared machine:
+#   nice -n 19 scripts/container-check.sh
+# Time on the development machine (2 cores shared with other builds, nice 19,
+# load average 12–23; deploy/README.md "What was proven here"): debootstrap
 # 85 min the first time (cached after); a cold release build of the six
-# products more than 90 min (incremental after); the librdkafka stage and the
-# five containers plus the drill not yet timed end to end (deploy/README.md
-# "What was proven here"). On an idle 2-core machine expect a fraction of that.
+# products 33 min (incremental after); the librdkafka stage about 4 min and
+# the runtime stage 4 min the first time (podman's layer cache after); then
+# the five containers ready in about 30 s, the demo drill through them 1.5 min,
+# `validate` 1.5 min: 9 min in all once the base, binaries and librdkafka layer
+# exist. On an idle 2-core machine expect a fraction of that.
 #
 #   scripts/container-check.sh            # everything
 #   scripts/container-check.sh validate   # only step 4 (a minute)
 #   scripts/container-check.sh clean      # remove .local/container (rootfs, images, storage)
-# Settings: MUSTER_CONTAINER_PG_PORT (55632), MUSTER_CONTAINER_KAFKA_PORT
-# (59392), MUSTER_CONTAINER_PORT_BASE (18480: planner +0 … drs-sim +9),
+# Settings: MUSTER_CONTAINER_PG_PORT (55310), MUSTER_CONTAINER_KAFKA_PORT
+# (59310), MUSTER_CONTAINER_PORT_BASE (18800: planner +0 … drs-sim +9),
 # MUSTER_DEBIAN_MIRROR (http://deb.debian.org/debian), MUSTER_CONTAINER_SCRATCH
 # (.build-release: the release build's scratch path), MUSTER_CONTAINER_SKIP_BUILD=1
 # (use the release binaries already there).
@@ -203,7 +208,7 @@ if [[ ! -s "$ROOTFS_TAR" ]]; then
   tmp="$WORK/rootfs-$KEY.tmp"
   if [[ "$(cat "$tmp/.muster-key" 2>/dev/null)" != "$KEY" ]]; then
     rm -rf "$tmp"
-    nice -n 10 debootstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+    nice -n 19 debootstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
       "$SUITE" "$tmp" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log" >&2; die "debootstrap"; }
     echo "$KEY" >"$tmp/.muster-key"
   fi
@@ -251,7 +256,7 @@ t=$SECONDS
 if [[ -z "${MUSTER_CONTAINER_SKIP_BUILD:-}" ]]; then
   for product in "${PRODUCTS[@]}"; do
     log "swift build -c release --static-swift-stdlib --product $product"
-    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product "$product" \
+    nice -n 19 swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product "$product" \
       >"$WORK/swift-build.log" 2>&1 || { grep -vE '^\[[0-9]+/[0-9]+\] ' "$WORK/swift-build.log" | tail -40 >&2; die "swift build $product"; }
   done
 fi
@@ -292,7 +297,7 @@ log "podman build (librdkafka stage, runtime stage) from $BASE"
 # its own CA, which the host trusts and the image (rightly) does not; the
 # stage checks the tarball's SHA-256, so the transport adds no trust.
 librdkafka_url="$(awk -F= '$1 == "ARG LIBRDKAFKA_URL" { print $2 }' Dockerfile)"
-nice -n 10 "${PODMAN[@]}" build "${ULIMITS[@]}" --layers --network host --build-arg RUNTIME_IMAGE="$BASE" \
+nice -n 19 "${PODMAN[@]}" build "${ULIMITS[@]}" --layers --network host --build-arg RUNTIME_IMAGE="$BASE" \
   --build-arg LIBRDKAFKA_URL="${librdkafka_url/#https:/http:}" \
   --target runtime -t "$IMAGE" -f "$CONTEXT/Containerfile" "$CONTEXT" >"$WORK/build.log" 2>&1 \
   || { tail -40 "$WORK/build.log" >&2; die "podman build (log: $WORK/build.log)"; }
@@ -315,8 +320,8 @@ note "ldd in the image: no missing library; loaded: $libs"
 # ---------------------------------------------------------------------------
 RUNDIR="$WORK/run"
 export MUSTER_INFRA_DIR="$RUNDIR/infra" MUSTER_STACK_DIR="$RUNDIR/stack" MUSTER_BIN_DIR="$WORK/bin"
-export MUSTER_PG_PORT="${MUSTER_CONTAINER_PG_PORT:-55632}" MUSTER_KAFKA_PORT="${MUSTER_CONTAINER_KAFKA_PORT:-59392}"
-export MUSTER_STACK_PORT_BASE="${MUSTER_CONTAINER_PORT_BASE:-18480}"
+export MUSTER_PG_PORT="${MUSTER_CONTAINER_PG_PORT:-55310}" MUSTER_KAFKA_PORT="${MUSTER_CONTAINER_KAFKA_PORT:-59310}"
+export MUSTER_STACK_PORT_BASE="${MUSTER_CONTAINER_PORT_BASE:-18800}"
 LABEL=muster-container-check
 cleanup() {
   local status=$?
@@ -395,6 +400,14 @@ for name in "${SERVICES[@]}"; do
   ! grep -qE 'Fatal error|Crash|Segmentation|💣' "$MUSTER_STACK_DIR/$name.log" || die "$name crashed: $MUSTER_STACK_DIR/$name.log"
 done
 scripts/stack.sh stop >/dev/null 2>&1
+# stack.sh's SIGTERM went to `podman run`, which passes it on (--sig-proxy):
+# every service must have shut down gracefully (its last words "stopped"),
+# not been killed when stack.sh's 10 s ran out.
+for name in "${SERVICES[@]}"; do
+  tail -1 "$MUSTER_STACK_DIR/$name.log" | grep -q '"msg":"stopped"' \
+    || { tail -5 "$MUSTER_STACK_DIR/$name.log" >&2; die "$name did not stop gracefully on SIGTERM"; }
+done
+note "SIGTERM through podman: all five processes logged \"stopped\" (graceful shutdown)"
 left="$("${PODMAN[@]}" ps -a --filter "label=$LABEL" --format '{{.Names}} {{.Status}}')"
 [[ -z "$left" ]] || log "left after stack.sh stop (removed by the trap): $left"
 

@@ -83,7 +83,7 @@ struct ReadinessChecksIntegrationTests {
             #expect(checks["servers.noRecoveryInstance"]?.servers == [H.sid(1)])
             #expect(checks["servers.noLiveJob"]?.status == .blocking)
             #expect(checks["servers.noLiveJob"]?.servers == [H.sid(5)])
-            #expect(checks["account.quotas"]?.status == .blocking, "1 foreign job + 1 for the wave exceed 1 concurrent job")
+            #expect(checks["account.quotas"]?.status == .warning, "1 foreign job + 1 for the wave exceed 1 concurrent job: the launch waits")
             #expect(checks["launch.settings"]?.status == .blocking)
             #expect(checks["launch.settings"]?.message.contains("subnet-0ffffffffffffffff") == true)
             #expect(checks["launch.settings"]?.message.contains("subnet-0a1b2c3d4e5f60001") == false)
@@ -214,10 +214,16 @@ struct ReadinessFindingsTests {
         let busy = (0..<19).map { job("j\($0)", ["x-\($0)"], muster: false) }
         #expect(ReadinessFindings.quotaCheck([region(["s-1"], jobs: busy)], quotas: quotas).status == .ok)
         let full = busy + [job("j19", ["x-19"], muster: false)]
-        #expect(ReadinessFindings.quotaCheck([region(["s-1"], jobs: full)], quotas: quotas).status == .blocking)
+        let waiting = ReadinessFindings.quotaCheck([region(["s-1"], jobs: full)], quotas: quotas)
+        #expect(waiting.status == .warning && waiting.message.contains("launches will wait for job slots"),
+                "a full region only delays the launch: the launcher queues it")
         let crowded = ReadinessCheckRequested.Quotas(concurrentJobs: 20, serversInActiveJobs: 20)
         let check = ReadinessFindings.quotaCheck([region(["s-1", "s-2"], jobs: busy, peak: 2)], quotas: crowded)
-        #expect(check.status == .blocking && check.message.contains("19 server(s) in active DRS jobs + 2"))
+        #expect(check.status == .warning && check.message.contains("19 server(s) in active DRS jobs + 2"))
+        let tiny = ReadinessCheckRequested.Quotas(concurrentJobs: 20, serversInActiveJobs: 1)
+        let tooLarge = ReadinessFindings.quotaCheck([region(["s-1", "s-2"], peak: 2)], quotas: tiny)
+        #expect(tooLarge.status == .blocking && tooLarge.servers == ["s-1", "s-2"],
+                "a wave larger than the quota on its own must be split")
     }
 
     @Test func aFailedLookUpIsUnknownNeverOk() {

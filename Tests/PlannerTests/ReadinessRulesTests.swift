@@ -94,12 +94,32 @@ struct ReadinessRulesTests {
         let busyJobs = ReadinessRules.evaluate(facts(
             servers, waves: ["a", "b"], load: ["111111111111": .init(activeJobs: 2, serversInActiveJobs: 2)], quotas: quotas))
         let jobs = try check(busyJobs, "account.quotas")
-        #expect(jobs.status == .blocking)
+        #expect(jobs.status == .warning, "a busy account only delays the launches: the launcher queues them")
         #expect(jobs.message.contains("111111111111"))
         #expect(!jobs.servers.contains("s-5"), "the other account fits")
+        #expect(busyJobs.verdict != .blocking, "a recovery must never be refused because other jobs run")
         let busyServers = ReadinessRules.evaluate(facts(
             servers, waves: ["a", "b"], load: ["222222222222": .init(activeJobs: 0, serversInActiveJobs: 10)], quotas: quotas))
         #expect(try check(busyServers, "account.quotas").servers == ["s-5"])
+        #expect(try check(busyServers, "account.quotas").status == .warning)
+    }
+
+    @Test func aWaveLargerThanTheQuotasOnItsOwnBlocks() throws {
+        var quotas = ReadinessQuotas()
+        quotas.concurrentJobs = 1
+        quotas.serversPerJob = 2
+        quotas.serversInActiveJobs = 10
+        // Wave 0: 3 servers in account A need 2 jobs, more than 1 concurrent job even on an idle account.
+        let servers = [server("s-1"), server("s-2"), server("s-3"), server("s-4", wave: 1, account: "222222222222")]
+        let evaluation = ReadinessRules.evaluate(facts(servers, waves: ["a", "b"], quotas: quotas))
+        let quota = try check(evaluation, "account.quotas")
+        #expect(quota.status == .blocking)
+        #expect(quota.servers == ["s-1", "s-2", "s-3"])
+        #expect(quota.message.contains("largest wave needs 2 jobs"))
+        quotas.concurrentJobs = 2
+        quotas.serversInActiveJobs = 2
+        let tooManyServers = ReadinessRules.evaluate(facts(servers, waves: ["a", "b"], quotas: quotas))
+        #expect(try check(tooManyServers, "account.quotas").status == .blocking, "3 servers in one wave, 2 allowed in active jobs")
     }
 
     func hook(_ step: HookStep, wave: String = "db", endpoints: [String] = ["111111111111/us-east-1"]) -> ReadinessFacts.Hook {

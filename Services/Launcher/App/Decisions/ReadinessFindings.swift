@@ -188,31 +188,42 @@ enum ReadinessFindings {
         return .init(name: "servers.noRecoveryInstance", status: .ok, message: "DRS holds no recovery instance of the plan's servers")
     }
 
-    /// Per region (DRS quotas are per account and region): the active jobs and the servers in them, plus the
-    /// plan's largest wave there, against the configured quotas.
+    /// Per region (DRS quotas are per account and region): the plan's largest wave there against the configured
+    /// quotas (exceeding them alone blocks: the plan must change), and beside DRS's active jobs and the servers
+    /// in them (exceeding them only then is a warning: the launcher queues the launches for job slots, and a
+    /// busy region must never refuse a recovery).
     static func quotaCheck(_ regions: [Region], quotas: ReadinessCheckRequested.Quotas) -> ReadinessChecked.Check {
         if let why = failures(regions.map { ($0.request.region, failure($0.activeJobs)) }) {
             return .init(name: "account.quotas", status: .unknown, message: "DescribeJobs failed: \(why)",
                          fix: "evaluate again; if it persists check the launcher's logs for the account")
         }
-        var problems: [String] = [], figures: [String] = [], servers: [String] = []
+        var tooLarge: [String] = [], busy: [String] = [], figures: [String] = []
+        var blockingServers: [String] = [], waitingServers: [String] = []
         for region in regions {
             let active = (value(region.activeJobs) ?? []).filter(isActive)
             let inJobs = active.reduce(0) { $0 + ($1.participatingServers?.count ?? 0) }
-            let name = region.request.region
+            let name = region.request.region, peakJobs = region.request.peakJobs, peakServers = region.request.peakServers
             figures.append("\(name): \(active.count) active job(s), \(inJobs) server(s) in them")
-            if active.count + region.request.peakJobs > quotas.concurrentJobs {
-                problems.append("\(name): \(active.count) active job(s) in DRS + \(region.request.peakJobs) for the largest wave exceed \(quotas.concurrentJobs) concurrent jobs")
-                servers += region.request.sourceServerIDs
-            } else if inJobs + region.request.peakServers > quotas.serversInActiveJobs {
-                problems.append("\(name): \(inJobs) server(s) in active DRS jobs + \(region.request.peakServers) in the largest wave exceed \(quotas.serversInActiveJobs)")
-                servers += region.request.sourceServerIDs
+            if peakJobs > quotas.concurrentJobs || peakServers > quotas.serversInActiveJobs {
+                tooLarge.append("\(name): the largest wave (\(peakJobs) job(s), \(peakServers) server(s)) exceeds \(quotas.concurrentJobs) concurrent jobs or \(quotas.serversInActiveJobs) servers in active jobs")
+                blockingServers += region.request.sourceServerIDs
+            } else if active.count + peakJobs > quotas.concurrentJobs {
+                busy.append("\(name): \(active.count) active job(s) in DRS + \(peakJobs) for the largest wave exceed \(quotas.concurrentJobs) concurrent jobs")
+                waitingServers += region.request.sourceServerIDs
+            } else if inJobs + peakServers > quotas.serversInActiveJobs {
+                busy.append("\(name): \(inJobs) server(s) in active DRS jobs + \(peakServers) in the largest wave exceed \(quotas.serversInActiveJobs)")
+                waitingServers += region.request.sourceServerIDs
             }
         }
-        guard problems.isEmpty else {
-            return .init(name: "account.quotas", status: .blocking, servers: servers.sorted(),
-                         message: problems.joined(separator: "; "),
-                         fix: "wait for running jobs to end, split the largest wave, or raise the DRS quota")
+        if !tooLarge.isEmpty {
+            return .init(name: "account.quotas", status: .blocking, servers: blockingServers.sorted(),
+                         message: (tooLarge + busy).joined(separator: "; "),
+                         fix: "split the largest wave, or raise the DRS quota")
+        }
+        if !busy.isEmpty {
+            return .init(name: "account.quotas", status: .warning, servers: waitingServers.sorted(),
+                         message: busy.joined(separator: "; ") + ": launches will wait for job slots",
+                         fix: "nothing is required (the launcher queues the launches); to launch sooner, wait for running jobs to end or raise the DRS quota")
         }
         return .init(name: "account.quotas", status: .ok,
                      message: "the largest wave fits DRS's live figures (\(figures.joined(separator: "; ")))")

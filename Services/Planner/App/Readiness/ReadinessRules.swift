@@ -272,11 +272,14 @@ enum ReadinessRules {
                               message: "no server has an unterminated recovery instance")
     }
 
-    /// Each wave launches its servers at once; the largest wave per account must fit beside what runs now.
+    /// Each wave launches its servers at once. A largest wave that exceeds an account's quotas on its own is a
+    /// plan to fix (blocking); one that fits alone but not beside the jobs running now will only wait for job
+    /// slots — the launcher queues it — so that is a warning: in a regional disaster every team starts at
+    /// once, and a busy account must never refuse a recovery.
     static func quotas(_ facts: ReadinessFacts) -> PlanReadinessCheck {
         let quotas = facts.quotas
-        var problems: [String] = []
-        var servers: [String] = []
+        var tooLarge: [String] = [], busy: [String] = []
+        var blockingServers: [String] = [], waitingServers: [String] = []
         let accounts = Set(facts.servers.map(\.accountID)).sorted()
         for account in accounts {
             let mine = facts.servers.filter { $0.accountID == account }
@@ -284,19 +287,31 @@ enum ReadinessRules {
             let peakServers = perWave.max() ?? 0
             let peakJobs = perWave.map { ($0 + quotas.serversPerJob - 1) / quotas.serversPerJob }.max() ?? 0
             let load = facts.load[account] ?? .init(activeJobs: 0, serversInActiveJobs: 0)
-            if load.activeJobs + peakJobs > quotas.concurrentJobs {
-                problems.append("account \(account): \(load.activeJobs) active job(s) + \(peakJobs) for the largest wave exceed the \(quotas.concurrentJobs) concurrent jobs")
-                servers += mine.map(\.id)
+            if peakJobs > quotas.concurrentJobs {
+                tooLarge.append("account \(account): the largest wave needs \(peakJobs) jobs, more than the \(quotas.concurrentJobs) concurrent jobs")
+                blockingServers += mine.map(\.id)
+            } else if peakServers > quotas.serversInActiveJobs {
+                tooLarge.append("account \(account): the largest wave has \(peakServers) servers, more than the \(quotas.serversInActiveJobs) in active jobs")
+                blockingServers += mine.map(\.id)
+            } else if load.activeJobs + peakJobs > quotas.concurrentJobs {
+                busy.append("account \(account): \(load.activeJobs) active job(s) + \(peakJobs) for the largest wave exceed the \(quotas.concurrentJobs) concurrent jobs")
+                waitingServers += mine.map(\.id)
             } else if load.serversInActiveJobs + peakServers > quotas.serversInActiveJobs {
-                problems.append("account \(account): \(load.serversInActiveJobs) server(s) in active jobs + \(peakServers) in the largest wave exceed \(quotas.serversInActiveJobs)")
-                servers += mine.map(\.id)
+                busy.append("account \(account): \(load.serversInActiveJobs) server(s) in active jobs + \(peakServers) in the largest wave exceed \(quotas.serversInActiveJobs)")
+                waitingServers += mine.map(\.id)
             }
         }
-        guard problems.isEmpty else {
+        if !tooLarge.isEmpty {
             return PlanReadinessCheck(
-                name: "account.quotas", status: .blocking, servers: servers.sorted(),
-                message: problems.joined(separator: "; "),
-                fix: "wait for running jobs to end, split the largest wave, or raise the DRS quota")
+                name: "account.quotas", status: .blocking, servers: blockingServers.sorted(),
+                message: (tooLarge + busy).joined(separator: "; "),
+                fix: "split the largest wave, or raise the DRS quota")
+        }
+        if !busy.isEmpty {
+            return PlanReadinessCheck(
+                name: "account.quotas", status: .warning, servers: waitingServers.sorted(),
+                message: busy.joined(separator: "; ") + ": launches will wait for job slots",
+                fix: "nothing is required (the launcher queues the launches); to launch sooner, wait for running jobs to end or raise the DRS quota")
         }
         return PlanReadinessCheck(name: "account.quotas", status: .ok,
                               message: "the largest wave fits the account quotas beside the jobs running now")
