@@ -135,10 +135,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
 
     let tag = UUID().uuidString.prefix(8).lowercased()
     let launcherSchema = "bench_hl_\(tag)", pollerSchema = "bench_hp_\(tag)"
-    let topics = LauncherTopics(
-        launchRequests: "\(launcherSchema).launch.requests", jobPoll: "\(launcherSchema).job.poll",
-        instancesTerminate: "\(launcherSchema).terminate", accounts: "\(launcherSchema).accounts",
-        jobStatus: "\(launcherSchema).job.status", inventory: "\(launcherSchema).inventory")
+    let topics = Topics(prefix: "\(launcherSchema).")
     let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: 12), logger: logger)
     _ = try await Migrator.migrate(
         schema: launcherSchema,
@@ -153,7 +150,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
     ].merging(environment["BENCH_FETCH_WAIT"] == "default" ? [:] : ["fetch.wait.max.ms": "10"]) { _, new in new }
         .merging(benchKafkaProperties) { _, new in new })
     try await KafkaAdmin.createTopics(
-        [topics.launchRequests, topics.jobPoll, topics.instancesTerminate].map { ($0, 4) }
+        [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests].map { ($0, 4) }
             + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
     let producer = try KafkaProducer(configuration: kafka, logger: logger)
     let launcherRelay = OutboxRelay(schema: launcherSchema, pool: pool, producer: producer, logger: logger)
@@ -178,8 +175,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
     scenario.poller(&pollerConfiguration)
     pollerConfiguration.prediction.enabled = predict
     pollerConfiguration.schema = pollerSchema
-    pollerConfiguration.statusTopic = topics.jobStatus
-    pollerConfiguration.pollTopic = topics.jobPoll
+    pollerConfiguration.topics = topics
     let pollerConsumer = try KafkaConsumer(
         configuration: kafka, groupID: "muster.\(pollerSchema).status", topics: [topics.jobStatus], logger: logger)
     let poller = PollerService.components(

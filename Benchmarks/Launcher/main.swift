@@ -53,14 +53,14 @@ final class BenchRig: Sendable {
     let simTask: Task<Void, any Error>
     let port: Int
     let schema: String
-    let topics: LauncherTopics
+    let topics: Topics
     let pool: PostgresPool
     let kafka: KafkaConfiguration
     let producer: KafkaProducer
     let relay: OutboxRelay
     let http: HTTPClient
 
-    private init(sim: DRSSimServer, simTask: Task<Void, any Error>, port: Int, schema: String, topics: LauncherTopics,
+    private init(sim: DRSSimServer, simTask: Task<Void, any Error>, port: Int, schema: String, topics: Topics,
                  pool: PostgresPool, kafka: KafkaConfiguration, producer: KafkaProducer) {
         self.sim = sim
         self.simTask = simTask
@@ -85,9 +85,7 @@ final class BenchRig: Sendable {
         var portIterator = ports.makeAsyncIterator()
         guard let port = await portIterator.next() else { fatalError("drs-sim did not start") }
         let schema = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
-        let topics = LauncherTopics(
-            launchRequests: "\(schema).launch.requests", jobPoll: "\(schema).job.poll", instancesTerminate: "\(schema).terminate",
-            accounts: "\(schema).accounts", jobStatus: "\(schema).job.status", inventory: "\(schema).inventory")
+        let topics = Topics(prefix: "\(schema).")
         let pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, poolSize: poolSize), logger: logger)
         _ = try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
@@ -97,7 +95,7 @@ final class BenchRig: Sendable {
             "topic.metadata.refresh.interval.ms": "1000",
         ])
         try await KafkaAdmin.createTopics(
-            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate].map { ($0, inputPartitions) }
+            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests].map { ($0, inputPartitions) }
                 + [topics.accounts, topics.jobStatus, topics.inventory].map { ($0, 1) }, configuration: kafka, timeout: .seconds(30))
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         return BenchRig(sim: sim, simTask: simTask, port: port, schema: schema, topics: topics, pool: pool, kafka: kafka,

@@ -4,6 +4,7 @@ import LauncherApp
 import Logging
 import MusterAWS
 import MusterDomain
+import MusterEvents
 import MusterHTTP
 import MusterKafka
 import MusterMessaging
@@ -156,16 +157,12 @@ func endToEnd(brokers: String) async throws {
         "session.timeout.ms": "2000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "10",
         "topic.metadata.refresh.interval.ms": "1000",
     ])
-    let plannerTopics = PlannerTopics(
-        launchRequests: "\(name).launch.requests", instancesTerminate: "\(name).terminate", accounts: "\(name).accounts",
-        executionEvents: "\(name).execution.events", jobStatus: "\(name).job.status", inventory: "\(name).inventory",
-        teams: "\(name).teams")
-    let launcherTopics = LauncherTopics(
-        launchRequests: plannerTopics.launchRequests, jobPoll: "\(name).job.poll", instancesTerminate: plannerTopics.instancesTerminate,
-        accounts: plannerTopics.accounts, jobStatus: plannerTopics.jobStatus, inventory: plannerTopics.inventory)
+    // One prefix: the planner and the launcher agree on every name.
+    let plannerTopics = Topics(prefix: "\(name)."), launcherTopics = plannerTopics
     try await KafkaAdmin.createTopics(
         [plannerTopics.launchRequests, plannerTopics.instancesTerminate, plannerTopics.accounts, plannerTopics.executionEvents,
-         plannerTopics.jobStatus, plannerTopics.inventory, plannerTopics.teams, launcherTopics.jobPoll].map { ($0, 1) },
+         plannerTopics.jobStatus, plannerTopics.inventory, plannerTopics.teams, launcherTopics.jobPoll,
+         launcherTopics.hookRequests].map { ($0, 1) },
         configuration: kafka, timeout: .seconds(30))
 
     // The launcher on its own schema, with its relay; its request budget is the default one.

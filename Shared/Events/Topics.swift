@@ -43,3 +43,49 @@ public enum Topic: String, Sendable, CaseIterable {
         }
     }
 }
+
+/// The one map from a ``Topic`` to the name it has on the broker: the
+/// topic's own name behind an optional prefix, so a test or benchmark runs
+/// isolated services against a shared broker by giving them one prefix
+/// (every service reading and writing under it agrees on every name).
+public struct Topics: Sendable, Equatable {
+    /// Put before every name; empty in production.
+    public var prefix: String
+
+    /// The names under `prefix` (empty: DESIGN §3's names).
+    public init(prefix: String = "") {
+        self.prefix = prefix
+    }
+
+    /// DESIGN §3's names.
+    public static let standard = Topics()
+
+    /// The broker name of `topic`.
+    public func name(_ topic: Topic) -> String { prefix + topic.name }
+
+    /// The broker name of `topic`.
+    public subscript(_ topic: Topic) -> String { name(topic) }
+
+    /// `launch.requests.v1`.
+    public var launchRequests: String { name(.launchRequests) }
+    /// `job.status.v1`.
+    public var jobStatus: String { name(.jobStatus) }
+    /// `job.poll.v1`.
+    public var jobPoll: String { name(.jobPoll) }
+    /// `instances.terminate.v1`.
+    public var instancesTerminate: String { name(.instancesTerminate) }
+    /// `inventory.v1`.
+    public var inventory: String { name(.inventory) }
+    /// `accounts.v1`.
+    public var accounts: String { name(.accounts) }
+    /// `execution.events.v1`.
+    public var executionEvents: String { name(.executionEvents) }
+    /// `teams.v1`.
+    public var teams: String { name(.teams) }
+    /// `hook.requests.v1`.
+    public var hookRequests: String { name(.hookRequests) }
+    /// `callouts.v1`.
+    public var callouts: String { name(.callouts) }
+    /// `callout.results.v1`.
+    public var calloutResults: String { name(.calloutResults) }
+}

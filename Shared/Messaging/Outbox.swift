@@ -22,6 +22,16 @@ public struct OutboxMessage: Sendable, Equatable {
     public init(topic: Topic, key: String, event: CloudEvent) {
         self.init(topic: topic.name, key: key, event: event)
     }
+
+    /// The record `payload` is owed as: on its contract's topic (named by
+    /// `topics`), under its key, as a CloudEvent from `source` of its
+    /// `eventType` (or `type`, one of the contract's types).
+    public init<Payload: EventContract>(
+        _ payload: Payload, source: String, topics: Topics, type: String? = nil
+    ) throws {
+        self.init(topic: topics.name(Payload.topic), key: payload.key,
+                  event: try payload.cloudEvent(source: source, type: type))
+    }
 }
 
 /// The transactional outbox of one service schema. `enqueue` runs inside the
@@ -66,6 +76,14 @@ public struct Outbox: Sendable {
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryTraceCarrier())
         guard let traceparent = carrier["traceparent"] else { return nil }
         return (traceparent, carrier["tracestate"])
+    }
+
+    /// Owes `payload` (see ``OutboxMessage/init(_:source:topics:type:)``) in
+    /// the caller's transaction on `connection`.
+    public func owe<Payload: EventContract>(
+        _ payload: Payload, source: String, topics: Topics, type: String? = nil, on connection: PostgresConnection
+    ) async throws {
+        try await enqueue([OutboxMessage(payload, source: source, topics: topics, type: type)], on: connection)
     }
 
     /// Inserts one message; see `enqueue(_:on:)`.

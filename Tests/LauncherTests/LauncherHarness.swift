@@ -25,7 +25,7 @@ final class LauncherHarness: Sendable {
     static func sid(_ n: Int) -> String { "s-" + String(format: "%017d", n) }
 
     let schema: String
-    let topics: LauncherTopics
+    let topics: Topics
     let pool: PostgresPool
     let producer: KafkaProducer
     let relay: OutboxRelay
@@ -72,17 +72,14 @@ final class LauncherHarness: Sendable {
         let name = TestEnvironment.uniqueName("launcher")
         schema = name
         groupPrefix = "muster.\(name)"
-        topics = LauncherTopics(
-            launchRequests: "\(name).launch.requests", jobPoll: "\(name).job.poll", instancesTerminate: "\(name).instances.terminate",
-            accounts: "\(name).accounts", jobStatus: "\(name).job.status", inventory: "\(name).inventory",
-            hookRequests: "\(name).hook.requests")
+        topics = Topics(prefix: "\(name).")
         pool = try TestEnvironment.pool(size: 8)
         _ = try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
             pool: pool, logger: TestEnvironment.logger)
         let kafka = try TestEnvironment.kafka()
         try await KafkaAdmin.createTopics(
-            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests!, topics.accounts].map { ($0, 2) }
+            [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests, topics.accounts].map { ($0, 2) }
                 + [topics.jobStatus, topics.inventory].map { ($0, 1) },
             configuration: kafka, timeout: .seconds(30))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)

@@ -78,33 +78,33 @@ struct ReadinessChecksIntegrationTests {
                 return true
             })
             let checks = try #require(try await answer(harness, good.evaluationID))
-            #expect(checks["account.credentials"]?.status == "ok")
-            #expect(checks["servers.noRecoveryInstance"]?.status == "blocking")
+            #expect(checks["account.credentials"]?.status == .ok)
+            #expect(checks["servers.noRecoveryInstance"]?.status == .blocking)
             #expect(checks["servers.noRecoveryInstance"]?.servers == [H.sid(1)])
-            #expect(checks["servers.noLiveJob"]?.status == "blocking")
+            #expect(checks["servers.noLiveJob"]?.status == .blocking)
             #expect(checks["servers.noLiveJob"]?.servers == [H.sid(5)])
-            #expect(checks["account.quotas"]?.status == "warning", "1 foreign job + 1 for the wave exceed 1 concurrent job: the launch waits")
-            #expect(checks["launch.settings"]?.status == "blocking")
+            #expect(checks["account.quotas"]?.status == .warning, "1 foreign job + 1 for the wave exceed 1 concurrent job: the launch waits")
+            #expect(checks["launch.settings"]?.status == .blocking)
             #expect(checks["launch.settings"]?.message.contains("subnet-0ffffffffffffffff") == true)
             #expect(checks["launch.settings"]?.message.contains("subnet-0a1b2c3d4e5f60001") == false)
             #expect(checks["launch.settings"]?.message.contains("x9.nonexistent") == true)
             #expect(checks["launch.settings"]?.message.contains("m5.large") == false)
-            #expect(checks["hooks.reachable"]?.status == "blocking")
+            #expect(checks["hooks.reachable"]?.status == .blocking)
             #expect(checks["hooks.reachable"]?.message.contains("step prep-Muster-Gone (wave db): Muster-Gone:$DEFAULT") == true)
             #expect(checks["hooks.reachable"]?.message.contains("InvalidDocument") == true)
             #expect(checks["hooks.reachable"]?.message.contains("prep-Muster-Prepare") == false)
 
             let refused = try #require(try await answer(harness, bad.evaluationID))
-            #expect(refused["account.credentials"]?.status == "blocking")
-            #expect(refused["servers.noRecoveryInstance"]?.status == "unknown")
+            #expect(refused["account.credentials"]?.status == .blocking)
+            #expect(refused["servers.noRecoveryInstance"]?.status == .unknown)
             #expect(refused["account.credentials"]?.message.contains(H.credentials.secretAccessKey) == false)
-            #expect(refused["hooks.reachable"]?.status == "unknown")
+            #expect(refused["hooks.reachable"]?.status == .unknown)
 
             let fine = try #require(try await answer(harness, clean.evaluationID))
-            #expect(fine.values.allSatisfy { $0.status == "ok" }, "\(fine)")
+            #expect(fine.values.allSatisfy { $0.status == .ok }, "\(fine)")
             #expect(fine["hooks.reachable"]?.message.contains("1 checked") == true)
             let only = try #require(try await answer(harness, hooksOnly.evaluationID))
-            #expect(Array(only.keys) == ["hooks.reachable"] && only["hooks.reachable"]?.status == "ok", "\(only)")
+            #expect(Array(only.keys) == ["hooks.reachable"] && only["hooks.reachable"]?.status == .ok, "\(only)")
             let described = await harness.engine.withSimulation { simulation, _ in
                 simulation.counters.calls("ssm:DescribeDocument")
             }
@@ -142,7 +142,7 @@ struct ReadinessFindingsTests {
     @Test func allClearIsOkEverywhere() {
         let checks = ReadinessFindings.checks([region(["s-1"])], quotas: quotas, documents: [])
         #expect(checks.map(\.name) == ReadinessFindings.names)
-        #expect(checks.allSatisfy { $0.status == "ok" })
+        #expect(checks.allSatisfy { $0.status == .ok })
         let older = ReadinessFindings.checks([region(["s-1"])], quotas: quotas)
         #expect(!older.map(\.name).contains("hooks.reachable"), "a request without ssmDocuments gets no hooks check")
     }
@@ -157,7 +157,7 @@ struct ReadinessFindingsTests {
             (document("Muster-Gone", step: "drain", version: "3"), .found(.missing("InvalidDocumentVersion: no version 3"))),
             (document("AWS-RunShellScript", step: "shell"), .found(.found(type: "Command"))),
         ])
-        #expect(check.name == "hooks.reachable" && check.status == "blocking")
+        #expect(check.name == "hooks.reachable" && check.status == .blocking)
         #expect(check.message.contains("step drain (wave app): Muster-Gone:3 in eu-west-1 does not exist"))
         #expect(check.message.contains("step shell (wave app): AWS-RunShellScript in eu-west-1 is a Command document"))
         #expect(!check.message.contains("Muster-Prepare"))
@@ -169,33 +169,33 @@ struct ReadinessFindingsTests {
             (document("Muster-Prepare"), .found(.found(type: nil))),
             (document("Muster-Other", step: "other"), .failed("DescribeDocument: AccessDeniedException: not authorized")),
         ])
-        #expect(failed.status == "unknown" && failed.message.contains("step other (wave app)")
+        #expect(failed.status == .unknown && failed.message.contains("step other (wave app)")
             && failed.message.contains("AccessDeniedException"))
         let both = ReadinessFindings.documents([
             (document("Muster-Gone"), .found(.missing("InvalidDocument: Document with name Muster-Gone does not exist."))),
             (document("Muster-Other", step: "other"), .failed("ThrottlingException")),
         ])
-        #expect(both.status == "blocking" && both.message.contains("not checked: step other"))
-        #expect(ReadinessFindings.documents([]).status == "ok")
-        #expect(ReadinessFindings.documents([(document("Muster-Prepare"), .found(.found(type: "Automation")))]).status == "ok")
+        #expect(both.status == .blocking && both.message.contains("not checked: step other"))
+        #expect(ReadinessFindings.documents([]).status == .ok)
+        #expect(ReadinessFindings.documents([(document("Muster-Prepare"), .found(.found(type: "Automation")))]).status == .ok)
     }
 
     @Test func anAccountWithOnlySSMStepsAnswersTheHooksCheckAlone() {
         let checks = ReadinessFindings.checks([], quotas: quotas, documents: [
             (document("Muster-Gone"), .found(.missing("InvalidDocument: gone"))),
         ])
-        #expect(checks.map(\.name) == ["hooks.reachable"] && checks[0].status == "blocking")
+        #expect(checks.map(\.name) == ["hooks.reachable"] && checks[0].status == .blocking)
     }
 
     @Test func aMusterJobWarnsAForeignOneBlocks() {
         let ours = ReadinessFindings.liveJobs([region(["s-1", "s-2"], jobs: [job("j1", ["s-1", "s-9"], muster: true)])])
-        #expect(ours.status == "warning" && ours.servers == ["s-1"])
+        #expect(ours.status == .warning && ours.servers == ["s-1"])
         let theirs = ReadinessFindings.liveJobs([region(["s-1", "s-2"], jobs: [
             job("j1", ["s-1"], muster: true), job("j2", ["s-2"], muster: false),
         ])])
-        #expect(theirs.status == "blocking" && theirs.servers == ["s-2"] && theirs.message.contains("j2"))
+        #expect(theirs.status == .blocking && theirs.servers == ["s-2"] && theirs.message.contains("j2"))
         let done = ReadinessFindings.liveJobs([region(["s-1"], jobs: [job("j1", ["s-1"], muster: false, status: .completed)])])
-        #expect(done.status == "ok")
+        #expect(done.status == .ok)
     }
 
     @Test func leftoversSkipTerminatedInstancesAndThoseOfALiveJob() {
@@ -207,22 +207,22 @@ struct ReadinessFindingsTests {
         ]
         let check = ReadinessFindings.leftovers([region(["s-1", "s-2", "s-3"], jobs: [job("live", ["s-3"], muster: true)],
                                                         instances: instances)])
-        #expect(check.status == "blocking" && check.servers == ["s-1"] && check.message.contains("i-1"))
+        #expect(check.status == .blocking && check.servers == ["s-1"] && check.message.contains("i-1"))
     }
 
     @Test func quotasCompareDRSFiguresWithTheLargestWave() {
         let busy = (0..<19).map { job("j\($0)", ["x-\($0)"], muster: false) }
-        #expect(ReadinessFindings.quotaCheck([region(["s-1"], jobs: busy)], quotas: quotas).status == "ok")
+        #expect(ReadinessFindings.quotaCheck([region(["s-1"], jobs: busy)], quotas: quotas).status == .ok)
         let full = busy + [job("j19", ["x-19"], muster: false)]
         let waiting = ReadinessFindings.quotaCheck([region(["s-1"], jobs: full)], quotas: quotas)
-        #expect(waiting.status == "warning" && waiting.message.contains("launches will wait for job slots"),
+        #expect(waiting.status == .warning && waiting.message.contains("launches will wait for job slots"),
                 "a full region only delays the launch: the launcher queues it")
         let crowded = ReadinessCheckRequested.Quotas(concurrentJobs: 20, serversInActiveJobs: 20)
         let check = ReadinessFindings.quotaCheck([region(["s-1", "s-2"], jobs: busy, peak: 2)], quotas: crowded)
-        #expect(check.status == "warning" && check.message.contains("19 server(s) in active DRS jobs + 2"))
+        #expect(check.status == .warning && check.message.contains("19 server(s) in active DRS jobs + 2"))
         let tiny = ReadinessCheckRequested.Quotas(concurrentJobs: 20, serversInActiveJobs: 1)
         let tooLarge = ReadinessFindings.quotaCheck([region(["s-1", "s-2"], peak: 2)], quotas: tiny)
-        #expect(tooLarge.status == "blocking" && tooLarge.servers == ["s-1", "s-2"],
+        #expect(tooLarge.status == .blocking && tooLarge.servers == ["s-1", "s-2"],
                 "a wave larger than the quota on its own must be split")
     }
 
@@ -230,13 +230,13 @@ struct ReadinessFindingsTests {
         var broken = region(["s-1"])
         broken.recoveryInstances = .failed("ThrottlingException")
         broken.missingSubnets = .failed("DescribeSubnets: Transport")
-        #expect(ReadinessFindings.leftovers([broken]).status == "unknown")
-        #expect(ReadinessFindings.launchSettings([broken]).status == "unknown")
-        #expect(ReadinessFindings.liveJobs([broken]).status == "ok")
+        #expect(ReadinessFindings.leftovers([broken]).status == .unknown)
+        #expect(ReadinessFindings.launchSettings([broken]).status == .unknown)
+        #expect(ReadinessFindings.liveJobs([broken]).status == .ok)
         let failed = ReadinessFindings.credentialsFailed("UnrecognizedClientException", hooks: true)
         #expect(failed.map(\.name) == ReadinessFindings.names)
         #expect(!ReadinessFindings.credentialsFailed("x").map(\.name).contains("hooks.reachable"))
-        #expect(failed[0].status == "blocking" && failed.dropFirst().allSatisfy { $0.status == "unknown" })
+        #expect(failed[0].status == .blocking && failed.dropFirst().allSatisfy { $0.status == .unknown })
     }
 
     @Test func backgroundWorkSpendsOnlySpareTokensAndNeverQueuesAheadOfALaunch() {

@@ -31,7 +31,7 @@ struct SSMStepTests {
     }
 
     func send(_ harness: H, _ request: SSMAutomationRequested) async throws {
-        try await harness.publish(harness.topics.hookRequests!, type: EventType.ssmAutomationRequested, request)
+        try await harness.publish(harness.topics.hookRequests, type: EventType.ssmAutomationRequested, request)
     }
 
     func statuses(_ harness: H, _ execution: String) async throws -> [SSMAutomationStatus] {
@@ -169,7 +169,7 @@ struct SSMStepTests {
             let running = Self.request("ex-ssm-stop", document: "Muster-Slow")
             try await send(harness, running)
             #expect(try await eventually { try await statuses(harness, "ex-ssm-stop").contains { !$0.terminal } })
-            try await harness.publish(harness.topics.hookRequests!, type: EventType.ssmAutomationStopRequested,
+            try await harness.publish(harness.topics.hookRequests, type: EventType.ssmAutomationStopRequested,
                                       SSMAutomationStopRequested(
                                           executionID: running.executionID, stepName: running.stepName,
                                           idempotencyKey: running.idempotencyKey, endpoint: H.endpoint, reason: "skipped"))

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MusterDomain
 import MusterEvents
 @testable import NotifierApp
 import TestSupport
@@ -180,8 +181,8 @@ struct DeliveryTests {
             _ = try await app.subscribe(team, url: other.url, eventTypes: ["execution.started"])
             let plan = UUID().uuidString.lowercased()
             let payload = PlanReadinessChanged(
-                teamID: team.id, planID: plan, planName: "Payroll", verdict: "blocking", previousVerdict: "ok",
-                findings: [.init(name: "servers.replicating", status: "blocking", servers: ["s-1"], message: "STALLED",
+                teamID: team.id, planID: plan, planName: "Payroll", verdict: .blocking, previousVerdict: .ok,
+                findings: [.init(name: "servers.replicating", status: .blocking, servers: ["s-1"], message: "STALLED",
                                  fix: "restore replication")],
                 occurredAt: Date())
             let event = try CloudEvent(source: EventSource.planner, type: payload.type, subject: plan, payload: payload)

@@ -15,7 +15,7 @@ import TestSupport
 /// port, the consumers and the dispatcher running with short intervals.
 final class NotifierTestApp: TestApp {
     let schema: String
-    let topics: NotifierTopics
+    let topics: Topics
     let pool: PostgresPool
     let producer: KafkaProducer
     let http: HTTPClient
@@ -32,8 +32,7 @@ final class NotifierTestApp: TestApp {
     init(retryWindow: Duration = .seconds(30), deliveryTimeout: Duration = .seconds(5)) async throws {
         schema = TestEnvironment.uniqueName("notifier")
         let suffix = schema.dropFirst("notifier_".count)
-        topics = NotifierTopics(executionEvents: "execution.events.\(suffix)", teams: "teams.\(suffix)",
-                                callouts: "callouts.\(suffix)", calloutResults: "callout.results.\(suffix)")
+        topics = Topics(prefix: "\(suffix).")
         pool = try TestEnvironment.pool(size: 8)
         try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + NotifierService.migrations,

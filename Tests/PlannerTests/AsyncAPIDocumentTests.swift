@@ -1,6 +1,7 @@
 import Foundation
 import MusterDomain
 import MusterEvents
+import MusterMessaging
 @testable import PlannerApp
 import Testing
 
@@ -79,5 +80,38 @@ struct AsyncAPIDocumentTests {
         schema["$id"] = nil
         let copy = try object("components", "schemas", "ExecutionEvent")
         #expect(NSDictionary(dictionary: copy).isEqual(to: schema))
+    }
+
+    @Test("every contract on the public topic: its channel, one message per ce_type, the key the document names")
+    func contracts() throws {
+        let published = EventContracts.all.filter { $0.topic == .executionEvents }
+        #expect(Set(published.map { "\($0)" }) == ["ExecutionEvent", "PlanReadinessChanged"])
+        let address = try object("channels", "executionEvents")["address"] as? String
+        for contract in published { #expect(Topics.standard.name(contract.topic) == address) }
+        var byName: [String: [String: Any]] = [:]
+        for case let message as [String: Any] in try object("components", "messages").values {
+            if let name = message["name"] as? String { byName[name] = message }
+        }
+        let types = published.flatMap { $0.types }
+        #expect(types.count == Set(types).count)
+        #expect(Set(types) == Set(byName.keys))
+        func keyDescription(_ type: String) -> String? {
+            let bindings = byName[type]?["bindings"] as? [String: Any]
+            return ((bindings?["kafka"] as? [String: Any])?["key"] as? [String: Any])?["description"] as? String
+        }
+        let execution = UUID().uuidString.lowercased(), plan = UUID().uuidString.lowercased()
+        for type in ExecutionEvent.types {
+            let event = ExecutionEvent(
+                type: try #require(ExecutionEventType(rawValue: type)), executionID: execution, executionType: .drill,
+                executionStatus: .running, planID: plan, planName: "p", teamID: "t", initiatedBy: "bob", occurredAt: Date())
+            let message = try OutboxMessage(event, source: EventSource.planner, topics: .standard)
+            #expect(message.key == execution && message.event.type == type && message.topic == address)
+            #expect(keyDescription(type)?.hasPrefix("The execution id") == true, "\(type)")
+        }
+        let changed = PlanReadinessChanged(teamID: "t", planID: plan, planName: "p", verdict: .blocking,
+                                           previousVerdict: nil, findings: [], occurredAt: Date())
+        let message = try OutboxMessage(changed, source: EventSource.planner, topics: .standard)
+        #expect(message.key == plan && message.event.type == changed.type && message.topic == address)
+        #expect(keyDescription(changed.type)?.hasPrefix("The plan id") == true)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 @testable import PlannerApp
 import Testing
@@ -149,10 +150,17 @@ struct LauncherReadinessTests {
         #expect(LauncherReadiness.merge(ReadinessEvaluation(checks: [check("servers.exist", .ok)]), pending).verdict == .ok)
     }
 
-    @Test func anUnknownStatusWordReadsAsUnknown() {
-        let answer = ReadinessChecked(planID: "p", evaluationID: "e", accountID: "a", checks: [
-            .init(name: "x", status: "weird", message: "m"), .init(name: "y", status: "warning", message: "m"),
-        ], checkedAt: Date())
+    @Test func anUnknownStatusWordReadsAsUnknown() throws {
+        // A newer launcher's word: the answer still decodes (never parked) and the check reads as unknown.
+        let body = #"""
+        {"version":1,"planId":"p","evaluationId":"e","accountId":"a","checkedAt":"2026-01-01T00:00:00.000Z",
+         "checks":[{"name":"x","status":"weird","servers":[],"message":"m"},
+                   {"name":"y","status":"warning","servers":[],"message":"m"}]}
+        """#
+        let answer = try EventCoding.decoder.decode(ReadinessChecked.self, from: Data(body.utf8))
+        #expect(answer.checks.map(\.status) == [.unknown, .warning])
         #expect(LauncherReadiness.checks(of: answer).map(\.status) == [.unknown, .warning])
+        let encoded = String(decoding: try EventCoding.encoder.encode(answer.checks[1]), as: UTF8.self)
+        #expect(encoded.contains(#""status":"warning""#), "the wire word is unchanged: \(encoded)")
     }
 }

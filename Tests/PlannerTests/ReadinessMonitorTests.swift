@@ -71,8 +71,8 @@ struct ReadinessMonitorTests {
             #expect(events.count == 2)
             #expect(records.allSatisfy { $0.key == Array(plan.lowercased().utf8) })
             let bodies = try events.map { try $0.decode(PlanReadinessChanged.self) }
-            #expect(bodies.map(\.verdict) == ["blocking", "ok"])
-            #expect(bodies.map(\.previousVerdict) == ["ok", "blocking"])
+            #expect(bodies.map(\.verdict) == [.blocking, .ok])
+            #expect(bodies.map(\.previousVerdict) == [.ok, .blocking])
             #expect(bodies[0].findings.first { $0.name == "servers.replicating" }?.servers == ["s-2"])
             #expect(bodies[1].findings.isEmpty)
             let validator = try SchemaValidator(url: RepositoryFile.url("docs/events/plan-readiness-changed.schema.json"))
@@ -99,11 +99,11 @@ struct ReadinessMonitorTests {
                           answered.insert(request.evaluationID).inserted else { continue }
                     let left = leftover.withLock { $0 }
                     let checks: [ReadinessChecked.Check] = [
-                        .init(name: "account.credentials", status: "ok", message: "works"),
-                        .init(name: "servers.noRecoveryInstance", status: left ? "blocking" : "ok",
+                        .init(name: "account.credentials", status: .ok, message: "works"),
+                        .init(name: "servers.noRecoveryInstance", status: left ? .blocking : .ok,
                               servers: left ? ["s-2"] : [], message: left ? "DRS holds i-0abc of s-2" : "none",
                               fix: left ? "clean up" : nil),
-                        .init(name: "launch.settings", status: "ok", message: "no launch profile names a subnet"),
+                        .init(name: "launch.settings", status: .ok, message: "no launch profile names a subnet"),
                     ]
                     let answer = ReadinessChecked(planID: request.planID, evaluationID: request.evaluationID,
                                                   accountID: request.accountID, checks: checks, checkedAt: Date())
@@ -163,7 +163,7 @@ struct ReadinessMonitorTests {
             let records = try await KafkaTestReader.collect(topic: app.topics.executionEvents, count: 2)
             let bodies = try records.map { try CloudEvent(record: $0) }.filter { $0.type == "plan.readiness-changed" }
                 .map { try $0.decode(PlanReadinessChanged.self) }
-            #expect(bodies.map(\.verdict) == ["blocking", "ok"])
+            #expect(bodies.map(\.verdict) == [.blocking, .ok])
             #expect(bodies.first?.findings.first { $0.name == "servers.noRecoveryInstance" }?.servers == ["s-2"])
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 @testable import PlannerApp
 import Testing
 

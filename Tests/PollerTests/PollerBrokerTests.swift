@@ -29,7 +29,7 @@ struct PollerBrokerTests {
             _ type: String, _ payload: some Encodable, key: String = "exec-1", id: UUID = UUID(), time: Date = Date()
         ) async throws {
             let event = try CloudEvent(id: id, source: EventSource.launcher, type: type, time: time, payload: payload)
-            _ = try await producer.send(event.kafkaRecord(topic: fixture.configuration.statusTopic, key: key))
+            _ = try await producer.send(event.kafkaRecord(topic: fixture.configuration.topics.jobStatus, key: key))
         }
 
         func stop() async {
@@ -45,7 +45,7 @@ struct PollerBrokerTests {
         let fixture = try await PollerFixture(configure: configure)
         let configuration = fixture.configuration
         try await KafkaAdmin.createTopics(
-            [(name: configuration.statusTopic, partitions: 3), (name: configuration.pollTopic, partitions: 3)],
+            [(name: configuration.topics.jobStatus, partitions: 3), (name: configuration.topics.jobPoll, partitions: 3)],
             configuration: try TestEnvironment.kafka(), timeout: .seconds(10))
         let producer = try KafkaProducer(configuration: try TestEnvironment.kafka(), logger: TestEnvironment.logger)
         var consumerConfiguration = EventConsumer.Configuration()
@@ -66,7 +66,7 @@ struct PollerBrokerTests {
     func oneMemberEveryTopic() async throws {
         let poller = try await start()
         try await SingleMemberProbe(pool: poller.fixture.pool, schema: poller.fixture.schema, producer: poller.producer)
-            .expectOneMember(poller.consumers, routes: [(poller.fixture.configuration.statusTopic, "poller.status")])
+            .expectOneMember(poller.consumers, routes: [(poller.fixture.configuration.topics.jobStatus, "poller.status")])
         await poller.stop()
     }
 
@@ -78,7 +78,7 @@ struct PollerBrokerTests {
         try await poller.publish(EventType.jobCreated, job, id: createdID)
         try await poller.publish(EventType.jobCreated, job, id: createdID)  // redelivery: deduplicated
         try await poller.publish(EventType.jobCreated, otherAccount, key: "exec-2")
-        let pollTopic = poller.fixture.configuration.pollTopic
+        let pollTopic = poller.fixture.configuration.topics.jobPoll
 
         let first = try await KafkaTestReader.collect(topic: pollTopic, count: 4)
         let polls = try first.map { try CloudEvent(record: $0) }
@@ -129,7 +129,7 @@ struct PollerBrokerTests {
         let job = PollerFixture.created(job: "drsjob-slow", execution: "exec-9", waveStartedAt: Date() - 120,
                                         timeoutSeconds: 60)
         try await poller.publish(EventType.jobCreated, job, key: "exec-9")
-        let final = try await KafkaTestReader.collect(topic: poller.fixture.configuration.pollTopic, count: 1)
+        let final = try await KafkaTestReader.collect(topic: poller.fixture.configuration.topics.jobPoll, count: 1)
         #expect(try final.map { try CloudEvent(record: $0).type } == [EventType.jobPollFinal])
         #expect(try CloudEvent(record: final[0]).decode(JobPoll.self).isFinal)
 
@@ -137,7 +137,7 @@ struct PollerBrokerTests {
         try await poller.publish(EventType.jobObserved, PollerFixture.observed(job, .started, isFinal: true), key: "exec-9")
         try await poller.publish(EventType.jobObserved, PollerFixture.observed(job, .started, isFinal: true), key: "exec-9")
         let status = try await KafkaTestReader.collect(
-            topic: poller.fixture.configuration.statusTopic, count: 4, thenWait: .milliseconds(500))
+            topic: poller.fixture.configuration.topics.jobStatus, count: 4, thenWait: .milliseconds(500))
         let timedOut = status.filter { $0.header("ce_type") == EventType.jobTimedOut }
         #expect(timedOut.count == 1)
         #expect(timedOut.first?.key == Array("exec-9".utf8))

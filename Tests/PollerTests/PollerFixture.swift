@@ -24,8 +24,7 @@ struct PollerFixture {
         configuration.budget = EndpointBudget(maxPollsPerMinute: 6000)
         configuration.tickInterval = .milliseconds(20)
         configuration.gaugeInterval = .milliseconds(200)
-        configuration.statusTopic = "status_\(schema)"
-        configuration.pollTopic = "polls_\(schema)"
+        configuration.topics = Topics(prefix: "\(schema).")
         return configuration
     }
 

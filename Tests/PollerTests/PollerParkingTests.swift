@@ -28,7 +28,7 @@ struct PollerParkingTests {
         // `pendingInterval` (300 ms here) until the fresh reader group has joined; the reader then gets
         // every poll since the first in one fetch. So: at least one poll, all of the good job, none of
         // a poison record, and no two polls of it within the minimum gap (docs/poller.md).
-        let polls = try await KafkaTestReader.collect(topic: poller.fixture.configuration.pollTopic, count: 1)
+        let polls = try await KafkaTestReader.collect(topic: poller.fixture.configuration.topics.jobPoll, count: 1)
             .map { try CloudEvent(record: $0) }
         var seen = Set<UUID>()
         let distinct = try polls.filter { seen.insert($0.id).inserted }.map { try $0.decode(JobPoll.self) }  // at-least-once

@@ -48,7 +48,7 @@ struct PollerPoisonMatrixTests {
     ) -> Cell {
         let same = "drsjob-\(job)-same", other = "drsjob-\(job)-other"
         return Cell(
-            "poller.status", kind, outcome, topic: { $0.poller.fixture.configuration.statusTopic }, prepare: prepare,
+            "poller.status", kind, outcome, topic: { $0.poller.fixture.configuration.topics.jobStatus }, prepare: prepare,
             poison: { try poison($0) },
             later: { _ in [try App.created(same), try App.created(other)] },
             laterHandled: { app in try app.polled().isSuperset(of: [same, other]) },
@@ -65,7 +65,7 @@ struct PollerPoisonMatrixTests {
         cell(.uniqueClash, .handled, job: "dup",
              prepare: { app in
                  _ = try await app.poller.producer.send(try App.created("drsjob-dup").event.kafkaRecord(
-                     topic: app.poller.fixture.configuration.statusTopic, key: "exec-1"))
+                     topic: app.poller.fixture.configuration.topics.jobStatus, key: "exec-1"))
                  _ = try await eventually { try app.polled().contains("drsjob-dup") }
              },
              poison: { _ in try App.created("drsjob-dup", chunk: 7) },
@@ -89,7 +89,7 @@ struct PollerPoisonMatrixTests {
     func matrix() async throws {
         let log = LogCapture()
         let poller = try await PollerBrokerTests().start(logger: log.logger)
-        let polls = try KafkaTopicWatch(topic: poller.fixture.configuration.pollTopic)
+        let polls = try KafkaTopicWatch(topic: poller.fixture.configuration.topics.jobPoll)
         let matrix = PoisonMatrix(
             app: App(poller: poller, polls: polls), pool: poller.fixture.pool, schema: poller.fixture.schema, log: log,
             producer: poller.producer, consumers: poller.consumers)

@@ -103,7 +103,7 @@ struct SchedulerDatabaseTests {
         try await fixture.track([recovery, drill])
         let scheduler = fixture.scheduler()
         try await runTicks(scheduler, for: .milliseconds(300))
-        let running = [LaunchActionRun(actionID: "ssm-1", status: "IN_PROGRESS")]
+        let running = [LaunchActionRun(actionID: "ssm-1", status: .inProgress)]
         // after-job order: JOB_END with no runs yet, then with a run going.
         #expect(try await fixture.observe(PollerFixture.observed(recovery, .completed)) == .applied)
         #expect(try await fixture.observe(PollerFixture.observed(drill, .completed)) == .completed, "drills never wait")
@@ -120,7 +120,7 @@ struct SchedulerDatabaseTests {
         #expect(after.filter { $0.jobIDs.contains("drsjob-recovery") }.count >= 3, "still polled after COMPLETED")
         #expect(after.allSatisfy { !$0.jobIDs.contains("drsjob-drill") })
         #expect(try await fixture.observe(PollerFixture.observed(recovery, .completed, runs: running)) == .applied)
-        let done = [LaunchActionRun(actionID: "ssm-1", status: "SUCCEEDED")]
+        let done = [LaunchActionRun(actionID: "ssm-1", status: .succeeded)]
         #expect(try await fixture.observe(PollerFixture.observed(recovery, .completed, runs: done)) == .completed)
         #expect(try await fixture.state(of: "drsjob-recovery") == .done)
         let settled = try await fixture.polls().count
@@ -144,7 +144,7 @@ struct SchedulerDatabaseTests {
         }
         #expect(try await fixture.polls().contains { $0.isFinal && $0.jobIDs == ["drsjob-late"] })
         // … whose COMPLETED answer, runs still going, times the job out.
-        let running = [LaunchActionRun(actionID: "ssm-1", status: "IN_PROGRESS")]
+        let running = [LaunchActionRun(actionID: "ssm-1", status: .inProgress)]
         #expect(try await fixture.observe(PollerFixture.observed(job, .completed, isFinal: true, runs: running))
                 == .timedOut)
         let timedOut = try await fixture.outbox().filter { $0.type == EventType.jobTimedOut }

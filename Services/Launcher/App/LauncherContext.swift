@@ -4,43 +4,6 @@ import MusterMessaging
 import MusterPostgres
 import Synchronization
 
-/// The topic names the launcher reads and writes; tests pass unique ones.
-public struct LauncherTopics: Sendable {
-    /// `launch.requests.v1`.
-    public var launchRequests: String
-    /// `job.poll.v1`.
-    public var jobPoll: String
-    /// `instances.terminate.v1`.
-    public var instancesTerminate: String
-    /// `accounts.v1`.
-    public var accounts: String
-    /// `job.status.v1`.
-    public var jobStatus: String
-    /// `inventory.v1`.
-    public var inventory: String
-    /// `hook.requests.v1` (SSM Automation steps), consumed with the other
-    /// co-partitioned inputs; nil: not consumed (tests and benchmarks that do not use it).
-    public var hookRequests: String?
-
-    /// Creates a set of names.
-    public init(launchRequests: String, jobPoll: String, instancesTerminate: String, accounts: String, jobStatus: String,
-                inventory: String, hookRequests: String? = nil) {
-        self.hookRequests = hookRequests
-        self.launchRequests = launchRequests
-        self.jobPoll = jobPoll
-        self.instancesTerminate = instancesTerminate
-        self.accounts = accounts
-        self.jobStatus = jobStatus
-        self.inventory = inventory
-    }
-
-    /// DESIGN §3's topics.
-    public static let standard = LauncherTopics(
-        launchRequests: "launch.requests.v1", jobPoll: "job.poll.v1", instancesTerminate: "instances.terminate.v1",
-        accounts: "accounts.v1", jobStatus: "job.status.v1", inventory: "inventory.v1",
-        hookRequests: "hook.requests.v1")
-}
-
 /// Test seams. `afterStartRecovery` runs right after StartRecovery returned
 /// a job and before its id is stored; throwing `LauncherCrash` there ends the
 /// scheduler as if the process died on that line.

@@ -72,7 +72,7 @@ public final class Launcher: Sendable {
     private let scheduler: LaunchScheduler
     private let inventory: Inventory
     private let readiness: ReadinessChecks
-    private let topics: LauncherTopics
+    private let topics: Topics
     private let consumerKafka: KafkaConfiguration
     private let onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)?
     private let groupPrefix: String
@@ -85,7 +85,7 @@ public final class Launcher: Sendable {
     ///     it prefixed two groups, `.inputs` and `.accounts`).
     ///   - onOutcome: observes every consumed record (tests, metrics).
     public init(
-        schema: String, topics: LauncherTopics, configuration: LauncherConfiguration, pool: PostgresPool,
+        schema: String, topics: Topics, configuration: LauncherConfiguration, pool: PostgresPool,
         consumerKafka: KafkaConfiguration, logger: Logger, accounts: AccountDirectory,
         hooks: LauncherHooks = LauncherHooks(), instanceID: String = "launcher-\(UUID().uuidString.prefix(8).lowercased())",
         groupPrefix: String = "muster.launcher", wakeRelay: @escaping @Sendable () -> Void,
@@ -113,7 +113,7 @@ public final class Launcher: Sendable {
     /// The services to run: scheduler, inventory, readiness checks, the consumer (inputs and accounts).
     public func services() throws -> [any Service] {
         let ownership = context.ownership
-        let inputTopics = [topics.launchRequests, topics.jobPoll, topics.instancesTerminate] + [topics.hookRequests].compactMap { $0 }
+        let inputTopics = [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests]
         // One group member for every topic (issue 18): the range assignor still gives partition n of
         // every input topic to one member; `accounts.v1` rides along (its records carry no endpoint).
         let member = try KafkaConsumer(
@@ -160,7 +160,7 @@ public final class Launcher: Sendable {
                 } + [
                     EventConsumer.Route(
                         topic: topics.accounts, name: "launcher.accounts", onOutcome: observeAccounts,
-                        handler: { event, _, connection in try await handlers.account(event, connection) }),
+                        handler: { event, record, connection in try await handlers.account(event, record, connection) }),
                 ]),
         ]
     }

@@ -2,31 +2,6 @@ import MusterEvents
 import MusterMessaging
 import MusterService
 
-/// The topic names the notifier consumes. Tests run isolated notifiers
-/// against the shared broker by giving each its own names.
-public struct NotifierTopics: Sendable, Equatable {
-    /// `execution.events.v1`: what is delivered.
-    public var executionEvents: String
-    /// `teams.v1`: token digests that authenticate API calls.
-    public var teams: String
-    /// `callouts.v1`: HTTP callout steps to send (from the planner).
-    public var callouts: String
-    /// `callout.results.v1` (produced): how each callout's POST ended.
-    public var calloutResults: String
-
-    /// The real topics.
-    public static let standard = NotifierTopics(executionEvents: Topic.executionEvents.name, teams: Topic.teams.name)
-
-    /// Creates a set of names.
-    public init(executionEvents: String, teams: String, callouts: String = Topic.callouts.name,
-                calloutResults: String = Topic.calloutResults.name) {
-        self.executionEvents = executionEvents
-        self.teams = teams
-        self.callouts = callouts
-        self.calloutResults = calloutResults
-    }
-}
-
 /// The notifier's own settings (the shared ones are in `ServiceConfiguration`
 /// and `InfrastructureConfiguration`); docs/notifier.md mirrors this table.
 ///
@@ -47,7 +22,7 @@ public struct NotifierConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
     /// Topic names.
-    public var topics: NotifierTopics
+    public var topics: Topics
     /// Whether `http://` URLs are accepted.
     public var allowHTTP: Bool
     /// Retry schedule and window.
@@ -74,7 +49,7 @@ public struct NotifierConfiguration: Sendable {
     public var leaseDuration: Duration { deliveryTimeout * 2 + .seconds(5) }
 
     /// Creates a configuration with the documented defaults.
-    public init(schema: String = "notifier", topics: NotifierTopics = .standard, allowHTTP: Bool = false,
+    public init(schema: String = "notifier", topics: Topics = .standard, allowHTTP: Bool = false,
                 retry: RetryPolicy = RetryPolicy(), deliveryTimeout: Duration = .seconds(10),
                 connectTimeout: Duration = .seconds(5), maxInFlight: Int = 64, maxInFlightPerSubscription: Int = 4,
                 pollInterval: Duration = .seconds(1), gaugeInterval: Duration = .seconds(15),

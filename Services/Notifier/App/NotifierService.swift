@@ -46,8 +46,7 @@ public enum NotifierService: ServiceDefinition {
         let rules = SubscriptionRules(allowHTTP: configuration.allowHTTP)
         let client = HTTPClient(logger: logger, maxConnectionsPerHost: max(16, configuration.maxInFlightPerSubscription * 2))
         let dispatcher = DeliveryDispatcher(
-            queue: DeliveryQueue(schema: configuration.schema, pool: pool,
-                                 calloutResults: configuration.topics.calloutResults),
+            queue: DeliveryQueue(schema: configuration.schema, pool: pool, topics: configuration.topics),
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout,
                                   connectTimeout: configuration.connectTimeout),
             configuration: configuration, logger: logger, reported: wakeRelay)
@@ -60,7 +59,7 @@ public enum NotifierService: ServiceDefinition {
             onOutcome?(outcome, event)
         }
         let calloutRouting = CalloutRouting(
-            schema: configuration.schema, calloutResults: configuration.topics.calloutResults, rules: rules)
+            schema: configuration.schema, topics: configuration.topics, rules: rules)
         let routes = [
             EventConsumer.Route(
                 topic: configuration.topics.executionEvents, name: "notifier.executions", onOutcome: wakeDispatcher,
@@ -69,10 +68,10 @@ public enum NotifierService: ServiceDefinition {
                 }),
             EventConsumer.Route(
                 topic: configuration.topics.teams, name: "notifier.tokens", onOutcome: onOutcome,
-                handler: { event, _, connection in try await tokens.handle(event, on: connection) }),
+                handler: { event, record, connection in try await tokens.handle(event, record, on: connection) }),
             EventConsumer.Route(
                 topic: configuration.topics.callouts, name: "notifier.callouts", onOutcome: wakeDispatcher,
-                handler: { event, _, connection in _ = try await calloutRouting.handle(event, on: connection) }),
+                handler: { event, record, connection in try await calloutRouting.handle(event, record, on: connection) }),
         ]
         let consumer = EventConsumer(
             name: "notifier", schema: configuration.schema, consumer: try makeConsumer(routes.map(\.topic)),

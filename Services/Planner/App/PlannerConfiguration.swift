@@ -3,55 +3,6 @@ import MusterDomain
 import MusterEvents
 import MusterService
 
-/// The topic names the planner uses. Tests run isolated planners against the
-/// shared broker by giving each its own names.
-public struct PlannerTopics: Sendable, Equatable {
-    /// `launch.requests.v1` (produced).
-    public var launchRequests: String
-    /// `instances.terminate.v1` (produced).
-    public var instancesTerminate: String
-    /// `accounts.v1` (produced).
-    public var accounts: String
-    /// `execution.events.v1` (produced).
-    public var executionEvents: String
-    /// `job.status.v1` (consumed).
-    public var jobStatus: String
-    /// `inventory.v1` (consumed).
-    public var inventory: String
-    /// `teams.v1` (produced): token digests for services serving their own API part.
-    public var teams: String
-    /// `hook.requests.v1` (produced): SSM Automation wave-hook steps for the launcher.
-    public var hookRequests: String
-    /// `callouts.v1` (produced, private to the notifier): HTTP callout steps to send.
-    public var callouts: String
-    /// `callout.results.v1` (consumed): how each callout's POST ended.
-    public var calloutResults: String
-
-    /// The real topics of DESIGN §3.
-    public static let standard = PlannerTopics(
-        launchRequests: Topic.launchRequests.name, instancesTerminate: Topic.instancesTerminate.name,
-        accounts: Topic.accounts.name, executionEvents: Topic.executionEvents.name,
-        jobStatus: Topic.jobStatus.name, inventory: Topic.inventory.name, teams: Topic.teams.name,
-        hookRequests: Topic.hookRequests.name)
-
-    /// Creates a set of names.
-    public init(launchRequests: String, instancesTerminate: String, accounts: String, executionEvents: String,
-                jobStatus: String, inventory: String, teams: String = Topic.teams.name,
-                hookRequests: String = Topic.hookRequests.name,
-                callouts: String = Topic.callouts.name, calloutResults: String = Topic.calloutResults.name) {
-        self.launchRequests = launchRequests
-        self.instancesTerminate = instancesTerminate
-        self.accounts = accounts
-        self.executionEvents = executionEvents
-        self.jobStatus = jobStatus
-        self.inventory = inventory
-        self.teams = teams
-        self.hookRequests = hookRequests
-        self.callouts = callouts
-        self.calloutResults = calloutResults
-    }
-}
-
 /// The planner's own settings (the shared ones are in `ServiceConfiguration`
 /// and `InfrastructureConfiguration`).
 ///
@@ -76,7 +27,7 @@ public struct PlannerConfiguration: Sendable {
     /// The database schema (the service name in production; unique in tests).
     public var schema: String
     /// Topic names.
-    public var topics: PlannerTopics
+    public var topics: Topics
     /// The bootstrap admin token, if configured. Never logged (redacted in the description).
     @Secret public var adminToken: String?
     /// Documented API limits.
@@ -104,7 +55,7 @@ public struct PlannerConfiguration: Sendable {
     public var readinessLauncherWait: Duration = .seconds(3)
 
     /// Creates a configuration.
-    public init(schema: String = "planner", topics: PlannerTopics = .standard, adminToken: String?,
+    public init(schema: String = "planner", topics: Topics = .standard, adminToken: String?,
                 limits: PlannerLimits = PlannerLimits()) {
         self.schema = schema
         self.topics = topics

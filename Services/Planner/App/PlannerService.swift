@@ -48,7 +48,7 @@ public enum PlannerService: ServiceDefinition {
         let routes = [
             EventConsumer.Route(
                 topic: topics.jobStatus, name: "planner.job-status", onOutcome: wakeOnHandled,
-                handler: { event, _, connection in try await jobs.handle(event, on: connection) }),
+                handler: { event, record, connection in try await jobs.handle(event, record, on: connection) }),
             EventConsumer.Route(
                 topic: topics.inventory, name: "planner.inventory",
                 onOutcome: { outcome, event in
@@ -56,10 +56,10 @@ public enum PlannerService: ServiceDefinition {
                     if outcome == .handled, event?.type == EventType.readinessChecked { wake() }
                     onOutcome?(outcome, event)
                 },
-                handler: { event, _, connection in try await inventory.handle(event, on: connection) }),
+                handler: { event, record, connection in try await inventory.handle(event, record, on: connection) }),
             EventConsumer.Route(
                 topic: topics.calloutResults, name: "planner.callout-results", onOutcome: wakeOnHandled,
-                handler: { event, _, connection in try await callouts.handle(event, on: connection) }),
+                handler: { event, record, connection in try await callouts.handle(event, record, on: connection) }),
         ]
         return [
             EventConsumer(

@@ -265,9 +265,7 @@ public struct JobTracker: Sendable {
         let model = try await endpointModel(endpoint, on: connection)
         for poll in plan.polls {
             let payload = JobPoll(endpoint: endpoint, jobIDs: poll.jobIDs, isFinal: poll.isFinal, requestedAt: now)
-            var event = try CloudEvent(
-                source: EventSource.poller, type: poll.isFinal ? EventType.jobPollFinal : EventType.jobPoll,
-                time: now, subject: endpoint.key, payload: payload)
+            var message = try OutboxMessage(payload, source: EventSource.poller, topics: configuration.topics)
             // One poll asks DescribeJobs for jobs of possibly several drills: its span continues the
             // first job's trace and links the others' (docs/observability.md "Batches").
             let traces = poll.jobIDs.compactMap { rows[$0]?.trace }
@@ -275,9 +273,9 @@ public struct JobTracker: Sendable {
                 "DescribeJobs poll", parent: traces.first, links: traces, ofKind: .producer,
                 attributes: ["muster.job_count": String(poll.jobIDs.count), "muster.poll_final": String(poll.isFinal)]
             ) { StoredTrace.current }
-            event.traceparent = position?.traceparent
-            event.tracestate = position?.tracestate
-            messages.append(OutboxMessage(topic: configuration.pollTopic, key: endpoint.key, event: event))
+            message.event.traceparent = position?.traceparent
+            message.event.tracestate = position?.tracestate
+            messages.append(message)
             // One jitter draw per poll keeps its jobs together (see PollSchedule).
             let jitterUnit = Double.random(in: -1...1)
             for id in poll.jobIDs {
@@ -332,13 +330,11 @@ public struct JobTracker: Sendable {
             let payload = JobTimedOut(
                 launchGroup: job.launchGroup, chunk: job.chunk, jobID: job.jobID, lastStatus: job.lastStatus,
                 timeoutSeconds: job.timeoutSeconds, timedOutAt: now)
-            let execution = job.launchGroup.executionID
-            var event = try CloudEvent(
-                source: EventSource.poller, type: EventType.jobTimedOut, time: now, subject: execution, payload: payload)
+            var message = try OutboxMessage(payload, source: EventSource.poller, topics: configuration.topics)
             // The scheduler's timeouts continue the job's trace (a consumer's: the current span's).
-            event.traceparent = job.trace?.traceparent
-            event.tracestate = job.trace?.tracestate
-            messages.append(OutboxMessage(topic: configuration.statusTopic, key: execution, event: event))
+            message.event.traceparent = job.trace?.traceparent
+            message.event.tracestate = job.trace?.tracestate
+            messages.append(message)
             let updated = try await connection.query(
                 """
                 UPDATE \(schema).jobs SET state = 'TIMED_OUT', phase = $2, next_due = NULL, finished_at = $3

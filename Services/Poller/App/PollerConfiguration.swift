@@ -28,10 +28,9 @@ public struct PollerConfiguration: Sendable {
     public var retention: Duration = .seconds(7 * 24 * 3600)
     /// The service's schema.
     public var schema = "poller"
-    /// The topic carrying `job.created` / `job.observed`, where `job.timed-out` goes.
-    public var statusTopic = Topic.jobStatus.name
-    /// The topic `job.poll` / `job.poll.final` go to.
-    public var pollTopic = Topic.jobPoll.name
+    /// The topic names: `job.status.v1` carries `job.created` / `job.observed` and
+    /// takes `job.timed-out`; `job.poll.v1` takes `job.poll` / `job.poll.final`.
+    public var topics = Topics.standard
     /// The inbox name of the status consumer.
     public var consumerName = "poller.status"
 

@@ -30,7 +30,7 @@ public enum PollerService: ServiceDefinition {
     public static func makeServices(
         _ context: ServiceContext, configuration: PollerConfiguration, router: ServiceRouter
     ) throws -> [any Service] {
-        let consumer = try context.makeConsumer(purpose: "status", topics: [configuration.statusTopic])
+        let consumer = try context.makeConsumer(purpose: "status", topics: [configuration.topics.jobStatus])
         let relay = context.relay
         return components(
             configuration: configuration, pool: context.pool, consumer: consumer, logger: context.logger,

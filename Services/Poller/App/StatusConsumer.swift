@@ -18,30 +18,27 @@ public enum StatusConsumer {
         onOutcome: @escaping @Sendable (ConsumeOutcome, CloudEvent?) -> Void = { _, _ in }
     ) -> EventConsumer {
         let metrics = PollerMetrics()
-        return EventConsumer(
-            name: tracker.configuration.consumerName, schema: tracker.configuration.schema, consumer: consumer,
-            pool: pool, logger: logger, configuration: configuration, onOutcome: onOutcome
-        ) { event, _, transaction in
-            switch event.type {
-            case EventType.jobCreated:
-                let created = try event.decode(JobCreated.self)
-                let fresh = try await tracker.track(created, announcedAt: event.time, on: transaction)
-                if !fresh { logger.debug("job already tracked", metadata: ["job": "\(created.jobID)"]) }
-            case EventType.jobDuplicateDetected:
-                let duplicate = try event.decode(JobDuplicateDetected.self)
-                let tracked = try await tracker.trackDuplicates(duplicate, on: transaction)
-                logger.warning("tracking duplicate DRS jobs", metadata: [
-                    "job": "\(duplicate.jobID)", "duplicates": "\(duplicate.duplicateJobIDs)", "tracked": "\(tracked)"])
-            case EventType.jobObserved:
-                let observed = try event.decode(JobObserved.self)
-                let outcome = try await tracker.observe(observed, on: transaction)
-                metrics.observation(outcome.rawValue)
-                if outcome == .timedOut {
-                    logger.notice("job timed out", metadata: ["job": "\(observed.jobID)", "status": "\(observed.status)"])
-                }
-            default:
-                return
+        // job.status.v1 carries events the planner is for (job.queued, job.launch-failed, ssm.automation-status,
+        // this poller's own job.timed-out): they are skipped, not parked.
+        var handlers = EventHandlers(unregistered: .skip)
+        handlers.register(JobCreated.self) { created, input in
+            let fresh = try await tracker.track(created, announcedAt: input.event.time, on: input.transaction)
+            if !fresh { logger.debug("job already tracked", metadata: ["job": "\(created.jobID)"]) }
+        }
+        handlers.register(JobDuplicateDetected.self) { duplicate, input in
+            let tracked = try await tracker.trackDuplicates(duplicate, on: input.transaction)
+            logger.warning("tracking duplicate DRS jobs", metadata: [
+                "job": "\(duplicate.jobID)", "duplicates": "\(duplicate.duplicateJobIDs)", "tracked": "\(tracked)"])
+        }
+        handlers.register(JobObserved.self) { observed, input in
+            let outcome = try await tracker.observe(observed, on: input.transaction)
+            metrics.observation(outcome.rawValue)
+            if outcome == .timedOut {
+                logger.notice("job timed out", metadata: ["job": "\(observed.jobID)", "status": "\(observed.status)"])
             }
         }
+        return EventConsumer(
+            name: tracker.configuration.consumerName, schema: tracker.configuration.schema, consumer: consumer,
+            pool: pool, logger: logger, configuration: configuration, onOutcome: onOutcome, handler: handlers.handler)
     }
 }

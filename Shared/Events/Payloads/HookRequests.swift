@@ -94,7 +94,7 @@ public struct SSMAutomationStatus: Codable, Sendable, Equatable {
     public var automationExecutionID: String?
     /// SSM's `AutomationExecutionStatus` (Pending, InProgress, Success,
     /// Failed, TimedOut, Cancelled, …), or `StartFailed` when SSM refused the start.
-    public var status: String
+    public var status: AutomationExecutionStatus
     /// True once the automation ended (or could not start).
     public var terminal: Bool
     /// The runbook's outputs (terminal only).
@@ -107,7 +107,7 @@ public struct SSMAutomationStatus: Codable, Sendable, Equatable {
     /// Creates the payload.
     public init(
         executionID: String, waveNumber: Int, stepName: String, attempt: Int, endpoint: Endpoint,
-        automationExecutionID: String?, status: String, terminal: Bool, outputs: [String: [String]]? = nil,
+        automationExecutionID: String?, status: AutomationExecutionStatus, terminal: Bool, outputs: [String: [String]]? = nil,
         failureMessage: String? = nil, observedAt: Date = Date()
     ) {
         self.executionID = executionID
@@ -124,7 +124,7 @@ public struct SSMAutomationStatus: Codable, Sendable, Equatable {
     }
 
     /// True for a terminal `Success`.
-    public var succeeded: Bool { terminal && status == "Success" }
+    public var succeeded: Bool { terminal && status == .success }
 
     /// What the step's output shows: the automation id, status, outputs and failure.
     public var summary: String {

@@ -211,8 +211,8 @@ public struct ObservedServer: Codable, Sendable, Equatable {
     public var recoveryInstanceID: String?
     /// Post-launch action runs (RECOVERY jobs).
     public var launchActionRuns: [LaunchActionRun]
-    /// Overall post-launch status as DRS reports it (e.g. SUCCEEDED), if any.
-    public var postLaunchActionsStatus: String?
+    /// Overall post-launch status (``PostLaunchActionStatus/overall(_:)`` of the runs), if any.
+    public var postLaunchActionsStatus: PostLaunchActionStatus?
     /// Whether the server's DRS launch configuration has post-launch actions
     /// enabled (`postLaunchEnabled`), as the launcher last read it; nil when
     /// unknown, which consumers treat as enabled (they wait for runs).
@@ -221,7 +221,8 @@ public struct ObservedServer: Codable, Sendable, Equatable {
     /// Creates the server snapshot.
     public init(
         sourceServerID: String, launchStatus: DRSLaunchStatus, recoveryInstanceID: String? = nil,
-        launchActionRuns: [LaunchActionRun] = [], postLaunchActionsStatus: String? = nil, postLaunchEnabled: Bool? = nil
+        launchActionRuns: [LaunchActionRun] = [], postLaunchActionsStatus: PostLaunchActionStatus? = nil,
+        postLaunchEnabled: Bool? = nil
     ) {
         self.sourceServerID = sourceServerID
         self.launchStatus = launchStatus
@@ -238,13 +239,15 @@ public struct LaunchActionRun: Codable, Sendable, Equatable {
     public var actionID: String
     /// The action's name, if known.
     public var actionName: String?
-    /// DRS's run status: IN_PROGRESS, SUCCEEDED or FAILED.
-    public var status: String
+    /// DRS's run status: IN_PROGRESS, SUCCEEDED, FAILED or one AWS added later.
+    public var status: PostLaunchActionStatus
     /// Why it failed, if it did.
     public var failureReason: String?
 
     /// Creates the run.
-    public init(actionID: String, actionName: String? = nil, status: String, failureReason: String? = nil) {
+    public init(
+        actionID: String, actionName: String? = nil, status: PostLaunchActionStatus, failureReason: String? = nil
+    ) {
         self.actionID = actionID
         self.actionName = actionName
         self.status = status

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// The body of `plan.readiness-changed` on `execution.events.v1` (key: plan
 /// id): a plan's readiness verdict changed, on a change to the plan or its
@@ -11,7 +12,7 @@ public struct PlanReadinessChanged: Codable, Sendable, Equatable {
         /// The check (`servers.replicating`, `account.quotas`, …).
         public var name: String
         /// `ok`, `warning`, `unknown` or `blocking` (never `ok` in this event).
-        public var status: String
+        public var status: ReadinessStatus
         /// The servers concerned.
         public var servers: [String]
         /// What was found.
@@ -20,7 +21,7 @@ public struct PlanReadinessChanged: Codable, Sendable, Equatable {
         public var fix: String?
 
         /// Creates a finding.
-        public init(name: String, status: String, servers: [String] = [], message: String, fix: String? = nil) {
+        public init(name: String, status: ReadinessStatus, servers: [String] = [], message: String, fix: String? = nil) {
             self.name = name
             self.status = status
             self.servers = servers
@@ -40,16 +41,16 @@ public struct PlanReadinessChanged: Codable, Sendable, Equatable {
     /// Its name now.
     public var planName: String
     /// `ok`, `warning`, `unknown` or `blocking`.
-    public var verdict: String
+    public var verdict: ReadinessStatus
     /// The verdict before (nil on the first evaluation).
-    public var previousVerdict: String?
+    public var previousVerdict: ReadinessStatus?
     /// Every check that is not ok.
     public var findings: [Finding]
     /// When it was evaluated.
     public var occurredAt: Date
 
     /// Creates the payload.
-    public init(teamID: String, planID: String, planName: String, verdict: String, previousVerdict: String?,
+    public init(teamID: String, planID: String, planName: String, verdict: ReadinessStatus, previousVerdict: ReadinessStatus?,
                 findings: [Finding], occurredAt: Date) {
         self.version = 1
         self.type = ExecutionEventType.planReadinessChanged.rawValue

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// Where a server's post-launch actions stand in one `job.observed` snapshot.
 ///
@@ -30,15 +31,14 @@ extension ObservedServer {
     /// drills and TERMINATE jobs, whose actions Muster does not wait for.
     public func postLaunchProgress(isRecovery: Bool) -> PostLaunchProgress {
         guard isRecovery, launchStatus == .launched else { return .notApplicable }
-        let overall = postLaunchActionsStatus?.uppercased()
-        if let failed = launchActionRuns.first(where: { $0.status.uppercased() == "FAILED" }) {
+        if let failed = launchActionRuns.first(where: { $0.status == .failed }) {
             let name = failed.actionName ?? failed.actionID
             return .failed(reason: "post-launch action \(name) failed" + (failed.failureReason.map { ": \($0)" } ?? ""))
         }
-        if overall == "FAILED" { return .failed(reason: "DRS reported the post-launch actions FAILED") }
-        let runs = launchActionRuns.map { $0.status.uppercased() }
-        if overall == "SUCCEEDED" || (!runs.isEmpty && runs.allSatisfy { $0 == "SUCCEEDED" }) { return .succeeded }
-        if runs.isEmpty, postLaunchEnabled == false { return .notApplicable }
+        if postLaunchActionsStatus == .failed { return .failed(reason: "DRS reported the post-launch actions FAILED") }
+        let runs = PostLaunchActionStatus.overall(launchActionRuns.map(\.status))
+        if postLaunchActionsStatus == .succeeded || runs == .succeeded { return .succeeded }
+        if runs == nil, postLaunchEnabled == false { return .notApplicable }
         return .waiting
     }
 }

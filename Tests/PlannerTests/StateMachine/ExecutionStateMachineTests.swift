@@ -274,18 +274,18 @@ struct ExecutionStateMachineTests {
         var harness = Harness(type: .recovery, waves: [("db", [], 1), ("app", [1], 1)])
         let job = try harness.createJob("db")
         let id = harness.servers("db")[0].id
-        try harness.observe("db", job: job, status: .started, [id: .launched], postLaunch: "IN_PROGRESS")
+        try harness.observe("db", job: job, status: .started, [id: .launched], postLaunch: .inProgress)
         #expect(harness.servers("db")[0].status == .launched)
         #expect(harness.wave("db").status == .running, "launched is not enough for RECOVERY")
         #expect(harness.wave("app").status == .waiting)
-        try harness.observe("db", job: job, status: .completed, [id: .launched], postLaunch: "SUCCEEDED")
+        try harness.observe("db", job: job, status: .completed, [id: .launched], postLaunch: .succeeded)
         #expect(harness.wave("db").status == .completed)
         #expect(harness.wave("app").status == .launching)
     }
 
     @Test func recoveryPostLaunchFailureFailsTheServer() throws {
         var harness = Harness(type: .recovery, waves: [("db", [], 1)])
-        try harness.launchAll("db", postLaunch: "FAILED")
+        try harness.launchAll("db", postLaunch: .failed)
         #expect(harness.wave("db").status == .failed)
         #expect(harness.servers("db")[0].postLaunch == .failed)
         #expect(harness.effects.eventTypes.contains(.serverFailed))
@@ -314,7 +314,7 @@ struct ExecutionStateMachineTests {
 
     @Test func cleanupIsRefusedForRecovery() throws {
         var harness = Harness(type: .recovery, waves: [("db", [], 1)])
-        try harness.launchAll("db", postLaunch: "SUCCEEDED")
+        try harness.launchAll("db", postLaunch: .succeeded)
         #expect(throws: ExecutionCommandRefused.self) { try harness.apply(.cleanup(actor: "bob")) }
     }
 

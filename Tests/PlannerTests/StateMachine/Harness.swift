@@ -71,7 +71,7 @@ struct Harness {
 
     /// A snapshot of `job` with each server's status.
     mutating func observe(_ wave: String, job: String, status: DRSJobStatus, _ launch: [String: DRSLaunchStatus],
-                          at time: Date? = nil, postLaunch: String? = nil, endpoint: Endpoint = Harness.endpoint) throws {
+                          at time: Date? = nil, postLaunch: PostLaunchActionStatus? = nil, endpoint: Endpoint = Harness.endpoint) throws {
         let servers = launch.keys.sorted().map { id in
             ObservedServer(sourceServerID: id, launchStatus: launch[id]!,
                            recoveryInstanceID: launch[id] == .launched ? "i-\(id)" : nil,
@@ -83,7 +83,7 @@ struct Harness {
     }
 
     /// Launches a whole wave successfully (one job per endpoint).
-    mutating func launchAll(_ wave: String, postLaunch: String? = nil) throws {
+    mutating func launchAll(_ wave: String, postLaunch: PostLaunchActionStatus? = nil) throws {
         let endpoints = Set(servers(wave).map(\.endpoint))
         for endpoint in endpoints.sorted(by: { $0.key < $1.key }) {
             let job = try createJob(wave, endpoint: endpoint)

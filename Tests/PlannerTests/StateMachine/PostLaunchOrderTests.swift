@@ -9,9 +9,9 @@ import Testing
 /// both: runs ending before JOB_END (`before-job`) and after it (`after-job`,
 /// where the first COMPLETED snapshot may carry no runs at all).
 @Suite struct PostLaunchOrderTests {
-    static func run(_ status: String, _ id: String = "ssm-1") -> LaunchActionRun {
+    static func run(_ status: PostLaunchActionStatus, _ id: String = "ssm-1") -> LaunchActionRun {
         LaunchActionRun(actionID: id, actionName: "AWS-ConfigureCloudWatch", status: status,
-                        failureReason: status == "FAILED" ? "document timed out" : nil)
+                        failureReason: status == .failed ? "document timed out" : nil)
     }
 
     /// One snapshot of `job` whose single server is LAUNCHED with `runs`.
@@ -30,10 +30,10 @@ import Testing
     @Test func beforeJobOrderRunsEndThenTheJobEnds() throws {
         var harness = Self.recovery()
         let job = try harness.createJob("db")
-        try Self.snapshot(&harness, job: job, .started, runs: [Self.run("IN_PROGRESS")])
+        try Self.snapshot(&harness, job: job, .started, runs: [Self.run(.inProgress)])
         #expect(harness.wave("db").status == .running)
-        try Self.snapshot(&harness, job: job, .started, runs: [Self.run("SUCCEEDED")])
-        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run("SUCCEEDED")])
+        try Self.snapshot(&harness, job: job, .started, runs: [Self.run(.succeeded)])
+        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run(.succeeded)])
         #expect(harness.servers("db")[0].postLaunch == .succeeded)
         #expect(harness.wave("db").status == .completed)
         #expect(harness.wave("app").status == .launching)
@@ -50,9 +50,9 @@ import Testing
         #expect(harness.wave("app").status == .waiting, "the wave is gated on the runs, not on JOB_END")
         #expect(!harness.effects.eventTypes.contains(.serverFailed))
         // The poller keeps polling the COMPLETED job: the runs appear, then end.
-        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run("IN_PROGRESS")], enabled: true)
+        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run(.inProgress)], enabled: true)
         #expect(harness.wave("db").status == .running)
-        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run("SUCCEEDED")], enabled: true)
+        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run(.succeeded)], enabled: true)
         #expect(harness.servers("db")[0].postLaunch == .succeeded)
         #expect(harness.wave("db").status == .completed)
         #expect(harness.wave("app").status == .launching)
@@ -62,9 +62,9 @@ import Testing
     @Test func afterJobOrderARunFailingAfterJobEndFailsTheServer() throws {
         var harness = Self.recovery()
         let job = try harness.createJob("db")
-        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run("IN_PROGRESS")])
+        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run(.inProgress)])
         #expect(harness.wave("db").status == .running)
-        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run("FAILED")])
+        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run(.failed)])
         #expect(harness.servers("db")[0].postLaunch == .failed)
         #expect(harness.servers("db")[0].failureReason?.contains("AWS-ConfigureCloudWatch failed") == true)
         #expect(harness.wave("db").status == .failed)
@@ -95,7 +95,7 @@ import Testing
     @Test func aTimeoutAfterTheRunsSucceededChangesNothing() throws {
         var harness = Self.recovery()
         let job = try harness.createJob("db")
-        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run("SUCCEEDED")])
+        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run(.succeeded)])
         try harness.apply(.jobTimedOut(JobTimedOut(
             launchGroup: harness.group("db"), chunk: 0, jobID: job, lastStatus: .completed, timeoutSeconds: 600)))
         #expect(harness.wave("db").status == .completed)
@@ -105,12 +105,12 @@ import Testing
     @Test func aDrillNeverWaitsForRuns() throws {
         var harness = Harness(waves: [("db", [], 1)])
         let job = try harness.createJob("db")
-        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run("IN_PROGRESS")], enabled: true)
+        try Self.snapshot(&harness, job: job, .completed, runs: [Self.run(.inProgress)], enabled: true)
         #expect(harness.wave("db").status == .completed)
     }
 
     @Test func theSharedRuleReadsEveryRunShape() {
-        func server(_ runs: [LaunchActionRun], overall: String? = nil, enabled: Bool? = nil,
+        func server(_ runs: [LaunchActionRun], overall: PostLaunchActionStatus? = nil, enabled: Bool? = nil,
                     status: DRSLaunchStatus = .launched) -> ObservedServer {
             ObservedServer(sourceServerID: "s-1", launchStatus: status, launchActionRuns: runs,
                            postLaunchActionsStatus: overall, postLaunchEnabled: enabled)
@@ -119,17 +119,17 @@ import Testing
         #expect(server([], enabled: true).postLaunchProgress(isRecovery: true) == .waiting)
         #expect(server([], enabled: false).postLaunchProgress(isRecovery: true) == .notApplicable)
         #expect(server([], status: .inProgress).postLaunchProgress(isRecovery: true) == .notApplicable)
-        #expect(server([Self.run("IN_PROGRESS")]).postLaunchProgress(isRecovery: false) == .notApplicable)
-        #expect(server([Self.run("SUCCEEDED"), Self.run("IN_PROGRESS", "b")]).postLaunchProgress(isRecovery: true)
+        #expect(server([Self.run(.inProgress)]).postLaunchProgress(isRecovery: false) == .notApplicable)
+        #expect(server([Self.run(.succeeded), Self.run(.inProgress, "b")]).postLaunchProgress(isRecovery: true)
                     == .waiting)
-        #expect(server([Self.run("SUCCEEDED"), Self.run("SUCCEEDED", "b")]).postLaunchProgress(isRecovery: true)
+        #expect(server([Self.run(.succeeded), Self.run(.succeeded, "b")]).postLaunchProgress(isRecovery: true)
                     == .succeeded)
-        #expect(server([], overall: "SUCCEEDED").postLaunchProgress(isRecovery: true) == .succeeded)
-        if case .failed = server([Self.run("SUCCEEDED"), Self.run("FAILED", "b")]).postLaunchProgress(isRecovery: true) {
+        #expect(server([], overall: .succeeded).postLaunchProgress(isRecovery: true) == .succeeded)
+        if case .failed = server([Self.run(.succeeded), Self.run(.failed, "b")]).postLaunchProgress(isRecovery: true) {
         } else { Issue.record("a failed run fails the server") }
         let observed = JobObserved(
             launchGroup: LaunchGroupID(executionID: "e-1", waveNumber: 1, endpoint: Harness.endpoint), chunk: 0,
-            jobID: "drsjob-1", status: .completed, servers: [server([]), server([Self.run("SUCCEEDED")])],
+            jobID: "drsjob-1", status: .completed, servers: [server([]), server([Self.run(.succeeded)])],
             observedAt: Date())
         #expect(observed.awaitsPostLaunch(isRecovery: true))
         #expect(!observed.awaitsPostLaunch(isRecovery: false))

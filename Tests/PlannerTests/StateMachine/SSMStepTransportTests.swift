@@ -10,7 +10,7 @@ import Testing
 struct SSMStepTransportTests {
     static let endpoint = Endpoint(accountID: "111122223333", region: "us-east-1")
 
-    func status(_ step: String, _ status: String, terminal: Bool, failure: String? = nil) -> SSMAutomationStatus {
+    func status(_ step: String, _ status: AutomationExecutionStatus, terminal: Bool, failure: String? = nil) -> SSMAutomationStatus {
         SSMAutomationStatus(executionID: "e-1", waveNumber: 1, stepName: step, attempt: 1, endpoint: Self.endpoint,
                             automationExecutionID: "a1b2c3d4-0000-4000-8000-000000000001", status: status,
                             terminal: terminal, outputs: terminal ? ["check.Result": ["ok"]] : nil, failureMessage: failure)
@@ -32,15 +32,15 @@ struct SSMStepTransportTests {
         #expect(request.idempotencyKey == SSMStepTransport.idempotencyKey(executionID: "e-1", stepName: "prep", attempt: 1))
         #expect(request.idempotencyKey != SSMStepTransport.idempotencyKey(executionID: "e-1", stepName: "prep", attempt: 2))
         #expect(request.idempotencyKey != SSMStepTransport.idempotencyKey(executionID: "e-2", stepName: "prep", attempt: 1))
-        let message = try #require(try SSMStepTransport.message(stepRun, topic: "hook.requests.test"))
-        #expect(message.topic == "hook.requests.test" && message.key == "111122223333/us-east-1")
+        let message = try #require(try SSMStepTransport.message(stepRun, topics: Topics(prefix: "test.")))
+        #expect(message.topic == "test.hook.requests.v1" && message.key == "111122223333/us-east-1")
         #expect(message.event.type == EventType.ssmAutomationRequested)
     }
 
     @Test func aCalloutStepIsNotCarriedHere() throws {
         var harness = Harness(waves: [("db", [], 1)], hooks: ["db": (before: [WaveHookTests.callout("tell")], after: [])])
         let stepRun = try #require(run(&harness))
-        #expect(try SSMStepTransport.message(stepRun, topic: "hook.requests.test") == nil)
+        #expect(try SSMStepTransport.message(stepRun, topics: Topics(prefix: "test.")) == nil)
     }
 
     @Test func startedChangesNothingTerminalStatusesMoveTheStep() throws {
@@ -87,7 +87,7 @@ struct SSMStepTransportTests {
         var effects = harness.take()
         #expect(stops(effects) == ["prep"])
         let stopRun = try #require(effects.compactMap { if case .stopStep(let run) = $0 { run } else { nil } }.first)
-        let message = try #require(try SSMStepTransport.stopMessage(stopRun, topic: "hook.requests.test"))
+        let message = try #require(try SSMStepTransport.stopMessage(stopRun, topics: Topics(prefix: "test.")))
         let stop = try message.event.decode(SSMAutomationStopRequested.self)
         #expect(message.event.type == EventType.ssmAutomationStopRequested && message.key == "111122223333/us-east-1")
         #expect(stop.idempotencyKey == SSMStepTransport.idempotencyKey(executionID: "e-1", stepName: "prep", attempt: 1))

@@ -15,7 +15,7 @@ import TestSupport
 final class PlannerTestApp: TestApp {
     static let adminToken = "admin-" + String(repeating: "x", count: 40)
     let schema: String
-    let topics: PlannerTopics
+    let topics: Topics
     let pool: PostgresPool
     let producer: KafkaProducer
     let relay: OutboxRelay
@@ -35,12 +35,7 @@ final class PlannerTestApp: TestApp {
     {
         schema = TestEnvironment.uniqueName("planner")
         let suffix = schema.dropFirst("planner_".count)
-        topics = PlannerTopics(
-            launchRequests: "launch.requests.\(suffix)", instancesTerminate: "instances.terminate.\(suffix)",
-            accounts: "accounts.\(suffix)", executionEvents: "execution.events.\(suffix)",
-            jobStatus: "job.status.\(suffix)", inventory: "inventory.\(suffix)", teams: "teams.\(suffix)",
-            hookRequests: "hook.requests.\(suffix)",
-            callouts: "callouts.\(suffix)", calloutResults: "callout.results.\(suffix)")
+        topics = Topics(prefix: "\(suffix).")
         pool = try TestEnvironment.pool(size: 6)
         try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + PlannerService.migrations,

@@ -21,27 +21,22 @@ struct JobSnapshot: Equatable {
             let runs = (server.launchActionsStatus?.runs ?? []).map { run in
                 MusterEvents.LaunchActionRun(
                     actionID: run.action?.actionId ?? run.runId ?? "", actionName: run.action?.name,
-                    status: run.status?.rawValue ?? "IN_PROGRESS", failureReason: run.failureReason)
+                    status: run.status.map { PostLaunchActionStatus(rawValue: $0.rawValue) } ?? .inProgress,
+                    failureReason: run.failureReason)
             }
             return ObservedServer(
                 sourceServerID: id,
                 launchStatus: server.launchStatus.flatMap { DRSLaunchStatus(rawValue: $0.rawValue) } ?? .pending,
                 recoveryInstanceID: server.recoveryInstanceID, launchActionRuns: runs,
-                postLaunchActionsStatus: Self.overall(runs), postLaunchEnabled: postLaunchEnabled(id))
+                postLaunchActionsStatus: PostLaunchActionStatus.overall(runs.map(\.status)),
+                postLaunchEnabled: postLaunchEnabled(id))
         }
         .sorted { $0.sourceServerID < $1.sourceServerID }
         endedAt = job.endDateTime.flatMap(DRSDateTime.date(from:))
         fingerprint = ([status.rawValue] + servers.map { server in
             ([server.sourceServerID, server.launchStatus.rawValue, server.recoveryInstanceID ?? "-"]
-                + server.launchActionRuns.map { "\($0.actionID)=\($0.status)" }.sorted()).joined(separator: ",")
+                + server.launchActionRuns.map { "\($0.actionID)=\($0.status.rawValue)" }.sorted()).joined(separator: ",")
         }).joined(separator: "|")
-    }
-
-    /// SUCCEEDED when every run succeeded, FAILED when one failed, else IN_PROGRESS; nil without runs.
-    static func overall(_ runs: [MusterEvents.LaunchActionRun]) -> String? {
-        guard !runs.isEmpty else { return nil }
-        if runs.contains(where: { $0.status == "FAILED" }) { return "FAILED" }
-        return runs.allSatisfy { $0.status == "SUCCEEDED" } ? "SUCCEEDED" : "IN_PROGRESS"
     }
 
     static func event(_ log: JobLog) -> MusterEvents.JobLogEvent {

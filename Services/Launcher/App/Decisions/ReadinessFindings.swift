@@ -46,11 +46,11 @@ enum ReadinessFindings {
     /// The answer when the credentials already failed: that check blocks, the others could not be looked at
     /// (`hooks.reachable` among them only when the request named SSM documents).
     static func credentialsFailed(_ reason: String, hooks: Bool = false) -> [ReadinessChecked.Check] {
-        [.init(name: "account.credentials", status: "blocking",
+        [.init(name: "account.credentials", status: .blocking,
                message: "the account's credentials do not work: \(reason)",
                fix: "check the account's role (trust policy, external id) or key pair variables and the launcher's base credentials")]
             + names.dropFirst().filter { hooks || $0 != "hooks.reachable" }.map {
-                .init(name: $0, status: "unknown", message: "not checked: the account's credentials do not work",
+                .init(name: $0, status: .unknown, message: "not checked: the account's credentials do not work",
                       fix: "fix account.credentials first")
             }
     }
@@ -62,7 +62,7 @@ enum ReadinessFindings {
                        documents: [(ReadinessCheckRequested.SSMDocument, Lookup<Document>)]? = nil) -> [ReadinessChecked.Check] {
         let hooks = documents.map { [self.documents($0)] } ?? []
         guard !regions.isEmpty else { return hooks }
-        return [.init(name: "account.credentials", status: "ok", message: "the account's credentials work (DRS answered)"),
+        return [.init(name: "account.credentials", status: .ok, message: "the account's credentials work (DRS answered)"),
                 liveJobs(regions), leftovers(regions), quotaCheck(regions, quotas: quotas), launchSettings(regions)] + hooks
     }
 
@@ -86,17 +86,17 @@ enum ReadinessFindings {
             }
         }
         if !missing.isEmpty {
-            return .init(name: "hooks.reachable", status: "blocking",
+            return .init(name: "hooks.reachable", status: .blocking,
                          message: "SSM step document(s) cannot run: " + missing.joined(separator: "; ")
                             + (failed.isEmpty ? "" : "; not checked: " + failed.joined(separator: "; ")),
                          fix: "create or share the Automation document in the step's account and region, or correct the step's documentName/documentVersion")
         }
         if !failed.isEmpty {
-            return .init(name: "hooks.reachable", status: "unknown",
+            return .init(name: "hooks.reachable", status: .unknown,
                          message: "DescribeDocument failed: " + failed.joined(separator: "; "),
                          fix: "evaluate again; if it persists check the account's ssm:DescribeDocument permission and the launcher's logs")
         }
-        return .init(name: "hooks.reachable", status: "ok",
+        return .init(name: "hooks.reachable", status: .ok,
                      message: documents.isEmpty ? "no SSM step runs in the account"
                         : "every SSM step's Automation document exists (\(documents.count) checked)")
     }
@@ -129,7 +129,7 @@ enum ReadinessFindings {
     /// StartRecovery fail with a conflict, so it blocks.
     static func liveJobs(_ regions: [Region]) -> ReadinessChecked.Check {
         if let why = failures(regions.map { ($0.request.region, failure($0.activeJobs)) }) {
-            return .init(name: "servers.noLiveJob", status: "unknown", message: "DescribeJobs failed: \(why)",
+            return .init(name: "servers.noLiveJob", status: .unknown, message: "DescribeJobs failed: \(why)",
                          fix: "evaluate again; if it persists check the launcher's logs for the account")
         }
         var ours: Set<String> = [], foreign: Set<String> = [], foreignJobs: Set<String> = []
@@ -147,23 +147,23 @@ enum ReadinessFindings {
             }
         }
         if !foreign.isEmpty {
-            return .init(name: "servers.noLiveJob", status: "blocking", servers: foreign.sorted(),
+            return .init(name: "servers.noLiveJob", status: .blocking, servers: foreign.sorted(),
                          message: "\(foreign.count) server(s) are in DRS job(s) not started by Muster "
                             + "(\(foreignJobs.sorted().joined(separator: ", "))); a launch would conflict",
                          fix: "wait for those jobs to complete in DRS before starting the plan")
         }
         if !ours.isEmpty {
-            return .init(name: "servers.noLiveJob", status: "warning", servers: ours.sorted(),
+            return .init(name: "servers.noLiveJob", status: .warning, servers: ours.sorted(),
                          message: "\(ours.count) server(s) are in live DRS jobs of a Muster execution; their launches will wait for it",
                          fix: "wait for that execution to end, or cancel it")
         }
-        return .init(name: "servers.noLiveJob", status: "ok", message: "DRS reports no live job for the plan's servers")
+        return .init(name: "servers.noLiveJob", status: .ok, message: "DRS reports no live job for the plan's servers")
     }
 
     /// A recovery instance that is still there and not being launched by a live job is a leftover.
     static func leftovers(_ regions: [Region]) -> ReadinessChecked.Check {
         if let why = failures(regions.map { ($0.request.region, failure($0.recoveryInstances)) }) {
-            return .init(name: "servers.noRecoveryInstance", status: "unknown",
+            return .init(name: "servers.noRecoveryInstance", status: .unknown,
                          message: "DescribeRecoveryInstances failed: \(why)",
                          fix: "evaluate again; if it persists check the launcher's logs for the account")
         }
@@ -180,12 +180,12 @@ enum ReadinessFindings {
             }
         }
         guard left.isEmpty else {
-            return .init(name: "servers.noRecoveryInstance", status: "blocking", servers: left.sorted(),
+            return .init(name: "servers.noRecoveryInstance", status: .blocking, servers: left.sorted(),
                          message: "DRS holds \(instances.count) recovery instance(s) of \(left.count) server(s) from an earlier launch "
                             + "(\(instances.sorted().joined(separator: ", ")))",
                          fix: "clean up the earlier drill (muster cleanup EXECUTION) or terminate the recovery instances in DRS")
         }
-        return .init(name: "servers.noRecoveryInstance", status: "ok", message: "DRS holds no recovery instance of the plan's servers")
+        return .init(name: "servers.noRecoveryInstance", status: .ok, message: "DRS holds no recovery instance of the plan's servers")
     }
 
     /// Per region (DRS quotas are per account and region): the plan's largest wave there against the configured
@@ -194,7 +194,7 @@ enum ReadinessFindings {
     /// busy region must never refuse a recovery).
     static func quotaCheck(_ regions: [Region], quotas: ReadinessCheckRequested.Quotas) -> ReadinessChecked.Check {
         if let why = failures(regions.map { ($0.request.region, failure($0.activeJobs)) }) {
-            return .init(name: "account.quotas", status: "unknown", message: "DescribeJobs failed: \(why)",
+            return .init(name: "account.quotas", status: .unknown, message: "DescribeJobs failed: \(why)",
                          fix: "evaluate again; if it persists check the launcher's logs for the account")
         }
         var tooLarge: [String] = [], busy: [String] = [], figures: [String] = []
@@ -216,16 +216,16 @@ enum ReadinessFindings {
             }
         }
         if !tooLarge.isEmpty {
-            return .init(name: "account.quotas", status: "blocking", servers: blockingServers.sorted(),
+            return .init(name: "account.quotas", status: .blocking, servers: blockingServers.sorted(),
                          message: (tooLarge + busy).joined(separator: "; "),
                          fix: "split the largest wave, or raise the DRS quota")
         }
         if !busy.isEmpty {
-            return .init(name: "account.quotas", status: "warning", servers: waitingServers.sorted(),
+            return .init(name: "account.quotas", status: .warning, servers: waitingServers.sorted(),
                          message: busy.joined(separator: "; ") + ": launches will wait for job slots",
                          fix: "nothing is required (the launcher queues the launches); to launch sooner, wait for running jobs to end or raise the DRS quota")
         }
-        return .init(name: "account.quotas", status: "ok",
+        return .init(name: "account.quotas", status: .ok,
                      message: "the largest wave fits DRS's live figures (\(figures.joined(separator: "; ")))")
     }
 
@@ -236,7 +236,7 @@ enum ReadinessFindings {
              (region.request.region, failure(region.missingInstanceTypes))]
         }
         if let why = failures(lookups) {
-            return .init(name: "launch.settings", status: "unknown", message: "EC2 look-up failed: \(why)",
+            return .init(name: "launch.settings", status: .unknown, message: "EC2 look-up failed: \(why)",
                          fix: "evaluate again; if it persists check the account's EC2 permissions (ec2:Describe*)")
         }
         var missing: [String] = [], servers: [String] = []
@@ -248,14 +248,14 @@ enum ReadinessFindings {
             servers += region.request.sourceServerIDs
         }
         guard missing.isEmpty else {
-            return .init(name: "launch.settings", status: "blocking", servers: servers.sorted(),
+            return .init(name: "launch.settings", status: .blocking, servers: servers.sorted(),
                          message: "the launch profiles name EC2 resources that do not exist (or instance types not offered): \(missing.joined(separator: "; "))",
                          fix: "correct the subnet, security group or instance type of the plan's launch profiles")
         }
         let named = regions.reduce(0) {
             $0 + $1.request.subnetIDs.count + $1.request.securityGroupIDs.count + $1.request.instanceTypes.count
         }
-        return .init(name: "launch.settings", status: "ok",
+        return .init(name: "launch.settings", status: .ok,
                      message: named == 0 ? "no launch profile names a subnet, security group or instance type"
                         : "every subnet, security group and instance type the launch profiles name exists in the region")
     }

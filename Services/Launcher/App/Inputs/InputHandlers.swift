@@ -9,15 +9,23 @@ import Synchronization
 /// The consumer handlers. Each runs inside the inbox transaction and only
 /// records work (launch chunks, polls) and where its endpoint lives (the
 /// record's partition); the endpoint's worker does the DRS calls after the
-/// commit, woken by `committed(_:)`. A payload that can never be handled
-/// throws `UnprocessableEvent`.
+/// commit, woken by `finished(_:)`. A payload that can never be handled
+/// throws `UnprocessableEvent`; a type the launcher does not handle is parked.
 final class InputHandlers: Sendable {
     let context: LauncherContext
     /// What the records in hand ask to wake once their transactions commit.
-    private let pending = Mutex<[UUID: Wake]>([:])
+    private let pending: Pending
+    /// The co-partitioned inputs: launch requests, polls, cleanups, hook steps.
+    private let inputs: EventHandlers
+    /// `accounts.v1`: registrations and readiness-check requests.
+    private let accounts: EventHandlers
 
     init(context: LauncherContext) {
         self.context = context
+        let pending = Pending()
+        self.pending = pending
+        inputs = Self.inputs(context, pending)
+        accounts = Self.accounts(context)
     }
 
     /// Which loop of which endpoint to wake.
@@ -26,40 +34,14 @@ final class InputHandlers: Sendable {
         case polls(Endpoint)
     }
 
+    /// The wakes owed by records whose transactions have not committed yet, by event id.
+    final class Pending: Sendable {
+        let wakes = Mutex<[UUID: Wake]>([:])
+        func owe(_ wake: Wake, for event: CloudEvent) { wakes.withLock { $0[event.id] = wake } }
+    }
+
     func input(_ event: CloudEvent, _ record: KafkaRecord, _ connection: PostgresConnection) async throws {
-        switch event.type {
-        case EventType.launchGroupRequested:
-            let request = try decode(LaunchGroupRequested.self, event)
-            try await launchGroupRequested(request, partition: record.partition, connection)
-            pending.withLock { $0[event.id] = .launches(request.launchGroup.endpoint) }
-        case EventType.jobPoll, EventType.jobPollFinal:
-            var poll = try decode(JobPoll.self, event)
-            poll.isFinal = poll.isFinal || event.type == EventType.jobPollFinal
-            guard !poll.jobIDs.isEmpty, poll.jobIDs.count <= JobPoll.maxJobIDs else {
-                throw UnprocessableEvent("job.poll must name 1…\(JobPoll.maxJobIDs) job ids, got \(poll.jobIDs.count)")
-            }
-            try await claim(poll.endpoint, partition: record.partition, connection)
-            try await context.store.enqueuePoll(poll, on: connection)
-            pending.withLock { $0[event.id] = .polls(poll.endpoint) }
-        case EventType.instancesTerminate:
-            let request = try decode(InstancesTerminate.self, event)
-            try await claim(request.endpoint, partition: record.partition, connection)
-            try await Cleanup.enqueue(request, store: context.store, on: connection)
-            pending.withLock { $0[event.id] = .launches(request.endpoint) }
-        case EventType.ssmAutomationRequested:
-            let request = try decode(SSMAutomationRequested.self, event)
-            try Self.validate(request)
-            try await claim(request.endpoint, partition: record.partition, connection)
-            try await SSMStore(launch: context.store).enqueue(request, on: connection)
-            pending.withLock { $0[event.id] = .polls(request.endpoint) }
-        case EventType.ssmAutomationStopRequested:
-            let stop = try decode(SSMAutomationStopRequested.self, event)
-            try await claim(stop.endpoint, partition: record.partition, connection)
-            try await SSMStore(launch: context.store).requestStop(stop, on: connection)
-            pending.withLock { $0[event.id] = .polls(stop.endpoint) }
-        default:
-            throw UnprocessableEvent("the launcher does not handle ce_type \(event.type) on \(record.topic)")
-        }
+        try await inputs.handle(event, record: record, transaction: connection)
     }
 
     /// `event`'s record is finished (its transaction committed, or it was a
@@ -67,21 +49,59 @@ final class InputHandlers: Sendable {
     /// handled concurrently on other partitions never wake before their commit.
     func finished(_ event: CloudEvent?) -> Wake? {
         guard let event else { return nil }
-        return pending.withLock { $0.removeValue(forKey: event.id) }
+        return pending.wakes.withLock { $0.removeValue(forKey: event.id) }
     }
 
-    func account(_ event: CloudEvent, _ connection: PostgresConnection) async throws {
-        switch event.type {
-        case EventType.accountRegistered, EventType.accountUpdated:
-            let registration = try decode(AccountRegistration.self, event)
-            try await context.store.storeAccount(registration, accountID: registration.accountID, on: connection)
+    func account(_ event: CloudEvent, _ record: KafkaRecord, _ connection: PostgresConnection) async throws {
+        try await accounts.handle(event, record: record, transaction: connection)
+    }
+
+    private static func inputs(_ context: LauncherContext, _ pending: Pending) -> EventHandlers {
+        var table = EventHandlers(unregistered: .park)
+        table.register(LaunchGroupRequested.self) { request, input in
+            try await launchGroupRequested(request, partition: input.record.partition, context, input.transaction)
+            pending.owe(.launches(request.launchGroup.endpoint), for: input.event)
+        }
+        table.register(JobPoll.self) { poll, input in
+            var poll = poll
+            poll.isFinal = poll.isFinal || input.event.type == EventType.jobPollFinal
+            guard !poll.jobIDs.isEmpty, poll.jobIDs.count <= JobPoll.maxJobIDs else {
+                throw UnprocessableEvent("job.poll must name 1…\(JobPoll.maxJobIDs) job ids, got \(poll.jobIDs.count)")
+            }
+            try await claim(poll.endpoint, partition: input.record.partition, context, input.transaction)
+            try await context.store.enqueuePoll(poll, on: input.transaction)
+            pending.owe(.polls(poll.endpoint), for: input.event)
+        }
+        table.register(InstancesTerminate.self) { request, input in
+            try await claim(request.endpoint, partition: input.record.partition, context, input.transaction)
+            try await Cleanup.enqueue(request, store: context.store, on: input.transaction)
+            pending.owe(.launches(request.endpoint), for: input.event)
+        }
+        table.register(SSMAutomationRequested.self) { request, input in
+            try validate(request)
+            try await claim(request.endpoint, partition: input.record.partition, context, input.transaction)
+            try await SSMStore(launch: context.store).enqueue(request, on: input.transaction)
+            pending.owe(.polls(request.endpoint), for: input.event)
+        }
+        table.register(SSMAutomationStopRequested.self) { stop, input in
+            try await claim(stop.endpoint, partition: input.record.partition, context, input.transaction)
+            try await SSMStore(launch: context.store).requestStop(stop, on: input.transaction)
+            pending.owe(.polls(stop.endpoint), for: input.event)
+        }
+        return table
+    }
+
+    private static func accounts(_ context: LauncherContext) -> EventHandlers {
+        var table = EventHandlers(unregistered: .park)
+        table.register(AccountRegistration.self) { registration, input in
+            try await context.store.storeAccount(registration, accountID: registration.accountID, on: input.transaction)
             context.accounts.register(registration)
-        case EventType.accountRemoved:
-            let removed = try decode(AccountRemoved.self, event)
-            try await context.store.storeAccount(nil, accountID: removed.accountID, on: connection)
+        }
+        table.register(AccountRemoved.self) { removed, input in
+            try await context.store.storeAccount(nil, accountID: removed.accountID, on: input.transaction)
             context.accounts.remove(accountID: removed.accountID)
-        case EventType.readinessCheckRequested:
-            let request = try decode(ReadinessCheckRequested.self, event)
+        }
+        table.register(ReadinessCheckRequested.self) { request, input in
             let servers = request.regions.reduce(0) { $0 + $1.sourceServerIDs.count }
             let documents = request.ssmDocuments?.count ?? 0
             guard !request.regions.isEmpty || documents > 0, servers <= ReadinessCheckRequested.maxServers,
@@ -91,18 +111,21 @@ final class InputHandlers: Sendable {
                     "readiness.check-requested must name 1 or more regions or SSM documents, at most "
                         + "\(ReadinessCheckRequested.maxServers) servers and \(ReadinessCheckRequested.maxSSMDocuments) SSM documents")
             }
-            try await ReadinessRequestStore(launch: context.store).record(request, on: connection)
-        default:
-            throw UnprocessableEvent("the launcher does not handle ce_type \(event.type) on accounts")
+            try await ReadinessRequestStore(launch: context.store).record(request, on: input.transaction)
         }
+        return table
     }
 
-    private func claim(_ endpoint: Endpoint, partition: Int32, _ connection: PostgresConnection) async throws {
+    private static func claim(
+        _ endpoint: Endpoint, partition: Int32, _ context: LauncherContext, _ connection: PostgresConnection
+    ) async throws {
         try await context.store.claim(endpoint, partition: partition, instance: context.instanceID, on: connection)
         context.ownership.place(endpoint, on: partition)
     }
 
-    private func launchGroupRequested(_ request: LaunchGroupRequested, partition: Int32, _ connection: PostgresConnection) async throws {
+    private static func launchGroupRequested(
+        _ request: LaunchGroupRequested, partition: Int32, _ context: LauncherContext, _ connection: PostgresConnection
+    ) async throws {
         let servers = request.sourceServerIDs
         guard !servers.isEmpty, servers.allSatisfy({ !$0.isEmpty }) else {
             throw UnprocessableEvent("launch-group.requested for \(request.launchGroup) names no source servers")
@@ -111,7 +134,7 @@ final class InputHandlers: Sendable {
             throw UnprocessableEvent("launch-group.requested for \(request.launchGroup) needs attempt >= 1 and timeoutSeconds > 0")
         }
         let chunks = Chunking.chunks(servers, limit: context.configuration.limits.effectiveServersPerJob)
-        try await claim(request.launchGroup.endpoint, partition: partition, connection)
+        try await claim(request.launchGroup.endpoint, partition: partition, context, connection)
         try await context.store.enqueue(
             kind: .launch, launchGroup: request.launchGroup, attempt: request.attempt, chunks: chunks, request: request,
             on: connection)
@@ -127,14 +150,6 @@ final class InputHandlers: Sendable {
         }
         guard !request.stepName.isEmpty, request.attempt >= 1, request.waveNumber >= 1 else {
             throw UnprocessableEvent("ssm.automation-requested: stepName, attempt >= 1 and waveNumber >= 1 are required")
-        }
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ event: CloudEvent) throws -> T {
-        do {
-            return try event.decode(T.self)
-        } catch {
-            throw UnprocessableEvent("\(error)")
         }
     }
 }

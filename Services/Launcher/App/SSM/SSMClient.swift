@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MusterAWS
+import MusterDomain
 import MusterHTTP
 
 /// Why an SSM call failed: SSM's error type (`__type`, namespace dropped) and
@@ -34,20 +35,14 @@ public struct SSMAutomationExecution: Sendable, Equatable {
     /// The execution id.
     public var id: String
     /// `AutomationExecutionStatus`.
-    public var status: String
+    public var status: AutomationExecutionStatus
     /// Outputs (`Step.Output` → values).
     public var outputs: [String: [String]]
     /// Why it failed.
     public var failureMessage: String?
 
-    /// The statuses after which nothing changes (botocore's AutomationExecutionStatus enum).
-    public static let terminalStatuses: Set<String> = [
-        "Success", "TimedOut", "Cancelled", "Failed", "Rejected", "Exited", "CompletedWithSuccess",
-        "CompletedWithFailure", "ChangeCalendarOverrideRejected",
-    ]
-
     /// True once it ended.
-    public var isTerminal: Bool { Self.terminalStatuses.contains(status) }
+    public var isTerminal: Bool { status.isTerminal }
 }
 
 /// `DescribeDocument`'s view of one document (the fields readiness uses).
@@ -121,7 +116,7 @@ public final class SSMClient: Sendable {
             outputs[name] = (values as? [Any])?.map { "\($0)" } ?? []
         }
         return SSMAutomationExecution(
-            id: id, status: status, outputs: outputs, failureMessage: execution["FailureMessage"] as? String)
+            id: id, status: AutomationExecutionStatus(rawValue: status), outputs: outputs, failureMessage: execution["FailureMessage"] as? String)
     }
 
     /// `StopAutomationExecution` with `Type: Cancel`.

@@ -46,10 +46,7 @@ struct InventoryStore: Sendable {
             for server in observed {
                 let fingerprint = Self.fingerprint(server)
                 if let (previous, at) = last[server.sourceServerID], previous == fingerprint, at >= refreshBefore { continue }
-                messages.append(OutboxMessage(
-                    topic: launch.topics.inventory, key: "\(endpoint.key)/\(server.sourceServerID)",
-                    event: try CloudEvent(source: EventSource.launcher, type: EventType.sourceServerObserved,
-                                          subject: server.sourceServerID, payload: server)))
+                messages.append(try launch.message(server))
                 try await connection.query(
                     """
                     INSERT INTO \(s).inventory_state (account_id, region, source_server_id, fingerprint, published_at)

@@ -123,7 +123,7 @@ struct JobStore: Sendable {
                 }
                 if observation.publish {
                     // Written after the looks, in one transaction: each row carries its own job's trace.
-                    var message = try launch.jobStatus(EventType.jobObserved, job.launchGroup, job)
+                    var message = try launch.message(job)
                     message.event.traceparent = observation.trace?.traceparent
                     message.event.tracestate = observation.trace?.tracestate
                     try await launch.outbox.enqueue(message, on: connection)

@@ -11,9 +11,9 @@ import MusterPostgres
 struct LaunchStore: Sendable {
     let schema: String
     let outbox: Outbox
-    let topics: LauncherTopics
+    let topics: Topics
 
-    init(schema: String, topics: LauncherTopics) {
+    init(schema: String, topics: Topics) {
         self.schema = schema
         self.outbox = Outbox(schema: schema)
         self.topics = topics
@@ -23,10 +23,9 @@ struct LaunchStore: Sendable {
         PostgresJSON(String(decoding: try EventCoding.encoder.encode(value), as: UTF8.self))
     }
 
-    /// A `job.status.v1` event about a launch group, keyed by its execution.
-    func jobStatus<Payload: Encodable>(_ type: String, _ group: LaunchGroupID, _ payload: Payload) throws -> OutboxMessage {
-        OutboxMessage(topic: topics.jobStatus, key: group.executionID, event: try CloudEvent(
-            source: EventSource.launcher, type: type, subject: group.executionID, payload: payload))
+    /// The launcher's record of `payload`: on its contract's topic under the launcher's names, keyed by the contract.
+    func message(_ payload: some EventContract) throws -> OutboxMessage {
+        try OutboxMessage(payload, source: EventSource.launcher, topics: topics)
     }
 
     // MARK: Consumer side (inside the inbox transaction)
@@ -266,17 +265,17 @@ struct LaunchStore: Sendable {
             }
             try await insertJob(jobID, chunk: chunk, type: created.jobType, isDrill: created.isDrill, duplicateOf: nil,
                                 on: connection)
-            try await outbox.enqueue(jobStatus(EventType.jobCreated, chunk.launchGroup, created), on: connection)
+            try await outbox.enqueue(message(created), on: connection)
         case .publishQueued(let reason, let blocking):
             let payload = JobQueued(
                 launchGroup: chunk.launchGroup, sourceServerIDs: chunk.items, reason: reason,
                 blockingServerIDs: Array(blocking.prefix(200)), queuedAt: Date())
-            try await outbox.enqueue(jobStatus(EventType.jobQueued, chunk.launchGroup, payload), on: connection)
+            try await outbox.enqueue(message(payload), on: connection)
         case .publishLaunchFailed(let code, let reason):
             let payload = JobLaunchFailed(
                 launchGroup: chunk.launchGroup, chunk: chunk.chunk, chunkCount: chunk.chunkCount,
                 sourceServerIDs: chunk.items, errorCode: code, reason: reason)
-            try await outbox.enqueue(jobStatus(EventType.jobLaunchFailed, chunk.launchGroup, payload), on: connection)
+            try await outbox.enqueue(message(payload), on: connection)
         case .recordDuplicates(let jobIDs):
             let primary = facts.created?.jobID ?? chunk.status.jobID ?? ""
             for jobID in jobIDs {
@@ -286,7 +285,7 @@ struct LaunchStore: Sendable {
             let payload = JobDuplicateDetected(
                 launchGroup: chunk.launchGroup, chunk: chunk.chunk, attempt: facts.attempt, jobID: primary,
                 duplicateJobIDs: jobIDs)
-            try await outbox.enqueue(jobStatus(EventType.jobDuplicateDetected, chunk.launchGroup, payload), on: connection)
+            try await outbox.enqueue(message(payload), on: connection)
         case .wakeAt:
             break
         }

@@ -51,10 +51,7 @@ struct ReadinessRequestStore: Sendable {
 
     /// Enqueues the answer on `inventory.v1` (key: plan id) and closes the request, in one transaction.
     func answer(_ answer: ReadinessChecked, pool: PostgresPool) async throws {
-        let message = OutboxMessage(
-            topic: launch.topics.inventory, key: answer.planID,
-            event: try CloudEvent(source: EventSource.launcher, type: EventType.readinessChecked, subject: answer.planID,
-                                  payload: answer))
+        let message = try launch.message(answer)
         try await pool.transaction { connection in
             try await launch.outbox.enqueue([message], on: connection)
             try await connection.query(

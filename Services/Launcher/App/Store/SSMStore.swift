@@ -120,7 +120,7 @@ struct SSMStore: Sendable {
                 UPDATE \(schema).ssm_automations SET state = 'DONE', status = $2, ended_at = now(),
                     automation_id = COALESCE(automation_id, $3), last_error = $4
                 WHERE idempotency_key = $1 AND state <> 'DONE' RETURNING idempotency_key
-                """, [key.lowercased(), payload.status, payload.automationExecutionID, payload.failureMessage]).rows.count
+                """, [key.lowercased(), payload.status.rawValue, payload.automationExecutionID, payload.failureMessage]).rows.count
             guard updated == 1 else { return }
             try await launch.outbox.enqueue(try status(payload), on: connection)
         }
@@ -135,8 +135,6 @@ struct SSMStore: Sendable {
 
     /// `ssm.automation-status` on `job.status.v1`, keyed by execution.
     func status(_ payload: SSMAutomationStatus) throws -> OutboxMessage {
-        OutboxMessage(topic: launch.topics.jobStatus, key: payload.executionID, event: try CloudEvent(
-            source: EventSource.launcher, type: EventType.ssmAutomationStatus, subject: payload.executionID,
-            payload: payload))
+        try launch.message(payload)
     }
 }

@@ -92,7 +92,7 @@ struct SSMSteps: Sendable {
         }
         if execution.isTerminal {
             return try await finish(request, automationID: id, status: execution.status,
-                                    failure: execution.status == "Success" ? nil : execution.failureMessage,
+                                    failure: execution.status == .success ? nil : execution.failureMessage,
                                     outputs: execution.outputs)
         }
         if let why = row.stopRequested ?? (request.deadline <= Date() ? "the step's timeout passed" : nil) {
@@ -112,7 +112,7 @@ struct SSMSteps: Sendable {
     }
 
     private func finish(
-        _ request: SSMAutomationRequested, automationID: String?, status: String, failure: String?,
+        _ request: SSMAutomationRequested, automationID: String?, status: AutomationExecutionStatus, failure: String?,
         outputs: [String: [String]]? = nil
     ) async throws {
         try await store.finish(SSMAutomationStatus(

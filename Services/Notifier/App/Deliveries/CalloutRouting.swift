@@ -1,6 +1,7 @@
 import Foundation
 import MusterAPI
 import MusterEvents
+import MusterKafka
 import MusterMessaging
 import MusterPostgres
 
@@ -13,32 +14,46 @@ import MusterPostgres
 /// rules) is reported failed at once, so the step fails with the reason.
 struct CalloutRouting: Sendable {
     let schema: String
-    let calloutResults: String
+    let topics: Topics
     let rules: SubscriptionRules
+    /// `callouts.v1`'s one type; any other is parked.
+    private let handlers: EventHandlers
 
-    @discardableResult
-    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws -> Int {
+    init(schema: String, topics: Topics, rules: SubscriptionRules) {
+        self.schema = schema
+        self.topics = topics
+        self.rules = rules
+        var handlers = EventHandlers(unregistered: .park)
+        let routing = Routing(schema: schema, topics: topics, rules: rules)
+        handlers.register(CalloutRequested.self) { request, context in
+            _ = try await routing.route(request, event: context.event, on: context.transaction)
+        }
+        self.handlers = handlers
+    }
+
+    func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
         guard event.source == EventSource.planner else {
             throw UnprocessableEvent(
                 "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's; only the planner requests callouts")
         }
-        guard event.type == EventType.calloutRequested else {
-            throw UnprocessableEvent("callouts.v1 carries no \(event.type) events")
-        }
-        let request: CalloutRequested
-        do {
-            request = try event.decode(CalloutRequested.self)
-        } catch {
-            throw UnprocessableEvent("\(event.type) \(event.id): \(error)")
-        }
+        try await handlers.handle(event, record: record, transaction: connection)
+    }
+}
+
+/// Turns one decoded `callout.requested` into a delivery row, or a failed `callout.completed`.
+private struct Routing: Sendable {
+    let schema: String
+    let topics: Topics
+    let rules: SubscriptionRules
+
+    /// The deliveries created (0 or 1).
+    func route(_ request: CalloutRequested, event: CloudEvent, on connection: PostgresConnection) async throws -> Int {
         let body = request.body
         if let refusal = try await refusal(request, on: connection) {
-            try await Outbox(schema: schema).enqueue(OutboxMessage(
-                topic: calloutResults, key: body.executionID,
-                event: try CloudEvent(
-                    source: EventSource.notifier, type: EventType.calloutCompleted, subject: body.executionID,
-                    payload: CalloutCompleted(executionID: body.executionID, stepName: body.stepName, delivered: false,
-                                              error: refusal, attempts: 0))), on: connection)
+            try await Outbox(schema: schema).owe(
+                CalloutCompleted(executionID: body.executionID, stepName: body.stepName, delivered: false,
+                                 error: refusal, attempts: 0),
+                source: EventSource.notifier, topics: topics, on: connection)
             return 0
         }
         return try await connection.query(

@@ -54,8 +54,8 @@ struct AttemptResult: Sendable {
 struct DeliveryQueue: Sendable {
     let schema: String
     let pool: PostgresPool
-    /// Where a callout's final outcome is reported (`callout.results.v1`).
-    let calloutResults: String
+    /// The topic names; a callout's final outcome is reported on `callout.results.v1`.
+    let topics: Topics
 
     /// Claims up to `limit` due deliveries: each the oldest pending one of its
     /// (subscription, execution) line, of an enabled subscription under its cap.
@@ -146,7 +146,7 @@ struct DeliveryQueue: Sendable {
         }
         let schema = self.schema
         let report = delivery.callout.flatMap { Self.report(delivery, $0, result) }
-        let topic = calloutResults
+        let topics = self.topics
         return try await pool.transaction { connection in
             let updated = try await connection.query(
                 """
@@ -160,10 +160,7 @@ struct DeliveryQueue: Sendable {
                  deliveredAt]).affectedRows
             guard updated == 1 else { return false }
             if let report {
-                try await Outbox(schema: schema).enqueue(OutboxMessage(
-                    topic: topic, key: report.executionID,
-                    event: try CloudEvent(source: EventSource.notifier, type: EventType.calloutCompleted,
-                                          subject: report.executionID, payload: report)), on: connection)
+                try await Outbox(schema: schema).owe(report, source: EventSource.notifier, topics: topics, on: connection)
             }
             return true
         }

@@ -1,6 +1,7 @@
 import Foundation
 import MusterAPI
 import MusterEvents
+import MusterKafka
 import MusterMessaging
 import MusterPostgres
 
@@ -11,16 +12,13 @@ import MusterPostgres
 /// by the issue that follows it).
 struct TokenReplica: Sendable {
     let schema: String
+    /// `teams.v1`'s token events; other team events that may come later are not ours and are skipped.
+    private let handlers: EventHandlers
 
-    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
-        // Tokens grant access: only the planner issues and revokes them.
-        guard event.source == EventSource.planner else {
-            throw UnprocessableEvent(
-                "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's (\(EventSource.planner))")
-        }
-        switch event.type {
-        case EventType.tokenIssued:
-            let issued = try event.decode(TokenIssued.self)
+    init(schema: String) {
+        self.schema = schema
+        var handlers = EventHandlers(unregistered: .skip)
+        handlers.register(TokenIssued.self) { issued, context in
             guard Role(rawValue: issued.role) != nil else {
                 throw UnprocessableEvent("token.issued \(issued.tokenID): unknown role '\(issued.role)'")
             }
@@ -28,7 +26,7 @@ struct TokenReplica: Sendable {
             guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
                 throw UnprocessableEvent("token.issued \(issued.tokenID): tokenSHA256 is not 64 hex digits")
             }
-            try await connection.query(
+            try await context.transaction.query(
                 """
                 INSERT INTO \(schema).tokens (token_id, team_id, subject, role, token_sha256, issued_at)
                 VALUES ($1, $2, $3, $4, $5, $6)
@@ -37,17 +35,24 @@ struct TokenReplica: Sendable {
                     token_sha256 = EXCLUDED.token_sha256, issued_at = EXCLUDED.issued_at
                 """,
                 [issued.tokenID, issued.teamID, issued.subject, issued.role, digest, issued.issuedAt])
-        case EventType.tokenRevoked:
-            let revoked = try event.decode(TokenRevoked.self)
-            try await connection.query(
+        }
+        handlers.register(TokenRevoked.self) { revoked, context in
+            try await context.transaction.query(
                 """
                 INSERT INTO \(schema).tokens (token_id, team_id, revoked_at) VALUES ($1, $2, $3)
                 ON CONFLICT (token_id) DO UPDATE SET revoked_at = COALESCE(tokens.revoked_at, EXCLUDED.revoked_at)
                 """,
                 [revoked.tokenID, revoked.teamID, revoked.revokedAt])
-        default:
-            // teams.v1 may carry other team events later; they are not ours.
-            return
         }
+        self.handlers = handlers
+    }
+
+    func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
+        // Tokens grant access: only the planner issues and revokes them.
+        guard event.source == EventSource.planner else {
+            throw UnprocessableEvent(
+                "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's (\(EventSource.planner))")
+        }
+        try await handlers.handle(event, record: record, transaction: connection)
     }
 }

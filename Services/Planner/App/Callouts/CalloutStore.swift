@@ -8,7 +8,7 @@ import MusterPostgres
 /// starts the step.
 struct CalloutStore: Sendable {
     let schema: String
-    let topics: PlannerTopics
+    let topics: Topics
     let callbackBaseURL: String
 
     static let migration = Migration(version: 220, name: "callout_tokens", sql: """
@@ -45,11 +45,9 @@ struct CalloutStore: Sendable {
                 planID: state.planID, planName: state.planName, teamID: run.teamID, waveNumber: run.waveNumber,
                 waveName: run.waveName, stepName: run.step.name, phase: run.phase.rawValue, deadline: run.deadline,
                 callbackURL: token.callbackURL(base: callbackBaseURL))
-            messages.append(OutboxMessage(
-                topic: topics.callouts, key: run.executionID,
-                event: try CloudEvent(source: EventSource.planner, type: EventType.calloutRequested,
-                                      subject: run.executionID,
-                                      payload: CalloutRequested(url: callout.url, subscriptionID: subscription, body: body))))
+            messages.append(try OutboxMessage(
+                CalloutRequested(url: callout.url, subscriptionID: subscription, body: body), source: EventSource.planner,
+                topics: topics))
         }
         return messages
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MusterEvents
+import MusterKafka
 import MusterMessaging
 import MusterPostgres
 
@@ -11,20 +12,30 @@ import MusterPostgres
 struct CalloutResultHandler: Sendable {
     let store: ExecutionStore
     let logger: Logger
+    /// `callout.results.v1`'s one type; any other is parked.
+    private let handlers: EventHandlers
 
-    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
-        guard event.type == EventType.calloutCompleted else {
-            throw UnprocessableEvent("callout.results.v1 carries no \(event.type) events")
+    init(store: ExecutionStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        var handlers = EventHandlers(unregistered: .park)
+        handlers.register(CalloutCompleted.self) { completed, context in
+            try await Self.apply(completed, event: context.event, store: store, logger: logger, on: context.transaction)
         }
+        self.handlers = handlers
+    }
+
+    func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
         guard event.source == EventSource.notifier else {
             throw UnprocessableEvent("\(event.type) \(event.id): ce_source '\(event.source)' is not the notifier's")
         }
-        let completed: CalloutCompleted
-        do {
-            completed = try event.decode(CalloutCompleted.self)
-        } catch {
-            throw UnprocessableEvent("\(event.type) \(event.id): \(error)")
-        }
+        try await handlers.handle(event, record: record, transaction: connection)
+    }
+
+    private static func apply(
+        _ completed: CalloutCompleted, event: CloudEvent, store: ExecutionStore, logger: Logger,
+        on connection: PostgresConnection
+    ) async throws {
         guard let result = Self.result(of: completed) else { return }
         guard let id = UUID(uuidString: completed.executionID) else {
             throw UnprocessableEvent("\(event.type) names execution \(completed.executionID), which is not a UUID")

@@ -1,5 +1,6 @@
 import Foundation
 import MusterEvents
+import MusterKafka
 import MusterMessaging
 import MusterPostgres
 
@@ -10,35 +11,35 @@ struct InventoryHandler: Sendable {
     /// Stores the launcher's readiness answers (`readiness.checked`) and re-evaluates their plans.
     let readiness: ReadinessRecorder
     let now: @Sendable () -> Date
+    /// `inventory.v1`'s types; any other is parked.
+    private let handlers: EventHandlers
 
     init(configuration: PlannerConfiguration) {
-        schema = configuration.schema
-        readiness = ReadinessRecorder(configuration: configuration)
-        now = configuration.clock
+        let schema = configuration.schema, readiness = ReadinessRecorder(configuration: configuration)
+        let now = configuration.clock
+        self.schema = schema
+        self.readiness = readiness
+        self.now = now
+        var handlers = EventHandlers(unregistered: .park)
+        handlers.register(ReadinessChecked.self) { answer, context in
+            if let changed = try await readiness.answered(answer, now: now(), on: context.transaction) {
+                try await Outbox(schema: schema).enqueue(changed, on: context.transaction)
+            }
+        }
+        handlers.register(SourceServerObserved.self) { server, context in
+            try await Self.store(server, schema: schema, on: context.transaction)
+        }
+        self.handlers = handlers
     }
 
-    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
-        if event.type == EventType.readinessChecked {
-            let answer: ReadinessChecked
-            do {
-                answer = try event.decode(ReadinessChecked.self)
-            } catch {
-                throw UnprocessableEvent("\(error)")
-            }
-            if let changed = try await readiness.answered(answer, now: now(), on: connection) {
-                try await Outbox(schema: schema).enqueue(changed, on: connection)
-            }
-            return
-        }
-        guard event.type == EventType.sourceServerObserved else {
-            throw UnprocessableEvent("inventory.v1 carries no \(event.type) events")
-        }
-        let server: SourceServerObserved
-        do {
-            server = try event.decode(SourceServerObserved.self)
-        } catch {
-            throw UnprocessableEvent("\(error)")
-        }
+    func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
+        try await handlers.handle(event, record: record, transaction: connection)
+    }
+
+    /// Keeps `server`'s row unless a newer observation is stored; marks its plans' readiness stale when it changed.
+    private static func store(_ server: SourceServerObserved, schema: String, on connection: PostgresConnection)
+        async throws
+    {
         let readiness = ReadinessStore(schema: schema)
         let changed = try await readiness.inventoryChanges(
             account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID,

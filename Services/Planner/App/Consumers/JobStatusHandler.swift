@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MusterDomain
 import MusterEvents
+import MusterKafka
 import MusterMessaging
 import MusterPostgres
 
@@ -11,18 +12,43 @@ import MusterPostgres
 struct JobStatusHandler: Sendable {
     let store: ExecutionStore
     let logger: Logger
+    /// `job.status.v1`'s types; any other is parked.
+    private let handlers: EventHandlers
 
-    func handle(_ event: CloudEvent, on connection: PostgresConnection) async throws {
-        if event.type == EventType.jobDuplicateDetected {
+    init(store: ExecutionStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        var handlers = EventHandlers(unregistered: .park)
+        let apply = { @Sendable (input: ExecutionInput, context: EventContext) in
+            try await Self.apply(input, event: context.event, store: store, logger: logger, on: context.transaction)
+        }
+        handlers.register(JobQueued.self) { try await apply(.jobQueued($0), $1) }
+        handlers.register(JobCreated.self) { try await apply(.jobCreated($0), $1) }
+        handlers.register(JobLaunchFailed.self) { try await apply(.jobLaunchFailed($0), $1) }
+        handlers.register(JobObserved.self) { try await apply(.jobObserved($0), $1) }
+        handlers.register(JobTimedOut.self) { try await apply(.jobTimedOut($0), $1) }
+        handlers.register(JobDuplicateDetected.self) { duplicate, context in
             // The execution notes the extra jobs: the poller tracks them, their
             // instances are terminated with the drill's clean-up.
             logger.error("DRS holds a duplicate job for a launch-group chunk", metadata: [
-                "ce_id": "\(event.id)", "subject": "\(event.subject ?? "-")"])
+                "ce_id": "\(context.event.id)", "subject": "\(context.event.subject ?? "-")"])
+            try await apply(.jobDuplicateDetected(duplicate), context)
         }
-        if event.type == EventType.ssmAutomationStatus {
-            return try await ssmStatus(event, on: connection)
+        handlers.register(SSMAutomationStatus.self) { status, context in
+            try await Self.ssmStatus(status, event: context.event, store: store, logger: logger, on: context.transaction)
         }
-        let input = try Self.input(from: event)
+        self.handlers = handlers
+    }
+
+    func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
+        try await handlers.handle(event, record: record, transaction: connection)
+    }
+
+    /// Runs the execution's state machine on a job event and stores the result.
+    private static func apply(
+        _ input: ExecutionInput, event: CloudEvent, store: ExecutionStore, logger: Logger,
+        on connection: PostgresConnection
+    ) async throws {
         guard let executionID = UUID(uuidString: Self.executionID(of: input)) else {
             throw UnprocessableEvent("\(event.type) names execution \(Self.executionID(of: input)), which is not a UUID")
         }
@@ -44,13 +70,10 @@ struct JobStatusHandler: Sendable {
 
     /// `ssm.automation-status`: a terminal one finishes its step (the state
     /// machine ignores it unless the step is RUNNING); a start report is logged.
-    private func ssmStatus(_ event: CloudEvent, on connection: PostgresConnection) async throws {
-        let status: SSMAutomationStatus
-        do {
-            status = try event.decode(SSMAutomationStatus.self)
-        } catch {
-            throw UnprocessableEvent("\(error)")
-        }
+    private static func ssmStatus(
+        _ status: SSMAutomationStatus, event: CloudEvent, store: ExecutionStore, logger: Logger,
+        on connection: PostgresConnection
+    ) async throws {
         guard let executionID = UUID(uuidString: status.executionID) else {
             throw UnprocessableEvent("ssm.automation-status names execution \(status.executionID), which is not a UUID")
         }
@@ -86,22 +109,6 @@ struct JobStatusHandler: Sendable {
                 observedAt: try row.decode(Date.self, "observed_at"))
         }
         return observations
-    }
-
-    static func input(from event: CloudEvent) throws -> ExecutionInput {
-        do {
-            switch event.type {
-            case EventType.jobQueued: return .jobQueued(try event.decode(JobQueued.self))
-            case EventType.jobCreated: return .jobCreated(try event.decode(JobCreated.self))
-            case EventType.jobLaunchFailed: return .jobLaunchFailed(try event.decode(JobLaunchFailed.self))
-            case EventType.jobObserved: return .jobObserved(try event.decode(JobObserved.self))
-            case EventType.jobTimedOut: return .jobTimedOut(try event.decode(JobTimedOut.self))
-            case EventType.jobDuplicateDetected: return .jobDuplicateDetected(try event.decode(JobDuplicateDetected.self))
-            default: throw UnprocessableEvent("job.status.v1 carries no \(event.type) events")
-            }
-        } catch let error as CloudEventError {
-            throw UnprocessableEvent(error.description)
-        }
     }
 
     static func executionID(of input: ExecutionInput) -> String {

@@ -125,7 +125,7 @@ enum LauncherReadiness {
     /// A stored answer as the planner's checks (an unknown status word reads as `unknown`).
     static func checks(of answer: ReadinessChecked) -> [PlanReadinessCheck] {
         answer.checks.map {
-            PlanReadinessCheck(name: $0.name, status: ReadinessStatus(rawValue: $0.status) ?? .unknown,
+            PlanReadinessCheck(name: $0.name, status: $0.status,
                                servers: $0.servers, message: $0.message, fix: $0.fix)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -63,17 +64,15 @@ struct ReadinessMonitor: Sendable {
     }
 
     static func message(plan: UUID, team: UUID, name: String, evaluation: ReadinessEvaluation,
-                        previous: ReadinessStatus?, at: Date, topic: String) throws -> OutboxMessage {
+                        previous: ReadinessStatus?, at: Date, topics: Topics) throws -> OutboxMessage {
         let planID = plan.uuidString.lowercased()
         let payload = PlanReadinessChanged(
-            teamID: team.uuidString.lowercased(), planID: planID, planName: name, verdict: evaluation.verdict.rawValue,
-            previousVerdict: previous?.rawValue,
+            teamID: team.uuidString.lowercased(), planID: planID, planName: name, verdict: evaluation.verdict,
+            previousVerdict: previous,
             findings: evaluation.checks.filter { $0.status != .ok }.map {
-                .init(name: $0.name, status: $0.status.rawValue, servers: $0.servers, message: $0.message, fix: $0.fix)
+                .init(name: $0.name, status: $0.status, servers: $0.servers, message: $0.message, fix: $0.fix)
             },
             occurredAt: at)
-        return OutboxMessage(
-            topic: topic, key: planID,
-            event: try CloudEvent(source: EventSource.planner, type: payload.type, time: at, subject: planID, payload: payload))
+        return try OutboxMessage(payload, source: EventSource.planner, topics: topics)
     }
 }

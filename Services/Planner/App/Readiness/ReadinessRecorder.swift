@@ -11,7 +11,7 @@ import MusterPostgres
 struct ReadinessRecorder: Sendable {
     let schema: String
     let quotas: ReadinessQuotas
-    let topics: PlannerTopics
+    let topics: Topics
     /// An answer older than twice this is reported `unknown` (the launcher stopped answering).
     let interval: Duration
 
@@ -57,9 +57,7 @@ struct ReadinessRecorder: Sendable {
     {
         try LauncherReadiness.requests(planID: planID, evaluationID: evaluationID, facts: facts,
                                        profiles: plan.launchProfiles, now: now).map { request in
-            OutboxMessage(topic: topics.accounts, key: request.accountID, event: try CloudEvent(
-                source: EventSource.planner, type: EventType.readinessCheckRequested, time: now,
-                subject: request.planID, payload: request))
+            try OutboxMessage(request, source: EventSource.planner, topics: topics)
         }
     }
 
@@ -76,7 +74,7 @@ struct ReadinessRecorder: Sendable {
         // A first evaluation is news only when something is wrong.
         guard previous.map({ $0 != evaluation.verdict }) ?? (evaluation.verdict != .ok) else { return (nil, requests) }
         return (try ReadinessMonitor.message(plan: planID, team: team, name: plan.name, evaluation: evaluation,
-                                             previous: previous, at: now, topic: topics.executionEvents), requests)
+                                             previous: previous, at: now, topics: topics), requests)
     }
 
     /// A launcher answer arrived: store it and, when the plan was evaluated before, re-evaluate it with

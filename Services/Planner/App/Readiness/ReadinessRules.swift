@@ -1,28 +1,5 @@
 import Foundation
-
-/// How one readiness check came out, mildest first: the verdict of an
-/// evaluation is its worst check.
-enum ReadinessStatus: String, Sendable, Codable, CaseIterable, Comparable {
-    /// Nothing to do.
-    case ok
-    /// The plan can run but something deserves a look.
-    case warning
-    /// The check could not be answered (e.g. the launcher did not reply in time).
-    case unknown
-    /// The plan would fail or harm a running recovery; starting it is refused without `force`.
-    case blocking
-
-    private var rank: Int {
-        switch self {
-        case .ok: 0
-        case .warning: 1
-        case .unknown: 2
-        case .blocking: 3
-        }
-    }
-
-    static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
-}
+import MusterDomain
 
 /// One check's answer: what, how bad, which servers, and what to do.
 struct PlanReadinessCheck: Sendable, Codable, Equatable {

@@ -37,7 +37,7 @@ struct AccountWrite: Sendable {
 struct AccountStore: AccountStoring {
     let schema: String
     let pool: PostgresPool
-    let topics: PlannerTopics
+    let topics: Topics
 
     var auditLog: AuditStore { AuditStore(schema: schema) }
 
@@ -72,12 +72,9 @@ struct AccountStore: AccountStoring {
             let registration = AccountRegistration(
                 accountID: account.awsAccountID, name: account.name, regions: account.regions,
                 credentials: account.credentials)
-            try await Outbox(schema: schema).enqueue(OutboxMessage(
-                topic: topics.accounts, key: account.awsAccountID,
-                event: try CloudEvent(
-                    source: EventSource.planner,
-                    type: existing ? EventType.accountUpdated : EventType.accountRegistered,
-                    subject: account.awsAccountID, payload: registration)), on: connection)
+            try await Outbox(schema: schema).owe(
+                registration, source: EventSource.planner, topics: topics,
+                type: existing ? EventType.accountUpdated : EventType.accountRegistered, on: connection)
             try await auditLog.record(actor: actor, team: team, action: existing ? "account.update" : "account.create",
                                       type: "account", id: accountID.uuidString, on: connection)
             return try Self.view(try await connection.query(
@@ -111,10 +108,8 @@ struct AccountStore: AccountStoring {
                     "protection groups use servers of this account: \(groups.joined(separator: ", ")); remove them first")
             }
             try await connection.query("DELETE FROM \(schema).accounts WHERE id = $1", [accountID])
-            try await Outbox(schema: schema).enqueue(OutboxMessage(
-                topic: topics.accounts, key: aws,
-                event: try CloudEvent(source: EventSource.planner, type: EventType.accountRemoved, subject: aws,
-                                      payload: AccountRemoved(accountID: aws))), on: connection)
+            try await Outbox(schema: schema).owe(
+                AccountRemoved(accountID: aws), source: EventSource.planner, topics: topics, on: connection)
             try await auditLog.record(actor: actor, team: team, action: "account.delete", type: "account",
                                       id: accountID.uuidString, on: connection)
         }

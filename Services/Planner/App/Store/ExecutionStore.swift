@@ -11,7 +11,7 @@ import MusterPostgres
 /// become outbox rows in the caller's transaction.
 struct ExecutionStore: Sendable {
     let schema: String
-    let topics: PlannerTopics
+    let topics: Topics
     /// Where callout receivers reach the planner (callback URLs).
     let callbackBaseURL: String
 
@@ -135,24 +135,15 @@ struct ExecutionStore: Sendable {
     func message(_ effect: ExecutionEffect) throws -> OutboxMessage? {
         switch effect {
         case .startLaunchGroup(let payload):
-            return OutboxMessage(
-                topic: topics.launchRequests, key: payload.launchGroup.endpoint.key,
-                event: try CloudEvent(source: EventSource.planner, type: EventType.launchGroupRequested,
-                                      subject: payload.launchGroup.executionID, payload: payload))
+            return try OutboxMessage(payload, source: EventSource.planner, topics: topics)
         case .publish(let payload):
-            return OutboxMessage(
-                topic: topics.executionEvents, key: payload.executionID,
-                event: try CloudEvent(source: EventSource.planner, type: payload.type.rawValue,
-                                      time: payload.occurredAt, subject: payload.executionID, payload: payload))
+            return try OutboxMessage(payload, source: EventSource.planner, topics: topics)
         case .terminateInstances(let payload):
-            return OutboxMessage(
-                topic: topics.instancesTerminate, key: payload.endpoint.key,
-                event: try CloudEvent(source: EventSource.planner, type: EventType.instancesTerminate,
-                                      subject: payload.executionID, payload: payload))
+            return try OutboxMessage(payload, source: EventSource.planner, topics: topics)
         case .runStep(let run):
-            return try SSMStepTransport.message(run, topic: topics.hookRequests)
+            return try SSMStepTransport.message(run, topics: topics)
         case .stopStep(let run):
-            return try SSMStepTransport.stopMessage(run, topic: topics.hookRequests)
+            return try SSMStepTransport.stopMessage(run, topics: topics)
         }
     }
 

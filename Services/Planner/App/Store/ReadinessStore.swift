@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterPostgres
 

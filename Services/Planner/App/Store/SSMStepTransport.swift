@@ -36,24 +36,18 @@ enum SSMStepTransport {
     }
 
     /// The outbox row for `run`, nil when it is not an SSM step.
-    static func message(_ run: StepRun, topic: String) throws -> OutboxMessage? {
+    static func message(_ run: StepRun, topics: Topics) throws -> OutboxMessage? {
         guard let request = request(run) else { return nil }
-        return OutboxMessage(
-            topic: topic, key: request.endpoint.key,
-            event: try CloudEvent(source: EventSource.planner, type: EventType.ssmAutomationRequested,
-                                  subject: run.executionID, payload: request))
+        return try OutboxMessage(request, source: EventSource.planner, topics: topics)
     }
 
     /// The `ssm.automation-stop-requested` row for `run`, nil unless it is an SSM step.
-    static func stopMessage(_ run: StepRun, topic: String) throws -> OutboxMessage? {
+    static func stopMessage(_ run: StepRun, topics: Topics) throws -> OutboxMessage? {
         guard let request = request(run) else { return nil }
         let stop = SSMAutomationStopRequested(
             executionID: run.executionID, stepName: run.step.name, idempotencyKey: request.idempotencyKey,
             endpoint: request.endpoint, reason: "the step ended without the automation's result (timed out or skipped)")
-        return OutboxMessage(
-            topic: topic, key: request.endpoint.key,
-            event: try CloudEvent(source: EventSource.planner, type: EventType.ssmAutomationStopRequested,
-                                  subject: run.executionID, payload: stop))
+        return try OutboxMessage(stop, source: EventSource.planner, topics: topics)
     }
 
     /// The state machine's input for a status: a terminal status finishes the

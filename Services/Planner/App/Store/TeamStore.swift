@@ -25,7 +25,7 @@ protocol TeamStoring: Sendable {
 struct TeamStore: TeamStoring {
     let schema: String
     let pool: PostgresPool
-    let topics: PlannerTopics
+    let topics: Topics
 
     var auditLog: AuditStore { AuditStore(schema: schema) }
 
@@ -80,7 +80,7 @@ struct TeamStore: TeamStoring {
                 role: token.role.rawValue,
                 tokenSHA256: BearerToken.digestHex(secret),
                 issuedAt: token.createdAt)
-            try await publishTeamEvent(team, type: EventType.tokenIssued, payload: issued, on: connection)
+            try await Outbox(schema: schema).owe(issued, source: EventSource.planner, topics: topics, on: connection)
         }
     }
 
@@ -110,18 +110,10 @@ struct TeamStore: TeamStoring {
             guard result.affectedRows == 1 else { throw APIError.notFound("token") }
             try await auditLog.record(actor: actor, team: team, action: "token.revoke", type: "token",
                                       id: tokenID.uuidString, on: connection)
-            try await publishTeamEvent(team, type: EventType.tokenRevoked, payload: TokenRevoked(
-                tokenID: tokenID.uuidString.lowercased(), teamID: team.uuidString.lowercased(), revokedAt: Date()),
-                on: connection)
+            try await Outbox(schema: schema).owe(
+                TokenRevoked(tokenID: tokenID.uuidString.lowercased(), teamID: team.uuidString.lowercased(),
+                             revokedAt: Date()),
+                source: EventSource.planner, topics: topics, on: connection)
         }
-    }
-
-    /// Owes a `teams.v1` event (key = team id) in the caller's transaction.
-    func publishTeamEvent<T: Encodable>(_ team: UUID, type: String, payload: T, on connection: PostgresConnection)
-        async throws {
-        let key = team.uuidString.lowercased()
-        try await Outbox(schema: schema).enqueue(OutboxMessage(
-            topic: topics.teams, key: key,
-            event: try CloudEvent(source: EventSource.planner, type: type, subject: key, payload: payload)), on: connection)
     }
 }
