@@ -17,7 +17,7 @@ struct LauncherSingleMemberTests {
             try await SingleMemberProbe(pool: harness.pool, schema: harness.schema, producer: harness.producer)
                 .expectOneMember(harness.consumers.withLock { $0 }, routes: [
                     (topics.launchRequests, "launcher.inputs"), (topics.jobPoll, "launcher.inputs"),
-                    (topics.instancesTerminate, "launcher.inputs"), (topics.hookRequests!, "launcher.inputs"),
+                    (topics.instancesTerminate, "launcher.inputs"), (topics.hookRequests, "launcher.inputs"),
                     (topics.accounts, "launcher.accounts"),
                 ], key: LauncherHarness.endpoint.key)
         }
