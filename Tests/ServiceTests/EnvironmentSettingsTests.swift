@@ -28,7 +28,7 @@ import Testing
         #expect(service.logLevel == .info)
         #expect(service.logFormat == .json)
         #expect(service.opsAdminToken == nil)
-        #expect(service.mallocArenas == 2)
+        #expect(service.mallocArenas == 1)
         #expect(service.mallocMmapThreshold == 131_072)
         #expect(service.heapTrimInterval == .seconds(15))
         let infrastructure = try InfrastructureConfiguration(reader: EnvironmentSettings(environment: Self.infrastructure))
