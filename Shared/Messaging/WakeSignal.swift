@@ -30,13 +30,25 @@ public final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
+    /// Resumes the waiter, if one waits, without leaving a signal pending: a wait that ends by
+    /// its due time or by cancellation consumes nothing that a later `signal()` would need.
+    private func releaseWaiter() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard case .waiting(let continuation) = state else { return nil }
+            state = .idle
+            return continuation
+        }
+        waiter?.resume()
+    }
+
     /// Returns at a signal, after `timeout`, or when the task is cancelled.
     /// Only one task may wait at a time.
     public func wait(upTo timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
+            // The due time only ends this wait (the group cancels the waiter below); it never
+            // leaves a pending signal behind, which would cost the next wait a spurious pass.
             group.addTask {
-                do { try await Task.sleep(for: timeout) } catch { return }
-                self.signal()
+                try? await Task.sleep(for: timeout)
             }
             group.addTask {
                 await withTaskCancellationHandler {
@@ -47,6 +59,8 @@ public final class WakeSignal: Sendable {
                                 state = .idle
                                 return true
                             case .idle:
+                                // Cancelled before waiting (the release below already ran): do not wait.
+                                if Task.isCancelled { return true }
                                 state = .waiting(continuation)
                                 return false
                             case .waiting:
@@ -56,7 +70,7 @@ public final class WakeSignal: Sendable {
                         if resumeNow { continuation.resume() }
                     }
                 } onCancel: {
-                    self.signal()
+                    self.releaseWaiter()
                 }
             }
             await group.next()

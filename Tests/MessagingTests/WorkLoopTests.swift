@@ -88,6 +88,31 @@ struct WorkLoopTests {
         #expect(loop.isStopped)
     }
 
+    /// A wait that ends by its due time (or by cancellation) used to signal itself to end the
+    /// waiter; when the waiter had already been resumed, that signal stayed pending and the next
+    /// wait returned at once — a spurious pass (seen as a sixth pass in the test above).
+    @Test func aWaitEndedByItsDueTimeLeavesNoSignalPending() async throws {
+        let signal = WakeSignal()
+        for index in 0..<3000 { await signal.wait(upTo: index.isMultiple(of: 2) ? .zero : .microseconds(50)) }
+        let cancelled = Task { await signal.wait(upTo: Self.hour) }
+        cancelled.cancel()
+        await cancelled.value
+        let woken = Atomic<Bool>(false)
+        let waiter = Task {
+            await signal.wait(upTo: Self.hour)
+            woken.store(true, ordering: .relaxed)
+        }
+        // A pending signal would end this wait at once: give it every chance to.
+        for _ in 0..<1000 { await Task.yield() }
+        try await Task.sleep(for: .milliseconds(200))
+        let wokenEarly = woken.load(ordering: .relaxed)
+        #expect(!wokenEarly, "no signal was sent, so the wait must still be waiting")
+        signal.signal()
+        await waiter.value
+        let wokenAtLast = woken.load(ordering: .relaxed)
+        #expect(wokenAtLast)
+    }
+
     @Test func stopLetsThePassInHandFinish() async throws {
         let loop = WorkLoop(name: "test", timing: LoopTiming(idle: Self.hour), logger: TestEnvironment.logger)
         let entered = Atomic<Bool>(false)
