@@ -30,10 +30,14 @@ public struct EventHandlers: Sendable {
     private typealias Handler = @Sendable (EventContext) async throws -> Void
     private var handlers: [String: Handler] = [:]
     private let unregistered: Unregistered
+    private let trusted: (source: String, refusal: String)?
 
-    /// An empty table with `unregistered`'s rule.
-    public init(unregistered: Unregistered) {
+    /// An empty table with `unregistered`'s rule. With `onlyFrom`, a record whose `ce_source` is
+    /// another is unprocessable (parked) before any handler sees it: `"<type> <id>: ce_source
+    /// '<source>' <refusal>"` — for topics anyone with write access could forge records on.
+    public init(unregistered: Unregistered, onlyFrom source: String? = nil, refusal: String = "") {
         self.unregistered = unregistered
+        self.trusted = source.map { ($0, refusal) }
     }
 
     /// Handles every type of `Contract` (``EventContract/types``) with `handler`.
@@ -61,6 +65,9 @@ public struct EventHandlers: Sendable {
     /// Runs the handler of `event`'s type inside `transaction`; an
     /// unregistered type is parked or skipped by the table's rule.
     public func handle(_ event: CloudEvent, record: KafkaRecord, transaction: PostgresConnection) async throws {
+        if let trusted, event.source != trusted.source {
+            throw UnprocessableEvent("\(event.type) \(event.id): ce_source '\(event.source)' \(trusted.refusal)")
+        }
         guard let handler = handlers[event.type] else {
             switch unregistered {
             case .park: throw UnprocessableEvent("\(record.topic) carries no \(event.type) events for this consumer")

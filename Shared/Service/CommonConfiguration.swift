@@ -60,8 +60,8 @@ public struct ServiceConfiguration: Sendable {
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
         logLevel = try reader.oneOf("MUSTER_LOG_LEVEL", default: Logger.Level.info)
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
-        mallocArenas = try reader.int("MUSTER_MALLOC_ARENAS", default: 1, range: 0...64)
-        mallocMmapThreshold = try reader.int("MUSTER_MALLOC_MMAP_THRESHOLD", default: 131_072, range: 0...33_554_432)
+        mallocArenas = try Self.mallocArenas(reader)
+        mallocMmapThreshold = try Self.mallocMmapThreshold(reader)
         heapTrimInterval = try reader.duration("MUSTER_HEAP_TRIM_INTERVAL", default: .seconds(15))
         let token = reader.string("MUSTER_OPS_ADMIN_TOKEN", default: "")
         opsAdminToken = token.isEmpty ? nil : token
@@ -161,5 +161,18 @@ extension InfrastructureConfiguration: CustomStringConvertible {
         "InfrastructureConfiguration(database: \(database), consumer: \(consumerKafka), producer: \(producerKafka), "
             + "createTopics: \(createTopics), consumerGroupPrefix: \(consumerGroupPrefix), "
             + "outboxRetention: \(retention.outboxRetention), inboxRetention: \(retention.inboxRetention))"
+    }
+}
+
+extension ServiceConfiguration {
+    /// `MUSTER_MALLOC_ARENAS` — read here and, before any thread allocates, by
+    /// `HeapDiscipline.configureFromEnvironment`.
+    static func mallocArenas(_ reader: EnvironmentSettings) throws -> Int {
+        try reader.int("MUSTER_MALLOC_ARENAS", default: 1, range: 0...64)
+    }
+
+    /// `MUSTER_MALLOC_MMAP_THRESHOLD`, read like `mallocArenas`.
+    static func mallocMmapThreshold(_ reader: EnvironmentSettings) throws -> Int {
+        try reader.int("MUSTER_MALLOC_MMAP_THRESHOLD", default: 131_072, range: 0...33_554_432)
     }
 }

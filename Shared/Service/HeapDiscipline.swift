@@ -27,16 +27,9 @@ public enum HeapDiscipline {
     /// 131072) straight from the process environment, before any thread allocates: call it
     /// first thing on the main thread. A value that does not parse is left to the configuration
     /// reader, which refuses it with the documented error a moment later.
-    public static func configureFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) {
-        func value(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int? {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
-            guard let number = Int(text), range.contains(number) else { return nil }
-            return number
-        }
-        if let arenas = value("MUSTER_MALLOC_ARENAS", default: 1, range: 0...64) { limitArenas(arenas) }
-        if let bytes = value("MUSTER_MALLOC_MMAP_THRESHOLD", default: 131_072, range: 0...33_554_432) {
-            fixMmapThreshold(bytes)
-        }
+    public static func configureFromEnvironment(_ settings: EnvironmentSettings = EnvironmentSettings()) {
+        if let arenas = try? ServiceConfiguration.mallocArenas(settings) { limitArenas(arenas) }
+        if let bytes = try? ServiceConfiguration.mallocMmapThreshold(settings) { fixMmapThreshold(bytes) }
     }
 
     /// Limits the number of malloc arenas (0 leaves glibc's default of 8 per core).

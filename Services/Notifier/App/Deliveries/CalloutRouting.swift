@@ -23,7 +23,9 @@ struct CalloutRouting: Sendable {
         self.schema = schema
         self.topics = topics
         self.rules = rules
-        var handlers = EventHandlers(unregistered: .park)
+        var handlers = EventHandlers(
+            unregistered: .park, onlyFrom: EventSource.planner,
+            refusal: "is not the planner's; only the planner requests callouts")
         let routing = Routing(schema: schema, topics: topics, rules: rules)
         handlers.register(CalloutRequested.self) { request, context in
             _ = try await routing.route(request, event: context.event, on: context.transaction)
@@ -32,10 +34,6 @@ struct CalloutRouting: Sendable {
     }
 
     func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
-        guard event.source == EventSource.planner else {
-            throw UnprocessableEvent(
-                "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's; only the planner requests callouts")
-        }
         try await handlers.handle(event, record: record, transaction: connection)
     }
 }

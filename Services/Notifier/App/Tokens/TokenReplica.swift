@@ -17,7 +17,10 @@ struct TokenReplica: Sendable {
 
     init(schema: String) {
         self.schema = schema
-        var handlers = EventHandlers(unregistered: .skip)
+        var handlers = EventHandlers(
+            unregistered: .skip, onlyFrom: EventSource.planner,
+            // Tokens grant access: only the planner issues and revokes them.
+            refusal: "is not the planner's (\(EventSource.planner))")
         handlers.register(TokenIssued.self) { issued, context in
             guard Role(rawValue: issued.role) != nil else {
                 throw UnprocessableEvent("token.issued \(issued.tokenID): unknown role '\(issued.role)'")
@@ -48,11 +51,6 @@ struct TokenReplica: Sendable {
     }
 
     func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
-        // Tokens grant access: only the planner issues and revokes them.
-        guard event.source == EventSource.planner else {
-            throw UnprocessableEvent(
-                "\(event.type) \(event.id): ce_source '\(event.source)' is not the planner's (\(EventSource.planner))")
-        }
         try await handlers.handle(event, record: record, transaction: connection)
     }
 }

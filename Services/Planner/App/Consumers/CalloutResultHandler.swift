@@ -18,7 +18,7 @@ struct CalloutResultHandler: Sendable {
     init(store: ExecutionStore, logger: Logger) {
         self.store = store
         self.logger = logger
-        var handlers = EventHandlers(unregistered: .park)
+        var handlers = EventHandlers(unregistered: .park, onlyFrom: EventSource.notifier, refusal: "is not the notifier's")
         handlers.register(CalloutCompleted.self) { completed, context in
             try await Self.apply(completed, event: context.event, store: store, logger: logger, on: context.transaction)
         }
@@ -26,9 +26,6 @@ struct CalloutResultHandler: Sendable {
     }
 
     func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
-        guard event.source == EventSource.notifier else {
-            throw UnprocessableEvent("\(event.type) \(event.id): ce_source '\(event.source)' is not the notifier's")
-        }
         try await handlers.handle(event, record: record, transaction: connection)
     }
 
