@@ -2,6 +2,7 @@ import DRSSimApp
 import Foundation
 import LauncherApp
 import MusterDRS
+import MusterDomain
 import MusterEvents
 import TestSupport
 import ServiceLifecycle
@@ -15,12 +16,30 @@ struct LaunchSafetyTests {
     typealias H = LauncherHarness
 
     /// A 2 s client timeout and a 3 s margin, so the ambiguity window is 5 s.
-    func slowDRS(_ harness: H) -> LauncherConfiguration {
+    ///
+    /// Tests where DRS answers late (3 s of injected latency) take a 9 s margin: the
+    /// window's premise is that DRS acts within it, and on a loaded machine drs-sim's
+    /// own scheduling can add seconds to the 3 s — with a 3 s margin the launcher would
+    /// then rightly relaunch and the test would measure the machine, not the rule.
+    func slowDRS(_ harness: H, margin: Duration = .seconds(3)) -> LauncherConfiguration {
         harness.configuration {
             $0.drsTimeout = .seconds(2)
-            $0.ambiguityMargin = .seconds(3)
+            $0.ambiguityMargin = margin
             $0.reconcileInterval = .milliseconds(200)
         }
+    }
+
+    /// Sleeps until one second past the ambiguity window of the one request that was
+    /// sent (its `sent_at` + client timeout + margin): after that no relaunch can be
+    /// "not yet", so a second job would have been launched by now.
+    func waitPastTheWindow(_ harness: H, _ configuration: LauncherConfiguration) async throws {
+        let sentAt = try await harness.pool.query(
+            "SELECT max(sent_at) AS sent FROM \(harness.schema).launch_chunks"
+        ).rows[0].decode(Date?.self, "sent") ?? Date()
+        let closes = sentAt.addingTimeInterval(
+            configuration.drsTimeout.seconds + configuration.ambiguityMargin.seconds + 1)
+        let wait = closes.timeIntervalSinceNow
+        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
     }
 
     func fault(_ harness: H, _ fault: DRSSimFault) async throws {
@@ -36,12 +55,13 @@ struct LaunchSafetyTests {
         try await H.with { harness in
             // DRS creates the job 3 s after the request; the launcher gave up after 2 s.
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
-            try harness.startLauncher(slowDRS(harness))
+            let configuration = slowDRS(harness, margin: .seconds(9))
+            try harness.startLauncher(configuration)
             let request = harness.launchGroupRequested("ex-slow", servers: [H.sid(1), H.sid(2)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
             // Past the whole window: still one job in DRS, and one job.created.
-            try await Task.sleep(for: .seconds(6))
+            try await waitPastTheWindow(harness, configuration)
             #expect(await jobsInDRS(harness, request) == 1)
             #expect(try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).count == 1)
             #expect(try await harness.outboxTypes().contains(EventType.jobDuplicateDetected) == false)
@@ -104,7 +124,8 @@ struct LaunchSafetyTests {
     func successorWaitsOutTheWindow() async throws {
         try await H.with { harness in
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
-            let (_, first) = try harness.startLauncher(slowDRS(harness))
+            let configuration = slowDRS(harness, margin: .seconds(9))
+            let (_, first) = try harness.startLauncher(configuration)
             let request = harness.launchGroupRequested("ex-handover", servers: [H.sid(7), H.sid(8)])
             try await harness.launch(request)
             // The request has left (sent_at written); stop this launcher while DRS still works on it.
@@ -115,9 +136,9 @@ struct LaunchSafetyTests {
             })
             for task in first { task.cancel() }
             for task in first { _ = try? await task.value }
-            try harness.startLauncher(slowDRS(harness))
+            try harness.startLauncher(configuration)
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
-            try await Task.sleep(for: .seconds(6))
+            try await waitPastTheWindow(harness, configuration)
             #expect(await jobsInDRS(harness, request) == 1)
             #expect(try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).count == 1)
         }

@@ -146,8 +146,15 @@ struct SSMStepTests {
     func timeout() async throws {
         try await H.with() { harness in
             // A day of simulated time: it is still running at the deadline.
-            await Self.behaviour(harness, ["Muster-Slow": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 86_400)])
+            await Self.behaviour(harness, [
+                "Muster-Slow": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 86_400),
+                "Muster-Prepare": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 60),
+            ])
             try harness.startLauncher(harness.configuration())
+            // The deadline is wall-clock: first see the launcher take a request (its consumer has
+            // joined, which can take seconds on a loaded machine), so the 8 s are the automation's.
+            try await send(harness, Self.request("ex-ssm-warm"))
+            #expect(try await eventually(timeout: .seconds(30)) { try await !statuses(harness, "ex-ssm-warm").isEmpty })
             try await send(harness, Self.request("ex-ssm-slow", document: "Muster-Slow", deadlineIn: 8))
             #expect(try await eventually(timeout: .seconds(20)) {
                 try await statuses(harness, "ex-ssm-slow").contains { $0.terminal }

@@ -93,12 +93,19 @@ struct PollerBrokerTests {
         #expect(await eventually { poller.handled.value.contains(EventType.jobObserved) })
         #expect(poller.handled.value.filter { $0 == EventType.jobCreated }.count == 2, "the duplicate was skipped")
         let completedAt = Date()
-        try await Task.sleep(for: .milliseconds(800))
-        let later = try await KafkaTestReader.collect(topic: pollTopic, count: 1_000_000, timeout: .seconds(6))  // a group join can take seconds on a loaded machine
-            .map { try CloudEvent(record: $0).decode(JobPoll.self) }
-            .filter { $0.requestedAt > completedAt.addingTimeInterval(0.05) }
-        #expect(later.contains { $0.jobIDs == ["drsjob-b1"] }, "the other job is still polled")
-        #expect(!later.contains { $0.jobIDs.contains("drsjob-a1") }, "never polled after COMPLETED")
+        // Watched until the other job has been polled three more times (a group join can take
+        // seconds on a loaded machine, so no fixed window): by then drsjob-a1 would have been
+        // due several times over had COMPLETED not ended its polling.
+        let watch = try KafkaTopicWatch(topic: pollTopic)
+        func later() throws -> [JobPoll] {
+            try watch.records.map { try CloudEvent(record: $0).decode(JobPoll.self) }
+                .filter { $0.requestedAt > completedAt.addingTimeInterval(0.05) }
+        }
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try later().filter { $0.jobIDs == ["drsjob-b1"] }.count >= 3
+        }, "the other job is still polled")
+        #expect(try !later().contains { $0.jobIDs.contains("drsjob-a1") }, "never polled after COMPLETED")
+        await watch.stop()
         await poller.stop()
     }
 
