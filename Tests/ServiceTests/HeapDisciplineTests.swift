@@ -3,8 +3,34 @@ import MusterService
 import Testing
 
 /// glibc's heap controls (HeapDiscipline): the figures move with what is
-/// allocated, and a trim hands freed pages back.
-@Suite struct HeapDisciplineTests {
+/// allocated, a trim hands freed pages back, and the fixed mmap threshold holds.
+/// Serialized: the 40 MB the trim test frees is a free chunk big enough to serve
+/// the threshold test's block from an arena if the two ran side by side.
+@Suite(.serialized) struct HeapDisciplineTests {
+    /// Whether glibc served `pointer` from its own mapping: the IS_MMAPPED bit (0x2) of the
+    /// chunk's size word, just before the pointer (glibc's chunk layout).
+    func isMapped(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        (pointer - MemoryLayout<Int>.size).load(as: Int.self) & 0x2 != 0
+    }
+
+    /// The sizes are large on purpose: the threshold only decides for a request that no free
+    /// chunk of the arena can serve, and no other test of the process frees 20 MiB at once.
+    @Test func aFixedThresholdKeepsMappingBigBlocksAfterABiggerOneWasFreed() {
+        HeapDiscipline.fixMmapThreshold(131_072)
+        // With glibc's dynamic threshold, freeing a mapped 24 MiB block raises the threshold to
+        // 24 MiB (it follows freed mapped blocks up to 32 MiB), and the next 20 MiB block would
+        // come from an arena.
+        let big = UnsafeMutableRawPointer.allocate(byteCount: 24 << 20, alignment: 16)
+        #expect(isMapped(big))
+        big.deallocate()
+        let next = UnsafeMutableRawPointer.allocate(byteCount: 20 << 20, alignment: 16)
+        #expect(isMapped(next), "20 MiB ≥ the fixed 128 KiB threshold: its own mapping, returned on free")
+        next.deallocate()
+        let small = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        #expect(!isMapped(small), "below the threshold: from an arena")
+        small.deallocate()
+    }
+
     /// Resident anonymous memory of this process, from /proc (Linux), in bytes.
     func residentAnonymous() throws -> Int {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
@@ -35,29 +61,8 @@ import Testing
     }
 }
 
-/// The fixed mmap threshold and the default time zone (HeapDiscipline).
+/// The default time zone (HeapDiscipline).
 @Suite struct HeapDisciplineSettingsTests {
-    /// Whether glibc served `pointer` from its own mapping: the IS_MMAPPED bit (0x2) of the
-    /// chunk's size word, just before the pointer (glibc's chunk layout).
-    func isMapped(_ pointer: UnsafeMutableRawPointer) -> Bool {
-        (pointer - MemoryLayout<Int>.size).load(as: Int.self) & 0x2 != 0
-    }
-
-    @Test func aFixedThresholdKeepsMappingBigBlocksAfterABiggerOneWasFreed() {
-        HeapDiscipline.fixMmapThreshold(131_072)
-        // With glibc's dynamic threshold, freeing a mapped 4 MiB block raises the threshold to
-        // 4 MiB, and the next 1 MiB block would come from an arena.
-        let big = UnsafeMutableRawPointer.allocate(byteCount: 4 << 20, alignment: 16)
-        #expect(isMapped(big))
-        big.deallocate()
-        let next = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        #expect(isMapped(next), "1 MiB ≥ the fixed 128 KiB threshold: its own mapping, returned on free")
-        next.deallocate()
-        let small = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        #expect(!isMapped(small), "below the threshold: from an arena")
-        small.deallocate()
-    }
-
     @Test func theDefaultTimeZoneIsGMTAndDatesStillFormatInUTC() {
         HeapDiscipline.useGMTAsDefaultTimeZone()
         #expect(NSTimeZone.default == TimeZone.gmt)
