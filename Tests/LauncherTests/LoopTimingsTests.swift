@@ -30,7 +30,11 @@ struct LoopTimingsTests {
         harness.schedulerInterval = .milliseconds(100)
         #expect(harness.endpointLoopTiming == LoopTiming(idle: .milliseconds(100), retry: Backoff(base: .milliseconds(100), cap: .milliseconds(100))))
         #expect(harness.instanceLoopTiming.idle == .milliseconds(800))
-        harness.instanceStaleAfter = .seconds(3)
-        #expect(harness.instanceLoopTiming.idle == .milliseconds(500), "the stale-after bounds the heartbeat")
+        harness.instanceStaleAfter = .seconds(1)
+        #expect(harness.instanceLoopTiming.idle == .milliseconds(800), "short intervals keep their heartbeat")
+        var long = LauncherConfiguration()
+        long.schedulerInterval = .seconds(30)
+        long.instanceStaleAfter = .seconds(60)
+        #expect(long.instanceLoopTiming.idle == .seconds(10), "the stale-after bounds the heartbeat of a long interval")
     }
 }

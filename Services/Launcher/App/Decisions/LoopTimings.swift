@@ -15,9 +15,9 @@ extension LauncherConfiguration {
     }
 
     /// The instance loop (heartbeat, ownership, accounts): every four scheduler intervals (at least
-    /// 800 ms), but at least six heartbeats per `instanceStaleAfter`, so a live instance is never
-    /// presumed dead because its interval is long.
+    /// 800 ms), as before the interval grew, but no longer than a sixth of `instanceStaleAfter` (or 2 s,
+    /// if that is longer), so a live instance is never presumed dead because its interval is long.
     var instanceLoopTiming: LoopTiming {
-        LoopTiming(idle: max(min(max(schedulerInterval, .milliseconds(200)) * 4, instanceStaleAfter / 6), .milliseconds(100)))
+        LoopTiming(idle: min(max(schedulerInterval, .milliseconds(200)) * 4, max(instanceStaleAfter / 6, .seconds(2))))
     }
 }
