@@ -103,7 +103,7 @@ let watched = found
 
 func sample(_ watched: [Watched]) -> [(cpu: Double, wakes: Double)] {
     watched.map { process in
-        (process.pids.compactMap(cpuTicks).reduce(0, +), process.pids.map(wakeUps).reduce(0, +))
+        (process.pids.compactMap { cpuTicks($0) }.reduce(0, +), process.pids.map(wakeUps).reduce(0, +))
     }
 }
 
