@@ -4,7 +4,8 @@
 #   scripts/bench.sh storm     # the region-wide outage against the five real processes
 #                              # (BENCH_EXECUTIONS, BENCH_REGIONS, BENCH_TIMEOUT: docs/benchmarks.md)
 #   scripts/bench.sh idle      # idle CPU of the five processes (production profile,
-#                              # BENCH_SECONDS=60), then the hand-off with the production fetch wait
+#                              # BENCH_SECONDS=60, BENCH_WINDOWS=1), then the hand-off with the
+#                              # production fetch wait (BENCH_HANDOFF=0 skips it)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -56,8 +57,10 @@ if [[ "$BENCH" == idle || "$BENCH" == muster-bench-idle ]]; then
   scripts/stack.sh start >/dev/null
   # Let start-up work (group joins, first inventory, migrations) settle before sampling.
   sleep "${BENCH_SETTLE:-20}"
-  "$BIN/muster-bench-idle"
+  # BENCH_WINDOWS (1) consecutive windows of BENCH_SECONDS: their spread is the noise.
+  for _ in $(seq 1 "${BENCH_WINDOWS:-1}"); do "$BIN/muster-bench-idle"; echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; done
   scripts/stack.sh stop >/dev/null 2>&1 || true
+  [[ "${BENCH_HANDOFF:-1}" == 0 ]] && exit
   echo
   echo "hand-off with the production fetch wait (librdkafka default):"
   BENCH_FETCH_WAIT=default BENCH_ONLY="${BENCH_HANDOFF_ONLY:-light}" nice -n "${BENCH_NICE:-10}" "$BIN/muster-bench-handoff"

@@ -93,8 +93,11 @@ start() {
     MUSTER_POLLER_TICK=200ms MUSTER_POLLER_MAX_POLLS_PER_ENDPOINT_PER_MINUTE=240 MUSTER_POLLER_FINAL_GRACE=5s
     MUSTER_POLLER_SWEEP_STEP=50ms MUSTER_POLLER_SWEEP_STEP_PER_JOB=15ms MUSTER_POLLER_WATCH_INTERVAL=5s)
   local inventory="${MUSTER_STACK_INVENTORY_INTERVAL:-2s}"
+  local scheduler="${MUSTER_STACK_SCHEDULER_INTERVAL:-2}" ssm_poll="${MUSTER_STACK_SSM_POLL_INTERVAL:-1s}"
   if [[ "${MUSTER_STACK_PROFILE:-dev}" == production ]]; then
+    # The services' own defaults (the planner's schedule look every 15 s, SSM polls every 10 s).
     kafka_props=""; launcher_dev=(); poller_dev=(); inventory="${MUSTER_STACK_INVENTORY_INTERVAL:-300s}"
+    scheduler="${MUSTER_STACK_SCHEDULER_INTERVAL:-15}"; ssm_poll="${MUSTER_STACK_SSM_POLL_INTERVAL:-10s}"
   fi
   start_one drs-sim DRS_SIM_SEED_FILE="$SEED" DRS_SIM_TIME_SCALE="$TIME_SCALE" MUSTER_LOG_FORMAT=json \
     MUSTER_LOG_LEVEL="$LOG_LEVEL" DRS_SIM_POST_LAUNCH_ORDER="$POST_LAUNCH_ORDER" DRS_SIM_TIMESTAMP_FORMAT="$TIMESTAMP_FORMAT"
@@ -105,14 +108,14 @@ start() {
   # The console is served over plain http on loopback here, so its cookie cannot be Secure.
   start_one planner "${common[@]}" MUSTER_PLANNER_ADMIN_TOKEN="$(cat "$ADMIN_TOKEN_FILE")" \
     MUSTER_CONSOLE_SECURE_COOKIES="${MUSTER_CONSOLE_SECURE_COOKIES:-false}" \
-    MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS="${MUSTER_STACK_SCHEDULER_INTERVAL:-2}" \
+    MUSTER_PLANNER_SCHEDULER_INTERVAL_SECONDS="$scheduler" \
     MUSTER_PLANNER_CALLBACK_BASE_URL="http://127.0.0.1:$(port_of planner)"
   local accounts="[{\"accountId\":\"$DEMO_ACCOUNT\",\"regions\":[\"us-east-1\"],\"keyPair\":\"DEMO\"}]"
   start_one launcher "${common[@]}" \
     MUSTER_LAUNCHER_ACCOUNTS="${MUSTER_STACK_LAUNCHER_ACCOUNTS:-$accounts}" \
     MUSTER_KEY_DEMO_AWS_ACCESS_KEY_ID="$DEMO_KEY_ID" MUSTER_KEY_DEMO_AWS_SECRET_ACCESS_KEY="$DEMO_SECRET" \
     MUSTER_DRS_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_EC2_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" \
-    MUSTER_SSM_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_LAUNCHER_SSM_POLL_INTERVAL="${MUSTER_STACK_SSM_POLL_INTERVAL:-1s}" \
+    MUSTER_SSM_ENDPOINT="http://127.0.0.1:$(port_of drs-sim)" MUSTER_LAUNCHER_SSM_POLL_INTERVAL="$ssm_poll" \
     MUSTER_LAUNCHER_INVENTORY_INTERVAL="$inventory" \
     MUSTER_LAUNCHER_CONFLICT_SCALE=0.05 ${launcher_dev[@]+"${launcher_dev[@]}"}
   start_one poller "${common[@]}" MUSTER_POLLER_DRS_TIME_SCALE="$TIME_SCALE" ${poller_dev[@]+"${poller_dev[@]}"}

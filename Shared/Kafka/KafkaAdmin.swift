@@ -87,7 +87,8 @@ public enum KafkaAdmin {
             // Silent: an unreachable cluster would otherwise log a connection error per retry.
             let events = RDKafkaEvents(logger: Logger(label: "muster.kafka.admin", factory: { _ in SwiftLogNoOpLogHandler() }))
             let client = try RDKafkaClient(
-                kind: kind, properties: configuration.effectiveProperties(defaults: [:]), events: events)
+                kind: kind, properties: configuration.effectiveProperties(defaults: KafkaClientDefaults.common()),
+                events: events)
             defer { client.destroy() }
             return try body(client)
         }

@@ -60,24 +60,39 @@ extension KafkaConfiguration: CustomStringConvertible {
 
 /// Property defaults per client kind. Pure: the clients hand the result to librdkafka.
 enum KafkaClientDefaults {
+    /// The first librdkafka with KIP-714 client telemetry (2.5.0); older ones refuse `enable.metrics.push`.
+    static let metricsPushSince = 0x0205_0000
+
+    /// Every client kind (producer, consumer, admin), for the librdkafka loaded at run time.
+    ///
+    /// `enable.metrics.push=false`: no KIP-714 client telemetry to the broker. Muster's metrics are its own
+    /// `/metrics`; with push on, every client asks the broker for a telemetry subscription on a timer (an idle
+    /// stack's 8 clients made 1.2 such requests a second against Tansu, docs/benchmarks.md "Idle stack").
+    /// A deployment whose Kafka collects client metrics sets it back to `true`.
+    static func common(libraryVersion: Int = KafkaLibrary.versionNumber) -> [String: String] {
+        libraryVersion >= metricsPushSince ? ["enable.metrics.push": "false"] : [:]
+    }
+
     /// Idempotent producer: no duplicates or reordering from internal retries, every record acknowledged by
     /// all in-sync replicas before its delivery report says "delivered".
-    static let producer: [String: String] = [
-        "enable.idempotence": "true",
-        "acks": "all",
-    ]
+    static func producer(libraryVersion: Int = KafkaLibrary.versionNumber) -> [String: String] {
+        common(libraryVersion: libraryVersion).merging([
+            "enable.idempotence": "true",
+            "acks": "all",
+        ]) { _, own in own }
+    }
 
     /// Consumer-group member whose offsets move only when the application commits a processed record.
     ///
     /// `enable.auto.commit=false` and `enable.auto.offset.store=false`: librdkafka never commits on its own
     /// (not on a timer, not on revoke, not on close), so an unprocessed record is never skipped.
-    static func consumer(groupID: String) -> [String: String] {
-        [
+    static func consumer(groupID: String, libraryVersion: Int = KafkaLibrary.versionNumber) -> [String: String] {
+        common(libraryVersion: libraryVersion).merging([
             "group.id": groupID,
             "enable.auto.commit": "false",
             "enable.auto.offset.store": "false",
             "auto.offset.reset": "earliest",
             "enable.partition.eof": "false",
-        ]
+        ]) { _, own in own }
     }
 }

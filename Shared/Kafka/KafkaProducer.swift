@@ -116,7 +116,7 @@ final class ProducerCore: Sendable {
         let events = RDKafkaEvents(logger: logger)
         client = try RDKafkaClient(
             kind: .producer,
-            properties: configuration.effectiveProperties(defaults: KafkaClientDefaults.producer),
+            properties: configuration.effectiveProperties(defaults: KafkaClientDefaults.producer()),
             events: events
         )
         events.onDelivery { [weak self] id, result in self?.delivered(id: id, result) }

@@ -7,7 +7,7 @@ struct KafkaConfigurationTests {
     @Test("user properties override defaults and bootstrap servers")
     func mergeOrder() {
         let configuration = KafkaConfiguration(bootstrapServers: "a:1", properties: ["acks": "1", "linger.ms": "0"])
-        let merged = configuration.effectiveProperties(defaults: KafkaClientDefaults.producer)
+        let merged = configuration.effectiveProperties(defaults: KafkaClientDefaults.producer())
         #expect(merged["acks"] == "1")
         #expect(merged["enable.idempotence"] == "true")
         #expect(merged["linger.ms"] == "0")
@@ -25,6 +25,29 @@ struct KafkaConfigurationTests {
         #expect(merged["enable.auto.offset.store"] == "false")
         #expect(merged["auto.offset.reset"] == "latest")
         #expect(KafkaClientDefaults.consumer(groupID: "g")["auto.offset.reset"] == "earliest")
+    }
+
+    @Test("idle defaults: no KIP-714 telemetry push from any client kind where the library has it; overridable")
+    func noMetricsPush() async throws {
+        let withTelemetry = 0x0210_00ff  // 2.16.0, the library the tests run with
+        for defaults in [KafkaClientDefaults.common(libraryVersion: withTelemetry),
+                         KafkaClientDefaults.producer(libraryVersion: withTelemetry),
+                         KafkaClientDefaults.consumer(groupID: "g", libraryVersion: withTelemetry)] {
+            #expect(defaults["enable.metrics.push"] == "false")
+        }
+        // 2.1–2.4 reject the property as unknown: it is left out there (they push nothing anyway).
+        for old in [0x0201_00ff, 0x0204_00ff] {
+            #expect(KafkaClientDefaults.producer(libraryVersion: old)["enable.metrics.push"] == nil)
+            #expect(KafkaClientDefaults.consumer(groupID: "g", libraryVersion: old)["enable.metrics.push"] == nil)
+            #expect(KafkaClientDefaults.producer(libraryVersion: old)["acks"] == "all")
+        }
+        #expect(KafkaClientDefaults.common(libraryVersion: 0x0205_00ff)["enable.metrics.push"] == "false")
+        let optedIn = KafkaConfiguration(bootstrapServers: "a:1", properties: ["enable.metrics.push": "true"])
+            .effectiveProperties(defaults: KafkaClientDefaults.consumer(groupID: "g", libraryVersion: withTelemetry))
+        #expect(optedIn["enable.metrics.push"] == "true")
+        // The loaded library accepts the defaults it is given (a client is created without a broker).
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"), logger: TestEnvironment.logger)
+        await producer.shutdown(timeout: .milliseconds(100))
     }
 
     @Test("adding merges with the new values winning; fast group properties are the Tansu-friendly ones")

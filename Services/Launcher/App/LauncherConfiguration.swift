@@ -44,8 +44,9 @@ public struct LauncherConfiguration: Sendable {
     public var ambiguityMargin: Duration = .seconds(60)
     /// How often an unresolved launch intent is looked for again in DRS.
     public var reconcileInterval: Duration = .seconds(2)
-    /// How often the scheduler looks at queued work when nothing wakes it.
-    public var schedulerInterval: Duration = .milliseconds(500)
+    /// How often an endpoint's loops look at their work when nothing wakes them and nothing is due
+    /// (`endpointLoopTiming`): a safety net, since the events that concern them wake them.
+    public var schedulerInterval: Duration = .seconds(5)
     /// How often each registered (account, region) is inventoried; zero = never.
     public var inventoryInterval: Duration = .seconds(300)
     /// Inventory publishes only changed servers; every server is published again this often.

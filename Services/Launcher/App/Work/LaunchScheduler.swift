@@ -18,10 +18,9 @@ final class LaunchScheduler: Service, Sendable {
 
     init(context: LauncherContext) {
         self.context = context
-        // The heartbeat keeps this instance's endpoints: it runs at least every 4 scheduler intervals.
+        // The heartbeat keeps this instance's endpoints (LauncherConfiguration.instanceLoopTiming).
         let loop = WorkLoop(
-            name: "launch scheduler",
-            timing: LoopTiming(idle: max(context.configuration.schedulerInterval, .milliseconds(200)) * 4),
+            name: "launch scheduler", timing: context.configuration.instanceLoopTiming,
             logger: context.logger, isFatal: { $0 is LauncherCrash })
         self.loop = loop
         context.ownership.onChange { loop.wake() }
@@ -130,9 +129,7 @@ final class EndpointWorker: Sendable {
         self.restoring = Restoring(context: context)
         self.ssmSteps = SSMSteps(context: context)
         self.onCrash = onCrash
-        // A failed pass is retried within the scheduler interval, as before the loops were shared.
-        let idle = context.configuration.schedulerInterval
-        let timing = LoopTiming(idle: idle, retry: Backoff(base: min(.milliseconds(100), idle), cap: idle))
+        let timing = context.configuration.endpointLoopTiming
         launchLoop = WorkLoop(
             name: "admission \(endpoint)", timing: timing, logger: context.logger, isFatal: { $0 is LauncherCrash })
         pollLoop = WorkLoop(
