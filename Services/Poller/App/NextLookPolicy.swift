@@ -22,6 +22,10 @@ public struct PredictionSettings: Sendable, Equatable {
     /// The likely window is mean ± `spread` deviations (inside the range seen).
     public var spread: Double
 
+    /// How early a watch look may ride along on a poll its endpoint sends anyway:
+    /// half the watch interval (`Batching`); 0 when the schedule is off.
+    public var watchRideWindow: TimeInterval { enabled ? watchInterval.seconds / 2 : 0 }
+
     /// Defaults suited to real DRS (a drill job: ~13 min PENDING, a few minutes STARTED).
     public init(
         enabled: Bool = true, drsTimeScale: Double = 1, sweepStep: Duration = .seconds(2),
