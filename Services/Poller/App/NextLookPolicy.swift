@@ -19,7 +19,8 @@ public struct PredictionSettings: Sendable, Equatable {
     public var minimumSamples: Int
     /// Samples after which older history fades (see `PhaseStats.adding`).
     public var historyWeight: Int
-    /// The likely window is mean ± `spread` deviations (inside the range seen).
+    /// The likely window is mean ± `spread` deviations (inside the range seen,
+    /// widened by `PhaseStats.extremeMargin`).
     public var spread: Double
 
     /// How early a watch look may ride along on a poll its endpoint sends anyway:
