@@ -84,6 +84,9 @@ struct Figures {
     var overallRatio = 0.0
     var callsPerJobMinute = 0.0
     var jobs = 0
+    /// The poller's `job.poll`s while the measured chains ran, and the ids they named.
+    var polls = 0
+    var polledIDs = 0
 }
 
 /// What the benchmark's planner saw of one job (DRS times).
@@ -98,7 +101,16 @@ actor Ledger {
     var completedGroups: Set<String> = []
     /// job.poll requestedAt times per job id (the poller's looks).
     var polls: [String: [Date]] = [:]
-    func polled(_ poll: JobPoll) { for id in poll.jobIDs { polls[id, default: []].append(poll.requestedAt) } }
+    /// Every poll's time and size.
+    var pollSizes: [(at: Date, ids: Int)] = []
+    func polled(_ poll: JobPoll) {
+        for id in poll.jobIDs { polls[id, default: []].append(poll.requestedAt) }
+        pollSizes.append((poll.requestedAt, poll.jobIDs.count))
+    }
+    func pollsSince(_ start: Date) -> (polls: Int, ids: Int) {
+        let measured = pollSizes.filter { $0.at >= start }
+        return (measured.count, measured.map(\.ids).reduce(0, +))
+    }
     func created(_ event: JobCreated) {
         jobs[event.jobID] = JobSeen(
             chain: event.launchGroup.executionID, wave: event.launchGroup.waveNumber, created: event.createdAt)
@@ -246,6 +258,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
                         limit: .seconds(nominal * 3 + 30))
     try await Task.sleep(for: .milliseconds(500))
     let callsBefore = await sim.engine.withSimulation { simulation, _ in simulation.counters.calls("DescribeJobs") }
+    let measuredStart = Date()
     for (index, region) in regionNames.enumerated() {
         for n in 1...scenario.chains {
             try await publishWave(chain: "c\(index * scenario.chains + n)", region: region, wave: 1, server: n)
@@ -255,6 +268,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
     try await waitUntil({ jobs in jobs.values.filter { !$0.chain.hasPrefix("warm") && $0.ended != nil }.count >= total },
                         limit: .seconds(nominal * Double(scenario.waves) * 3 + 60))
     let calls = await sim.engine.withSimulation { simulation, _ in simulation.counters.calls("DescribeJobs") } - callsBefore
+    let pollCounts = await ledger.pollsSince(measuredStart)
     // The launcher's own timestamps of each job and chunk (for the stages).
     try await Task.sleep(for: .milliseconds(500))  // the last job.observed rows are published
     var recordedAt: [String: Date] = [:], publishedAt: [String: Date] = [:]
@@ -287,6 +301,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
     var idOf: [String: String] = [:]  // "chain/wave" → job id
     for (id, job) in allJobs { idOf["\(job.chain)/\(job.wave)"] = id }
     figures.jobs = measured.count
+    (figures.polls, figures.polledIDs) = pollCounts
     var byChain: [String: [JobSeen]] = [:]
     for job in measured { byChain[job.chain, default: []].append(job) }
     var bounds: [Double] = [], firstCreated = Date.distantFuture, lastEnded = Date.distantPast, jobSeconds = 0.0
@@ -381,6 +396,9 @@ func report(_ name: String, _ runs: [Figures]) {
                  runs.map(\.overallRatio).max() ?? .nan))
     print(String(format: "DescribeJobs per live job per DRS-minute: %@",
                  runs.map { String(format: "%.3f", $0.callsPerJobMinute) }.joined(separator: ", ")))
+    print("job.poll sent by the poller while measured (polls, mean ids per poll): " + runs.map {
+        String(format: "%d, %.1f", $0.polls, Double($0.polledIDs) / Double(max(1, $0.polls)))
+    }.joined(separator: "; "))
 }
 
 /// Stack-like settings at time scale 60 (DESIGN's fast cadence for the baseline).

@@ -84,6 +84,29 @@ struct BatchingTests {
         #expect(full.polls.count == 1 && full.polls[0].jobIDs.allSatisfy { $0.hasPrefix("drsjob-") })
     }
 
+    @Test func watchLooksRideAlongWithinTheirOwnWindowButNeverCauseAPoll() {
+        // Watch looks (transition far off) may ride up to their ride window (here 150 s) early;
+        // cadence looks only within the batch window (10 s); a completion look within its step.
+        func watch(_ id: String, dueIn: TimeInterval) -> PollCandidate {
+            PollCandidate(jobID: id, nextDue: now + dueIn, state: .tracking, finalPolls: 0, deadline: now + 3600,
+                          lastPolledAt: nil, rideWindow: 150, isCompletion: false)
+        }
+        let riders = [watch("watch-60", dueIn: 60), watch("watch-149", dueIn: 149), watch("watch-151", dueIn: 151)]
+        let cadence = candidates(1, prefix: "cadence-", dueIn: 60)
+        #expect(plan(riders + cadence).polls.isEmpty, "nothing due: a watch look never causes a poll")
+        let result = plan(candidates(1) + riders + cadence)
+        #expect(result.polls.count == 1)
+        #expect(Set(result.polledJobIDs) == ["drsjob-0", "watch-60", "watch-149"])
+        // Not completion looks: they neither go first nor unlock the completion reserve.
+        let reserved = Batching.plan(candidates: candidates(1) + riders, now: now, allowance: 1, schedule: schedule,
+                                     timeout: timeout, completionReserve: 1)
+        #expect(reserved.polls.isEmpty && reserved.deferred == ["drsjob-0"])
+        // A rider within its window still waits out its minimum gap.
+        var recent = watch("watch-recent", dueIn: 30)
+        recent.lastPolledAt = now - 2
+        #expect(plan(candidates(1) + [recent]).polledJobIDs == ["drsjob-0"])
+    }
+
     @Test func aJobInsideItsMinimumGapIsNeverPolled() {
         let recent = candidates(3, prefix: "recent-", polledAgo: 2)
         let old = candidates(2, prefix: "old-", polledAgo: 6)
@@ -96,6 +119,7 @@ struct BatchingTests {
         let watch = candidates(2, prefix: "watch-")
         var completion = candidates(1, prefix: "done-soon-")
         completion[0].rideWindow = 0.3  // a completion look (its sweep step)
+        completion[0].isCompletion = true
         func reserved(_ candidates: [PollCandidate], allowance: Int) -> EndpointPlan {
             Batching.plan(candidates: candidates, now: now, allowance: allowance, schedule: schedule, timeout: timeout,
                           completionReserve: 2)

@@ -57,11 +57,21 @@ struct NextLookPolicyTests {
         #expect(steady.mean < 80, "without fading the old samples still count")
     }
 
-    @Test func windowIsMeanPlusMinusSpreadInsideWhatWasSeen() {
+    @Test func windowIsMeanPlusMinusSpreadInsideWhatWasSeenWidenedByTheExpectedShortfall() {
+        // 10 samples over 95…120: the true extremes lie about 25 / 9 s beyond the ones seen.
         let stats = PhaseStats(samples: 10, mean: 100, variance: 25, minimum: 95, maximum: 120)
-        #expect(stats.window(spread: 2) == 95...110)
+        #expect(abs(stats.extremeMargin - 25.0 / 9) < 1e-9)
+        let window = stats.window(spread: 2)
+        #expect(abs(window.lowerBound - (95 - 25.0 / 9)) < 1e-9, "below the shortest seen, inside mean − 2σ (90)")
+        #expect(window.upperBound == 110, "mean + 2σ is inside the widened range (122.8)")
         #expect(stats.window(spread: 0) == 100...100)
         #expect(PhaseStats(first: 7).window(spread: 2) == 7...7)
+        // A tight history (3 samples within 2 s, σ 5): the range seen, widened by 1 s each side.
+        let tight = PhaseStats(samples: 3, mean: 200, variance: 25, minimum: 199, maximum: 201)
+        #expect(tight.window(spread: 2) == 198...202)
+        // Many samples: the margin vanishes and the window is the range seen (mean ± 2σ wider).
+        let many = PhaseStats(samples: 1001, mean: 200, variance: 400, minimum: 180, maximum: 220)
+        #expect(abs(many.window(spread: 3).lowerBound - 179.96) < 1e-9 && abs(many.window(spread: 3).upperBound - 220.04) < 1e-9)
     }
 
     @Test func historyWithTooFewSamplesIsNotUsed() {
@@ -218,8 +228,9 @@ struct NextLookPolicyTests {
     @Test func whenStartedIsShortThePendingLookComesBeforeTheEarliestCompletion() {
         let short = PhaseHistory(
             pending: history.pending, started: PhaseStats(samples: 20, mean: 30, variance: 16, minimum: 24, maximum: 36))
-        // PENDING high end 820, but completion may come at 740 + 24 = 764.
-        #expect(offset(next(facts(.pending), at: 600, history: short)) == 764)
+        // PENDING high end 820, but completion may come at 740 + 24 − 12/19 (the shortest seen, less the
+        // expected shortfall of 20 samples' extreme) ≈ 763.37.
+        #expect(abs((offset(next(facts(.pending), at: 600, history: short)) ?? 0) - (764 - 12.0 / 19)) < 1e-6)
     }
 
     @Test func aPendingJobOverrunningItsWindowBacksOff() {

@@ -115,4 +115,34 @@ struct PredictionDatabaseTests {
         #expect(cadence > pending.seconds * 0.85 && cadence < pending.seconds * 1.15)
         #expect(summary.nextDue != nil, "the loop knows when the next look is")
     }
+    @Test func aWatchLookRidesAlongEarlyOnAPollSentAnywayAndKeepsItsPlan() async throws {
+        let fixture = try await fixture()  // watch 3600 s: watch looks ride up to 1800 s early
+        for n in 1...3 {
+            let created = PollerFixture.created(job: "h-\(n)")
+            try await fixture.track([created])
+            _ = try await fixture.observe(finishedSnapshot(created))
+        }
+        let jobs = ["trigger", "rider", "cadence", "far"].map { PollerFixture.created(job: $0) }
+        try await fixture.track(jobs)
+        // The trigger is due; the rider's watch look is 600 s off (past the 150 ms batch window, within
+        // its ride window); a cadence look 600 s off and a watch look 2000 s off do not ride.
+        try await fixture.pool.query(
+            """
+            UPDATE \(fixture.schema).jobs SET next_due = clock_timestamp() + CASE job_id
+                WHEN 'trigger' THEN interval '-1 second' WHEN 'far' THEN interval '2000 seconds'
+                ELSE interval '600 seconds' END,
+                look_kind = CASE WHEN job_id = 'cadence' THEN 'cadence' ELSE look_kind END
+            WHERE job_id IN ('trigger', 'rider', 'cadence', 'far')
+            """)
+        let summary = try await fixture.scheduler().tick()
+        #expect(summary.polls.count == 1)
+        #expect(Set(summary.polls.flatMap(\.jobIDs)) == ["trigger", "rider"])
+        // The rider had its look early; the next one is still the model's (likely STARTED 780 s after creation).
+        let rider = try await row(fixture, "rider")
+        #expect(rider.kind == "watch")
+        #expect(abs(rider.due.timeIntervalSince(rider.tracked) - 780) < 0.01)
+        // Nothing else due: no poll, however many watch looks are within their ride window.
+        let idle = try await fixture.scheduler().tick()
+        #expect(idle.polls.isEmpty)
+    }
 }

@@ -16,19 +16,21 @@ public struct PollCandidate: Sendable, Equatable {
     /// Last poll sent, for the minimum gap.
     public var lastPolledAt: Date?
     /// How early (seconds) it may ride along on a poll sent anyway; nil: the
-    /// schedule's batch window. A completion look's is its sweep step.
+    /// schedule's batch window. A completion look's is its sweep step (never
+    /// more than the batch window); a watch look's may be longer (see `Batching`).
     public var rideWindow: TimeInterval?
     /// A completion look (`NextLook.Kind.completion`: the job is expected to
     /// complete, a wave hand-off may wait on it): it goes first and may use
     /// the endpoint's `completionReserve`.
-    public var isCompletion: Bool { rideWindow != nil }
+    public var isCompletion: Bool
 
-    /// Creates a candidate.
+    /// Creates a candidate; a `rideWindow` makes it a completion look unless `isCompletion` says otherwise.
     public init(
         jobID: String, nextDue: Date, state: TrackingState, finalPolls: Int, deadline: Date, lastPolledAt: Date?,
-        rideWindow: TimeInterval? = nil
+        rideWindow: TimeInterval? = nil, isCompletion: Bool? = nil
     ) {
         self.rideWindow = rideWindow
+        self.isCompletion = isCompletion ?? (rideWindow != nil)
         self.jobID = jobID
         self.nextDue = nextDue
         self.state = state
@@ -66,7 +68,13 @@ public struct EndpointPlan: Sendable, Equatable {
 /// last `completionReserve` polls of the allowance unused, so watch and
 /// cadence looks (cost control) never use up the cap a wave hand-off needs.
 /// Jobs not yet due (inside the batch window) only fill room in an ordinary
-/// poll that is sent anyway; they never cause one. Pure.
+/// poll that is sent anyway; they never cause one. How early one may ride
+/// along is its `rideWindow`: a completion look's sweep step (capped by the
+/// batch window: a precise look is not spent early), a watch look's up to
+/// half the watch interval (cost control: a look at a job whose transition
+/// is far off is as good a little early, and taken on a poll that goes
+/// anyway it costs no call — the job's next look is planned from the one it
+/// stood for), otherwise the batch window. Pure.
 public enum Batching {
     /// Plans one endpoint's polls at `now` from `candidates`.
     public static func plan(
@@ -82,7 +90,9 @@ public enum Batching {
             guard candidate.nextDue <= now else {
                 // A live job due soon rides along: past its deadline in a final
                 // poll, else in an ordinary one. An awaited final answer keeps its timer.
-                let window = min(candidate.rideWindow ?? schedule.batchWindow.seconds, schedule.batchWindow.seconds)
+                let window = candidate.isCompletion
+                    ? min(candidate.rideWindow ?? schedule.batchWindow.seconds, schedule.batchWindow.seconds)
+                    : max(candidate.rideWindow ?? 0, schedule.batchWindow.seconds)
                 if candidate.state == .tracking && candidate.nextDue <= now.addingTimeInterval(window)
                 {
                     if candidate.deadline <= now { earlyFinals.append(candidate.jobID) } else { early.append(candidate.jobID) }

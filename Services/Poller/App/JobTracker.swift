@@ -225,26 +225,51 @@ public struct JobTracker: Sendable {
     func candidates(
         _ endpoint: Endpoint, until: Date, limit: Int, on connection: PostgresConnection
     ) async throws -> [CandidateRow] {
+        try await candidateRows(endpoint, condition: "next_due <= $3", bound: until, limit: limit, on: connection)
+    }
+
+    /// Watch looks due after `after` and by `until`, at most `limit` (the room one poll has):
+    /// they may ride along early on a poll the endpoint sends anyway (see `Batching`).
+    func watchRiders(
+        _ endpoint: Endpoint, after: Date, until: Date, limit: Int, on connection: PostgresConnection
+    ) async throws -> [CandidateRow] {
+        guard until > after, limit > 0 else { return [] }
+        return try await candidateRows(
+            endpoint, condition: "next_due > $3 AND next_due <= $5 AND state = 'TRACKING' AND look_kind = 'watch'",
+            bound: after, extra: [until], limit: limit, on: connection)
+    }
+
+    private func candidateRows(
+        _ endpoint: Endpoint, condition: String, bound: Date, extra: [any PostgresBindable] = [], limit: Int,
+        on connection: PostgresConnection
+    ) async throws -> [CandidateRow] {
         let result = try await connection.query(
             """
             SELECT job_id, next_due, state, final_polls, deadline, last_polled_at, launch_group, chunk, phase,
                    timeout_seconds, look_kind, look_step, traceparent, tracestate, \(PredictionRow.columns)
             FROM \(schema).jobs
-            WHERE account_id = $1 AND region = $2 AND state IN ('TRACKING', 'FINAL_REQUESTED') AND next_due <= $3
+            WHERE account_id = $1 AND region = $2 AND state IN ('TRACKING', 'FINAL_REQUESTED') AND \(condition)
             ORDER BY next_due
             LIMIT $4
             FOR UPDATE SKIP LOCKED
-            """, [endpoint.accountID, endpoint.region, until, limit])
+            """, [endpoint.accountID, endpoint.region, bound, limit] + extra)
         return try result.rows.map { row in
-            // A completion look rides along only within its sweep step (see NextLookPolicy).
-            let kind = try row.decode(String.self, "look_kind"), step = try row.decode(Double?.self, "look_step")
-            let rideWindow = kind == NextLook.Kind.completion.rawValue ? step : nil
+            // A completion look rides along only within its sweep step, a watch look up to half
+            // the watch interval early (see Batching).
+            let kind = NextLook.Kind(rawValue: try row.decode(String.self, "look_kind")) ?? .cadence
+            let step = try row.decode(Double?.self, "look_step")
+            let rideWindow: TimeInterval? = switch kind {
+            case .completion: step
+            case .watch: configuration.prediction.watchRideWindow
+            case .cadence: nil
+            }
             return CandidateRow(
                 candidate: PollCandidate(
                     jobID: try row.decode(String.self, "job_id"), nextDue: try row.decode(Date.self, "next_due"),
                     state: try row.decode(TrackingState.self, "state"),
                     finalPolls: try row.decode(Int.self, "final_polls"), deadline: try row.decode(Date.self, "deadline"),
-                    lastPolledAt: try row.decode(Date?.self, "last_polled_at"), rideWindow: rideWindow),
+                    lastPolledAt: try row.decode(Date?.self, "last_polled_at"), rideWindow: rideWindow,
+                    isCompletion: kind == .completion),
                 launchGroup: try launchGroup(row), chunk: try row.decode(Int.self, "chunk"),
                 phase: try row.decode(DRSJobStatus.self, "phase"),
                 timeoutSeconds: try row.decode(Int.self, "timeout_seconds"), prediction: try PredictionRow(row),

@@ -19,8 +19,13 @@ public struct PredictionSettings: Sendable, Equatable {
     public var minimumSamples: Int
     /// Samples after which older history fades (see `PhaseStats.adding`).
     public var historyWeight: Int
-    /// The likely window is mean ± `spread` deviations (inside the range seen).
+    /// The likely window is mean ± `spread` deviations (inside the range seen,
+    /// widened by `PhaseStats.extremeMargin`).
     public var spread: Double
+
+    /// How early a watch look may ride along on a poll its endpoint sends anyway:
+    /// half the watch interval (`Batching`); 0 when the schedule is off.
+    public var watchRideWindow: TimeInterval { enabled ? watchInterval.seconds / 2 : 0 }
 
     /// Defaults suited to real DRS (a drill job: ~13 min PENDING, a few minutes STARTED).
     public init(

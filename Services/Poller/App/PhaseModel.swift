@@ -51,10 +51,22 @@ public struct PhaseStats: Sendable, Equatable, Codable {
             maximum: max(maximum, seconds))
     }
 
-    /// Where the duration likely falls: mean ± `spread` deviations, inside what was seen.
+    /// How far the true shortest (longest) duration likely lies beyond the
+    /// shortest (longest) one seen: of `n` samples spread evenly over a range,
+    /// the extremes fall short of it by about `(maximum − minimum) / (n − 1)`.
+    /// With few samples a new job outside the range seen is common (1 in
+    /// `n + 1`): a window cut at the seen extremes sent such a job's look
+    /// only after its transition (its sweep began too late, or ended too soon
+    /// and backed off) — the hand-off's tail.
+    public var extremeMargin: Double {
+        samples > 1 ? max(0, maximum - minimum) / Double(samples - 1) : 0
+    }
+
+    /// Where the duration likely falls: mean ± `spread` deviations, inside what
+    /// was seen widened by `extremeMargin` on each side.
     public func window(spread: Double) -> ClosedRange<Double> {
-        let low = max(minimum, mean - spread * deviation)
-        let high = max(low, min(maximum, mean + spread * deviation))
+        let low = max(minimum - extremeMargin, mean - spread * deviation)
+        let high = max(low, min(maximum + extremeMargin, mean + spread * deviation))
         return low...high
     }
 }

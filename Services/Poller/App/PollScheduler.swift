@@ -73,12 +73,15 @@ public final class PollScheduler: Service, Sendable {
     public func run() async throws {
         var lastHousekeeping = ContinuousClock.now - configuration.gaugeInterval
         try await loop.run {
+            let started = ContinuousClock.now
             let summary = try await tick()
             if ContinuousClock.now - lastHousekeeping >= configuration.gaugeInterval {
                 lastHousekeeping = ContinuousClock.now
                 try await housekeeping()
             }
-            return summary.moreWork ? .immediately : .after(idle(after: summary))
+            // Measured from the tick's start, not its end: the transaction's own time (tens of
+            // milliseconds on a loaded host) is not added to the wait for a planned look.
+            return summary.moreWork ? .immediately : LoopTiming.until(started + idle(after: summary))
         }
         logger.debug("poll scheduler stopped")
     }
@@ -102,14 +105,19 @@ public final class PollScheduler: Service, Sendable {
                 let allowance = configuration.budget.allowance(
                     recentSends: try await tracker.recentSends(endpoint, now: now, on: connection), now: now)
                 let limit = max(1, allowance) * configuration.maxJobsPerPoll
-                let rows = try await tracker.candidates(
-                    endpoint, until: now.addingTimeInterval(configuration.schedule.batchWindow.seconds), limit: limit,
-                    on: connection)
+                let windowEnd = now.addingTimeInterval(configuration.schedule.batchWindow.seconds)
+                let rows = try await tracker.candidates(endpoint, until: windowEnd, limit: limit, on: connection)
+                // Watch looks due later, within their own ride window, may fill one poll's room.
+                let riders = allowance > 0 && rows.contains(where: { $0.candidate.nextDue <= now })
+                    ? try await tracker.watchRiders(
+                        endpoint, after: windowEnd, until: now.addingTimeInterval(configuration.prediction.watchRideWindow),
+                        limit: configuration.maxJobsPerPoll, on: connection)
+                    : []
                 let plan = Batching.plan(
-                    candidates: rows.map(\.candidate), now: now, allowance: allowance,
+                    candidates: (rows + riders).map(\.candidate), now: now, allowance: allowance,
                     schedule: configuration.schedule, timeout: configuration.timeout,
                     maxJobsPerPoll: configuration.maxJobsPerPoll, completionReserve: configuration.budget.completionReserve)
-                let byID = Dictionary(rows.map { ($0.candidate.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+                let byID = Dictionary((rows + riders).map { ($0.candidate.jobID, $0) }, uniquingKeysWith: { first, _ in first })
                 try await tracker.send(plan, endpoint: endpoint, rows: byID, now: now, on: connection)
                 try await tracker.finishTimedOut(
                     plan.timeOuts.compactMap { id in

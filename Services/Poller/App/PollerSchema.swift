@@ -13,6 +13,7 @@ import MusterPostgres
 /// - `phase_history` (114): per account, region, job type and phase, the
 ///   running distribution of phase durations (`PhaseStats`) behind the
 ///   predictive schedule; `jobs` gains what the prediction needs.
+/// - `jobs_watch_due` (290): the watch looks that may ride along early.
 public enum PollerSchema {
     /// Versions from 100 (1–99 are the shared outbox/inbox).
     public static let migrations: [Migration] = [
@@ -96,6 +97,12 @@ public enum PollerSchema {
         Migration(version: 301, name: "poller_trace_context", sql: """
             ALTER TABLE jobs ADD COLUMN traceparent TEXT;
             ALTER TABLE jobs ADD COLUMN tracestate TEXT;
+            """),
+        // 290 (issue 14, round 7): watch looks ride along up to half the watch interval early
+        // (`JobTracker.watchRiders`); this index serves that read without scanning the other looks.
+        Migration(version: 290, name: "poller_watch_riders", sql: """
+            CREATE INDEX jobs_watch_due ON jobs (account_id, region, next_due)
+                WHERE state = 'TRACKING' AND look_kind = 'watch';
             """),
     ]
 }
