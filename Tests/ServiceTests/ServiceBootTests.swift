@@ -30,10 +30,10 @@ struct ServiceBootTests {
         // started itself again with it, under the same process id; the others run as started.
         let started = process.startEnvironment
         if name == "launcher" {
-            #expect(started["GLIBC_TUNABLES"] == "glibc.malloc.tcache_count=0")
+            #expect(started["GLIBC_TUNABLES"]?.hasSuffix("glibc.malloc.tcache_count=0") == true)
             #expect(started["MUSTER_MALLOC_REEXECUTED"] == "1")
         } else {
-            #expect(started["GLIBC_TUNABLES"] == nil && started["MUSTER_MALLOC_REEXECUTED"] == nil)
+            #expect(started["MUSTER_MALLOC_REEXECUTED"] == nil)
         }
 
         let live = try await client.execute(HTTPRequest(url: "\(base)/health/live"))
