@@ -24,7 +24,7 @@ public enum LauncherService: ServiceDefinition {
     /// `MUSTER_MALLOC_THREAD_CACHE`'s launcher default: no per-thread malloc caches. Measured on the
     /// storm (docs/launcher.md "Memory"): the caches of its ≈ 30 long-lived threads held freed chunks
     /// that no trim returns, scattered over the heap's pages; without them the heap's resident pages
-    /// after the storm fall from ≈ 17 MB to ≈ 11 MB and the steady RSS from 64–68 MB to 60 MB. Every
+    /// after the storm fall from ≈ 17 MB to ≈ 11 MB and the steady RSS from 64–68 MB to 60–62 MB. Every
     /// allocation then takes the one arena's lock, which the storm's wall time and lag did not show.
     public static let mallocThreadCache = 0
 
