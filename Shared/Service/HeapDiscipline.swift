@@ -25,8 +25,9 @@ import ServiceLifecycle
 public enum HeapDiscipline {
     /// Applies `MUSTER_MALLOC_THREAD_CACHE` (default per service), `MUSTER_MALLOC_ARENAS` (default 1)
     /// and `MUSTER_MALLOC_MMAP_THRESHOLD` (default 131072) straight from the process environment,
-    /// before any thread allocates: call it first thing on the main thread. A value that does not parse is left to the configuration
-    /// reader, which refuses it with the documented error a moment later.
+    /// before any thread allocates: call it first thing on the main thread. A value that does not
+    /// parse is left to the configuration reader, which refuses it with the documented error a
+    /// moment later.
     ///
     /// `threadCacheDefault` is the service's `MUSTER_MALLOC_THREAD_CACHE` default
     /// (`ServiceDescriptor.mallocThreadCache`). A thread-cache size other than glibc's own can only
