@@ -18,6 +18,7 @@ import MusterPostgres
 /// | `MUSTER_LOG_FORMAT` | `json` | `json` (one object per line) or `text` |
 /// | `MUSTER_OPS_ADMIN_TOKEN` | unset | bearer token of the ops port's `/admin/*` endpoints (dead letters); unset disables them |
 /// | `MUSTER_MALLOC_ARENAS` | `1` | glibc malloc arenas (`0`: glibc's default, 8 per core); fewer arenas keep fewer freed peaks resident (per-thread caches still serve most small allocations without the arena lock) |
+/// | `MUSTER_MALLOC_THREAD_CACHE` | per service: launcher `0`, others `7` | freed chunks each thread's malloc cache keeps per size class (glibc's `tcache_count`, default 7); another value makes the process start itself again with `GLIBC_TUNABLES` set (an operator's own `glibc.malloc.tcache_count` wins) |
 /// | `MUSTER_MALLOC_MMAP_THRESHOLD` | `131072` | bytes from which an allocation is its own mapping, returned on free (`0`: glibc's dynamic threshold, which grows up to 32 MiB) |
 /// | `MUSTER_HEAP_TRIM_INTERVAL` | `15s` | how often free heap pages go back to the kernel (`malloc_trim`); `0s` never |
 /// | `MUSTER_DATABASE_URL` | required | PostgreSQL URL or conninfo |
@@ -50,11 +51,17 @@ public struct ServiceConfiguration: Sendable {
     public var mallocArenas: Int
     /// glibc's fixed mmap threshold in bytes (0: the library's dynamic one).
     public var mallocMmapThreshold: Int
+    /// Chunks per size class in each thread's malloc cache (`glibcThreadCache`: the library's own).
+    public var mallocThreadCache: Int
     /// Period of the heap trim (zero: never).
     public var heapTrimInterval: Duration
 
     /// Reads the settings, using `defaultPort` when `MUSTER_HTTP_PORT` is unset.
-    public init(serviceName: String, defaultPort: Int, reader: EnvironmentSettings = EnvironmentSettings()) throws {
+    /// `threadCacheDefault` is the service's `MUSTER_MALLOC_THREAD_CACHE` default (`ServiceDescriptor`).
+    public init(
+        serviceName: String, defaultPort: Int, reader: EnvironmentSettings = EnvironmentSettings(),
+        threadCacheDefault: Int = ServiceConfiguration.glibcThreadCache
+    ) throws {
         self.serviceName = serviceName
         httpHost = reader.string("MUSTER_HTTP_HOST", default: "0.0.0.0")
         httpPort = try reader.int("MUSTER_HTTP_PORT", default: defaultPort, range: 0...65535)
@@ -62,6 +69,7 @@ public struct ServiceConfiguration: Sendable {
         logFormat = try reader.oneOf("MUSTER_LOG_FORMAT", default: LogFormat.json)
         mallocArenas = try Self.mallocArenas(reader)
         mallocMmapThreshold = try Self.mallocMmapThreshold(reader)
+        mallocThreadCache = try Self.mallocThreadCache(reader, default: threadCacheDefault)
         heapTrimInterval = try reader.duration("MUSTER_HEAP_TRIM_INTERVAL", default: .seconds(15))
         let token = reader.string("MUSTER_OPS_ADMIN_TOKEN", default: "")
         opsAdminToken = token.isEmpty ? nil : token
@@ -174,5 +182,13 @@ extension ServiceConfiguration {
     /// `MUSTER_MALLOC_MMAP_THRESHOLD`, read like `mallocArenas`.
     static func mallocMmapThreshold(_ reader: EnvironmentSettings) throws -> Int {
         try reader.int("MUSTER_MALLOC_MMAP_THRESHOLD", default: 131_072, range: 0...33_554_432)
+    }
+
+    /// glibc's own size of a thread's malloc cache (chunks per size class).
+    public static let glibcThreadCache = 7
+
+    /// `MUSTER_MALLOC_THREAD_CACHE`, read like `mallocArenas` (glibc caps the count at 65535).
+    static func mallocThreadCache(_ reader: EnvironmentSettings, default defaultValue: Int) throws -> Int {
+        try reader.int("MUSTER_MALLOC_THREAD_CACHE", default: defaultValue, range: 0...65535)
     }
 }

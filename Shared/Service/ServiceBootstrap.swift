@@ -23,11 +23,15 @@ public struct ServiceDescriptor: Sendable {
     /// librdkafka properties of its consumers and producer under every `MUSTER_KAFKA_*PROPERTIES`
     /// (which win): the service's own sizing, e.g. the launcher's buffers (docs/launcher.md "Memory").
     public var kafkaDefaults: (consumer: [String: String], producer: [String: String])
+    /// Its `MUSTER_MALLOC_THREAD_CACHE` default: chunks per size class in each thread's malloc
+    /// cache (glibc's own 7 unless the service measured better, docs/launcher.md "Memory").
+    public var mallocThreadCache: Int
 
     /// Creates a descriptor.
     public init(
         name: String, defaultPort: Int, schema: String, migrations: [Migration], topics: [Topic],
-        kafkaDefaults: (consumer: [String: String], producer: [String: String]) = ([:], [:])
+        kafkaDefaults: (consumer: [String: String], producer: [String: String]) = ([:], [:]),
+        mallocThreadCache: Int = ServiceConfiguration.glibcThreadCache
     ) {
         self.name = name
         self.defaultPort = defaultPort
@@ -35,6 +39,7 @@ public struct ServiceDescriptor: Sendable {
         self.migrations = migrations
         self.topics = topics
         self.kafkaDefaults = kafkaDefaults
+        self.mallocThreadCache = mallocThreadCache
     }
 }
 
@@ -187,7 +192,8 @@ public enum ServiceBootstrap {
         -> ServiceContext
     {
         let service = try ServiceConfiguration(
-            serviceName: descriptor.name, defaultPort: descriptor.defaultPort, reader: reader)
+            serviceName: descriptor.name, defaultPort: descriptor.defaultPort, reader: reader,
+            threadCacheDefault: descriptor.mallocThreadCache)
         // Before librdkafka, libcurl, libpq and NIO start their threads (each may take an arena).
         HeapDiscipline.limitArenas(service.mallocArenas)
         HeapDiscipline.fixMmapThreshold(service.mallocMmapThreshold)

@@ -37,7 +37,8 @@ extension ServiceRunner {
         // On the main thread, before the first await hops to the concurrency pool: the pool's
         // first thread to allocate would otherwise get a second malloc arena before the limit
         // is set (measured: a 24 MB arena beside the main one after the storm).
-        HeapDiscipline.configureFromEnvironment(settings)
+        // A thread-cache size other than glibc's starts the program again here, with it set.
+        HeapDiscipline.configureFromEnvironment(settings, threadCacheDefault: Definition.descriptor.mallocThreadCache)
         do {
             let configuration = try Definition.configuration(from: settings)
             let context = try await ServiceBootstrap.boot(Definition.descriptor, reader: settings)

@@ -30,6 +30,10 @@ import Testing
         #expect(service.opsAdminToken == nil)
         #expect(service.mallocArenas == 1)
         #expect(service.mallocMmapThreshold == 131_072)
+        #expect(service.mallocThreadCache == 7)
+        let launcher = try ServiceConfiguration(
+            serviceName: "launcher", defaultPort: 8081, reader: EnvironmentSettings(environment: [:]), threadCacheDefault: 0)
+        #expect(launcher.mallocThreadCache == 0)
         #expect(service.heapTrimInterval == .seconds(15))
         let infrastructure = try InfrastructureConfiguration(reader: EnvironmentSettings(environment: Self.infrastructure))
         #expect(infrastructure.database.poolSize == 10)

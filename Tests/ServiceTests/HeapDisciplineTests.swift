@@ -73,3 +73,22 @@ import Testing
             == "2023-11-14T22:13:20.250Z")
     }
 }
+
+/// The thread-cache size, a glibc tunable set by starting the program again (HeapDiscipline).
+@Suite struct ThreadCacheTunablesTests {
+    @Test func aSizeOtherThanGlibcsIsAddedToTheTunablesKeepingTheOperatorsOthers() {
+        #expect(HeapDiscipline.threadCacheTunables(chunks: 0, environment: [:]) == "glibc.malloc.tcache_count=0")
+        #expect(HeapDiscipline.threadCacheTunables(chunks: 2, environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"])
+            == "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=2")
+        #expect(HeapDiscipline.threadCacheTunables(chunks: 0, environment: ["GLIBC_TUNABLES": ""])
+            == "glibc.malloc.tcache_count=0")
+    }
+
+    @Test func nothingChangesForGlibcsOwnSizeAnOperatorsChoiceOrASecondStart() {
+        #expect(HeapDiscipline.threadCacheTunables(chunks: ServiceConfiguration.glibcThreadCache, environment: [:]) == nil)
+        #expect(HeapDiscipline.threadCacheTunables(
+            chunks: 0, environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=3"]) == nil)
+        // Already started again once (e.g. a secure-mode start dropped GLIBC_TUNABLES): never loop.
+        #expect(HeapDiscipline.threadCacheTunables(chunks: 0, environment: [HeapDiscipline.reexecutedMarker: "1"]) == nil)
+    }
+}

@@ -26,6 +26,16 @@ struct ServiceBootTests {
         }
         #expect(ready && process.isRunning, "\(name) became ready; log:\n\(process.log)")
 
+        // The launcher's default thread cache (0, not glibc's 7) is a glibc tunable: the process
+        // started itself again with it, under the same process id; the others run as started.
+        let started = process.startEnvironment
+        if name == "launcher" {
+            #expect(started["GLIBC_TUNABLES"]?.hasSuffix("glibc.malloc.tcache_count=0") == true)
+            #expect(started["MUSTER_MALLOC_REEXECUTED"] == "1")
+        } else {
+            #expect(started["MUSTER_MALLOC_REEXECUTED"] == nil)
+        }
+
         let live = try await client.execute(HTTPRequest(url: "\(base)/health/live"))
         #expect(live.status == 200)
         let metrics = try await client.execute(HTTPRequest(url: "\(base)/metrics"))

@@ -58,6 +58,21 @@ public final class ServiceProcess: Sendable {
     /// Whether the process is still running.
     public var isRunning: Bool { process.isRunning }
 
+    /// Its process id.
+    public var pid: Int32 { process.processIdentifier }
+
+    /// The environment its current program image was started with (`/proc/<pid>/environ`, Linux).
+    public var startEnvironment: [String: String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return [:] }
+        var environment: [String: String] = [:]
+        for entry in data.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        return environment
+    }
+
     /// Sends `signal` and waits up to `timeout` for the exit; returns the
     /// exit status, or nil if it did not exit (it is then killed).
     public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
