@@ -66,7 +66,7 @@ struct DrillScheduler: Sendable {
             let state = try await api.start(
                 PlannerAPI.StartInput(planId: due.plan, type: .drill, recoveryPoint: nil, force: false),
                 by: principal, on: connection)
-            try await store.recordRun(execution: UUID(uuidString: state.id)!, schedule: due.id,
+            try await store.recordRun(execution: try ExecutionStore.uuid(state.id, "execution id"), schedule: due.id,
                                       cleanupAfterMinutes: due.cleanupAfterMinutes, on: connection)
             return "started \(state.id)"
         } catch let refused as APIError {
