@@ -65,7 +65,7 @@ private struct Routing: Sendable {
             ON CONFLICT (subscription_id, event_id) DO NOTHING
             """,
             [subscription, event.id, event.type, event.source, event.time,
-             body.executionID, Array(try EventCoding.encoder.encode(body)), request.url, body.stepName,
+             body.executionID.rawValue, Array(try EventCoding.encoder.encode(body)), request.url, body.stepName,
              body.deadline, StoredTrace.current?.traceparent, StoredTrace.current?.tracestate]).affectedRows
     }
 
