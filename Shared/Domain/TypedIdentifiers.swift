@@ -65,6 +65,24 @@ extension UUIDIdentifier {
     }
 }
 
+extension UUIDIdentifier {
+    /// A numbered id for tests and benchmarks (no service makes one):
+    /// `00000000-0000-4000-8000-0000xxxxxxxx` with `n` in the last digits
+    /// (hexadecimal), so a test says `.fixture(1)` and its rows and logs show
+    /// `…000000000001`.
+    public static func fixture(_ n: UInt32) -> Self {
+        let b = withUnsafeBytes(of: n.bigEndian) { Array($0) }
+        return Self(UUID(uuid: (0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, b[0], b[1], b[2], b[3])))
+    }
+
+    /// `n` of a ``fixture(_:)`` id; nil for any other id.
+    public var fixtureNumber: UInt32? {
+        let b = withUnsafeBytes(of: uuid.uuid) { Array($0) }
+        guard b.prefix(12) == [0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0] else { return nil }
+        return b.suffix(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}
+
 /// A text that should have been an identifier and is not one.
 public struct MalformedIdentifier: Error, Sendable, Equatable, CustomStringConvertible {
     /// What it should have identified (`execution id`).

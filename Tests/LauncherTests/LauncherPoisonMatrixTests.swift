@@ -82,7 +82,7 @@ struct LauncherPoisonMatrixTests {
                prepare: { h in
                    let first = try wave(h, "ex-dup-poison", server: 3)
                    _ = try await h.producer.send(first.event.kafkaRecord(topic: h.topics.launchRequests, key: first.key))
-                   _ = await eventually { await h.counters().jobsByLaunchGroup.keys.contains { $0.hasPrefix("ex-dup-poison") } }
+                   _ = await eventually { await h.counters().jobsByLaunchGroup.keys.contains { $0.hasPrefix(ExecutionID.named("ex-dup-poison").rawValue) } }
                },
                poison: { h in try wave(h, "ex-dup-poison", server: 3) }),
         // launch_chunks.attempt is an INTEGER: 3·10⁹ is out of its range (22003). A wider column (the fix

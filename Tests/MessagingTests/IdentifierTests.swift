@@ -1,6 +1,7 @@
 import Foundation
 import MusterDomain
 import MusterEvents
+import TestSupport
 import Testing
 
 /// Typed identifiers travel as the plain strings they replaced: the same bytes
@@ -64,5 +65,29 @@ struct DomainIdentifierTests {
         #expect(try EventCoding.decoder.decode(Body.self, from: data) == body)
         #expect(job.description == "drsjob-ABC")
         #expect([SourceServerID(rawValue: "s-b"), "s-a"].sorted() == ["s-a", "s-b"])
+    }
+
+    @Test func aLaunchGroupCarriesATypedExecutionAndRefusesAnyOther() throws {
+        let execution = ExecutionID.fixture(7)
+        let group = LaunchGroupID(executionID: execution, waveNumber: 2,
+                                  endpoint: Endpoint(accountID: "111122223333", region: "us-east-1"))
+        #expect(group.description == "00000000-0000-4000-8000-000000000007:w2:111122223333:us-east-1")
+        #expect(LaunchGroupID(group.description) == group)
+        #expect(LaunchGroupID(group.description.uppercased().replacingOccurrences(of: ":W2:", with: ":w2:"))?.executionID
+                == execution, "the execution part reads in either case")
+        #expect(LaunchGroupID("ex-1:w2:111122223333:us-east-1") == nil, "an execution part that is no UUID")
+        let decoding = try #require(throws: DecodingError.self) {
+            try EventCoding.decoder.decode(LaunchGroupID.self, from: Data(#""ex-1:w2:1:r""#.utf8))
+        }
+        #expect("\(decoding)".contains("<executionId UUID>:w<wave>:<accountId>:<region>"))
+    }
+
+    @Test func fixturesAreNumberedAndNamedIdsAreStable() {
+        #expect(ExecutionID.fixture(0x1234).rawValue == "00000000-0000-4000-8000-000000001234")
+        #expect(PlanID.fixture(0xDEAD_BEEF).fixtureNumber == 0xDEAD_BEEF)
+        #expect(TeamID(UUID()).fixtureNumber == nil)
+        #expect(ExecutionID.named("ex-crash") == ExecutionID.named("ex-crash"))
+        #expect(ExecutionID.named("ex-crash") != ExecutionID.named("ex-crasH"))
+        #expect(ExecutionID.named("ex-crash").uuid.uuidString.dropFirst(14).first == "4", "a version-4 shape")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import TestSupport
@@ -74,9 +75,10 @@ struct NotifierPoisonMatrixTests {
     }
 
     /// An execution event as the planner publishes it; `extra` fields are added to its body.
-    static func executionEvent(_ app: App, execution: String, id: UUID = UUID(), extra: String = "") throws -> PoisonRecord {
+    static func executionEvent(_ app: App, execution label: String, id: UUID = UUID(), extra: String = "") throws -> PoisonRecord {
+        let execution = ExecutionID.named(label).rawValue
         let payload = ExecutionEvent(
-            type: .executionStarted, executionID: execution, executionType: .drill, executionStatus: .running,
+            type: .executionStarted, executionID: .named(label), executionType: .drill, executionStatus: .running,
             planID: "plan-1", planName: "Three tier", teamID: app.team.id, initiatedBy: "alice", occurredAt: Date())
         var data = Array(try EventCoding.encoder.encode(payload))
         if !extra.isEmpty, data.last == UInt8(ascii: "}") { data = Array(data.dropLast()) + Array(",\(extra)}".utf8) }
@@ -104,16 +106,17 @@ struct NotifierPoisonMatrixTests {
 
     /// A callout request as the planner publishes it, to `<receiver>/c/<name>`.
     static func callout(_ app: App, _ name: String, step: String = "tell", waveNumber: Int = 1, id: UUID = UUID()) throws -> PoisonRecord {
-        let execution = UUID().uuidString.lowercased()
+        let execution = ExecutionID.random()
         let body = CalloutBody(
             executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: UUID().uuidString.lowercased(),
             planName: "Three tier", teamID: app.team.id, waveNumber: waveNumber, waveName: "db", stepName: step, phase: "AFTER",
             deadline: Date().addingTimeInterval(600),
             callbackURL: "https://muster.example/v1/callbacks/" + String(repeating: "x", count: 43))
-        return PoisonRecord(try CloudEvent(id: id, source: EventSource.planner, type: EventType.calloutRequested, subject: execution,
+        return PoisonRecord(try CloudEvent(id: id, source: EventSource.planner, type: EventType.calloutRequested,
+                                           subject: execution.rawValue,
                                            payload: CalloutRequested(url: app.receiver.server.baseURL + "/c/\(name)",
                                                                      subscriptionID: app.subscription, body: body)),
-                            key: execution)
+                            key: execution.rawValue)
     }
 
     /// Callout POSTs that reached `/c/<name>`.
