@@ -33,11 +33,11 @@ struct LauncherPoisonMatrixTests {
              later: { h in [try wave(h, "\(execution)-same", server: servers + 1), try wave(h, "\(execution)-other", server: servers + 2)] },
              laterHandled: { h in
                  let jobs = await h.counters().jobsByLaunchGroup
-                 return jobs.keys.contains { $0.hasPrefix("\(execution)-same") } && jobs.keys.contains { $0.hasPrefix("\(execution)-other") }
+                 return jobs.keys.contains { $0.hasPrefix(ExecutionID.named("\(execution)-same").rawValue) } && jobs.keys.contains { $0.hasPrefix(ExecutionID.named("\(execution)-other").rawValue) }
              },
              removeCause: removeCause,
              effects: { h in
-                 await h.counters().jobsByLaunchGroup.filter { $0.key.hasPrefix("\(execution)-poison") }.values.reduce(0, +)
+                 await h.counters().jobsByLaunchGroup.filter { $0.key.hasPrefix(ExecutionID.named("\(execution)-poison").rawValue) }.values.reduce(0, +)
              })
     }
 

@@ -47,7 +47,7 @@ struct DomainIdentifierTests {
             return
         }
         #expect(context.debugDescription.hasPrefix("team id must be a UUID"))
-        #expect(context.codingPath.map(\.stringValue) == ["teamId"])
+        #expect(context.codingPath.map(\.stringValue) == ["teamID"], "the member it was decoding")
     }
 
     @Test func aHostileIdIsCutInTheError() {
@@ -76,10 +76,14 @@ struct DomainIdentifierTests {
         #expect(LaunchGroupID(group.description.uppercased().replacingOccurrences(of: ":W2:", with: ":w2:"))?.executionID
                 == execution, "the execution part reads in either case")
         #expect(LaunchGroupID("ex-1:w2:111122223333:us-east-1") == nil, "an execution part that is no UUID")
-        let decoding = try #require(throws: DecodingError.self) {
+        let notUUID = try #require(throws: DecodingError.self) {
             try EventCoding.decoder.decode(LaunchGroupID.self, from: Data(#""ex-1:w2:1:r""#.utf8))
         }
-        #expect("\(decoding)".contains("<executionId UUID>:w<wave>:<accountId>:<region>"))
+        #expect("\(notUUID)".contains(#"launch group: execution id must be a UUID (8-4-4-4-12 hexadecimal digits), not "ex-1""#))
+        let malformed = try #require(throws: DecodingError.self) {
+            try EventCoding.decoder.decode(LaunchGroupID.self, from: Data(#""\#(execution):2:1:r""#.utf8))
+        }
+        #expect("\(malformed)".contains("launch group must be <executionId UUID>:w<wave>:<accountId>:<region>"))
     }
 
     @Test func fixturesAreNumberedAndNamedIdsAreStable() {

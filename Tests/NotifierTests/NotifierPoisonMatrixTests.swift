@@ -74,13 +74,21 @@ struct NotifierPoisonMatrixTests {
                     removeCause: removeCause, effects: effects)
     }
 
-    /// An execution event as the planner publishes it; `extra` fields are added to its body.
-    static func executionEvent(_ app: App, execution label: String, id: UUID = UUID(), extra: String = "") throws -> PoisonRecord {
-        let execution = ExecutionID.named(label).rawValue
+    /// An execution event as the planner publishes it for the execution named `label`; `extra` fields are
+    /// added to its body. `wireExecution` replaces the execution id on the wire (key, subject, body): a typed
+    /// id cannot hold what a poison record needs.
+    static func executionEvent(_ app: App, execution label: String, id: UUID = UUID(), extra: String = "",
+                               wireExecution: String? = nil) throws -> PoisonRecord {
+        let typed = ExecutionID.named(label), execution = wireExecution ?? typed.rawValue
         let payload = ExecutionEvent(
-            type: .executionStarted, executionID: .named(label), executionType: .drill, executionStatus: .running,
+            type: .executionStarted, executionID: typed, executionType: .drill, executionStatus: .running,
             planID: "plan-1", planName: "Three tier", teamID: app.team.id, initiatedBy: "alice", occurredAt: Date())
         var data = Array(try EventCoding.encoder.encode(payload))
+        if let wireExecution {
+            let text = String(decoding: data, as: UTF8.self).replacingOccurrences(
+                of: "\"\(typed)\"", with: String(decoding: try EventCoding.encoder.encode(wireExecution), as: UTF8.self))
+            data = Array(text.utf8)
+        }
         if !extra.isEmpty, data.last == UInt8(ascii: "}") { data = Array(data.dropLast()) + Array(",\(extra)}".utf8) }
         return PoisonRecord(CloudEvent(id: id, source: EventSource.planner, type: ExecutionEventType.executionStarted.rawValue,
                                        subject: execution, data: data), key: execution)
@@ -172,7 +180,7 @@ struct NotifierPoisonMatrixTests {
         // Ids are identifiers: a control character in the execution id makes the event unprocessable.
         executions(.nul, .parked(.malformed, error: "must not contain control characters", replay: .refused),
                    row: 4,
-                   poison: { app in try executionEvent(app, execution: "ex-\u{0}", id: nulEvent) },
+                   poison: { app in try executionEvent(app, execution: "ex-nul", id: nulEvent, wireExecution: "ex-\u{0}") },
                    effects: { app in app.receiver.requests.contains { $0.header("X-Muster-Event-Id") == nulEvent.uuidString.lowercased() } ? 1 : 0 }),
         // deliveries is UNIQUE (subscription, event id): only the same event can clash, and the inbox drops
         // it before (a duplicate by design): delivered once.
