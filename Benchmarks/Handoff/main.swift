@@ -91,7 +91,10 @@ struct Figures {
 
 /// What the benchmark's planner saw of one job (DRS times).
 struct JobSeen {
-    var chain: String; var wave: Int; var created: Date; var ended: Date?; var seenAt: Date?
+    var chain: ExecutionID; var wave: Int; var created: Date; var ended: Date?; var seenAt: Date?
+    /// Warm-up chains are numbered from ``warmup`` up (``ExecutionID/fixture(_:)``), measured ones from 1.
+    static let warmup: UInt32 = 0x8000_0000
+    var isWarmup: Bool { (chain.fixtureNumber ?? 0) >= Self.warmup }
     /// Local time the planner received the COMPLETED job.observed.
     var receivedAt: Date?
 }
@@ -208,7 +211,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
         }
     }
     let measuredWaves = scenario.waves, chains = scenario.chains
-    @Sendable func publishWave(chain: String, region: String, wave: Int, server: Int) async throws {
+    @Sendable func publishWave(chain: ExecutionID, region: String, wave: Int, server: Int) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
         let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: chain, waveNumber: wave, endpoint: endpoint),
@@ -225,9 +228,9 @@ func run(_ scenario: Scenario) async throws -> Figures {
             } else if event.type == EventType.jobObserved, let observed = try? event.decode(JobObserved.self),
                       observed.status == .completed, await ledger.completed(observed) {
                 let group = observed.launchGroup
-                // Measured chains are "c<k>" (k unique over regions) with waves 1…waves; warm-ups "warm…" have one.
-                guard group.executionID.hasPrefix("c"), group.waveNumber < measuredWaves,
-                      let k = Int(group.executionID.dropFirst()) else { continue }
+                // Measured chains are numbered k (unique over regions) with waves 1…waves; warm-ups have one.
+                guard let k = group.executionID.fixtureNumber.map(Int.init), k < JobSeen.warmup,
+                      group.waveNumber < measuredWaves else { continue }
                 try await publishWave(
                     chain: group.executionID, region: group.endpoint.region, wave: group.waveNumber + 1,
                     server: chains * group.waveNumber + (k - 1) % chains + 1)
@@ -250,22 +253,24 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let nominal = scenario.timing.nominalDrillSeconds / scenario.timeScale
     // Warm-up: one wave per endpoint so the model has history.
     let warmups = 8
-    for region in regionNames {
-        for n in 1...warmups { try await publishWave(chain: "warm\(region)-\(n)", region: region, wave: 1, server: n) }
+    for (index, region) in regionNames.enumerated() {
+        for n in 1...warmups {
+            try await publishWave(chain: .fixture(JobSeen.warmup + UInt32(index * warmups + n)), region: region, wave: 1, server: n)
+        }
     }
     let warmCount = warmups * regionNames.count
-    try await waitUntil({ jobs in jobs.values.filter { $0.chain.hasPrefix("warm") && $0.ended != nil }.count >= warmCount },
+    try await waitUntil({ jobs in jobs.values.filter { $0.isWarmup && $0.ended != nil }.count >= warmCount },
                         limit: .seconds(nominal * 3 + 30))
     try await Task.sleep(for: .milliseconds(500))
     let callsBefore = await sim.engine.withSimulation { simulation, _ in simulation.counters.calls("DescribeJobs") }
     let measuredStart = Date()
     for (index, region) in regionNames.enumerated() {
         for n in 1...scenario.chains {
-            try await publishWave(chain: "c\(index * scenario.chains + n)", region: region, wave: 1, server: n)
+            try await publishWave(chain: .fixture(UInt32(index * scenario.chains + n)), region: region, wave: 1, server: n)
         }
     }
     let total = scenario.chains * regionNames.count * scenario.waves
-    try await waitUntil({ jobs in jobs.values.filter { !$0.chain.hasPrefix("warm") && $0.ended != nil }.count >= total },
+    try await waitUntil({ jobs in jobs.values.filter { !$0.isWarmup && $0.ended != nil }.count >= total },
                         limit: .seconds(nominal * Double(scenario.waves) * 3 + 60))
     let calls = await sim.engine.withSimulation { simulation, _ in simulation.counters.calls("DescribeJobs") } - callsBefore
     let pollCounts = await ledger.pollsSince(measuredStart)
@@ -297,12 +302,12 @@ func run(_ scenario: Scenario) async throws -> Figures {
 
     var figures = Figures()
     let allJobs = await ledger.snapshot(), pollTimes = await ledger.pollTimes()
-    let measured = allJobs.filter { !$0.value.chain.hasPrefix("warm") }.values
+    let measured = allJobs.filter { !$0.value.isWarmup }.values
     var idOf: [String: String] = [:]  // "chain/wave" → job id
     for (id, job) in allJobs { idOf["\(job.chain)/\(job.wave)"] = id }
     figures.jobs = measured.count
     (figures.polls, figures.polledIDs) = pollCounts
-    var byChain: [String: [JobSeen]] = [:]
+    var byChain: [ExecutionID: [JobSeen]] = [:]
     for job in measured { byChain[job.chain, default: []].append(job) }
     var bounds: [Double] = [], firstCreated = Date.distantFuture, lastEnded = Date.distantPast, jobSeconds = 0.0
     for (_, jobs) in byChain {

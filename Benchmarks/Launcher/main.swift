@@ -155,7 +155,7 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
     var published: [String: Date] = [:]
     let start = ContinuousClock.now
     for n in 1...groups {
-        let group = LaunchGroupID(executionID: "bench-\(n)", waveNumber: 1, endpoint: endpoint)
+        let group = LaunchGroupID(executionID: .fixture(UInt32(n)), waveNumber: 1, endpoint: endpoint)
         let request = LaunchGroupRequested(
             launchGroup: group, executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t",
             initiatedBy: "bench", sourceServerIDs: [sid(n)], waveStartedAt: Date())
@@ -243,7 +243,7 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
     func publishWave(chain: Int, region: String, wave: Int) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
         let request = LaunchGroupRequested(
-            launchGroup: LaunchGroupID(executionID: "chain-\(chain)", waveNumber: wave, endpoint: endpoint),
+            launchGroup: LaunchGroupID(executionID: .fixture(UInt32(chain)), waveNumber: wave, endpoint: endpoint),
             executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
             sourceServerIDs: [sid((wave - 1) * chainsPerRegion + chain)], waveStartedAt: Date())
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
@@ -273,7 +273,7 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
         for text in done where !advanced.contains(text) {
             advanced.insert(text)
             guard let group = LaunchGroupID(text), group.waveNumber < waves,
-                  let chain = Int(group.executionID.dropFirst("chain-".count)) else { continue }
+                  let chain = group.executionID.fixtureNumber.map(Int.init) else { continue }
             try await publishWave(chain: chain, region: group.endpoint.region, wave: group.waveNumber + 1)
         }
         if done.count >= total { break }
@@ -402,7 +402,7 @@ func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
         for n in 1...groupsPerRegion {
             let request = LaunchGroupRequested(
-                launchGroup: LaunchGroupID(executionID: "restart-\(n)", waveNumber: 1, endpoint: endpoint),
+                launchGroup: LaunchGroupID(executionID: .fixture(UInt32(n)), waveNumber: 1, endpoint: endpoint),
                 executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t", initiatedBy: "bench",
                 sourceServerIDs: [sid(n)], waveStartedAt: Date())
             let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)

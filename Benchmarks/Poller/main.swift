@@ -43,7 +43,7 @@ func elapsed(since start: ContinuousClock.Instant) -> Double {
 func created(_ index: Int, endpoints: Int, timeout: Int = 3600) -> JobCreated {
     JobCreated(
         launchGroup: LaunchGroupID(
-            executionID: "exec-\(index % 50)", waveNumber: 1,
+            executionID: .fixture(UInt32(index % 50)), waveNumber: 1,
             endpoint: Endpoint(accountID: String(format: "%012d", index % endpoints), region: "us-east-1")),
         chunk: 0, chunkCount: 1, jobID: "drsjob-\(index)", isDrill: true, sourceServerIDs: ["s-\(index)"],
         createdAt: Date(), waveStartedAt: Date(), timeoutSeconds: timeout)

@@ -49,13 +49,13 @@ func burst(for service: String, count: Int) throws -> [KafkaOutgoingRecord] {
                 lastLaunchResult: nil, tags: ["bench": "\(run)"], recoveryInstanceID: nil, observedAt: Date())
             ).kafkaRecord(topic: Topic.inventory.name, key: "\(endpoint.key)/\(id)")
         case "poller":
-            let execution = "exec-\(run)-\(index % 50)"
+            let execution = ExecutionID.named("exec-\(run)-\(index % 50)")
             let created = JobCreated(
                 launchGroup: LaunchGroupID(executionID: execution, waveNumber: 1, endpoint: endpoint), chunk: index,
                 chunkCount: count, jobID: "drsjob-\(run)\(index)", isDrill: true, sourceServerIDs: ["s-\(index)"],
                 createdAt: Date(), waveStartedAt: Date(), timeoutSeconds: 3600)
-            return try CloudEvent(source: EventSource.launcher, type: EventType.jobCreated, subject: execution,
-                                  payload: created).kafkaRecord(topic: Topic.jobStatus.name, key: execution)
+            return try CloudEvent(source: EventSource.launcher, type: EventType.jobCreated, subject: execution.rawValue,
+                                  payload: created).kafkaRecord(topic: Topic.jobStatus.name, key: execution.rawValue)
         case "launcher":
             let account = String(format: "%012d", 100_000_000_000 + index)
             return try CloudEvent(source: EventSource.planner, type: EventType.accountRegistered, subject: account,

@@ -45,14 +45,14 @@ public enum DRSLaunchStatus: String, Sendable, Codable, CaseIterable {
 /// tag on every DRS job and the key of launch intents.
 public struct LaunchGroupID: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The execution.
-    public var executionID: String
+    public var executionID: ExecutionID
     /// The wave's number within the plan (1-based).
     public var waveNumber: Int
     /// The DRS endpoint.
     public var endpoint: Endpoint
 
     /// Creates an id.
-    public init(executionID: String, waveNumber: Int, endpoint: Endpoint) {
+    public init(executionID: ExecutionID, waveNumber: Int, endpoint: Endpoint) {
         self.executionID = executionID
         self.waveNumber = waveNumber
         self.endpoint = endpoint
@@ -61,23 +61,38 @@ public struct LaunchGroupID: Sendable, Hashable, Codable, CustomStringConvertibl
     /// `<executionId>:w<wave>:<accountId>:<region>`.
     public var description: String { "\(executionID):w\(waveNumber):\(endpoint.accountID):\(endpoint.region)" }
 
-    /// Parses the string form; nil when malformed.
+    /// Parses the string form; nil when malformed (the execution part must be a UUID).
     public init?(_ text: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, parts[1].hasPrefix("w"), let wave = Int(parts[1].dropFirst()),
-              !parts[0].isEmpty, !parts[2].isEmpty, !parts[3].isEmpty else { return nil }
-        self.init(executionID: parts[0], waveNumber: wave, endpoint: Endpoint(accountID: parts[2], region: parts[3]))
+        guard case .success(let id) = Self.parse(text) else { return nil }
+        self = id
     }
 
-    /// Encoded as its string form.
+    /// The string form's parts, or what is wrong with it.
+    private static func parse(_ text: String) -> Result<LaunchGroupID, MalformedIdentifier> {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4, parts[1].hasPrefix("w"), let wave = Int(parts[1].dropFirst()),
+              !parts[2].isEmpty, !parts[3].isEmpty else {
+            return .failure(MalformedIdentifier(kind: "launch group", text: text))
+        }
+        guard let execution = ExecutionID(rawValue: parts[0]) else {
+            return .failure(MalformedIdentifier(kind: ExecutionID.kind, text: parts[0]))
+        }
+        return .success(LaunchGroupID(executionID: execution, waveNumber: wave,
+                                      endpoint: Endpoint(accountID: parts[2], region: parts[3])))
+    }
+
+    /// Encoded as its string form; a malformed one is a `DecodingError` saying
+    /// what the form is, or that the execution part is no UUID.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let parsed = LaunchGroupID(text) else {
+        switch Self.parse(try container.decode(String.self)) {
+        case .success(let id): self = id
+        case .failure(let malformed) where malformed.kind == ExecutionID.kind:
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "launch group: \(malformed)")
+        case .failure:
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "launch group must be <executionId>:w<wave>:<accountId>:<region>")
+                in: container, debugDescription: "launch group must be <executionId UUID>:w<wave>:<accountId>:<region>")
         }
-        self = parsed
     }
 
     /// Encoded as its string form.

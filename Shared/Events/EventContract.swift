@@ -47,7 +47,7 @@ extension LaunchGroupRequested: EventContract {
     /// The endpoint (`accountId/region`).
     public var key: String { launchGroup.endpoint.key }
     /// The execution.
-    public var eventSubject: String? { launchGroup.executionID }
+    public var eventSubject: String? { launchGroup.executionID.rawValue }
 }
 
 extension InstancesTerminate: EventContract {
@@ -58,7 +58,7 @@ extension InstancesTerminate: EventContract {
     /// The endpoint (`accountId/region`).
     public var key: String { endpoint.key }
     /// The execution.
-    public var eventSubject: String? { executionID }
+    public var eventSubject: String? { executionID.rawValue }
 }
 
 extension SSMAutomationRequested: EventContract {
@@ -69,7 +69,7 @@ extension SSMAutomationRequested: EventContract {
     /// The endpoint (`accountId/region`).
     public var key: String { endpoint.key }
     /// The execution.
-    public var eventSubject: String? { executionID }
+    public var eventSubject: String? { executionID.rawValue }
 }
 
 extension SSMAutomationStopRequested: EventContract {
@@ -80,7 +80,7 @@ extension SSMAutomationStopRequested: EventContract {
     /// The endpoint (`accountId/region`).
     public var key: String { endpoint.key }
     /// The execution.
-    public var eventSubject: String? { executionID }
+    public var eventSubject: String? { executionID.rawValue }
 }
 
 extension JobPoll: EventContract {
@@ -106,9 +106,9 @@ extension JobQueued: EventContract {
     /// `job.queued`.
     public static var types: [String] { [EventType.jobQueued] }
     /// The execution.
-    public var key: String { launchGroup.executionID }
+    public var key: String { launchGroup.executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { launchGroup.executionID }
+    public var eventSubject: String? { launchGroup.executionID.rawValue }
 }
 
 extension JobCreated: EventContract {
@@ -117,9 +117,9 @@ extension JobCreated: EventContract {
     /// `job.created`.
     public static var types: [String] { [EventType.jobCreated] }
     /// The execution.
-    public var key: String { launchGroup.executionID }
+    public var key: String { launchGroup.executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { launchGroup.executionID }
+    public var eventSubject: String? { launchGroup.executionID.rawValue }
 }
 
 extension JobLaunchFailed: EventContract {
@@ -128,9 +128,9 @@ extension JobLaunchFailed: EventContract {
     /// `job.launch-failed`.
     public static var types: [String] { [EventType.jobLaunchFailed] }
     /// The execution.
-    public var key: String { launchGroup.executionID }
+    public var key: String { launchGroup.executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { launchGroup.executionID }
+    public var eventSubject: String? { launchGroup.executionID.rawValue }
 }
 
 extension JobObserved: EventContract {
@@ -139,9 +139,9 @@ extension JobObserved: EventContract {
     /// `job.observed`.
     public static var types: [String] { [EventType.jobObserved] }
     /// The execution.
-    public var key: String { launchGroup.executionID }
+    public var key: String { launchGroup.executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { launchGroup.executionID }
+    public var eventSubject: String? { launchGroup.executionID.rawValue }
 }
 
 extension JobDuplicateDetected: EventContract {
@@ -150,9 +150,9 @@ extension JobDuplicateDetected: EventContract {
     /// `job.duplicate-detected`.
     public static var types: [String] { [EventType.jobDuplicateDetected] }
     /// The execution.
-    public var key: String { launchGroup.executionID }
+    public var key: String { launchGroup.executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { launchGroup.executionID }
+    public var eventSubject: String? { launchGroup.executionID.rawValue }
 }
 
 extension JobTimedOut: EventContract {
@@ -161,9 +161,9 @@ extension JobTimedOut: EventContract {
     /// `job.timed-out`.
     public static var types: [String] { [EventType.jobTimedOut] }
     /// The execution.
-    public var key: String { launchGroup.executionID }
+    public var key: String { launchGroup.executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { launchGroup.executionID }
+    public var eventSubject: String? { launchGroup.executionID.rawValue }
     /// When the poller declared it.
     public var eventTime: Date? { timedOutAt }
 }
@@ -174,9 +174,9 @@ extension SSMAutomationStatus: EventContract {
     /// `ssm.automation-status`.
     public static var types: [String] { [EventType.ssmAutomationStatus] }
     /// The execution.
-    public var key: String { executionID }
+    public var key: String { executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { executionID }
+    public var eventSubject: String? { executionID.rawValue }
 }
 
 // MARK: inventory.v1
@@ -252,9 +252,9 @@ extension ExecutionEvent: EventContract {
     /// ``type``.
     public var eventType: String { type.rawValue }
     /// The execution.
-    public var key: String { executionID }
+    public var key: String { executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { executionID }
+    public var eventSubject: String? { executionID.rawValue }
     /// When it happened.
     public var eventTime: Date? { occurredAt }
 }
@@ -304,9 +304,9 @@ extension CalloutRequested: EventContract {
     /// `callout.requested`.
     public static var types: [String] { [EventType.calloutRequested] }
     /// The execution.
-    public var key: String { body.executionID }
+    public var key: String { body.executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { body.executionID }
+    public var eventSubject: String? { body.executionID.rawValue }
 }
 
 extension CalloutCompleted: EventContract {
@@ -315,9 +315,9 @@ extension CalloutCompleted: EventContract {
     /// `callout.completed`.
     public static var types: [String] { [EventType.calloutCompleted] }
     /// The execution.
-    public var key: String { executionID }
+    public var key: String { executionID.rawValue }
     /// The execution.
-    public var eventSubject: String? { executionID }
+    public var eventSubject: String? { executionID.rawValue }
 }
 
 /// Every contract, for the tests that hold them against ``EventType`` and the AsyncAPI document.

@@ -174,7 +174,7 @@ struct ChunkLifecycleTests {
             ParticipatingServer(sourceServerID: "s-1", launchStatus: .launched),
         ])
         let observed = JobObserved(
-            launchGroup: LaunchGroupID(executionID: "ex", waveNumber: 1,
+            launchGroup: LaunchGroupID(executionID: .named("ex"), waveNumber: 1,
                                        endpoint: MusterDomain.Endpoint(accountID: "111122223333", region: "us-east-1")),
             chunk: 0, jobID: "drsjob-1", jobType: .launch, status: .completed,
             servers: JobSnapshot(ended) { _ in true }.servers, newLogEvents: [], endedAt: nil, observedAt: t0, isFinal: false)

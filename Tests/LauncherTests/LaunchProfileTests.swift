@@ -88,7 +88,7 @@ struct LaunchSettingsRulesTests {
     func pastLaunch() {
         func observed(_ status: DRSJobStatus, _ servers: [(String, DRSLaunchStatus)], type: DRSJobType = .launch) -> JobObserved {
             JobObserved(
-                launchGroup: LaunchGroupID(executionID: "e", waveNumber: 1, endpoint: Endpoint(accountID: "1", region: "r")),
+                launchGroup: LaunchGroupID(executionID: .named("e"), waveNumber: 1, endpoint: Endpoint(accountID: "1", region: "r")),
                 chunk: 0, jobID: "drsjob-1", jobType: type, status: status,
                 servers: servers.map { ObservedServer(sourceServerID: $0.0, launchStatus: $0.1, recoveryInstanceID: nil, launchActionRuns: []) },
                 observedAt: Date())
@@ -330,9 +330,9 @@ struct LaunchProfileIntegrationTests {
 
             // The chunk without EC2 settings launches while EC2 is still throttled.
             #expect(try await eventually(timeout: .seconds(30)) {
-                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-drs-only:") }
+                try await harness.jobs().contains { $0.launchGroup.hasPrefix("\(ExecutionID.named("ex-drs-only")):") }
             })
-            #expect(try await harness.jobs().allSatisfy { !$0.launchGroup.hasPrefix("ex-ec2-throttled:") },
+            #expect(try await harness.jobs().allSatisfy { !$0.launchGroup.hasPrefix("\(ExecutionID.named("ex-ec2-throttled")):") },
                     "nothing launches with settings EC2 never accepted")
             let throttled = await harness.counters().ec2Throttled
             #expect(throttled >= 1)
@@ -341,7 +341,7 @@ struct LaunchProfileIntegrationTests {
             // EC2 recovers: the profiled chunk launches with its settings, then they are restored.
             await harness.engine.withSimulation { simulation, _ in simulation.clearFaults() }
             #expect(try await eventually(timeout: .seconds(60)) {
-                try await harness.jobs().contains { $0.launchGroup.hasPrefix("ex-ec2-throttled:") }
+                try await harness.jobs().contains { $0.launchGroup.hasPrefix("\(ExecutionID.named("ex-ec2-throttled")):") }
             })
             #expect(try await pollUntilRestored(harness))
             #expect(try await instanceIPs(harness, profiled) == [H.sid(5): ["10.99.0.31"]])

@@ -4,8 +4,8 @@ import LauncherApp
 import MusterDRS
 import MusterDomain
 import MusterEvents
-import TestSupport
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 /// Issue 10's safety cases against drs-sim, PostgreSQL and the broker:
@@ -199,8 +199,8 @@ struct LauncherParkingTests {
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
             let letters = try await inputs.waitForParked(1)
             #expect(letters.count == 1 && inputs.counted >= 1 && letters.allSatisfy(inputs.reported))
-            #expect(try await harness.jobs().first?.launchGroup.hasPrefix("ex-after") == true)
-            #expect(await harness.counters().jobsByLaunchGroup.keys.contains { $0.hasPrefix("ex-nul") } == false)
+            #expect(try await harness.jobs().first?.launchGroup.hasPrefix(ExecutionID.named("ex-after").rawValue) == true)
+            #expect(await harness.counters().jobsByLaunchGroup.keys.contains { $0.hasPrefix(ExecutionID.named("ex-nul").rawValue) } == false)
         }
     }
 

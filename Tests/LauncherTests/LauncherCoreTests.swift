@@ -5,6 +5,7 @@ import MusterDomain
 import MusterEvents
 import MusterMessaging
 import MusterService
+import TestSupport
 import Testing
 
 @Suite("Launcher decision cores (pure)")
@@ -154,7 +155,7 @@ struct LauncherCoreTests {
 
     private var request: LaunchGroupRequested {
         LaunchGroupRequested(
-            launchGroup: LaunchGroupID(executionID: "ex-1", waveNumber: 2, endpoint: Endpoint(accountID: "111122223333", region: "us-east-1")),
+            launchGroup: LaunchGroupID(executionID: .named("ex-1"), waveNumber: 2, endpoint: Endpoint(accountID: "111122223333", region: "us-east-1")),
             executionType: .drill, planID: "p1", planName: String(repeating: "n", count: 300), waveName: "db",
             team: "core", initiatedBy: "alice", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 0),
             attempt: 3)
@@ -163,11 +164,11 @@ struct LauncherCoreTests {
     @Test("Job tags carry DESIGN §5's keys within DRS's limits")
     func tags() {
         let tags = JobTags.launchTags(for: request, chunk: 1, now: Date(timeIntervalSince1970: 0))
-        #expect(tags[JobTags.executionID] == "ex-1")
+        #expect(tags[JobTags.executionID] == ExecutionID.named("ex-1").rawValue)
         #expect(tags[JobTags.executionType] == "DRILL")
         #expect(tags[JobTags.waveNumber] == "2")
         #expect(tags[JobTags.waveName] == "db")
-        #expect(tags[JobTags.launchGroup] == "ex-1:w2:111122223333:us-east-1")
+        #expect(tags[JobTags.launchGroup] == "\(ExecutionID.named("ex-1")):w2:111122223333:us-east-1")
         #expect(tags[JobTags.chunk] == "1")
         #expect(tags[JobTags.attempt] == "3")
         #expect(tags[JobTags.initiatedBy] == "alice")
@@ -180,7 +181,7 @@ struct LauncherCoreTests {
 
     @Test("Reconciliation finds the job by launch group, chunk and attempt, and only that one")
     func reconcileMatching() {
-        let identity = JobTags.Identity(launchGroup: "ex-1:w2:111122223333:us-east-1", chunk: 1, attempt: 3)
+        let identity = JobTags.Identity(launchGroup: "\(ExecutionID.named("ex-1")):w2:111122223333:us-east-1", chunk: 1, attempt: 3)
         let own = JobTags.launchTags(for: request, chunk: 1, now: Date())
         let otherChunk = JobTags.launchTags(for: request, chunk: 0, now: Date())
         var otherAttempt = own

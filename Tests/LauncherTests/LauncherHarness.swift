@@ -148,10 +148,10 @@ final class LauncherHarness: Sendable {
         _ = try await producer.send(event.kafkaRecord(topic: topic, key: key))
     }
 
-    /// A launch-group.requested for `servers` of execution `execution`.
+    /// A launch-group.requested for `servers` of the execution named `execution` (``ExecutionID/named(_:)``).
     func launchGroupRequested(_ execution: String, wave: Int = 1, servers: [String], type: ExecutionType = .drill) -> LaunchGroupRequested {
         LaunchGroupRequested(
-            launchGroup: LaunchGroupID(executionID: execution, waveNumber: wave, endpoint: Self.endpoint),
+            launchGroup: LaunchGroupID(executionID: .named(execution), waveNumber: wave, endpoint: Self.endpoint),
             executionType: type, planID: "plan-1", planName: "Plan", waveName: "wave \(wave)", team: "team-a",
             initiatedBy: "alice", sourceServerIDs: servers, waveStartedAt: Date(), timeoutSeconds: 600)
     }
@@ -169,10 +169,10 @@ final class LauncherHarness: Sendable {
         }
     }
 
-    /// Event types in the outbox, in order, for `executionID` (nil: all).
+    /// Event types in the outbox, in order, for the execution named `executionID` (nil: all).
     func outboxTypes(execution executionID: String? = nil) async throws -> [String] {
         try await pool.query(
-            "SELECT type FROM \(schema).outbox WHERE ($1::text IS NULL OR subject = $1) ORDER BY seq", [executionID]
+            "SELECT type FROM \(schema).outbox WHERE ($1::text IS NULL OR subject = $1) ORDER BY seq", [executionID.map { ExecutionID.named($0).rawValue }]
         ).rows.map { try $0.decode(String.self, "type") }
     }
 

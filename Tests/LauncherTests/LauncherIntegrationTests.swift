@@ -208,7 +208,7 @@ struct LauncherIntegrationTests {
                 credentials: StaticCredentialsProvider(H.credentials), httpClient: harness.http, logger: TestEnvironment.logger)
             var ids: [String] = []
             for n in 1...500 {
-                let tags = [JobTags.launchGroup: "ex-poll:w1:\(H.accountID):\(H.region)", JobTags.chunk: String(n - 1)]
+                let tags = [JobTags.launchGroup: "\(ExecutionID.named("ex-poll")):w1:\(H.accountID):\(H.region)", JobTags.chunk: String(n - 1)]
                 let job = try await client.startRecovery(StartRecoveryRequest(
                     sourceServers: [.init(sourceServerID: H.sid(n))], isDrill: true, tags: tags))
                 ids.append(try #require(job.job?.jobID))
@@ -280,7 +280,7 @@ struct LauncherIntegrationTests {
                 .compactMap(\.recoveryInstanceID) ?? []
             #expect(instances.count == 2)
             try await harness.publish(harness.topics.instancesTerminate, type: EventType.instancesTerminate, InstancesTerminate(
-                executionID: "ex-clean", endpoint: H.endpoint, recoveryInstanceIDs: instances, requestedBy: "alice"))
+                executionID: .named("ex-clean"), endpoint: H.endpoint, recoveryInstanceIDs: instances, requestedBy: "alice"))
             #expect(try await eventually {
                 try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).contains { $0.jobType == .terminate }
             })

@@ -33,11 +33,11 @@ struct LauncherPoisonMatrixTests {
              later: { h in [try wave(h, "\(execution)-same", server: servers + 1), try wave(h, "\(execution)-other", server: servers + 2)] },
              laterHandled: { h in
                  let jobs = await h.counters().jobsByLaunchGroup
-                 return jobs.keys.contains { $0.hasPrefix("\(execution)-same") } && jobs.keys.contains { $0.hasPrefix("\(execution)-other") }
+                 return jobs.keys.contains { $0.hasPrefix(ExecutionID.named("\(execution)-same").rawValue) } && jobs.keys.contains { $0.hasPrefix(ExecutionID.named("\(execution)-other").rawValue) }
              },
              removeCause: removeCause,
              effects: { h in
-                 await h.counters().jobsByLaunchGroup.filter { $0.key.hasPrefix("\(execution)-poison") }.values.reduce(0, +)
+                 await h.counters().jobsByLaunchGroup.filter { $0.key.hasPrefix(ExecutionID.named("\(execution)-poison").rawValue) }.values.reduce(0, +)
              })
     }
 
@@ -82,7 +82,7 @@ struct LauncherPoisonMatrixTests {
                prepare: { h in
                    let first = try wave(h, "ex-dup-poison", server: 3)
                    _ = try await h.producer.send(first.event.kafkaRecord(topic: h.topics.launchRequests, key: first.key))
-                   _ = await eventually { await h.counters().jobsByLaunchGroup.keys.contains { $0.hasPrefix("ex-dup-poison") } }
+                   _ = await eventually { await h.counters().jobsByLaunchGroup.keys.contains { $0.hasPrefix(ExecutionID.named("ex-dup-poison").rawValue) } }
                },
                poison: { h in try wave(h, "ex-dup-poison", server: 3) }),
         // launch_chunks.attempt is an INTEGER: 3·10⁹ is out of its range (22003). A wider column (the fix

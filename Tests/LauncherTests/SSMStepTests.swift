@@ -17,7 +17,7 @@ struct SSMStepTests {
     static func request(_ execution: String, step: String = "prepare", document: String = "Muster-Prepare",
                         deadlineIn seconds: TimeInterval = 600) -> SSMAutomationRequested {
         SSMAutomationRequested(
-            executionID: execution, waveNumber: 1, stepName: step, idempotencyKey: UUID().uuidString.lowercased(),
+            executionID: .named(execution), waveNumber: 1, stepName: step, idempotencyKey: UUID().uuidString.lowercased(),
             endpoint: H.endpoint, documentName: document, parameters: ["InstanceId": ["i-0123456789abcdef0"]],
             deadline: Date().addingTimeInterval(seconds))
     }
@@ -34,7 +34,12 @@ struct SSMStepTests {
         try await harness.publish(harness.topics.hookRequests, type: EventType.ssmAutomationRequested, request)
     }
 
+    /// The execution named `execution`'s `ssm.automation-status` reports.
     func statuses(_ harness: H, _ execution: String) async throws -> [SSMAutomationStatus] {
+        try await statuses(harness, ExecutionID.named(execution))
+    }
+
+    func statuses(_ harness: H, _ execution: ExecutionID) async throws -> [SSMAutomationStatus] {
         try await harness.outboxPayloads(EventType.ssmAutomationStatus, as: SSMAutomationStatus.self)
             .filter { $0.executionID == execution }
     }

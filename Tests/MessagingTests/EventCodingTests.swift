@@ -1,19 +1,21 @@
 import Foundation
 import MusterDomain
 import MusterEvents
+import TestSupport
 import Testing
 
 /// Event bodies spell identifiers `…Id` (as the REST API does) while the
 /// Swift members keep `…ID`; bodies written before the rule still decode.
 @Suite("Event JSON key spelling")
 struct EventCodingTests {
+    static let execution = ExecutionID.fixture(1)
     private func object(_ data: Data) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
     private var request: LaunchGroupRequested {
         LaunchGroupRequested(
-            launchGroup: LaunchGroupID(executionID: "ex-1", waveNumber: 2,
+            launchGroup: LaunchGroupID(executionID: Self.execution, waveNumber: 2,
                                        endpoint: Endpoint(accountID: "111122223333", region: "us-east-1")),
             executionType: .drill, planID: "plan-1", planName: "Payroll", waveName: "db", team: "team-1",
             initiatedBy: "alice", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 1_790_000_000),
@@ -44,7 +46,7 @@ struct EventCodingTests {
         #expect(body["planId"] as? String == "plan-1")
         #expect(body["sourceServerIds"] as? [String] == ["s-1"])
         let group = try #require(body["launchGroup"] as? String)
-        #expect(group == "ex-1:w2:111122223333:us-east-1")
+        #expect(group == "\(Self.execution):w2:111122223333:us-east-1")
         let settings = try #require((body["launchSettings"] as? [String: Any])?["s-1"] as? [String: Any])
         let profile = try #require(settings["settings"] as? [String: Any])
         #expect(profile["subnetId"] as? String == "subnet-1" && profile["securityGroupIds"] as? [String] == ["sg-1"])

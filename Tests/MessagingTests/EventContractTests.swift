@@ -2,6 +2,7 @@ import Foundation
 import MusterDomain
 import MusterEvents
 import MusterMessaging
+import TestSupport
 import Testing
 
 /// Every payload's contract (topic, `ce_type`s, key, subject) against the
@@ -10,8 +11,9 @@ import Testing
 @Suite("Event contracts")
 struct EventContractTests {
     static let endpoint = Endpoint(accountID: "111122223333", region: "us-east-1")
-    static let execution = "0b5e8a7c-4f1e-4c1a-9d55-3f0c2a9a7e11"
-    static let group = LaunchGroupID(executionID: execution, waveNumber: 2, endpoint: endpoint)
+    static let executionID = ExecutionID.fixture(0x0b5e)
+    static let execution = executionID.rawValue
+    static let group = LaunchGroupID(executionID: executionID, waveNumber: 2, endpoint: endpoint)
     static let topics = Topics(prefix: "t1.")
 
     @Test("one contract per ce_type, each on one topic; a prefix only prefixes")
@@ -104,7 +106,7 @@ struct EventContractTests {
     func executionEvent() throws {
         let at = Date(timeIntervalSince1970: 1_800_000_200)
         let event = ExecutionEvent(
-            type: .waveStarted, executionID: Self.execution, executionType: .drill, executionStatus: .running,
+            type: .waveStarted, executionID: Self.executionID, executionType: .drill, executionStatus: .running,
             planID: "p-1", planName: "plan", teamID: "t-1", initiatedBy: "bob", occurredAt: at)
         let message = try OutboxMessage(event, source: EventSource.planner, topics: .standard)
         #expect(message.topic == "execution.events.v1" && message.key == Self.execution)

@@ -29,7 +29,7 @@ struct PostLaunchStatusTests {
 
     @Test func aSnapshotWithAnUnknownRunStatusDecodesAndKeepsTheRecoveryWaiting() throws {
         let body = #"""
-        {"launchGroup":"ex-1:w1:111122223333:us-east-1","chunk":0,"jobId":"drsjob-1","jobType":"LAUNCH","status":"COMPLETED",
+        {"launchGroup":"0b5e8a7c-4f1e-4c1a-9d55-3f0c2a9a7e11:w1:111122223333:us-east-1","chunk":0,"jobId":"drsjob-1","jobType":"LAUNCH","status":"COMPLETED",
          "servers":[{"sourceServerId":"s-1","launchStatus":"LAUNCHED","recoveryInstanceId":"i-1",
                      "launchActionRuns":[{"actionId":"a-1","status":"SKIPPED"},{"actionId":"a-2","status":"SUCCEEDED"}],
                      "postLaunchActionsStatus":"IN_PROGRESS"}],

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterPostgres
 @testable import NotifierApp
@@ -14,15 +15,15 @@ struct CalloutDeliveryTests {
     /// Publishes a callout request as the planner does; returns the event.
     @discardableResult
     static func requestCallout(_ app: NotifierTestApp, team: String, subscription: String, url: String,
-                               execution: String = UUID().uuidString.lowercased(), step: String = "tell",
+                               execution: ExecutionID = .random(), step: String = "tell",
                                deadline: Date = Date().addingTimeInterval(600)) async throws -> CloudEvent {
         let body = CalloutBody(
             executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: UUID().uuidString.lowercased(),
             planName: "Three tier", teamID: team, waveNumber: 1, waveName: "db", stepName: step, phase: "AFTER",
             deadline: deadline, callbackURL: "https://muster.example/v1/callbacks/" + String(repeating: "x", count: 43))
-        let event = try CloudEvent(source: EventSource.planner, type: EventType.calloutRequested, subject: execution,
+        let event = try CloudEvent(source: EventSource.planner, type: EventType.calloutRequested, subject: execution.rawValue,
                                    payload: CalloutRequested(url: url, subscriptionID: subscription, body: body))
-        try await app.publish(topic: app.topics.callouts, key: execution, event)
+        try await app.publish(topic: app.topics.callouts, key: execution.rawValue, event)
         return event
     }
 
@@ -48,11 +49,11 @@ struct CalloutDeliveryTests {
             let disabled = try await app.call("PATCH", "/v1/subscriptions/\(subscription)", token: team.operator,
                                               json: ["enabled": false])
             #expect(disabled.status == 200)
-            let execution = UUID().uuidString.lowercased()
+            let execution = ExecutionID.random()
             let event = try await Self.requestCallout(app, team: team.id, subscription: subscription,
                                                       url: receiver.server.baseURL + "/callout", execution: execution)
             // The same record again: the inbox drops it.
-            try await app.publish(topic: app.topics.callouts, key: execution, event)
+            try await app.publish(topic: app.topics.callouts, key: execution.rawValue, event)
             #expect(await eventually { app.outcomes.value.contains(.duplicate) })
             #expect(await eventually { (try? await Self.reports(app).count) == 1 })
             try await Task.sleep(for: .milliseconds(300))

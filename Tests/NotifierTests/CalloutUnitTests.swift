@@ -1,7 +1,9 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 @testable import NotifierApp
+import TestSupport
 import Testing
 
 /// The pure rules the notifier adds for callouts: retries stop at the step's
@@ -42,7 +44,7 @@ struct CalloutUnitTests {
             id: UUID(), claimID: UUID(), subscriptionID: UUID(), url: "https://hooks.example/x",
             secret: WebhookSecret("whsec_unit_secret_0123456789"), eventID: UUID(),
             eventType: EventType.calloutRequested, eventSource: EventSource.planner, eventTime: first,
-            executionID: "exec-1", body: [], attempts: attempts, firstAttemptAt: nil, claimedAt: first,
+            executionID: ExecutionID.fixture(1).rawValue, body: [], attempts: attempts, firstAttemptAt: nil, claimedAt: first,
             callout: CalloutTarget(stepName: "tell", deadline: first.addingTimeInterval(60)))
     }
 
@@ -56,13 +58,13 @@ struct CalloutUnitTests {
     @Test("only a final attempt is reported: delivered with the answer, or dead with the last error")
     func reports() throws {
         let target = CalloutTarget(stepName: "tell", deadline: first.addingTimeInterval(60))
-        #expect(DeliveryQueue.report(delivery(attempts: 0), target,
+        #expect(try DeliveryQueue.report(delivery(attempts: 0), target,
                                      result(.retry(at: first), status: 500, error: "HTTP 500: x")) == nil)
-        let delivered = try #require(DeliveryQueue.report(
+        let delivered = try #require(try DeliveryQueue.report(
             delivery(attempts: 2), target, result(.delivered, status: 202, answer: #"{"status":"FAILED"}"#)))
-        #expect(delivered == CalloutCompleted(executionID: "exec-1", stepName: "tell", delivered: true, statusCode: 202,
+        #expect(delivered == CalloutCompleted(executionID: .fixture(1), stepName: "tell", delivered: true, statusCode: 202,
                                               answer: #"{"status":"FAILED"}"#, attempts: 3))
-        let dead = try #require(DeliveryQueue.report(delivery(attempts: 4), target,
+        let dead = try #require(try DeliveryQueue.report(delivery(attempts: 4), target,
                                                      result(.dead, status: nil, error: "connection refused")))
         #expect(!dead.delivered && dead.error == "connection refused" && dead.attempts == 5 && dead.answer == nil)
     }

@@ -220,7 +220,7 @@ struct DeliveryTests {
             // Bounded by count; 60 s only matters when every suite runs at once on 2 cores.
             #expect(await eventually(timeout: .seconds(60)) { receiver.requests.count == 15 + 3 })
             for (execution, ids) in published {
-                let received = receiver.requests.filter { $0.header("ce-subject") == execution }
+                let received = receiver.requests.filter { $0.header("ce-subject") == ExecutionID.named(execution).rawValue }
                     .compactMap { $0.header("X-Muster-Event-Id") }
                 // The first event twice (500, then 200), then the rest in order.
                 #expect(received == [ids[0]] + ids, "\(execution)")

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterAPI
 import MusterEvents
 import MusterMessaging
@@ -63,7 +64,7 @@ struct NotifierParkingTests {
             try await app.publish(topic: app.topics.teams, key: team, CloudEvent(
                 source: "/evil", type: EventType.tokenIssued, subject: team, payload: forgedToken))
             let payload = ExecutionEvent(
-                type: .executionStarted, executionID: "ex-1", executionType: .drill, executionStatus: .running,
+                type: .executionStarted, executionID: .fixture(1), executionType: .drill, executionStatus: .running,
                 planID: "p", planName: "p", teamID: team, initiatedBy: "mallory", occurredAt: Date())
             try await app.publish(topic: app.topics.executionEvents, key: "ex-1", try CloudEvent(
                 source: "/evil", type: ExecutionEventType.executionStarted.rawValue, subject: "ex-1", payload: payload))

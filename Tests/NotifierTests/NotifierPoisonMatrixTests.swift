@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import TestSupport
@@ -73,12 +74,21 @@ struct NotifierPoisonMatrixTests {
                     removeCause: removeCause, effects: effects)
     }
 
-    /// An execution event as the planner publishes it; `extra` fields are added to its body.
-    static func executionEvent(_ app: App, execution: String, id: UUID = UUID(), extra: String = "") throws -> PoisonRecord {
+    /// An execution event as the planner publishes it for the execution named `label`; `extra` fields are
+    /// added to its body. `wireExecution` replaces the execution id on the wire (key, subject, body): a typed
+    /// id cannot hold what a poison record needs.
+    static func executionEvent(_ app: App, execution label: String, id: UUID = UUID(), extra: String = "",
+                               wireExecution: String? = nil) throws -> PoisonRecord {
+        let typed = ExecutionID.named(label), execution = wireExecution ?? typed.rawValue
         let payload = ExecutionEvent(
-            type: .executionStarted, executionID: execution, executionType: .drill, executionStatus: .running,
+            type: .executionStarted, executionID: typed, executionType: .drill, executionStatus: .running,
             planID: "plan-1", planName: "Three tier", teamID: app.team.id, initiatedBy: "alice", occurredAt: Date())
         var data = Array(try EventCoding.encoder.encode(payload))
+        if let wireExecution {
+            let text = String(decoding: data, as: UTF8.self).replacingOccurrences(
+                of: "\"\(typed)\"", with: String(decoding: try EventCoding.encoder.encode(wireExecution), as: UTF8.self))
+            data = Array(text.utf8)
+        }
         if !extra.isEmpty, data.last == UInt8(ascii: "}") { data = Array(data.dropLast()) + Array(",\(extra)}".utf8) }
         return PoisonRecord(CloudEvent(id: id, source: EventSource.planner, type: ExecutionEventType.executionStarted.rawValue,
                                        subject: execution, data: data), key: execution)
@@ -104,16 +114,17 @@ struct NotifierPoisonMatrixTests {
 
     /// A callout request as the planner publishes it, to `<receiver>/c/<name>`.
     static func callout(_ app: App, _ name: String, step: String = "tell", waveNumber: Int = 1, id: UUID = UUID()) throws -> PoisonRecord {
-        let execution = UUID().uuidString.lowercased()
+        let execution = ExecutionID.random()
         let body = CalloutBody(
             executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: UUID().uuidString.lowercased(),
             planName: "Three tier", teamID: app.team.id, waveNumber: waveNumber, waveName: "db", stepName: step, phase: "AFTER",
             deadline: Date().addingTimeInterval(600),
             callbackURL: "https://muster.example/v1/callbacks/" + String(repeating: "x", count: 43))
-        return PoisonRecord(try CloudEvent(id: id, source: EventSource.planner, type: EventType.calloutRequested, subject: execution,
+        return PoisonRecord(try CloudEvent(id: id, source: EventSource.planner, type: EventType.calloutRequested,
+                                           subject: execution.rawValue,
                                            payload: CalloutRequested(url: app.receiver.server.baseURL + "/c/\(name)",
                                                                      subscriptionID: app.subscription, body: body)),
-                            key: execution)
+                            key: execution.rawValue)
     }
 
     /// Callout POSTs that reached `/c/<name>`.
@@ -169,7 +180,7 @@ struct NotifierPoisonMatrixTests {
         // Ids are identifiers: a control character in the execution id makes the event unprocessable.
         executions(.nul, .parked(.malformed, error: "must not contain control characters", replay: .refused),
                    row: 4,
-                   poison: { app in try executionEvent(app, execution: "ex-\u{0}", id: nulEvent) },
+                   poison: { app in try executionEvent(app, execution: "ex-nul", id: nulEvent, wireExecution: "ex-\u{0}") },
                    effects: { app in app.receiver.requests.contains { $0.header("X-Muster-Event-Id") == nulEvent.uuidString.lowercased() } ? 1 : 0 }),
         // deliveries is UNIQUE (subscription, event id): only the same event can clash, and the inbox drops
         // it before (a duplicate by design): delivered once.

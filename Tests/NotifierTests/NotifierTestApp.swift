@@ -1,13 +1,14 @@
 import Foundation
 import Logging
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterHTTP
 import MusterKafka
 import MusterMessaging
 import MusterPostgres
-import ServiceLifecycle
 @testable import NotifierApp
+import ServiceLifecycle
 import TestSupport
 
 /// An isolated notifier for one test: its own schema, topics and consumer
@@ -114,12 +115,14 @@ final class NotifierTestApp: TestApp {
         _ = try await producer.send(event.kafkaRecord(topic: topic, key: key))
     }
 
-    /// An execution event as the planner publishes it (key = execution id).
+    /// An execution event as the planner publishes it (key = execution id) for the execution named
+    /// `execution` (``ExecutionID/named(_:)``).
     @discardableResult
-    func publishExecutionEvent(team: String, execution: String, type: ExecutionEventType,
+    func publishExecutionEvent(team: String, execution label: String, type: ExecutionEventType,
                                id: UUID = UUID()) async throws -> CloudEvent {
+        let execution = ExecutionID.named(label).rawValue
         let payload = ExecutionEvent(
-            type: type, executionID: execution, executionType: .drill, executionStatus: .running, planID: "plan-1",
+            type: type, executionID: .named(label), executionType: .drill, executionStatus: .running, planID: "plan-1",
             planName: "Three tier", teamID: team, initiatedBy: "alice", occurredAt: Date())
         let event = try CloudEvent(id: id, source: EventSource.planner, type: type.rawValue, subject: execution,
                                    payload: payload)

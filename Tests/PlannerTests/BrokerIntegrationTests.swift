@@ -88,7 +88,7 @@ struct BrokerIntegrationTests {
                               "wave.started", "server.launched", "wave.completed", "execution.completed"])
             #expect(events.allSatisfy { $0.key == Array(id.utf8) })
             let last = try CloudEvent(record: try #require(events.last)).decode(ExecutionEvent.self)
-            #expect(last.executionStatus == .completed && last.executionID == id)
+            #expect(last.executionStatus == .completed && last.executionID.rawValue == id)
 
             // The report has every recovery instance and the launch timings.
             let report = try await app.call("GET", "/v1/executions/\(id)/report", token: team.viewer)
@@ -143,7 +143,7 @@ struct BrokerIntegrationTests {
             #expect(event.type == EventType.ssmAutomationRequested)
             #expect(requests.first?.key == Array(endpoint.key.utf8))
             let request = try event.decode(SSMAutomationRequested.self)
-            #expect(request.executionID == id && request.stepName == "prepare" && request.waveNumber == 1)
+            #expect(request.executionID.rawValue == id && request.stepName == "prepare" && request.waveNumber == 1)
             #expect(request.documentName == "Muster-Prepare" && request.parameters == ["Mode": ["drill"]])
             #expect(request.endpoint == endpoint)
             #expect(UUID(uuidString: request.idempotencyKey) != nil)
@@ -155,7 +155,7 @@ struct BrokerIntegrationTests {
             }
             // The launcher's started report changes nothing; the terminal one finishes the step.
             let started = SSMAutomationStatus(
-                executionID: id, waveNumber: 1, stepName: "prepare", attempt: 1, endpoint: endpoint,
+                executionID: try ExecutionID(parsing: id), waveNumber: 1, stepName: "prepare", attempt: 1, endpoint: endpoint,
                 automationExecutionID: "0123abcd-0123-4567-89ab-0123456789ab", status: "InProgress", terminal: false)
             try await send(app, key: id, type: EventType.ssmAutomationStatus, payload: started)
             var success = started

@@ -1,7 +1,9 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterEvents
 @testable import PlannerApp
+import TestSupport
 import Testing
 
 /// The pure rules of HTTP callout steps: the one-time token, the callback
@@ -63,18 +65,18 @@ struct CalloutRulesTests {
     }
 
     @Test func theNotifiersReportMapsToTheStepsResult() {
-        let dead = CalloutCompleted(executionID: "e", stepName: "tell", delivered: false, statusCode: 500,
+        let dead = CalloutCompleted(executionID: .fixture(1), stepName: "tell", delivered: false, statusCode: 500,
                                     error: "HTTP 500: boom", attempts: 4)
         let failed = CalloutResultHandler.result(of: dead)
         #expect(failed?.succeeded == false && failed?.stepName == "tell")
         #expect(failed?.output == "callout POST failed after 4 attempt(s) (last answer HTTP 500): HTTP 500: boom")
-        let unsigned = CalloutCompleted(executionID: "e", stepName: "tell", delivered: false,
+        let unsigned = CalloutCompleted(executionID: .fixture(1), stepName: "tell", delivered: false,
                                         error: "subscription x does not exist", attempts: 0)
         #expect(CalloutResultHandler.result(of: unsigned)?.output?.hasSuffix("subscription x does not exist") == true)
-        let final = CalloutCompleted(executionID: "e", stepName: "tell", delivered: true, statusCode: 200,
+        let final = CalloutCompleted(executionID: .fixture(1), stepName: "tell", delivered: true, statusCode: 200,
                                      answer: #"{"status":"SUCCEEDED","output":{"id":7}}"#, attempts: 1)
         #expect(CalloutResultHandler.result(of: final) == StepResult(stepName: "tell", succeeded: true, output: #"{"id":7}"#))
-        let accepted = CalloutCompleted(executionID: "e", stepName: "tell", delivered: true, statusCode: 202,
+        let accepted = CalloutCompleted(executionID: .fixture(1), stepName: "tell", delivered: true, statusCode: 202,
                                         answer: "queued", attempts: 1)
         #expect(CalloutResultHandler.result(of: accepted) == nil, "the step waits for its callback")
     }

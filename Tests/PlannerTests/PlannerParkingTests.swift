@@ -60,8 +60,10 @@ struct PlannerParkingTests {
 
             let probe = ParkingProbe(pool: app.pool, schema: app.schema, consumer: "planner.job-status", log: app.consumerLog)
             // All on the execution's key, so on one partition, before the record that completes it.
-            func send(_ type: String, _ payload: some Encodable, eventID: UUID = UUID()) async throws {
-                let event = try CloudEvent(id: eventID, source: EventSource.launcher, type: type, subject: id, payload: payload)
+            func send(_ type: String, _ payload: some Encodable, eventID: UUID = UUID(),
+                      edit: (String) -> String = { $0 }) async throws {
+                let body = edit(String(decoding: try EventCoding.encoder.encode(payload), as: UTF8.self))
+                let event = CloudEvent(id: eventID, source: EventSource.launcher, type: type, subject: id, data: Array(body.utf8))
                 _ = try await app.producer.send(event.kafkaRecord(topic: app.topics.jobStatus, key: id))
             }
             let controlID = UUID(), notUUID = UUID()
@@ -69,11 +71,10 @@ struct PlannerParkingTests {
                 launchGroup: wave.launchGroup, chunk: 0, chunkCount: 1, jobID: "drsjob-1\u{1B}[2J", isDrill: true,
                 sourceServerIDs: wave.sourceServerIDs, createdAt: Date(), waveStartedAt: Date(), timeoutSeconds: 3600),
                 eventID: controlID)
-            var elsewhere = wave.launchGroup
-            elsewhere.executionID = "not-a-uuid"
+            // A typed id cannot be made malformed: the body is edited on the wire.
             try await send(EventType.jobObserved, JobObserved(
-                launchGroup: elsewhere, chunk: 0, jobID: "drsjob-x", status: .completed, servers: [], observedAt: Date()),
-                eventID: notUUID)
+                launchGroup: wave.launchGroup, chunk: 0, jobID: "drsjob-x", status: .completed, servers: [], observedAt: Date()),
+                eventID: notUUID) { $0.replacingOccurrences(of: "\"\(id):", with: "\"not-a-uuid:") }
             try await send(EventType.jobObserved, JobObserved(
                 launchGroup: wave.launchGroup, chunk: 0, jobID: "drsjob-1", status: .completed,
                 servers: [ObservedServer(sourceServerID: "s-db1", launchStatus: .launched, recoveryInstanceID: "i-db1")],
@@ -86,7 +87,7 @@ struct PlannerParkingTests {
             #expect(Set(letters.compactMap(\.eventID)) == [controlID, notUUID])
             #expect(letters.allSatisfy { $0.reason == .malformed && $0.attempts == 1 })
             #expect(letters.first { $0.eventID == controlID }?.error.contains("jobId must not contain control characters") == true)
-            #expect(letters.first { $0.eventID == notUUID }?.error.contains("not a UUID") == true)
+            #expect(letters.first { $0.eventID == notUUID }?.error.contains("execution id must be a UUID") == true)
             #expect(Set(letters.map(\.partition)).count == 1)
             #expect(probe.counted >= 2, "muster_events_parked_total counted both")
             #expect(letters.allSatisfy(probe.reported), "each park was logged at error level")

@@ -34,7 +34,7 @@ struct PlannerPoisonMatrixTests {
                                                          json: ["planId": plan, "type": "DRILL"])["id"] as? String)
             executions.withLock { $0[name] = id }
             _ = try await eventually {
-                try waves.records.contains { try CloudEvent(record: $0).decode(LaunchGroupRequested.self).launchGroup.executionID == id }
+                try waves.records.contains { try CloudEvent(record: $0).decode(LaunchGroupRequested.self).launchGroup.executionID.rawValue == id }
             }
         }
 
@@ -64,7 +64,7 @@ struct PlannerPoisonMatrixTests {
         /// `callout.completed` from the notifier for the step of execution `name`.
         func calloutCompleted(_ name: String, step: String = "tell", delivered: Bool = true, statusCode: Int? = nil) throws -> PoisonRecord {
             let id = try id(name)
-            let completed = CalloutCompleted(executionID: id, stepName: step, delivered: delivered, statusCode: statusCode,
+            let completed = CalloutCompleted(executionID: try ExecutionID(parsing: id), stepName: step, delivered: delivered, statusCode: statusCode,
                                              error: delivered ? nil : "refused", answer: delivered ? #"{"status":"SUCCEEDED"}"# : nil,
                                              attempts: 1)
             return PoisonRecord(try CloudEvent(source: EventSource.notifier, type: EventType.calloutCompleted, subject: id,
@@ -87,7 +87,7 @@ struct PlannerPoisonMatrixTests {
         }
 
         func group(_ name: String) throws -> LaunchGroupID {
-            LaunchGroupID(executionID: try id(name), waveNumber: 1, endpoint: endpoint)
+            LaunchGroupID(executionID: try ExecutionID(parsing: id(name)), waveNumber: 1, endpoint: endpoint)
         }
 
         /// `job.observed`: the job of execution `name` completed, its server launched.

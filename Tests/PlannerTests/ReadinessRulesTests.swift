@@ -1,6 +1,7 @@
 import Foundation
 import MusterDomain
 @testable import PlannerApp
+import TestSupport
 import Testing
 
 /// The pure readiness and compliance rules: facts in, checks and verdicts out.
@@ -186,7 +187,7 @@ struct ReadinessRulesTests {
     // MARK: Compliance
 
     func drill(daysAgo: Double) -> ComplianceEntry.LastDrill {
-        .init(executionId: "e", endedAt: now.addingTimeInterval(-daysAgo * 86_400), secondsToLastLaunch: 300, rtoMet: true,
+        .init(executionId: .fixture(1), endedAt: now.addingTimeInterval(-daysAgo * 86_400), secondsToLastLaunch: 300, rtoMet: true,
               worstAchievedRpoSeconds: 30, rpoMet: true)
     }
 

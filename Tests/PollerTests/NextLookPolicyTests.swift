@@ -2,6 +2,7 @@ import Foundation
 import MusterDomain
 import MusterEvents
 @testable import PollerApp
+import TestSupport
 import Testing
 
 @Suite("Phase model and next-look policy (pure)")
@@ -256,7 +257,7 @@ struct NextLookPolicyTests {
     // MARK: Snapshots and reports
 
     @Test func transitionTimesComeFromTheJobLog() {
-        let group = LaunchGroupID(executionID: "e", waveNumber: 1, endpoint: Endpoint(accountID: "111122223333", region: "us-east-1"))
+        let group = LaunchGroupID(executionID: .named("e"), waveNumber: 1, endpoint: Endpoint(accountID: "111122223333", region: "us-east-1"))
         let observed = JobObserved(
             launchGroup: group, chunk: 0, jobID: "drsjob-1", status: .completed,
             servers: [ObservedServer(sourceServerID: "s-1", launchStatus: .launched),

@@ -147,7 +147,7 @@ struct PollerBrokerTests {
             topic: poller.fixture.configuration.topics.jobStatus, count: 4, thenWait: .milliseconds(500))
         let timedOut = status.filter { $0.header("ce_type") == EventType.jobTimedOut }
         #expect(timedOut.count == 1)
-        #expect(timedOut.first?.key == Array("exec-9".utf8))
+        #expect(timedOut.first?.key == Array(ExecutionID.named("exec-9").rawValue.utf8))
         let payload = try CloudEvent(record: timedOut[0]).decode(JobTimedOut.self)
         #expect(payload.jobID == "drsjob-slow" && payload.lastStatus == .started && payload.timeoutSeconds == 60)
         #expect(payload.launchGroup == job.launchGroup)

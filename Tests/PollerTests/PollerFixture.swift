@@ -51,7 +51,7 @@ struct PollerFixture {
     ) -> JobCreated {
         JobCreated(
             launchGroup: LaunchGroupID(
-                executionID: execution, waveNumber: 1, endpoint: Endpoint(accountID: account, region: region)),
+                executionID: .named(execution), waveNumber: 1, endpoint: Endpoint(accountID: account, region: region)),
             chunk: 0, chunkCount: 1, jobID: job, isDrill: isDrill, sourceServerIDs: ["s-\(job)"], createdAt: Date(),
             waveStartedAt: waveStartedAt, timeoutSeconds: timeoutSeconds)
     }

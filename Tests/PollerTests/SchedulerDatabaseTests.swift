@@ -203,7 +203,7 @@ struct SchedulerDatabaseTests {
         try #require(timedOut.count == 1)
         let payload = try timedOut[0].event.decode(JobTimedOut.self)
         #expect(payload.jobID == "drsjob-late" && payload.lastStatus == .pending && payload.timeoutSeconds == 1)
-        #expect(timedOut[0].key == "exec-1", "keyed by execution id")
+        #expect(timedOut[0].key == ExecutionID.named("exec-1").rawValue, "keyed by execution id")
         #expect(try await fixture.state(of: "drsjob-late") == .timedOut)
         // A late final answer does not time it out again.
         #expect(try await fixture.observe(PollerFixture.observed(job, .started, isFinal: true)) == .finished)

@@ -70,7 +70,7 @@ public struct JobTracker: Sendable {
             VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
             ON CONFLICT (job_id) DO NOTHING
             """,
-            [created.jobID, created.launchGroup.description, created.launchGroup.executionID, created.chunk,
+            [created.jobID, created.launchGroup.description, created.launchGroup.executionID.rawValue, created.chunk,
              endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, anchor, created.deadline,
              created.timeoutSeconds, due, created.isDrill, (look?.kind ?? .cadence).rawValue, look?.expected,
              StoredTrace.current?.traceparent, StoredTrace.current?.tracestate])
@@ -103,7 +103,7 @@ public struct JobTracker: Sendable {
                 FROM (SELECT 1) one LEFT JOIN \(schema).jobs o ON o.job_id = $9
                 ON CONFLICT (job_id) DO NOTHING
                 """,
-                [jobID, event.launchGroup.description, event.launchGroup.executionID, event.chunk, endpoint.accountID,
+                [jobID, event.launchGroup.description, event.launchGroup.executionID.rawValue, event.chunk, endpoint.accountID,
                  endpoint.region, now, fallbackTimeout, event.jobID, StoredTrace.current?.traceparent,
                  StoredTrace.current?.tracestate]).affectedRows
         }

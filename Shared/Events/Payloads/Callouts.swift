@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 // HTTP callout hook steps (issue 16). `callouts.v1` and `callout.results.v1`
 // are private planner ↔ notifier topics, key execution id: a request carries
@@ -11,7 +12,7 @@ public struct CalloutBody: Codable, Sendable, Equatable {
     /// Always `callout`, so a receiver also subscribed to webhooks tells them apart.
     public var kind: String
     /// The execution, its type (DRILL / RECOVERY) and who started it.
-    public var executionID: String
+    public var executionID: ExecutionID
     public var executionType: String
     public var initiatedBy: String
     /// The plan and the team.
@@ -29,7 +30,7 @@ public struct CalloutBody: Codable, Sendable, Equatable {
     public var callbackURL: String
 
     /// Creates the body.
-    public init(executionID: String, executionType: String, initiatedBy: String, planID: String, planName: String,
+    public init(executionID: ExecutionID, executionType: String, initiatedBy: String, planID: String, planName: String,
                 teamID: String, waveNumber: Int, waveName: String, stepName: String, phase: String, deadline: Date,
                 callbackURL: String) {
         self.kind = "callout"
@@ -73,7 +74,7 @@ public struct CalloutRequested: Codable, Sendable, Equatable {
 /// the retry window, or it could not be signed).
 public struct CalloutCompleted: Codable, Sendable, Equatable {
     /// The execution and step.
-    public var executionID: String
+    public var executionID: ExecutionID
     public var stepName: String
     /// True when the receiver answered 2xx.
     public var delivered: Bool
@@ -87,7 +88,7 @@ public struct CalloutCompleted: Codable, Sendable, Equatable {
     public var attempts: Int
 
     /// Creates the outcome.
-    public init(executionID: String, stepName: String, delivered: Bool, statusCode: Int? = nil, error: String? = nil,
+    public init(executionID: ExecutionID, stepName: String, delivered: Bool, statusCode: Int? = nil, error: String? = nil,
                 answer: String? = nil, attempts: Int) {
         self.executionID = executionID
         self.stepName = stepName

@@ -59,7 +59,7 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
     /// Same as `ce_type`, repeated so a body is self-describing.
     public var type: ExecutionEventType
     /// The execution.
-    public var executionID: String
+    public var executionID: ExecutionID
     /// DRILL or RECOVERY.
     public var executionType: ExecutionType
     /// The execution's status after this transition.
@@ -109,7 +109,7 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        type: ExecutionEventType, executionID: String, executionType: ExecutionType, executionStatus: ExecutionStatus,
+        type: ExecutionEventType, executionID: ExecutionID, executionType: ExecutionType, executionStatus: ExecutionStatus,
         planID: String, planName: String, teamID: String, initiatedBy: String, actor: String? = nil,
         wave: WaveRef? = nil, server: ServerRef? = nil, reason: String? = nil, occurredAt: Date,
         version: Int = ExecutionEvent.currentVersion, objectives: Objectives? = nil, step: StepRef? = nil

@@ -7,7 +7,7 @@ import MusterDomain
 /// Not a public event (docs/launcher.md "Wave hook steps").
 public struct SSMAutomationRequested: Codable, Sendable, Equatable {
     /// The execution.
-    public var executionID: String
+    public var executionID: ExecutionID
     /// The wave (1-based).
     public var waveNumber: Int
     /// The step's name (unique within the plan).
@@ -32,7 +32,7 @@ public struct SSMAutomationRequested: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        executionID: String, waveNumber: Int, stepName: String, attempt: Int = 1, idempotencyKey: String,
+        executionID: ExecutionID, waveNumber: Int, stepName: String, attempt: Int = 1, idempotencyKey: String,
         endpoint: Endpoint, documentName: String, documentVersion: String? = nil, parameters: [String: [String]] = [:],
         deadline: Date, requestedAt: Date = Date()
     ) {
@@ -56,7 +56,7 @@ public struct SSMAutomationRequested: Codable, Sendable, Equatable {
 /// (`StopAutomationExecution`), one not started yet is never started.
 public struct SSMAutomationStopRequested: Codable, Sendable, Equatable {
     /// The execution.
-    public var executionID: String
+    public var executionID: ExecutionID
     /// The step's name.
     public var stepName: String
     /// The run's idempotency key (as in its `ssm.automation-requested`).
@@ -67,7 +67,7 @@ public struct SSMAutomationStopRequested: Codable, Sendable, Equatable {
     public var reason: String
 
     /// Creates the payload.
-    public init(executionID: String, stepName: String, idempotencyKey: String, endpoint: Endpoint, reason: String) {
+    public init(executionID: ExecutionID, stepName: String, idempotencyKey: String, endpoint: Endpoint, reason: String) {
         self.executionID = executionID
         self.stepName = stepName
         self.idempotencyKey = idempotencyKey
@@ -81,7 +81,7 @@ public struct SSMAutomationStopRequested: Codable, Sendable, Equatable {
 /// known, `terminal` false) or ended (`terminal` true with its status).
 public struct SSMAutomationStatus: Codable, Sendable, Equatable {
     /// The execution.
-    public var executionID: String
+    public var executionID: ExecutionID
     /// The wave (1-based).
     public var waveNumber: Int
     /// The step's name.
@@ -106,7 +106,7 @@ public struct SSMAutomationStatus: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        executionID: String, waveNumber: Int, stepName: String, attempt: Int, endpoint: Endpoint,
+        executionID: ExecutionID, waveNumber: Int, stepName: String, attempt: Int, endpoint: Endpoint,
         automationExecutionID: String?, status: AutomationExecutionStatus, terminal: Bool, outputs: [String: [String]]? = nil,
         failureMessage: String? = nil, observedAt: Date = Date()
     ) {

@@ -30,7 +30,7 @@ public struct JobPoll: Codable, Sendable, Equatable {
 /// ids per call); the TERMINATE job is tracked like any other.
 public struct InstancesTerminate: Codable, Sendable, Equatable {
     /// The execution being cleaned up (`launchGroup` of the TERMINATE job uses wave 0).
-    public var executionID: String
+    public var executionID: ExecutionID
     /// The DRS endpoint.
     public var endpoint: Endpoint
     /// Recovery instance ids (`i-…`).
@@ -39,7 +39,7 @@ public struct InstancesTerminate: Codable, Sendable, Equatable {
     public var requestedBy: String
 
     /// Creates the payload.
-    public init(executionID: String, endpoint: Endpoint, recoveryInstanceIDs: [String], requestedBy: String) {
+    public init(executionID: ExecutionID, endpoint: Endpoint, recoveryInstanceIDs: [String], requestedBy: String) {
         self.executionID = executionID
         self.endpoint = endpoint
         self.recoveryInstanceIDs = recoveryInstanceIDs

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterPostgres
 @testable import PlannerApp
@@ -70,7 +71,7 @@ struct CalloutAPITests {
             let id = try await start(app, team, planID)
             let request = try await request(app, id)
             #expect(request.url == "https://hooks.example/dr" && request.subscriptionID == Self.subscription)
-            #expect(request.body.executionID == id && request.body.stepName == "tell" && request.body.phase == "BEFORE")
+            #expect(request.body.executionID.rawValue == id && request.body.stepName == "tell" && request.body.phase == "BEFORE")
             #expect(request.body.planName == "Called" && request.body.waveName == "db" && request.body.waveNumber == 1)
             let prefix = "https://muster.example/v1/callbacks/"
             #expect(request.body.callbackURL.hasPrefix(prefix))
@@ -156,11 +157,11 @@ struct CalloutAPITests {
                                            payload: completed)
                 _ = try await app.producer.send(event.kafkaRecord(topic: app.topics.calloutResults, key: id))
             }
-            try await report(dead, CalloutCompleted(executionID: dead, stepName: "tell", delivered: false, statusCode: 503,
+            try await report(dead, CalloutCompleted(executionID: try ExecutionID(parsing: dead), stepName: "tell", delivered: false, statusCode: 503,
                                                     error: "HTTP 503: maintenance", attempts: 7))
-            try await report(answered, CalloutCompleted(executionID: answered, stepName: "tell", delivered: true,
+            try await report(answered, CalloutCompleted(executionID: try ExecutionID(parsing: answered), stepName: "tell", delivered: true,
                                                         statusCode: 200, answer: #"{"status":"SUCCEEDED"}"#, attempts: 1))
-            try await report(waiting, CalloutCompleted(executionID: waiting, stepName: "tell", delivered: true,
+            try await report(waiting, CalloutCompleted(executionID: try ExecutionID(parsing: waiting), stepName: "tell", delivered: true,
                                                        statusCode: 202, answer: "accepted", attempts: 1))
             let settled = try await eventually(timeout: .seconds(30)) {
                 let failed = try await step(app, runs[0].0, dead)["status"] as? String == "FAILED"

@@ -12,7 +12,7 @@ struct ExecutionStateMachineTests {
                               endpoints: [Harness.endpoint, other])
         let groups = harness.effects.launchGroups
         #expect(groups.map(\.launchGroup.description).sorted() == [
-            "e-1:w1:111122223333:us-east-1", "e-1:w1:444455556666:eu-west-1", "e-1:w3:111122223333:us-east-1",
+            "\(Harness.execution):w1:111122223333:us-east-1", "\(Harness.execution):w1:444455556666:eu-west-1", "\(Harness.execution):w3:111122223333:us-east-1",
         ])
         #expect(groups.allSatisfy { $0.initiatedBy == "alice" && $0.executionType == .drill && $0.timeoutSeconds == 600 })
         #expect(harness.effects.eventTypes == [.executionStarted, .waveStarted, .waveStarted])
@@ -301,7 +301,7 @@ struct ExecutionStateMachineTests {
         #expect(terminations.count == 1)
         #expect(terminations[0].recoveryInstanceIDs.count == 2)
         #expect(throws: ExecutionCommandRefused.self) { try harness.apply(.cleanup(actor: "bob")) }
-        let group = LaunchGroupID(executionID: "e-1", waveNumber: 0, endpoint: Harness.endpoint)
+        let group = LaunchGroupID(executionID: Harness.execution, waveNumber: 0, endpoint: Harness.endpoint)
         try harness.apply(.jobCreated(JobCreated(
             launchGroup: group, chunk: 0, chunkCount: 1, jobID: "drsjob-t", jobType: .terminate, isDrill: true,
             sourceServerIDs: [], createdAt: harness.clock, waveStartedAt: harness.clock, timeoutSeconds: 600)))
@@ -325,6 +325,6 @@ struct ExecutionStateMachineTests {
         let launched = try #require(events.first { $0.type == .serverLaunched })
         #expect(launched.server?.recoveryInstanceID?.hasPrefix("i-") == true)
         #expect(launched.wave?.name == "db")
-        #expect(events.allSatisfy { $0.executionID == "e-1" && $0.teamID == "t-1" && $0.version == 1 })
+        #expect(events.allSatisfy { $0.executionID == Harness.execution && $0.teamID == "t-1" && $0.version == 1 })
     }
 }

@@ -2,10 +2,12 @@ import Foundation
 import MusterDomain
 import MusterEvents
 @testable import PlannerApp
+import TestSupport
 
 /// Drives the pure state machine with a fake clock and records effects.
 struct Harness {
     static let endpoint = Endpoint(accountID: "111122223333", region: "us-east-1")
+    static let execution = ExecutionID.fixture(1)
     var state: ExecutionState
     var effects: [ExecutionEffect] = []
     var clock = Date(timeIntervalSince1970: 1_700_000_000)
@@ -18,7 +20,7 @@ struct Harness {
          initiatedBy: String = "alice") {
         var counter = 0
         let blueprint = ExecutionBlueprint(
-            executionID: "e-1", teamID: "t-1", planID: "p-1", planName: "plan", type: type, initiatedBy: initiatedBy,
+            executionID: Harness.execution, teamID: "t-1", planID: "p-1", planName: "plan", type: type, initiatedBy: initiatedBy,
             rtoTargetMinutes: 30,
             waves: waves.map { name, deps, count in
                 .init(name: name, dependsOn: deps, pauseBefore: pauseBefore.contains(name),
@@ -55,7 +57,7 @@ struct Harness {
     func servers(_ wave: String) -> [ServerState] { state.servers(inWave: self.wave(wave).number) }
 
     func group(_ wave: String, endpoint: Endpoint = Harness.endpoint) -> LaunchGroupID {
-        LaunchGroupID(executionID: "e-1", waveNumber: self.wave(wave).number, endpoint: endpoint)
+        LaunchGroupID(executionID: Harness.execution, waveNumber: self.wave(wave).number, endpoint: endpoint)
     }
 
     /// Creates one job for all of a wave's servers in `endpoint`; returns its id.

@@ -128,7 +128,7 @@ import Testing
         if case .failed = server([Self.run(.succeeded), Self.run(.failed, "b")]).postLaunchProgress(isRecovery: true) {
         } else { Issue.record("a failed run fails the server") }
         let observed = JobObserved(
-            launchGroup: LaunchGroupID(executionID: "e-1", waveNumber: 1, endpoint: Harness.endpoint), chunk: 0,
+            launchGroup: LaunchGroupID(executionID: Harness.execution, waveNumber: 1, endpoint: Harness.endpoint), chunk: 0,
             jobID: "drsjob-1", status: .completed, servers: [server([]), server([Self.run(.succeeded)])],
             observedAt: Date())
         #expect(observed.awaitsPostLaunch(isRecovery: true))

@@ -2,6 +2,7 @@ import Foundation
 import MusterDomain
 import MusterEvents
 @testable import PlannerApp
+import TestSupport
 import Testing
 
 /// An SSM step's transport (issue 16), pure: `runStep` → the launcher's
@@ -11,7 +12,7 @@ struct SSMStepTransportTests {
     static let endpoint = Endpoint(accountID: "111122223333", region: "us-east-1")
 
     func status(_ step: String, _ status: AutomationExecutionStatus, terminal: Bool, failure: String? = nil) -> SSMAutomationStatus {
-        SSMAutomationStatus(executionID: "e-1", waveNumber: 1, stepName: step, attempt: 1, endpoint: Self.endpoint,
+        SSMAutomationStatus(executionID: Harness.execution, waveNumber: 1, stepName: step, attempt: 1, endpoint: Self.endpoint,
                             automationExecutionID: "a1b2c3d4-0000-4000-8000-000000000001", status: status,
                             terminal: terminal, outputs: terminal ? ["check.Result": ["ok"]] : nil, failureMessage: failure)
     }
@@ -29,9 +30,9 @@ struct SSMStepTransportTests {
         #expect(request.deadline == harness.clock.addingTimeInterval(300))
         #expect(request.stepName == "prep" && request.waveNumber == 1 && request.attempt == 1)
         #expect(UUID(uuidString: request.idempotencyKey) != nil, "SSM's ClientToken must be a UUID")
-        #expect(request.idempotencyKey == SSMStepTransport.idempotencyKey(executionID: "e-1", stepName: "prep", attempt: 1))
-        #expect(request.idempotencyKey != SSMStepTransport.idempotencyKey(executionID: "e-1", stepName: "prep", attempt: 2))
-        #expect(request.idempotencyKey != SSMStepTransport.idempotencyKey(executionID: "e-2", stepName: "prep", attempt: 1))
+        #expect(request.idempotencyKey == SSMStepTransport.idempotencyKey(executionID: Harness.execution, stepName: "prep", attempt: 1))
+        #expect(request.idempotencyKey != SSMStepTransport.idempotencyKey(executionID: Harness.execution, stepName: "prep", attempt: 2))
+        #expect(request.idempotencyKey != SSMStepTransport.idempotencyKey(executionID: .fixture(2), stepName: "prep", attempt: 1))
         let message = try #require(try SSMStepTransport.message(stepRun, topics: Topics(prefix: "test.")))
         #expect(message.topic == "test.hook.requests.v1" && message.key == "111122223333/us-east-1")
         #expect(message.event.type == EventType.ssmAutomationRequested)
@@ -90,7 +91,7 @@ struct SSMStepTransportTests {
         let message = try #require(try SSMStepTransport.stopMessage(stopRun, topics: Topics(prefix: "test.")))
         let stop = try message.event.decode(SSMAutomationStopRequested.self)
         #expect(message.event.type == EventType.ssmAutomationStopRequested && message.key == "111122223333/us-east-1")
-        #expect(stop.idempotencyKey == SSMStepTransport.idempotencyKey(executionID: "e-1", stepName: "prep", attempt: 1))
+        #expect(stop.idempotencyKey == SSMStepTransport.idempotencyKey(executionID: Harness.execution, stepName: "prep", attempt: 1))
 
         var cancelled = Harness(waves: [("db", [], 1)], hooks: ["db": (before: [WaveHookTests.ssm("prep")], after: [])])
         _ = cancelled.take()

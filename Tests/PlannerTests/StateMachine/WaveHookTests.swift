@@ -62,7 +62,7 @@ struct WaveHookTests {
             "step.completed:notify:SUCCEEDED", "step.started:signoff:RUNNING", "execution.approval-requested:signoff:RUNNING",
         ])
         let request = effects.compactMap { if case .publish(let e) = $0, e.type == .approvalRequested { e } else { nil } }
-        #expect(request.first?.step?.link == "/v1/executions/e-1/approvals/signoff")
+        #expect(request.first?.step?.link == "/v1/executions/\(Harness.execution)/approvals/signoff")
         #expect(effects.stepRuns.isEmpty)
 
         try harness.apply(Self.decision("signoff", approve: true, comment: "checked the app"))

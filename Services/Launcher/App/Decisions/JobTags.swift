@@ -37,7 +37,7 @@ public enum JobTags {
     /// The tags of chunk `chunk` of `request`'s launch group, asked at `now`.
     public static func launchTags(for request: LaunchGroupRequested, chunk: Int, now: Date) -> [String: String] {
         sanitized([
-            executionID: request.launchGroup.executionID,
+            executionID: request.launchGroup.executionID.rawValue,
             executionType: request.executionType.rawValue,
             planName: request.planName,
             waveName: request.waveName,

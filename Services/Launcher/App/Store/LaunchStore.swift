@@ -48,7 +48,7 @@ struct LaunchStore: Sendable {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'QUEUED', $11, $12)
                 ON CONFLICT (kind, launch_group, attempt, chunk) DO NOTHING
                 """,
-                [kind.rawValue, launchGroup.description, launchGroup.executionID, launchGroup.endpoint.accountID,
+                [kind.rawValue, launchGroup.description, launchGroup.executionID.rawValue, launchGroup.endpoint.accountID,
                  launchGroup.endpoint.region, attempt, index, chunks.count, try Self.json(items), requestJSON,
                  trace?.traceparent, trace?.tracestate])
         }

@@ -39,7 +39,7 @@ struct SSMStore: Sendable {
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'QUEUED', $9, $10, $11)
             ON CONFLICT (idempotency_key) DO NOTHING
             """,
-            [request.idempotencyKey.lowercased(), request.executionID, request.waveNumber, request.stepName,
+            [request.idempotencyKey.lowercased(), request.executionID.rawValue, request.waveNumber, request.stepName,
              request.attempt, request.endpoint.accountID, request.endpoint.region, try LaunchStore.json(request),
              request.deadline, StoredTrace.current?.traceparent, StoredTrace.current?.tracestate])
     }

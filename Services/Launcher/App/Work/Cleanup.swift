@@ -15,8 +15,8 @@ enum Cleanup {
     static func enqueue(
         _ request: InstancesTerminate, store: LaunchStore, on connection: PostgresConnection
     ) async throws {
-        guard !request.recoveryInstanceIDs.isEmpty, !request.executionID.isEmpty else {
-            throw UnprocessableEvent("instances.terminate needs an executionId and at least one recovery instance id")
+        guard !request.recoveryInstanceIDs.isEmpty else {
+            throw UnprocessableEvent("instances.terminate needs at least one recovery instance id")
         }
         let group = LaunchGroupID(executionID: request.executionID, waveNumber: 0, endpoint: request.endpoint)
         let attempt = try await connection.query(

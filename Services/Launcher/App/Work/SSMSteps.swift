@@ -22,7 +22,7 @@ struct SSMSteps: Sendable {
             guard context.ownership.mayAct(for: endpoint) else { return nil }
             // Each look continues the trace of the wave that asked for the step.
             try await StoredTrace.withSpan("SSM step \(row.state.rawValue.lowercased())", parent: row.trace, attributes: [
-                "muster.step_name": row.request.stepName, "muster.execution_id": row.request.executionID,
+                "muster.step_name": row.request.stepName, "muster.execution_id": row.request.executionID.rawValue,
             ]) {
                 switch row.state {
                 case .queued where row.stopRequested != nil:

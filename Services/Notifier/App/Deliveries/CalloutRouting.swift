@@ -47,10 +47,12 @@ private struct Routing: Sendable {
     /// The deliveries created (0 or 1).
     func route(_ request: CalloutRequested, event: CloudEvent, on connection: PostgresConnection) async throws -> Int {
         let body = request.body
-        if let refusal = try await refusal(request, on: connection) {
+        let refusal = try await refusal(request, on: connection)
+        guard refusal == nil, let subscription = UUID(uuidString: request.subscriptionID) else {
             try await Outbox(schema: schema).owe(
                 CalloutCompleted(executionID: body.executionID, stepName: body.stepName, delivered: false,
-                                 error: refusal, attempts: 0),
+                                 error: refusal ?? "subscription \(request.subscriptionID) is not a subscription id",
+                                 attempts: 0),
                 source: EventSource.notifier, topics: topics, on: connection)
             return 0
         }
@@ -62,8 +64,8 @@ private struct Routing: Sendable {
             VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (subscription_id, event_id) DO NOTHING
             """,
-            [UUID(uuidString: request.subscriptionID)!, event.id, event.type, event.source, event.time,
-             body.executionID, Array(try EventCoding.encoder.encode(body)), request.url, body.stepName,
+            [subscription, event.id, event.type, event.source, event.time,
+             body.executionID.rawValue, Array(try EventCoding.encoder.encode(body)), request.url, body.stepName,
              body.deadline, StoredTrace.current?.traceparent, StoredTrace.current?.tracestate]).affectedRows
     }
 

@@ -145,7 +145,7 @@ struct DeliveryQueue: Sendable {
             status = .dead
         }
         let schema = self.schema
-        let report = delivery.callout.flatMap { Self.report(delivery, $0, result) }
+        let report = try delivery.callout.flatMap { try Self.report(delivery, $0, result) }
         let topics = self.topics
         return try await pool.transaction { connection in
             let updated = try await connection.query(
@@ -166,8 +166,9 @@ struct DeliveryQueue: Sendable {
         }
     }
 
-    /// The `callout.completed` a final attempt owes (pure): nil while it is retried.
-    static func report(_ delivery: ClaimedDelivery, _ callout: CalloutTarget, _ result: AttemptResult)
+    /// The `callout.completed` a final attempt owes (pure): nil while it is retried. A callout row
+    /// whose `execution_id` is not an execution id (routing stores a typed one) is an error, not a guess.
+    static func report(_ delivery: ClaimedDelivery, _ callout: CalloutTarget, _ result: AttemptResult) throws
         -> CalloutCompleted?
     {
         let delivered: Bool
@@ -177,7 +178,7 @@ struct DeliveryQueue: Sendable {
         case .retry: return nil
         }
         return CalloutCompleted(
-            executionID: delivery.executionID, stepName: callout.stepName, delivered: delivered,
+            executionID: try ExecutionID(parsing: delivery.executionID), stepName: callout.stepName, delivered: delivered,
             statusCode: result.statusCode, error: delivered ? nil : result.error ?? "no answer",
             answer: delivered ? result.answer : nil, attempts: delivery.attempts + 1)
     }

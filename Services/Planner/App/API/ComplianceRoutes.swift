@@ -12,7 +12,7 @@ extension PlannerAPI {
 
     /// One row of the history export: the execution with its report's figures.
     struct HistoryRow: Encodable {
-        var id: String, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var id: ExecutionID, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
         var initiatedBy: String, createdAt: Date, endedAt: Date?, durationSeconds: Double?
         var secondsToLastLaunch: Double?, rtoTargetMinutes: Int?, rtoMet: Bool?
         var rpoTargetMinutes: Int?, worstAchievedRpoSeconds: Double?, rpoMet: Bool?
@@ -90,7 +90,7 @@ enum HistoryCSV {
         var lines = [header.joined(separator: ",")]
         for row in rows {
             let cells: [String?] = [
-                row.id, row.planId, row.planName, row.type.rawValue, row.status.rawValue, row.initiatedBy,
+                row.id.rawValue, row.planId, row.planName, row.type.rawValue, row.status.rawValue, row.initiatedBy,
                 time(row.createdAt), row.endedAt.map(time), row.durationSeconds.map(number),
                 row.secondsToLastLaunch.map(number), row.rtoTargetMinutes.map(String.init), row.rtoMet.map(String.init),
                 row.rpoTargetMinutes.map(String.init), row.worstAchievedRpoSeconds.map(number), row.rpoMet.map(String.init),

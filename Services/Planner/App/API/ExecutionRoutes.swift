@@ -48,7 +48,7 @@ extension PlannerAPI {
 
     func executionAudit(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let state = try await readExecution(request, context)
-        let entries = try await AuditStore(schema: schema).execution(state.id, pool: pool)
+        let entries = try await AuditStore(schema: schema).execution(state.id.rawValue, pool: pool)
         return try JSONResponse.make(.ok, Page(items: entries, nextCursor: nil))
     }
 
@@ -66,7 +66,7 @@ extension PlannerAPI {
     func readExecution(_ request: Request, _ context: some RequestContext) async throws -> ExecutionState {
         let team = try await auth.authenticate(request).team()
         let executionID = try context.id(what: "execution")
-        guard let state = try await pool.withConnection({ try await executions.get(executionID, teamID: team, on: $0) })
+        guard let state = try await pool.withConnection({ try await executions.get(ExecutionID(executionID), teamID: team, on: $0) })
         else { throw APIError.notFound("execution") }
         return state
     }
@@ -112,7 +112,7 @@ extension PlannerAPI {
         let (state, effects) = ExecutionStateMachine.start(frozen, now: Date())
         try await executions.insert(state, effects: effects, on: connection)
         try await audit(principal, team: team, action: "execution.start", type: "execution",
-                        id: state.id,
+                        id: state.id.rawValue,
                         detail: ["type": input.type.rawValue, "planId": state.planID].merging(readiness) { $1 },
                         on: connection)
         return state
@@ -160,7 +160,7 @@ extension PlannerAPI {
             owners[ip] = id
         }
         var blueprint = ExecutionBlueprint(
-            executionID: executionID.uuidString.lowercased(), teamID: team.uuidString.lowercased(),
+            executionID: ExecutionID(executionID), teamID: team.uuidString.lowercased(),
             planID: planID.uuidString.lowercased(), planName: plan.name, type: type, initiatedBy: initiatedBy,
             rtoTargetMinutes: plan.rtoTargetMinutes, waves: waves, launchOverrides: plan.launchOverrides)
         blueprint.launchSettings = settings.isEmpty ? nil : settings
@@ -217,7 +217,7 @@ extension PlannerAPI {
         let team = try principal.team()
         try principal.require(.operator)
         let state = try await pool.transaction { connection in
-            guard let old = try await executions.lock(executionID, teamID: team, on: connection) else {
+            guard let old = try await executions.lock(ExecutionID(executionID), teamID: team, on: connection) else {
                 throw APIError.notFound("execution")
             }
             let (new, effects): (ExecutionState, [ExecutionEffect])
@@ -229,7 +229,7 @@ extension PlannerAPI {
                 throw APIError.forbidden(forbidden.reason)
             }
             try await executions.save(from: old, to: new, effects: effects, on: connection)
-            try await audit(principal, team: team, action: action, type: "execution", id: old.id, detail: detail,
+            try await audit(principal, team: team, action: action, type: "execution", id: old.id.rawValue, detail: detail,
                             on: connection)
             return new
         }

@@ -31,7 +31,7 @@ enum ExecutionViews {
         var approvalLink: String?
     }
 
-    static func steps(_ wave: WaveState, executionID: String) -> [Step]? {
+    static func steps(_ wave: WaveState, executionID: ExecutionID) -> [Step]? {
         wave.steps?.map { step in
             Step(name: step.step.name, kind: step.step.kind, phase: step.phase, status: step.status,
                  onFailure: step.step.onFailure, timeoutSeconds: step.step.timeoutSeconds, startedAt: step.startedAt,
@@ -45,14 +45,14 @@ enum ExecutionViews {
         var requestedBy: String, requestedAt: Date, completedAt: Date?, instanceIds: [String], failures: [String]
     }
     struct Detail: Encodable {
-        var id: String, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var id: ExecutionID, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
         var initiatedBy: String, createdAt: Date, endedAt: Date?, waves: [Wave], cleanup: Cleanup?
     }
     struct Summary: Encodable {
-        var id: String, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var id: ExecutionID, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
         var initiatedBy: String, createdAt: Date, endedAt: Date?
     }
-    struct Accepted: Encodable { var id: String; var status: ExecutionStatus; var location: String }
+    struct Accepted: Encodable { var id: ExecutionID; var status: ExecutionStatus; var location: String }
 
     static func server(_ server: ServerState) -> Server {
         Server(sourceServerId: server.id, accountId: server.accountID, region: server.region, status: server.status,
@@ -98,7 +98,7 @@ enum ExecutionViews {
         var steps: [Step]?
     }
     struct Report: Encodable {
-        var executionId: String, planName: String, type: ExecutionType, status: ExecutionStatus, initiatedBy: String
+        var executionId: ExecutionID, planName: String, type: ExecutionType, status: ExecutionStatus, initiatedBy: String
         var startedAt: Date, endedAt: Date?, durationSeconds: Double?, rtoTargetMinutes: Int?
         /// From the start to the last server launched.
         var secondsToLastLaunch: Double?

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 
 // HTTP callout callbacks (issue 16): `POST /v1/callbacks/{token}`. No bearer
 // token: the one-time token in the path is the capability. 404 for a token
@@ -12,7 +13,7 @@ extension PlannerAPI {
     static let maxCallbackBody = 65_536
 
     struct CallbackView: Encodable {
-        var executionId: String
+        var executionId: ExecutionID
         var step: String
         var status: String
     }
@@ -45,7 +46,7 @@ extension PlannerAPI {
             guard !found.used else {
                 throw APIError.conflict(field: "token", rule: "oneTime", "this callback URL was already used; a step takes one result")
             }
-            guard let old = try await executions.lock(found.executionID, teamID: nil, on: connection) else { throw notFound }
+            guard let old = try await executions.lock(ExecutionID(found.executionID), teamID: nil, on: connection) else { throw notFound }
             let running = old.waves.flatMap { $0.steps ?? [] }
                 .contains { $0.step.name == found.stepName && $0.status == .running }
             guard running else { throw notFound }

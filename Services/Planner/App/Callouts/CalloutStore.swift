@@ -39,7 +39,7 @@ struct CalloutStore: Sendable {
                 """
                 INSERT INTO \(schema).callout_tokens (token_sha256, execution_id, step_name) VALUES ($1, $2, $3)
                 ON CONFLICT (execution_id, step_name) DO UPDATE SET token_sha256 = EXCLUDED.token_sha256, used_at = NULL
-                """, [CalloutToken.digest(token.value), UUID(uuidString: run.executionID)!, run.step.name])
+                """, [CalloutToken.digest(token.value), run.executionID, run.step.name])
             let body = CalloutBody(
                 executionID: run.executionID, executionType: state.type.rawValue, initiatedBy: state.initiatedBy,
                 planID: state.planID, planName: state.planName, teamID: run.teamID, waveNumber: run.waveNumber,

@@ -24,7 +24,7 @@ extension PlannerConsole {
         let id = try context.id(what: "execution")
         let team = user.session.team
         let (state, entries) = try await pool.withConnection { connection in
-            guard let state = try await api.executions.get(id, teamID: team, on: connection) else {
+            guard let state = try await api.executions.get(ExecutionID(id), teamID: team, on: connection) else {
                 throw APIError.notFound("execution")
             }
             let entries = try await EventLog(schema: schema).read(
@@ -94,7 +94,7 @@ extension PlannerConsole {
                                        detail: detail.joined(separator: " · "))
         }
         return ExecutionPage(
-            id: state.id, planName: state.planName, type: state.type.rawValue, status: Badge(state.status.rawValue),
+            id: state.id.rawValue, planName: state.planName, type: state.type.rawValue, status: Badge(state.status.rawValue),
             initiatedBy: state.initiatedBy, createdAt: Self.format(state.createdAt), endedAt: Self.format(state.endedAt),
             rto: rto, progress: Progress(done: launched.count, total: servers.count), waves: waves,
             timeline: Timeline(bars: bars, origin: state.createdAt, now: state.endedAt ?? now, rtoMinutes: state.rtoTargetMinutes),
@@ -176,7 +176,7 @@ extension PlannerConsole {
             return CompliancePage.Row(
                 planID: entry.planId, planName: entry.planName,
                 lastDrill: entry.lastSuccessfulDrill.map { Self.format($0.endedAt) },
-                executionID: entry.lastSuccessfulDrill?.executionId,
+                executionID: entry.lastSuccessfulDrill?.executionId.rawValue,
                 daysSince: entry.daysSince.map(String.init) ?? "–",
                 policy: entry.drillFrequencyDays.map { "every \($0) days" } ?? "none",
                 due: entry.dueAt.map { Self.format($0) } ?? "–",

@@ -34,9 +34,7 @@ struct CalloutResultHandler: Sendable {
         on connection: PostgresConnection
     ) async throws {
         guard let result = Self.result(of: completed) else { return }
-        guard let id = UUID(uuidString: completed.executionID) else {
-            throw UnprocessableEvent("\(event.type) names execution \(completed.executionID), which is not a UUID")
-        }
+        let id = completed.executionID
         guard let old = try await store.lock(id, teamID: nil, on: connection) else {
             logger.warning("callout.completed for an unknown execution", metadata: ["execution": "\(id)"])
             return

@@ -49,8 +49,8 @@ struct JobStatusHandler: Sendable {
         _ input: ExecutionInput, event: CloudEvent, store: ExecutionStore, logger: Logger,
         on connection: PostgresConnection
     ) async throws {
-        guard let executionID = UUID(uuidString: Self.executionID(of: input)) else {
-            throw UnprocessableEvent("\(event.type) names execution \(Self.executionID(of: input)), which is not a UUID")
+        guard let executionID = Self.executionID(of: input) else {
+            throw UnprocessableEvent("\(event.type) is not a job event")
         }
         guard let old = try await store.lock(executionID, teamID: nil, on: connection) else {
             // Not ours (another deployment sharing the topic) or deleted: nothing to update.
@@ -74,9 +74,7 @@ struct JobStatusHandler: Sendable {
         _ status: SSMAutomationStatus, event: CloudEvent, store: ExecutionStore, logger: Logger,
         on connection: PostgresConnection
     ) async throws {
-        guard let executionID = UUID(uuidString: status.executionID) else {
-            throw UnprocessableEvent("ssm.automation-status names execution \(status.executionID), which is not a UUID")
-        }
+        let executionID = status.executionID
         guard let input = SSMStepTransport.input(status) else {
             logger.info("SSM automation started", metadata: [
                 "execution": "\(executionID)", "step": "\(status.stepName)",
@@ -111,7 +109,7 @@ struct JobStatusHandler: Sendable {
         return observations
     }
 
-    static func executionID(of input: ExecutionInput) -> String {
+    static func executionID(of input: ExecutionInput) -> ExecutionID? {
         switch input {
         case .jobQueued(let e): e.launchGroup.executionID
         case .jobCreated(let e): e.launchGroup.executionID
@@ -119,7 +117,7 @@ struct JobStatusHandler: Sendable {
         case .jobObserved(let e): e.launchGroup.executionID
         case .jobTimedOut(let e): e.launchGroup.executionID
         case .jobDuplicateDetected(let e): e.launchGroup.executionID
-        case .pause, .resume, .cancel, .cleanup, .stepFinished, .decide, .tick: ""
+        case .pause, .resume, .cancel, .cleanup, .stepFinished, .decide, .tick: nil
         }
     }
 }

@@ -67,7 +67,7 @@ struct EventLog: Sendable {
                         (team_id, seq, event_id, type, source, execution_id, plan_id, event_time, data)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                     """,
-                    [team, seq, event.id, event.type, event.source, UUID(uuidString: payload.executionID),
+                    [team, seq, event.id, event.type, event.source, payload.executionID,
                      UUID(uuidString: payload.planID), event.time, String(decoding: event.data, as: UTF8.self)])
             }
         }

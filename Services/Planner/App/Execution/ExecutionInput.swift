@@ -53,7 +53,7 @@ public struct ExecutionBlueprint: Sendable, Equatable {
     }
 
     /// The execution id.
-    public var executionID: String
+    public var executionID: ExecutionID
     /// The owning team.
     public var teamID: String
     /// The plan.
@@ -78,7 +78,7 @@ public struct ExecutionBlueprint: Sendable, Equatable {
     public var rpoTargetMinutes: Int?
 
     /// Creates a blueprint.
-    public init(executionID: String, teamID: String, planID: String, planName: String, type: ExecutionType,
+    public init(executionID: ExecutionID, teamID: String, planID: String, planName: String, type: ExecutionType,
                 initiatedBy: String, rtoTargetMinutes: Int?, waves: [Wave], launchOverrides: LaunchOverrides? = nil) {
         self.executionID = executionID
         self.teamID = teamID

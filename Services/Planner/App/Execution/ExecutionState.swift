@@ -7,8 +7,8 @@ import MusterEvents
 /// reads and returns it; the store keeps it as the execution's JSON document
 /// and projects it into wave and server rows.
 public struct ExecutionState: Codable, Sendable, Equatable {
-    /// The execution id (a UUID string).
-    public var id: String
+    /// The execution id.
+    public var id: ExecutionID
     /// The owning team.
     public var teamID: String
     /// The plan it runs (snapshotted at start: later edits don't apply).

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterMessaging
 import MusterPostgres
 import ServiceLifecycle
@@ -35,7 +36,7 @@ struct StepDeadlines: Service, CustomStringConvertible {
         let due = try await api.pool.withConnection { try await store.dueExecutions(now: now(), limit: 100, on: $0) }
         for id in due {
             try await api.pool.transaction { connection in
-                guard let old = try await api.executions.lock(id, teamID: nil, on: connection) else { return }
+                guard let old = try await api.executions.lock(ExecutionID(id), teamID: nil, on: connection) else { return }
                 let (new, effects) = try ExecutionStateMachine.apply(.tick, to: old, now: now())
                 try await api.executions.save(from: old, to: new, effects: effects, on: connection)
             }

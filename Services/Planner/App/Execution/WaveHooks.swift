@@ -162,7 +162,7 @@ public struct StepState: Codable, Sendable, Equatable {
     }
 
     /// Where an approval step of `executionID` is decided.
-    static func approvalLink(executionID: String, step: String) -> String {
+    static func approvalLink(executionID: ExecutionID, step: String) -> String {
         "/v1/executions/\(executionID)/approvals/\(step)"
     }
 
@@ -180,7 +180,7 @@ public struct StepState: Codable, Sendable, Equatable {
 /// outbox row (`aws.requested` / `callout.requested`).
 public struct StepRun: Sendable, Equatable {
     /// The execution.
-    public var executionID: String
+    public var executionID: ExecutionID
     /// The owning team.
     public var teamID: String
     /// The wave (1-based) and its name.

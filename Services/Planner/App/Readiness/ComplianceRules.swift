@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// A plan's drill record against its policy (issue 16): the last successful
 /// drill, how it did against the RTO and RPO targets, and whether the next
@@ -6,7 +7,7 @@ import Foundation
 struct ComplianceEntry: Encodable, Equatable {
     /// The last drill that ended COMPLETED.
     struct LastDrill: Encodable, Equatable {
-        var executionId: String
+        var executionId: ExecutionID
         var endedAt: Date
         var secondsToLastLaunch: Double?
         var rtoMet: Bool?

@@ -66,7 +66,7 @@ struct DrillScheduler: Sendable {
             let state = try await api.start(
                 PlannerAPI.StartInput(planId: due.plan, type: .drill, recoveryPoint: nil, force: false),
                 by: principal, on: connection)
-            try await store.recordRun(execution: UUID(uuidString: state.id)!, schedule: due.id,
+            try await store.recordRun(execution: state.id.uuid, schedule: due.id,
                                       cleanupAfterMinutes: due.cleanupAfterMinutes, on: connection)
             return "started \(state.id)"
         } catch let refused as APIError {
@@ -81,13 +81,13 @@ struct DrillScheduler: Sendable {
             let (executionID, scheduleID) = due
             let actor = "schedule:\(scheduleID.uuidString.lowercased())"
             var outcome = "requested"
-            if let old = try await api.executions.lock(executionID, teamID: nil, on: connection) {
+            if let old = try await api.executions.lock(ExecutionID(executionID), teamID: nil, on: connection) {
                 do {
                     let (new, effects) = try ExecutionStateMachine.apply(.cleanup(actor: actor), to: old, now: Date())
                     try await api.executions.save(from: old, to: new, effects: effects, on: connection)
                     try await api.audit(Principal(teamID: UUID(uuidString: old.teamID), subject: actor, role: .operator),
                                         team: UUID(uuidString: old.teamID), action: "execution.cleanup", type: "execution",
-                                        id: old.id, detail: ["reason": "scheduled hold time over"], on: connection)
+                                        id: old.id.rawValue, detail: ["reason": "scheduled hold time over"], on: connection)
                 } catch let refused as ExecutionCommandRefused {
                     outcome = "refused: \(refused.reason)"
                 }

@@ -23,7 +23,7 @@ struct ExecutionStore: Sendable {
                 (id, team_id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at, state)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """,
-            [try Self.uuid(state.id, "execution id"), try Self.uuid(state.teamID, "execution teamID"),
+            [state.id, try Self.uuid(state.teamID, "execution teamID"),
              try Self.uuid(state.planID, "execution planID"), state.planName, state.type.rawValue, state.status.rawValue, state.initiatedBy, state.createdAt,
              state.endedAt, try Self.document(state)])
         try await project(from: nil, to: state, on: connection)
@@ -32,7 +32,7 @@ struct ExecutionStore: Sendable {
 
     /// The execution locked for update (job events and commands are
     /// serialised per execution), scoped to `teamID` when given.
-    func lock(_ id: UUID, teamID: UUID?, on connection: PostgresConnection) async throws -> ExecutionState? {
+    func lock(_ id: ExecutionID, teamID: UUID?, on connection: PostgresConnection) async throws -> ExecutionState? {
         let result = try await connection.query(
             "SELECT state FROM \(schema).executions WHERE id = $1 AND ($2::uuid IS NULL OR team_id = $2) FOR UPDATE",
             [id, teamID])
@@ -41,7 +41,7 @@ struct ExecutionStore: Sendable {
     }
 
     /// The execution (no lock), scoped to its team.
-    func get(_ id: UUID, teamID: UUID, on connection: PostgresConnection) async throws -> ExecutionState? {
+    func get(_ id: ExecutionID, teamID: UUID, on connection: PostgresConnection) async throws -> ExecutionState? {
         let result = try await connection.query(
             "SELECT state FROM \(schema).executions WHERE id = $1 AND team_id = $2", [id, teamID])
         guard let row = result.rows.first else { return nil }
@@ -57,7 +57,7 @@ struct ExecutionStore: Sendable {
                 UPDATE \(schema).executions SET status = $2, ended_at = $3, state = $4, updated_at = now()
                 WHERE id = $1
                 """,
-                [try Self.uuid(new.id, "execution id"), new.status.rawValue, new.endedAt, try Self.document(new)])
+                [new.id, new.status.rawValue, new.endedAt, try Self.document(new)])
             try await project(from: old, to: new, on: connection)
             // Counted in the transaction: a rolled-back one (rare) counts an execution twice.
             if old.endedAt == nil, new.endedAt != nil {
@@ -72,7 +72,7 @@ struct ExecutionStore: Sendable {
     private func project(from old: ExecutionState?, to new: ExecutionState, on connection: PostgresConnection)
         async throws
     {
-        let executionID = try Self.uuid(new.id, "execution id")
+        let executionID = new.id
         let waves = new.waves.filter { wave in old.map { $0.waves[wave.number - 1] != wave } ?? true }
         if !waves.isEmpty {
             let rows = waves.map { WaveRow(number: $0.number, name: $0.name, status: $0.status.rawValue,
@@ -188,7 +188,7 @@ struct ExecutionStore: Sendable {
             """, [team, filter.status, filter.type, filter.planID, page.afterSeq, page.limit + 1]).rows
         let items = try rows.prefix(page.limit).map { row in
             ExecutionViews.Summary(
-                id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+                id: try row.decode(ExecutionID.self, "id"),
                 planId: try row.decode(UUID.self, "plan_id").uuidString.lowercased(),
                 planName: try row.decode(String.self, "plan_name"),
                 type: try row.decode(ExecutionType.self, "type"), status: try row.decode(ExecutionStatus.self, "status"),

@@ -26,7 +26,7 @@ enum SSMStepTransport {
     /// A UUID (SSM's `ClientToken` must be one) that is the same for every
     /// request of one step run: the first 16 bytes of SHA-256 over
     /// `execution/step/attempt`, with the version-5 and variant bits set.
-    static func idempotencyKey(executionID: String, stepName: String, attempt: Int) -> String {
+    static func idempotencyKey(executionID: ExecutionID, stepName: String, attempt: Int) -> String {
         var bytes = Array(SHA256.hash(data: Array("\(executionID)/\(stepName)/\(attempt)".utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80

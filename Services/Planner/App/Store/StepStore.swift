@@ -33,7 +33,7 @@ struct StepStore: Sendable {
             if let wave = event.wave { detail["wave"] = wave.name }
             if let output = step.output { detail["output"] = output }
             return Row(team_id: event.teamID, actor: event.actor ?? "muster", action: event.type.rawValue,
-                       resource_id: event.executionID, detail: detail)
+                       resource_id: event.executionID.rawValue, detail: detail)
         }
         guard !rows.isEmpty else { return }
         try await connection.query(
