@@ -39,7 +39,23 @@ struct ConsumerCloseTests {
                 ["fetch.wait.max.ms": "10", "topic.metadata.refresh.interval.ms": "1000"]) { _, new in new })
         }
 
-        func stop() { kill(process.processIdentifier, SIGSTOP) }
+        /// Stops the broker and returns once the kernel reports every thread of it stopped ('T' in
+        /// /proc/<pid>/stat), so no request sent afterwards can be answered (on a loaded machine the
+        /// stop of a many-threaded process is not instant).
+        func stop() async throws {
+            kill(process.processIdentifier, SIGSTOP)
+            let tasks = "/proc/\(process.processIdentifier)/task"
+            func allStopped() -> Bool {
+                let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+                return !threads.isEmpty && threads.allSatisfy { thread in
+                    guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
+                          let close = stat.lastIndex(of: ")") else { return false }
+                    return stat[stat.index(close, offsetBy: 2)] == "T"
+                }
+            }
+            for _ in 0..<200 where !allStopped() { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(allStopped(), "the private broker is stopped")
+        }
 
         deinit {
             // Tansu does not stop on SIGTERM (it drains its connections first): kill it.
@@ -70,7 +86,7 @@ struct ConsumerCloseTests {
             configuration: configuration, groupID: TestEnvironment.uniqueName("g"), topics: [topic], logger: logger)
         let records = try await consumer.take(2, within: .seconds(60))
 
-        broker.stop()
+        try await broker.stop()
         // Both commits wait for the coordinator, which no longer answers (one performed, one queued behind it).
         let commits = records.map { record in
             Task { () -> (any Error)? in
