@@ -34,13 +34,9 @@ struct CalloutResultHandler: Sendable {
         on connection: PostgresConnection
     ) async throws {
         guard let result = Self.result(of: completed) else { return }
-        let id = completed.executionID
-        guard let old = try await store.lock(id, teamID: nil, on: connection) else {
-            logger.warning("callout.completed for an unknown execution", metadata: ["execution": "\(id)"])
-            return
-        }
-        let (new, effects) = try ExecutionStateMachine.apply(.stepFinished(result), to: old, now: Date())
-        try await store.save(from: old, to: new, effects: effects, on: connection)
+        try await store.applyConsumed(
+            .stepFinished(result), to: completed.executionID, event: event, what: "callout.completed", logger: logger,
+            on: connection)
     }
 
     /// What the outcome means for the step (pure): nil while it waits for the callback.

@@ -52,20 +52,14 @@ struct JobStatusHandler: Sendable {
         guard let executionID = Self.executionID(of: input) else {
             throw UnprocessableEvent("\(event.type) is not a job event")
         }
-        guard let old = try await store.lock(executionID, teamID: nil, on: connection) else {
-            // Not ours (another deployment sharing the topic) or deleted: nothing to update.
-            logger.warning("job.status for an unknown execution", metadata: [
-                "ce_id": "\(event.id)", "execution": "\(executionID)"])
-            return
-        }
-        let (applied, effects) = try ExecutionStateMachine.apply(input, to: old, now: Date())
-        var new = applied
-        if case .jobCreated(let created) = input, created.jobType == .launch {
+        try await store.applyConsumed(
+            input, to: executionID, event: event, what: "job.status", logger: logger, on: connection
+        ) { applied in
+            guard case .jobCreated(let created) = input, created.jobType == .launch else { return applied }
             let observations = try await Self.replication(
                 of: created.sourceServerIDs, in: created.launchGroup.endpoint, schema: store.schema, on: connection)
-            new = ExecutionStateMachine.noteLatestRecoveryPoints(observations, job: created, in: new)
+            return ExecutionStateMachine.noteLatestRecoveryPoints(observations, job: created, in: applied)
         }
-        try await store.save(from: old, to: new, effects: effects, on: connection)
     }
 
     /// `ssm.automation-status`: a terminal one finishes its step (the state
@@ -81,13 +75,8 @@ struct JobStatusHandler: Sendable {
                 "automation": "\(status.automationExecutionID ?? "-")"])
             return
         }
-        guard let old = try await store.lock(executionID, teamID: nil, on: connection) else {
-            logger.warning("ssm.automation-status for an unknown execution", metadata: [
-                "ce_id": "\(event.id)", "execution": "\(executionID)"])
-            return
-        }
-        let (new, effects) = try ExecutionStateMachine.apply(input, to: old, now: Date())
-        try await store.save(from: old, to: new, effects: effects, on: connection)
+        try await store.applyConsumed(
+            input, to: executionID, event: event, what: "ssm.automation-status", logger: logger, on: connection)
     }
 
     /// The inventory's replication freshness of `serverIDs` in `endpoint`.
