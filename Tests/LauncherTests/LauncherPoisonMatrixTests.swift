@@ -135,9 +135,9 @@ struct LauncherPoisonMatrixTests {
     @Test("launcher.inputs and launcher.accounts: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled; a replay after the fix handles one once")
     func matrix() async throws {
         try await H.with(servers: 12) { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let matrix = PoisonMatrix(app: harness, pool: harness.pool, schema: harness.schema, log: harness.log,
-                                      producer: harness.producer, consumers: harness.consumers.value)
+                                      producer: harness.producer, consumers: harness.consumers)
             for consumer in ["launcher.inputs", "launcher.accounts"] {
                 #expect(Set(Self.cells.filter { $0.consumer == consumer }.map(\.kind)) == Set(PoisonClass.allCases))
             }

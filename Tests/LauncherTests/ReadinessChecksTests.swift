@@ -38,7 +38,7 @@ struct ReadinessChecksIntegrationTests {
     @Test("A leftover recovery instance, a foreign active job, the quota, a missing subnet and bad credentials each give their check")
     func eachProblemGivesItsCheck() async throws {
         try await H.with(servers: 6) { harness in
-            try harness.startLauncher(harness.configuration {
+            try await harness.startLauncher(harness.configuration {
                 $0.accounts.append(AccountConfiguration(accountId: Self.badAccount, regions: [H.region], keyPair: "MISSING"))
             })
             // An earlier drill of s-1 leaves its recovery instance behind.
