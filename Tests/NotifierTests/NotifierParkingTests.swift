@@ -21,15 +21,15 @@ struct NotifierParkingTests {
     @Test("notifier.tokens: a token.issued whose digest already exists is parked; a later token still works; replayed once after the clash is removed")
     func tokenDigestClashIsParked() async throws {
         try await NotifierTestApp.with { app in
-            let team = UUID().uuidString.lowercased()
+            let team = TeamID.random()
             let first = try await app.issueToken(team: team, role: "viewer")
             #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: first).status == 200 })
             let tokens = probe(app, "notifier.tokens")
             // Another token id with the same digest: the unique key refuses it (23505), deterministically.
             let clash = TokenIssued(tokenID: UUID().uuidString, teamID: team, subject: "x", role: "viewer",
                                     tokenSHA256: BearerToken.digestHex(first), issuedAt: Date())
-            try await app.publish(topic: app.topics.teams, key: team, CloudEvent(
-                source: EventSource.planner, type: EventType.tokenIssued, subject: team, payload: clash))
+            try await app.publish(topic: app.topics.teams, key: team.rawValue, CloudEvent(
+                source: EventSource.planner, type: EventType.tokenIssued, subject: team.rawValue, payload: clash))
             let later = try await app.issueToken(team: team, role: "admin")
             #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: later).status == 200 },
                     "a token issued after the poison record is accepted")
@@ -56,16 +56,16 @@ struct NotifierParkingTests {
     @Test("notifier.tokens and notifier.executions: events not from the planner are parked, never delivered")
     func forgedSourcesAreParked() async throws {
         try await NotifierTestApp.with { app in
-            let team = UUID().uuidString.lowercased()
+            let team = TeamID.random()
             let tokens = probe(app, "notifier.tokens"), executions = probe(app, "notifier.executions")
             let token = "mst_" + UUID().uuidString.lowercased() + UUID().uuidString.lowercased()
             let forgedToken = TokenIssued(tokenID: UUID().uuidString, teamID: team, subject: "mallory", role: "admin",
                                           tokenSHA256: BearerToken.digestHex(token), issuedAt: Date())
-            try await app.publish(topic: app.topics.teams, key: team, CloudEvent(
-                source: "/evil", type: EventType.tokenIssued, subject: team, payload: forgedToken))
+            try await app.publish(topic: app.topics.teams, key: team.rawValue, CloudEvent(
+                source: "/evil", type: EventType.tokenIssued, subject: team.rawValue, payload: forgedToken))
             let payload = ExecutionEvent(
                 type: .executionStarted, executionID: .fixture(1), executionType: .drill, executionStatus: .running,
-                planID: "p", planName: "p", teamID: team, initiatedBy: "mallory", occurredAt: Date())
+                planID: .named("p"), planName: "p", teamID: team, initiatedBy: "mallory", occurredAt: Date())
             try await app.publish(topic: app.topics.executionEvents, key: "ex-1", try CloudEvent(
                 source: "/evil", type: ExecutionEventType.executionStarted.rawValue, subject: "ex-1", payload: payload))
             #expect(try await eventually { try await parked(app).count == 2 })
