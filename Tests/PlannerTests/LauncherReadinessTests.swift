@@ -153,7 +153,7 @@ struct LauncherReadinessTests {
     @Test func anUnknownStatusWordReadsAsUnknown() throws {
         // A newer launcher's word: the answer still decodes (never parked) and the check reads as unknown.
         let body = #"""
-        {"version":1,"planId":"p","evaluationId":"e","accountId":"a","checkedAt":"2026-01-01T00:00:00.000Z",
+        {"version":1,"planId":"00000000-0000-4000-8000-000000000001","evaluationId":"e","accountId":"a","checkedAt":"2026-01-01T00:00:00.000Z",
          "checks":[{"name":"x","status":"weird","servers":[],"message":"m"},
                    {"name":"y","status":"warning","servers":[],"message":"m"}]}
         """#
