@@ -140,6 +140,22 @@ struct PlannerRouteTests {
         }
     }
 
+    @Test("a plan id that is no UUID in a body or a query is a 4xx naming planId, before any store is asked")
+    func malformedPlanIDs() async throws {
+        for (body, rule, words) in [(#"{"planId":"plan-1","type":"DRILL"}"#, "format", "plan id must be a UUID"),
+                                    (#"{"planId":7,"type":"DRILL"}"#, "type", "planId must be")] {
+            let answer = try await send(.post, "/v1/executions", token: operatorToken, body: body)
+            #expect(answer.status == .unprocessableContent, "\(body)")
+            #expect(answer.error?.field == "planId" && answer.error?.rule == rule, "\(body)")
+            #expect(answer.error?.message.contains(words) == true, "\(answer.error?.message ?? "")")
+        }
+        for path in ["/v1/executions?planId=plan-1", "/v1/events/stream?planId=plan-1"] {
+            let answer = try await send(.get, path, token: viewer)
+            #expect(answer.status == .badRequest, "\(path)")
+            #expect(answer.error?.field == "planId" && answer.error?.rule == "format", "\(path)")
+        }
+    }
+
     @Test("malformed ids and another team's tokens answer 404 naming the resource")
     func notFound() async throws {
         for (path, what) in [("/v1/plans/not-a-uuid", "plan"), ("/v1/protection-groups/7", "protection group"),
