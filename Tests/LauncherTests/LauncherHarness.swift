@@ -153,7 +153,7 @@ final class LauncherHarness: Sendable {
     func launchGroupRequested(_ execution: String, wave: Int = 1, servers: [String], type: ExecutionType = .drill) -> LaunchGroupRequested {
         LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: .named(execution), waveNumber: wave, endpoint: Self.endpoint),
-            executionType: type, planID: "plan-1", planName: "Plan", waveName: "wave \(wave)", team: "team-a",
+            executionType: type, planID: .named("plan-1"), planName: "Plan", waveName: "wave \(wave)", team: .named("team-a"),
             initiatedBy: "alice", sourceServerIDs: servers, waveStartedAt: Date(), timeoutSeconds: 600)
     }
 

@@ -115,7 +115,7 @@ struct LauncherPoisonMatrixTests {
                  accounts: "4444000003",
                  poison: { _ in
                      let request = ReadinessCheckRequested(
-                         planID: "plan-range", evaluationID: "eval-range", accountID: H.accountID,
+                         planID: .named("plan-range"), evaluationID: "eval-range", accountID: H.accountID,
                          regions: [.init(region: H.region, sourceServerIDs: (0...ReadinessCheckRequested.maxServers).map { H.sid($0) },
                                          peakServers: 1, peakJobs: 1)],
                          quotas: .init(concurrentJobs: 20, serversInActiveJobs: 500), requestedAt: Date())

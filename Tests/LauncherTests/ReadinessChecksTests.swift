@@ -19,7 +19,7 @@ struct ReadinessChecksIntegrationTests {
     func request(_ account: String, servers: [String], subnets: [String] = [], groups: [String] = [],
                  types: [String] = [], concurrentJobs: Int = 20, documents: [String]? = nil) -> ReadinessCheckRequested {
         ReadinessCheckRequested(
-            planID: "plan-r", evaluationID: UUID().uuidString.lowercased(), accountID: account,
+            planID: .named("plan-r"), evaluationID: UUID().uuidString.lowercased(), accountID: account,
             regions: servers.isEmpty ? [] : [.init(region: H.region, sourceServerIDs: servers, subnetIDs: subnets,
                                                    securityGroupIDs: groups, instanceTypes: types,
                                                    peakServers: servers.count, peakJobs: 1)],
