@@ -283,7 +283,7 @@ def run_case(name, spec, port, args):
         return {"case": name, "members": len(spec["consumers"]), "producers": spec["producers"],
                 "topics_fetched": sum(len(c["topics"]) for c in spec["consumers"]),
                 "partitions_fetched": sum(spec["topics"][t] for c in spec["consumers"] for t in c["topics"]),
-                "join_s": None, "windows": windows, "joined_at": joined}
+                "windows": windows, "joined_at": joined}
     finally:
         for c in clients:
             try:
