@@ -105,6 +105,7 @@ CASES = {
     "muster-notifier5s": muster(props_by_member={"notifier": {"fetch.wait.max.ms": "5000"}}),
     # (d) every member at a 1 s wait; (a) + (b) with the notifier at 5 s; (a) + (b) + every member at 1 s.
     "muster-wait1s": muster(props_by_member={m: {"fetch.wait.max.ms": "1000"} for m in MUSTER_MEMBERS}),
+    "muster-wait2s": muster(props_by_member={m: {"fetch.wait.max.ms": "2000"} for m in MUSTER_MEMBERS}),
     "muster-merged-low1-notifier5s": muster(dict(MERGED_PARTS, **LOW), MERGED_MEMBERS,
                                             props_by_member={"notifier": {"fetch.wait.max.ms": "5000"}}),
     "muster-merged-low1-wait1s": muster(dict(MERGED_PARTS, **LOW), MERGED_MEMBERS,
