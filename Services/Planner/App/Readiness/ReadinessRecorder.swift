@@ -82,12 +82,9 @@ struct ReadinessRecorder: Sendable {
     /// the answer (the event owed, if the verdict changed). An answer for a deleted plan is dropped.
     func answered(_ answer: ReadinessChecked, now: Date, on connection: PostgresConnection) async throws -> OutboxMessage? {
         let planID = answer.planID
-        guard let row = try await connection.query(
-                "SELECT team_id, definition FROM \(schema).plans WHERE id = $1 FOR UPDATE", [planID]).rows.first,
+        guard let (team, plan) = try await store.lockedPlan(planID, on: connection),
               try await store.storeAnswer(answer, plan: planID, on: connection),
               try await store.verdict(plan: planID, on: connection) != nil else { return nil }
-        let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
-        return try await reevaluate(planID: planID, team: try row.decode(TeamID.self, "team_id"), plan: plan, now: now,
-                                    ask: false, on: connection).event
+        return try await reevaluate(planID: planID, team: team, plan: plan, now: now, ask: false, on: connection).event
     }
 }

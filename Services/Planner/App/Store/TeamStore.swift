@@ -23,6 +23,14 @@ protocol TeamStoring: Sendable {
 }
 
 /// ``TeamStoring`` on PostgreSQL: `teams`, `tokens`, `audit`, the outbox (`teams.v1`).
+extension TeamStore {
+    /// The id of the team named `name` (case-insensitive), for OIDC group mappings; nil when there is none.
+    static func teamID(named name: String, schema: String, pool: PostgresPool) async throws -> TeamID? {
+        try await pool.query("SELECT id FROM \(schema).teams WHERE lower(name) = lower($1)", [name]).rows.first?
+            .decode(TeamID.self, "id")
+    }
+}
+
 struct TeamStore: TeamStoring {
     let schema: String
     let pool: PostgresPool
