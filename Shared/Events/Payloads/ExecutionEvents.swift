@@ -152,7 +152,7 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
     /// A source server as execution events describe it.
     public struct ServerRef: Codable, Sendable, Equatable {
         /// `s-…`.
-        public var sourceServerID: String
+        public var sourceServerID: SourceServerID
         /// Its AWS account.
         public var accountID: String
         /// Its region.
@@ -163,7 +163,7 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
         public var recoveryInstanceID: String?
 
         /// Creates the reference.
-        public init(sourceServerID: String, accountID: String, region: String, status: ServerStatus,
+        public init(sourceServerID: SourceServerID, accountID: String, region: String, status: ServerStatus,
                     recoveryInstanceID: String? = nil) {
             self.sourceServerID = sourceServerID
             self.accountID = accountID
