@@ -136,9 +136,12 @@ public struct TeamID: UUIDIdentifier {
 
 /// An identifier DRS assigns (`s-…`, `drsjob-…`): an opaque string, kept
 /// exactly as DRS wrote it and written back the same way. Conform a new kind
-/// with a stored `rawValue` and `init(rawValue:)`; the rest is here.
+/// with a stored `rawValue` and `init(rawValue:)`; the rest is here. A
+/// literal, interpolated or not (`"s-\(n)"`), is one too, so fixtures read as
+/// the ids they are.
 public protocol StringIdentifier: RawRepresentable, Codable, Hashable, Comparable, Sendable,
-    CustomStringConvertible, ExpressibleByStringLiteral where RawValue == String, StringLiteralType == String
+    CustomStringConvertible, ExpressibleByStringInterpolation
+    where RawValue == String, StringLiteralType == String, StringInterpolation == DefaultStringInterpolation
 {
     /// Wraps DRS's string.
     init(rawValue: String)
