@@ -178,18 +178,18 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
         /// The step's name (unique within the plan).
         public var name: String
         /// SSM_AUTOMATION, HTTP_CALLOUT or APPROVAL.
-        public var kind: String
+        public var kind: HookKind
         /// BEFORE or AFTER the wave's launch.
-        public var phase: String
+        public var phase: HookPhase
         /// PENDING, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, DECLINED or SKIPPED after the transition.
-        public var status: String
+        public var status: StepStatus
         /// What the step reported (SSM outputs, the callout's answer, the approver's comment), at most 4096 characters.
         public var output: String?
         /// Where to approve or decline (`execution.approval-requested`).
         public var link: String?
 
         /// Creates the reference.
-        public init(name: String, kind: String, phase: String, status: String, output: String? = nil, link: String? = nil) {
+        public init(name: String, kind: HookKind, phase: HookPhase, status: StepStatus, output: String? = nil, link: String? = nil) {
             self.name = name
             self.kind = kind
             self.phase = phase

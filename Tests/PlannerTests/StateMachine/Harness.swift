@@ -120,7 +120,7 @@ extension [ExecutionEffect] {
     /// Step events as `type:step:status`.
     var stepEvents: [String] {
         compactMap {
-            if case .publish(let event) = $0, let step = event.step { "\(event.type.rawValue):\(step.name):\(step.status)" } else { nil }
+            if case .publish(let event) = $0, let step = event.step { "\(event.type.rawValue):\(step.name):\(step.status.rawValue)" } else { nil }
         }
     }
     /// Terminations requested.
