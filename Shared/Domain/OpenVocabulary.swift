@@ -6,28 +6,36 @@
 ///
 /// Conform with `init(rawValue:)` (never failing: an unknown word is
 /// `unknown`) and `rawValue`; the coding and the description are here.
-public protocol OpenVocabulary: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible
-    where RawValue == String
-{
-    /// Reads a word; one this build does not know is kept as received.
-    init(rawValue: String)
+public protocol OpenVocabulary: PlainStringValue {
     /// The words this build knows (what a validator offers an operator).
     static var known: [Self] { get }
 }
 
 extension OpenVocabulary {
-    /// The word.
+    /// False for a word this build does not know.
+    public var isKnown: Bool { Self.known.contains(self) }
+}
+
+/// A value written as one plain JSON string, its `rawValue`, and read back
+/// from any string without failing: DRS's ids (``StringIdentifier``) and
+/// words (``OpenVocabulary``).
+public protocol PlainStringValue: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible
+    where RawValue == String
+{
+    /// Wraps any string (an id or word this build does not know included).
+    init(rawValue: String)
+}
+
+extension PlainStringValue {
+    /// The string.
     public var description: String { rawValue }
 
-    /// True for a word this build does not know.
-    public var isKnown: Bool { Self.known.contains(self) }
-
-    /// Decodes the plain word; never fails on an unknown one.
+    /// Reads the plain string.
     public init(from decoder: any Decoder) throws {
         self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
     }
 
-    /// Encodes the plain word (an unknown one unchanged).
+    /// Writes the plain string, unchanged.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
