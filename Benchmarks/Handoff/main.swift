@@ -12,6 +12,8 @@
 //   load: 5 endpoints × 20 chains × 3 waves (100 concurrent jobs), time scale 60, BENCH_LOAD_REPEATS (3) times;
 //   production: the poller's production defaults, time scale 1, a short job profile.
 // BENCH_PREDICT=0 runs the same with the phase cadence only (the baseline).
+// BENCH_SWEEP_PER_JOB_MS sets the stack-like scenarios' sweep step per live job (15 ms).
+// BENCH_GATES=0 leaves `gatesNextStep` out of the requests (every job swept, as before round 8).
 // BENCH_FETCH_WAIT=default keeps librdkafka's fetch.wait.max.ms (500 ms, the
 // production setting) instead of the tests' 10 ms (docs/benchmarks.md "Idle stack").
 // BENCH_KAFKA_PROPERTIES=k=v,… sets any librdkafka property over those (the fetch wait included).
@@ -211,12 +213,16 @@ func run(_ scenario: Scenario) async throws -> Figures {
         }
     }
     let measuredWaves = scenario.waves, chains = scenario.chains
-    @Sendable func publishWave(chain: ExecutionID, region: String, wave: Int, server: Int) async throws {
+    let sendGates = environment["BENCH_GATES"] != "0"
+    // As the planner does: a wave another waits for gates a next step (BENCH_GATES=0 leaves the flag
+    // out, as an older planner would, so every job counts as gating: the previous behaviour).
+    @Sendable func publishWave(chain: ExecutionID, region: String, wave: Int, server: Int, gates: Bool) async throws {
         let endpoint = Endpoint(accountID: accountID, region: region)
         let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: chain, waveNumber: wave, endpoint: endpoint),
             executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
-            sourceServerIDs: [SourceServerID(rawValue: sid(server))], waveStartedAt: Date())
+            sourceServerIDs: [SourceServerID(rawValue: sid(server))], waveStartedAt: Date(),
+            gatesNextStep: sendGates ? gates : nil)
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }
@@ -233,7 +239,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
                       group.waveNumber < measuredWaves else { continue }
                 try await publishWave(
                     chain: group.executionID, region: group.endpoint.region, wave: group.waveNumber + 1,
-                    server: chains * group.waveNumber + (k - 1) % chains + 1)
+                    server: chains * group.waveNumber + (k - 1) % chains + 1, gates: group.waveNumber + 1 < measuredWaves)
             }
         }
     }
@@ -255,7 +261,8 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let warmups = 8
     for (index, region) in regionNames.enumerated() {
         for n in 1...warmups {
-            try await publishWave(chain: .fixture(JobSeen.warmup + UInt32(index * warmups + n)), region: region, wave: 1, server: n)
+            try await publishWave(chain: .fixture(JobSeen.warmup + UInt32(index * warmups + n)), region: region, wave: 1, server: n,
+                                  gates: false)
         }
     }
     let warmCount = warmups * regionNames.count
@@ -266,7 +273,8 @@ func run(_ scenario: Scenario) async throws -> Figures {
     let measuredStart = Date()
     for (index, region) in regionNames.enumerated() {
         for n in 1...scenario.chains {
-            try await publishWave(chain: .fixture(UInt32(index * scenario.chains + n)), region: region, wave: 1, server: n)
+            try await publishWave(chain: .fixture(UInt32(index * scenario.chains + n)), region: region, wave: 1, server: n,
+                                  gates: measuredWaves > 1)
         }
     }
     let total = scenario.chains * regionNames.count * scenario.waves
@@ -414,7 +422,8 @@ func stackPoller(_ configuration: inout PollerConfiguration) {
     configuration.budget = EndpointBudget(maxPollsPerMinute: 6000)
     configuration.tickInterval = .milliseconds(200)
     configuration.prediction = PredictionSettings(
-        drsTimeScale: 60, sweepStep: .milliseconds(50), sweepStepPerJob: .milliseconds(15), watchInterval: .seconds(5))
+        drsTimeScale: 60, sweepStep: .milliseconds(50),
+        sweepStepPerJob: .milliseconds(Int(environment["BENCH_SWEEP_PER_JOB_MS"] ?? "") ?? 15), watchInterval: .seconds(5))
 }
 
 do {

@@ -150,7 +150,8 @@ struct LauncherIntegrationTests {
                 $0.limits.maxServersPerJob = 200
                 $0.limits.maxServersInActiveJobs = 200
             })
-            let request = harness.launchGroupRequested("ex-big", servers: (1...250).map(H.sid))
+            var request = harness.launchGroupRequested("ex-big", servers: (1...250).map(H.sid))
+            request.gatesNextStep = false  // the last wave: carried to the poller on each job.created
             try await harness.launch(request)
             // Count-bounded: 10 s alone, 36 s once with every suite on 2 cores (the second job waits for the first to end).
             #expect(try await harness.pollUntil(timeout: .seconds(120)) { try await harness.jobs().count == 2 })
@@ -159,6 +160,7 @@ struct LauncherIntegrationTests {
             #expect(created.allSatisfy { $0.chunkCount == 2 && $0.sourceServerIDs.count == 125 })
             #expect(Set(created.flatMap(\.sourceServerIDs).map(\.rawValue)) == Set((1...250).map(H.sid)))
             #expect(created.allSatisfy { $0.timeoutSeconds == 600 && $0.isDrill && $0.launchGroup == request.launchGroup })
+            #expect(created.allSatisfy { $0.gatesNextStep == false })
             let counters = await harness.counters()
             #expect(counters.quotaExceeded == 0)
             #expect(counters.maxServersInActiveJobs <= 200)

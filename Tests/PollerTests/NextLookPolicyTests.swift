@@ -139,6 +139,18 @@ struct NextLookPolicyTests {
         #expect(offset(next(job, at: 1009)) == 1010)
     }
 
+    @Test func aCompletionNothingWaitsForIsLookedAtOnceAtTheWindowsEnd() {
+        // The same job as above, in the execution's last wave: no sweep from 970, one look at 1010.
+        var last = facts(.started, startedAfter: 780)
+        last.gatesNextStep = false
+        #expect(offset(next(facts(.started, startedAfter: 780), at: 800)) == 970, "a job another step waits for is swept")
+        let look = next(last, at: 800)
+        #expect(offset(look) == 1010, "one look just after the latest likely completion")
+        #expect(look?.kind == .completion && look?.step == 42, "its step: the 40 s window plus the 2 s step")
+        #expect(offset(next(last, at: 1010)) == 1052, "past the window it backs off at least that step apart")
+        #expect(offset(next(last, at: 1200)) == 1295, "then by half the overrun, like any other")
+    }
+
     @Test func pastTheWindowLooksBackOffUpToTheWatchInterval() {
         let job = facts(.started, startedAfter: 780)
         #expect(offset(next(job, at: 1010.5)) == 1012.5, "just past: one step")

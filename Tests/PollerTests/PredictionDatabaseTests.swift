@@ -115,6 +115,26 @@ struct PredictionDatabaseTests {
         #expect(cadence > pending.seconds * 0.85 && cadence < pending.seconds * 1.15)
         #expect(summary.nextDue != nil, "the loop knows when the next look is")
     }
+    @Test func onlyJobsAnotherStepWaitsForCountTowardTheSweepStep() async throws {
+        let fixture = try await fixture()
+        var last = PollerFixture.created(job: "last-wave")
+        last.gatesNextStep = false
+        let gating = PollerFixture.created(job: "gating")
+        var older = PollerFixture.created(job: "older-planner")
+        older.gatesNextStep = nil
+        try await fixture.track([last, gating, older])
+        let stored = try await fixture.pool.query(
+            "SELECT job_id, gates_next_step FROM \(fixture.schema).jobs ORDER BY job_id").rows
+        let gates = try Dictionary(uniqueKeysWithValues: stored.map {
+            (try $0.decode(String.self, "job_id"), try $0.decode(Bool.self, "gates_next_step"))
+        })
+        #expect(gates == ["gating": true, "last-wave": false, "older-planner": true], "absent counts as gating")
+        let model = try await fixture.pool.withConnection { connection in
+            try await fixture.tracker.endpointModel(gating.launchGroup.endpoint, on: connection)
+        }
+        #expect(model.liveJobs == 2, "the last wave's job does not widen the endpoint's sweep step")
+    }
+
     @Test func aWatchLookRidesAlongEarlyOnAPollSentAnywayAndKeepsItsPlan() async throws {
         let fixture = try await fixture()  // watch 3600 s: watch looks ride up to 1800 s early
         for n in 1...3 {

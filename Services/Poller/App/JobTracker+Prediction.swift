@@ -10,10 +10,11 @@ extension JobTracker {
     /// What `NextLookPolicy` needs about one endpoint and job type.
     struct EndpointModel: Sendable {
         var history: [DRSJobType: PhaseHistory]
+        /// Live jobs another step waits for (the ones that sweep).
         var liveJobs: Int
     }
 
-    /// The endpoint's history (all job types) and its live jobs.
+    /// The endpoint's history (all job types) and its live jobs that gate a next step.
     func endpointModel(_ endpoint: Endpoint, on connection: PostgresConnection) async throws -> EndpointModel {
         guard configuration.prediction.enabled else { return EndpointModel(history: [:], liveJobs: 0) }
         let rows = try await connection.query(
@@ -37,7 +38,7 @@ extension JobTracker {
         let live = try await connection.query(
             """
             SELECT count(*) AS n FROM \(schema).jobs
-            WHERE account_id = $1 AND region = $2 AND state IN ('TRACKING', 'FINAL_REQUESTED')
+            WHERE account_id = $1 AND region = $2 AND state IN ('TRACKING', 'FINAL_REQUESTED') AND gates_next_step
             """, [endpoint.accountID, endpoint.region]).rows[0].decode(Int.self, "n")
         return EndpointModel(history: history, liveJobs: live)
     }
@@ -104,6 +105,7 @@ struct PredictionRow: Sendable {
     var startedExact: Bool
     var expectedAt: Date?
     var polls: Int
+    var gatesNextStep: Bool
 
     /// Reads the columns `PredictionRow.columns` selects.
     init(_ row: PostgresRow) throws {
@@ -115,13 +117,15 @@ struct PredictionRow: Sendable {
         startedExact = try row.decode(Bool.self, "started_exact")
         expectedAt = try row.decode(Date?.self, "expected_at")
         polls = try row.decode(Int.self, "polls")
+        gatesNextStep = try row.decode(Bool.self, "gates_next_step")
     }
 
     /// The columns to select.
-    static let columns = "account_id, region, job_type, created_at, tracked_at, started_at, started_exact, expected_at, polls"
+    static let columns = "account_id, region, job_type, created_at, tracked_at, started_at, started_exact, expected_at, polls, gates_next_step"
 
     func facts(phase: DRSJobStatus) -> JobTimelineFacts {
-        JobTimelineFacts(phase: phase, createdAt: createdAt, trackedAt: trackedAt, startedAt: startedAt)
+        JobTimelineFacts(
+            phase: phase, createdAt: createdAt, trackedAt: trackedAt, startedAt: startedAt, gatesNextStep: gatesNextStep)
     }
 }
 

@@ -56,7 +56,8 @@ public struct JobTracker: Sendable {
         let endpoint = created.launchGroup.endpoint
         let model = try await endpointModel(endpoint, on: connection)
         let look = predictedLook(
-            JobTimelineFacts(phase: .pending, createdAt: created.createdAt, trackedAt: anchor, startedAt: nil),
+            JobTimelineFacts(phase: .pending, createdAt: created.createdAt, trackedAt: anchor, startedAt: nil,
+                             gatesNextStep: created.gatesNextStep ?? true),
             type: created.jobType, model: model, now: now, lastPolledAt: nil, deadline: created.deadline)
         let due = look?.at ?? configuration.schedule.firstDue(trackedAt: now, deadline: created.deadline, using: &random)
         try await connection.query(
@@ -66,14 +67,14 @@ public struct JobTracker: Sendable {
             """
             INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
                 phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill, look_kind,
-                expected_at, traceparent, tracestate)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                expected_at, traceparent, tracestate, gates_next_step)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 'TRACKING', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
             ON CONFLICT (job_id) DO NOTHING
             """,
             [created.jobID, created.launchGroup.description, created.launchGroup.executionID.rawValue, created.chunk,
              endpoint.accountID, endpoint.region, created.jobType.rawValue, created.createdAt, anchor, created.deadline,
              created.timeoutSeconds, due, created.isDrill, (look?.kind ?? .cadence).rawValue, look?.expected,
-             StoredTrace.current?.traceparent, StoredTrace.current?.tracestate])
+             StoredTrace.current?.traceparent, StoredTrace.current?.tracestate, created.gatesNextStep ?? true])
         return result.affectedRows == 1
     }
 
@@ -95,11 +96,11 @@ public struct JobTracker: Sendable {
                 """
                 INSERT INTO \(schema).jobs (job_id, launch_group, execution_id, chunk, account_id, region, job_type,
                     phase, state, created_at, tracked_at, deadline, timeout_seconds, next_due, is_drill, look_kind,
-                    traceparent, tracestate)
+                    traceparent, tracestate, gates_next_step)
                 SELECT $1, $2, $3, $4, $5, $6, coalesce(o.job_type, 'LAUNCH'), 'PENDING', 'TRACKING',
                        $7::timestamptz, $7::timestamptz, coalesce(o.deadline, $7::timestamptz + $8::int * interval '1 second'),
                        coalesce(o.timeout_seconds, $8::int), $7::timestamptz,
-                       coalesce(o.is_drill, true), 'cadence', $10::text, $11::text
+                       coalesce(o.is_drill, true), 'cadence', $10::text, $11::text, coalesce(o.gates_next_step, true)
                 FROM (SELECT 1) one LEFT JOIN \(schema).jobs o ON o.job_id = $9
                 ON CONFLICT (job_id) DO NOTHING
                 """,

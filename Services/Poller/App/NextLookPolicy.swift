@@ -54,9 +54,13 @@ public struct JobTimelineFacts: Sendable, Equatable {
     public var trackedAt: Date
     /// DRS time the job turned STARTED (`LAUNCH_START`), once seen.
     public var startedAt: Date?
+    /// Whether another step of the execution (a later wave, a hook) waits for the job.
+    /// Only such a job's completion is swept; the others get one look at their window's end.
+    public var gatesNextStep: Bool
 
     /// Creates the facts.
-    public init(phase: DRSJobStatus, createdAt: Date, trackedAt: Date, startedAt: Date?) {
+    public init(phase: DRSJobStatus, createdAt: Date, trackedAt: Date, startedAt: Date?, gatesNextStep: Bool = true) {
+        self.gatesNextStep = gatesNextStep
         self.phase = phase
         self.createdAt = createdAt
         self.trackedAt = trackedAt
@@ -97,6 +101,11 @@ public struct NextLook: Sendable, Equatable {
 ///   window means one look just after the latest likely moment, and a narrow
 ///   step sweeps the whole window. Past the window, looks back off
 ///   (the gap is half the overrun, at least one step) up to `watchInterval`.
+///   A job nothing waits for (`gatesNextStep` false: the execution's last wave
+///   without an after-hook) is not swept: its step is the window's width plus
+///   one step, so it gets one look at the window's end and backs off from
+///   there (at least that step apart) — a wave
+///   hand-off never shares the call budget with a completion nobody waits on.
 /// - PENDING: the job is looked at when it has most likely turned STARTED
 ///   (the high end of the PENDING window, or the earliest likely completion
 ///   if that is sooner), so its `LAUNCH_START` is known before completion is
@@ -106,7 +115,7 @@ public struct NextLook: Sendable, Equatable {
 ///
 /// Every look stays within the job's minimum gap and deadline (`PollSchedule.clamp`).
 public enum NextLookPolicy {
-    /// The sweep step on an endpoint with `endpointJobs` live jobs.
+    /// The sweep step on an endpoint with `endpointJobs` live jobs that gate a next step.
     public static func step(settings: PredictionSettings, schedule: PollSchedule, endpointJobs: Int) -> TimeInterval {
         max(settings.sweepStep.seconds, Double(max(1, endpointJobs)) * settings.sweepStepPerJob.seconds,
             schedule.minimumGap.seconds)
@@ -141,6 +150,7 @@ public enum NextLookPolicy {
             let begin = clock.local(launchStart).addingTimeInterval(clock.localSeconds(window.lowerBound))
             let end = clock.local(launchStart).addingTimeInterval(clock.localSeconds(window.upperBound))
             let expected = clock.local(launchStart).addingTimeInterval(clock.localSeconds(started.mean))
+            let step = job.gatesNextStep ? step : step + end.timeIntervalSince(begin)
             let at = sweep(begin: begin, end: end, now: from, step: step, watch: watch)
             look = at.timeIntervalSince(from) > watch
                 ? NextLook(at: from.addingTimeInterval(watch), kind: .watch, expected: expected, step: nil)

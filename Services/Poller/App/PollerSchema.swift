@@ -104,5 +104,11 @@ public enum PollerSchema {
             CREATE INDEX jobs_watch_due ON jobs (account_id, region, next_due)
                 WHERE state = 'TRACKING' AND look_kind = 'watch';
             """),
+        // 310 (issue 14, round 8): whether another step of the execution waits for the job
+        // (`job.created`'s `gatesNextStep`): only those jobs get the tightest look and count
+        // toward the sweep step. Rows from before are treated as gating (the old behaviour).
+        Migration(version: 310, name: "poller_gates_next_step", sql: """
+            ALTER TABLE jobs ADD COLUMN gates_next_step BOOLEAN NOT NULL DEFAULT true;
+            """),
     ]
 }

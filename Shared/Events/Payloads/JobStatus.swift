@@ -70,14 +70,18 @@ public struct JobCreated: Codable, Sendable, Equatable {
     public var timeoutSeconds: Int
     /// The snapshot each server is launched from (LAUNCH jobs; for the RPO report).
     public var recoverySnapshots: [RecoverySnapshotUsed]?
+    /// Whether another step of the execution waits for this job's launch group
+    /// (`LaunchGroupRequested.gatesNextStep`); nil counts as true.
+    public var gatesNextStep: Bool?
 
     /// Creates the payload.
     public init(
         launchGroup: LaunchGroupID, chunk: Int, chunkCount: Int, jobID: JobID, jobType: DRSJobType = .launch,
         isDrill: Bool, sourceServerIDs: [SourceServerID], createdAt: Date, waveStartedAt: Date, timeoutSeconds: Int,
-        recoverySnapshots: [RecoverySnapshotUsed]? = nil
+        recoverySnapshots: [RecoverySnapshotUsed]? = nil, gatesNextStep: Bool? = nil
     ) {
         self.recoverySnapshots = recoverySnapshots
+        self.gatesNextStep = gatesNextStep
         self.launchGroup = launchGroup
         self.chunk = chunk
         self.chunkCount = chunkCount

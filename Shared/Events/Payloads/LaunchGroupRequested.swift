@@ -33,14 +33,19 @@ public struct LaunchGroupRequested: Codable, Sendable, Equatable {
     public var launchSettings: [String: ServerLaunchSettings]?
     /// The point in time to recover to; nil = latest.
     public var recoveryPoint: RecoveryPoint?
+    /// Whether another step of the execution waits for this launch group to complete: a later wave
+    /// that depends on its wave, or a hook after it. The poller gives such jobs the tightest look
+    /// (docs/poller.md "Completion as the priority"); nil (an older planner) counts as true.
+    public var gatesNextStep: Bool?
 
     /// Creates the payload.
     public init(
         launchGroup: LaunchGroupID, executionType: ExecutionType, planID: String, planName: String, waveName: String,
         team: String, initiatedBy: String, sourceServerIDs: [SourceServerID], waveStartedAt: Date, timeoutSeconds: Int = 3600,
         attempt: Int = 1, launchOverrides: LaunchOverrides? = nil, launchSettings: [String: ServerLaunchSettings]? = nil,
-        recoveryPoint: RecoveryPoint? = nil
+        recoveryPoint: RecoveryPoint? = nil, gatesNextStep: Bool? = nil
     ) {
+        self.gatesNextStep = gatesNextStep
         self.launchGroup = launchGroup
         self.executionType = executionType
         self.planID = planID

@@ -245,7 +245,7 @@ struct Launching: Sendable {
                 launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: JobID(rawValue: job.jobID),
                 jobType: .launch, isDrill: request.executionType == .drill, sourceServerIDs: row.servers,
                 createdAt: createdAt, waveStartedAt: request.waveStartedAt, timeoutSeconds: request.timeoutSeconds,
-                recoverySnapshots: row.recoverySnapshots)
+                recoverySnapshots: row.recoverySnapshots, gatesNextStep: request.gatesNextStep)
         case .terminate:
             created = JobCreated(
                 launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: JobID(rawValue: job.jobID),

@@ -105,6 +105,8 @@ extension ExecutionStateMachine {
         for server in state.servers(inWave: wave.number) {
             groups[server.endpoint, default: []].append(server.id)
         }
+        // Another step waits for this wave: a wave that depends on it, or a hook after it.
+        let gatesNextStep = !wave.steps(.after).isEmpty || state.waves.contains { $0.dependsOn.contains(wave.number) }
         for endpoint in groups.keys.sorted(by: { $0.key < $1.key }) {
             effects.append(.startLaunchGroup(LaunchGroupRequested(
                 launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
@@ -114,7 +116,7 @@ extension ExecutionStateMachine {
                 launchSettings: state.launchSettings.map { all in
                     groups[endpoint]!.reduce(into: [String: ServerLaunchSettings]()) { $0[$1] = all[$1] }
                 }.flatMap { $0.isEmpty ? nil : $0 },
-                recoveryPoint: state.recoveryPoint)))
+                recoveryPoint: state.recoveryPoint, gatesNextStep: gatesNextStep)))
         }
     }
 
