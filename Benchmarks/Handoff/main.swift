@@ -220,9 +220,8 @@ func run(_ scenario: Scenario) async throws -> Figures {
         let endpoint = Endpoint(accountID: accountID, region: region)
         let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: chain, waveNumber: wave, endpoint: endpoint),
-            executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
-            sourceServerIDs: [SourceServerID(rawValue: sid(server))], waveStartedAt: Date(),
-            gatesNextStep: sendGates ? gates : nil)
+            executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w\(wave)", team: .fixture(1), initiatedBy: "bench",
+            sourceServerIDs: [SourceServerID(rawValue: sid(server))], waveStartedAt: Date(), gatesNextStep: sendGates ? gates : nil)
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }

@@ -157,7 +157,7 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
     for n in 1...groups {
         let group = LaunchGroupID(executionID: .fixture(UInt32(n)), waveNumber: 1, endpoint: endpoint)
         let request = LaunchGroupRequested(
-            launchGroup: group, executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t",
+            launchGroup: group, executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w1", team: .fixture(1),
             initiatedBy: "bench", sourceServerIDs: [SourceServerID(rawValue: sid(n))], waveStartedAt: Date())
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         published[group.description] = Date()
@@ -244,7 +244,7 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
         let endpoint = Endpoint(accountID: accountID, region: region)
         let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: .fixture(UInt32(chain)), waveNumber: wave, endpoint: endpoint),
-            executionType: .drill, planID: "p", planName: "bench", waveName: "w\(wave)", team: "t", initiatedBy: "bench",
+            executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w\(wave)", team: .fixture(1), initiatedBy: "bench",
             sourceServerIDs: [SourceServerID(rawValue: sid((wave - 1) * chainsPerRegion + chain))], waveStartedAt: Date())
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
@@ -403,7 +403,7 @@ func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
         for n in 1...groupsPerRegion {
             let request = LaunchGroupRequested(
                 launchGroup: LaunchGroupID(executionID: .fixture(UInt32(n)), waveNumber: 1, endpoint: endpoint),
-                executionType: .drill, planID: "p", planName: "bench", waveName: "w1", team: "t", initiatedBy: "bench",
+                executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w1", team: .fixture(1), initiatedBy: "bench",
                 sourceServerIDs: [SourceServerID(rawValue: sid(n))], waveStartedAt: Date())
             let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
             _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))

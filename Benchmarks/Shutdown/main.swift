@@ -63,13 +63,13 @@ func burst(for service: String, count: Int) throws -> [KafkaOutgoingRecord] {
                                                                credentials: .keyPair(name: "bench")))
                 .kafkaRecord(topic: Topic.accounts.name, key: account)
         default:  // notifier
-            let team = UUID().uuidString.lowercased()
-            return try CloudEvent(source: EventSource.planner, type: EventType.tokenIssued, subject: team,
+            let team = TeamID.random()
+            return try CloudEvent(source: EventSource.planner, type: EventType.tokenIssued, subject: team.rawValue,
                                   payload: TokenIssued(tokenID: UUID().uuidString, teamID: team, subject: "bench",
                                                        role: "viewer", tokenSHA256: (UUID().uuidString + UUID().uuidString)
                                                            .replacingOccurrences(of: "-", with: "").lowercased(),
                                                        issuedAt: Date()))
-                .kafkaRecord(topic: Topic.teams.name, key: team)
+                .kafkaRecord(topic: Topic.teams.name, key: team.rawValue)
         }
     }
 }

@@ -13,19 +13,19 @@ public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
     private var rank: Int { Role.allCases.firstIndex(of: self)! }
 }
 
-/// Who is calling, from the bearer token, never from a body. `TeamID` is how
-/// the service keys teams (the planner: `UUID?`, nil for its bootstrap admin;
-/// the notifier: the replica's `String`).
-public struct Principal<TeamID: Sendable>: Sendable {
+/// Who is calling, from the bearer token, never from a body. `Team` is how
+/// the service holds the caller's team (the planner: `TeamID?`, nil for its
+/// bootstrap admin; the notifier: `TeamID`).
+public struct Principal<Team: Sendable>: Sendable {
     /// The caller's team.
-    public var teamID: TeamID
+    public var teamID: Team
     /// The person or system the token was issued to (audit, `initiatedBy`).
     public var subject: String
     /// What it may do.
     public var role: Role
 
     /// A caller of `teamID`.
-    public init(teamID: TeamID, subject: String, role: Role) {
+    public init(teamID: Team, subject: String, role: Role) {
         self.teamID = teamID
         self.subject = subject
         self.role = role

@@ -198,9 +198,9 @@ extension ReadinessChecked: EventContract {
     /// `readiness.checked`.
     public static var types: [String] { [EventType.readinessChecked] }
     /// The plan.
-    public var key: String { planID }
+    public var key: String { planID.rawValue }
     /// The plan.
-    public var eventSubject: String? { planID }
+    public var eventSubject: String? { planID.rawValue }
 }
 
 // MARK: accounts.v1 (key: AWS account id)
@@ -235,7 +235,7 @@ extension ReadinessCheckRequested: EventContract {
     /// The AWS account (so it follows the account's registration in order).
     public var key: String { accountID }
     /// The plan.
-    public var eventSubject: String? { planID }
+    public var eventSubject: String? { planID.rawValue }
     /// When the planner asked.
     public var eventTime: Date? { requestedAt }
 }
@@ -265,9 +265,9 @@ extension PlanReadinessChanged: EventContract {
     /// `plan.readiness-changed`.
     public static var types: [String] { [ExecutionEventType.planReadinessChanged.rawValue] }
     /// The plan.
-    public var key: String { planID }
+    public var key: String { planID.rawValue }
     /// The plan.
-    public var eventSubject: String? { planID }
+    public var eventSubject: String? { planID.rawValue }
     /// When it was evaluated.
     public var eventTime: Date? { occurredAt }
 }
@@ -280,9 +280,9 @@ extension TokenIssued: EventContract {
     /// `token.issued`.
     public static var types: [String] { [EventType.tokenIssued] }
     /// The team.
-    public var key: String { teamID }
+    public var key: String { teamID.rawValue }
     /// The team.
-    public var eventSubject: String? { teamID }
+    public var eventSubject: String? { teamID.rawValue }
 }
 
 extension TokenRevoked: EventContract {
@@ -291,9 +291,9 @@ extension TokenRevoked: EventContract {
     /// `token.revoked`.
     public static var types: [String] { [EventType.tokenRevoked] }
     /// The team.
-    public var key: String { teamID }
+    public var key: String { teamID.rawValue }
     /// The team.
-    public var eventSubject: String? { teamID }
+    public var eventSubject: String? { teamID.rawValue }
 }
 
 // MARK: callouts.v1, callout.results.v1 (key: execution id)

@@ -65,6 +65,9 @@ public struct ServiceContext: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Sends spans to the OTLP endpoint; nil when tracing is off (the default).
     public let traceExporter: OTLPHTTPExporter?
+    /// The settings the service was booted from (the process environment in a process, the test's
+    /// own in a test): read for what no configuration carries, e.g. the launcher's key-pair variables.
+    public let settings: EnvironmentSettings
     /// The retry and lane settings of the service's consumer loops (a test shortens the back-off).
     public var eventConsumer = EventConsumer.Configuration()
     /// Observes every record the service's consumer loops finish (tests; nil in a process).
@@ -76,7 +79,7 @@ public struct ServiceContext: Sendable {
         descriptor: ServiceDescriptor, service: ServiceConfiguration, infrastructure: InfrastructureConfiguration,
         logger: Logger, pool: PostgresPool, producer: KafkaProducer, relay: OutboxRelay,
         registry: PrometheusCollectorRegistry, traceExporter: OTLPHTTPExporter? = nil,
-        eventConsumer: EventConsumer.Configuration = .init(),
+        settings: EnvironmentSettings = EnvironmentSettings(), eventConsumer: EventConsumer.Configuration = .init(),
         onOutcome: (@Sendable (ConsumeOutcome, CloudEvent?) -> Void)? = nil
     ) {
         self.descriptor = descriptor
@@ -88,6 +91,7 @@ public struct ServiceContext: Sendable {
         self.relay = relay
         self.registry = registry
         self.traceExporter = traceExporter
+        self.settings = settings
         self.eventConsumer = eventConsumer
         self.onOutcome = onOutcome
     }
@@ -229,7 +233,7 @@ public enum ServiceBootstrap {
         let relay = OutboxRelay(schema: descriptor.schema, pool: pool, producer: producer, logger: logger)
         return ServiceContext(
             descriptor: descriptor, service: service, infrastructure: infrastructure, logger: logger, pool: pool,
-            producer: producer, relay: relay, registry: registry, traceExporter: traceExporter)
+            producer: producer, relay: relay, registry: registry, traceExporter: traceExporter, settings: reader)
     }
 }
 

@@ -6,10 +6,15 @@ import ServiceLifecycle
 /// (``Configuration``, ``configuration(from:)``) and its long-running parts
 /// over a booted ``ServiceContext`` (``makeServices(_:configuration:router:)``).
 /// `ServiceRunner.main(_:)` runs any of them, so every `main.swift` is one
-/// call, e.g. `await ServiceRunner.main(PollerService.self)`.
+/// call, e.g. `await ServiceRunner.main(PollerService.self)`; the tests'
+/// `ServiceUnderTest` builds them through the same call.
 public protocol ServiceDefinition {
     /// The service's own settings (its `MUSTER_<SERVICE>_*` variables).
     associatedtype Configuration: Sendable
+    /// What ``makeServices(_:configuration:router:)`` builds: its services in start order
+    /// (``ServiceParts/services``) and, named, the parts a test drives or inspects (the planner's
+    /// API, the launcher). A service with nothing to name returns `[any Service]`.
+    associatedtype Parts: ServiceParts = [any Service]
 
     /// Name, default port, schema, migrations and topics.
     static var descriptor: ServiceDescriptor { get }
@@ -23,7 +28,18 @@ public protocol ServiceDefinition {
     /// pruner, heap trim, HTTP server) are added around them by `ServiceContext.services(_:router:)`.
     static func makeServices(
         _ context: ServiceContext, configuration: Configuration, router: ServiceRouter
-    ) throws -> [any Service]
+    ) throws -> Parts
+}
+
+/// The parts a ``ServiceDefinition`` built: the services a process runs, in start order.
+public protocol ServiceParts: Sendable {
+    /// Everything to run, in start order (resources first: they stop last).
+    var services: [any Service] { get }
+}
+
+extension Array: ServiceParts where Element == any Service {
+    /// The list itself.
+    public var services: [any Service] { self }
 }
 
 extension ServiceRunner {
@@ -43,7 +59,7 @@ extension ServiceRunner {
             let configuration = try Definition.configuration(from: settings)
             let context = try await ServiceBootstrap.boot(Definition.descriptor, reader: settings)
             let router = Router()
-            let services = try Definition.makeServices(context, configuration: configuration, router: router)
+            let services = try Definition.makeServices(context, configuration: configuration, router: router).services
             try await run(context.services(services, router: router), logger: context.logger)
         } catch {
             exitOnStartupFailure(error, logger: nil)

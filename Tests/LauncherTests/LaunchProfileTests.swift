@@ -197,7 +197,7 @@ struct LaunchProfileIntegrationTests {
         try await H.with { harness in
             let servers = [H.sid(1), H.sid(2)]
             let before = try await state(harness, servers)
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-profile", servers: servers, ips: ["10.99.0.21", "10.99.0.22"]))
             #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
             #expect(try await pollUntilRestored(harness))
@@ -219,7 +219,7 @@ struct LaunchProfileIntegrationTests {
             let servers = [H.sid(3)]
             let before = try await state(harness, servers)
             let crashed = Locked(false)
-            let (_, first) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks(afterApplyingSettings: {
+            let (_, first) = try await harness.startLauncher(harness.configuration(), hooks: LauncherHooks(afterApplyingSettings: {
                 let crash = crashed.withLock { done in
                     defer { done = true }
                     return !done
@@ -234,7 +234,7 @@ struct LaunchProfileIntegrationTests {
             #expect(try await state(harness, servers) != before)
             #expect(try await harness.jobs().isEmpty)
 
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             #expect(try await pollUntilRestored(harness))
             #expect(try await instanceIPs(harness, servers) == [H.sid(3): ["10.99.0.31"]])
@@ -248,7 +248,7 @@ struct LaunchProfileIntegrationTests {
             let servers = [H.sid(4)]
             let before = try await state(harness, servers)
             let crashed = Locked(false)
-            let (_, first) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks(beforeClosingRestore: { _ in
+            let (_, first) = try await harness.startLauncher(harness.configuration(), hooks: LauncherHooks(beforeClosingRestore: { _ in
                 let crash = crashed.withLock { done in
                     defer { done = true }
                     return !done
@@ -264,7 +264,7 @@ struct LaunchProfileIntegrationTests {
             #expect(crashed.withLock { $0 })
             for task in first { task.cancel() }
             for task in first { _ = try? await task.value }
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             #expect(try await pollUntilRestored(harness))
             #expect(try await state(harness, servers) == before)
         }
@@ -275,7 +275,7 @@ struct LaunchProfileIntegrationTests {
         try await H.with { harness in
             let servers = [H.sid(5)]
             let before = try await state(harness, servers)
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-bad-ip", servers: servers, ips: ["10.0.0.50"]))
             #expect(try await eventually(timeout: .seconds(20)) {
                 try await harness.outboxPayloads(EventType.jobLaunchFailed, as: JobLaunchFailed.self).count == 1
@@ -301,7 +301,7 @@ struct LaunchProfileIntegrationTests {
             let t = DRSDateTime.date(from: expected.timestamp!)!.addingTimeInterval(1)
             var request = harness.launchGroupRequested("ex-pit", servers: [server])
             request.recoveryPoint = RecoveryPoint(before: t)
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
@@ -324,7 +324,7 @@ struct LaunchProfileIntegrationTests {
             try await harness.engine.withSimulation { simulation, now in
                 _ = try simulation.addFault(DRSSimFault(type: .ec2Throttling), realNow: now)
             }
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-ec2-throttled", servers: profiled, ips: ["10.99.0.31"]))
             try await harness.launch(harness.launchGroupRequested("ex-drs-only", servers: plain))
 

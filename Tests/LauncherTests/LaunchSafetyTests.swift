@@ -56,7 +56,7 @@ struct LaunchSafetyTests {
             // DRS creates the job 3 s after the request; the launcher gave up after 2 s.
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
             let configuration = slowDRS(harness, margin: .seconds(9))
-            try harness.startLauncher(configuration)
+            try await harness.startLauncher(configuration)
             let request = harness.launchGroupRequested("ex-slow", servers: [H.sid(1), H.sid(2)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
@@ -72,7 +72,7 @@ struct LaunchSafetyTests {
     func justUnderTimeout() async throws {
         try await H.with { harness in
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 1500))
-            try harness.startLauncher(slowDRS(harness))
+            try await harness.startLauncher(slowDRS(harness))
             let request = harness.launchGroupRequested("ex-under", servers: [H.sid(3)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
@@ -86,7 +86,7 @@ struct LaunchSafetyTests {
         try await H.with { harness in
             try await fault(harness, DRSSimFault(
                 type: .internalErrors, count: 1, rate: 1, operations: ["StartRecovery"], phase: .after))
-            try harness.startLauncher(slowDRS(harness))
+            try await harness.startLauncher(slowDRS(harness))
             let request = harness.launchGroupRequested("ex-500", servers: [H.sid(4), H.sid(5)])
             try await harness.launch(request)
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
@@ -100,7 +100,7 @@ struct LaunchSafetyTests {
     func crashBeforeSend() async throws {
         try await H.with { harness in
             let crashed = Locked(false)
-            let (_, first) = try harness.startLauncher(slowDRS(harness), hooks: LauncherHooks(beforeSend: {
+            let (_, first) = try await harness.startLauncher(slowDRS(harness), hooks: LauncherHooks(beforeSend: {
                 let crash = crashed.withLock { done in
                     defer { done = true }
                     return !done
@@ -114,7 +114,7 @@ struct LaunchSafetyTests {
             for task in first { _ = try? await task.value }
             #expect(await jobsInDRS(harness, request) == 0)
 
-            try harness.startLauncher(slowDRS(harness))
+            try await harness.startLauncher(slowDRS(harness))
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             #expect(await jobsInDRS(harness, request) == 1)
         }
@@ -125,7 +125,7 @@ struct LaunchSafetyTests {
         try await H.with { harness in
             try await fault(harness, DRSSimFault(type: .latency, operations: ["StartRecovery"], milliseconds: 3000))
             let configuration = slowDRS(harness, margin: .seconds(9))
-            let (_, first) = try harness.startLauncher(configuration)
+            let (_, first) = try await harness.startLauncher(configuration)
             let request = harness.launchGroupRequested("ex-handover", servers: [H.sid(7), H.sid(8)])
             try await harness.launch(request)
             // The request has left (sent_at written); stop this launcher while DRS still works on it.
@@ -136,7 +136,7 @@ struct LaunchSafetyTests {
             })
             for task in first { task.cancel() }
             for task in first { _ = try? await task.value }
-            try harness.startLauncher(configuration)
+            try await harness.startLauncher(configuration)
             #expect(try await eventually(timeout: .seconds(30)) { try await harness.jobs().count == 1 })
             try await waitPastTheWindow(harness, configuration)
             #expect(await jobsInDRS(harness, request) == 1)
@@ -154,13 +154,10 @@ struct LauncherServiceGroupTests {
     @Test("Inventory interval 0 disables inventory without stopping the launcher; a graceful shutdown ends it")
     func inventoryDisabledKeepsRunning() async throws {
         try await H.with { harness in
-            let launcher = try harness.makeLauncher(harness.configuration { $0.inventoryInterval = .zero })
-            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-                services: try launcher.services().map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [], logger: TestEnvironment.logger))
+            let service = try await harness.startService(harness.configuration { $0.inventoryInterval = .zero })
             let ended = Locked(false)
             let running = Task {
-                try await group.run()
+                try await service.run.task.value
                 ended.withLock { $0 = true }
             }
             // A service that returned would have ended the group by now; the launcher still launches.
@@ -169,8 +166,9 @@ struct LauncherServiceGroupTests {
             #expect(try await eventually(timeout: .seconds(20)) { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(1))
             #expect(!ended.value, "no service returned and ended the group")
-            await group.triggerGracefulShutdown()
+            await service.stop()
             try await running.value
+            #expect(ended.value, "the graceful shutdown ended the group without an error")
         }
     }
 }
@@ -189,7 +187,7 @@ struct LauncherParkingTests {
     @Test("launcher.inputs: a launch-group.requested whose plan name holds a NUL is parked; later launches go on")
     func nulInPlanName() async throws {
         try await H.with { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let inputs = probe(harness, "launcher.inputs")
             var poison = harness.launchGroupRequested("ex-nul", servers: [H.sid(1)])
             poison.planName = "plan\u{0000}name"
@@ -207,7 +205,7 @@ struct LauncherParkingTests {
     @Test("launcher.accounts: an account whose name holds a NUL is parked; a later account registers")
     func nulInAccount() async throws {
         try await H.with { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let accounts = probe(harness, "launcher.accounts")
             let poison = AccountRegistration(
                 accountID: "444455556666", name: "bad\u{0000}", regions: ["us-east-1"], credentials: .keyPair(name: "X"))

@@ -156,8 +156,8 @@ struct LauncherCoreTests {
     private var request: LaunchGroupRequested {
         LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: .named("ex-1"), waveNumber: 2, endpoint: Endpoint(accountID: "111122223333", region: "us-east-1")),
-            executionType: .drill, planID: "p1", planName: String(repeating: "n", count: 300), waveName: "db",
-            team: "core", initiatedBy: "alice", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 0),
+            executionType: .drill, planID: .named("p1"), planName: String(repeating: "n", count: 300), waveName: "db",
+            team: .named("core"), initiatedBy: "alice", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 0),
             attempt: 3)
     }
 
@@ -172,7 +172,7 @@ struct LauncherCoreTests {
         #expect(tags[JobTags.chunk] == "1")
         #expect(tags[JobTags.attempt] == "3")
         #expect(tags[JobTags.initiatedBy] == "alice")
-        #expect(tags[JobTags.team] == "core")
+        #expect(tags[JobTags.team] == TeamID.named("core").rawValue)
         #expect(tags[JobTags.timestamp] == "1970-01-01T00:00:00.000Z")
         #expect(tags[JobTags.planName]?.count == JobTags.maxLength, "values are cut to 256 characters")
         #expect(tags.count <= 50 && tags.keys.allSatisfy { $0.count <= 256 && !$0.hasPrefix("aws:") })

@@ -14,8 +14,10 @@ import TestSupport
 import Testing
 
 /// drs-sim in-process, a unique schema and topics on the real PostgreSQL and
-/// broker, an outbox relay, and launchers that can be started, crashed and
-/// replaced against them.
+/// broker, and launchers that can be started, crashed and replaced against
+/// them: each one `LauncherService` started through ``ServiceUnderTest`` (its
+/// own pool, producer, outbox relay and ops HTTP, as a process of its own), all
+/// in one consumer group on the harness's schema and topics.
 final class LauncherHarness: Sendable {
     static let accountID = "111122223333"
     static let region = "us-east-1"
@@ -26,16 +28,18 @@ final class LauncherHarness: Sendable {
 
     let schema: String
     let topics: Topics
+    /// The test's own pool (queries); each launcher runs on its own.
     let pool: PostgresPool
+    /// The test's own producer, publishing what the planner and poller would.
     let producer: KafkaProducer
-    let relay: OutboxRelay
     let sim: DRSSimServer
     let port: Int
     let http: HTTPClient
     let outcomes = Locked<[ConsumeOutcome]>([])
     /// What the launchers logged (for ``ParkingProbe``).
     let log = LogCapture()
-    private let tasks = Locked<[Task<Void, any Error>]>([])
+    /// The launchers started so far, in order.
+    let launchers = Locked<[ServiceUnderTest<LauncherService>]>([])
     private let simTask: Task<Void, any Error>
     private let groupPrefix: String
 
@@ -73,7 +77,7 @@ final class LauncherHarness: Sendable {
         schema = name
         groupPrefix = "muster.\(name)"
         topics = Topics(prefix: "\(name).")
-        pool = try TestEnvironment.pool(size: 8)
+        pool = try TestEnvironment.pool(size: 4)
         _ = try await Migrator.migrate(
             schema: schema, migrations: MessagingSchema.migrations(schema: schema) + LauncherSchema.migrations(schema: schema),
             pool: pool, logger: TestEnvironment.logger)
@@ -83,15 +87,13 @@ final class LauncherHarness: Sendable {
                 + [topics.jobStatus, topics.inventory].map { ($0, 1) },
             configuration: kafka, timeout: .seconds(30))
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
-        relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: TestEnvironment.logger)
         http = HTTPClient(logger: TestEnvironment.logger)
-        let relay = self.relay
-        tasks.withLock { $0.append(Task { try await relay.run() }) }
     }
 
     /// A launcher configuration for tests: fast scheduler, sim endpoint, scaled conflict back-off.
     func configuration(_ adjust: (inout LauncherConfiguration) -> Void = { _ in }) -> LauncherConfiguration {
         var configuration = LauncherConfiguration()
+        configuration.topics = topics
         configuration.drsEndpointTemplate = "http://127.0.0.1:\(port)"
         configuration.ec2EndpointTemplate = "http://127.0.0.1:\(port)"
         configuration.ssmEndpointTemplate = "http://127.0.0.1:\(port)"
@@ -107,40 +109,39 @@ final class LauncherHarness: Sendable {
         return configuration
     }
 
-    /// Starts a launcher; returns it and the task running its scheduler (which
-    /// ends with `LauncherCrash` when a hook crashes it).
+    /// Starts a launcher (`LauncherService` through ``ServiceUnderTest``, in the harness's consumer
+    /// group); returns it and the task running it, which ends with `LauncherCrash` when a hook
+    /// crashes it (the crash is expected; any other early end fails the test).
     @discardableResult
     func startLauncher(
         _ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()
-    ) throws -> (launcher: Launcher, tasks: [Task<Void, any Error>]) {
-        let launcher = try makeLauncher(configuration, hooks: hooks)
-        let services = try launcher.services()
-        consumers.withLock { $0 += services.compactMap { $0 as? EventConsumer } }
-        // Inside a real ServiceGroup: a service that returns early fails the test; a hook's crash is expected.
-        let group = ServiceGroupRun(services, name: "launcher", logger: TestEnvironment.logger,
-                                    expected: { $0 is LauncherCrash })
-        tasks.withLock { $0.append(group.task) }
-        return (launcher, [group.task])
+    ) async throws -> (launcher: Launcher, tasks: [Task<Void, any Error>]) {
+        let service = try await startService(configuration, hooks: hooks)
+        return (service.parts.launcher, [service.run.task])
+    }
+
+    /// ``startLauncher(_:hooks:)``, returning the whole service (to stop it gracefully or kill it).
+    func startService(
+        _ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()
+    ) async throws -> ServiceUnderTest<LauncherService> {
+        var configuration = configuration
+        configuration.hooks = hooks
+        let outcomes = self.outcomes
+        let service = try await ServiceUnderTest.start(
+            LauncherService.self, schema: schema, configuration: configuration,
+            migrations: LauncherSchema.migrations(schema: schema), poolSize: 8, groupPrefix: groupPrefix,
+            environment: [
+                "MUSTER_KEY_SIM_AWS_ACCESS_KEY_ID": Self.credentials.accessKeyID,
+                "MUSTER_KEY_SIM_AWS_SECRET_ACCESS_KEY": Self.credentials.secretAccessKey,
+            ],
+            logger: log.logger, expected: { $0 is LauncherCrash },
+            onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
+        launchers.withLock { $0.append(service) }
+        return service
     }
 
     /// The consumers of the launchers started so far (for replaying what they parked).
-    let consumers = Locked<[EventConsumer]>([])
-
-    /// A launcher on this harness's schema, topics and drs-sim, not started.
-    func makeLauncher(_ configuration: LauncherConfiguration, hooks: LauncherHooks = LauncherHooks()) throws -> Launcher {
-        let environment = [
-            "MUSTER_KEY_SIM_AWS_ACCESS_KEY_ID": Self.credentials.accessKeyID,
-            "MUSTER_KEY_SIM_AWS_SECRET_ACCESS_KEY": Self.credentials.secretAccessKey,
-        ]
-        let accounts = AccountDirectory(
-            configuration: configuration, httpClient: http, logger: TestEnvironment.logger, environment: environment)
-        let relay = self.relay, outcomes = self.outcomes
-        let launcher = Launcher(
-            schema: schema, topics: topics, configuration: configuration, pool: pool, consumerKafka: try TestEnvironment.kafka(),
-            logger: log.logger, accounts: accounts, hooks: hooks, groupPrefix: groupPrefix,
-            wakeRelay: { relay.wake() }, onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
-        return launcher
-    }
+    var consumers: [EventConsumer] { launchers.withLock { $0.flatMap(\.consumers) } }
 
     /// Publishes `payload` as a CloudEvent on `topic` under `key`.
     func publish<Payload: Encodable>(_ topic: String, key: String = LauncherHarness.endpoint.key, type: String, _ payload: Payload) async throws {
@@ -152,7 +153,7 @@ final class LauncherHarness: Sendable {
     func launchGroupRequested(_ execution: String, wave: Int = 1, servers: [String], type: ExecutionType = .drill) -> LaunchGroupRequested {
         LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: .named(execution), waveNumber: wave, endpoint: Self.endpoint),
-            executionType: type, planID: "plan-1", planName: "Plan", waveName: "wave \(wave)", team: "team-a",
+            executionType: type, planID: .named("plan-1"), planName: "Plan", waveName: "wave \(wave)", team: .named("team-a"),
             initiatedBy: "alice", sourceServerIDs: servers.map(SourceServerID.init(rawValue:)), waveStartedAt: Date(), timeoutSeconds: 600)
     }
 
@@ -205,10 +206,9 @@ final class LauncherHarness: Sendable {
         return try await done()
     }
 
-    /// Stops every launcher, the relay and drs-sim, and drops the schema.
+    /// Stops every launcher (killed, as the harness always ended them) and drs-sim, and drops the schema.
     func shutdown() async {
-        for task in tasks.withLock({ $0 }) { task.cancel() }
-        for task in tasks.withLock({ $0 }) { _ = try? await task.value }
+        for launcher in launchers.withLock({ $0 }) { await launcher.kill() }
         await producer.shutdown(timeout: .seconds(5))
         await http.shutdown()
         simTask.cancel()

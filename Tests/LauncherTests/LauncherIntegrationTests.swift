@@ -18,7 +18,7 @@ struct LauncherIntegrationTests {
     @Test("Two executions sharing servers never overlap jobs; drs-sim counts zero conflicts")
     func sharedServers() async throws {
         try await H.with() { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let first = harness.launchGroupRequested("ex-a", servers: [H.sid(1), H.sid(2), H.sid(3)])
             let second = harness.launchGroupRequested("ex-b", servers: [H.sid(2), H.sid(3), H.sid(4)])
             try await harness.launch(first)
@@ -52,7 +52,7 @@ struct LauncherIntegrationTests {
                     type: .foreignJob, accountID: H.accountID, region: H.region, sourceServerIDs: [H.sid(5)], seconds: 3600),
                     realNow: now)
             }
-            try harness.startLauncher(harness.configuration {
+            try await harness.startLauncher(harness.configuration {
                 $0.conflict = ConflictPolicy(initialDelay: 30, deadline: 3600, scale: 0.01)  // 0.3 s, 0.6 s, …
             })
             let request = harness.launchGroupRequested("ex-f", servers: [H.sid(5), H.sid(6)])
@@ -82,7 +82,7 @@ struct LauncherIntegrationTests {
         try await H.with(rateLimit: DRSSimRateLimit(requestsPerSecond: 1, burst: 1)) { harness in
             let requests = (1...6).map { harness.launchGroupRequested("ex-t\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
-            try harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
+            try await harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
             #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == requests.count })
             let counters = await harness.counters()
             #expect(counters.throttles > 0, "the storm happened")
@@ -96,7 +96,7 @@ struct LauncherIntegrationTests {
     @Test("Job slots full: each completed job admits a waiting group, never more jobs than slots, one job.queued per waiting group")
     func slotsFreedByCompletions() async throws {
         try await H.with(quotas: DRSSimQuotas(maxConcurrentJobs: 2, maxServersInActiveJobs: 200, maxServersPerJob: 200)) { harness in
-            try harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 2 })
+            try await harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 2 })
             let requests = (1...6).map { harness.launchGroupRequested("ex-slot-\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
             #expect(try await harness.pollUntil(timeout: .seconds(60)) {
@@ -124,7 +124,7 @@ struct LauncherIntegrationTests {
     @Test("A group waiting for a slot has its launch configuration read while it waits; its launch then reads none")
     func launchConfigurationReadAhead() async throws {
         try await H.with(quotas: DRSSimQuotas(maxConcurrentJobs: 1, maxServersInActiveJobs: 200, maxServersPerJob: 200)) { harness in
-            try harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 1 })
+            try await harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 1 })
             let first = harness.launchGroupRequested("ex-ahead-1", servers: [H.sid(1)])
             let second = harness.launchGroupRequested("ex-ahead-2", servers: [H.sid(2)])
             try await harness.launch(first)
@@ -146,7 +146,7 @@ struct LauncherIntegrationTests {
     @Test("A 250-server launch group becomes two jobs within the quotas")
     func largeGroup() async throws {
         try await H.with(servers: 250) { harness in
-            try harness.startLauncher(harness.configuration {
+            try await harness.startLauncher(harness.configuration {
                 $0.limits.maxServersPerJob = 200
                 $0.limits.maxServersInActiveJobs = 200
             })
@@ -173,7 +173,7 @@ struct LauncherIntegrationTests {
     func crashAfterStartRecovery() async throws {
         try await H.with() { harness in
             let crashedJob = Locked<JobID?>(nil)
-            let (_, firstTasks) = try harness.startLauncher(harness.configuration(), hooks: LauncherHooks { jobID in
+            let (_, firstTasks) = try await harness.startLauncher(harness.configuration(), hooks: LauncherHooks { jobID in
                 let first = crashedJob.withLock { job in
                     defer { job = job ?? jobID }
                     return job == nil
@@ -189,7 +189,7 @@ struct LauncherIntegrationTests {
             #expect(await harness.counters().jobsByLaunchGroup[request.launchGroup.description] == 1)
             #expect(try await harness.jobs().isEmpty, "the job id was never recorded")
 
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             #expect(try await eventually(timeout: .seconds(15)) { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .milliseconds(500))
             #expect(await harness.counters().jobsByLaunchGroup[request.launchGroup.description] == 1)
@@ -215,7 +215,7 @@ struct LauncherIntegrationTests {
                     sourceServers: [.init(sourceServerID: H.sid(n))], isDrill: true, tags: tags))
                 ids.append(try #require(job.job?.jobID))
             }
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let before = await harness.counters().calls("DescribeJobs")
             try await harness.publish(harness.topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: H.endpoint, jobIDs: ids.map(JobID.init(rawValue:))))
             #expect(try await eventually(timeout: .seconds(20)) {
@@ -234,7 +234,7 @@ struct LauncherIntegrationTests {
             _ = try await harness.engine.withSimulation { simulation, now in
                 try simulation.addFault(DRSSimFault(type: .launchFailure, sourceServerID: H.sid(9), message: "boom"), realNow: now)
             }
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             try await harness.launch(harness.launchGroupRequested("ex-fail", servers: [H.sid(9), H.sid(10)]))
             #expect(try await eventually { try await harness.leaseCount() == 2 })
             #expect(try await harness.pollUntil {
@@ -260,7 +260,7 @@ struct LauncherIntegrationTests {
     @Test("A malformed launch-group.requested is logged, counted and skipped; the consumer goes on")
     func malformedRecord() async throws {
         try await H.with() { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let broken = CloudEvent(source: "/test", type: EventType.launchGroupRequested, data: Array(#"{"launchGroup": 42}"#.utf8))
             _ = try await harness.producer.send(broken.kafkaRecord(topic: harness.topics.launchRequests, key: H.endpoint.key))
             try await harness.launch(harness.launchGroupRequested("ex-ok", servers: [H.sid(1)]))
@@ -272,7 +272,7 @@ struct LauncherIntegrationTests {
     @Test("Cleanup terminates recovery instances as a tracked TERMINATE job; inventory publishes every server")
     func cleanupAndInventory() async throws {
         try await H.with(servers: 12) { harness in
-            let (launcher, _) = try harness.startLauncher(harness.configuration())
+            let (launcher, _) = try await harness.startLauncher(harness.configuration())
             try await harness.launch(harness.launchGroupRequested("ex-clean", servers: [H.sid(11), H.sid(12)]))
             #expect(try await harness.pollUntil {
                 let jobs = try await harness.jobs()
@@ -302,7 +302,7 @@ struct LauncherIntegrationTests {
     func inventoryReplicationFreshness() async throws {
         // Real-time clock: a stalled server's lag grows by the second, not by ten minutes.
         try await H.with(servers: 3, timeScale: 1) { harness in
-            let (launcher, _) = try harness.startLauncher(harness.configuration())
+            let (launcher, _) = try await harness.startLauncher(harness.configuration())
             try await harness.engine.withSimulation { simulation, now throws(DRSSimAdminError) in
                 try simulation.seed(SeedDocument(accounts: [SeedAccount(accountID: H.accountID, regions: [H.region: SeedRegion(
                     sourceServers: [

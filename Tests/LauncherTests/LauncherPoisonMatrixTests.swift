@@ -115,7 +115,7 @@ struct LauncherPoisonMatrixTests {
                  accounts: "4444000003",
                  poison: { _ in
                      let request = ReadinessCheckRequested(
-                         planID: "plan-range", evaluationID: "eval-range", accountID: H.accountID,
+                         planID: .named("plan-range"), evaluationID: "eval-range", accountID: H.accountID,
                          regions: [.init(region: H.region, sourceServerIDs: (0...ReadinessCheckRequested.maxServers).map { SourceServerID(rawValue: H.sid($0)) },
                                          peakServers: 1, peakJobs: 1)],
                          quotas: .init(concurrentJobs: 20, serversInActiveJobs: 500), requestedAt: Date())
@@ -135,9 +135,9 @@ struct LauncherPoisonMatrixTests {
     @Test("launcher.inputs and launcher.accounts: NUL, unique clash and out-of-range records are parked (or handled by design) while later records on the same and another partition are handled; a replay after the fix handles one once")
     func matrix() async throws {
         try await H.with(servers: 12) { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let matrix = PoisonMatrix(app: harness, pool: harness.pool, schema: harness.schema, log: harness.log,
-                                      producer: harness.producer, consumers: harness.consumers.value)
+                                      producer: harness.producer, consumers: harness.consumers)
             for consumer in ["launcher.inputs", "launcher.accounts"] {
                 #expect(Set(Self.cells.filter { $0.consumer == consumer }.map(\.kind)) == Set(PoisonClass.allCases))
             }

@@ -12,10 +12,10 @@ struct LauncherSingleMemberTests {
     @Test("one member consumes launch.requests, job.poll, instances.terminate, hook.requests and accounts, each under its consumer name")
     func oneMemberEveryTopic() async throws {
         try await LauncherHarness.with { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let topics = harness.topics
             try await SingleMemberProbe(pool: harness.pool, schema: harness.schema, producer: harness.producer)
-                .expectOneMember(harness.consumers.withLock { $0 }, routes: [
+                .expectOneMember(harness.consumers, routes: [
                     (topics.launchRequests, "launcher.inputs"), (topics.jobPoll, "launcher.inputs"),
                     (topics.instancesTerminate, "launcher.inputs"), (topics.hookRequests, "launcher.inputs"),
                     (topics.accounts, "launcher.accounts"),

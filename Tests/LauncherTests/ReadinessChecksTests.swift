@@ -19,7 +19,7 @@ struct ReadinessChecksIntegrationTests {
     func request(_ account: String, servers: [String], subnets: [String] = [], groups: [String] = [],
                  types: [String] = [], concurrentJobs: Int = 20, documents: [String]? = nil) -> ReadinessCheckRequested {
         ReadinessCheckRequested(
-            planID: "plan-r", evaluationID: UUID().uuidString.lowercased(), accountID: account,
+            planID: .named("plan-r"), evaluationID: UUID().uuidString.lowercased(), accountID: account,
             regions: servers.isEmpty ? [] : [.init(region: H.region, sourceServerIDs: servers.map(SourceServerID.init(rawValue:)), subnetIDs: subnets,
                                                    securityGroupIDs: groups, instanceTypes: types,
                                                    peakServers: servers.count, peakJobs: 1)],
@@ -38,7 +38,7 @@ struct ReadinessChecksIntegrationTests {
     @Test("A leftover recovery instance, a foreign active job, the quota, a missing subnet and bad credentials each give their check")
     func eachProblemGivesItsCheck() async throws {
         try await H.with(servers: 6) { harness in
-            try harness.startLauncher(harness.configuration {
+            try await harness.startLauncher(harness.configuration {
                 $0.accounts.append(AccountConfiguration(accountId: Self.badAccount, regions: [H.region], keyPair: "MISSING"))
             })
             // An earlier drill of s-1 leaves its recovery instance behind.

@@ -48,13 +48,13 @@ struct SSMStepTests {
     /// crash it, then starts a healthy one and waits for the terminal status.
     func crashThenRestart(_ harness: H, _ request: SSMAutomationRequested, hooks: LauncherHooks,
                           beforeRestart: () async throws -> Void) async throws {
-        let (_, first) = try harness.startLauncher(harness.configuration(), hooks: hooks)
+        let (_, first) = try await harness.startLauncher(harness.configuration(), hooks: hooks)
         try await send(harness, request)
         await #expect(throws: LauncherCrash.self) { try await first[0].value }
         for task in first { task.cancel() }
         for task in first { _ = try? await task.value }
         try await beforeRestart()
-        try harness.startLauncher(harness.configuration())
+        try await harness.startLauncher(harness.configuration())
         #expect(try await eventually(timeout: .seconds(30)) {
             try await statuses(harness, request.executionID).contains { $0.terminal }
         })
@@ -66,7 +66,7 @@ struct SSMStepTests {
             // 120 simulated seconds at scale 600: 0.2 s.
             await Self.behaviour(harness, ["Muster-Prepare": SSMDocumentBehaviour(
                 outcome: "Success", durationSeconds: 120, outputs: ["check.Result": ["ok"]])])
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let request = Self.request("ex-ssm-ok")
             try await send(harness, request)
             try await send(harness, request)  // redelivery / duplicate command
@@ -128,7 +128,7 @@ struct SSMStepTests {
                 behaviour.ssmMissingDocuments = ["Muster-Missing"]
                 simulation.setBehaviour(behaviour)
             }
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             try await send(harness, Self.request("ex-ssm-fail", document: "Muster-Broken"))
             try await send(harness, Self.request("ex-ssm-missing", document: "Muster-Missing"))
             #expect(try await eventually(timeout: .seconds(20)) {
@@ -155,7 +155,7 @@ struct SSMStepTests {
                 "Muster-Slow": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 86_400),
                 "Muster-Prepare": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 60),
             ])
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             // The deadline is wall-clock: first see the launcher take a request (its consumer has
             // joined, which can take seconds on a loaded machine), so the 8 s are the automation's.
             try await send(harness, Self.request("ex-ssm-warm"))
@@ -177,7 +177,7 @@ struct SSMStepTests {
     func stop() async throws {
         try await H.with() { harness in
             await Self.behaviour(harness, ["Muster-Slow": SSMDocumentBehaviour(outcome: "Success", durationSeconds: 86_400)])
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             let running = Self.request("ex-ssm-stop", document: "Muster-Slow")
             try await send(harness, running)
             #expect(try await eventually { try await statuses(harness, "ex-ssm-stop").contains { !$0.terminal } })
@@ -195,7 +195,7 @@ struct SSMStepTests {
     @Test("A request SSM could never take (idempotency key not a UUID) is parked")
     func parked() async throws {
         try await H.with() { harness in
-            try harness.startLauncher(harness.configuration())
+            try await harness.startLauncher(harness.configuration())
             var request = Self.request("ex-ssm-bad")
             request.idempotencyKey = "not-a-uuid"
             try await send(harness, request)

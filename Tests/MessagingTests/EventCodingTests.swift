@@ -17,7 +17,7 @@ struct EventCodingTests {
         LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: Self.execution, waveNumber: 2,
                                        endpoint: Endpoint(accountID: "111122223333", region: "us-east-1")),
-            executionType: .drill, planID: "plan-1", planName: "Payroll", waveName: "db", team: "team-1",
+            executionType: .drill, planID: .named("plan-1"), planName: "Payroll", waveName: "db", team: .named("team-1"),
             initiatedBy: "alice", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 1_790_000_000),
             launchSettings: ["s-1": ServerLaunchSettings(
                 profile: "web", settings: LaunchProfile(subnetId: "subnet-1", securityGroupIds: ["sg-1"],
@@ -43,7 +43,7 @@ struct EventCodingTests {
         #expect(!text.replacingOccurrences(of: "\"OwnerID\"", with: "").contains("ID\""),
                 "no member key ends in ID (the tag key OwnerID is data): \(text)")
         let body = try object(data)
-        #expect(body["planId"] as? String == "plan-1")
+        #expect(body["planId"] as? String == PlanID.named("plan-1").rawValue)
         #expect(body["sourceServerIds"] as? [String] == ["s-1"])
         let group = try #require(body["launchGroup"] as? String)
         #expect(group == "\(Self.execution):w2:111122223333:us-east-1")

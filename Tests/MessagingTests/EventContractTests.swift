@@ -43,8 +43,9 @@ struct EventContractTests {
     @Test("a launch request: the endpoint as key, the execution as subject")
     func launchGroupRequested() throws {
         let request = LaunchGroupRequested(
-            launchGroup: Self.group, executionType: .drill, planID: "p-1", planName: "plan", waveName: "db",
-            team: "t", initiatedBy: "bob", sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 1_800_000_000))
+            launchGroup: Self.group, executionType: .drill, planID: .named("p-1"), planName: "plan", waveName: "db",
+            team: .named("t"), initiatedBy: "bob", sourceServerIDs: ["s-1"],
+            waveStartedAt: Date(timeIntervalSince1970: 1_800_000_000))
         let message = try OutboxMessage(request, source: EventSource.planner, topics: Self.topics)
         #expect(message.topic == "t1.launch.requests.v1")
         #expect(message.key == "111122223333/us-east-1")
@@ -84,10 +85,11 @@ struct EventContractTests {
         let message = try OutboxMessage(server, source: EventSource.launcher, topics: .standard)
         #expect(message.topic == "inventory.v1" && message.key == "111122223333/us-east-1/s-1")
         #expect(message.event.type == "source-server.observed" && message.event.subject == "s-1")
-        let answer = ReadinessChecked(planID: "p-1", evaluationID: "e-1", accountID: "111122223333", checks: [],
+        let answer = ReadinessChecked(planID: .named("p-1"), evaluationID: "e-1", accountID: "111122223333", checks: [],
                                       checkedAt: Date())
         let checked = try OutboxMessage(answer, source: EventSource.launcher, topics: .standard)
-        #expect(checked.topic == "inventory.v1" && checked.key == "p-1" && checked.event.subject == "p-1")
+        let plan = PlanID.named("p-1").rawValue
+        #expect(checked.topic == "inventory.v1" && checked.key == plan && checked.event.subject == plan)
         #expect(checked.event.type == "readiness.checked")
     }
 
@@ -107,7 +109,7 @@ struct EventContractTests {
         let at = Date(timeIntervalSince1970: 1_800_000_200)
         let event = ExecutionEvent(
             type: .waveStarted, executionID: Self.executionID, executionType: .drill, executionStatus: .running,
-            planID: "p-1", planName: "plan", teamID: "t-1", initiatedBy: "bob", occurredAt: at)
+            planID: .named("p-1"), planName: "plan", teamID: .named("t-1"), initiatedBy: "bob", occurredAt: at)
         let message = try OutboxMessage(event, source: EventSource.planner, topics: .standard)
         #expect(message.topic == "execution.events.v1" && message.key == Self.execution)
         #expect(message.event.type == "wave.started" && message.event.time == at)

@@ -39,7 +39,7 @@ struct OpenVocabularyTests {
         let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: .fixture(1), waveNumber: 1,
                                        endpoint: Endpoint(accountID: "111122223333", region: "us-east-1")),
-            executionType: .drill, planID: "p", planName: "p", waveName: "w", team: "t", initiatedBy: "u",
+            executionType: .drill, planID: .fixture(1), planName: "p", waveName: "w", team: .fixture(1), initiatedBy: "u",
             sourceServerIDs: ["s-1"], waveStartedAt: Date(timeIntervalSince1970: 0),
             launchOverrides: LaunchOverrides(launchDisposition: .unknown("HIBERNATED")),
             launchSettings: ["s-1": ServerLaunchSettings(

@@ -14,11 +14,11 @@ import Testing
 struct CalloutDeliveryTests {
     /// Publishes a callout request as the planner does; returns the event.
     @discardableResult
-    static func requestCallout(_ app: NotifierTestApp, team: String, subscription: String, url: String,
+    static func requestCallout(_ app: NotifierTestApp, team: TeamID, subscription: String, url: String,
                                execution: ExecutionID = .random(), step: String = "tell",
                                deadline: Date = Date().addingTimeInterval(600)) async throws -> CloudEvent {
         let body = CalloutBody(
-            executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: UUID().uuidString.lowercased(),
+            executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: .random(),
             planName: "Three tier", teamID: team, waveNumber: 1, waveName: "db", stepName: step, phase: "AFTER",
             deadline: deadline, callbackURL: "https://muster.example/v1/callbacks/" + String(repeating: "x", count: 43))
         let event = try CloudEvent(source: EventSource.planner, type: EventType.calloutRequested, subject: execution.rawValue,

@@ -160,7 +160,7 @@ struct DeliveryTests {
             try await Task.sleep(for: .milliseconds(300))
             #expect(filtered.requests.compactMap { $0.header("ce-type") } == ["server.failed", "execution.completed"])
             // Another team's event reaches neither.
-            try await app.publishExecutionEvent(team: UUID().uuidString, execution: "exec-x", type: .executionStarted)
+            try await app.publishExecutionEvent(team: .random(), execution: "exec-x", type: .executionStarted)
             try await Task.sleep(for: .milliseconds(500))
             #expect(all.requests.count == 5)
         }
@@ -179,14 +179,14 @@ struct DeliveryTests {
             _ = try await app.subscribe(team, url: all.url)
             _ = try await app.subscribe(team, url: listed.url, eventTypes: ["plan.readiness-changed"])
             _ = try await app.subscribe(team, url: other.url, eventTypes: ["execution.started"])
-            let plan = UUID().uuidString.lowercased()
+            let plan = PlanID.random()
             let payload = PlanReadinessChanged(
                 teamID: team.id, planID: plan, planName: "Payroll", verdict: .blocking, previousVerdict: .ok,
                 findings: [.init(name: "servers.replicating", status: .blocking, servers: ["s-1"], message: "STALLED",
                                  fix: "restore replication")],
                 occurredAt: Date())
-            let event = try CloudEvent(source: EventSource.planner, type: payload.type, subject: plan, payload: payload)
-            try await app.publish(topic: app.topics.executionEvents, key: plan, event)
+            let event = try CloudEvent(source: EventSource.planner, type: payload.type, subject: plan.rawValue, payload: payload)
+            try await app.publish(topic: app.topics.executionEvents, key: plan.rawValue, event)
             #expect(await eventually { all.requests.count == 1 && listed.requests.count == 1 })
             #expect(listed.requests.first?.body == event.data)
             #expect(listed.requests.first?.header("ce-type") == "plan.readiness-changed")

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 @testable import NotifierApp
 import TestSupport
@@ -24,7 +25,7 @@ struct NotifierAPITests {
         try await NotifierTestApp.with { app in
             #expect(try await app.call("GET", "/v1/subscriptions", token: nil).status == 401)
             #expect(try await app.call("GET", "/v1/subscriptions", token: "mst_unknown").status == 401)
-            let team = UUID().uuidString.lowercased()
+            let team = TeamID.random()
             let tokenID = UUID().uuidString
             let viewer = try await app.issueToken(team: team, role: "viewer", tokenID: tokenID)
             #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: viewer).status == 200 })
@@ -33,8 +34,8 @@ struct NotifierAPITests {
             #expect(forbidden.status == 403 && forbidden.error["code"] as? String == "forbidden")
 
             let revoked = TokenRevoked(tokenID: tokenID, teamID: team, revokedAt: Date())
-            try await app.publish(topic: app.topics.teams, key: team, CloudEvent(
-                source: EventSource.planner, type: EventType.tokenRevoked, subject: team, payload: revoked))
+            try await app.publish(topic: app.topics.teams, key: team.rawValue, CloudEvent(
+                source: EventSource.planner, type: EventType.tokenRevoked, subject: team.rawValue, payload: revoked))
             #expect(try await eventually { try await app.call("GET", "/v1/subscriptions", token: viewer).status == 401 })
         }
     }

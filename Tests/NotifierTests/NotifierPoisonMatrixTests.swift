@@ -51,8 +51,8 @@ struct NotifierPoisonMatrixTests {
     static func issued(_ app: App, tokenID: String, token: String, subject: String = "s", role: String = "viewer") throws -> PoisonRecord {
         let issued = TokenIssued(tokenID: tokenID, teamID: app.team.id, subject: subject, role: role,
                                  tokenSHA256: BearerToken.digestHex(token), issuedAt: Date())
-        return PoisonRecord(try CloudEvent(source: EventSource.planner, type: EventType.tokenIssued, subject: app.team.id,
-                                           payload: issued), key: app.team.id)
+        return PoisonRecord(try CloudEvent(source: EventSource.planner, type: EventType.tokenIssued, subject: app.team.id.rawValue,
+                                           payload: issued), key: app.team.id.rawValue)
     }
 
     static func tokens(
@@ -82,7 +82,7 @@ struct NotifierPoisonMatrixTests {
         let typed = ExecutionID.named(label), execution = wireExecution ?? typed.rawValue
         let payload = ExecutionEvent(
             type: .executionStarted, executionID: typed, executionType: .drill, executionStatus: .running,
-            planID: "plan-1", planName: "Three tier", teamID: app.team.id, initiatedBy: "alice", occurredAt: Date())
+            planID: .named("plan-1"), planName: "Three tier", teamID: app.team.id, initiatedBy: "alice", occurredAt: Date())
         var data = Array(try EventCoding.encoder.encode(payload))
         if let wireExecution {
             let text = String(decoding: data, as: UTF8.self).replacingOccurrences(
@@ -116,7 +116,7 @@ struct NotifierPoisonMatrixTests {
     static func callout(_ app: App, _ name: String, step: String = "tell", waveNumber: Int = 1, id: UUID = UUID()) throws -> PoisonRecord {
         let execution = ExecutionID.random()
         let body = CalloutBody(
-            executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: UUID().uuidString.lowercased(),
+            executionID: execution, executionType: "DRILL", initiatedBy: "alice", planID: .random(),
             planName: "Three tier", teamID: app.team.id, waveNumber: waveNumber, waveName: "db", stepName: step, phase: "AFTER",
             deadline: Date().addingTimeInterval(600),
             callbackURL: "https://muster.example/v1/callbacks/" + String(repeating: "x", count: 43))

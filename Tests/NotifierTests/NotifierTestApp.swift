@@ -79,25 +79,25 @@ final class NotifierTestApp: TestApp {
     // MARK: Tokens
 
     struct Team {
-        var id: String
+        var id: TeamID
         var viewer: String
         var `operator`: String
         var admin: String
     }
 
     /// Publishes `token.issued` for a new token; returns the token.
-    func issueToken(team: String, role: String, tokenID: String = UUID().uuidString) async throws -> String {
+    func issueToken(team: TeamID, role: String, tokenID: String = UUID().uuidString) async throws -> String {
         let token = "mst_" + UUID().uuidString.lowercased() + UUID().uuidString.lowercased()
         let issued = TokenIssued(tokenID: tokenID, teamID: team, subject: "\(role)@\(team)", role: role,
                                  tokenSHA256: BearerToken.digestHex(token), issuedAt: Date())
-        try await publish(topic: topics.teams, key: team, CloudEvent(
-            source: EventSource.planner, type: EventType.tokenIssued, subject: team, payload: issued))
+        try await publish(topic: topics.teams, key: team.rawValue, CloudEvent(
+            source: EventSource.planner, type: EventType.tokenIssued, subject: team.rawValue, payload: issued))
         return token
     }
 
     /// A team with one token per role, each usable once this returns.
     func team() async throws -> Team {
-        let id = UUID().uuidString.lowercased()
+        let id = TeamID.random()
         let team = Team(id: id, viewer: try await issueToken(team: id, role: "viewer"),
                         operator: try await issueToken(team: id, role: "operator"),
                         admin: try await issueToken(team: id, role: "admin"))
@@ -118,11 +118,11 @@ final class NotifierTestApp: TestApp {
     /// An execution event as the planner publishes it (key = execution id) for the execution named
     /// `execution` (``ExecutionID/named(_:)``).
     @discardableResult
-    func publishExecutionEvent(team: String, execution label: String, type: ExecutionEventType,
+    func publishExecutionEvent(team: TeamID, execution label: String, type: ExecutionEventType,
                                id: UUID = UUID()) async throws -> CloudEvent {
         let execution = ExecutionID.named(label).rawValue
         let payload = ExecutionEvent(
-            type: type, executionID: .named(label), executionType: .drill, executionStatus: .running, planID: "plan-1",
+            type: type, executionID: .named(label), executionType: .drill, executionStatus: .running, planID: .named("plan-1"),
             planName: "Three tier", teamID: team, initiatedBy: "alice", occurredAt: Date())
         let event = try CloudEvent(id: id, source: EventSource.planner, type: type.rawValue, subject: execution,
                                    payload: payload)

@@ -99,19 +99,20 @@ struct AsyncAPIDocumentTests {
             let bindings = byName[type]?["bindings"] as? [String: Any]
             return ((bindings?["kafka"] as? [String: Any])?["key"] as? [String: Any])?["description"] as? String
         }
-        let execution = ExecutionID.random(), plan = UUID().uuidString.lowercased()
+        let execution = ExecutionID.random(), plan = PlanID.random()
         for type in ExecutionEvent.types {
             let event = ExecutionEvent(
                 type: try #require(ExecutionEventType(rawValue: type)), executionID: execution, executionType: .drill,
-                executionStatus: .running, planID: plan, planName: "p", teamID: "t", initiatedBy: "bob", occurredAt: Date())
+                executionStatus: .running, planID: plan, planName: "p", teamID: .named("t"), initiatedBy: "bob",
+                occurredAt: Date())
             let message = try OutboxMessage(event, source: EventSource.planner, topics: .standard)
             #expect(message.key == execution.rawValue && message.event.type == type && message.topic == address)
             #expect(keyDescription(type)?.hasPrefix("The execution id") == true, "\(type)")
         }
-        let changed = PlanReadinessChanged(teamID: "t", planID: plan, planName: "p", verdict: .blocking,
+        let changed = PlanReadinessChanged(teamID: .named("t"), planID: plan, planName: "p", verdict: .blocking,
                                            previousVerdict: nil, findings: [], occurredAt: Date())
         let message = try OutboxMessage(changed, source: EventSource.planner, topics: .standard)
-        #expect(message.key == plan && message.event.type == changed.type && message.topic == address)
+        #expect(message.key == plan.rawValue && message.event.type == changed.type && message.topic == address)
         #expect(keyDescription(changed.type)?.hasPrefix("The plan id") == true)
     }
 }

@@ -33,7 +33,7 @@ struct LauncherReadinessTests {
             servers: [server("s-1"), server("s-2"), server("s-3"), server("s-4", wave: 1),
                       server("s-9", account: "444455556666", region: "eu-west-1")],
             load: [:], quotas: quotas, now: Date())
-        let requests = LauncherReadiness.requests(planID: UUID(), evaluationID: UUID(), facts: facts, profiles: profiles,
+        let requests = LauncherReadiness.requests(planID: .random(), evaluationID: UUID(), facts: facts, profiles: profiles,
                                                   now: Date())
         #expect(requests.map(\.accountID) == ["111122223333", "444455556666"])
         let first = try #require(requests.first?.regions.first)
@@ -42,7 +42,7 @@ struct LauncherReadinessTests {
         #expect(first.subnetIDs == ["subnet-1"] && first.securityGroupIDs == ["sg-1", "sg-2"])
         #expect(first.instanceTypes == ["m5.large"])
         #expect(requests[1].regions.map(\.region) == ["eu-west-1"])
-        let plain = LauncherReadiness.requests(planID: UUID(), evaluationID: UUID(), facts: facts, profiles: nil, now: Date())
+        let plain = LauncherReadiness.requests(planID: .random(), evaluationID: UUID(), facts: facts, profiles: nil, now: Date())
         #expect(plain[0].regions[0].subnetIDs.isEmpty)
     }
 
@@ -60,7 +60,7 @@ struct LauncherReadinessTests {
                 .init(waveName: "a", step: ssm("lost"), waveEndpoints: []),
                 .init(waveName: "a", step: HookStep(name: "ok", kind: .approval), waveEndpoints: []),
             ], now: Date())
-        let requests = LauncherReadiness.requests(planID: UUID(), evaluationID: UUID(), facts: facts, profiles: nil,
+        let requests = LauncherReadiness.requests(planID: .random(), evaluationID: UUID(), facts: facts, profiles: nil,
                                                   now: Date())
         #expect(requests.map(\.accountID) == ["111122223333", "777788889999"])
         #expect(requests[0].ssmDocuments == [.init(stepName: "prep", waveName: "a", region: "us-east-1",
@@ -72,7 +72,7 @@ struct LauncherReadinessTests {
         // Without SSM steps the field stays out (the launcher then answers no hooks check).
         var plain = facts
         plain.hooks = []
-        #expect(LauncherReadiness.requests(planID: UUID(), evaluationID: UUID(), facts: plain, profiles: nil, now: Date())
+        #expect(LauncherReadiness.requests(planID: .random(), evaluationID: UUID(), facts: plain, profiles: nil, now: Date())
             .allSatisfy { $0.ssmDocuments == nil })
     }
 
@@ -153,7 +153,7 @@ struct LauncherReadinessTests {
     @Test func anUnknownStatusWordReadsAsUnknown() throws {
         // A newer launcher's word: the answer still decodes (never parked) and the check reads as unknown.
         let body = #"""
-        {"version":1,"planId":"p","evaluationId":"e","accountId":"a","checkedAt":"2026-01-01T00:00:00.000Z",
+        {"version":1,"planId":"00000000-0000-4000-8000-000000000001","evaluationId":"e","accountId":"a","checkedAt":"2026-01-01T00:00:00.000Z",
          "checks":[{"name":"x","status":"weird","servers":[],"message":"m"},
                    {"name":"y","status":"warning","servers":[],"message":"m"}]}
         """#

@@ -108,9 +108,9 @@ struct ReadinessMonitorTests {
                     let answer = ReadinessChecked(planID: request.planID, evaluationID: request.evaluationID,
                                                   accountID: request.accountID, checks: checks, checkedAt: Date())
                     let event = try? CloudEvent(source: EventSource.launcher, type: EventType.readinessChecked,
-                                                subject: request.planID, payload: answer)
+                                                subject: request.planID.rawValue, payload: answer)
                     if let event {
-                        _ = try? await producer.send(event.kafkaRecord(topic: topic, key: request.planID))
+                        _ = try? await producer.send(event.kafkaRecord(topic: topic, key: request.planID.rawValue))
                     }
                 }
                 try? await Task.sleep(for: .milliseconds(50))

@@ -192,7 +192,7 @@ struct ReadinessRulesTests {
     }
 
     func entry(frequency: Int?, last: ComplianceEntry.LastDrill?, createdDaysAgo: Double = 100) -> ComplianceEntry {
-        ComplianceRules.entry(planID: "p", planName: "Payroll", rtoTargetMinutes: 60, rpoTargetMinutes: 5,
+        ComplianceRules.entry(planID: .named("p"), planName: "Payroll", rtoTargetMinutes: 60, rpoTargetMinutes: 5,
                               drillFrequencyDays: frequency, planCreatedAt: now.addingTimeInterval(-createdDaysAgo * 86_400),
                               lastDrill: last, now: now)
     }

@@ -39,8 +39,10 @@ struct PollerBrokerTests {
         }
     }
 
-    func start(logger: Logger = TestEnvironment.logger, configure: (inout PollerConfiguration) -> Void = { _ in })
-        async throws -> Running
+    /// `groupPrefix` puts the poller's consumer in a given group (default: one of its own);
+    /// `keepConsumer: false` leaves it out of the running services.
+    func start(logger: Logger = TestEnvironment.logger, groupPrefix: String? = nil, keepConsumer: Bool = true,
+               configure: (inout PollerConfiguration) -> Void = { _ in }) async throws -> Running
     {
         let fixture = try await PollerFixture(configure: configure)
         let configuration = fixture.configuration
@@ -52,8 +54,9 @@ struct PollerBrokerTests {
         consumerConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
         let handled = Locked<[String]>([])
         let service = try await ServiceUnderTest.start(
-            PollerService.self, schema: fixture.schema, configuration: configuration,
+            PollerService.self, schema: fixture.schema, configuration: configuration, groupPrefix: groupPrefix,
             eventConsumer: consumerConfiguration, logger: logger,
+            running: { parts in keepConsumer ? parts : parts.filter { !($0 is EventConsumer) } },
             onOutcome: { outcome, event in
                 if outcome == .handled, let event { handled.withLock { $0.append(event.type) } }
             })
@@ -68,6 +71,33 @@ struct PollerBrokerTests {
         try await SingleMemberProbe(pool: poller.fixture.pool, schema: poller.fixture.schema, producer: poller.producer)
             .expectOneMember(poller.consumers, routes: [(poller.fixture.configuration.topics.jobStatus, "poller.status")])
         await poller.stop()
+    }
+
+    /// `ServiceUnderTest` (every harness builds its service through it): a consumer that `running:`
+    /// leaves out is closed at once, so it holds no partition of its group — the planner's test app
+    /// leaves its consumers out, and one left holding partitions would starve a consumer that runs.
+    @Test("a consumer left out by ServiceUnderTest holds no partition: a second instance in the group gets every record")
+    func leftOutConsumerHoldsNoPartition() async throws {
+        let group = TestEnvironment.uniqueName("group")
+        let idle = try await start(groupPrefix: group, keepConsumer: false)
+        #expect(idle.consumers.isEmpty && idle.service.parts.count == 2, "built both parts, runs only the scheduler")
+        let seen = Locked<Set<UUID>>([])
+        let working = try await ServiceUnderTest.start(
+            PollerService.self, schema: idle.fixture.schema, configuration: idle.fixture.configuration,
+            groupPrefix: group, onOutcome: { _, event in if let event { seen.withLock { _ = $0.insert(event.id) } } })
+        var sent: Set<UUID> = []
+        for partition in Int32(0)..<3 {
+            // Not one of the poller's events: skipped, recorded in the inbox, reported as handled.
+            let event = try CloudEvent(source: EventSource.launcher, type: EventType.jobQueued, payload: ["probe": Int(partition)])
+            var record = event.kafkaRecord(topic: idle.fixture.configuration.topics.jobStatus, key: "probe")
+            record.partition = partition
+            _ = try await idle.producer.send(record)
+            sent.insert(event.id)
+        }
+        #expect(await eventually(timeout: .seconds(30)) { seen.value.isSuperset(of: sent) },
+                "the records of every partition were consumed by the instance that runs its consumer")
+        await working.stop()
+        await idle.stop()
     }
 
     @Test func createdJobsArePolledUntilObservedCompleted() async throws {

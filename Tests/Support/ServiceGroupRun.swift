@@ -67,14 +67,3 @@ public final class ServiceGroupRun: Sendable {
         _ = try? await task.value
     }
 }
-
-extension BackgroundTasks {
-    /// Runs `services` inside one real `ServiceGroup` (see `ServiceGroupRun`);
-    /// teardown ends it like the other tasks.
-    @discardableResult
-    public func startGroup(_ services: [any Service], name: String, logger: Logger) -> ServiceGroupRun {
-        let run = ServiceGroupRun(services, name: name, logger: logger)
-        adopt(run.task)
-        return run
-    }
-}

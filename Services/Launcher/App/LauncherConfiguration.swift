@@ -1,12 +1,18 @@
 import Foundation
 import MusterAWS
 import MusterDomain
+import MusterEvents
 import MusterService
 
 /// The launcher's own settings (docs/launcher.md mirrors this list), read
 /// from environment variables with `EnvironmentSettings`; every error names the
 /// variable. Durations take `250ms`, `5s`, `2m`, `1h`.
 public struct LauncherConfiguration: Sendable {
+    /// The topics it consumes and produces (a test prefixes them; a process uses the standard names).
+    public var topics = Topics.standard
+    /// Crash seams for tests (none in a process): called at the steps where a killed launcher
+    /// must leave recoverable state.
+    public var hooks = LauncherHooks()
     /// Rate, burst and quotas per (account, region).
     public var limits = EndpointLimits()
     /// ConflictException back-off and deadline.

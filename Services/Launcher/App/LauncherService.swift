@@ -55,18 +55,31 @@ public enum LauncherService: ServiceDefinition {
         try LauncherConfiguration(reader: settings)
     }
 
-    /// The launcher's long-running services besides the shared ones; it has no API routes.
+    /// What ``makeServices(_:configuration:router:)`` builds: the configured ``Launcher`` (a test
+    /// runs an inventory round or reads its instance id through it) and the services that run it.
+    public struct Parts: ServiceParts {
+        /// The launcher the services belong to.
+        public let launcher: Launcher
+        /// The AWS HTTP client (stopped last), then the launcher's scheduler, inventory, readiness
+        /// checks and consumer.
+        public let services: [any Service]
+    }
+
+    /// The launcher's long-running services besides the shared ones; it has no API routes. Its
+    /// key-pair credentials (`MUSTER_KEY_<NAME>_*`) are read from the context's settings.
     public static func makeServices(
         _ context: ServiceContext, configuration: LauncherConfiguration, router: ServiceRouter
-    ) throws -> [any Service] {
+    ) throws -> Parts {
         let http = HTTPClient(logger: context.logger)
         let launcher = Launcher(
-            schema: context.descriptor.schema, topics: .standard, configuration: configuration, pool: context.pool,
-            consumerKafka: context.infrastructure.consumerKafka, logger: context.logger,
-            accounts: AccountDirectory(configuration: configuration, httpClient: http, logger: context.logger),
-            groupPrefix: "\(context.infrastructure.consumerGroupPrefix).launcher",
+            schema: context.descriptor.schema, topics: configuration.topics, configuration: configuration,
+            pool: context.pool, consumerKafka: context.infrastructure.consumerKafka, logger: context.logger,
+            accounts: AccountDirectory(configuration: configuration, httpClient: http, logger: context.logger,
+                                       environment: context.settings.environment),
+            hooks: configuration.hooks, groupPrefix: "\(context.infrastructure.consumerGroupPrefix).launcher",
             wakeRelay: { [relay = context.relay] in relay.wake() }, onOutcome: context.onOutcome)
-        return [ResourceService(name: "drs-http") { await http.shutdown() }] + (try launcher.services())
+        return Parts(launcher: launcher,
+                     services: [ResourceService(name: "drs-http") { await http.shutdown() }] + (try launcher.services()))
     }
 }
 

@@ -88,11 +88,28 @@ public enum PlannerService: ServiceDefinition {
         try PlannerConfiguration(reader: settings)
     }
 
+    /// What ``makeServices(_:configuration:router:)`` builds: the API behind the routes and the
+    /// planner's own services. A test reaches the API through it (to drive a loop by hand) and
+    /// chooses which of the services run.
+    public struct Parts: ServiceParts {
+        /// The API and console behind the routes; the loops work through it.
+        public let api: PlannerAPI
+        /// The consumer loop (`job.status`, `inventory`, `callout.results`).
+        public let consumers: [EventConsumer]
+        /// Fails SSM and callout steps past their deadline (`StepDeadlines`).
+        public let stepDeadlines: any Service
+        /// Starts scheduled drills and re-evaluates readiness (`SchedulerService`).
+        public let scheduler: any Service
+
+        /// Consumers, step deadlines, scheduler.
+        public var services: [any Service] { consumers + [stepDeadlines, scheduler] }
+    }
+
     /// The planner's own services (consumers, step deadlines, drill scheduler); its API and console
     /// routes go on `router`.
     public static func makeServices(
         _ context: ServiceContext, configuration: PlannerConfiguration, router: ServiceRouter
-    ) throws -> [any Service] {
+    ) throws -> Parts {
         let relay = context.relay
         let wake: @Sendable () -> Void = { relay.wake() }
         let api = PlannerAPI(configuration: configuration, pool: context.pool, wake: wake)
@@ -109,6 +126,6 @@ public enum PlannerService: ServiceDefinition {
             scheduler: DrillScheduler(api: api, logger: context.logger),
             monitor: ReadinessMonitor(api: api, logger: context.logger),
             interval: configuration.schedules.tickInterval, logger: context.logger)
-        return consumers + [deadlines, scheduler]
+        return Parts(api: api, consumers: consumers, stepDeadlines: deadlines, scheduler: scheduler)
     }
 }

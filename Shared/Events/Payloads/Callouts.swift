@@ -16,9 +16,9 @@ public struct CalloutBody: Codable, Sendable, Equatable {
     public var executionType: String
     public var initiatedBy: String
     /// The plan and the team.
-    public var planID: String
+    public var planID: PlanID
     public var planName: String
-    public var teamID: String
+    public var teamID: TeamID
     /// The wave (1-based number and name).
     public var waveNumber: Int
     public var waveName: String
@@ -30,8 +30,8 @@ public struct CalloutBody: Codable, Sendable, Equatable {
     public var callbackURL: String
 
     /// Creates the body.
-    public init(executionID: ExecutionID, executionType: String, initiatedBy: String, planID: String, planName: String,
-                teamID: String, waveNumber: Int, waveName: String, stepName: String, phase: String, deadline: Date,
+    public init(executionID: ExecutionID, executionType: String, initiatedBy: String, planID: PlanID, planName: String,
+                teamID: TeamID, waveNumber: Int, waveName: String, stepName: String, phase: String, deadline: Date,
                 callbackURL: String) {
         self.kind = "callout"
         self.executionID = executionID

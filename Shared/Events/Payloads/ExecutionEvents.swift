@@ -65,11 +65,11 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
     /// The execution's status after this transition.
     public var executionStatus: ExecutionStatus
     /// The recovery plan.
-    public var planID: String
+    public var planID: PlanID
     /// The plan's name when the execution started.
     public var planName: String
     /// The owning team's id.
-    public var teamID: String
+    public var teamID: TeamID
     /// Who started the execution (from their token).
     public var initiatedBy: String
     /// Who caused this transition when it was a person (pause, resume, cancel, cleanup).
@@ -110,7 +110,7 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
     /// Creates the payload.
     public init(
         type: ExecutionEventType, executionID: ExecutionID, executionType: ExecutionType, executionStatus: ExecutionStatus,
-        planID: String, planName: String, teamID: String, initiatedBy: String, actor: String? = nil,
+        planID: PlanID, planName: String, teamID: TeamID, initiatedBy: String, actor: String? = nil,
         wave: WaveRef? = nil, server: ServerRef? = nil, reason: String? = nil, occurredAt: Date,
         version: Int = ExecutionEvent.currentVersion, objectives: Objectives? = nil, step: StepRef? = nil
     ) {

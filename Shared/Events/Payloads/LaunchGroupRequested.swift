@@ -10,13 +10,13 @@ public struct LaunchGroupRequested: Codable, Sendable, Equatable {
     /// DRILL or RECOVERY (`isDrill` of StartRecovery).
     public var executionType: ExecutionType
     /// The plan's id and name (job tags).
-    public var planID: String
+    public var planID: PlanID
     /// The plan's name.
     public var planName: String
     /// The wave's name (job tag).
     public var waveName: String
     /// The team that owns the execution (job tag).
-    public var team: String
+    public var team: TeamID
     /// The user whose token started the execution (job tag), never from a body.
     public var initiatedBy: String
     /// The source servers to launch (`s-…`), all in `launchGroup.endpoint`.
@@ -40,8 +40,8 @@ public struct LaunchGroupRequested: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        launchGroup: LaunchGroupID, executionType: ExecutionType, planID: String, planName: String, waveName: String,
-        team: String, initiatedBy: String, sourceServerIDs: [SourceServerID], waveStartedAt: Date, timeoutSeconds: Int = 3600,
+        launchGroup: LaunchGroupID, executionType: ExecutionType, planID: PlanID, planName: String, waveName: String,
+        team: TeamID, initiatedBy: String, sourceServerIDs: [SourceServerID], waveStartedAt: Date, timeoutSeconds: Int = 3600,
         attempt: Int = 1, launchOverrides: LaunchOverrides? = nil, launchSettings: [String: ServerLaunchSettings]? = nil,
         recoveryPoint: RecoveryPoint? = nil, gatesNextStep: Bool? = nil
     ) {

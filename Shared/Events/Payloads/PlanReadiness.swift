@@ -35,9 +35,9 @@ public struct PlanReadinessChanged: Codable, Sendable, Equatable {
     /// Always `plan.readiness-changed` (as `ce_type`).
     public var type: String
     /// The owning team.
-    public var teamID: String
+    public var teamID: TeamID
     /// The plan.
-    public var planID: String
+    public var planID: PlanID
     /// Its name now.
     public var planName: String
     /// `ok`, `warning`, `unknown` or `blocking`.
@@ -50,7 +50,7 @@ public struct PlanReadinessChanged: Codable, Sendable, Equatable {
     public var occurredAt: Date
 
     /// Creates the payload.
-    public init(teamID: String, planID: String, planName: String, verdict: ReadinessStatus, previousVerdict: ReadinessStatus?,
+    public init(teamID: TeamID, planID: PlanID, planName: String, verdict: ReadinessStatus, previousVerdict: ReadinessStatus?,
                 findings: [Finding], occurredAt: Date) {
         self.version = 1
         self.type = ExecutionEventType.planReadinessChanged.rawValue

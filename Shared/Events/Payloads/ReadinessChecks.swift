@@ -80,7 +80,7 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
     /// Payload version (1).
     public var version: Int
     /// The plan.
-    public var planID: String
+    public var planID: PlanID
     /// This evaluation (a UUID); the answer carries it back.
     public var evaluationID: String
     /// The AWS account.
@@ -95,7 +95,7 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
     public var ssmDocuments: [SSMDocument]?
 
     /// Creates the payload.
-    public init(planID: String, evaluationID: String, accountID: String, regions: [Region], quotas: Quotas,
+    public init(planID: PlanID, evaluationID: String, accountID: String, regions: [Region], quotas: Quotas,
                 requestedAt: Date, ssmDocuments: [SSMDocument]? = nil) {
         self.ssmDocuments = ssmDocuments
         self.version = 1
@@ -122,7 +122,7 @@ public struct ReadinessChecked: Codable, Sendable, Equatable {
     /// Payload version (1).
     public var version: Int
     /// The plan.
-    public var planID: String
+    public var planID: PlanID
     /// The evaluation asked for.
     public var evaluationID: String
     /// The AWS account.
@@ -133,7 +133,7 @@ public struct ReadinessChecked: Codable, Sendable, Equatable {
     public var checkedAt: Date
 
     /// Creates the payload.
-    public init(planID: String, evaluationID: String, accountID: String, checks: [Check], checkedAt: Date) {
+    public init(planID: PlanID, evaluationID: String, accountID: String, checks: [Check], checkedAt: Date) {
         self.version = 1
         self.planID = planID
         self.evaluationID = evaluationID

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 // `teams.v1`, key = team id: the planner publishes each API token it issues
 // or revokes — as a SHA-256 digest, never the token — so that services
@@ -10,7 +11,7 @@ public struct TokenIssued: Codable, Sendable, Equatable {
     /// The token's id.
     public var tokenID: String
     /// The team it belongs to.
-    public var teamID: String
+    public var teamID: TeamID
     /// The person or system it was issued to (audit, `initiatedBy`).
     public var subject: String
     /// `viewer`, `operator` or `admin` (each includes the ones before it).
@@ -21,7 +22,7 @@ public struct TokenIssued: Codable, Sendable, Equatable {
     public var issuedAt: Date
 
     /// Creates the payload.
-    public init(tokenID: String, teamID: String, subject: String, role: String, tokenSHA256: String, issuedAt: Date) {
+    public init(tokenID: String, teamID: TeamID, subject: String, role: String, tokenSHA256: String, issuedAt: Date) {
         self.tokenID = tokenID
         self.teamID = teamID
         self.subject = subject
@@ -36,12 +37,12 @@ public struct TokenRevoked: Codable, Sendable, Equatable {
     /// The token's id.
     public var tokenID: String
     /// The team it belonged to.
-    public var teamID: String
+    public var teamID: TeamID
     /// When it was revoked.
     public var revokedAt: Date
 
     /// Creates the payload.
-    public init(tokenID: String, teamID: String, revokedAt: Date) {
+    public init(tokenID: String, teamID: TeamID, revokedAt: Date) {
         self.tokenID = tokenID
         self.teamID = teamID
         self.revokedAt = revokedAt

@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import MusterAPI
+import MusterDomain
+import MusterEvents
 import MusterPostgres
 @testable import PlannerApp
 import TestSupport
@@ -24,27 +26,28 @@ struct UnreachableStores: TeamStoring, AccountStoring, GroupStoring, PlanStoring
 
     func principal(tokenDigest digest: [UInt8]) async throws -> PlannerApp.Principal? { known[digest] }
     func create(_ team: PlannerAPI.TeamView, by actor: String) async throws { throw reached("create team") }
-    func teams(visibleTo scope: UUID?) async throws -> [PlannerAPI.TeamView] { throw reached("teams") }
+    func teams(visibleTo scope: TeamID?) async throws -> [PlannerAPI.TeamView] { throw reached("teams") }
     func issue(_ token: PlannerAPI.TokenView, secret: String, by actor: String) async throws { throw reached("issue") }
-    func tokens(of team: UUID) async throws -> [PlannerAPI.TokenView] { throw reached("tokens") }
-    func revoke(_ token: UUID, of team: UUID, by actor: String) async throws { throw reached("revoke") }
-    func save(_ account: AccountWrite, id: UUID, existing: Bool, team: UUID, by actor: String) async throws
+    func tokens(of team: TeamID) async throws -> [PlannerAPI.TokenView] { throw reached("tokens") }
+    func revoke(_ token: UUID, of team: TeamID, by actor: String) async throws { throw reached("revoke") }
+    func save(_ account: AccountWrite, id: UUID, existing: Bool, team: TeamID, by actor: String) async throws
         -> PlannerAPI.AccountView { throw reached("save account") }
-    func accounts(of team: UUID) async throws -> [PlannerAPI.AccountView] { throw reached("accounts") }
-    func account(_ id: UUID, of team: UUID) async throws -> PlannerAPI.AccountView? { throw reached("account") }
-    func remove(_ id: UUID, of team: UUID, by actor: String) async throws { throw reached("remove") }
-    func sourceServers(of team: UUID, accountID: String?, region: String?, state: String?) async throws
+    func accounts(of team: TeamID) async throws -> [PlannerAPI.AccountView] { throw reached("accounts") }
+    func account(_ id: UUID, of team: TeamID) async throws -> PlannerAPI.AccountView? { throw reached("account") }
+    func remove(_ id: UUID, of team: TeamID, by actor: String) async throws { throw reached("remove") }
+    func remove(_ id: PlanID, of team: TeamID, by actor: String) async throws { throw reached("remove plan") }
+    func sourceServers(of team: TeamID, accountID: String?, region: String?, state: String?) async throws
         -> [PlannerAPI.ServerView] { throw reached("source servers") }
-    func save(id: UUID, existing: Bool, name: String, region: String, selection: GroupSelection, team: UUID,
+    func save(id: UUID, existing: Bool, name: String, region: String, selection: GroupSelection, team: TeamID,
               by actor: String) async throws -> PlannerAPI.GroupView { throw reached("save group") }
-    func groups(of team: UUID) async throws -> [PlannerAPI.GroupView] { throw reached("groups") }
-    func group(_ id: UUID, of team: UUID) async throws -> PlannerAPI.GroupView? { throw reached("group") }
-    func save(_ plan: ValidatedPlan, id: UUID, existing: Bool, team: UUID, by actor: String,
+    func groups(of team: TeamID) async throws -> [PlannerAPI.GroupView] { throw reached("groups") }
+    func group(_ id: UUID, of team: TeamID) async throws -> PlannerAPI.GroupView? { throw reached("group") }
+    func save(_ plan: ValidatedPlan, id: PlanID, existing: Bool, team: TeamID, by actor: String,
               validateReferences: @Sendable ([UUID: Int]) throws -> Void) async throws -> PlannerAPI.PlanView {
         throw reached("save plan")
     }
-    func plans(of team: UUID) async throws -> [PlannerAPI.PlanView] { throw reached("plans") }
-    func plan(_ id: UUID, of team: UUID) async throws -> PlannerAPI.PlanView? { throw reached("plan") }
+    func plans(of team: TeamID) async throws -> [PlannerAPI.PlanView] { throw reached("plans") }
+    func plan(_ id: PlanID, of team: TeamID) async throws -> PlannerAPI.PlanView? { throw reached("plan") }
 }
 
 /// The planner's handlers through the router's responder (no socket, no
@@ -52,7 +55,7 @@ struct UnreachableStores: TeamStoring, AccountStoring, GroupStoring, PlanStoring
 @Suite("Planner routes without a database")
 struct PlannerRouteTests {
     static let adminToken = "route-test-admin-token"
-    let team = UUID()
+    let team = TeamID.named("route-team")
     let viewer = Authenticator.newToken(), operatorToken = Authenticator.newToken(), admin = Authenticator.newToken()
     let client: RouterClient
 
@@ -137,6 +140,22 @@ struct PlannerRouteTests {
         }
     }
 
+    @Test("a plan id that is no UUID in a body or a query is a 4xx naming planId, before any store is asked")
+    func malformedPlanIDs() async throws {
+        for (body, rule, words) in [(#"{"planId":"plan-1","type":"DRILL"}"#, "format", "plan id must be a UUID"),
+                                    (#"{"planId":7,"type":"DRILL"}"#, "type", "planId must be")] {
+            let answer = try await send(.post, "/v1/executions", token: operatorToken, body: body)
+            #expect(answer.status == .unprocessableContent, "\(body)")
+            #expect(answer.error?.field == "planId" && answer.error?.rule == rule, "\(body)")
+            #expect(answer.error?.message.contains(words) == true, "\(answer.error?.message ?? "")")
+        }
+        for path in ["/v1/executions?planId=plan-1", "/v1/events/stream?planId=plan-1"] {
+            let answer = try await send(.get, path, token: viewer)
+            #expect(answer.status == .badRequest, "\(path)")
+            #expect(answer.error?.field == "planId" && answer.error?.rule == "format", "\(path)")
+        }
+    }
+
     @Test("malformed ids and another team's tokens answer 404 naming the resource")
     func notFound() async throws {
         for (path, what) in [("/v1/plans/not-a-uuid", "plan"), ("/v1/protection-groups/7", "protection group"),
@@ -168,18 +187,24 @@ struct PlannerRouteTests {
         let me = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
         #expect(me?["subject"] as? String == "otto")
         #expect(me?["role"] as? String == "operator")
-        #expect((me?["teamId"] as? String)?.lowercased() == team.uuidString.lowercased())
+        #expect(me?["teamId"] as? String == team.rawValue, "the lowercase UUID, as every id is written")
     }
 
-    @Test("a corrupt id in a stored execution is an error naming it, not a crash")
+    @Test("a corrupt team or plan id in a stored execution document is an error naming the id, not a crash")
     func corruptStoredID() throws {
-        #expect(throws: StoreError.self) { try ExecutionStore.uuid("exec-1", "execution id") }
-        do {
-            _ = try ExecutionStore.uuid("exec-1", "execution id")
-        } catch {
-            #expect("\(error)".contains("execution id is \"exec-1\""))
+        let state = Harness(waves: [("db", [], 1)]).state
+        let text = String(decoding: try EventCoding.encoder.encode(state), as: UTF8.self)
+        #expect(try ExecutionStore.decode(text) == state, "the stored document reads back")
+        for (id, kind) in [(state.teamID.rawValue, "team id"), (state.planID.rawValue, "plan id")] {
+            #expect(text.contains("\"\(id)\""))
+            let corrupt = text.replacingOccurrences(of: "\"\(id)\"", with: "\"exec-1\"")
+            do {
+                _ = try ExecutionStore.decode(corrupt)
+                Issue.record("a document with a \(kind) of exec-1 decoded")
+            } catch {
+                #expect("\(error)".contains("\(kind) must be a UUID"), "\(error)")
+                #expect("\(error)".contains("exec-1"))
+            }
         }
-        #expect(try ExecutionStore.uuid("6A1E0000-0000-4000-8000-000000000001", "x")
-                == UUID(uuidString: "6a1e0000-0000-4000-8000-000000000001"))
     }
 }

@@ -325,6 +325,6 @@ struct ExecutionStateMachineTests {
         let launched = try #require(events.first { $0.type == .serverLaunched })
         #expect(launched.server?.recoveryInstanceID?.hasPrefix("i-") == true)
         #expect(launched.wave?.name == "db")
-        #expect(events.allSatisfy { $0.executionID == Harness.execution && $0.teamID == "t-1" && $0.version == 1 })
+        #expect(events.allSatisfy { $0.executionID == Harness.execution && $0.teamID == .named("t-1") && $0.version == 1 })
     }
 }

@@ -20,7 +20,8 @@ struct Harness {
          initiatedBy: String = "alice") {
         var counter = 0
         let blueprint = ExecutionBlueprint(
-            executionID: Harness.execution, teamID: "t-1", planID: "p-1", planName: "plan", type: type, initiatedBy: initiatedBy,
+            executionID: Harness.execution, teamID: .named("t-1"), planID: .named("p-1"), planName: "plan", type: type,
+            initiatedBy: initiatedBy,
             rtoTargetMinutes: 30,
             waves: waves.map { name, deps, count in
                 .init(name: name, dependsOn: deps, pauseBefore: pauseBefore.contains(name),

@@ -9,26 +9,32 @@ import PlannerApp
 import ServiceLifecycle
 import TestSupport
 
-/// An isolated planner for one test: its own schema and topics on the shared
-/// PostgreSQL and broker, the real API served over HTTP on a free port, the
-/// outbox relay running, and (optionally) its consumers.
+/// An isolated planner for one test: `PlannerService` started through
+/// ``ServiceUnderTest`` (as its process runs it: API, console and ops routes
+/// over HTTP on a free port, outbox relay, retention) on its own schema and
+/// topics on the shared PostgreSQL and broker, with (optionally) its
+/// consumers. Its step-deadline and drill-scheduler loops are left out: the
+/// tests that need them drive them by hand over ``api``.
 final class PlannerTestApp: TestApp {
     static let adminToken = "admin-" + String(repeating: "x", count: 40)
     let schema: String
     let topics: Topics
+    /// The test's own pool (seeding, queries); the service runs on its own.
     let pool: PostgresPool
+    /// The test's own producer, publishing what the launcher and notifier would.
     let producer: KafkaProducer
-    let relay: OutboxRelay
     let http: HTTPClient
     let baseURL: String
     let validator: SchemaValidator
-    let api: PlannerAPI
+    /// The API the service's routes serve (the loops a test drives by hand work through it).
+    var api: PlannerAPI { service.parts.api }
     let outcomes = Locked<[ConsumeOutcome]>([])
-    /// What the consumers logged (for ``ParkingProbe``).
+    /// What the service logged (for ``ParkingProbe``).
     let consumerLog = LogCapture()
     /// The consumers (with `consumers: true`), for replaying what they parked.
-    let consumers: [EventConsumer]
-    private let tasks: BackgroundTasks
+    var consumers: [EventConsumer] { service.consumers }
+    /// The planner as its process builds it (`PlannerService.makeServices` in `ServiceContext.services`).
+    private let service: ServiceUnderTest<PlannerService>
 
     init(consumers: Bool = false, limits: PlannerLimits = PlannerLimits(), stream: EventStreamSettings? = nil,
          oidc: OIDCSettings? = nil, configure: (inout PlannerConfiguration) -> Void = { _ in }) async throws
@@ -36,57 +42,42 @@ final class PlannerTestApp: TestApp {
         schema = TestEnvironment.uniqueName("planner")
         let suffix = schema.dropFirst("planner_".count)
         topics = Topics(prefix: "\(suffix).")
-        pool = try TestEnvironment.pool(size: 6)
-        try await Migrator.migrate(
-            schema: schema, migrations: MessagingSchema.migrations(schema: schema) + PlannerService.migrations,
-            pool: pool, logger: TestEnvironment.logger)
-        let kafka = try TestEnvironment.kafka()
-        try await KafkaAdmin.createTopics(
-            [topics.launchRequests, topics.instancesTerminate, topics.accounts, topics.executionEvents, topics.jobStatus,
-             topics.inventory, topics.teams, topics.hookRequests, topics.callouts, topics.calloutResults]
-                .map { (name: $0, partitions: 2) },
-            configuration: kafka, timeout: .seconds(10))
-        producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
-        var relayConfiguration = OutboxRelay.Configuration()
-        relayConfiguration.idleInterval = .milliseconds(50)
-        relay = OutboxRelay(schema: schema, pool: pool, producer: producer, logger: TestEnvironment.logger,
-                            configuration: relayConfiguration)
-        http = HTTPClient(logger: TestEnvironment.logger)
-        validator = try SchemaValidator(url: RepositoryFile.url("Services/Planner/App/API/openapi.json"))
-
         var configuration = PlannerConfiguration(schema: schema, topics: topics, adminToken: Self.adminToken, limits: limits)
         if let stream { configuration.stream = stream }
         configuration.oidc = oidc
         configure(&configuration)
-        let relay = self.relay
-        let port = Locked<Int?>(nil)
-        api = PlannerAPI(configuration: configuration, pool: pool, wake: { relay.wake() })
-        let application = PlannerService.apiServer(
-            api, host: "127.0.0.1", port: 0,
-            logger: TestEnvironment.logger, onListening: { bound in port.withLock { $0 = bound } })
-        var services: [any Service] = [relay, application]
-        var started: [EventConsumer] = []
-        if consumers {
-            var eventConfiguration = EventConsumer.Configuration()
-            eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
-            let outcomes = self.outcomes
-            started = try PlannerService.consumers(
-                configuration: configuration, pool: pool, logger: consumerLog.logger,
-                eventConsumer: eventConfiguration,
-                makeConsumer: { topics in
-                    try KafkaConsumer(configuration: kafka, groupID: TestEnvironment.uniqueName("planner"),
-                                      topics: topics, logger: TestEnvironment.logger)
-                },
-                onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } },
-                wake: { relay.wake() })
-            services += started as [any Service]
+        var relay = OutboxRelay.Configuration()
+        relay.idleInterval = .milliseconds(50)
+        var eventConsumer = EventConsumer.Configuration()
+        eventConsumer.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
+        validator = try SchemaValidator(url: RepositoryFile.url("Services/Planner/App/API/openapi.json"))
+        let pool = try TestEnvironment.pool(size: 4)
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(configuration: try TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        } catch {
+            await pool.close()
+            throw error
         }
-        self.consumers = started
-        let tasks = BackgroundTasks()
-        tasks.startGroup(services, name: "planner", logger: TestEnvironment.logger)
-        self.tasks = tasks
-        _ = await eventually(timeout: .seconds(10)) { port.withLock { $0 } != nil }
-        baseURL = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
+        let http = HTTPClient(logger: TestEnvironment.logger)
+        (self.pool, self.producer, self.http) = (pool, producer, http)
+        let outcomes = self.outcomes
+        do {
+            service = try await ServiceUnderTest.start(
+                PlannerService.self, schema: schema, configuration: configuration,
+                topics: [topics.launchRequests, topics.instancesTerminate, topics.accounts, topics.executionEvents,
+                         topics.jobStatus, topics.inventory, topics.teams, topics.hookRequests, topics.callouts,
+                         topics.calloutResults],
+                relay: relay, eventConsumer: eventConsumer, logger: consumerLog.logger,
+                running: { parts in consumers ? parts.consumers : [] },
+                onOutcome: { outcome, _ in outcomes.withLock { $0.append(outcome) } })
+        } catch {
+            await http.shutdown()
+            await producer.shutdown(timeout: .seconds(5))
+            await pool.close()
+            throw error
+        }
+        baseURL = service.baseURL
     }
 
     /// Runs `body` with a fresh app and always tears it down.
@@ -98,7 +89,7 @@ final class PlannerTestApp: TestApp {
     }
 
     func tearDown() async {
-        await tasks.cancelAll()
+        await service.stop()
         await http.shutdown()
         await producer.shutdown(timeout: .seconds(5))
         _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")

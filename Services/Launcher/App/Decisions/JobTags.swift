@@ -46,7 +46,7 @@ public enum JobTags {
             Self.chunk: String(chunk),
             attempt: String(request.attempt),
             initiatedBy: request.initiatedBy,
-            team: request.team,
+            team: request.team.rawValue,
             timestamp: EventCoding.formatTime(now),
         ])
     }

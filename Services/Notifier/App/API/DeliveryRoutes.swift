@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 import MusterEvents
 
 // The delivery log of a subscription, redelivery and test pings.
@@ -12,7 +13,7 @@ extension NotifierAPI {
     private struct Ping: Encodable {
         var type: String
         var subscriptionId: String
-        var teamID: String
+        var teamID: TeamID
         var executionID: String
         var occurredAt: Date
     }

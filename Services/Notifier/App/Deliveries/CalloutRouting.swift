@@ -76,11 +76,11 @@ private struct Routing: Sendable {
         } catch let error as APIError {
             return "the callout URL is refused: \(error.message)"
         }
-        guard let id = UUID(uuidString: request.subscriptionID), UUID(uuidString: request.body.teamID) != nil else {
+        guard let id = UUID(uuidString: request.subscriptionID) else {
             return "subscription \(request.subscriptionID) is not a subscription id"
         }
         let found = try await connection.query(
-            "SELECT 1 FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2", [id, request.body.teamID]).rows
+            "SELECT 1 FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2", [id, request.body.teamID.rawValue]).rows
         return found.isEmpty
             ? "subscription \(request.subscriptionID) does not exist in the team: the callout cannot be signed"
             : nil

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -14,10 +15,10 @@ struct EventRouting: Sendable {
     /// The fields routing needs. Decoding only these (not the whole
     /// `ExecutionEvent`) keeps later payload versions routable.
     private struct Route: Decodable {
-        var teamID: String
+        var teamID: TeamID
         var executionID: String?
         /// Plan events (`plan.readiness-changed`) carry no execution: they are ordered per plan.
-        var planID: String?
+        var planID: PlanID?
         /// The key deliveries are ordered by.
         var orderKey: String? { executionID ?? planID.map { "plan:\($0)" } }
     }
@@ -37,16 +38,13 @@ struct EventRouting: Sendable {
         do {
             route = try event.decode(Route.self)
         } catch {
-            throw UnprocessableEvent("\(event.type) \(event.id): body lacks teamId: \(error)")
+            throw UnprocessableEvent("\(event.type) \(event.id): body lacks a team id (a UUID): \(error)")
         }
         guard let orderKey = route.orderKey else {
             throw UnprocessableEvent("\(event.type) \(event.id): body lacks executionID (or planID for a plan event)")
         }
-        guard UUID(uuidString: route.teamID) != nil else {
-            throw UnprocessableEvent("\(event.type) \(event.id): teamID is not a team id (a UUID)")
-        }
         let subscriptions = try await connection.query(
-            "SELECT id, event_types FROM \(schema).subscriptions WHERE team_id = $1 AND enabled", [route.teamID]).rows
+            "SELECT id, event_types FROM \(schema).subscriptions WHERE team_id = $1 AND enabled", [route.teamID.rawValue]).rows
         var created = 0
         // The consumer span's position: each attempt's POST continues the event's trace.
         let trace = StoredTrace.current

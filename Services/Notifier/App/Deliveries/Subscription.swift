@@ -1,11 +1,12 @@
 import Foundation
+import MusterDomain
 import MusterPostgres
 
 /// A webhook subscription as stored.
 struct Subscription: Sendable {
     var id: UUID
     var seq: Int64
-    var teamID: String
+    var teamID: TeamID
     var url: String
     var filter: EventFilter
     var description: String
@@ -20,7 +21,7 @@ struct Subscription: Sendable {
     init(row: PostgresRow) throws {
         id = try row.decode(UUID.self, "id")
         seq = try row.decode(Int64.self, "seq")
-        teamID = try row.decode(String.self, "team_id")
+        teamID = try row.decode(TeamID.self, "team_id")
         url = try row.decode(String.self, "url")
         filter = EventFilter(entries: try row.decode(PostgresJSON.self, "event_types").decode([String].self))
         description = try row.decode(String.self, "description")

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterAPI
 import MusterPostgres
 
@@ -10,12 +11,12 @@ struct SubscriptionStore: Sendable {
 
     /// A new subscription of `team`, unless the team already has `limit` (409); creations are serialised
     /// per team so the limit holds under concurrency.
-    func create(team: String, url: String, filter: EventFilter, secret: String, description: String, enabled: Bool,
+    func create(team: TeamID, url: String, filter: EventFilter, secret: String, description: String, enabled: Bool,
                 createdBy: String, limit: Int) async throws -> Subscription {
         try await pool.transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["notifier:" + team])
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["notifier:" + team.rawValue])
             let count = try await connection.query(
-                "SELECT count(*) AS n FROM \(schema).subscriptions WHERE team_id = $1", [team]).rows
+                "SELECT count(*) AS n FROM \(schema).subscriptions WHERE team_id = $1", [team.rawValue]).rows
             if let row = count.first, try row.decode(Int.self, "n") >= limit {
                 throw APIError.conflict(rule: "maxSubscriptions",
                     "your team has \(limit) subscriptions, the limit; delete one first")
@@ -26,28 +27,28 @@ struct SubscriptionStore: Sendable {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 RETURNING \(Subscription.columns)
                 """,
-                [UUID(), team, url, try PostgresJSON(encoding: filter.entries), secret, description, enabled, createdBy]).rows
+                [UUID(), team.rawValue, url, try PostgresJSON(encoding: filter.entries), secret, description, enabled, createdBy]).rows
             return try Subscription(row: rows[0])
         }
     }
 
     /// Up to `limit` of the team's subscriptions after `afterSeq`, oldest first.
-    func subscriptions(team: String, afterSeq: Int64?, limit: Int) async throws -> [Subscription] {
+    func subscriptions(team: TeamID, afterSeq: Int64?, limit: Int) async throws -> [Subscription] {
         try await pool.query(
             """
             SELECT \(Subscription.columns) FROM \(schema).subscriptions
             WHERE team_id = $1 AND ($2::bigint IS NULL OR seq > $2)
             ORDER BY seq LIMIT $3
-            """, [team, afterSeq, limit]).rows.map(Subscription.init(row:))
+            """, [team.rawValue, afterSeq, limit]).rows.map(Subscription.init(row:))
     }
 
     /// The team's subscription `id`, or 404.
-    func subscription(_ id: UUID, team: String) async throws -> Subscription {
+    func subscription(_ id: UUID, team: TeamID) async throws -> Subscription {
         try await pool.withConnection { try await subscription(id, team: team, on: $0) }
     }
 
     /// Changes the given fields of the team's subscription `id` (nil: unchanged), or 404.
-    func update(_ id: UUID, team: String, url: String?, filter: EventFilter?, secret: String?, description: String?,
+    func update(_ id: UUID, team: TeamID, url: String?, filter: EventFilter?, secret: String?, description: String?,
                 enabled: Bool?) async throws -> Subscription {
         try await pool.transaction { connection in
             _ = try await subscription(id, team: team, on: connection, lock: true)
@@ -59,20 +60,20 @@ struct SubscriptionStore: Sendable {
                 WHERE id = $1 AND team_id = $2
                 RETURNING \(Subscription.columns)
                 """,
-                [id, team, url, try filter.map { try PostgresJSON(encoding: $0.entries) }, secret, description, enabled]).rows
+                [id, team.rawValue, url, try filter.map { try PostgresJSON(encoding: $0.entries) }, secret, description, enabled]).rows
             return try Subscription(row: rows[0])
         }
     }
 
     /// Deletes the team's subscription `id`, or 404.
-    func delete(_ id: UUID, team: String) async throws {
+    func delete(_ id: UUID, team: TeamID) async throws {
         let deleted = try await pool.query(
-            "DELETE FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2", [id, team]).affectedRows
+            "DELETE FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2", [id, team.rawValue]).affectedRows
         guard deleted == 1 else { throw APIError.notFound("subscription") }
     }
 
     /// Up to `limit` deliveries of the team's subscription before `beforeSeq`, newest first (404 for the subscription).
-    func deliveries(of subscription: UUID, team: String, beforeSeq: Int64?, status: String?, limit: Int) async throws
+    func deliveries(of subscription: UUID, team: TeamID, beforeSeq: Int64?, status: String?, limit: Int) async throws
         -> [Delivery]
     {
         try await pool.withConnection { connection in
@@ -88,13 +89,13 @@ struct SubscriptionStore: Sendable {
     }
 
     /// The delivery `id` of the team's subscription, or 404.
-    func delivery(_ id: UUID, subscription: UUID, team: String) async throws -> Delivery {
+    func delivery(_ id: UUID, subscription: UUID, team: TeamID) async throws -> Delivery {
         try await pool.withConnection { try await delivery(id, subscription: subscription, team: team, on: $0) }
     }
 
     /// Starts a new retry window for a DELIVERED or DEAD delivery (409 while it is pending); the attempt
     /// count and last error stay for the log.
-    func redeliver(_ id: UUID, subscription: UUID, team: String) async throws -> Delivery {
+    func redeliver(_ id: UUID, subscription: UUID, team: TeamID) async throws -> Delivery {
         try await pool.transaction { connection in
             let current = try await delivery(id, subscription: subscription, team: team, on: connection, lock: true)
             guard current.status != .pending else {
@@ -113,7 +114,7 @@ struct SubscriptionStore: Sendable {
     }
 
     /// Queues a test ping (`body`, already encoded) to the team's subscription, or 404.
-    func queuePing(to subscription: UUID, team: String, eventID: UUID, type: String, source: String, time: Date,
+    func queuePing(to subscription: UUID, team: TeamID, eventID: UUID, type: String, source: String, time: Date,
                    executionID: String, body: [UInt8]) async throws -> Delivery {
         try await pool.transaction { connection in
             _ = try await self.subscription(subscription, team: team, on: connection)
@@ -129,17 +130,17 @@ struct SubscriptionStore: Sendable {
         }
     }
 
-    func subscription(_ id: UUID, team: String, on connection: PostgresConnection, lock: Bool = false) async throws
+    func subscription(_ id: UUID, team: TeamID, on connection: PostgresConnection, lock: Bool = false) async throws
         -> Subscription
     {
         let rows = try await connection.query(
             "SELECT \(Subscription.columns) FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2"
-                + (lock ? " FOR UPDATE" : ""), [id, team]).rows
+                + (lock ? " FOR UPDATE" : ""), [id, team.rawValue]).rows
         guard let row = rows.first else { throw APIError.notFound("subscription") }
         return try Subscription(row: row)
     }
 
-    func delivery(_ id: UUID, subscription: UUID, team: String, on connection: PostgresConnection, lock: Bool = false)
+    func delivery(_ id: UUID, subscription: UUID, team: TeamID, on connection: PostgresConnection, lock: Bool = false)
         async throws -> Delivery
     {
         let rows = try await connection.query(
@@ -147,7 +148,7 @@ struct SubscriptionStore: Sendable {
             SELECT \(Delivery.columns) FROM \(schema).deliveries d
             JOIN \(schema).subscriptions s ON s.id = d.subscription_id
             WHERE d.id = $1 AND d.subscription_id = $2 AND s.team_id = $3
-            """ + (lock ? " FOR UPDATE OF d" : ""), [id, subscription, team]).rows
+            """ + (lock ? " FOR UPDATE OF d" : ""), [id, subscription, team.rawValue]).rows
         guard let row = rows.first else { throw APIError.notFound("delivery") }
         return try Delivery(row: row)
     }

@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 import MusterPostgres
 
-/// A notifier caller; teams are keyed by the replica's text ids.
-typealias Principal = MusterAPI.Principal<String>
+/// A notifier caller; its team is the replica's `team_id`.
+typealias Principal = MusterAPI.Principal<TeamID>
 
 /// Resolves `Authorization: Bearer <token>` against the token replica by
 /// SHA-256 digest. Every well-formed header costs one hash and one indexed
@@ -29,7 +30,7 @@ struct Authenticator: Sendable {
             throw APIError.unknownToken(
                 hint: "a token issued seconds ago may still be on its way to the notifier: retry")
         }
-        return Principal(teamID: try row.decode(String.self, "team_id"), subject: try row.decode(String.self, "subject"),
+        return Principal(teamID: try row.decode(TeamID.self, "team_id"), subject: try row.decode(String.self, "subject"),
                          role: role)
     }
 }

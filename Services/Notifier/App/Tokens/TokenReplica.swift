@@ -37,7 +37,7 @@ struct TokenReplica: Sendable {
                     team_id = EXCLUDED.team_id, subject = EXCLUDED.subject, role = EXCLUDED.role,
                     token_sha256 = EXCLUDED.token_sha256, issued_at = EXCLUDED.issued_at
                 """,
-                [issued.tokenID, issued.teamID, issued.subject, issued.role, digest, issued.issuedAt])
+                [issued.tokenID, issued.teamID.rawValue, issued.subject, issued.role, digest, issued.issuedAt])
         }
         handlers.register(TokenRevoked.self) { revoked, context in
             try await context.transaction.query(
@@ -45,7 +45,7 @@ struct TokenReplica: Sendable {
                 INSERT INTO \(schema).tokens (token_id, team_id, revoked_at) VALUES ($1, $2, $3)
                 ON CONFLICT (token_id) DO UPDATE SET revoked_at = COALESCE(tokens.revoked_at, EXCLUDED.revoked_at)
                 """,
-                [revoked.tokenID, revoked.teamID, revoked.revokedAt])
+                [revoked.tokenID, revoked.teamID.rawValue, revoked.revokedAt])
         }
         self.handlers = handlers
     }

@@ -1,14 +1,15 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 import MusterPostgres
 
 /// A planner caller; `teamID` is nil for the bootstrap admin (which manages teams only).
-typealias Principal = MusterAPI.Principal<UUID?>
+typealias Principal = MusterAPI.Principal<TeamID?>
 
-extension MusterAPI.Principal where TeamID == UUID? {
+extension MusterAPI.Principal where Team == TeamID? {
     /// The team, or 403 for the bootstrap admin.
-    func team() throws -> UUID {
+    func team() throws -> TeamID {
         guard let teamID else {
             throw APIError.forbidden("the bootstrap admin token manages teams and tokens only; use a team token")
         }

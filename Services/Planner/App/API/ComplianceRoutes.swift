@@ -12,7 +12,7 @@ extension PlannerAPI {
 
     /// One row of the history export: the execution with its report's figures.
     struct HistoryRow: Encodable {
-        var id: ExecutionID, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var id: ExecutionID, planId: PlanID, planName: String, type: ExecutionType, status: ExecutionStatus
         var initiatedBy: String, createdAt: Date, endedAt: Date?, durationSeconds: Double?
         var secondsToLastLaunch: Double?, rtoTargetMinutes: Int?, rtoMet: Bool?
         var rpoTargetMinutes: Int?, worstAchievedRpoSeconds: Double?, rpoMet: Bool?
@@ -37,7 +37,7 @@ extension PlannerAPI {
         }
         let items = records.map { record in
             ComplianceRules.entry(
-                planID: record.id.uuidString.lowercased(), planName: record.plan.name,
+                planID: record.id, planName: record.plan.name,
                 rtoTargetMinutes: record.plan.rtoTargetMinutes, rpoTargetMinutes: record.plan.rpoTargetMinutes,
                 drillFrequencyDays: record.plan.drillFrequencyDays, planCreatedAt: record.createdAt,
                 lastDrill: record.lastDrill.map(Self.lastDrill), now: now)
@@ -54,7 +54,7 @@ extension PlannerAPI {
     }
 
     /// `GET /v1/executions?format=csv|json`: the whole filtered history (newest first, capped), not paged.
-    func exportHistory(format: String, team: UUID, filter: ComplianceStore.HistoryFilter) async throws -> Response {
+    func exportHistory(format: String, team: TeamID, filter: ComplianceStore.HistoryFilter) async throws -> Response {
         let states = try await pool.withConnection {
             try await ComplianceStore(schema: schema).history(team: team, filter: filter, limit: Self.maxHistoryExport, on: $0)
         }
@@ -90,7 +90,7 @@ enum HistoryCSV {
         var lines = [header.joined(separator: ",")]
         for row in rows {
             let cells: [String?] = [
-                row.id.rawValue, row.planId, row.planName, row.type.rawValue, row.status.rawValue, row.initiatedBy,
+                row.id.rawValue, row.planId.rawValue, row.planName, row.type.rawValue, row.status.rawValue, row.initiatedBy,
                 time(row.createdAt), row.endedAt.map(time), row.durationSeconds.map(number),
                 row.secondsToLastLaunch.map(number), row.rtoTargetMinutes.map(String.init), row.rtoMet.map(String.init),
                 row.rpoTargetMinutes.map(String.init), row.worstAchievedRpoSeconds.map(number), row.rpoMet.map(String.init),

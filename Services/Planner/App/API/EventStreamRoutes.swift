@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterPostgres
 import ServiceLifecycle
@@ -26,7 +27,7 @@ extension PlannerAPI {
             }
             return id
         }
-        var filter = EventFilter(executionID: try uuid("executionId"), planID: try uuid("planId"))
+        var filter = EventFilter(executionID: try uuid("executionId"), planID: try uuid("planId").map(PlanID.init))
         for raw in query.getAll("type") {
             // Exactly the document's pattern: names joined by single commas, no blanks, no empty entries.
             for name in raw.split(separator: ",", omittingEmptySubsequences: false) {
@@ -64,7 +65,7 @@ extension PlannerAPI {
     /// A `text/event-stream` response serving `team`'s events after `after`
     /// that match `filter`, then each new one as it commits, with heartbeats,
     /// until the client goes away or the planner shuts down.
-    func eventStream(team: UUID, filter: EventFilter, after: Int64) -> Response {
+    func eventStream(team: TeamID, filter: EventFilter, after: Int64) -> Response {
         let hub = self.streamHub, log = EventLog(schema: schema), pool = self.pool
         let body = ResponseBody { writer in
             let (id, signals) = await hub.subscribe(team: team)

@@ -8,7 +8,7 @@ import MusterPostgres
 // Executions: start (202 at once), read, list, operator commands, report, audit.
 extension PlannerAPI {
     struct StartInput: Decodable {
-        var planId: UUID
+        var planId: PlanID
         var type: ExecutionType
         /// `{"before": "<time>"}` or `{"snapshots": {"s-…": "pit-…"}}`; absent or `{}`: latest.
         var recoveryPoint: RecoveryPointInput?
@@ -97,7 +97,7 @@ extension PlannerAPI {
         let executionID = UUID()
         guard let plan = try await executions.lockPlan(input.planId, team: team, on: connection) else {
             throw APIError.validation(ValidationFailure(field: "planId", rule: "reference",
-                                                        message: "no plan \(input.planId.uuidString.lowercased()) in your team"))
+                                                        message: "no plan \(input.planId) in your team"))
         }
         if let running = try await PlanStore.runningExecution(of: input.planId, schema: schema, on: connection) {
             throw APIError.conflict(field: "planId", rule: "executionRunning",
@@ -113,13 +113,13 @@ extension PlannerAPI {
         try await executions.insert(state, effects: effects, on: connection)
         try await audit(principal, team: team, action: "execution.start", type: "execution",
                         id: state.id.rawValue,
-                        detail: ["type": input.type.rawValue, "planId": state.planID].merging(readiness) { $1 },
+                        detail: ["type": input.type.rawValue, "planId": state.planID.rawValue].merging(readiness) { $1 },
                         on: connection)
         return state
     }
 
     /// Freezes the plan with its groups' current servers.
-    func blueprint(_ plan: ValidatedPlan, planID: UUID, executionID: UUID, team: UUID, type: ExecutionType,
+    func blueprint(_ plan: ValidatedPlan, planID: PlanID, executionID: UUID, team: TeamID, type: ExecutionType,
                    initiatedBy: String, on connection: PostgresConnection) async throws -> ExecutionBlueprint {
         let byGroup = try await executions.servers(ofGroups: plan.protectionGroupIds, on: connection)
         var waves: [ExecutionBlueprint.Wave] = []
@@ -160,8 +160,8 @@ extension PlannerAPI {
             owners[ip] = id
         }
         var blueprint = ExecutionBlueprint(
-            executionID: ExecutionID(executionID), teamID: team.uuidString.lowercased(),
-            planID: planID.uuidString.lowercased(), planName: plan.name, type: type, initiatedBy: initiatedBy,
+            executionID: ExecutionID(executionID), teamID: team,
+            planID: planID, planName: plan.name, type: type, initiatedBy: initiatedBy,
             rtoTargetMinutes: plan.rtoTargetMinutes, waves: waves, launchOverrides: plan.launchOverrides)
         blueprint.launchSettings = settings.isEmpty ? nil : settings
         blueprint.rpoTargetMinutes = plan.rpoTargetMinutes
@@ -254,7 +254,7 @@ extension PlannerAPI {
             return value.rawValue
         }
         let planID = try query["planId"].map { raw in
-            guard let id = UUID(uuidString: String(raw)) else {
+            guard let id = PlanID(rawValue: String(raw)) else {
                 throw APIError.badRequest(field: "planId", rule: "format", "planId must be a UUID")
             }
             return id

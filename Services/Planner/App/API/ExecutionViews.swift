@@ -45,11 +45,11 @@ enum ExecutionViews {
         var requestedBy: String, requestedAt: Date, completedAt: Date?, instanceIds: [String], failures: [String]
     }
     struct Detail: Encodable {
-        var id: ExecutionID, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var id: ExecutionID, planId: PlanID, planName: String, type: ExecutionType, status: ExecutionStatus
         var initiatedBy: String, createdAt: Date, endedAt: Date?, waves: [Wave], cleanup: Cleanup?
     }
     struct Summary: Encodable {
-        var id: ExecutionID, planId: String, planName: String, type: ExecutionType, status: ExecutionStatus
+        var id: ExecutionID, planId: PlanID, planName: String, type: ExecutionType, status: ExecutionStatus
         var initiatedBy: String, createdAt: Date, endedAt: Date?
     }
     struct Accepted: Encodable { var id: ExecutionID; var status: ExecutionStatus; var location: String }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 import MusterEvents
 
 // Recovery plans: validated (names, limits, references, DAG) before
@@ -13,7 +14,7 @@ extension PlannerAPI {
             var continueOnFailure: Bool, timeoutMinutes: Int
             var before: [HookStepInput]?, after: [HookStepInput]?
         }
-        var id: UUID, name: String, description: String?, rtoTargetMinutes: Int?, waves: [Wave], version: Int
+        var id: PlanID, name: String, description: String?, rtoTargetMinutes: Int?, waves: [Wave], version: Int
         var createdAt: Date, updatedAt: Date
         var launchOverrides: LaunchOverrides?
         var launchProfiles: [String: LaunchProfile]?
@@ -32,7 +33,7 @@ extension PlannerAPI {
 
     func addPlanRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
         v1.post("plans") { request, _ in try await savePlan(request, existing: nil) }
-        v1.put("plans/:id") { request, context in try await savePlan(request, existing: try context.id(what: "plan")) }
+        v1.put("plans/:id") { request, context in try await savePlan(request, existing: try context.id(PlanID.self, what: "plan")) }
         v1.get("plans") { request, _ in try await listPlans(request) }
         v1.get("plans/:id") { request, context in try await getPlan(request, context) }
         v1.delete("plans/:id") { request, context in try await deletePlan(request, context) }
@@ -45,7 +46,7 @@ extension PlannerAPI {
 
     func getPlan(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let team = try await auth.authenticate(request).team()
-        guard let view = try await plans.plan(try context.id(what: "plan"), of: team) else { throw APIError.notFound("plan") }
+        guard let view = try await plans.plan(try context.id(PlanID.self, what: "plan"), of: team) else { throw APIError.notFound("plan") }
         return try JSONResponse.make(.ok, view)
     }
 
@@ -53,11 +54,11 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
-        try await plans.remove(try context.id(what: "plan"), of: team, by: principal.subject)
+        try await plans.remove(try context.id(PlanID.self, what: "plan"), of: team, by: principal.subject)
         return JSONResponse.noContent()
     }
 
-    func savePlan(_ request: Request, existing: UUID?) async throws -> Response {
+    func savePlan(_ request: Request, existing: PlanID?) async throws -> Response {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
@@ -65,7 +66,7 @@ extension PlannerAPI {
             PlanInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
         let plan = try validated { try PlanValidator.validate(input, limits: limits) }
         let view = try await uniqueConflict(field: "name", message: "a plan named \(plan.name) exists in your team") {
-            try await plans.save(plan, id: existing ?? UUID(), existing: existing != nil, team: team, by: principal.subject) {
+            try await plans.save(plan, id: existing ?? .random(), existing: existing != nil, team: team, by: principal.subject) {
                 serverCounts in
                 try validated { try PlanValidator.validateReferences(plan, serverCounts: serverCounts, limits: limits) }
             }
@@ -74,7 +75,7 @@ extension PlannerAPI {
     }
 
     /// A stored plan as the API shows it.
-    static func planView(id: UUID, plan: ValidatedPlan, version: Int, createdAt: Date, updatedAt: Date) -> PlanView {
+    static func planView(id: PlanID, plan: ValidatedPlan, version: Int, createdAt: Date, updatedAt: Date) -> PlanView {
         PlanView(
             id: id, name: plan.name, description: plan.description,
             rtoTargetMinutes: plan.rtoTargetMinutes,

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MusterAPI
+import MusterDomain
 import MusterPostgres
 
 /// The REST API under `/v1` (DESIGN §7), documented by
@@ -86,7 +87,7 @@ public struct PlannerAPI: Sendable {
     }
 
     /// Records who did what, in the caller's transaction.
-    func audit(_ principal: Principal, team: UUID?, action: String, type: String, id: String, detail: [String: String] = [:],
+    func audit(_ principal: Principal, team: TeamID?, action: String, type: String, id: String, detail: [String: String] = [:],
                on connection: PostgresConnection) async throws {
         try await AuditStore(schema: schema).record(actor: principal.subject, team: team, action: action, type: type, id: id,
                                                     detail: detail, on: connection)

@@ -11,7 +11,7 @@ import MusterPostgres
 // (a start never waits on Kafka).
 extension PlannerAPI {
     struct ReadinessView: Encodable {
-        var planId: String, verdict: ReadinessStatus, evaluatedAt: Date, checks: [PlanReadinessCheck]
+        var planId: PlanID, verdict: ReadinessStatus, evaluatedAt: Date, checks: [PlanReadinessCheck]
     }
 
     func addReadinessRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
@@ -20,10 +20,10 @@ extension PlannerAPI {
 
     func evaluatePlan(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let team = try await auth.authenticate(request).team()
-        let planID = try context.id(what: "plan")
+        let planID = try context.id(PlanID.self, what: "plan")
         let evaluation = try await evaluateAskingLauncher(planID: planID, team: team, now: Date())
         return try JSONResponse.make(.ok, ReadinessView(
-            planId: planID.uuidString.lowercased(), verdict: evaluation.verdict, evaluatedAt: evaluation.at,
+            planId: planID, verdict: evaluation.verdict, evaluatedAt: evaluation.at,
             checks: evaluation.evaluation.checks))
     }
 
@@ -34,7 +34,7 @@ extension PlannerAPI {
     /// committed before the wait) and waited for at most `readinessLauncherWait`; an account that has not
     /// answered by then gives its launcher checks `unknown` with the reason — never a hang. The answer that
     /// arrives later is stored by the inventory consumer like any other.
-    func evaluateAskingLauncher(planID: UUID, team: UUID?, now: Date) async throws
+    func evaluateAskingLauncher(planID: PlanID, team: TeamID?, now: Date) async throws
         -> (evaluation: ReadinessEvaluation, verdict: ReadinessStatus, at: Date)
     {
         let recorder = readiness, evaluationID = UUID()
@@ -69,7 +69,7 @@ extension PlannerAPI {
 
     /// Evaluates `plan` on `connection` (inside the caller's transaction when it has one): the planner's
     /// checks now merged with the launcher's latest stored answers — no waiting on the launcher.
-    func evaluate(_ plan: ValidatedPlan, planID: UUID, now: Date, on connection: PostgresConnection) async throws
+    func evaluate(_ plan: ValidatedPlan, planID: PlanID, now: Date, on connection: PostgresConnection) async throws
         -> ReadinessEvaluation
     {
         let recorder = readiness
@@ -79,7 +79,7 @@ extension PlannerAPI {
     }
 
     /// The start-time gate: refuses a blocking plan with its reasons unless `force`; returns the audit detail.
-    func readinessGate(_ plan: ValidatedPlan, planID: UUID, force: Bool, on connection: PostgresConnection) async throws
+    func readinessGate(_ plan: ValidatedPlan, planID: PlanID, force: Bool, on connection: PostgresConnection) async throws
         -> [String: String]
     {
         let evaluation = try await evaluate(plan, planID: planID, now: Date(), on: connection)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 import MusterPostgres
 
 // Drill schedules of a plan: cron + IANA time zone, optional clean-up after a hold time.
@@ -15,7 +16,7 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
-        let planID = try context.id(what: "plan")
+        let planID = try context.id(PlanID.self, what: "plan")
         let input = try await JSONBody.decode(
             ScheduleInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
         let schedule = try validated { try ScheduleRules.validate(input) }
@@ -31,7 +32,7 @@ extension PlannerAPI {
             let next = schedule.enabled ? schedule.cron.next(after: configuration.clock(), in: schedule.timeZone) : nil
             let row = try await store.insert(id: id, team: team, plan: planID, schedule: schedule, nextFireAt: next,
                                              createdBy: principal.subject, on: connection)
-            try await audit(principal, team: team, action: "schedule.create", type: "plan", id: planID.uuidString,
+            try await audit(principal, team: team, action: "schedule.create", type: "plan", id: planID.uuid.uuidString,
                             detail: ["scheduleId": row.id, "cron": row.cron, "timeZone": row.timeZone], on: connection)
             return row
         }
@@ -40,7 +41,7 @@ extension PlannerAPI {
 
     func listSchedules(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let team = try await auth.authenticate(request).team()
-        let planID = try context.id(what: "plan")
+        let planID = try context.id(PlanID.self, what: "plan")
         let rows = try await pool.withConnection { connection in
             guard try await ReadinessStore(schema: schema).plan(planID, team: team, on: connection) != nil
             else { throw APIError.notFound("plan") }
@@ -53,12 +54,12 @@ extension PlannerAPI {
         let principal = try await auth.authenticate(request)
         let team = try principal.team()
         try principal.require(.operator)
-        let planID = try context.id(what: "plan")
+        let planID = try context.id(PlanID.self, what: "plan")
         let scheduleID = try context.id("scheduleId", what: "schedule")
         try await pool.transaction { connection in
             guard try await ScheduleStore(schema: schema).delete(scheduleID, plan: planID, team: team, on: connection)
             else { throw APIError.notFound("schedule") }
-            try await audit(principal, team: team, action: "schedule.delete", type: "plan", id: planID.uuidString,
+            try await audit(principal, team: team, action: "schedule.delete", type: "plan", id: planID.uuid.uuidString,
                             detail: ["scheduleId": scheduleID.uuidString.lowercased()], on: connection)
         }
         return JSONResponse.noContent()

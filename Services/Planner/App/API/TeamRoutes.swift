@@ -1,18 +1,19 @@
 import Foundation
 import Hummingbird
 import MusterAPI
+import MusterDomain
 
 // Teams and tokens. The bootstrap admin creates teams and their first
 // tokens; a team admin manages its own team's tokens. SQL: Store/TeamStore.swift.
 extension PlannerAPI {
     struct TeamInput: Decodable { var name: String }
-    struct TeamView: Encodable { var id: UUID; var name: String; var createdAt: Date }
+    struct TeamView: Encodable { var id: TeamID; var name: String; var createdAt: Date }
     struct TokenInput: Decodable { var name: String; var subject: String; var role: Role }
     struct TokenView: Encodable {
-        var id: UUID, teamId: UUID, name: String, subject: String, role: Role, createdAt: Date, revokedAt: Date?
+        var id: UUID, teamId: TeamID, name: String, subject: String, role: Role, createdAt: Date, revokedAt: Date?
         var token: String?
     }
-    struct MeView: Encodable { var subject: String; var role: Role; var teamId: UUID? }
+    struct MeView: Encodable { var subject: String; var role: Role; var teamId: TeamID? }
 
     func addTeamRoutes<Context: RequestContext>(to v1: RouterGroup<Context>) {
         v1.get("me") { request, _ in try await me(request) }
@@ -33,7 +34,7 @@ extension PlannerAPI {
         guard principal.teamID == nil else { throw APIError.forbidden("only the bootstrap admin creates teams") }
         let input = try await JSONBody.decode(TeamInput.self, from: request, limit: limits.maxBodyBytes, wording: .explained)
         let name = try validated { try FieldRules.name(input.name, field: "name", limits: limits) }
-        let team = TeamView(id: UUID(), name: name, createdAt: Date())
+        let team = TeamView(id: .random(), name: name, createdAt: Date())
         try await uniqueConflict(field: "name", message: "a team named \(name) exists; pick another name") {
             try await teams.create(team, by: principal.subject)
         }
@@ -76,8 +77,8 @@ extension PlannerAPI {
 
     /// The team in the path, which the caller must administer (a team admin
     /// only its own team; another team's id answers 404).
-    func tokenTeam(_ principal: Principal, _ context: some RequestContext) throws -> UUID {
-        let team = try context.id("teamId", what: "team")
+    func tokenTeam(_ principal: Principal, _ context: some RequestContext) throws -> TeamID {
+        let team = try context.id(TeamID.self, "teamId", what: "team")
         if let own = principal.teamID {
             guard own == team else { throw APIError.notFound("team") }
             try principal.require(.admin)

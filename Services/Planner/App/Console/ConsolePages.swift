@@ -16,7 +16,7 @@ extension PlannerConsole {
             .year().month().day().time(includingFractionalSeconds: false)) + " UTC"
     }
 
-    func dashboard(_ team: UUID) async throws -> DashboardPage {
+    func dashboard(_ team: TeamID) async throws -> DashboardPage {
         try await store.dashboard(team)
     }
 
@@ -126,13 +126,13 @@ extension PlannerConsole {
         PlansPage(plans: try await store.plans(user.session.team))
     }
 
-    func plan(_ id: UUID, team: UUID) async throws -> ValidatedPlan {
+    func plan(_ id: PlanID, team: TeamID) async throws -> ValidatedPlan {
         guard let plan = try await store.plan(id, team: team) else { throw APIError.notFound("plan") }
         return plan
     }
 
     func planPage(_ context: some RequestContext, _ user: SignedIn) async throws -> PlanPage {
-        let id = try context.id(what: "plan")
+        let id = try context.id(PlanID.self, what: "plan")
         let plan = try await plan(id, team: user.session.team)
         let names = try await store.groupNames(user.session.team)
         let running = try await store.runningExecution(plan: id, team: user.session.team)
@@ -147,14 +147,14 @@ extension PlannerConsole {
             checks: evaluation.checks.map {
                 .init(name: $0.name, status: $0.status.rawValue, servers: $0.servers, message: $0.message, fix: $0.fix)
             })
-        return PlanPage(id: id.uuidString.lowercased(), name: plan.name,
+        return PlanPage(id: id.rawValue, name: plan.name,
                         rto: plan.rtoTargetMinutes.map { "\($0) min" } ?? "none", graph: graph,
                         canStart: user.session.principal.role >= .operator && running == nil, csrf: user.session.csrf,
                         running: running, readiness: readiness)
     }
 
     /// The blocking readiness findings of `plan`, one line each.
-    func blockingReasons(_ plan: ValidatedPlan, id: UUID) async throws -> [String] {
+    func blockingReasons(_ plan: ValidatedPlan, id: PlanID) async throws -> [String] {
         try await pool.withConnection { try await api.evaluate(plan, planID: id, now: Date(), on: $0) }.blockingReasons
     }
 
@@ -165,7 +165,7 @@ extension PlannerConsole {
         }
         return CompliancePage(rows: records.map { record in
             let entry = ComplianceRules.entry(
-                planID: record.id.uuidString.lowercased(), planName: record.plan.name,
+                planID: record.id, planName: record.plan.name,
                 rtoTargetMinutes: record.plan.rtoTargetMinutes, rpoTargetMinutes: record.plan.rpoTargetMinutes,
                 drillFrequencyDays: record.plan.drillFrequencyDays, planCreatedAt: record.createdAt,
                 lastDrill: record.lastDrill.map(PlannerAPI.lastDrill), now: now)
@@ -174,7 +174,7 @@ extension PlannerConsole {
                 return value.map { $0 ? "met (\(target) min)" : "missed (\(target) min)" } ?? "– (\(target) min)"
             }
             return CompliancePage.Row(
-                planID: entry.planId, planName: entry.planName,
+                planID: entry.planId.rawValue, planName: entry.planName,
                 lastDrill: entry.lastSuccessfulDrill.map { Self.format($0.endedAt) },
                 executionID: entry.lastSuccessfulDrill?.executionId.rawValue,
                 daysSince: entry.daysSince.map(String.init) ?? "–",
@@ -194,9 +194,9 @@ extension PlannerConsole {
 
     func confirmStart(_ context: some RequestContext, _ user: SignedIn, _ form: FormBody) async throws -> Response {
         try user.session.principal.require(.operator)
-        let id = try context.id(what: "plan")
+        let id = try context.id(PlanID.self, what: "plan")
         let plan = try await plan(id, team: user.session.team)
-        let page = ConfirmStartPage(planID: id.uuidString.lowercased(), planName: plan.name,
+        let page = ConfirmStartPage(planID: id.rawValue, planName: plan.name,
                                     type: try startType(form).rawValue, csrf: user.session.csrf,
                                     blocking: try await blockingReasons(plan, id: id))
         return html(.ok, renderer.page("confirm-start", page, layout: Layout(title: "Confirm start", user: user.user,
@@ -204,11 +204,11 @@ extension PlannerConsole {
     }
 
     func start(_ context: some RequestContext, _ user: SignedIn, _ form: FormBody) async throws -> Response {
-        let id = try context.id(what: "plan")
+        let id = try context.id(PlanID.self, what: "plan")
         let plan = try await plan(id, team: user.session.team)
         let type = try startType(form)
         if type == .recovery && form["confirmation"]?.trimmingCharacters(in: .whitespaces) != plan.name {
-            let page = ConfirmStartPage(planID: id.uuidString.lowercased(), planName: plan.name, type: type.rawValue,
+            let page = ConfirmStartPage(planID: id.rawValue, planName: plan.name, type: type.rawValue,
                                         csrf: user.session.csrf,
                                         error: "Type the plan's name exactly to start a recovery.")
             return html(.unprocessableContent, renderer.page(

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MusterAPI
 import MusterConsole
+import MusterDomain
 import MusterPostgres
 
 /// The operator console (issue 15), mounted in the planner under `/console`:
@@ -229,7 +230,7 @@ public struct PlannerConsole: Sendable {
         return try await startSession(principal, team: team, via: "token")
     }
 
-    func startSession(_ principal: Principal, team: UUID, via: String) async throws -> Response {
+    func startSession(_ principal: Principal, team: TeamID, via: String) async throws -> Response {
         let id = try await sessions.create(for: principal, team: team, via: via)
         var response = redirect("/console")
         response.setCookie(cookie(id, maxAge: Int(settings.sessionLifetime.components.seconds)))

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterPostgres
 
@@ -50,14 +51,14 @@ struct EventLog: Sendable {
         let decoded = try events.map { ($0, try $0.decode(ExecutionEvent.self)) }
         let byTeam = Dictionary(grouping: decoded, by: { $0.1.teamID })
         for teamID in byTeam.keys.sorted() {  // a fixed order, so two writers never lock counters crosswise
-            guard let team = UUID(uuidString: teamID), let batch = byTeam[teamID] else { continue }
+            guard let batch = byTeam[teamID] else { continue }
             let count = Int64(batch.count)
             let last = try await connection.query(
                 """
                 INSERT INTO \(schema).event_sequences AS s (team_id, last_seq) VALUES ($1, $2)
                 ON CONFLICT (team_id) DO UPDATE SET last_seq = s.last_seq + $2, updated_at = clock_timestamp()
                 RETURNING last_seq
-                """, [team, count]).rows[0].decode(Int64.self, "last_seq")
+                """, [teamID, count]).rows[0].decode(Int64.self, "last_seq")
             var seq = last - count
             for (event, payload) in batch {
                 seq += 1
@@ -67,14 +68,14 @@ struct EventLog: Sendable {
                         (team_id, seq, event_id, type, source, execution_id, plan_id, event_time, data)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                     """,
-                    [team, seq, event.id, event.type, event.source, payload.executionID,
-                     UUID(uuidString: payload.planID), event.time, String(decoding: event.data, as: UTF8.self)])
+                    [teamID, seq, event.id, event.type, event.source, payload.executionID,
+                     payload.planID, event.time, String(decoding: event.data, as: UTF8.self)])
             }
         }
     }
 
     /// Up to `limit` events of `team` after `after` that match `filter`, oldest first.
-    func read(team: UUID, after: Int64, filter: EventFilter, limit: Int, on connection: PostgresConnection)
+    func read(team: TeamID, after: Int64, filter: EventFilter, limit: Int, on connection: PostgresConnection)
         async throws -> [Entry]
     {
         let rows = try await connection.query(
@@ -98,15 +99,15 @@ struct EventLog: Sendable {
     }
 
     /// The last sequence number of each of `teams` that has logged anything.
-    func heads(_ teams: [UUID], on connection: PostgresConnection) async throws -> [UUID: Int64] {
+    func heads(_ teams: [TeamID], on connection: PostgresConnection) async throws -> [TeamID: Int64] {
         guard !teams.isEmpty else { return [:] }
         let rows = try await connection.query(
             """
             SELECT team_id, last_seq FROM \(schema).event_sequences
             WHERE team_id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)
-            """, [try PostgresJSON(encoding: teams.map { $0.uuidString })]).rows
-        var heads: [UUID: Int64] = [:]
-        for row in rows { heads[try row.decode(UUID.self, "team_id")] = try row.decode(Int64.self, "last_seq") }
+            """, [try PostgresJSON(encoding: teams.map(\.rawValue))]).rows
+        var heads: [TeamID: Int64] = [:]
+        for row in rows { heads[try row.decode(TeamID.self, "team_id")] = try row.decode(Int64.self, "last_seq") }
         return heads
     }
 }
@@ -115,6 +116,6 @@ struct EventLog: Sendable {
 /// execution, one plan, some types.
 struct EventFilter: Sendable, Equatable {
     var executionID: UUID?
-    var planID: UUID?
+    var planID: PlanID?
     var types: Set<ExecutionEventType> = []
 }

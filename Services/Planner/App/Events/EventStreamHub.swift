@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterPostgres
 
 /// Tells open event streams when their team's log has grown. One loop per
@@ -19,7 +20,7 @@ actor EventStreamHub {
     }
 
     private struct Subscriber {
-        var team: UUID
+        var team: TeamID
         var continuation: AsyncStream<Signal>.Continuation
         var lastSignal: ContinuousClock.Instant
         var notified: Int64
@@ -43,7 +44,7 @@ actor EventStreamHub {
 
     /// A stream of signals for one client of `team`; finishing it (or the
     /// client going away) unsubscribes.
-    func subscribe(team: UUID) -> (id: UUID, signals: AsyncStream<Signal>) {
+    func subscribe(team: TeamID) -> (id: UUID, signals: AsyncStream<Signal>) {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .bufferingNewest(1))
         continuation.onTermination = { [weak self] _ in
@@ -84,13 +85,13 @@ actor EventStreamHub {
     }
 
     /// Read off the actor: the pool's work runs wherever the pool runs it.
-    private nonisolated static func heads(of teams: [UUID], log: EventLog, pool: PostgresPool) async throws
-        -> [UUID: Int64]
+    private nonisolated static func heads(of teams: [TeamID], log: EventLog, pool: PostgresPool) async throws
+        -> [TeamID: Int64]
     {
         try await pool.withConnection { try await log.heads(teams, on: $0) }
     }
 
-    private func tick(heads: [UUID: Int64], now: ContinuousClock.Instant) {
+    private func tick(heads: [TeamID: Int64], now: ContinuousClock.Instant) {
         for (id, var subscriber) in subscribers {
             if let head = heads[subscriber.team], head > subscriber.notified {
                 subscriber.notified = head

@@ -55,9 +55,9 @@ public struct ExecutionBlueprint: Sendable, Equatable {
     /// The execution id.
     public var executionID: ExecutionID
     /// The owning team.
-    public var teamID: String
+    public var teamID: TeamID
     /// The plan.
-    public var planID: String
+    public var planID: PlanID
     /// The plan's name.
     public var planName: String
     /// DRILL or RECOVERY.
@@ -78,7 +78,7 @@ public struct ExecutionBlueprint: Sendable, Equatable {
     public var rpoTargetMinutes: Int?
 
     /// Creates a blueprint.
-    public init(executionID: ExecutionID, teamID: String, planID: String, planName: String, type: ExecutionType,
+    public init(executionID: ExecutionID, teamID: TeamID, planID: PlanID, planName: String, type: ExecutionType,
                 initiatedBy: String, rtoTargetMinutes: Int?, waves: [Wave], launchOverrides: LaunchOverrides? = nil) {
         self.executionID = executionID
         self.teamID = teamID

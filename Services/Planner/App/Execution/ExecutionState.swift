@@ -10,9 +10,9 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     /// The execution id.
     public var id: ExecutionID
     /// The owning team.
-    public var teamID: String
+    public var teamID: TeamID
     /// The plan it runs (snapshotted at start: later edits don't apply).
-    public var planID: String
+    public var planID: PlanID
     /// The plan's name at start.
     public var planName: String
     /// DRILL or RECOVERY.

@@ -156,7 +156,7 @@ public struct StepRun: Sendable, Equatable {
     /// The execution.
     public var executionID: ExecutionID
     /// The owning team.
-    public var teamID: String
+    public var teamID: TeamID
     /// The wave (1-based) and its name.
     public var waveNumber: Int
     public var waveName: String

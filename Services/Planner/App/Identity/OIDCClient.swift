@@ -140,7 +140,7 @@ actor OIDCClient {
     }
 
     /// The person the claims describe, as a principal of the mapped team (looked up by name).
-    func principal(_ claims: [String: JSONClaim], pool: PostgresPool, schema: String) async throws -> MusterAPI.Principal<UUID?> {
+    func principal(_ claims: [String: JSONClaim], pool: PostgresPool, schema: String) async throws -> MusterAPI.Principal<TeamID?> {
         guard let grant = mapping.grant(for: claims[settings.groupsClaim]?.strings ?? []) else { throw TokenError.noTeam }
         guard let row = try await pool.query("SELECT id FROM \(schema).teams WHERE lower(name) = lower($1)",
                                              [grant.team]).rows.first else {
@@ -148,7 +148,7 @@ actor OIDCClient {
             throw TokenError.noTeam
         }
         let subject = claims["preferred_username"]?.string ?? claims["email"]?.string ?? claims["sub"]?.string ?? "oidc"
-        return MusterAPI.Principal(teamID: try row.decode(UUID.self, "id"), subject: subject, role: grant.role)
+        return MusterAPI.Principal(teamID: try row.decode(TeamID.self, "id"), subject: subject, role: grant.role)
     }
 
     func shutdown() async { await http.shutdown() }

@@ -15,7 +15,7 @@ struct ComplianceEntry: Encodable, Equatable {
         var rpoMet: Bool?
     }
 
-    var planId: String
+    var planId: PlanID
     var planName: String
     var rtoTargetMinutes: Int?
     var rpoTargetMinutes: Int?
@@ -32,7 +32,7 @@ struct ComplianceEntry: Encodable, Equatable {
 
 enum ComplianceRules {
     /// The entry of one plan at `now`.
-    static func entry(planID: String, planName: String, rtoTargetMinutes: Int?, rpoTargetMinutes: Int?,
+    static func entry(planID: PlanID, planName: String, rtoTargetMinutes: Int?, rpoTargetMinutes: Int?,
                       drillFrequencyDays: Int?, planCreatedAt: Date, lastDrill: ComplianceEntry.LastDrill?,
                       now: Date) -> ComplianceEntry {
         let days = lastDrill.map { Int(now.timeIntervalSince($0.endedAt) / 86_400) }

@@ -38,7 +38,7 @@ enum LauncherReadiness {
     /// The requests for `facts` (one per account, regions sorted), asking about the drill launch profiles'
     /// EC2 references of each server's group and wave, and about the documents of the SSM steps that run in
     /// the account (`ssmDocuments` nil when none does; an account with SSM steps only has no regions).
-    static func requests(planID: UUID, evaluationID: UUID, facts: ReadinessFacts, profiles: PlanLaunchProfiles?,
+    static func requests(planID: PlanID, evaluationID: UUID, facts: ReadinessFacts, profiles: PlanLaunchProfiles?,
                          now: Date) -> [ReadinessCheckRequested] {
         let quotas = ReadinessCheckRequested.Quotas(
             concurrentJobs: facts.quotas.concurrentJobs, serversInActiveJobs: facts.quotas.serversInActiveJobs)
@@ -64,7 +64,7 @@ enum LauncherReadiness {
                     peakJobs: perWave.map { ($0 + perJob - 1) / perJob }.max() ?? 0)
             }
             return ReadinessCheckRequested(
-                planID: planID.uuidString.lowercased(), evaluationID: evaluationID.uuidString.lowercased(),
+                planID: planID, evaluationID: evaluationID.uuidString.lowercased(),
                 accountID: account, regions: regions, quotas: quotas, requestedAt: now, ssmDocuments: documents[account])
         }
     }

@@ -63,11 +63,10 @@ struct ReadinessMonitor: Sendable {
         return (evaluated, changed)
     }
 
-    static func message(plan: UUID, team: UUID, name: String, evaluation: ReadinessEvaluation,
+    static func message(plan: PlanID, team: TeamID, name: String, evaluation: ReadinessEvaluation,
                         previous: ReadinessStatus?, at: Date, topics: Topics) throws -> OutboxMessage {
-        let planID = plan.uuidString.lowercased()
         let payload = PlanReadinessChanged(
-            teamID: team.uuidString.lowercased(), planID: planID, planName: name, verdict: evaluation.verdict,
+            teamID: team, planID: plan, planName: name, verdict: evaluation.verdict,
             previousVerdict: previous,
             findings: evaluation.checks.filter { $0.status != .ok }.map {
                 .init(name: $0.name, status: $0.status, servers: $0.servers, message: $0.message, fix: $0.fix)

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -25,7 +26,7 @@ struct ReadinessRecorder: Sendable {
     var store: ReadinessStore { ReadinessStore(schema: schema) }
 
     /// The planner's own checks of `plan`, and the facts they came from.
-    func local(_ plan: ValidatedPlan, planID: UUID, now: Date, on connection: PostgresConnection) async throws
+    func local(_ plan: ValidatedPlan, planID: PlanID, now: Date, on connection: PostgresConnection) async throws
         -> (facts: ReadinessFacts, evaluation: ReadinessEvaluation)
     {
         let facts = try await store.facts(plan: plan, planID: planID, quotas: quotas, now: now, on: connection)
@@ -37,7 +38,7 @@ struct ReadinessRecorder: Sendable {
 
     /// The launcher's stored checks for the plan's accounts: an account never answered is left out (its
     /// answer is on its way); one whose last answer is older than twice the interval is `unknown`.
-    func storedLauncherChecks(planID: UUID, facts: ReadinessFacts, now: Date, on connection: PostgresConnection) async throws
+    func storedLauncherChecks(planID: PlanID, facts: ReadinessFacts, now: Date, on connection: PostgresConnection) async throws
         -> [PlanReadinessCheck]
     {
         let answers = try await store.answers(plan: planID, on: connection)
@@ -52,7 +53,7 @@ struct ReadinessRecorder: Sendable {
     }
 
     /// One `readiness.check-requested` per account of `facts` for evaluation `evaluationID`.
-    func requests(plan: ValidatedPlan, planID: UUID, evaluationID: UUID, facts: ReadinessFacts, now: Date) throws
+    func requests(plan: ValidatedPlan, planID: PlanID, evaluationID: UUID, facts: ReadinessFacts, now: Date) throws
         -> [OutboxMessage]
     {
         try LauncherReadiness.requests(planID: planID, evaluationID: evaluationID, facts: facts,
@@ -63,7 +64,7 @@ struct ReadinessRecorder: Sendable {
 
     /// Re-evaluates `plan` (the caller holds its row), records the verdict, and returns the event owed when it
     /// changed plus, when `ask`, the requests to the launcher.
-    func reevaluate(planID: UUID, team: UUID, plan: ValidatedPlan, now: Date, ask: Bool,
+    func reevaluate(planID: PlanID, team: TeamID, plan: ValidatedPlan, now: Date, ask: Bool,
                     on connection: PostgresConnection) async throws -> (event: OutboxMessage?, requests: [OutboxMessage]) {
         let (facts, local) = try await self.local(plan, planID: planID, now: now, on: connection)
         let launcher = try await storedLauncherChecks(planID: planID, facts: facts, now: now, on: connection)
@@ -80,13 +81,13 @@ struct ReadinessRecorder: Sendable {
     /// A launcher answer arrived: store it and, when the plan was evaluated before, re-evaluate it with
     /// the answer (the event owed, if the verdict changed). An answer for a deleted plan is dropped.
     func answered(_ answer: ReadinessChecked, now: Date, on connection: PostgresConnection) async throws -> OutboxMessage? {
-        guard let planID = UUID(uuidString: answer.planID),
-              let row = try await connection.query(
+        let planID = answer.planID
+        guard let row = try await connection.query(
                 "SELECT team_id, definition FROM \(schema).plans WHERE id = $1 FOR UPDATE", [planID]).rows.first,
               try await store.storeAnswer(answer, plan: planID, on: connection),
               try await store.verdict(plan: planID, on: connection) != nil else { return nil }
         let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
-        return try await reevaluate(planID: planID, team: try row.decode(UUID.self, "team_id"), plan: plan, now: now,
+        return try await reevaluate(planID: planID, team: try row.decode(TeamID.self, "team_id"), plan: plan, now: now,
                                     ask: false, on: connection).event
     }
 }

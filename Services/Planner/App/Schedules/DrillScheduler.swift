@@ -85,8 +85,8 @@ struct DrillScheduler: Sendable {
                 do {
                     let (new, effects) = try ExecutionStateMachine.apply(.cleanup(actor: actor), to: old, now: Date())
                     try await api.executions.save(from: old, to: new, effects: effects, on: connection)
-                    try await api.audit(Principal(teamID: UUID(uuidString: old.teamID), subject: actor, role: .operator),
-                                        team: UUID(uuidString: old.teamID), action: "execution.cleanup", type: "execution",
+                    try await api.audit(Principal(teamID: old.teamID, subject: actor, role: .operator),
+                                        team: old.teamID, action: "execution.cleanup", type: "execution",
                                         id: old.id.rawValue, detail: ["reason": "scheduled hold time over"], on: connection)
                 } catch let refused as ExecutionCommandRefused {
                     outcome = "refused: \(refused.reason)"

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -9,16 +10,16 @@ import MusterPostgres
 protocol AccountStoring: Sendable {
     /// Registers (`existing` nil, as `id`) or updates an account of `team` with its outbox event and audit row;
     /// 404 for another team's account, 422 if the AWS account id would change.
-    func save(_ account: AccountWrite, id: UUID, existing: Bool, team: UUID, by actor: String) async throws
+    func save(_ account: AccountWrite, id: UUID, existing: Bool, team: TeamID, by actor: String) async throws
         -> PlannerAPI.AccountView
     /// The team's accounts by AWS account id.
-    func accounts(of team: UUID) async throws -> [PlannerAPI.AccountView]
+    func accounts(of team: TeamID) async throws -> [PlannerAPI.AccountView]
     /// One account of the team, or nil.
-    func account(_ id: UUID, of team: UUID) async throws -> PlannerAPI.AccountView?
+    func account(_ id: UUID, of team: TeamID) async throws -> PlannerAPI.AccountView?
     /// Removes an account no protection group uses (409 otherwise), with its outbox event and audit row.
-    func remove(_ id: UUID, of team: UUID, by actor: String) async throws
+    func remove(_ id: UUID, of team: TeamID, by actor: String) async throws
     /// The team's inventory, filtered.
-    func sourceServers(of team: UUID, accountID: String?, region: String?, state: String?) async throws
+    func sourceServers(of team: TeamID, accountID: String?, region: String?, state: String?) async throws
         -> [PlannerAPI.ServerView]
 }
 
@@ -41,7 +42,7 @@ struct AccountStore: AccountStoring {
 
     var auditLog: AuditStore { AuditStore(schema: schema) }
 
-    func save(_ account: AccountWrite, id accountID: UUID, existing: Bool, team: UUID, by actor: String) async throws
+    func save(_ account: AccountWrite, id accountID: UUID, existing: Bool, team: TeamID, by actor: String) async throws
         -> PlannerAPI.AccountView
     {
         try await pool.transaction { connection in
@@ -82,17 +83,17 @@ struct AccountStore: AccountStoring {
         }
     }
 
-    func accounts(of team: UUID) async throws -> [PlannerAPI.AccountView] {
+    func accounts(of team: TeamID) async throws -> [PlannerAPI.AccountView] {
         try await pool.query(
             "SELECT * FROM \(schema).accounts WHERE team_id = $1 ORDER BY aws_account_id", [team]).rows.map(Self.view)
     }
 
-    func account(_ id: UUID, of team: UUID) async throws -> PlannerAPI.AccountView? {
+    func account(_ id: UUID, of team: TeamID) async throws -> PlannerAPI.AccountView? {
         try await pool.query(
             "SELECT * FROM \(schema).accounts WHERE id = $1 AND team_id = $2", [id, team]).rows.first.map(Self.view)
     }
 
-    func remove(_ accountID: UUID, of team: UUID, by actor: String) async throws {
+    func remove(_ accountID: UUID, of team: TeamID, by actor: String) async throws {
         try await pool.transaction { connection in
             guard let row = try await connection.query(
                 "SELECT aws_account_id FROM \(schema).accounts WHERE id = $1 AND team_id = $2 FOR UPDATE",
@@ -115,7 +116,7 @@ struct AccountStore: AccountStoring {
         }
     }
 
-    func sourceServers(of team: UUID, accountID: String?, region: String?, state: String?) async throws
+    func sourceServers(of team: TeamID, accountID: String?, region: String?, state: String?) async throws
         -> [PlannerAPI.ServerView]
     {
         let rows = try await pool.query(

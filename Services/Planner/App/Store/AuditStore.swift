@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterPostgres
 
 /// The audit trail: who did what, written in the caller's transaction, and
@@ -7,7 +8,7 @@ struct AuditStore: Sendable {
     let schema: String
 
     /// One audit row for `actor`'s `action` on `type`/`id`, in the caller's transaction.
-    func record(actor: String, team: UUID?, action: String, type: String, id: String, detail: [String: String] = [:],
+    func record(actor: String, team: TeamID?, action: String, type: String, id: String, detail: [String: String] = [:],
                 on connection: PostgresConnection) async throws {
         try await connection.query(
             """

@@ -8,14 +8,14 @@ struct ComplianceStore: Sendable {
 
     /// A team's plan with its last drill that ended COMPLETED, if any.
     struct PlanRecord {
-        var id: UUID
+        var id: PlanID
         var createdAt: Date
         var plan: ValidatedPlan
         var lastDrill: ExecutionState?
     }
 
     /// Every plan of `team` with its last successful drill, by name.
-    func plans(team: UUID, on connection: PostgresConnection) async throws -> [PlanRecord] {
+    func plans(team: TeamID, on connection: PostgresConnection) async throws -> [PlanRecord] {
         let rows = try await connection.query(
             """
             SELECT p.id, p.created_at, p.definition, d.state::text AS last_drill
@@ -29,7 +29,7 @@ struct ComplianceStore: Sendable {
             """, [team]).rows
         return try rows.map { row in
             PlanRecord(
-                id: try row.decode(UUID.self, "id"), createdAt: try row.decode(Date.self, "created_at"),
+                id: try row.decode(PlanID.self, "id"), createdAt: try row.decode(Date.self, "created_at"),
                 plan: try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self),
                 lastDrill: try row.decode(String?.self, "last_drill").map(ExecutionStore.decode))
         }
@@ -39,11 +39,11 @@ struct ComplianceStore: Sendable {
     struct HistoryFilter {
         var status: String?
         var type: String?
-        var planID: UUID?
+        var planID: PlanID?
     }
 
     /// The team's executions, newest first, at most `limit`, as state documents.
-    func history(team: UUID, filter: HistoryFilter, limit: Int, on connection: PostgresConnection) async throws
+    func history(team: TeamID, filter: HistoryFilter, limit: Int, on connection: PostgresConnection) async throws
         -> [ExecutionState]
     {
         try await connection.query(

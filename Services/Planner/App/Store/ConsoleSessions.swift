@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterPostgres
 
 /// Console sessions, stored server-side: the cookie holds a random id, the
@@ -30,7 +31,7 @@ struct ConsoleSessions: Sendable {
     /// A live session.
     struct Session: Sendable {
         var principal: Principal
-        var team: UUID
+        var team: TeamID
         var csrf: String
     }
 
@@ -42,7 +43,7 @@ struct ConsoleSessions: Sendable {
     static func digest(_ id: String) -> [UInt8] { Array(SHA256.hash(data: Data(id.utf8))) }
 
     /// Creates a session for `principal`; returns the cookie value.
-    func create(for principal: Principal, team: UUID, via: String) async throws -> String {
+    func create(for principal: Principal, team: TeamID, via: String) async throws -> String {
         let id = Self.random()
         let seconds = Int(lifetime.components.seconds)
         try await pool.query(
@@ -69,7 +70,7 @@ struct ConsoleSessions: Sendable {
             WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > now()
             """, [Self.digest(id)]).rows.first
         guard let row, let role = Role(rawValue: try row.decode(String.self, "role")) else { return nil }
-        let team = try row.decode(UUID.self, "team_id")
+        let team = try row.decode(TeamID.self, "team_id")
         return Session(principal: Principal(teamID: team, subject: try row.decode(String.self, "subject"), role: role),
                        team: team, csrf: try row.decode(String.self, "csrf"))
     }

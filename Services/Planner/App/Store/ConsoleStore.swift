@@ -16,13 +16,13 @@ struct ConsoleStore: Sendable {
     static func format(_ date: Date?) -> String { PlannerConsole.format(date) }
 
     /// A team's name ("" if unknown).
-    func teamName(_ team: UUID) async throws -> String {
+    func teamName(_ team: TeamID) async throws -> String {
         try await pool.query("SELECT name FROM \(schema).teams WHERE id = $1", [team]).rows.first?
             .decode(String.self, "name") ?? ""
     }
 
     /// The dashboard: active executions, capacity per account and region, recent failures.
-    func dashboard(_ team: UUID) async throws -> DashboardPage {
+    func dashboard(_ team: TeamID) async throws -> DashboardPage {
         let active = try await pool.query(
             """
             SELECT e.id, e.plan_name, e.type, e.status, e.created_at,
@@ -80,7 +80,7 @@ struct ConsoleStore: Sendable {
     }
 
     /// The team's protection group names by id.
-    func groupNames(_ team: UUID) async throws -> [UUID: String] {
+    func groupNames(_ team: TeamID) async throws -> [UUID: String] {
         var names: [UUID: String] = [:]
         for row in try await pool.query("SELECT id, name FROM \(schema).protection_groups WHERE team_id = $1", [team]).rows {
             names[try row.decode(UUID.self, "id")] = try row.decode(String.self, "name")
@@ -89,32 +89,32 @@ struct ConsoleStore: Sendable {
     }
 
     /// The team's plans by name.
-    func plans(_ team: UUID) async throws -> [PlansPage.Row] {
+    func plans(_ team: TeamID) async throws -> [PlansPage.Row] {
         let rows = try await pool.query(
             "SELECT id, name, definition FROM \(schema).plans WHERE team_id = $1 ORDER BY lower(name)", [team]).rows
         return try rows.map { row in
             let plan = try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)
-            return PlansPage.Row(id: try row.decode(UUID.self, "id").uuidString.lowercased(), name: plan.name,
+            return PlansPage.Row(id: try row.decode(PlanID.self, "id").rawValue, name: plan.name,
                                  waves: plan.waves.count, rto: plan.rtoTargetMinutes.map { "\($0) min" } ?? "none")
         }
     }
 
     /// A plan of the team, or nil.
-    func plan(_ id: UUID, team: UUID) async throws -> ValidatedPlan? {
+    func plan(_ id: PlanID, team: TeamID) async throws -> ValidatedPlan? {
         try await pool.query(
             "SELECT definition FROM \(schema).plans WHERE id = $1 AND team_id = $2", [id, team]).rows.first
             .map { try $0.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self) }
     }
 
     /// The id of an execution of the plan still running, if any.
-    func runningExecution(plan id: UUID, team: UUID) async throws -> String? {
+    func runningExecution(plan id: PlanID, team: TeamID) async throws -> String? {
         try await pool.query(
             "SELECT id FROM \(schema).executions WHERE plan_id = $1 AND team_id = $2 AND status IN \(Self.active) LIMIT 1",
             [id, team]).rows.first.map { try $0.decode(UUID.self, "id").uuidString.lowercased() }
     }
 
     /// The team's protection groups with their member counts.
-    func groups(_ team: UUID) async throws -> [GroupsPage.Group] {
+    func groups(_ team: TeamID) async throws -> [GroupsPage.Group] {
         try await pool.query(
             """
             SELECT g.name, g.region, count(m.server_id) AS n FROM \(schema).protection_groups g
@@ -127,7 +127,7 @@ struct ConsoleStore: Sendable {
     }
 
     /// The team's inventory matching `query` (id or hostname) and replication `state`, at most 500.
-    func servers(_ team: UUID, query: String, state: String?) async throws -> [GroupsPage.Server] {
+    func servers(_ team: TeamID, query: String, state: String?) async throws -> [GroupsPage.Server] {
         try await pool.query(
             """
             SELECT s.server_id, s.hostname, s.account_id, s.region, s.replication_state, s.observed_at, s.tags, g.name AS grp
@@ -151,7 +151,7 @@ struct ConsoleStore: Sendable {
     }
 
     /// Up to `limit` of the team's executions older than `before`, newest first, each with its `seq`.
-    func history(_ team: UUID, status: ExecutionStatus?, type: ExecutionType?, before: Int64?, limit: Int) async throws
+    func history(_ team: TeamID, status: ExecutionStatus?, type: ExecutionType?, before: Int64?, limit: Int) async throws
         -> [(seq: Int64, row: HistoryPage.Row)]
     {
         try await pool.query(
@@ -171,7 +171,7 @@ struct ConsoleStore: Sendable {
     }
 
     /// Up to `limit` of the team's audit rows older than `before`, newest first, each with its `seq`.
-    func audit(_ team: UUID, before: Int64?, limit: Int) async throws -> [(seq: Int64, row: AuditPage.Row)] {
+    func audit(_ team: TeamID, before: Int64?, limit: Int) async throws -> [(seq: Int64, row: AuditPage.Row)] {
         try await pool.query(
             """
             SELECT seq, at, actor, action, resource_type, resource_id, detail FROM \(schema).audit

@@ -23,8 +23,8 @@ struct ExecutionStore: Sendable {
                 (id, team_id, plan_id, plan_name, type, status, initiated_by, created_at, ended_at, state)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """,
-            [state.id, try Self.uuid(state.teamID, "execution teamID"),
-             try Self.uuid(state.planID, "execution planID"), state.planName, state.type.rawValue, state.status.rawValue, state.initiatedBy, state.createdAt,
+            [state.id, state.teamID,
+             state.planID, state.planName, state.type.rawValue, state.status.rawValue, state.initiatedBy, state.createdAt,
              state.endedAt, try Self.document(state)])
         try await project(from: nil, to: state, on: connection)
         try await enqueue(effects, state: state, on: connection)
@@ -32,7 +32,7 @@ struct ExecutionStore: Sendable {
 
     /// The execution locked for update (job events and commands are
     /// serialised per execution), scoped to `teamID` when given.
-    func lock(_ id: ExecutionID, teamID: UUID?, on connection: PostgresConnection) async throws -> ExecutionState? {
+    func lock(_ id: ExecutionID, teamID: TeamID?, on connection: PostgresConnection) async throws -> ExecutionState? {
         let result = try await connection.query(
             "SELECT state FROM \(schema).executions WHERE id = $1 AND ($2::uuid IS NULL OR team_id = $2) FOR UPDATE",
             [id, teamID])
@@ -41,7 +41,7 @@ struct ExecutionStore: Sendable {
     }
 
     /// The execution (no lock), scoped to its team.
-    func get(_ id: ExecutionID, teamID: UUID, on connection: PostgresConnection) async throws -> ExecutionState? {
+    func get(_ id: ExecutionID, teamID: TeamID, on connection: PostgresConnection) async throws -> ExecutionState? {
         let result = try await connection.query(
             "SELECT state FROM \(schema).executions WHERE id = $1 AND team_id = $2", [id, teamID])
         guard let row = result.rows.first else { return nil }
@@ -150,7 +150,7 @@ struct ExecutionStore: Sendable {
     // MARK: Starting and listing
 
     /// The plan of `team` locked for an execution to start from it, or nil.
-    func lockPlan(_ planID: UUID, team: UUID, on connection: PostgresConnection) async throws -> ValidatedPlan? {
+    func lockPlan(_ planID: PlanID, team: TeamID, on connection: PostgresConnection) async throws -> ValidatedPlan? {
         try await connection.query(
             "SELECT definition FROM \(schema).plans WHERE id = $1 AND team_id = $2 FOR UPDATE",
             [planID, team]).rows.first.map { try $0.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self) }
@@ -175,7 +175,7 @@ struct ExecutionStore: Sendable {
     }
 
     /// One page of the team's executions, newest first, and the cursor of the next page (nil on the last).
-    func list(team: UUID, filter: ComplianceStore.HistoryFilter, page: PageRequest, pool: PostgresPool) async throws
+    func list(team: TeamID, filter: ComplianceStore.HistoryFilter, page: PageRequest, pool: PostgresPool) async throws
         -> (items: [ExecutionViews.Summary], next: String?)
     {
         let rows = try await pool.query(
@@ -189,7 +189,7 @@ struct ExecutionStore: Sendable {
         let items = try rows.prefix(page.limit).map { row in
             ExecutionViews.Summary(
                 id: try row.decode(ExecutionID.self, "id"),
-                planId: try row.decode(UUID.self, "plan_id").uuidString.lowercased(),
+                planId: try row.decode(PlanID.self, "plan_id"),
                 planName: try row.decode(String.self, "plan_name"),
                 type: try row.decode(ExecutionType.self, "type"), status: try row.decode(ExecutionStatus.self, "status"),
                 initiatedBy: try row.decode(String.self, "initiated_by"),
@@ -203,12 +203,6 @@ struct ExecutionStore: Sendable {
     }
 
     // MARK: Coding
-
-    /// A stored id as a UUID; a corrupt one is a ``StoreError`` (a logged 500), never a crash.
-    static func uuid(_ text: String, _ what: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw StoreError.corruptID(what: what, value: text) }
-        return id
-    }
 
     private struct WaveRow: Encodable {
         var number: Int, name: String, status: String, started_at: Date?, ended_at: Date?

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterPostgres
 
 /// Protection groups and their resolved members. A protocol for the
@@ -7,14 +8,14 @@ import MusterPostgres
 protocol GroupStoring: Sendable {
     /// Creates (`existing` false, as `id`) or updates a group of `team`: resolves `selection` against the
     /// team's inventory, records membership, marks readiness stale (update) and writes the audit row.
-    func save(id: UUID, existing: Bool, name: String, region: String, selection: GroupSelection, team: UUID,
+    func save(id: UUID, existing: Bool, name: String, region: String, selection: GroupSelection, team: TeamID,
               by actor: String) async throws -> PlannerAPI.GroupView
     /// The team's groups by name.
-    func groups(of team: UUID) async throws -> [PlannerAPI.GroupView]
+    func groups(of team: TeamID) async throws -> [PlannerAPI.GroupView]
     /// One group of the team, or nil.
-    func group(_ id: UUID, of team: UUID) async throws -> PlannerAPI.GroupView?
+    func group(_ id: UUID, of team: TeamID) async throws -> PlannerAPI.GroupView?
     /// Removes a group no plan uses (409 otherwise), with its audit row.
-    func remove(_ id: UUID, of team: UUID, by actor: String) async throws
+    func remove(_ id: UUID, of team: TeamID, by actor: String) async throws
 }
 
 /// ``GroupStoring`` on PostgreSQL.
@@ -25,7 +26,7 @@ struct GroupStore: GroupStoring {
 
     var auditLog: AuditStore { AuditStore(schema: schema) }
 
-    func save(id groupID: UUID, existing: Bool, name: String, region: String, selection: GroupSelection, team: UUID,
+    func save(id groupID: UUID, existing: Bool, name: String, region: String, selection: GroupSelection, team: TeamID,
               by actor: String) async throws -> PlannerAPI.GroupView {
         try await pool.transaction { connection in
             if existing {
@@ -62,7 +63,7 @@ struct GroupStore: GroupStoring {
         }
     }
 
-    func groups(of team: UUID) async throws -> [PlannerAPI.GroupView] {
+    func groups(of team: TeamID) async throws -> [PlannerAPI.GroupView] {
         try await pool.withConnection { connection in
             let rows = try await connection.query(
                 "SELECT id FROM \(schema).protection_groups WHERE team_id = $1 ORDER BY lower(name)", [team]).rows
@@ -76,11 +77,11 @@ struct GroupStore: GroupStoring {
         }
     }
 
-    func group(_ id: UUID, of team: UUID) async throws -> PlannerAPI.GroupView? {
+    func group(_ id: UUID, of team: TeamID) async throws -> PlannerAPI.GroupView? {
         try await pool.withConnection { try await view(id, team: team, on: $0) }
     }
 
-    func remove(_ groupID: UUID, of team: UUID, by actor: String) async throws {
+    func remove(_ groupID: UUID, of team: TeamID, by actor: String) async throws {
         try await pool.transaction { connection in
             guard try await !connection.query(
                 "SELECT 1 FROM \(schema).protection_groups WHERE id = $1 AND team_id = $2 FOR UPDATE",
@@ -101,7 +102,7 @@ struct GroupStore: GroupStoring {
     }
 
     /// The inventory servers `selection` picks in the team's accounts in `region`.
-    func resolve(_ selection: GroupSelection, team: UUID, region: String, on connection: PostgresConnection)
+    func resolve(_ selection: GroupSelection, team: TeamID, region: String, on connection: PostgresConnection)
         async throws -> [PlannerAPI.MemberView]
     {
         let filter: String
@@ -165,7 +166,7 @@ struct GroupStore: GroupStoring {
     }
 
     /// A group of the team with its members, or nil.
-    func view(_ id: UUID, team: UUID, on connection: PostgresConnection) async throws -> PlannerAPI.GroupView? {
+    func view(_ id: UUID, team: TeamID, on connection: PostgresConnection) async throws -> PlannerAPI.GroupView? {
         guard let row = try await connection.query(
             "SELECT * FROM \(schema).protection_groups WHERE id = $1 AND team_id = $2", [id, team]).rows.first
         else { return nil }

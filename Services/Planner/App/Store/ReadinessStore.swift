@@ -33,7 +33,7 @@ struct ReadinessStore: Sendable {
         """)
 
     /// Stores the launcher's answer unless a later one is stored; false when the plan no longer exists.
-    func storeAnswer(_ answer: ReadinessChecked, plan: UUID, on connection: PostgresConnection) async throws -> Bool {
+    func storeAnswer(_ answer: ReadinessChecked, plan: PlanID, on connection: PostgresConnection) async throws -> Bool {
         guard let evaluation = UUID(uuidString: answer.evaluationID) else { return false }
         let exists = try await connection.query("SELECT 1 FROM \(schema).plans WHERE id = $1 FOR SHARE", [plan]).rows
         guard !exists.isEmpty else { return false }
@@ -51,7 +51,7 @@ struct ReadinessStore: Sendable {
     }
 
     /// The launcher's stored answers for `plan` (of evaluation `evaluation` only, when given).
-    func answers(plan: UUID, evaluation: UUID? = nil, on connection: PostgresConnection) async throws
+    func answers(plan: PlanID, evaluation: UUID? = nil, on connection: PostgresConnection) async throws
         -> [LauncherReadiness.Answer]
     {
         try await connection.query(
@@ -67,7 +67,7 @@ struct ReadinessStore: Sendable {
     }
 
     /// A plan of `team` (any team when nil), locked `FOR UPDATE` when `lock`; nil when there is none.
-    func plan(_ id: UUID, team: UUID?, lock: Bool = false, on connection: PostgresConnection) async throws
+    func plan(_ id: PlanID, team: TeamID?, lock: Bool = false, on connection: PostgresConnection) async throws
         -> ValidatedPlan?
     {
         try await connection.query(
@@ -90,14 +90,14 @@ struct ReadinessStore: Sendable {
     }
 
     /// The stored verdict of a plan, if it was ever evaluated.
-    func verdict(plan: UUID, on connection: PostgresConnection) async throws -> ReadinessStatus? {
+    func verdict(plan: PlanID, on connection: PostgresConnection) async throws -> ReadinessStatus? {
         try await connection.query(
             "SELECT verdict FROM \(schema).plan_readiness WHERE plan_id = $1", [plan]).rows.first
             .flatMap { ReadinessStatus(rawValue: try $0.decode(String.self, "verdict")) }
     }
 
     /// Stores an evaluation (clearing `stale`).
-    func record(plan: UUID, evaluation: ReadinessEvaluation, at: Date, on connection: PostgresConnection) async throws {
+    func record(plan: PlanID, evaluation: ReadinessEvaluation, at: Date, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
             INSERT INTO \(schema).plan_readiness (plan_id, verdict, checks, evaluated_at) VALUES ($1, $2, $3, $4)
@@ -109,7 +109,7 @@ struct ReadinessStore: Sendable {
     /// Plans to re-evaluate now: never evaluated, marked stale, or evaluated before `olderThan`; locked, skipping
     /// plans another pass (or a start) holds.
     func lockDue(olderThan: Date, limit: Int, on connection: PostgresConnection) async throws
-        -> [(id: UUID, team: UUID, plan: ValidatedPlan)]
+        -> [(id: PlanID, team: TeamID, plan: ValidatedPlan)]
     {
         try await connection.query(
             """
@@ -119,7 +119,7 @@ struct ReadinessStore: Sendable {
             ORDER BY r.stale DESC NULLS FIRST, r.evaluated_at NULLS FIRST LIMIT $2
             FOR UPDATE OF p SKIP LOCKED
             """, [olderThan, limit]).rows.map { row in
-            (id: try row.decode(UUID.self, "id"), team: try row.decode(UUID.self, "team_id"),
+            (id: try row.decode(PlanID.self, "id"), team: try row.decode(TeamID.self, "team_id"),
              plan: try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self))
         }
     }
@@ -145,12 +145,12 @@ struct ReadinessStore: Sendable {
     }
 
     /// Marks one plan for re-evaluation (it changed).
-    func markStale(plan: UUID, on connection: PostgresConnection) async throws {
+    func markStale(plan: PlanID, on connection: PostgresConnection) async throws {
         try await connection.query("UPDATE \(schema).plan_readiness SET stale = true WHERE plan_id = $1", [plan])
     }
 
     /// The facts for `plan` (stored as `planID`) on `connection`.
-    func facts(plan: ValidatedPlan, planID: UUID, quotas: ReadinessQuotas, now: Date,
+    func facts(plan: ValidatedPlan, planID: PlanID, quotas: ReadinessQuotas, now: Date,
                on connection: PostgresConnection) async throws -> ReadinessFacts {
         let groups = try PostgresJSON(encoding: plan.protectionGroupIds.map { $0.uuidString })
         let rows = try await connection.query(

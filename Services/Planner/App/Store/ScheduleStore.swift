@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterPostgres
 
 /// The SQL of drill schedules: the schedules, the drills they started, and
@@ -38,13 +39,13 @@ struct ScheduleStore: Sendable {
 
     /// A stored schedule.
     struct Row: Encodable, Equatable {
-        var id: String, planId: String, cron: String, timeZone: String, cleanupAfterMinutes: Int?, enabled: Bool
+        var id: String, planId: PlanID, cron: String, timeZone: String, cleanupAfterMinutes: Int?, enabled: Bool
         var nextFireAt: Date?, lastFiredAt: Date?, lastOutcome: String?, createdBy: String, createdAt: Date
     }
 
     static func row(_ row: PostgresRow) throws -> Row {
         Row(id: try row.decode(UUID.self, "id").uuidString.lowercased(),
-            planId: try row.decode(UUID.self, "plan_id").uuidString.lowercased(), cron: try row.decode(String.self, "cron"),
+            planId: try row.decode(PlanID.self, "plan_id"), cron: try row.decode(String.self, "cron"),
             timeZone: try row.decode(String.self, "time_zone"),
             cleanupAfterMinutes: try row.decode(Int?.self, "cleanup_after_minutes"),
             enabled: try row.decode(Bool.self, "enabled"), nextFireAt: try row.decode(Date?.self, "next_fire_at"),
@@ -52,7 +53,7 @@ struct ScheduleStore: Sendable {
             createdBy: try row.decode(String.self, "created_by"), createdAt: try row.decode(Date.self, "created_at"))
     }
 
-    func insert(id: UUID, team: UUID, plan: UUID, schedule: ValidatedSchedule, nextFireAt: Date?, createdBy: String,
+    func insert(id: UUID, team: TeamID, plan: PlanID, schedule: ValidatedSchedule, nextFireAt: Date?, createdBy: String,
                 on connection: PostgresConnection) async throws -> Row {
         let rows = try await connection.query(
             """
@@ -65,19 +66,19 @@ struct ScheduleStore: Sendable {
         return try Self.row(rows[0])
     }
 
-    func count(plan: UUID, on connection: PostgresConnection) async throws -> Int {
+    func count(plan: PlanID, on connection: PostgresConnection) async throws -> Int {
         try await connection.query(
             "SELECT count(*) AS n FROM \(schema).drill_schedules WHERE plan_id = $1", [plan]).rows[0].decode(Int.self, "n")
     }
 
-    func list(plan: UUID, team: UUID, on connection: PostgresConnection) async throws -> [Row] {
+    func list(plan: PlanID, team: TeamID, on connection: PostgresConnection) async throws -> [Row] {
         try await connection.query(
             "SELECT * FROM \(schema).drill_schedules WHERE plan_id = $1 AND team_id = $2 ORDER BY created_at, id",
             [plan, team]).rows.map(Self.row)
     }
 
     /// Deletes one; false when it is not the team's schedule of that plan.
-    func delete(_ id: UUID, plan: UUID, team: UUID, on connection: PostgresConnection) async throws -> Bool {
+    func delete(_ id: UUID, plan: PlanID, team: TeamID, on connection: PostgresConnection) async throws -> Bool {
         !(try await connection.query(
             "DELETE FROM \(schema).drill_schedules WHERE id = $1 AND plan_id = $2 AND team_id = $3 RETURNING id",
             [id, plan, team]).rows.isEmpty)
@@ -87,7 +88,7 @@ struct ScheduleStore: Sendable {
 
     /// A schedule due to fire, locked (other planners skip it).
     struct Due {
-        var id: UUID, team: UUID, plan: UUID, cron: String, timeZone: String, cleanupAfterMinutes: Int?
+        var id: UUID, team: TeamID, plan: PlanID, cron: String, timeZone: String, cleanupAfterMinutes: Int?
     }
 
     func lockDue(now: Date, limit: Int, on connection: PostgresConnection) async throws -> [Due] {
@@ -96,8 +97,8 @@ struct ScheduleStore: Sendable {
             SELECT id, team_id, plan_id, cron, time_zone, cleanup_after_minutes FROM \(schema).drill_schedules
             WHERE enabled AND next_fire_at <= $1 ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED
             """, [now, limit]).rows.map { row in
-            Due(id: try row.decode(UUID.self, "id"), team: try row.decode(UUID.self, "team_id"),
-                plan: try row.decode(UUID.self, "plan_id"), cron: try row.decode(String.self, "cron"),
+            Due(id: try row.decode(UUID.self, "id"), team: try row.decode(TeamID.self, "team_id"),
+                plan: try row.decode(PlanID.self, "plan_id"), cron: try row.decode(String.self, "cron"),
                 timeZone: try row.decode(String.self, "time_zone"),
                 cleanupAfterMinutes: try row.decode(Int?.self, "cleanup_after_minutes"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 import MusterPostgres
 
@@ -25,7 +26,7 @@ struct StepStore: Sendable {
     /// step, its status and output. In the caller's transaction.
     func audit(_ events: [ExecutionEvent], on connection: PostgresConnection) async throws {
         struct Row: Encodable {
-            var team_id: String, actor: String, action: String, resource_id: String, detail: [String: String]
+            var team_id: TeamID, actor: String, action: String, resource_id: String, detail: [String: String]
         }
         let rows = events.compactMap { event -> Row? in
             guard let step = event.step else { return nil }

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterMessaging
 import MusterPostgres
@@ -12,13 +13,13 @@ protocol TeamStoring: Sendable {
     /// Stores `team` with its audit row.
     func create(_ team: PlannerAPI.TeamView, by actor: String) async throws
     /// The teams `scope` may see (all for nil), by name.
-    func teams(visibleTo scope: UUID?) async throws -> [PlannerAPI.TeamView]
+    func teams(visibleTo scope: TeamID?) async throws -> [PlannerAPI.TeamView]
     /// Stores `token` (hashed `secret`) with its audit row and `token.issued` event; 404 for an unknown team.
     func issue(_ token: PlannerAPI.TokenView, secret: String, by actor: String) async throws
     /// A team's tokens, oldest first (no secrets).
-    func tokens(of team: UUID) async throws -> [PlannerAPI.TokenView]
+    func tokens(of team: TeamID) async throws -> [PlannerAPI.TokenView]
     /// Revokes a token of `team` with its audit row and `token.revoked` event; 404 if it is not the team's.
-    func revoke(_ token: UUID, of team: UUID, by actor: String) async throws
+    func revoke(_ token: UUID, of team: TeamID, by actor: String) async throws
 }
 
 /// ``TeamStoring`` on PostgreSQL: `teams`, `tokens`, `audit`, the outbox (`teams.v1`).
@@ -36,7 +37,7 @@ struct TeamStore: TeamStoring {
         guard let row = result.rows.first, let role = Role(rawValue: try row.decode(String.self, "role")) else {
             return nil
         }
-        return Principal(teamID: try row.decode(UUID.self, "team_id"), subject: try row.decode(String.self, "subject"),
+        return Principal(teamID: try row.decode(TeamID.self, "team_id"), subject: try row.decode(String.self, "subject"),
                          role: role)
     }
 
@@ -46,16 +47,16 @@ struct TeamStore: TeamStoring {
                 "INSERT INTO \(schema).teams (id, name, created_at) VALUES ($1, $2, $3)",
                 [team.id, team.name, team.createdAt])
             try await auditLog.record(actor: actor, team: team.id, action: "team.create", type: "team",
-                                      id: team.id.uuidString, on: connection)
+                                      id: team.id.uuid.uuidString, on: connection)
         }
     }
 
-    func teams(visibleTo scope: UUID?) async throws -> [PlannerAPI.TeamView] {
+    func teams(visibleTo scope: TeamID?) async throws -> [PlannerAPI.TeamView] {
         let result = try await pool.query(
             "SELECT id, name, created_at FROM \(schema).teams WHERE $1::uuid IS NULL OR id = $1 ORDER BY lower(name)",
             [scope])
         return try result.rows.map {
-            PlannerAPI.TeamView(id: try $0.decode(UUID.self, "id"), name: try $0.decode(String.self, "name"),
+            PlannerAPI.TeamView(id: try $0.decode(TeamID.self, "id"), name: try $0.decode(String.self, "name"),
                                 createdAt: try $0.decode(Date.self, "created_at"))
         }
     }
@@ -76,7 +77,7 @@ struct TeamStore: TeamStoring {
                                       id: token.id.uuidString,
                                       detail: ["role": token.role.rawValue, "subject": token.subject], on: connection)
             let issued = TokenIssued(
-                tokenID: token.id.uuidString.lowercased(), teamID: team.uuidString.lowercased(), subject: token.subject,
+                tokenID: token.id.uuidString.lowercased(), teamID: team, subject: token.subject,
                 role: token.role.rawValue,
                 tokenSHA256: BearerToken.digestHex(secret),
                 issuedAt: token.createdAt)
@@ -84,7 +85,7 @@ struct TeamStore: TeamStoring {
         }
     }
 
-    func tokens(of team: UUID) async throws -> [PlannerAPI.TokenView] {
+    func tokens(of team: TeamID) async throws -> [PlannerAPI.TokenView] {
         let result = try await pool.query(
             """
             SELECT id, team_id, name, subject, role, created_at, revoked_at FROM \(schema).tokens
@@ -92,7 +93,7 @@ struct TeamStore: TeamStoring {
             """, [team])
         return try result.rows.map { row in
             PlannerAPI.TokenView(
-                id: try row.decode(UUID.self, "id"), teamId: try row.decode(UUID.self, "team_id"),
+                id: try row.decode(UUID.self, "id"), teamId: try row.decode(TeamID.self, "team_id"),
                 name: try row.decode(String.self, "name"), subject: try row.decode(String.self, "subject"),
                 role: Role(rawValue: try row.decode(String.self, "role")) ?? .viewer,
                 createdAt: try row.decode(Date.self, "created_at"),
@@ -100,7 +101,7 @@ struct TeamStore: TeamStoring {
         }
     }
 
-    func revoke(_ tokenID: UUID, of team: UUID, by actor: String) async throws {
+    func revoke(_ tokenID: UUID, of team: TeamID, by actor: String) async throws {
         try await pool.transaction { connection in
             let result = try await connection.query(
                 """
@@ -111,7 +112,7 @@ struct TeamStore: TeamStoring {
             try await auditLog.record(actor: actor, team: team, action: "token.revoke", type: "token",
                                       id: tokenID.uuidString, on: connection)
             try await Outbox(schema: schema).owe(
-                TokenRevoked(tokenID: tokenID.uuidString.lowercased(), teamID: team.uuidString.lowercased(),
+                TokenRevoked(tokenID: tokenID.uuidString.lowercased(), teamID: team,
                              revokedAt: Date()),
                 source: EventSource.planner, topics: topics, on: connection)
         }
