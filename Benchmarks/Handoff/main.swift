@@ -109,7 +109,7 @@ actor Ledger {
     /// Every poll's time and size.
     var pollSizes: [(at: Date, ids: Int)] = []
     func polled(_ poll: JobPoll) {
-        for id in poll.jobIDs { polls[id, default: []].append(poll.requestedAt) }
+        for id in poll.jobIDs { polls[id.rawValue, default: []].append(poll.requestedAt) }
         pollSizes.append((poll.requestedAt, poll.jobIDs.count))
     }
     func pollsSince(_ start: Date) -> (polls: Int, ids: Int) {
@@ -117,15 +117,15 @@ actor Ledger {
         return (measured.count, measured.map(\.ids).reduce(0, +))
     }
     func created(_ event: JobCreated) {
-        jobs[event.jobID] = JobSeen(
+        jobs[event.jobID.rawValue] = JobSeen(
             chain: event.launchGroup.executionID, wave: event.launchGroup.waveNumber, created: event.createdAt)
     }
     /// True the first time a group's job is seen COMPLETED.
     func completed(_ event: JobObserved) -> Bool {
-        if jobs[event.jobID]?.ended == nil {
-            jobs[event.jobID]?.ended = event.endedAt ?? event.observedAt
-            jobs[event.jobID]?.seenAt = event.observedAt
-            jobs[event.jobID]?.receivedAt = Date()
+        if jobs[event.jobID.rawValue]?.ended == nil {
+            jobs[event.jobID.rawValue]?.ended = event.endedAt ?? event.observedAt
+            jobs[event.jobID.rawValue]?.seenAt = event.observedAt
+            jobs[event.jobID.rawValue]?.receivedAt = Date()
         }
         return completedGroups.insert(event.launchGroup.description).inserted
     }
@@ -221,7 +221,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
         let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: chain, waveNumber: wave, endpoint: endpoint),
             executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w\(wave)", team: .fixture(1), initiatedBy: "bench",
-            sourceServerIDs: [sid(server)], waveStartedAt: Date(), gatesNextStep: sendGates ? gates : nil)
+            sourceServerIDs: [SourceServerID(rawValue: sid(server))], waveStartedAt: Date(), gatesNextStep: sendGates ? gates : nil)
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }
@@ -293,7 +293,7 @@ func run(_ scenario: Scenario) async throws -> Figures {
         guard let observed = try? EventCoding.decoder.decode(JobObserved.self, from: Data(try row.decode([UInt8].self, "data"))),
               observed.status == .completed else { continue }
         let at = try row.decode(Date.self, "published_at")
-        publishedAt[observed.jobID] = min(publishedAt[observed.jobID] ?? at, at)
+        publishedAt[observed.jobID.rawValue] = min(publishedAt[observed.jobID.rawValue] ?? at, at)
     }
     var chunkTimes: [String: (received: Date, intent: Date, sent: Date)] = [:]  // "chain/wave"
     for row in try await pool.query(

@@ -158,7 +158,7 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
         let group = LaunchGroupID(executionID: .fixture(UInt32(n)), waveNumber: 1, endpoint: endpoint)
         let request = LaunchGroupRequested(
             launchGroup: group, executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w1", team: .fixture(1),
-            initiatedBy: "bench", sourceServerIDs: [sid(n)], waveStartedAt: Date())
+            initiatedBy: "bench", sourceServerIDs: [SourceServerID(rawValue: sid(n))], waveStartedAt: Date())
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         published[group.description] = Date()
         _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
@@ -177,7 +177,7 @@ func run(name: String, timeScale: Double, rate: Double, groups: Int, pollInterva
         if allLaunched && (pollInterval == nil || live.isEmpty) { break }
         let interval = pollInterval ?? .seconds(1)
         if ContinuousClock.now - lastPoll >= interval, !live.isEmpty {
-            let poll = try CloudEvent(source: "/bench", type: EventType.jobPoll, payload: JobPoll(endpoint: endpoint, jobIDs: live))
+            let poll = try CloudEvent(source: "/bench", type: EventType.jobPoll, payload: JobPoll(endpoint: endpoint, jobIDs: live.map(JobID.init(rawValue:))))
             _ = try await producer.send(poll.kafkaRecord(topic: topics.jobPoll, key: endpoint.key))
             lastPoll = .now
         }
@@ -245,7 +245,7 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
         let request = LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: .fixture(UInt32(chain)), waveNumber: wave, endpoint: endpoint),
             executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w\(wave)", team: .fixture(1), initiatedBy: "bench",
-            sourceServerIDs: [sid((wave - 1) * chainsPerRegion + chain)], waveStartedAt: Date())
+            sourceServerIDs: [SourceServerID(rawValue: sid((wave - 1) * chainsPerRegion + chain))], waveStartedAt: Date())
         let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
         _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
     }
@@ -264,7 +264,7 @@ func handoff(name: String, regions: Int, chainsPerRegion: Int, waves: Int, timeS
                 .map { try $0.decode(String.self, "job_id") }
             if !live.isEmpty {
                 let endpoint = Endpoint(accountID: accountID, region: region)
-                let poll = try CloudEvent(source: "/bench", type: EventType.jobPoll, payload: JobPoll(endpoint: endpoint, jobIDs: live))
+                let poll = try CloudEvent(source: "/bench", type: EventType.jobPoll, payload: JobPoll(endpoint: endpoint, jobIDs: live.map(JobID.init(rawValue:))))
                 _ = try await producer.send(poll.kafkaRecord(topic: topics.jobPoll, key: endpoint.key))
             }
         }
@@ -404,7 +404,7 @@ func restart(name: String, regions: Int, groupsPerRegion: Int) async throws {
             let request = LaunchGroupRequested(
                 launchGroup: LaunchGroupID(executionID: .fixture(UInt32(n)), waveNumber: 1, endpoint: endpoint),
                 executionType: .drill, planID: .fixture(1), planName: "bench", waveName: "w1", team: .fixture(1), initiatedBy: "bench",
-                sourceServerIDs: [sid(n)], waveStartedAt: Date())
+                sourceServerIDs: [SourceServerID(rawValue: sid(n))], waveStartedAt: Date())
             let event = try CloudEvent(source: "/bench", type: EventType.launchGroupRequested, payload: request)
             _ = try await producer.send(event.kafkaRecord(topic: topics.launchRequests, key: endpoint.key))
         }

@@ -90,7 +90,7 @@ func report(_ summaries: [TickSummary], seconds: Double) {
     let jobs = polls.reduce(0) { $0 + $1.jobIDs.count }
     let lags = summaries.flatMap(\.dueLags)
     var seen: [String: Int] = [:]
-    for poll in polls { for id in poll.jobIDs { seen[id, default: 0] += 1 } }
+    for poll in polls { for id in poll.jobIDs { seen[id.rawValue, default: 0] += 1 } }
     print(String(format: "  polls sent: %d (%.1f polls/s), jobs polled: %d (%.0f jobs/s), %.1f jobs per poll",
                  polls.count, Double(polls.count) / seconds, jobs, Double(jobs) / seconds,
                  polls.isEmpty ? 0 : Double(jobs) / Double(polls.count)))

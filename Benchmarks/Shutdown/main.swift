@@ -45,7 +45,7 @@ func burst(for service: String, count: Int) throws -> [KafkaOutgoingRecord] {
             let id = "s-\(run)\(index)"
             return try CloudEvent(source: EventSource.launcher, type: EventType.sourceServerObserved, subject: id,
                                   payload: SourceServerObserved(
-                endpoint: endpoint, sourceServerID: id, hostname: "host-\(index)", replicationState: "CONTINUOUS",
+                endpoint: endpoint, sourceServerID: SourceServerID(rawValue: id), hostname: "host-\(index)", replicationState: "CONTINUOUS",
                 lastLaunchResult: nil, tags: ["bench": "\(run)"], recoveryInstanceID: nil, observedAt: Date())
             ).kafkaRecord(topic: Topic.inventory.name, key: "\(endpoint.key)/\(id)")
         case "poller":

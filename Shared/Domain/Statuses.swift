@@ -59,7 +59,7 @@ public enum ServerStatus: String, Sendable, Codable, CaseIterable {
 /// word — a value AWS adds later — decodes as ``unknown(_:)`` (never a decoding
 /// error, so a consumer neither parks nor stalls on it) and counts as not
 /// finished. Encoded as the plain string.
-public enum PostLaunchActionStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum PostLaunchActionStatus: OpenVocabulary {
     /// A run still in progress.
     case inProgress
     /// The run succeeded.
@@ -89,19 +89,8 @@ public enum PostLaunchActionStatus: Sendable, Hashable, Codable, CustomStringCon
         }
     }
 
-    /// DRS's word.
-    public var description: String { rawValue }
-
-    /// Decodes the plain string.
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    /// Encodes the plain string.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
+    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`.
+    public static var known: [Self] { [.inProgress, .succeeded, .failed] }
 
     /// The overall status of one server's runs — the one rule, used by the
     /// launcher when it reports a job and by every reader of the report:

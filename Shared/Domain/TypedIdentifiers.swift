@@ -136,34 +136,18 @@ public struct TeamID: UUIDIdentifier {
 
 /// An identifier DRS assigns (`s-…`, `drsjob-…`): an opaque string, kept
 /// exactly as DRS wrote it and written back the same way. Conform a new kind
-/// with a stored `rawValue` and `init(rawValue:)`; the rest is here.
-public protocol StringIdentifier: RawRepresentable, Codable, Hashable, Comparable, Sendable,
-    CustomStringConvertible, ExpressibleByStringLiteral where RawValue == String, StringLiteralType == String
-{
-    /// Wraps DRS's string.
-    init(rawValue: String)
-}
+/// with a stored `rawValue` and `init(rawValue:)`; the rest is here. A
+/// literal, interpolated or not (`"s-\(n)"`), is one too, so fixtures read as
+/// the ids they are.
+public protocol StringIdentifier: PlainStringValue, Comparable, ExpressibleByStringInterpolation
+    where StringLiteralType == String, StringInterpolation == DefaultStringInterpolation {}
 
 extension StringIdentifier {
     /// Wraps a literal.
     public init(stringLiteral value: String) { self.init(rawValue: value) }
 
-    /// DRS's string.
-    public var description: String { rawValue }
-
     /// Ordered by the string.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// Reads the plain string.
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    /// Writes the plain string.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// A DRS source server (`s-…`; `server_id` in the planner, `source_server_id`

@@ -189,7 +189,7 @@ extension SourceServerObserved: EventContract {
     /// `accountId/region/serverId`.
     public var key: String { "\(endpoint.key)/\(sourceServerID)" }
     /// The source server.
-    public var eventSubject: String? { sourceServerID }
+    public var eventSubject: String? { sourceServerID.rawValue }
 }
 
 extension ReadinessChecked: EventContract {

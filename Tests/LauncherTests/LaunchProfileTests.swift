@@ -17,7 +17,7 @@ struct LaunchSettingsRulesTests {
     let drill = ServerLaunchSettings(
         profile: "drill",
         settings: LaunchProfile(subnetId: "subnet-0d1e2f3a4b5c60002", securityGroupIds: ["sg-0d1e2f3a4b5c60002"],
-                                instanceType: "t3.small", launchDisposition: "STARTED", copyPrivateIp: false),
+                                instanceType: "t3.small", launchDisposition: .started, copyPrivateIp: false),
         privateIp: "10.99.0.10")
 
     @Test("A profile changes only what differs; an explicit type and a static IP turn off what would override them")
@@ -90,7 +90,7 @@ struct LaunchSettingsRulesTests {
             JobObserved(
                 launchGroup: LaunchGroupID(executionID: .named("e"), waveNumber: 1, endpoint: Endpoint(accountID: "1", region: "r")),
                 chunk: 0, jobID: "drsjob-1", jobType: type, status: status,
-                servers: servers.map { ObservedServer(sourceServerID: $0.0, launchStatus: $0.1, recoveryInstanceID: nil, launchActionRuns: []) },
+                servers: servers.map { ObservedServer(sourceServerID: SourceServerID(rawValue: $0.0), launchStatus: $0.1, recoveryInstanceID: nil, launchActionRuns: []) },
                 observedAt: Date())
         }
         #expect(LaunchSettingsRules.pastLaunch(observed(.started, [("a", .launched), ("b", .inProgress), ("c", .failed)])) == ["a", "c"])
@@ -165,7 +165,7 @@ struct LaunchProfileIntegrationTests {
     func pollOnce(_ harness: H) async throws {
         let jobs = try await harness.jobs().filter { $0.completed == nil }.map(\.jobID)
         if !jobs.isEmpty {
-            try await harness.publish(harness.topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: H.endpoint, jobIDs: jobs))
+            try await harness.publish(harness.topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: H.endpoint, jobIDs: jobs.map(JobID.init(rawValue:))))
         }
     }
 

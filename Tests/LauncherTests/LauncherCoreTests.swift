@@ -48,7 +48,7 @@ struct LauncherCoreTests {
         #expect(chunks.flatMap { $0 } == ids)
         #expect(Chunking.chunks(ids, limit: 100).map(\.count) == [84, 83, 83])
         #expect(Chunking.chunks(ids, limit: 500).map(\.count) == [125, 125], "clamped to the API maximum of 200")
-        #expect(Chunking.chunks([], limit: 100).isEmpty)
+        #expect(Chunking.chunks([String](), limit: 100).isEmpty)
         #expect(Chunking.batches(Array(0..<450), size: 200).map(\.count) == [200, 200, 50])
     }
 

@@ -154,7 +154,7 @@ final class LauncherHarness: Sendable {
         LaunchGroupRequested(
             launchGroup: LaunchGroupID(executionID: .named(execution), waveNumber: wave, endpoint: Self.endpoint),
             executionType: type, planID: .named("plan-1"), planName: "Plan", waveName: "wave \(wave)", team: .named("team-a"),
-            initiatedBy: "alice", sourceServerIDs: servers, waveStartedAt: Date(), timeoutSeconds: 600)
+            initiatedBy: "alice", sourceServerIDs: servers.map(SourceServerID.init(rawValue:)), waveStartedAt: Date(), timeoutSeconds: 600)
     }
 
     func launch(_ request: LaunchGroupRequested) async throws {
@@ -199,7 +199,7 @@ final class LauncherHarness: Sendable {
             if try await done() { return true }
             let live = try await jobs().filter { $0.completed == nil }.map(\.jobID)
             if !live.isEmpty {
-                try await publish(topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: Self.endpoint, jobIDs: live))
+                try await publish(topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: Self.endpoint, jobIDs: live.map(JobID.init(rawValue:))))
             }
             try await Task.sleep(for: .milliseconds(250))
         }

@@ -27,7 +27,7 @@ struct LauncherIntegrationTests {
             #expect(try await eventually { try await harness.outboxTypes(execution: "ex-b").contains(EventType.jobQueued) })
             let queued = try await harness.outboxPayloads(EventType.jobQueued, as: JobQueued.self)
             #expect(queued.first?.reason == .leases)
-            #expect(Set(queued.first?.blockingServerIDs ?? []) == [H.sid(2), H.sid(3)])
+            #expect(Set((queued.first?.blockingServerIDs ?? []).map(\.rawValue)) == [H.sid(2), H.sid(3)])
 
             #expect(try await harness.pollUntil { try await harness.jobs().count == 2 })
             let jobs = try await harness.jobs()
@@ -158,7 +158,7 @@ struct LauncherIntegrationTests {
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
             #expect(created.map(\.chunk).sorted() == [0, 1])
             #expect(created.allSatisfy { $0.chunkCount == 2 && $0.sourceServerIDs.count == 125 })
-            #expect(Set(created.flatMap(\.sourceServerIDs)) == Set((1...250).map(H.sid)))
+            #expect(Set(created.flatMap(\.sourceServerIDs).map(\.rawValue)) == Set((1...250).map(H.sid)))
             #expect(created.allSatisfy { $0.timeoutSeconds == 600 && $0.isDrill && $0.launchGroup == request.launchGroup })
             #expect(created.allSatisfy { $0.gatesNextStep == false })
             let counters = await harness.counters()
@@ -172,7 +172,7 @@ struct LauncherIntegrationTests {
     @Test("Killed between StartRecovery and recording the job id: after restart exactly one job exists")
     func crashAfterStartRecovery() async throws {
         try await H.with() { harness in
-            let crashedJob = Locked<String?>(nil)
+            let crashedJob = Locked<JobID?>(nil)
             let (_, firstTasks) = try await harness.startLauncher(harness.configuration(), hooks: LauncherHooks { jobID in
                 let first = crashedJob.withLock { job in
                     defer { job = job ?? jobID }
@@ -196,7 +196,7 @@ struct LauncherIntegrationTests {
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
             #expect(created.count == 1)
             #expect(created.first?.jobID == crashedJob.value, "the reconciler adopted the job started before the crash")
-            #expect(created.first?.sourceServerIDs == [H.sid(7), H.sid(8)])
+            #expect(created.first?.sourceServerIDs.map(\.rawValue) == [H.sid(7), H.sid(8)])
         }
     }
 
@@ -217,13 +217,13 @@ struct LauncherIntegrationTests {
             }
             try await harness.startLauncher(harness.configuration())
             let before = await harness.counters().calls("DescribeJobs")
-            try await harness.publish(harness.topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: H.endpoint, jobIDs: ids))
+            try await harness.publish(harness.topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: H.endpoint, jobIDs: ids.map(JobID.init(rawValue:))))
             #expect(try await eventually(timeout: .seconds(20)) {
                 try await harness.outboxTypes().filter { $0 == EventType.jobObserved }.count == 500
             })
             #expect(await harness.counters().calls("DescribeJobs") - before == 1)
             let observed = try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self)
-            #expect(Set(observed.map(\.jobID)) == Set(ids))
+            #expect(Set(observed.map(\.jobID.rawValue)) == Set(ids))
             #expect(observed.allSatisfy { $0.servers.count == 1 && !$0.newLogEvents.isEmpty })
         }
     }
@@ -244,11 +244,11 @@ struct LauncherIntegrationTests {
             #expect(try await harness.leaseCount() == 0)
             let last = try #require(try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self).last)
             #expect(last.status == .completed)
-            #expect(last.servers.first { $0.sourceServerID == H.sid(9) }?.launchStatus == .failed)
-            #expect(last.servers.first { $0.sourceServerID == H.sid(10) }?.launchStatus == .launched)
+            #expect(last.servers.first { $0.sourceServerID.rawValue == H.sid(9) }?.launchStatus == .failed)
+            #expect(last.servers.first { $0.sourceServerID.rawValue == H.sid(10) }?.launchStatus == .launched)
             let events = try await harness.outboxPayloads(EventType.jobObserved, as: JobObserved.self).flatMap(\.newLogEvents)
-            #expect(events.contains { $0.event == "LAUNCH_FAILED" && $0.sourceServerID == H.sid(9) })
-            #expect(Set(events.map { "\($0.event)\($0.time)\($0.sourceServerID ?? "")" }).count == events.count,
+            #expect(events.contains { $0.event == "LAUNCH_FAILED" && $0.sourceServerID?.rawValue == H.sid(9) })
+            #expect(Set(events.map { "\($0.event)\($0.time)\($0.sourceServerID?.rawValue ?? "")" }).count == events.count,
                     "log events are reported once")
 
             // The freed server launches again at once.
@@ -288,13 +288,13 @@ struct LauncherIntegrationTests {
             })
             let terminate = try #require(try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).last)
             #expect(terminate.launchGroup.waveNumber == 0)
-            #expect(Set(terminate.sourceServerIDs) == [H.sid(11), H.sid(12)])
+            #expect(Set(terminate.sourceServerIDs.map(\.rawValue)) == [H.sid(11), H.sid(12)])
             #expect(try await harness.pollUntil { try await harness.jobs().allSatisfy { $0.completed != nil } })
             #expect(await harness.counters().recoveryInstancesTerminated == 2)
 
             #expect(await launcher.inventoryNow() == 12)
             let observed = try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self)
-            #expect(Set(observed.map(\.sourceServerID)) == Set((1...12).map(H.sid)))
+            #expect(Set(observed.map(\.sourceServerID.rawValue)) == Set((1...12).map(H.sid)))
         }
     }
 
@@ -314,7 +314,7 @@ struct LauncherIntegrationTests {
             // Inventory covers the endpoints this launcher owns: the first round after it claims this one.
             #expect(await eventually { await launcher.inventoryNow() == 3 })
             let first = try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self)
-            let byID = Dictionary(first.map { ($0.sourceServerID, $0) }, uniquingKeysWith: { $1 })
+            let byID = Dictionary(first.map { ($0.sourceServerID.rawValue, $0) }, uniquingKeysWith: { $1 })
             #expect(byID[H.sid(1)]?.lagSeconds == 42)
             #expect(byID[H.sid(3)]?.lagSeconds == 400)
             let stalled = try #require(byID[H.sid(2)])
@@ -344,7 +344,7 @@ struct LauncherIntegrationTests {
             }
             #expect(await launcher.inventoryNow() == 1)
             let second = try #require(try await harness.outboxPayloads(EventType.sourceServerObserved, as: SourceServerObserved.self).last)
-            #expect(second.sourceServerID == H.sid(1))
+            #expect(second.sourceServerID.rawValue == H.sid(1))
             #expect(second.lagSeconds == 1200)
             #expect(second.lastSnapshotAt == nil)
 

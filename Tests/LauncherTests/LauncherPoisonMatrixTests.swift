@@ -116,7 +116,7 @@ struct LauncherPoisonMatrixTests {
                  poison: { _ in
                      let request = ReadinessCheckRequested(
                          planID: .named("plan-range"), evaluationID: "eval-range", accountID: H.accountID,
-                         regions: [.init(region: H.region, sourceServerIDs: (0...ReadinessCheckRequested.maxServers).map { H.sid($0) },
+                         regions: [.init(region: H.region, sourceServerIDs: (0...ReadinessCheckRequested.maxServers).map { SourceServerID(rawValue: H.sid($0)) },
                                          peakServers: 1, peakJobs: 1)],
                          quotas: .init(concurrentJobs: 20, serversInActiveJobs: 500), requestedAt: Date())
                      return PoisonRecord(try CloudEvent(source: "/test", type: EventType.readinessCheckRequested, payload: request),

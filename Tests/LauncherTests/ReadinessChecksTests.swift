@@ -20,7 +20,7 @@ struct ReadinessChecksIntegrationTests {
                  types: [String] = [], concurrentJobs: Int = 20, documents: [String]? = nil) -> ReadinessCheckRequested {
         ReadinessCheckRequested(
             planID: .named("plan-r"), evaluationID: UUID().uuidString.lowercased(), accountID: account,
-            regions: servers.isEmpty ? [] : [.init(region: H.region, sourceServerIDs: servers, subnetIDs: subnets,
+            regions: servers.isEmpty ? [] : [.init(region: H.region, sourceServerIDs: servers.map(SourceServerID.init(rawValue:)), subnetIDs: subnets,
                                                    securityGroupIDs: groups, instanceTypes: types,
                                                    peakServers: servers.count, peakJobs: 1)],
             quotas: .init(concurrentJobs: concurrentJobs, serversInActiveJobs: 500), requestedAt: Date(),
@@ -127,7 +127,7 @@ struct ReadinessFindingsTests {
     func region(_ servers: [String], jobs: [Job] = [], instances: [RecoveryInstance] = [], subnets: [String] = [],
                 peak: Int = 1) -> ReadinessFindings.Region {
         ReadinessFindings.Region(
-            request: .init(region: "us-east-1", sourceServerIDs: servers, peakServers: peak, peakJobs: 1),
+            request: .init(region: "us-east-1", sourceServerIDs: servers.map(SourceServerID.init(rawValue:)), peakServers: peak, peakJobs: 1),
             activeJobs: .found(jobs), recoveryInstances: .found(instances), missingSubnets: .found(subnets),
             missingSecurityGroups: .found([]))
     }

@@ -24,7 +24,7 @@ struct BrokerIntegrationTests {
             for id in ["s-db1", "s-db2", "s-app1"] {
                 try await send(app, topic: app.topics.inventory, key: "\(endpoint.key)/\(id)",
                                type: EventType.sourceServerObserved, payload: SourceServerObserved(
-                                   endpoint: endpoint, sourceServerID: id, hostname: id, replicationState: "CONTINUOUS",
+                                   endpoint: endpoint, sourceServerID: SourceServerID(rawValue: id), hostname: id, replicationState: "CONTINUOUS",
                                    lastLaunchResult: nil, tags: ["tier": id.hasPrefix("s-db") ? "db" : "app"],
                                    recoveryInstanceID: nil, observedAt: launchedAt.addingTimeInterval(-10),
                                    lagSeconds: freshness[id]?.0, lastSnapshotAt: freshness[id]?.1))

@@ -25,7 +25,7 @@ struct PlannerParkingTests {
             for (id, hostname) in [("s-bad1", hostname), ("s-good1", "good-1"), ("s-good2", "good-2")] {
                 let event = try CloudEvent(source: EventSource.launcher, type: EventType.sourceServerObserved,
                                            subject: id, payload: SourceServerObserved(
-                    endpoint: endpoint, sourceServerID: id, hostname: hostname, replicationState: "CONTINUOUS",
+                    endpoint: endpoint, sourceServerID: SourceServerID(rawValue: id), hostname: hostname, replicationState: "CONTINUOUS",
                     lastLaunchResult: nil, tags: [:], recoveryInstanceID: nil, observedAt: Date()))
                 _ = try await app.producer.send(event.kafkaRecord(topic: app.topics.inventory, key: endpoint.key))
             }

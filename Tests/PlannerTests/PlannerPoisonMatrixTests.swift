@@ -116,7 +116,7 @@ struct PlannerPoisonMatrixTests {
 
         func observed(_ server: String, hostname: String, lagSeconds: Double? = nil) throws -> PoisonRecord {
             var observed = SourceServerObserved(
-                endpoint: endpoint, sourceServerID: server, hostname: hostname, replicationState: "CONTINUOUS",
+                endpoint: endpoint, sourceServerID: SourceServerID(rawValue: server), hostname: hostname, replicationState: "CONTINUOUS",
                 lastLaunchResult: nil, tags: [:], recoveryInstanceID: nil, observedAt: Date())
             observed.lagSeconds = lagSeconds
             return PoisonRecord(try CloudEvent(source: EventSource.launcher, type: EventType.sourceServerObserved,

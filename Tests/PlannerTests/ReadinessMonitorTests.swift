@@ -15,7 +15,7 @@ struct ReadinessMonitorTests {
     func observe(_ app: PlannerTestApp, _ endpoint: Endpoint, _ id: String, state: String) async throws {
         let event = try CloudEvent(
             source: EventSource.launcher, type: EventType.sourceServerObserved, subject: id,
-            payload: SourceServerObserved(endpoint: endpoint, sourceServerID: id, hostname: id, replicationState: state,
+            payload: SourceServerObserved(endpoint: endpoint, sourceServerID: SourceServerID(rawValue: id), hostname: id, replicationState: state,
                                           lastLaunchResult: nil, tags: [:], recoveryInstanceID: nil, observedAt: Date()))
         _ = try await app.producer.send(event.kafkaRecord(topic: app.topics.inventory, key: "\(endpoint.key)/\(id)"))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterService
 @testable import PollerApp
 import Testing
@@ -81,13 +82,13 @@ struct BatchingTests {
         #expect(plan(final + lateSoon + soon).polls == [PlannedPoll(isFinal: true, jobIDs: ["late-0", "lateSoon-0"])])
         // Early jobs only fill spare room.
         let full = plan(candidates(1000) + soon)
-        #expect(full.polls.count == 1 && full.polls[0].jobIDs.allSatisfy { $0.hasPrefix("drsjob-") })
+        #expect(full.polls.count == 1 && full.polls[0].jobIDs.allSatisfy { $0.rawValue.hasPrefix("drsjob-") })
     }
 
     @Test func watchLooksRideAlongWithinTheirOwnWindowButNeverCauseAPoll() {
         // Watch looks (transition far off) may ride up to their ride window (here 150 s) early;
         // cadence looks only within the batch window (10 s); a completion look within its step.
-        func watch(_ id: String, dueIn: TimeInterval) -> PollCandidate {
+        func watch(_ id: JobID, dueIn: TimeInterval) -> PollCandidate {
             PollCandidate(jobID: id, nextDue: now + dueIn, state: .tracking, finalPolls: 0, deadline: now + 3600,
                           lastPolledAt: nil, rideWindow: 150, isCompletion: false)
         }

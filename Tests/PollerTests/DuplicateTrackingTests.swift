@@ -11,7 +11,7 @@ import Testing
 /// cleans up) the instances they launched.
 @Suite("Poller tracks duplicate jobs")
 struct DuplicateTrackingTests {
-    func detected(_ created: JobCreated, duplicates: [String]) -> JobDuplicateDetected {
+    func detected(_ created: JobCreated, duplicates: [JobID]) -> JobDuplicateDetected {
         JobDuplicateDetected(
             launchGroup: created.launchGroup, chunk: created.chunk, attempt: 1, jobID: created.jobID,
             duplicateJobIDs: duplicates)

@@ -175,7 +175,7 @@ struct NextLookPolicyTests {
     @Test func overlappingSweepsShareOnePollPerStep() {
         let offsets: [Double] = [0, 0.3, 0.55, 0.9]  // LAUNCH_START after 780 s, DRS = local seconds here
         let jobs = offsets.map { facts(.started, startedAfter: 780 + $0) }
-        let ids = offsets.indices.map { "job-\($0)" }
+        let ids: [JobID] = offsets.indices.map { "job-\($0)" }
         var due = jobs.map { offset(next($0, at: 800)) ?? .nan }
         var looks: [[Double]] = Array(repeating: [], count: jobs.count)
         var polls = 0
@@ -305,7 +305,7 @@ struct NextLookPolicyTests {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         let trigger = PollCandidate(jobID: "due", nextDue: now - 1, state: .tracking, finalPolls: 0,
                                     deadline: now + 3600, lastPolledAt: nil)
-        func rider(_ id: String, dueIn: TimeInterval, window: TimeInterval?) -> PollCandidate {
+        func rider(_ id: JobID, dueIn: TimeInterval, window: TimeInterval?) -> PollCandidate {
             PollCandidate(jobID: id, nextDue: now + dueIn, state: .tracking, finalPolls: 0, deadline: now + 3600,
                           lastPolledAt: nil, rideWindow: window)
         }

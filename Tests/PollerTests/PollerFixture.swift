@@ -52,7 +52,7 @@ struct PollerFixture {
         JobCreated(
             launchGroup: LaunchGroupID(
                 executionID: .named(execution), waveNumber: 1, endpoint: Endpoint(accountID: account, region: region)),
-            chunk: 0, chunkCount: 1, jobID: job, isDrill: isDrill, sourceServerIDs: ["s-\(job)"], createdAt: Date(),
+            chunk: 0, chunkCount: 1, jobID: JobID(rawValue: job), isDrill: isDrill, sourceServerIDs: ["s-\(job)"], createdAt: Date(),
             waveStartedAt: waveStartedAt, timeoutSeconds: timeoutSeconds)
     }
 

@@ -23,7 +23,7 @@ struct PollerPoisonMatrixTests {
 
         /// Job ids the poller asked the launcher to poll so far.
         func polled() throws -> Set<String> {
-            Set(try polls.records.flatMap { try CloudEvent(record: $0).decode(JobPoll.self).jobIDs })
+            Set(try polls.records.flatMap { try CloudEvent(record: $0).decode(JobPoll.self).jobIDs.map(\.rawValue) })
         }
 
         /// 1 when `job` is tracked (one row) and polled, 0 when neither.

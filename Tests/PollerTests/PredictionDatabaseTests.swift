@@ -51,7 +51,7 @@ struct PredictionDatabaseTests {
         for n in 1...3 {
             let created = PollerFixture.created(job: "learn-\(n)")
             try await fixture.track([created])
-            #expect(try await row(fixture, created.jobID).kind == "cadence", "no history yet: the phase cadence")
+            #expect(try await row(fixture, created.jobID.rawValue).kind == "cadence", "no history yet: the phase cadence")
             #expect(try await fixture.observe(finishedSnapshot(created)) == .completed)
         }
         // A failed server says nothing about durations.

@@ -30,7 +30,7 @@ struct SchedulerDatabaseTests {
         for poll in sent where poll.type == EventType.jobPoll {
             let payload = try poll.event.decode(JobPoll.self)
             #expect(Set(payload.jobIDs).count == payload.jobIDs.count, "no job twice in one poll")
-            for id in payload.jobIDs {
+            for id in payload.jobIDs.map(\.rawValue) {
                 perJob[id, default: 0] += 1
                 if let previous = lastPoll[id], payload.requestedAt.timeIntervalSince(previous) < 0.099 {
                     violations.append("\(id): \(payload.requestedAt.timeIntervalSince(previous))")

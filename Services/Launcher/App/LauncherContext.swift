@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterDomain
 import MusterMessaging
 import MusterPostgres
 import Synchronization
@@ -9,14 +10,14 @@ import Synchronization
 /// scheduler as if the process died on that line.
 public struct LauncherHooks: Sendable {
     /// Called with the new job id.
-    public var afterStartRecovery: @Sendable (_ jobID: String) throws -> Void
+    public var afterStartRecovery: @Sendable (_ jobID: JobID) throws -> Void
     /// Called after the launch intent is written and before the request leaves
     /// (throwing `LauncherCrash` there: a crash with the request never sent).
     public var beforeSend: @Sendable () throws -> Void
     /// Called after a chunk's launch settings were changed and before its request leaves.
     public var afterApplyingSettings: @Sendable () throws -> Void
     /// Called after a server's settings were put back and before the restore is marked done.
-    public var beforeClosingRestore: @Sendable (_ sourceServerID: String) throws -> Void
+    public var beforeClosingRestore: @Sendable (_ sourceServerID: SourceServerID) throws -> Void
     /// Called after an SSM step's start intent is stored and before StartAutomationExecution leaves.
     public var beforeSSMStart: @Sendable (_ stepName: String) throws -> Void
     /// Called after StartAutomationExecution answered and before the automation id is stored.
@@ -24,10 +25,10 @@ public struct LauncherHooks: Sendable {
 
     /// No seams.
     public init(
-        afterStartRecovery: @escaping @Sendable (_ jobID: String) throws -> Void = { _ in },
+        afterStartRecovery: @escaping @Sendable (_ jobID: JobID) throws -> Void = { _ in },
         beforeSend: @escaping @Sendable () throws -> Void = {},
         afterApplyingSettings: @escaping @Sendable () throws -> Void = {},
-        beforeClosingRestore: @escaping @Sendable (_ sourceServerID: String) throws -> Void = { _ in },
+        beforeClosingRestore: @escaping @Sendable (_ sourceServerID: SourceServerID) throws -> Void = { _ in },
         beforeSSMStart: @escaping @Sendable (_ stepName: String) throws -> Void = { _ in },
         afterSSMStart: @escaping @Sendable (_ automationID: String) throws -> Void = { _ in }
     ) {

@@ -4,7 +4,7 @@ import MusterDomain
 /// A job the scheduler may include in this tick's polls of one endpoint.
 public struct PollCandidate: Sendable, Equatable {
     /// The DRS job id.
-    public var jobID: String
+    public var jobID: JobID
     /// When it is due (may be in the future, within the batch window).
     public var nextDue: Date
     /// Tracking state.
@@ -26,7 +26,7 @@ public struct PollCandidate: Sendable, Equatable {
 
     /// Creates a candidate; a `rideWindow` makes it a completion look unless `isCompletion` says otherwise.
     public init(
-        jobID: String, nextDue: Date, state: TrackingState, finalPolls: Int, deadline: Date, lastPolledAt: Date?,
+        jobID: JobID, nextDue: Date, state: TrackingState, finalPolls: Int, deadline: Date, lastPolledAt: Date?,
         rideWindow: TimeInterval? = nil, isCompletion: Bool? = nil
     ) {
         self.rideWindow = rideWindow
@@ -45,7 +45,7 @@ public struct PlannedPoll: Sendable, Equatable {
     /// `job.poll.final` when true.
     public var isFinal: Bool
     /// 1…`maxJobsPerPoll` ids.
-    public var jobIDs: [String]
+    public var jobIDs: [JobID]
 }
 
 /// What one endpoint's tick does.
@@ -53,12 +53,12 @@ public struct EndpointPlan: Sendable, Equatable {
     /// The polls to send (finals first), within the endpoint's allowance.
     public var polls: [PlannedPoll] = []
     /// Jobs whose final polls went unanswered: publish `job.timed-out`.
-    public var timeOuts: [String] = []
+    public var timeOuts: [JobID] = []
     /// Due jobs left for a later tick because the endpoint's cap is reached.
-    public var deferred: [String] = []
+    public var deferred: [JobID] = []
 
     /// Every job id a poll carries.
-    public var polledJobIDs: [String] { polls.flatMap(\.jobIDs) }
+    public var polledJobIDs: [JobID] { polls.flatMap(\.jobIDs) }
 }
 
 /// Batches an endpoint's due jobs into as few polls as possible (DESIGN §6):
@@ -82,8 +82,8 @@ public enum Batching {
         maxJobsPerPoll: Int = 1000, completionReserve: Int = 0
     ) -> EndpointPlan {
         precondition(maxJobsPerPoll > 0, "maxJobsPerPoll must be positive")
-        var finals: [String] = [], regular: [String] = [], early: [String] = [], earlyFinals: [String] = []
-        var completions: [String] = []
+        var finals: [JobID] = [], regular: [JobID] = [], early: [JobID] = [], earlyFinals: [JobID] = []
+        var completions: [JobID] = []
         var plan = EndpointPlan()
         for candidate in candidates.sorted(by: { ($0.nextDue, $0.jobID) < ($1.nextDue, $1.jobID) }) {
             if let allowed = schedule.earliestAllowed(lastPolledAt: candidate.lastPolledAt), allowed > now { continue }
@@ -128,7 +128,7 @@ public enum Batching {
         return plan
     }
 
-    static func chunks(_ ids: [String], size: Int) -> [[String]] {
+    static func chunks(_ ids: [JobID], size: Int) -> [[JobID]] {
         stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min($0 + size, ids.count)]) }
     }
 }

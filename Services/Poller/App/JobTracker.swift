@@ -266,7 +266,7 @@ public struct JobTracker: Sendable {
             }
             return CandidateRow(
                 candidate: PollCandidate(
-                    jobID: try row.decode(String.self, "job_id"), nextDue: try row.decode(Date.self, "next_due"),
+                    jobID: try row.decode(JobID.self, "job_id"), nextDue: try row.decode(Date.self, "next_due"),
                     state: try row.decode(TrackingState.self, "state"),
                     finalPolls: try row.decode(Int.self, "final_polls"), deadline: try row.decode(Date.self, "deadline"),
                     lastPolledAt: try row.decode(Date?.self, "last_polled_at"), rideWindow: rideWindow,
@@ -282,7 +282,7 @@ public struct JobTracker: Sendable {
     /// Enqueues the endpoint's polls, logs them against its cap and moves each
     /// polled job's next look forward, all on the scheduler's transaction.
     func send(
-        _ plan: EndpointPlan, endpoint: Endpoint, rows: [String: CandidateRow], now: Date,
+        _ plan: EndpointPlan, endpoint: Endpoint, rows: [JobID: CandidateRow], now: Date,
         on connection: PostgresConnection
     ) async throws {
         guard !plan.polls.isEmpty else { return }
@@ -420,7 +420,7 @@ struct CandidateRow: Sendable {
 
 /// A job to mark TIMED_OUT.
 struct TimedOutJob: Sendable {
-    var jobID: String
+    var jobID: JobID
     var launchGroup: LaunchGroupID
     var chunk: Int
     var lastStatus: DRSJobStatus
@@ -431,7 +431,7 @@ struct TimedOutJob: Sendable {
 
 /// One row of the bulk schedule update (JSON, snake_case as the SQL expects).
 private struct JobUpdate: Encodable {
-    var job_id: String
+    var job_id: JobID
     var state: String
     var next_due: String?
     var final: Bool

@@ -14,7 +14,7 @@ public struct TickSummary: Sendable, Equatable {
         /// `job.poll.final` when true.
         public var isFinal: Bool
         /// The jobs it asks about.
-        public var jobIDs: [String]
+        public var jobIDs: [JobID]
     }
 
     /// PostgreSQL's time the tick ran at.
@@ -24,7 +24,7 @@ public struct TickSummary: Sendable, Equatable {
     /// Polls committed.
     public var polls: [SentPoll] = []
     /// Jobs whose `job.timed-out` was committed.
-    public var timedOut: [String] = []
+    public var timedOut: [JobID] = []
     /// Due jobs held back by an endpoint cap.
     public var deferred = 0
     /// True when the tick stopped at a limit and more work is waiting.

@@ -152,7 +152,7 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
     /// A source server as execution events describe it.
     public struct ServerRef: Codable, Sendable, Equatable {
         /// `s-…`.
-        public var sourceServerID: String
+        public var sourceServerID: SourceServerID
         /// Its AWS account.
         public var accountID: String
         /// Its region.
@@ -163,7 +163,7 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
         public var recoveryInstanceID: String?
 
         /// Creates the reference.
-        public init(sourceServerID: String, accountID: String, region: String, status: ServerStatus,
+        public init(sourceServerID: SourceServerID, accountID: String, region: String, status: ServerStatus,
                     recoveryInstanceID: String? = nil) {
             self.sourceServerID = sourceServerID
             self.accountID = accountID
@@ -178,18 +178,18 @@ public struct ExecutionEvent: Codable, Sendable, Equatable {
         /// The step's name (unique within the plan).
         public var name: String
         /// SSM_AUTOMATION, HTTP_CALLOUT or APPROVAL.
-        public var kind: String
+        public var kind: HookKind
         /// BEFORE or AFTER the wave's launch.
-        public var phase: String
+        public var phase: HookPhase
         /// PENDING, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, DECLINED or SKIPPED after the transition.
-        public var status: String
+        public var status: StepStatus
         /// What the step reported (SSM outputs, the callout's answer, the approver's comment), at most 4096 characters.
         public var output: String?
         /// Where to approve or decline (`execution.approval-requested`).
         public var link: String?
 
         /// Creates the reference.
-        public init(name: String, kind: String, phase: String, status: String, output: String? = nil, link: String? = nil) {
+        public init(name: String, kind: HookKind, phase: HookPhase, status: StepStatus, output: String? = nil, link: String? = nil) {
             self.name = name
             self.kind = kind
             self.phase = phase

@@ -24,17 +24,17 @@ public struct JobQueued: Codable, Sendable, Equatable {
     /// The launch group.
     public var launchGroup: LaunchGroupID
     /// The servers waiting.
-    public var sourceServerIDs: [String]
+    public var sourceServerIDs: [SourceServerID]
     /// Why.
     public var reason: Reason
     /// The servers blocking it, when known (leases, conflict).
-    public var blockingServerIDs: [String]
+    public var blockingServerIDs: [SourceServerID]
     /// When it was queued.
     public var queuedAt: Date
 
     /// Creates the payload.
     public init(
-        launchGroup: LaunchGroupID, sourceServerIDs: [String], reason: Reason, blockingServerIDs: [String] = [],
+        launchGroup: LaunchGroupID, sourceServerIDs: [SourceServerID], reason: Reason, blockingServerIDs: [SourceServerID] = [],
         queuedAt: Date = Date()
     ) {
         self.launchGroup = launchGroup
@@ -55,13 +55,13 @@ public struct JobCreated: Codable, Sendable, Equatable {
     /// How many jobs the launch group became.
     public var chunkCount: Int
     /// The DRS job id (`drsjob-…`).
-    public var jobID: String
+    public var jobID: JobID
     /// LAUNCH, or TERMINATE for drill cleanup.
     public var jobType: DRSJobType
     /// Whether it is a drill.
     public var isDrill: Bool
     /// The servers in this job.
-    public var sourceServerIDs: [String]
+    public var sourceServerIDs: [SourceServerID]
     /// When DRS created it.
     public var createdAt: Date
     /// When the wave started; the timeout counts from here.
@@ -76,8 +76,8 @@ public struct JobCreated: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        launchGroup: LaunchGroupID, chunk: Int, chunkCount: Int, jobID: String, jobType: DRSJobType = .launch,
-        isDrill: Bool, sourceServerIDs: [String], createdAt: Date, waveStartedAt: Date, timeoutSeconds: Int,
+        launchGroup: LaunchGroupID, chunk: Int, chunkCount: Int, jobID: JobID, jobType: DRSJobType = .launch,
+        isDrill: Bool, sourceServerIDs: [SourceServerID], createdAt: Date, waveStartedAt: Date, timeoutSeconds: Int,
         recoverySnapshots: [RecoverySnapshotUsed]? = nil, gatesNextStep: Bool? = nil
     ) {
         self.recoverySnapshots = recoverySnapshots
@@ -108,7 +108,7 @@ public struct JobLaunchFailed: Codable, Sendable, Equatable {
     /// How many jobs the launch group became.
     public var chunkCount: Int
     /// The servers of that chunk.
-    public var sourceServerIDs: [String]
+    public var sourceServerIDs: [SourceServerID]
     /// The DRS error type (e.g. `ConflictException`) or a Muster reason code.
     public var errorCode: String
     /// A human-readable reason (never a secret).
@@ -118,7 +118,7 @@ public struct JobLaunchFailed: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        launchGroup: LaunchGroupID, chunk: Int, chunkCount: Int, sourceServerIDs: [String], errorCode: String,
+        launchGroup: LaunchGroupID, chunk: Int, chunkCount: Int, sourceServerIDs: [SourceServerID], errorCode: String,
         reason: String, failedAt: Date = Date()
     ) {
         self.launchGroup = launchGroup
@@ -143,15 +143,15 @@ public struct JobDuplicateDetected: Codable, Sendable, Equatable {
     /// The attempt whose tags the jobs carry.
     public var attempt: Int
     /// The job recorded for the chunk (announced by `job.created`).
-    public var jobID: String
+    public var jobID: JobID
     /// The other jobs with the same tags.
-    public var duplicateJobIDs: [String]
+    public var duplicateJobIDs: [JobID]
     /// When the launcher saw them.
     public var detectedAt: Date
 
     /// Creates the payload.
     public init(
-        launchGroup: LaunchGroupID, chunk: Int, attempt: Int, jobID: String, duplicateJobIDs: [String],
+        launchGroup: LaunchGroupID, chunk: Int, attempt: Int, jobID: JobID, duplicateJobIDs: [JobID],
         detectedAt: Date = Date()
     ) {
         self.launchGroup = launchGroup
@@ -170,7 +170,7 @@ public struct JobObserved: Codable, Sendable, Equatable {
     /// The chunk.
     public var chunk: Int
     /// The DRS job id.
-    public var jobID: String
+    public var jobID: JobID
     /// LAUNCH or TERMINATE.
     public var jobType: DRSJobType
     /// PENDING, STARTED or COMPLETED.
@@ -188,7 +188,7 @@ public struct JobObserved: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        launchGroup: LaunchGroupID, chunk: Int, jobID: String, jobType: DRSJobType = .launch, status: DRSJobStatus,
+        launchGroup: LaunchGroupID, chunk: Int, jobID: JobID, jobType: DRSJobType = .launch, status: DRSJobStatus,
         servers: [ObservedServer], newLogEvents: [JobLogEvent] = [], endedAt: Date? = nil, observedAt: Date,
         isFinal: Bool = false
     ) {
@@ -208,7 +208,7 @@ public struct JobObserved: Codable, Sendable, Equatable {
 /// One server inside a `job.observed` snapshot.
 public struct ObservedServer: Codable, Sendable, Equatable {
     /// The source server.
-    public var sourceServerID: String
+    public var sourceServerID: SourceServerID
     /// Its launch status in the job.
     public var launchStatus: DRSLaunchStatus
     /// The recovery instance, once DRS created one.
@@ -224,7 +224,7 @@ public struct ObservedServer: Codable, Sendable, Equatable {
 
     /// Creates the server snapshot.
     public init(
-        sourceServerID: String, launchStatus: DRSLaunchStatus, recoveryInstanceID: String? = nil,
+        sourceServerID: SourceServerID, launchStatus: DRSLaunchStatus, recoveryInstanceID: String? = nil,
         launchActionRuns: [LaunchActionRun] = [], postLaunchActionsStatus: PostLaunchActionStatus? = nil,
         postLaunchEnabled: Bool? = nil
     ) {
@@ -266,12 +266,12 @@ public struct JobLogEvent: Codable, Sendable, Equatable {
     /// When it happened.
     public var time: Date
     /// The server it concerns, if any.
-    public var sourceServerID: String?
+    public var sourceServerID: SourceServerID?
     /// DRS's raw error text, if any.
     public var rawError: String?
 
     /// Creates the event.
-    public init(event: String, time: Date, sourceServerID: String? = nil, rawError: String? = nil) {
+    public init(event: String, time: Date, sourceServerID: SourceServerID? = nil, rawError: String? = nil) {
         self.event = event
         self.time = time
         self.sourceServerID = sourceServerID
@@ -287,7 +287,7 @@ public struct JobTimedOut: Codable, Sendable, Equatable {
     /// The chunk.
     public var chunk: Int
     /// The DRS job id.
-    public var jobID: String
+    public var jobID: JobID
     /// The status DRS last reported.
     public var lastStatus: DRSJobStatus
     /// The timeout that passed, in seconds.
@@ -297,7 +297,7 @@ public struct JobTimedOut: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        launchGroup: LaunchGroupID, chunk: Int, jobID: String, lastStatus: DRSJobStatus, timeoutSeconds: Int,
+        launchGroup: LaunchGroupID, chunk: Int, jobID: JobID, lastStatus: DRSJobStatus, timeoutSeconds: Int,
         timedOutAt: Date = Date()
     ) {
         self.launchGroup = launchGroup

@@ -20,7 +20,7 @@ public struct LaunchGroupRequested: Codable, Sendable, Equatable {
     /// The user whose token started the execution (job tag), never from a body.
     public var initiatedBy: String
     /// The source servers to launch (`s-…`), all in `launchGroup.endpoint`.
-    public var sourceServerIDs: [String]
+    public var sourceServerIDs: [SourceServerID]
     /// When the wave started; its timeout counts from here.
     public var waveStartedAt: Date
     /// The wave's timeout in seconds (plan setting, default 3600).
@@ -41,7 +41,7 @@ public struct LaunchGroupRequested: Codable, Sendable, Equatable {
     /// Creates the payload.
     public init(
         launchGroup: LaunchGroupID, executionType: ExecutionType, planID: PlanID, planName: String, waveName: String,
-        team: TeamID, initiatedBy: String, sourceServerIDs: [String], waveStartedAt: Date, timeoutSeconds: Int = 3600,
+        team: TeamID, initiatedBy: String, sourceServerIDs: [SourceServerID], waveStartedAt: Date, timeoutSeconds: Int = 3600,
         attempt: Int = 1, launchOverrides: LaunchOverrides? = nil, launchSettings: [String: ServerLaunchSettings]? = nil,
         recoveryPoint: RecoveryPoint? = nil, gatesNextStep: Bool? = nil
     ) {
@@ -71,16 +71,16 @@ public struct LaunchOverrides: Codable, Sendable, Equatable {
     /// `copyTags`.
     public var copyTags: Bool?
     /// `launchDisposition`: STOPPED or STARTED.
-    public var launchDisposition: String?
+    public var launchDisposition: DRSLaunchDisposition?
     /// `targetInstanceTypeRightSizingMethod`: NONE, BASIC or IN_AWS.
-    public var targetInstanceTypeRightSizingMethod: String?
+    public var targetInstanceTypeRightSizingMethod: DRSRightSizingMethod?
     /// `licensing.osByol`.
     public var osByol: Bool?
 
     /// Creates overrides.
     public init(
-        copyPrivateIp: Bool? = nil, copyTags: Bool? = nil, launchDisposition: String? = nil,
-        targetInstanceTypeRightSizingMethod: String? = nil, osByol: Bool? = nil
+        copyPrivateIp: Bool? = nil, copyTags: Bool? = nil, launchDisposition: DRSLaunchDisposition? = nil,
+        targetInstanceTypeRightSizingMethod: DRSRightSizingMethod? = nil, osByol: Bool? = nil
     ) {
         self.copyPrivateIp = copyPrivateIp
         self.copyTags = copyTags

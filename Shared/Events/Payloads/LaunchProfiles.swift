@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 
 /// The settings DRS launches a server with (issue 13): EC2 launch-template
 /// settings written as a new default version of the server's launch template,
@@ -20,7 +21,7 @@ public struct LaunchProfile: Codable, Sendable, Equatable {
     /// Tags of the launched instance.
     public var tags: [String: String]?
     /// DRS `launchDisposition`: STOPPED or STARTED.
-    public var launchDisposition: String?
+    public var launchDisposition: DRSLaunchDisposition?
     /// DRS `copyPrivateIp`.
     public var copyPrivateIp: Bool?
     /// DRS `copyTags`.
@@ -28,7 +29,7 @@ public struct LaunchProfile: Codable, Sendable, Equatable {
     /// DRS `licensing.osByol`.
     public var osByol: Bool?
     /// DRS `targetInstanceTypeRightSizingMethod`: NONE, BASIC or IN_AWS.
-    public var targetInstanceTypeRightSizingMethod: String?
+    public var targetInstanceTypeRightSizingMethod: DRSRightSizingMethod?
     /// DRS `postLaunchEnabled`.
     public var postLaunchEnabled: Bool?
 
@@ -36,8 +37,8 @@ public struct LaunchProfile: Codable, Sendable, Equatable {
     public init(
         subnetId: String? = nil, subnetCidr: String? = nil, securityGroupIds: [String]? = nil, instanceType: String? = nil,
         iamInstanceProfileArn: String? = nil, keyName: String? = nil, tags: [String: String]? = nil,
-        launchDisposition: String? = nil, copyPrivateIp: Bool? = nil, copyTags: Bool? = nil, osByol: Bool? = nil,
-        targetInstanceTypeRightSizingMethod: String? = nil, postLaunchEnabled: Bool? = nil
+        launchDisposition: DRSLaunchDisposition? = nil, copyPrivateIp: Bool? = nil, copyTags: Bool? = nil, osByol: Bool? = nil,
+        targetInstanceTypeRightSizingMethod: DRSRightSizingMethod? = nil, postLaunchEnabled: Bool? = nil
     ) {
         self.subnetId = subnetId
         self.subnetCidr = subnetCidr
@@ -78,12 +79,12 @@ public struct LaunchProfile: Codable, Sendable, Equatable {
             iamInstanceProfileArn: try members.decodeIfPresent(String.self, forKey: .iamInstanceProfileArn),
             keyName: try members.decodeIfPresent(String.self, forKey: .keyName),
             tags: try members.decodeIfPresent([String: String].self, forKey: .tags),
-            launchDisposition: try members.decodeIfPresent(String.self, forKey: .launchDisposition),
+            launchDisposition: try members.decodeIfPresent(DRSLaunchDisposition.self, forKey: .launchDisposition),
             copyPrivateIp: try members.decodeIfPresent(Bool.self, forKey: .copyPrivateIp),
             copyTags: try members.decodeIfPresent(Bool.self, forKey: .copyTags),
             osByol: try members.decodeIfPresent(Bool.self, forKey: .osByol),
             targetInstanceTypeRightSizingMethod: try members.decodeIfPresent(
-                String.self, forKey: .targetInstanceTypeRightSizingMethod),
+                DRSRightSizingMethod.self, forKey: .targetInstanceTypeRightSizingMethod),
             postLaunchEnabled: try members.decodeIfPresent(Bool.self, forKey: .postLaunchEnabled))
     }
 
@@ -156,14 +157,14 @@ public struct RecoveryPoint: Codable, Sendable, Equatable {
 /// The snapshot a server was launched from (`job.created`), for the RPO report.
 public struct RecoverySnapshotUsed: Codable, Sendable, Equatable {
     /// `s-…`.
-    public var sourceServerID: String
+    public var sourceServerID: SourceServerID
     /// `pit-…`; nil when DRS launched from the latest state.
     public var snapshotID: String?
     /// When the snapshot was taken (for "latest": the last snapshot DRS reported).
     public var snapshotTime: Date?
 
     /// Creates the record.
-    public init(sourceServerID: String, snapshotID: String?, snapshotTime: Date?) {
+    public init(sourceServerID: SourceServerID, snapshotID: String?, snapshotTime: Date?) {
         self.sourceServerID = sourceServerID
         self.snapshotID = snapshotID
         self.snapshotTime = snapshotTime

@@ -10,14 +10,14 @@ public struct JobPoll: Codable, Sendable, Equatable {
     /// The DRS endpoint.
     public var endpoint: Endpoint
     /// The jobs (1…1000).
-    public var jobIDs: [String]
+    public var jobIDs: [JobID]
     /// True for the last look before a timeout (`job.poll.final`).
     public var isFinal: Bool
     /// When the poller sent it (lag metrics).
     public var requestedAt: Date
 
     /// Creates the payload.
-    public init(endpoint: Endpoint, jobIDs: [String], isFinal: Bool = false, requestedAt: Date = Date()) {
+    public init(endpoint: Endpoint, jobIDs: [JobID], isFinal: Bool = false, requestedAt: Date = Date()) {
         self.endpoint = endpoint
         self.jobIDs = jobIDs
         self.isFinal = isFinal
@@ -53,7 +53,7 @@ public struct SourceServerObserved: Codable, Sendable, Equatable {
     /// The DRS endpoint.
     public var endpoint: Endpoint
     /// `s-…`.
-    public var sourceServerID: String
+    public var sourceServerID: SourceServerID
     /// The source machine's hostname, if DRS knows it.
     public var hostname: String?
     /// `dataReplicationInfo.dataReplicationState` (e.g. CONTINUOUS).
@@ -75,7 +75,7 @@ public struct SourceServerObserved: Codable, Sendable, Equatable {
 
     /// Creates the payload.
     public init(
-        endpoint: Endpoint, sourceServerID: String, hostname: String?, replicationState: String?,
+        endpoint: Endpoint, sourceServerID: SourceServerID, hostname: String?, replicationState: String?,
         lastLaunchResult: String?, tags: [String: String], recoveryInstanceID: String?, observedAt: Date,
         lagSeconds: Double? = nil, lastSnapshotAt: Date? = nil
     ) {

@@ -11,7 +11,7 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
         /// The region (`us-east-1`).
         public var region: String
         /// The plan's source servers there (`s-…`).
-        public var sourceServerIDs: [String]
+        public var sourceServerIDs: [SourceServerID]
         /// Subnets the plan's launch profiles name (`subnet-…`).
         public var subnetIDs: [String]
         /// Security groups the plan's launch profiles name (`sg-…`).
@@ -24,7 +24,7 @@ public struct ReadinessCheckRequested: Codable, Sendable, Equatable {
         public var peakJobs: Int
 
         /// Creates one region's request.
-        public init(region: String, sourceServerIDs: [String], subnetIDs: [String] = [], securityGroupIDs: [String] = [],
+        public init(region: String, sourceServerIDs: [SourceServerID], subnetIDs: [String] = [], securityGroupIDs: [String] = [],
                     instanceTypes: [String] = [], peakServers: Int, peakJobs: Int) {
             self.region = region
             self.sourceServerIDs = sourceServerIDs

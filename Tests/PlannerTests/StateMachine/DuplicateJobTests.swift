@@ -22,7 +22,7 @@ import Testing
                           job: DRSJobStatus = .completed) throws {
         try harness.apply(.jobObserved(JobObserved(
             launchGroup: harness.group("db"), chunk: 0, jobID: "drsjob-dup", status: job,
-            servers: ids.map { ObservedServer(sourceServerID: $0, launchStatus: status,
+            servers: ids.map { ObservedServer(sourceServerID: SourceServerID(rawValue: $0), launchStatus: status,
                                               recoveryInstanceID: status == .launched ? "i-dup-\($0)" : nil) },
             observedAt: harness.clock.addingTimeInterval(1))))
     }

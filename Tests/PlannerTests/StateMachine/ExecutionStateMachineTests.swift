@@ -32,15 +32,15 @@ struct ExecutionStateMachineTests {
         elsewhere.waveNumber = 3_000_000_000
         try harness.apply(.jobObserved(JobObserved(
             launchGroup: elsewhere, chunk: 0, jobID: "drsjob-stray", status: .completed,
-            servers: [ObservedServer(sourceServerID: server, launchStatus: .launched, recoveryInstanceID: "i-stray")],
+            servers: [ObservedServer(sourceServerID: SourceServerID(rawValue: server), launchStatus: .launched, recoveryInstanceID: "i-stray")],
             observedAt: harness.clock)))
         #expect(harness.servers("db").map(\.status) == [.launching], "the server of wave 1 is untouched")
         #expect(harness.state.status == .running && harness.wave("db").status == .launching)
     }
 
     @Test func everyWaveStartedCarriesTheBlueprintsLaunchOverrides() throws {
-        let overrides = LaunchOverrides(copyPrivateIp: true, launchDisposition: "STOPPED",
-                                        targetInstanceTypeRightSizingMethod: "IN_AWS", osByol: false)
+        let overrides = LaunchOverrides(copyPrivateIp: true, launchDisposition: .stopped,
+                                        targetInstanceTypeRightSizingMethod: .inAWS, osByol: false)
         let other = Endpoint(accountID: "444455556666", region: "eu-west-1")
         var harness = Harness(waves: [("db", [], 2), ("app", [1], 1)], endpoints: [Harness.endpoint, other],
                               launchOverrides: overrides)
@@ -213,7 +213,7 @@ struct ExecutionStateMachineTests {
     @Test func queuedJobIsReflectedThenCreatedRuns() throws {
         var harness = Harness(waves: [("db", [], 1)])
         try harness.apply(.jobQueued(JobQueued(
-            launchGroup: harness.group("db"), sourceServerIDs: harness.servers("db").map(\.id), reason: .leases)))
+            launchGroup: harness.group("db"), sourceServerIDs: harness.servers("db").map { SourceServerID(rawValue: $0.id) }, reason: .leases)))
         #expect(harness.wave("db").status == .queued)
         #expect(harness.wave("db").queuedReason == "LEASES")
         _ = try harness.createJob("db")
@@ -224,7 +224,7 @@ struct ExecutionStateMachineTests {
     @Test func launchFailedFailsTheChunksServers() throws {
         var harness = Harness(waves: [("db", [], 2)])
         try harness.apply(.jobLaunchFailed(JobLaunchFailed(
-            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, sourceServerIDs: harness.servers("db").map(\.id),
+            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, sourceServerIDs: harness.servers("db").map { SourceServerID(rawValue: $0.id) },
             errorCode: "AccessDeniedException", reason: "role cannot StartRecovery")))
         #expect(harness.servers("db").allSatisfy { $0.status == .failed })
         #expect(harness.servers("db").first?.failureReason?.contains("AccessDeniedException") == true)
@@ -237,7 +237,7 @@ struct ExecutionStateMachineTests {
         let id = harness.servers("db")[0].id
         let snapshot = JobObserved(
             launchGroup: harness.group("db"), chunk: 0, jobID: job, status: .completed,
-            servers: [ObservedServer(sourceServerID: id, launchStatus: .launched, recoveryInstanceID: "i-1")],
+            servers: [ObservedServer(sourceServerID: SourceServerID(rawValue: id), launchStatus: .launched, recoveryInstanceID: "i-1")],
             observedAt: harness.clock.addingTimeInterval(5))
         _ = harness.take()
         try harness.apply(.jobObserved(snapshot))
@@ -245,7 +245,7 @@ struct ExecutionStateMachineTests {
         let stateAfterFirst = harness.state
         try harness.apply(.jobObserved(snapshot))
         try harness.apply(.jobCreated(JobCreated(
-            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, jobID: job, isDrill: true, sourceServerIDs: [id],
+            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, jobID: job, isDrill: true, sourceServerIDs: [SourceServerID(rawValue: id)],
             createdAt: harness.clock, waveStartedAt: harness.clock, timeoutSeconds: 600)))
         #expect(harness.take().isEmpty, "replays emit nothing")
         #expect(harness.state == stateAfterFirst)
@@ -264,7 +264,7 @@ struct ExecutionStateMachineTests {
         try harness.observe("db", job: job, status: .pending, [ids[0]: .pending, ids[1]: .pending],
                             at: t0.addingTimeInterval(5))
         #expect(harness.servers("db").map(\.status) == [.launched, .inProgress])
-        #expect(harness.state.jobs[job]?.status == .started)
+        #expect(harness.state.jobs[job.rawValue]?.status == .started)
         // A newer snapshot whose per-server status lags still cannot regress a server.
         try harness.observe("db", job: job, status: .started, [ids[1]: .pending], at: t0.addingTimeInterval(20))
         #expect(harness.servers("db").first { $0.id == ids[1] }?.status == .inProgress)

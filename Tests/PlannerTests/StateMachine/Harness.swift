@@ -62,10 +62,10 @@ struct Harness {
     }
 
     /// Creates one job for all of a wave's servers in `endpoint`; returns its id.
-    mutating func createJob(_ wave: String, endpoint: Endpoint = Harness.endpoint) throws -> String {
+    mutating func createJob(_ wave: String, endpoint: Endpoint = Harness.endpoint) throws -> JobID {
         jobCounter += 1
-        let id = "drsjob-\(jobCounter)"
-        let ids = servers(wave).filter { $0.endpoint == endpoint }.map(\.id)
+        let id: JobID = "drsjob-\(jobCounter)"
+        let ids = servers(wave).filter { $0.endpoint == endpoint }.map { SourceServerID(rawValue: $0.id) }
         try apply(.jobCreated(JobCreated(
             launchGroup: group(wave, endpoint: endpoint), chunk: 0, chunkCount: 1, jobID: id, isDrill: state.type == .drill,
             sourceServerIDs: ids, createdAt: clock, waveStartedAt: clock, timeoutSeconds: 600)))
@@ -73,10 +73,10 @@ struct Harness {
     }
 
     /// A snapshot of `job` with each server's status.
-    mutating func observe(_ wave: String, job: String, status: DRSJobStatus, _ launch: [String: DRSLaunchStatus],
+    mutating func observe(_ wave: String, job: JobID, status: DRSJobStatus, _ launch: [String: DRSLaunchStatus],
                           at time: Date? = nil, postLaunch: PostLaunchActionStatus? = nil, endpoint: Endpoint = Harness.endpoint) throws {
         let servers = launch.keys.sorted().map { id in
-            ObservedServer(sourceServerID: id, launchStatus: launch[id]!,
+            ObservedServer(sourceServerID: SourceServerID(rawValue: id), launchStatus: launch[id] ?? .pending,
                            recoveryInstanceID: launch[id] == .launched ? "i-\(id)" : nil,
                            postLaunchActionsStatus: postLaunch)
         }
@@ -121,7 +121,7 @@ extension [ExecutionEffect] {
     /// Step events as `type:step:status`.
     var stepEvents: [String] {
         compactMap {
-            if case .publish(let event) = $0, let step = event.step { "\(event.type.rawValue):\(step.name):\(step.status)" } else { nil }
+            if case .publish(let event) = $0, let step = event.step { "\(event.type.rawValue):\(step.name):\(step.status.rawValue)" } else { nil }
         }
     }
     /// Terminations requested.

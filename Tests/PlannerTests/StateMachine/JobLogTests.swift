@@ -17,19 +17,19 @@ struct JobLogTests {
         func observed(_ events: [JobLogEvent], at seconds: Double) -> ExecutionInput {
             .jobObserved(JobObserved(
                 launchGroup: group, chunk: 0, jobID: job, status: .started,
-                servers: servers.map { ObservedServer(sourceServerID: $0, launchStatus: .inProgress) },
+                servers: servers.map { ObservedServer(sourceServerID: SourceServerID(rawValue: $0), launchStatus: .inProgress) },
                 newLogEvents: events, observedAt: t0.addingTimeInterval(seconds)))
         }
         let start = JobLogEvent(event: "JOB_START", time: t0.addingTimeInterval(1))
-        let snapshot = JobLogEvent(event: "SNAPSHOT_START", time: t0.addingTimeInterval(2), sourceServerID: servers[0])
-        let failed = JobLogEvent(event: "LAUNCH_FAILED", time: t0.addingTimeInterval(3), sourceServerID: servers[1],
+        let snapshot = JobLogEvent(event: "SNAPSHOT_START", time: t0.addingTimeInterval(2), sourceServerID: SourceServerID(rawValue: servers[0]))
+        let failed = JobLogEvent(event: "LAUNCH_FAILED", time: t0.addingTimeInterval(3), sourceServerID: SourceServerID(rawValue: servers[1]),
                                  rawError: "InsufficientInstanceCapacity")
         let first = observed([start, snapshot, failed], at: 5)
         try harness.apply(first)
         // The same items again (a replayed record) and an older snapshot carrying one more item.
         let again = observed([start, snapshot], at: 6)
         try harness.apply(again)
-        let late = JobLogEvent(event: "CONVERSION_START", time: t0.addingTimeInterval(1.5), sourceServerID: servers[0])
+        let late = JobLogEvent(event: "CONVERSION_START", time: t0.addingTimeInterval(1.5), sourceServerID: SourceServerID(rawValue: servers[0]))
         let older = observed([late], at: 4)
         try harness.apply(older)
 

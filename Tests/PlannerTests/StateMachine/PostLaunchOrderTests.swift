@@ -15,12 +15,12 @@ import Testing
     }
 
     /// One snapshot of `job` whose single server is LAUNCHED with `runs`.
-    static func snapshot(_ harness: inout Harness, job: String, _ status: DRSJobStatus, runs: [LaunchActionRun],
+    static func snapshot(_ harness: inout Harness, job: JobID, _ status: DRSJobStatus, runs: [LaunchActionRun],
                          enabled: Bool? = nil) throws {
         let id = harness.servers("db")[0].id
         try harness.apply(.jobObserved(JobObserved(
             launchGroup: harness.group("db"), chunk: 0, jobID: job, status: status,
-            servers: [ObservedServer(sourceServerID: id, launchStatus: .launched, recoveryInstanceID: "i-\(id)",
+            servers: [ObservedServer(sourceServerID: SourceServerID(rawValue: id), launchStatus: .launched, recoveryInstanceID: "i-\(id)",
                                      launchActionRuns: runs, postLaunchEnabled: enabled)],
             observedAt: harness.clock.addingTimeInterval(1))))
     }

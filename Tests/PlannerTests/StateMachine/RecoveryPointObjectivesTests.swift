@@ -17,15 +17,15 @@ struct RecoveryPointObjectivesTests {
         let servers = harness.servers("db").map(\.id)
         let id = "drsjob-rpo"
         try harness.apply(.jobCreated(JobCreated(
-            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, jobID: id, isDrill: true, sourceServerIDs: servers,
+            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, jobID: JobID(rawValue: id), isDrill: true, sourceServerIDs: servers.map(SourceServerID.init(rawValue:)),
             createdAt: harness.clock, waveStartedAt: harness.clock, timeoutSeconds: 600,
             recoverySnapshots: [
-                RecoverySnapshotUsed(sourceServerID: servers[0], snapshotID: "pit-00000000000000001",
+                RecoverySnapshotUsed(sourceServerID: SourceServerID(rawValue: servers[0]), snapshotID: "pit-00000000000000001",
                                      snapshotTime: start.addingTimeInterval(-600)),
-                RecoverySnapshotUsed(sourceServerID: servers[1], snapshotID: "pit-00000000000000002",
+                RecoverySnapshotUsed(sourceServerID: SourceServerID(rawValue: servers[1]), snapshotID: "pit-00000000000000002",
                                      snapshotTime: start.addingTimeInterval(-3600)),
             ])))
-        try harness.observe("db", job: id, status: .completed, [servers[0]: .launched, servers[1]: .launched])
+        try harness.observe("db", job: JobID(rawValue: id), status: .completed, [servers[0]: .launched, servers[1]: .launched])
 
         let report = ExecutionViews.report(harness.state)
         let rows = report.waves[0].servers
@@ -90,9 +90,9 @@ struct RecoveryPointObjectivesTests {
         let servers = harness.servers("db").map(\.id)
         let id = "drsjob-latest"
         let created = JobCreated(
-            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, jobID: id, isDrill: true, sourceServerIDs: servers,
+            launchGroup: harness.group("db"), chunk: 0, chunkCount: 1, jobID: JobID(rawValue: id), isDrill: true, sourceServerIDs: servers.map(SourceServerID.init(rawValue:)),
             createdAt: harness.clock, waveStartedAt: harness.clock, timeoutSeconds: 600,
-            recoverySnapshots: [RecoverySnapshotUsed(sourceServerID: servers[2], snapshotID: "pit-00000000000000003",
+            recoverySnapshots: [RecoverySnapshotUsed(sourceServerID: SourceServerID(rawValue: servers[2]), snapshotID: "pit-00000000000000003",
                                                      snapshotTime: harness.state.createdAt.addingTimeInterval(-120))])
         try harness.apply(.jobCreated(created))
         let observations = [

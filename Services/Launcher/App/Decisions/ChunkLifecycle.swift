@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 
 /// Where a chunk (one DRS job to start) is in its life: the
@@ -36,13 +37,13 @@ public struct ChunkStatus: Sendable, Equatable {
     /// When the request left (nil: it never did, so it cannot land).
     public var sentAt: Date?
     /// The DRS job, once known.
-    public var jobID: String?
+    public var jobID: JobID?
 
     /// Creates a status.
     public init(
         state: ChunkState = .queued, queuedReason: JobQueued.Reason? = nil, notBefore: Date? = nil,
         backoffReason: JobQueued.Reason? = nil, conflicts: Int = 0, firstConflictAt: Date? = nil, intentAt: Date? = nil,
-        sentAt: Date? = nil, jobID: String? = nil
+        sentAt: Date? = nil, jobID: JobID? = nil
     ) {
         self.state = state
         self.queuedReason = queuedReason
@@ -61,15 +62,15 @@ public enum ChunkEvent: Sendable, Equatable {
     /// `LaunchQueue` admitted it: take the leases, write the intent.
     case admitted(now: Date)
     /// `LaunchQueue` keeps it waiting.
-    case waiting(JobQueued.Reason, blocking: [String])
+    case waiting(JobQueued.Reason, blocking: [SourceServerID])
     /// The request is about to leave (written before it does, so a reconciler knows it may land).
     case sending(now: Date)
     /// DRS answered with the job.
-    case created(jobID: String)
+    case created(jobID: JobID)
     /// The outcome is unknown (timeout, transport error, 5xx, an answer without a job): DRS may have the job.
     case ambiguous(now: Date)
     /// ConflictException: a job Muster did not start holds a server; certainly no job was created.
-    case conflict(server: String?, now: Date)
+    case conflict(server: SourceServerID?, now: Date)
     /// ServiceQuotaExceededException: jobs Muster does not know use the quota; no job was created.
     case quotaExceeded(now: Date)
     /// Throttled (or another retryable refusal) before anything was created.
@@ -87,13 +88,13 @@ public enum ChunkEffect: Sendable, Equatable {
     /// Release the leases not yet bound to a job.
     case releaseLeases
     /// Bind the leases to the job, record it, publish `job.created`.
-    case recordJob(jobID: String)
+    case recordJob(jobID: JobID)
     /// Publish `job.queued`.
-    case publishQueued(JobQueued.Reason, blocking: [String])
+    case publishQueued(JobQueued.Reason, blocking: [SourceServerID])
     /// Publish `job.launch-failed`.
     case publishLaunchFailed(code: String, reason: String)
     /// Record the extra jobs, count them, publish `job.duplicate-detected`.
-    case recordDuplicates(jobIDs: [String])
+    case recordDuplicates(jobIDs: [JobID])
     /// Look at the chunk again at this time (back-off end, recheck).
     case wakeAt(Date)
 }
@@ -230,7 +231,7 @@ public struct ChunkLifecycle: Sendable, Equatable {
     }
 
     private func backOff(
-        _ status: ChunkStatus, reason: JobQueued.Reason, until: Date, blocking: [String]
+        _ status: ChunkStatus, reason: JobQueued.Reason, until: Date, blocking: [SourceServerID]
     ) -> (ChunkStatus, [ChunkEffect]) {
         var next = status
         next.state = .queued

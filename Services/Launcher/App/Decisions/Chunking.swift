@@ -7,14 +7,14 @@ public enum Chunking {
     /// `ids` without duplicates, in first-seen order, cut into the fewest
     /// chunks of at most `limit` (clamped to 1…200) with sizes differing by at
     /// most one, so no job is a small remainder (250 at 200 → 125 + 125).
-    public static func chunks(_ ids: [String], limit: Int) -> [[String]] {
-        var seen = Set<String>()
+    public static func chunks<ID: Hashable>(_ ids: [ID], limit: Int) -> [[ID]] {
+        var seen = Set<ID>()
         let unique = ids.filter { seen.insert($0).inserted }
         guard !unique.isEmpty else { return [] }
         let size = min(max(limit, 1), apiMaximum)
         let count = (unique.count + size - 1) / size
         let base = unique.count / count, extra = unique.count % count
-        var result: [[String]] = []
+        var result: [[ID]] = []
         var start = 0
         for index in 0..<count {
             let length = base + (index < extra ? 1 : 0)

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 
 /// The per-endpoint admission decision (DESIGN §5): which queued launch
@@ -15,14 +16,14 @@ public enum LaunchQueue {
         /// Row id: its arrival order.
         public var id: Int64
         /// Its servers.
-        public var servers: [String]
+        public var servers: [SourceServerID]
         /// Not before this time (ConflictException / quota back-off), if set.
         public var notBefore: Date?
         /// Why it last waited, reported again while its back-off runs.
         public var backoffReason: JobQueued.Reason?
 
         /// Creates a pending chunk.
-        public init(id: Int64, servers: [String], notBefore: Date? = nil, backoffReason: JobQueued.Reason? = nil) {
+        public init(id: Int64, servers: [SourceServerID], notBefore: Date? = nil, backoffReason: JobQueued.Reason? = nil) {
             self.id = id
             self.servers = servers
             self.notBefore = notBefore
@@ -33,7 +34,7 @@ public enum LaunchQueue {
     /// What the endpoint looks like now.
     public struct Snapshot: Sendable, Equatable {
         /// Leased servers (by live or submitting jobs).
-        public var leased: Set<String>
+        public var leased: Set<SourceServerID>
         /// DRS jobs Muster has active on the endpoint (submitting included).
         public var activeJobs: Int
         /// Servers in those jobs.
@@ -42,7 +43,7 @@ public enum LaunchQueue {
         public var pending: [Pending]
 
         /// Creates a snapshot.
-        public init(leased: Set<String>, activeJobs: Int, serversInActiveJobs: Int, pending: [Pending]) {
+        public init(leased: Set<SourceServerID>, activeJobs: Int, serversInActiveJobs: Int, pending: [Pending]) {
             self.leased = leased
             self.activeJobs = activeJobs
             self.serversInActiveJobs = serversInActiveJobs
@@ -79,12 +80,12 @@ public enum LaunchQueue {
         /// Take its leases and launch it.
         case start
         /// Keep it queued, for this reason, blocked by these servers (if any).
-        case wait(JobQueued.Reason, blocking: [String])
+        case wait(JobQueued.Reason, blocking: [SourceServerID])
     }
 
     /// A decision per pending chunk, in arrival order.
     public static func plan(_ snapshot: Snapshot, quotas: Quotas, now: Date) -> [(id: Int64, decision: Decision)] {
-        var reserved = Set<String>()
+        var reserved = Set<SourceServerID>()
         var table = snapshot.table
         var quotaBlocked = false
         var result: [(id: Int64, decision: Decision)] = []

@@ -10,8 +10,8 @@ import MusterEvents
 enum LaunchSettingsRules {
     /// The settings a chunk's server launches with: its resolved profile, else
     /// the plan-wide `launchOverrides` (restored like a profile), else none.
-    static func settings(for server: String, in request: LaunchGroupRequested) -> ServerLaunchSettings? {
-        if let settings = request.launchSettings?[server] {
+    static func settings(for server: SourceServerID, in request: LaunchGroupRequested) -> ServerLaunchSettings? {
+        if let settings = request.launchSettings?[server.rawValue] {
             guard let overrides = request.launchOverrides else { return settings }
             var merged = settings
             merged.settings = LaunchProfile(overrides: overrides).merged(with: settings.settings)
@@ -35,10 +35,10 @@ enum LaunchSettingsRules {
     /// fields (and, when the profile sets template settings, points DRS at
     /// the template's default as it is); nil when nothing differs.
     static func configurationUpdate(
-        current: LaunchConfiguration, server: String, settings: ServerLaunchSettings
+        current: LaunchConfiguration, server: SourceServerID, settings: ServerLaunchSettings
     ) -> UpdateLaunchConfigurationRequest? {
         let profile = settings.settings
-        var request = UpdateLaunchConfigurationRequest(sourceServerID: server)
+        var request = UpdateLaunchConfigurationRequest(sourceServerID: server.rawValue)
         var changed = false
         if let value = profile.copyPrivateIp, value != current.copyPrivateIp {
             request.copyPrivateIp = value; changed = true
@@ -48,11 +48,12 @@ enum LaunchSettingsRules {
             request.copyPrivateIp = false; changed = true
         }
         if let value = profile.copyTags, value != current.copyTags { request.copyTags = value; changed = true }
-        if let value = profile.launchDisposition, value != current.launchDisposition?.rawValue {
-            request.launchDisposition = LaunchDisposition(rawValue: value); changed = true
+        if let value = profile.launchDisposition, value.rawValue != current.launchDisposition?.rawValue {
+            request.launchDisposition = LaunchDisposition(rawValue: value.rawValue); changed = true
         }
-        if let value = profile.targetInstanceTypeRightSizingMethod, value != current.targetInstanceTypeRightSizingMethod?.rawValue {
-            request.targetInstanceTypeRightSizingMethod = TargetInstanceTypeRightSizingMethod(rawValue: value); changed = true
+        if let value = profile.targetInstanceTypeRightSizingMethod,
+           value.rawValue != current.targetInstanceTypeRightSizingMethod?.rawValue {
+            request.targetInstanceTypeRightSizingMethod = TargetInstanceTypeRightSizingMethod(rawValue: value.rawValue); changed = true
         }
         // Right-sizing overwrites the template's instance type at launch: an explicit type turns it off.
         if profile.instanceType != nil, profile.targetInstanceTypeRightSizingMethod == nil,
@@ -67,8 +68,8 @@ enum LaunchSettingsRules {
     }
 
     /// The UpdateLaunchConfiguration that puts every field Muster may change back as it was.
-    static func restore(_ previous: LaunchConfiguration, server: String) -> UpdateLaunchConfigurationRequest {
-        var request = UpdateLaunchConfigurationRequest(sourceServerID: server)
+    static func restore(_ previous: LaunchConfiguration, server: SourceServerID) -> UpdateLaunchConfigurationRequest {
+        var request = UpdateLaunchConfigurationRequest(sourceServerID: server.rawValue)
         request.copyPrivateIp = previous.copyPrivateIp
         request.copyTags = previous.copyTags
         request.launchDisposition = previous.launchDisposition
@@ -90,8 +91,8 @@ enum LaunchSettingsRules {
     /// Why a server's settings cannot be applied, naming the field; empty when they can.
     /// `subnets` and `groups` are what EC2 answered for the ids the chunk names.
     static func problems(
-        server: String, settings: ServerLaunchSettings, subnets: [String: EC2Subnet], groups: Set<String>,
-        ipsInChunk: [String: String]
+        server: SourceServerID, settings: ServerLaunchSettings, subnets: [String: EC2Subnet], groups: Set<String>,
+        ipsInChunk: [String: SourceServerID]
     ) -> [String] {
         var problems: [String] = []
         let profile = settings.settings
@@ -122,7 +123,7 @@ enum LaunchSettingsRules {
 
     /// The servers of a LAUNCH job whose settings may be put back: DRS has
     /// launched (or failed) them, or the job is over.
-    static func pastLaunch(_ observed: JobObserved) -> [String] {
+    static func pastLaunch(_ observed: JobObserved) -> [SourceServerID] {
         guard observed.jobType == .launch else { return [] }
         if observed.status == .completed { return observed.servers.map(\.sourceServerID) }
         return observed.servers.filter { [.launched, .failed, .terminated].contains($0.launchStatus) }.map(\.sourceServerID)

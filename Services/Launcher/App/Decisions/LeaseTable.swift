@@ -1,3 +1,5 @@
+import MusterDomain
+
 /// One endpoint's occupancy (DESIGN §5 "Per-server lease", "Quotas"): the
 /// servers leased to Muster's jobs (live or being submitted), those jobs
 /// and the servers in them. DRS runs one job per source server, so a server
@@ -5,21 +7,21 @@
 /// terminal. Pure.
 public struct LeaseTable: Sendable, Equatable {
     /// Leased servers.
-    public var leased: Set<String>
+    public var leased: Set<SourceServerID>
     /// Muster's active jobs on the endpoint (submitting included).
     public var activeJobs: Int
     /// Servers in those jobs.
     public var serversInActiveJobs: Int
 
     /// Creates a table.
-    public init(leased: Set<String> = [], activeJobs: Int = 0, serversInActiveJobs: Int = 0) {
+    public init(leased: Set<SourceServerID> = [], activeJobs: Int = 0, serversInActiveJobs: Int = 0) {
         self.leased = leased
         self.activeJobs = activeJobs
         self.serversInActiveJobs = serversInActiveJobs
     }
 
     /// The servers of `servers` that are leased.
-    public func blocking(_ servers: [String]) -> [String] {
+    public func blocking(_ servers: [SourceServerID]) -> [SourceServerID] {
         servers.filter { leased.contains($0) }
     }
 
@@ -31,14 +33,14 @@ public struct LeaseTable: Sendable, Equatable {
     }
 
     /// A job for `servers` was requested: lease them and count it.
-    public mutating func take(_ servers: [String]) {
+    public mutating func take(_ servers: [SourceServerID]) {
         leased.formUnion(servers)
         activeJobs += 1
         serversInActiveJobs += servers.count
     }
 
     /// The job for `servers` ended (observed terminal, or never created): free them.
-    public mutating func release(_ servers: [String]) {
+    public mutating func release(_ servers: [SourceServerID]) {
         leased.subtract(servers)
         activeJobs = max(0, activeJobs - 1)
         serversInActiveJobs = max(0, serversInActiveJobs - servers.count)

@@ -14,10 +14,10 @@ struct JobSnapshot: Equatable {
 
     /// `postLaunchEnabled` tells, per source server, whether its launch
     /// configuration runs post-launch actions (nil: not known).
-    init(_ job: Job, postLaunchEnabled: (String) -> Bool? = { _ in nil }) {
+    init(_ job: Job, postLaunchEnabled: (SourceServerID) -> Bool? = { _ in nil }) {
         status = job.status.flatMap { DRSJobStatus(rawValue: $0.rawValue) } ?? .pending
         servers = (job.participatingServers ?? []).compactMap { server in
-            guard let id = server.sourceServerID else { return nil }
+            guard let id = server.sourceServerID.map(SourceServerID.init(rawValue:)) else { return nil }
             let runs = (server.launchActionsStatus?.runs ?? []).map { run in
                 MusterEvents.LaunchActionRun(
                     actionID: run.action?.actionId ?? run.runId ?? "", actionName: run.action?.name,
@@ -34,7 +34,7 @@ struct JobSnapshot: Equatable {
         .sorted { $0.sourceServerID < $1.sourceServerID }
         endedAt = job.endDateTime.flatMap(DRSDateTime.date(from:))
         fingerprint = ([status.rawValue] + servers.map { server in
-            ([server.sourceServerID, server.launchStatus.rawValue, server.recoveryInstanceID ?? "-"]
+            ([server.sourceServerID.rawValue, server.launchStatus.rawValue, server.recoveryInstanceID ?? "-"]
                 + server.launchActionRuns.map { "\($0.actionID)=\($0.status.rawValue)" }.sorted()).joined(separator: ",")
         }).joined(separator: "|")
     }
@@ -42,7 +42,7 @@ struct JobSnapshot: Equatable {
     static func event(_ log: JobLog) -> MusterEvents.JobLogEvent {
         MusterEvents.JobLogEvent(
             event: log.event?.rawValue ?? "UNKNOWN", time: log.logDateTime.flatMap(DRSDateTime.date(from:)) ?? Date(),
-            sourceServerID: log.eventData?.sourceServerID, rawError: log.eventData?.rawError)
+            sourceServerID: log.eventData?.sourceServerID.map(SourceServerID.init(rawValue:)), rawError: log.eventData?.rawError)
     }
 }
 

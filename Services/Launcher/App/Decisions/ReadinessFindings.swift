@@ -134,7 +134,7 @@ enum ReadinessFindings {
         }
         var ours: Set<String> = [], foreign: Set<String> = [], foreignJobs: Set<String> = []
         for region in regions {
-            let servers = Set(region.request.sourceServerIDs)
+            let servers = Set(region.request.sourceServerIDs.map(\.rawValue))
             for job in value(region.activeJobs) ?? [] where isActive(job) {
                 let hit = touched(job, servers)
                 guard !hit.isEmpty else { continue }
@@ -169,7 +169,7 @@ enum ReadinessFindings {
         }
         var left: Set<String> = [], instances: Set<String> = []
         for region in regions {
-            let servers = Set(region.request.sourceServerIDs)
+            let servers = Set(region.request.sourceServerIDs.map(\.rawValue))
             let live = Set((value(region.activeJobs) ?? []).filter(isActive).map(\.jobID))
             for instance in value(region.recoveryInstances) ?? [] {
                 guard let server = instance.sourceServerID, servers.contains(server),
@@ -206,13 +206,13 @@ enum ReadinessFindings {
             figures.append("\(name): \(active.count) active job(s), \(inJobs) server(s) in them")
             if peakJobs > quotas.concurrentJobs || peakServers > quotas.serversInActiveJobs {
                 tooLarge.append("\(name): the largest wave (\(peakJobs) job(s), \(peakServers) server(s)) exceeds \(quotas.concurrentJobs) concurrent jobs or \(quotas.serversInActiveJobs) servers in active jobs")
-                blockingServers += region.request.sourceServerIDs
+                blockingServers += region.request.sourceServerIDs.map(\.rawValue)
             } else if active.count + peakJobs > quotas.concurrentJobs {
                 busy.append("\(name): \(active.count) active job(s) in DRS + \(peakJobs) for the largest wave exceed \(quotas.concurrentJobs) concurrent jobs")
-                waitingServers += region.request.sourceServerIDs
+                waitingServers += region.request.sourceServerIDs.map(\.rawValue)
             } else if inJobs + peakServers > quotas.serversInActiveJobs {
                 busy.append("\(name): \(inJobs) server(s) in active DRS jobs + \(peakServers) in the largest wave exceed \(quotas.serversInActiveJobs)")
-                waitingServers += region.request.sourceServerIDs
+                waitingServers += region.request.sourceServerIDs.map(\.rawValue)
             }
         }
         if !tooLarge.isEmpty {
@@ -245,7 +245,7 @@ enum ReadinessFindings {
                 + (value(region.missingInstanceTypes) ?? [])
             guard !absent.isEmpty else { continue }
             missing.append("\(region.request.region): \(absent.sorted().joined(separator: ", "))")
-            servers += region.request.sourceServerIDs
+            servers += region.request.sourceServerIDs.map(\.rawValue)
         }
         guard missing.isEmpty else {
             return .init(name: "launch.settings", status: .blocking, servers: servers.sorted(),

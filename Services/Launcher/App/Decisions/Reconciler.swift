@@ -1,5 +1,6 @@
 import Foundation
 import MusterDRS
+import MusterDomain
 
 /// Decides what became of a launch intent left in SUBMITTING (DESIGN §4,
 /// §12): the process died, or StartRecovery answered ambiguously (timeout,
@@ -15,10 +16,10 @@ public enum Reconciler {
     /// The verdict for one intent.
     public enum Verdict: Equatable, Sendable {
         /// DRS has the job: record it, never launch again.
-        case found(jobID: String)
+        case found(jobID: JobID)
         /// DRS has several jobs with the intent's tags (the invariant was
         /// broken): the oldest is the chunk's job, the others are reported.
-        case duplicate(jobID: String, extra: [String])
+        case duplicate(jobID: JobID, extra: [JobID])
         /// No job yet, but the request may still land: look again at `recheckAt`.
         case notYet(recheckAt: Date)
         /// No job, and none can appear any more (never sent, or the window
@@ -60,8 +61,9 @@ public enum Reconciler {
     public static func verdict(matches: [Job], sentAt: Date?, now: Date, window: Window) -> Verdict {
         let ordered = matches.sorted { ($0.creationDateTime ?? "", $0.jobID) < ($1.creationDateTime ?? "", $1.jobID) }
         if let first = ordered.first {
-            let extra = ordered.dropFirst().map(\.jobID)
-            return extra.isEmpty ? .found(jobID: first.jobID) : .duplicate(jobID: first.jobID, extra: Array(extra))
+            let extra = ordered.dropFirst().map { JobID(rawValue: $0.jobID) }
+            return extra.isEmpty ? .found(jobID: JobID(rawValue: first.jobID))
+            : .duplicate(jobID: JobID(rawValue: first.jobID), extra: Array(extra))
         }
         guard let sentAt else { return .notFound }
         let closes = window.closes(sentAt: sentAt)

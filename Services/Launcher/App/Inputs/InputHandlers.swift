@@ -127,7 +127,7 @@ final class InputHandlers: Sendable {
         _ request: LaunchGroupRequested, partition: Int32, _ context: LauncherContext, _ connection: PostgresConnection
     ) async throws {
         let servers = request.sourceServerIDs
-        guard !servers.isEmpty, servers.allSatisfy({ !$0.isEmpty }) else {
+        guard !servers.isEmpty, servers.allSatisfy({ !$0.rawValue.isEmpty }) else {
             throw UnprocessableEvent("launch-group.requested for \(request.launchGroup) names no source servers")
         }
         guard request.attempt >= 1, request.timeoutSeconds > 0 else {
@@ -136,7 +136,8 @@ final class InputHandlers: Sendable {
         let chunks = Chunking.chunks(servers, limit: context.configuration.limits.effectiveServersPerJob)
         try await claim(request.launchGroup.endpoint, partition: partition, context, connection)
         try await context.store.enqueue(
-            kind: .launch, launchGroup: request.launchGroup, attempt: request.attempt, chunks: chunks, request: request,
+            kind: .launch, launchGroup: request.launchGroup, attempt: request.attempt, chunks: chunks.map { $0.map(\.rawValue) },
+            request: request,
             on: connection)
     }
 

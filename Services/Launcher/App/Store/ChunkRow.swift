@@ -54,6 +54,10 @@ struct ChunkRow: Sendable {
     var trace: StoredTrace?
 
     var kind: ChunkRequest.Kind { request.kind }
+    /// The items as the source servers events report: a LAUNCH chunk's
+    /// servers (a TERMINATE chunk's items are recovery instances, reported in
+    /// the same member as before).
+    var servers: [SourceServerID] { items.map(SourceServerID.init(rawValue:)) }
     var endpoint: Endpoint { launchGroup.endpoint }
     var identity: JobTags.Identity { JobTags.Identity(launchGroup: launchGroup.description, chunk: chunk, attempt: attempt) }
 
@@ -85,7 +89,7 @@ struct ChunkRow: Sendable {
             firstConflictAt: try row.decode(Date?.self, "first_conflict_at"),
             intentAt: try row.decode(Date?.self, "intent_at"),
             sentAt: try row.decode(Date?.self, "sent_at"),
-            jobID: try row.decode(String?.self, "job_id"))
+            jobID: try row.decode(JobID?.self, "job_id"))
         submitter = try row.decode(String?.self, "submitter")
         receivedAt = try row.decode(Date.self, "received_at")
         recoverySnapshots = try row.decode(String?.self, "recovery_snapshots").map {

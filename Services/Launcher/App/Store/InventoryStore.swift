@@ -35,11 +35,11 @@ struct InventoryStore: Sendable {
     ) async throws -> Int {
         let s = schema, launch = self.launch
         return try await pool.transaction { connection in
-            var last: [String: (String, Date)] = [:]
+            var last: [SourceServerID: (String, Date)] = [:]
             for row in try await connection.query(
                 "SELECT source_server_id, fingerprint, published_at FROM \(s).inventory_state WHERE account_id = $1 AND region = $2",
                 [endpoint.accountID, endpoint.region]).rows {
-                last[try row.decode(String.self, "source_server_id")] =
+                last[try row.decode(SourceServerID.self, "source_server_id")] =
                     (try row.decode(String.self, "fingerprint"), try row.decode(Date.self, "published_at"))
             }
             var messages: [OutboxMessage] = []

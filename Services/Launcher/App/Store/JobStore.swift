@@ -42,17 +42,17 @@ struct JobStore: Sendable {
     /// Up to `limit` waiting polls of `endpoint`: their ids, the job ids they
     /// name (each once) and whether any is final.
     func pendingPolls(_ endpoint: Endpoint, limit: Int, pool: PostgresPool) async throws
-        -> (ids: [Int64], jobIDs: [String], finalIDs: Set<String>)
+        -> (ids: [Int64], jobIDs: [JobID], finalIDs: Set<JobID>)
     {
         let rows = try await pool.query(
             """
             SELECT id, job_ids::text AS job_ids, is_final FROM \(schema).poll_requests
             WHERE account_id = $1 AND region = $2 ORDER BY id LIMIT $3
             """, [endpoint.accountID, endpoint.region, limit]).rows
-        var ids: [Int64] = [], jobIDs: [String] = [], seen = Set<String>(), finals = Set<String>()
+        var ids: [Int64] = [], jobIDs: [JobID] = [], seen = Set<JobID>(), finals = Set<JobID>()
         for row in rows {
             ids.append(try row.decode(Int64.self, "id"))
-            let named = try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "job_ids").utf8))
+            let named = try JSONDecoder().decode([JobID].self, from: Data(try row.decode(String.self, "job_ids").utf8))
             let isFinal = try row.decode(Bool.self, "is_final")
             for id in named {
                 if seen.insert(id).inserted { jobIDs.append(id) }
@@ -63,8 +63,8 @@ struct JobStore: Sendable {
     }
 
     /// What is recorded about `ids`.
-    func known(_ ids: [String], pool: PostgresPool) async throws -> [String: Known] {
-        var known: [String: Known] = [:]
+    func known(_ ids: [JobID], pool: PostgresPool) async throws -> [JobID: Known] {
+        var known: [JobID: Known] = [:]
         let rows = try await pool.query(
             """
             SELECT job_id, launch_group, chunk, job_type, fingerprint, log_keys::text AS log_keys, log_pending, is_drill,
@@ -73,7 +73,7 @@ struct JobStore: Sendable {
             """, [try LaunchStore.json(ids)]).rows
         for row in rows {
             guard let group = LaunchGroupID(try row.decode(String.self, "launch_group")) else { continue }
-            known[try row.decode(String.self, "job_id")] = Known(
+            known[try row.decode(JobID.self, "job_id")] = Known(
                 launchGroup: group, chunk: try row.decode(Int.self, "chunk"),
                 jobType: DRSJobType(rawValue: try row.decode(String.self, "job_type")) ?? .launch,
                 fingerprint: try row.decode(String?.self, "fingerprint"),
@@ -93,10 +93,10 @@ struct JobStore: Sendable {
     @discardableResult
     func record(
         _ observations: [Observation], served pollIDs: [Int64], pool: PostgresPool
-    ) async throws -> (completed: [String], dueRestores: Int) {
+    ) async throws -> (completed: [JobID], dueRestores: Int) {
         let s = schema, launch = self.launch
         return try await pool.transaction { connection in
-            var completed: [String] = []
+            var completed: [JobID] = []
             var dueRestores = 0
             for observation in observations {
                 let job = observation.observed

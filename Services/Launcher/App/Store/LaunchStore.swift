@@ -171,7 +171,7 @@ struct LaunchStore: Sendable {
         let binds: [any PostgresBindable] = [endpoint.accountID, endpoint.region]
         let leased = try await pool.query(
             "SELECT source_server_id FROM \(schema).server_leases WHERE account_id = $1 AND region = $2", binds
-        ).rows.map { try $0.decode(String.self, "source_server_id") }
+        ).rows.map { try $0.decode(SourceServerID.self, "source_server_id") }
         let row = try await pool.query(
             """
             SELECT (SELECT count(*) FROM \(schema).jobs WHERE account_id = $1 AND region = $2 AND completed_at IS NULL)
@@ -268,16 +268,16 @@ struct LaunchStore: Sendable {
             try await outbox.enqueue(message(created), on: connection)
         case .publishQueued(let reason, let blocking):
             let payload = JobQueued(
-                launchGroup: chunk.launchGroup, sourceServerIDs: chunk.items, reason: reason,
+                launchGroup: chunk.launchGroup, sourceServerIDs: chunk.servers, reason: reason,
                 blockingServerIDs: Array(blocking.prefix(200)), queuedAt: Date())
             try await outbox.enqueue(message(payload), on: connection)
         case .publishLaunchFailed(let code, let reason):
             let payload = JobLaunchFailed(
                 launchGroup: chunk.launchGroup, chunk: chunk.chunk, chunkCount: chunk.chunkCount,
-                sourceServerIDs: chunk.items, errorCode: code, reason: reason)
+                sourceServerIDs: chunk.servers, errorCode: code, reason: reason)
             try await outbox.enqueue(message(payload), on: connection)
         case .recordDuplicates(let jobIDs):
-            let primary = facts.created?.jobID ?? chunk.status.jobID ?? ""
+            let primary = facts.created?.jobID ?? chunk.status.jobID ?? JobID(rawValue: "")
             for jobID in jobIDs {
                 try await insertJob(jobID, chunk: chunk, type: chunk.kind == .launch ? .launch : .terminate,
                                     isDrill: facts.created?.isDrill ?? true, duplicateOf: primary, on: connection)
@@ -292,7 +292,7 @@ struct LaunchStore: Sendable {
     }
 
     private func insertJob(
-        _ jobID: String, chunk: ChunkRow, type: DRSJobType, isDrill: Bool, duplicateOf: String?,
+        _ jobID: JobID, chunk: ChunkRow, type: DRSJobType, isDrill: Bool, duplicateOf: JobID?,
         on connection: PostgresConnection
     ) async throws {
         // The job's looks continue the trace of the span that started it (StartRecovery), else the chunk's.

@@ -16,7 +16,7 @@ struct RestoreStore: Sendable {
         var id: Int64
         var version: Int
         var endpoint: Endpoint
-        var sourceServerID: String
+        var sourceServerID: SourceServerID
         var chunkID: Int64
         var launchTemplateID: String?
         var previousVersion: Int64?
@@ -28,7 +28,7 @@ struct RestoreStore: Sendable {
 
     /// What to record for one server before its settings are changed.
     struct Recorded: Sendable {
-        var sourceServerID: String
+        var sourceServerID: SourceServerID
         var launchTemplateID: String?
         var previousVersion: Int64?
         var previous: LaunchConfiguration
@@ -43,10 +43,10 @@ struct RestoreStore: Sendable {
     /// Records what `chunk` is about to change, in one transaction, and returns
     /// the open rows. A server with an open row (an earlier attempt, not yet
     /// restored) keeps the settings recorded first; the row moves to `chunk`.
-    func record(_ servers: [Recorded], chunk: Int64, endpoint: Endpoint, pool: PostgresPool) async throws -> [String: Row] {
+    func record(_ servers: [Recorded], chunk: Int64, endpoint: Endpoint, pool: PostgresPool) async throws -> [SourceServerID: Row] {
         let s = schema
         return try await pool.transaction { connection in
-            var rows: [String: Row] = [:]
+            var rows: [SourceServerID: Row] = [:]
             for server in servers {
                 let result = try await connection.query(
                     """
@@ -92,7 +92,7 @@ struct RestoreStore: Sendable {
 
     /// Marks the open restores of `servers` of `job` due (DRS launched them); on the caller's transaction.
     @discardableResult
-    func dueForJob(_ jobID: String, servers: [String], on connection: PostgresConnection) async throws -> Int {
+    func dueForJob(_ jobID: JobID, servers: [SourceServerID], on connection: PostgresConnection) async throws -> Int {
         guard !servers.isEmpty else { return 0 }
         return try await connection.query(
             """
@@ -133,7 +133,7 @@ struct RestoreStore: Sendable {
         Row(
             id: try row.decode(Int64.self, "id"), version: try row.decode(Int.self, "version"),
             endpoint: Endpoint(accountID: try row.decode(String.self, "account_id"), region: try row.decode(String.self, "region")),
-            sourceServerID: try row.decode(String.self, "source_server_id"), chunkID: try row.decode(Int64.self, "chunk_id"),
+            sourceServerID: try row.decode(SourceServerID.self, "source_server_id"), chunkID: try row.decode(Int64.self, "chunk_id"),
             launchTemplateID: try row.decode(String?.self, "launch_template_id"),
             previousVersion: try row.decode(Int64?.self, "previous_version"),
             appliedVersion: try row.decode(Int64?.self, "applied_version"),

@@ -64,7 +64,7 @@ final class Inventory: Service, Sendable {
         ) { try await $0.describeSourceServers(DescribeSourceServersRequest(maxResults: 200, nextToken: $1)) }
         let now = Date()
         let observed = servers.compactMap { server -> SourceServerObserved? in
-            guard let id = server.sourceServerID else { return nil }
+            guard let id = server.sourceServerID.map(SourceServerID.init(rawValue:)) else { return nil }
             let replication = server.dataReplicationInfo
             return SourceServerObserved(
                 endpoint: endpoint, sourceServerID: id, hostname: server.sourceProperties?.identificationHints?.hostname,

@@ -54,7 +54,7 @@ final class LaunchConfigurationCheck: Sendable {
     }
 
     /// Reads, repairs and overrides the configurations of `servers`.
-    func prepare(_ servers: [String], overrides: LaunchOverrides?, endpoint: Endpoint) async throws {
+    func prepare(_ servers: [SourceServerID], overrides: LaunchOverrides?, endpoint: Endpoint) async throws {
         for server in servers {
             let key = "\(endpoint.key)/\(server)"
             var configuration: LaunchConfiguration
@@ -62,7 +62,7 @@ final class LaunchConfigurationCheck: Sendable {
                 configuration = cached.configuration
             } else {
                 configuration = try await gate.call(endpoint, "GetLaunchConfiguration") {
-                    try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server))
+                    try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server.rawValue))
                 }
                 remember(key, configuration)
             }
@@ -82,7 +82,7 @@ final class LaunchConfigurationCheck: Sendable {
     /// never delays a launch); a failure is left to `prepare`, which reads again.
     /// Returns how many configurations it read.
     @discardableResult
-    func warm(_ servers: [String], endpoint: Endpoint) async -> Int {
+    func warm(_ servers: [SourceServerID], endpoint: Endpoint) async -> Int {
         var read = 0
         for server in servers {
             let key = "\(endpoint.key)/\(server)"
@@ -90,7 +90,7 @@ final class LaunchConfigurationCheck: Sendable {
             guard !fresh, warming.withLock({ $0.insert(key).inserted }) else { continue }
             defer { warming.withLock { _ = $0.remove(key) } }
             guard let configuration = try? await gate.call(endpoint, "GetLaunchConfiguration", priority: .background, {
-                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server))
+                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: server.rawValue))
             }) else { return read }
             remember(key, configuration)
             read += 1
@@ -101,10 +101,10 @@ final class LaunchConfigurationCheck: Sendable {
     /// Whether each launched source server of `job` without post-launch runs
     /// has post-launch actions enabled: from the cache, else read once (and
     /// cached), so a RECOVERY server with them disabled is not waited for.
-    func postLaunchEnabled(_ job: Job, endpoint: Endpoint) async throws -> [String: Bool?] {
-        var result: [String: Bool?] = [:]
+    func postLaunchEnabled(_ job: Job, endpoint: Endpoint) async throws -> [SourceServerID: Bool?] {
+        var result: [SourceServerID: Bool?] = [:]
         for server in job.participatingServers ?? [] {
-            guard let id = server.sourceServerID, server.launchStatus == .launched,
+            guard let id = server.sourceServerID.map(SourceServerID.init(rawValue:)), server.launchStatus == .launched,
                   (server.launchActionsStatus?.runs ?? []).isEmpty else { continue }
             let key = "\(endpoint.key)/\(id)"
             if let cached = cache.withLock({ $0[key] }) {
@@ -112,7 +112,7 @@ final class LaunchConfigurationCheck: Sendable {
                 continue
             }
             let configuration = try await gate.call(endpoint, "GetLaunchConfiguration") {
-                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: id))
+                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: id.rawValue))
             }
             remember(key, configuration)
             result[id] = configuration.postLaunchEnabled
@@ -122,9 +122,9 @@ final class LaunchConfigurationCheck: Sendable {
 
     /// The update `configuration` needs, nil when none. Pure.
     static func update(
-        for configuration: LaunchConfiguration, server: String, overrides: LaunchOverrides?, repairEmpty: Bool
+        for configuration: LaunchConfiguration, server: SourceServerID, overrides: LaunchOverrides?, repairEmpty: Bool
     ) -> UpdateLaunchConfigurationRequest? {
-        var request = UpdateLaunchConfigurationRequest(sourceServerID: server)
+        var request = UpdateLaunchConfigurationRequest(sourceServerID: server.rawValue)
         var changed = false
         let isEmpty = configuration.launchDisposition == nil && configuration.targetInstanceTypeRightSizingMethod == nil
             && configuration.copyPrivateIp == nil && configuration.copyTags == nil
@@ -144,13 +144,13 @@ final class LaunchConfigurationCheck: Sendable {
                 request.copyTags = value
                 changed = true
             }
-            if let value = overrides.launchDisposition, value != configuration.launchDisposition?.rawValue {
-                request.launchDisposition = LaunchDisposition(rawValue: value)
+            if let value = overrides.launchDisposition, value.rawValue != configuration.launchDisposition?.rawValue {
+                request.launchDisposition = LaunchDisposition(rawValue: value.rawValue)
                 changed = true
             }
             if let value = overrides.targetInstanceTypeRightSizingMethod,
-               value != configuration.targetInstanceTypeRightSizingMethod?.rawValue {
-                request.targetInstanceTypeRightSizingMethod = TargetInstanceTypeRightSizingMethod(rawValue: value)
+               value.rawValue != configuration.targetInstanceTypeRightSizingMethod?.rawValue {
+                request.targetInstanceTypeRightSizingMethod = TargetInstanceTypeRightSizingMethod(rawValue: value.rawValue)
                 changed = true
             }
             if let value = overrides.osByol, value != configuration.licensing?.osByol {

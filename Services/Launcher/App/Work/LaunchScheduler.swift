@@ -202,7 +202,7 @@ final class EndpointWorker: Sendable {
         guard !queued.isEmpty else { return wakes.min() }
         let byID = Dictionary(uniqueKeysWithValues: queued.map { ($0.row.id, ChunkHandle(row: $0.row, version: $0.version)) })
         let snapshot = LaunchQueue.Snapshot(table, pending: queued.map {
-            LaunchQueue.Pending(id: $0.row.id, servers: $0.row.items, notBefore: $0.row.status.notBefore,
+            LaunchQueue.Pending(id: $0.row.id, servers: $0.row.servers, notBefore: $0.row.status.notBefore,
                                 backoffReason: $0.row.status.backoffReason)
         })
         var starts: [ChunkHandle] = [], waits: [(ChunkHandle, ChunkEvent)] = []
@@ -272,7 +272,7 @@ final class EndpointWorker: Sendable {
     private func warmInBackground(_ waiting: [ChunkRow]) {
         guard context.configuration.checkLaunchConfiguration else { return }
         let servers = waiting.filter { $0.kind == .launch }
-            .prefix(context.configuration.limits.maxConcurrentJobs).flatMap(\.items)
+            .prefix(context.configuration.limits.maxConcurrentJobs).flatMap(\.servers)
         guard !servers.isEmpty else { return }
         let endpoint = self.endpoint, check = context.launchConfiguration
         warming.withLock { current in

@@ -26,7 +26,7 @@ struct LaunchSettingsApplier: Sendable {
 
     /// Applies the settings of `row`'s servers; nothing when none has any.
     func apply(_ row: ChunkRow, request: LaunchGroupRequested) async throws {
-        let plans = row.items.compactMap { server in
+        let plans = row.servers.compactMap { server in
             LaunchSettingsRules.settings(for: server, in: request).map { (server: server, settings: $0) }
         }
         guard !plans.isEmpty else { return }
@@ -37,10 +37,10 @@ struct LaunchSettingsApplier: Sendable {
 
         // 1. Record what is there now — before anything changes.
         var recorded: [RestoreStore.Recorded] = []
-        var current: [String: LaunchConfiguration] = [:]
+        var current: [SourceServerID: LaunchConfiguration] = [:]
         for plan in plans {
             let configuration = try await context.gate.call(row.endpoint, "GetLaunchConfiguration") {
-                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: plan.server))
+                try await $0.getLaunchConfiguration(GetLaunchConfigurationRequest(sourceServerID: plan.server.rawValue))
             }
             current[plan.server] = configuration
             var templateID: String?, previousVersion: Int64?
@@ -91,7 +91,7 @@ struct LaunchSettingsApplier: Sendable {
     }
 
     /// Subnets and security groups exist, static IPs fit their subnet and are not asked twice.
-    private func validate(_ plans: [(server: String, settings: ServerLaunchSettings)], endpoint: Endpoint) async throws {
+    private func validate(_ plans: [(server: SourceServerID, settings: ServerLaunchSettings)], endpoint: Endpoint) async throws {
         let gate = context.gate
         var subnets: [String: EC2Subnet] = [:]
         for id in Set(plans.compactMap(\.settings.settings.subnetId)).sorted() {
@@ -113,7 +113,7 @@ struct LaunchSettingsApplier: Sendable {
                 continue
             }
         }
-        var ips: [String: String] = [:]
+        var ips: [String: SourceServerID] = [:]
         for plan in plans { if let ip = plan.settings.privateIp, ips[ip] == nil { ips[ip] = plan.server } }
         let problems = plans.flatMap {
             LaunchSettingsRules.problems(server: $0.server, settings: $0.settings, subnets: subnets, groups: groups, ipsInChunk: ips)

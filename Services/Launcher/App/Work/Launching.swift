@@ -95,7 +95,7 @@ struct Launching: Sendable {
                     handle.row.recoverySnapshots = snapshots
                 }
                 if context.configuration.checkLaunchConfiguration {
-                    try await context.launchConfiguration.prepare(handle.row.items, overrides: nil, endpoint: handle.row.endpoint)
+                    try await context.launchConfiguration.prepare(handle.row.servers, overrides: nil, endpoint: handle.row.endpoint)
                 }
                 // Recorded before changed; restored once the job is past launch (or this chunk gives up).
                 try await LaunchSettingsApplier(context: context).apply(handle.row, request: request)
@@ -136,9 +136,9 @@ struct Launching: Sendable {
                 let tags = JobTags.launchTags(for: request, chunk: row.chunk, now: Date())
                 job = try await context.gate.call(row.endpoint, "StartRecovery", repeat: .throttlingOnly) {
                     try await $0.startRecovery(StartRecoveryRequest(
-                        sourceServers: row.items.map { server in
+                        sourceServers: row.servers.map { server in
                             StartRecoveryRequestSourceServer(
-                                sourceServerID: server,
+                                sourceServerID: server.rawValue,
                                 recoverySnapshotID: row.recoverySnapshots?.first { $0.sourceServerID == server }?.snapshotID)
                         },
                         isDrill: request.executionType == .drill, tags: tags))
@@ -153,8 +153,9 @@ struct Launching: Sendable {
                     "launchGroup": "\(row.launchGroup)", "chunk": "\(row.chunk)"])
                 return try await step(&handle, .ambiguous(now: Date()))
             }
-            try context.hooks.afterStartRecovery(job.jobID)
-            let effects = try await step(&handle, .created(jobID: job.jobID), facts: facts(row, job: job))
+            let jobID = JobID(rawValue: job.jobID)
+            try context.hooks.afterStartRecovery(jobID)
+            let effects = try await step(&handle, .created(jobID: jobID), facts: facts(row, job: job))
             LauncherMetrics.launched(row.endpoint, jobType: row.kind == .launch ? .launch : .terminate,
                                      queuedFor: Date().timeIntervalSince(row.receivedAt))
             context.logger.info("launched", metadata: [
@@ -188,7 +189,7 @@ struct Launching: Sendable {
     private func definite(_ error: DRSError) -> ChunkEvent {
         let now = Date()
         switch error {
-        case .conflict(let shape): return .conflict(server: shape.resourceId, now: now)
+        case .conflict(let shape): return .conflict(server: shape.resourceId.map(SourceServerID.init(rawValue:)), now: now)
         case .serviceQuotaExceeded: return .quotaExceeded(now: now)
         case _ where error.isRetryable: return .throttled(now: now)
         default: return .rejected(code: error.errorType, reason: error.description)
@@ -220,7 +221,7 @@ struct Launching: Sendable {
             var facts = LaunchStore.Facts(attempt: row.attempt)
             switch verdict {
             case .found(let jobID), .duplicate(let jobID, _):
-                if let job = jobs.first(where: { $0.jobID == jobID }) { facts = self.facts(row, job: job) }
+                if let job = jobs.first(where: { $0.jobID == jobID.rawValue }) { facts = self.facts(row, job: job) }
                 context.logger.notice("reconciled a launch intent: DRS has its job", metadata: [
                     "launchGroup": "\(row.launchGroup)", "chunk": "\(row.chunk)", "jobId": "\(jobID)"])
             case .notFound:
@@ -241,15 +242,15 @@ struct Launching: Sendable {
         switch row.request {
         case .launch(let request):
             created = JobCreated(
-                launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: job.jobID,
-                jobType: .launch, isDrill: request.executionType == .drill, sourceServerIDs: row.items,
+                launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: JobID(rawValue: job.jobID),
+                jobType: .launch, isDrill: request.executionType == .drill, sourceServerIDs: row.servers,
                 createdAt: createdAt, waveStartedAt: request.waveStartedAt, timeoutSeconds: request.timeoutSeconds,
                 recoverySnapshots: row.recoverySnapshots, gatesNextStep: request.gatesNextStep)
         case .terminate:
             created = JobCreated(
-                launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: job.jobID,
+                launchGroup: row.launchGroup, chunk: row.chunk, chunkCount: row.chunkCount, jobID: JobID(rawValue: job.jobID),
                 jobType: .terminate, isDrill: true,
-                sourceServerIDs: job.participatingServers?.compactMap(\.sourceServerID) ?? [],
+                sourceServerIDs: job.participatingServers?.compactMap { $0.sourceServerID.map(SourceServerID.init(rawValue:)) } ?? [],
                 createdAt: createdAt, waveStartedAt: row.receivedAt, timeoutSeconds: 3600)
         }
         return LaunchStore.Facts(created: created, attempt: row.attempt)

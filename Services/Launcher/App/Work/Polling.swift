@@ -41,7 +41,7 @@ struct Polling: Sendable {
     }
 
     private func observe(
-        _ ids: [String], known: [String: JobStore.Known], finals: Set<String>, endpoint: Endpoint
+        _ ids: [JobID], known: [JobID: JobStore.Known], finals: Set<JobID>, endpoint: Endpoint
     ) async throws -> [JobStore.Observation] {
         // One DescribeJobs serves the jobs of possibly several drills: its span continues the first
         // job's trace and links the others'; each job's observation then gets a span of its own in
@@ -52,7 +52,7 @@ struct Polling: Sendable {
         ) {
             try await context.gate.callAll(endpoint, "DescribeJobs", items: \.items, nextToken: \.nextToken) {
                 try await $0.describeJobs(DescribeJobsRequest(
-                    filters: DescribeJobsRequestFilters(jobIDs: ids), maxResults: JobPoll.maxJobIDs, nextToken: $1))
+                    filters: DescribeJobsRequestFilters(jobIDs: ids.map(\.rawValue)), maxResults: JobPoll.maxJobIDs, nextToken: $1))
             }
         }
         // Each job's observation (with its log read, when its status or a server's phase
@@ -62,7 +62,7 @@ struct Polling: Sendable {
             for (index, job) in found.enumerated() {
                 group.addTask {
                     let observation = try await StoredTrace.withSpan(
-                        "DescribeJobs observation", parent: known[job.jobID]?.trace, attributes: ["muster.job_id": job.jobID]
+                        "DescribeJobs observation", parent: known[JobID(rawValue: job.jobID)]?.trace, attributes: ["muster.job_id": job.jobID]
                     ) {
                         var observation = try await self.observation(of: job, known: known, finals: finals, endpoint: endpoint)
                         observation?.trace = StoredTrace.current
@@ -78,9 +78,10 @@ struct Polling: Sendable {
     }
 
     private func observation(
-        of job: Job, known: [String: JobStore.Known], finals: Set<String>, endpoint: Endpoint
+        of job: Job, known: [JobID: JobStore.Known], finals: Set<JobID>, endpoint: Endpoint
     ) async throws -> JobStore.Observation? {
-        var entry = known[job.jobID]
+        let jobID = JobID(rawValue: job.jobID)
+        var entry = known[jobID]
         if entry == nil, let identity = JobTags.identity(of: job.tags), let group = LaunchGroupID(identity.launchGroup) {
             entry = JobStore.Known(
                 launchGroup: group, chunk: identity.chunk, jobType: .launch, fingerprint: nil, logKeys: [],
@@ -105,9 +106,9 @@ struct Polling: Sendable {
             newEvents = seen.newItems(in: logs).map(JobSnapshot.event)
             readFoundNew = !newEvents.isEmpty
         }
-        let isFinal = finals.contains(job.jobID)
+        let isFinal = finals.contains(jobID)
         let observed = JobObserved(
-            launchGroup: entry.launchGroup, chunk: entry.chunk, jobID: job.jobID, jobType: entry.jobType,
+            launchGroup: entry.launchGroup, chunk: entry.chunk, jobID: jobID, jobType: entry.jobType,
             status: snapshot.status, servers: snapshot.servers, newLogEvents: newEvents, endedAt: snapshot.endedAt,
             observedAt: Date(), isFinal: isFinal)
         let publish = ObservationPolicy.publishes(

@@ -97,7 +97,7 @@ final class ReadinessChecks: Service, Sendable {
         var instanceFailure: String?
         // DescribeRecoveryInstances takes at most 200 source server ids per filter.
         for start in stride(from: 0, to: region.sourceServerIDs.count, by: 200) where instanceFailure == nil {
-            let ids = Array(region.sourceServerIDs[start..<min(start + 200, region.sourceServerIDs.count)])
+            let ids = region.sourceServerIDs[start..<min(start + 200, region.sourceServerIDs.count)].map(\.rawValue)
             switch await lookup({
                 try await gate.callAll(endpoint, "DescribeRecoveryInstances", priority: .background, items: \.items,
                                        nextToken: \.nextToken) {

@@ -16,8 +16,8 @@ struct RecoveryPoints: Sendable {
         guard let point = request.recoveryPoint, !point.isLatest else { return nil }
         var used: [RecoverySnapshotUsed] = []
         var problems: [String] = []
-        for server in row.items {
-            if let wanted = point.snapshots?[server] {
+        for server in row.servers {
+            if let wanted = point.snapshots?[server.rawValue] {
                 let all = try await snapshots(server, endpoint: row.endpoint, toDate: nil)
                 if let found = all.first(where: { $0.snapshotID == wanted }) {
                     used.append(RecoverySnapshotUsed(
@@ -41,18 +41,18 @@ struct RecoveryPoints: Sendable {
         return used
     }
 
-    private func snapshots(_ server: String, endpoint: Endpoint, toDate: Date?) async throws -> [RecoverySnapshot] {
+    private func snapshots(_ server: SourceServerID, endpoint: Endpoint, toDate: Date?) async throws -> [RecoverySnapshot] {
         guard let toDate else {
             return try await context.gate.callAll(endpoint, "DescribeRecoverySnapshots", items: \.items, nextToken: \.nextToken) {
                 try await $0.describeRecoverySnapshots(DescribeRecoverySnapshotsRequest(
-                    sourceServerID: server, order: .desc, maxResults: 1000, nextToken: $1))
+                    sourceServerID: server.rawValue, order: .desc, maxResults: 1000, nextToken: $1))
             }
         }
         // Newest first, up to T: the first item is the one (one call per server).
         let filters = DescribeRecoverySnapshotsRequestFilters(toDateTime: DRSDateTime.string(from: toDate))
         return try await context.gate.call(endpoint, "DescribeRecoverySnapshots") {
             try await $0.describeRecoverySnapshots(DescribeRecoverySnapshotsRequest(
-                sourceServerID: server, filters: filters, order: .desc, maxResults: 1))
+                sourceServerID: server.rawValue, filters: filters, order: .desc, maxResults: 1))
         }.items ?? []
     }
 }

@@ -42,7 +42,7 @@ struct InventoryHandler: Sendable {
     {
         let readiness = ReadinessStore(schema: schema)
         let changed = try await readiness.inventoryChanges(
-            account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID,
+            account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID.rawValue,
             replicationState: server.replicationState, recoveryInstanceID: server.recoveryInstanceID, on: connection)
         try await connection.query(
             """
@@ -62,7 +62,7 @@ struct InventoryHandler: Sendable {
         // What readiness looks at changed: the plans with this server are re-evaluated on the next pass.
         if changed {
             try await readiness.markStale(
-                account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID,
+                account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID.rawValue,
                 on: connection)
         }
     }

@@ -57,7 +57,7 @@ struct JobStatusHandler: Sendable {
         ) { applied in
             guard case .jobCreated(let created) = input, created.jobType == .launch else { return applied }
             let observations = try await Self.replication(
-                of: created.sourceServerIDs, in: created.launchGroup.endpoint, schema: store.schema, on: connection)
+                of: created.sourceServerIDs.map(\.rawValue), in: created.launchGroup.endpoint, schema: store.schema, on: connection)
             return ExecutionStateMachine.noteLatestRecoveryPoints(observations, job: created, in: applied)
         }
     }

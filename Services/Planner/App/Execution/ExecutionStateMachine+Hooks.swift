@@ -227,7 +227,7 @@ extension ExecutionStateMachine {
                               actor: String? = nil, link: String? = nil) {
         guard let step = state.waves[waveIndex].steps?[stepIndex] else { return }
         publish(type, actor: actor, wave: state.waves[waveIndex].number,
-                step: .init(name: step.step.name, kind: step.step.kind.rawValue, phase: step.phase.rawValue,
-                            status: step.status.rawValue, output: step.output, link: link))
+                step: .init(name: step.step.name, kind: step.step.kind, phase: step.phase,
+                            status: step.status, output: step.output, link: link))
     }
 }

@@ -14,21 +14,23 @@ extension ExecutionStateMachine {
     }
 
     mutating func jobCreated(_ event: JobCreated) {
-        guard state.jobs[event.jobID] == nil else { return }
-        state.jobs[event.jobID] = JobState(
-            jobID: event.jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
-            chunk: event.chunk, chunkCount: event.chunkCount, type: event.jobType, serverIDs: event.sourceServerIDs,
+        // The state document keys servers and jobs by DRS's strings.
+        let jobID = event.jobID.rawValue, serverIDs = event.sourceServerIDs.map(\.rawValue)
+        guard state.jobs[jobID] == nil else { return }
+        state.jobs[jobID] = JobState(
+            jobID: jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
+            chunk: event.chunk, chunkCount: event.chunkCount, type: event.jobType, serverIDs: serverIDs,
             status: .pending, timedOut: false)
         if event.jobType == .terminate {
             noteTerminateChunkCount(endpoint: event.launchGroup.endpoint.key, chunkCount: event.chunkCount)
             return
         }
-        for id in event.sourceServerIDs where state.servers[id]?.wave == event.launchGroup.waveNumber {
-            if state.servers[id]?.jobID == nil { state.servers[id]?.jobID = event.jobID }
+        for id in serverIDs where state.servers[id]?.wave == event.launchGroup.waveNumber {
+            if state.servers[id]?.jobID == nil { state.servers[id]?.jobID = jobID }
         }
-        for used in event.recoverySnapshots ?? [] where state.servers[used.sourceServerID]?.wave == event.launchGroup.waveNumber {
-            state.servers[used.sourceServerID]?.recoverySnapshotID = used.snapshotID
-            state.servers[used.sourceServerID]?.recoverySnapshotTime = used.snapshotTime
+        for used in event.recoverySnapshots ?? [] where state.servers[used.sourceServerID.rawValue]?.wave == event.launchGroup.waveNumber {
+            state.servers[used.sourceServerID.rawValue]?.recoverySnapshotID = used.snapshotID
+            state.servers[used.sourceServerID.rawValue]?.recoverySnapshotTime = used.snapshotTime
         }
         if let index = state.waveIndex(event.launchGroup.waveNumber),
            [.launching, .queued].contains(state.waves[index].status) {
@@ -43,7 +45,7 @@ extension ExecutionStateMachine {
                                failure: "\(event.errorCode): \(event.reason)")
             return
         }
-        for id in event.sourceServerIDs {
+        for id in event.sourceServerIDs.map(\.rawValue) {
             guard let server = state.servers[id], server.wave == event.launchGroup.waveNumber else { continue }
             fail(id, reason: "\(event.errorCode): \(event.reason)")
         }
@@ -54,14 +56,15 @@ extension ExecutionStateMachine {
     }
 
     mutating func jobObserved(_ event: JobObserved) {
-        if state.duplicateJobs?[event.jobID] != nil { return duplicateObserved(event) }
-        var job = state.jobs[event.jobID] ?? JobState(
-            jobID: event.jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
+        let jobID = event.jobID.rawValue, observedIDs = event.servers.map(\.sourceServerID.rawValue)
+        if state.duplicateJobs?[jobID] != nil { return duplicateObserved(event) }
+        var job = state.jobs[jobID] ?? JobState(
+            jobID: jobID, wave: event.launchGroup.waveNumber, endpointKey: event.launchGroup.endpoint.key,
             chunk: event.chunk, chunkCount: 1, type: event.jobType,
-            serverIDs: event.servers.map(\.sourceServerID), status: .pending, timedOut: false)
+            serverIDs: observedIDs, status: .pending, timedOut: false)
         // Log items are kept whatever the snapshot's age (deduplicated, bounded).
         if job.type == .launch {
-            recordLog(event.newLogEvents, serverIDs: job.serverIDs.isEmpty ? event.servers.map(\.sourceServerID) : job.serverIDs,
+            recordLog(event.newLogEvents, serverIDs: job.serverIDs.isEmpty ? observedIDs : job.serverIDs,
                       wave: job.wave)
         }
         // An older snapshot never moves anything backwards.
@@ -69,7 +72,7 @@ extension ExecutionStateMachine {
         if event.status.rank < job.status.rank { return }
         job.lastObservedAt = event.observedAt
         job.status = event.status
-        state.jobs[event.jobID] = job
+        state.jobs[jobID] = job
 
         if job.type == .terminate {
             if event.status == .completed { terminateChunkDone(endpoint: job.endpointKey, chunk: job.chunk, failure: nil) }
@@ -79,7 +82,7 @@ extension ExecutionStateMachine {
             state.waves[index].status = .running
         }
         for observed in event.servers {
-            merge(observed, jobID: event.jobID, wave: job.wave, jobCompleted: event.status == .completed,
+            merge(observed, jobID: jobID, wave: job.wave, jobCompleted: event.status == .completed,
                   at: event.observedAt)
         }
         if event.status == .completed {
@@ -101,8 +104,8 @@ extension ExecutionStateMachine {
 
     mutating func jobTimedOut(_ event: JobTimedOut) {
         // A duplicate job never decides a server's fate.
-        if state.duplicateJobs?[event.jobID] != nil { return }
-        guard var job = state.jobs[event.jobID] ?? state.jobs.values.first(where: {
+        if state.duplicateJobs?[event.jobID.rawValue] != nil { return }
+        guard var job = state.jobs[event.jobID.rawValue] ?? state.jobs.values.first(where: {
             $0.wave == event.launchGroup.waveNumber && $0.endpointKey == event.launchGroup.endpoint.key
                 && $0.chunk == event.chunk
         }) else { return }
@@ -130,9 +133,9 @@ extension ExecutionStateMachine {
     /// collect the instances they launched.
     mutating func jobDuplicateDetected(_ event: JobDuplicateDetected) {
         var duplicates = state.duplicateJobs ?? [:]
-        for jobID in event.duplicateJobIDs where jobID != event.jobID && duplicates[jobID] == nil {
+        for jobID in event.duplicateJobIDs.map(\.rawValue) where jobID != event.jobID.rawValue && duplicates[jobID] == nil {
             duplicates[jobID] = DuplicateJobState(
-                primaryJobID: event.jobID, endpointKey: event.launchGroup.endpoint.key, instanceIDs: [])
+                primaryJobID: event.jobID.rawValue, endpointKey: event.launchGroup.endpoint.key, instanceIDs: [])
             // A snapshot of it taken before the launcher knew it was a duplicate moved nothing it should keep.
             state.jobs[jobID] = nil
         }
@@ -143,11 +146,11 @@ extension ExecutionStateMachine {
     /// terminated at once when the drill's instances are already going
     /// (a clean-up asked for, or a cancel that terminates).
     mutating func duplicateObserved(_ event: JobObserved) {
-        guard var duplicate = state.duplicateJobs?[event.jobID] else { return }
+        guard var duplicate = state.duplicateJobs?[event.jobID.rawValue] else { return }
         let fresh = event.servers.compactMap(\.recoveryInstanceID).filter { !duplicate.instanceIDs.contains($0) }
         guard !fresh.isEmpty else { return }
         duplicate.instanceIDs += fresh
-        state.duplicateJobs?[event.jobID] = duplicate
+        state.duplicateJobs?[event.jobID.rawValue] = duplicate
         if state.terminateOnCancel || (state.cleanup != nil && state.type == .drill) {
             requestTermination(of: [], actor: state.cleanup?.requestedBy ?? state.initiatedBy)
         }
@@ -169,7 +172,7 @@ extension ExecutionStateMachine {
 
     /// Applies one server's snapshot, never backwards.
     mutating func merge(_ observed: ObservedServer, jobID: String, wave: Int, jobCompleted: Bool, at time: Date) {
-        let id = observed.sourceServerID
+        let id = observed.sourceServerID.rawValue
         guard var server = state.servers[id], server.wave == wave, !server.isResolved else { return }
         if server.jobID == nil { server.jobID = jobID }
         if let instance = observed.recoveryInstanceID { server.recoveryInstanceID = instance }

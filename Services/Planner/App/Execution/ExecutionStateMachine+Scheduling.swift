@@ -111,7 +111,7 @@ extension ExecutionStateMachine {
             effects.append(.startLaunchGroup(LaunchGroupRequested(
                 launchGroup: LaunchGroupID(executionID: state.id, waveNumber: wave.number, endpoint: endpoint),
                 executionType: state.type, planID: state.planID, planName: state.planName, waveName: wave.name,
-                team: state.teamID, initiatedBy: state.initiatedBy, sourceServerIDs: groups[endpoint]!.sorted(),
+                team: state.teamID, initiatedBy: state.initiatedBy, sourceServerIDs: groups[endpoint, default: []].sorted().map(SourceServerID.init(rawValue:)),
                 waveStartedAt: now, timeoutSeconds: wave.timeoutSeconds, launchOverrides: state.launchOverrides,
                 launchSettings: state.launchSettings.map { all in
                     groups[endpoint]!.reduce(into: [String: ServerLaunchSettings]()) { $0[$1] = all[$1] }
@@ -158,7 +158,7 @@ extension ExecutionStateMachine {
             planID: state.planID, planName: state.planName, teamID: state.teamID, initiatedBy: state.initiatedBy,
             actor: actor, wave: wave.map { .init(number: $0.number, name: $0.name, status: $0.status) },
             server: server.map {
-                .init(sourceServerID: $0.id, accountID: $0.accountID, region: $0.region, status: $0.status,
+                .init(sourceServerID: SourceServerID(rawValue: $0.id), accountID: $0.accountID, region: $0.region, status: $0.status,
                       recoveryInstanceID: $0.recoveryInstanceID)
             },
             reason: reason, occurredAt: now, objectives: type.isTerminalExecutionEvent ? objectives : nil, step: step)))

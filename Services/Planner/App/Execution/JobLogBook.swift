@@ -32,7 +32,7 @@ extension ExecutionStateMachine {
         guard !events.isEmpty else { return }
         for id in serverIDs {
             guard let server = state.servers[id], server.wave == wave else { continue }
-            let mine = events.filter { $0.sourceServerID == nil || $0.sourceServerID == id }
+            let mine = events.filter { $0.sourceServerID == nil || $0.sourceServerID?.rawValue == id }
             guard !mine.isEmpty else { continue }
             state.servers[id]?.logEvents = JobLogBook.merged(server.logEvents ?? [], mine)
         }

@@ -90,7 +90,7 @@ extension ExecutionStateMachine {
     ) -> ExecutionState {
         guard job.jobType == .launch else { return state }
         var state = state
-        for id in job.sourceServerIDs {
+        for id in job.sourceServerIDs.map(\.rawValue) {
             guard let server = state.servers[id], server.wave == job.launchGroup.waveNumber,
                   server.recoverySnapshotID == nil, server.latestRecoveryPoint == nil,
                   let observation = observations[id],

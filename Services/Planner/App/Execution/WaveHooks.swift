@@ -2,23 +2,6 @@ import Foundation
 import MusterAPI
 import MusterDomain
 
-/// When a wave hook step runs: before the wave's launch groups are handed to
-/// the launcher, or after every server of the wave is resolved.
-public enum HookPhase: String, Codable, Sendable, Equatable, CaseIterable {
-    case before = "BEFORE", after = "AFTER"
-}
-
-/// What a hook step does.
-public enum HookKind: String, Codable, Sendable, Equatable, CaseIterable {
-    /// `ssm:StartAutomationExecution` in the wave's account and region, then
-    /// `GetAutomationExecution` until terminal (run by the launcher).
-    case ssmAutomation = "SSM_AUTOMATION"
-    /// A signed POST carrying a one-time callback URL (sent by the notifier).
-    case httpCallout = "HTTP_CALLOUT"
-    /// Waits for a person to approve or decline.
-    case approval = "APPROVAL"
-}
-
 /// What a failed (or timed-out) step does to its wave.
 public enum HookFailurePolicy: String, Codable, Sendable, Equatable, CaseIterable {
     /// The wave fails: a `before` step's wave never launches; remaining steps are skipped.
@@ -35,15 +18,6 @@ public enum DeclineAction: String, Codable, Sendable, Equatable, CaseIterable {
     case fail = "FAIL"
     /// The execution is cancelled (as `POST …/cancel`).
     case cancel = "CANCEL"
-}
-
-/// A step's lifecycle.
-public enum StepStatus: String, Codable, Sendable, Equatable, CaseIterable {
-    case pending = "PENDING", running = "RUNNING", succeeded = "SUCCEEDED", failed = "FAILED"
-    case timedOut = "TIMED_OUT", declined = "DECLINED", skipped = "SKIPPED"
-
-    /// True when no further transition can happen.
-    public var isTerminal: Bool { ![.pending, .running].contains(self) }
 }
 
 /// One hook step as the plan defines it (validated) and the execution snapshots it.

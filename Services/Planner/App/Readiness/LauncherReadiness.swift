@@ -57,8 +57,9 @@ enum LauncherReadiness {
                 }
                 let perWave = Dictionary(grouping: servers, by: \.wave).values.map(\.count)
                 let perJob = max(1, facts.quotas.serversPerJob)
+                let ids = Set(servers.map(\.id)).sorted().map(SourceServerID.init(rawValue:))
                 return ReadinessCheckRequested.Region(
-                    region: region, sourceServerIDs: Array(Set(servers.map(\.id))).sorted(), subnetIDs: subnets.sorted(),
+                    region: region, sourceServerIDs: ids, subnetIDs: subnets.sorted(),
                     securityGroupIDs: groups.sorted(), instanceTypes: types.sorted(), peakServers: perWave.max() ?? 0,
                     peakJobs: perWave.map { ($0 + perJob - 1) / perJob }.max() ?? 0)
             }

@@ -30,7 +30,7 @@ struct StepStore: Sendable {
         }
         let rows = events.compactMap { event -> Row? in
             guard let step = event.step else { return nil }
-            var detail = ["step": step.name, "kind": step.kind, "phase": step.phase, "status": step.status]
+            var detail = ["step": step.name, "kind": step.kind.rawValue, "phase": step.phase.rawValue, "status": step.status.rawValue]
             if let wave = event.wave { detail["wave"] = wave.name }
             if let output = step.output { detail["output"] = output }
             return Row(team_id: event.teamID, actor: event.actor ?? "muster", action: event.type.rawValue,

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 
 /// One wave hook step as submitted (`waves[i].before[j]`, `waves[i].after[j]`).
 struct HookStepInput: Codable, Sendable {

@@ -197,13 +197,13 @@ enum LaunchProfileRules {
         if let value = profile.iamInstanceProfileArn, !value.hasPrefix("arn:"), !value.contains(":instance-profile/") {
             throw ValidationFailure(field: "\(field).iamInstanceProfileArn", rule: "format", message: "must be an instance-profile ARN")
         }
-        if let value = profile.launchDisposition, !PlanValidator.launchDispositions.contains(value) {
+        if let value = profile.launchDisposition, !value.isKnown {
             throw ValidationFailure(field: "\(field).launchDisposition", rule: "enum",
-                                    message: "must be one of \(PlanValidator.launchDispositions.joined(separator: ", "))")
+                                    message: "must be one of \(PlanValidator.words(DRSLaunchDisposition.self))")
         }
-        if let value = profile.targetInstanceTypeRightSizingMethod, !PlanValidator.rightSizingMethods.contains(value) {
+        if let value = profile.targetInstanceTypeRightSizingMethod, !value.isKnown {
             throw ValidationFailure(field: "\(field).targetInstanceTypeRightSizingMethod", rule: "enum",
-                                    message: "must be one of \(PlanValidator.rightSizingMethods.joined(separator: ", "))")
+                                    message: "must be one of \(PlanValidator.words(DRSRightSizingMethod.self))")
         }
         for key in (profile.tags ?? [:]).keys where key.isEmpty || key.count > 128 || key.hasPrefix("aws:") {
             throw ValidationFailure(field: "\(field).tags", rule: "format", message: "tag key \(key) must be 1–128 characters and not start with aws:")

@@ -1,4 +1,5 @@
 import Foundation
+import MusterDomain
 import MusterEvents
 
 /// The body of `POST /v1/plans` and `PUT /v1/plans/{id}`.
@@ -170,23 +171,23 @@ enum PlanValidator {
                              drillFrequencyDays: input.drillFrequencyDays)
     }
 
-    /// Allowed `launchOverrides.launchDisposition` values (DRS `LaunchDisposition`).
-    static let launchDispositions = ["STOPPED", "STARTED"]
-    /// Allowed `launchOverrides.targetInstanceTypeRightSizingMethod` values (DRS).
-    static let rightSizingMethods = ["NONE", "BASIC", "IN_AWS"]
+    /// The words of a DRS vocabulary a request may use (`STOPPED, STARTED`): a
+    /// word this build does not know is carried by events, never accepted from an operator.
+    static func words<Word: OpenVocabulary>(_: Word.Type) -> String {
+        Word.known.map(\.rawValue).joined(separator: ", ")
+    }
 
     /// The overrides with their enum fields checked; an empty object means none.
     static func launchOverrides(_ input: LaunchOverrides?) throws -> LaunchOverrides? {
         guard let input, input != LaunchOverrides() else { return nil }
-        for (value, allowed, field) in [
-            (input.launchDisposition, launchDispositions, "launchDisposition"),
-            (input.targetInstanceTypeRightSizingMethod, rightSizingMethods, "targetInstanceTypeRightSizingMethod"),
-        ] {
-            if let value, !allowed.contains(value) {
-                throw ValidationFailure(
-                    field: "launchOverrides.\(field)", rule: "enum",
-                    message: "must be one of \(allowed.joined(separator: ", ")) (DRS spells them in upper case)")
-            }
+        for (isKnown, allowed, field) in [
+            (input.launchDisposition?.isKnown, words(DRSLaunchDisposition.self), "launchDisposition"),
+            (input.targetInstanceTypeRightSizingMethod?.isKnown, words(DRSRightSizingMethod.self),
+             "targetInstanceTypeRightSizingMethod"),
+        ] where isKnown == false {
+            throw ValidationFailure(
+                field: "launchOverrides.\(field)", rule: "enum",
+                message: "must be one of \(allowed) (DRS spells them in upper case)")
         }
         return input
     }
