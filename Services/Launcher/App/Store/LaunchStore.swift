@@ -54,6 +54,15 @@ struct LaunchStore: Sendable {
         }
     }
 
+    /// The next attempt number of `group`'s cleanup (TERMINATE chunks): 1, then one more per request.
+    func nextTerminateAttempt(of group: LaunchGroupID, on connection: PostgresConnection) async throws -> Int {
+        try await connection.query(
+            """
+            SELECT coalesce(max(attempt), 0) + 1 AS next FROM \(schema).launch_chunks
+            WHERE kind = 'TERMINATE' AND launch_group = $1
+            """, [group.description]).rows[0].decode(Int.self, "next")
+    }
+
     /// Records a poll to serve.
     func enqueuePoll(_ poll: JobPoll, on connection: PostgresConnection) async throws {
         try await connection.query(

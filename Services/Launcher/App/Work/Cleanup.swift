@@ -19,11 +19,7 @@ enum Cleanup {
             throw UnprocessableEvent("instances.terminate needs at least one recovery instance id")
         }
         let group = LaunchGroupID(executionID: request.executionID, waveNumber: 0, endpoint: request.endpoint)
-        let attempt = try await connection.query(
-            """
-            SELECT coalesce(max(attempt), 0) + 1 AS next FROM \(store.schema).launch_chunks
-            WHERE kind = 'TERMINATE' AND launch_group = $1
-            """, [group.description]).rows[0].decode(Int.self, "next")
+        let attempt = try await store.nextTerminateAttempt(of: group, on: connection)
         try await store.enqueue(
             kind: .terminate, launchGroup: group, attempt: attempt,
             chunks: Chunking.batches(Array(Set(request.recoveryInstanceIDs)).sorted(), size: Chunking.apiMaximum),

@@ -44,21 +44,7 @@ struct InventoryHandler: Sendable {
         let changed = try await readiness.inventoryChanges(
             account: server.endpoint.accountID, region: server.endpoint.region, server: server.sourceServerID.rawValue,
             replicationState: server.replicationState, recoveryInstanceID: server.recoveryInstanceID, on: connection)
-        try await connection.query(
-            """
-            INSERT INTO \(schema).source_servers (account_id, region, server_id, hostname, replication_state,
-                last_launch_result, tags, recovery_instance_id, observed_at, lag_seconds, last_snapshot_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            ON CONFLICT (account_id, region, server_id) DO UPDATE SET hostname = EXCLUDED.hostname,
-                replication_state = EXCLUDED.replication_state, last_launch_result = EXCLUDED.last_launch_result,
-                tags = EXCLUDED.tags, recovery_instance_id = EXCLUDED.recovery_instance_id,
-                observed_at = EXCLUDED.observed_at, lag_seconds = EXCLUDED.lag_seconds,
-                last_snapshot_at = EXCLUDED.last_snapshot_at
-            WHERE source_servers.observed_at <= EXCLUDED.observed_at
-            """,
-            [server.endpoint.accountID, server.endpoint.region, server.sourceServerID, server.hostname,
-             server.replicationState, server.lastLaunchResult, try PostgresJSON(encoding: server.tags),
-             server.recoveryInstanceID, server.observedAt, server.lagSeconds, server.lastSnapshotAt])
+        try await SourceServerStore(schema: schema).keep(server, on: connection)
         // What readiness looks at changed: the plans with this server are re-evaluated on the next pass.
         if changed {
             try await readiness.markStale(

@@ -56,8 +56,8 @@ struct JobStatusHandler: Sendable {
             input, to: executionID, event: event, what: "job.status", logger: logger, on: connection
         ) { applied in
             guard case .jobCreated(let created) = input, created.jobType == .launch else { return applied }
-            let observations = try await Self.replication(
-                of: created.sourceServerIDs.map(\.rawValue), in: created.launchGroup.endpoint, schema: store.schema, on: connection)
+            let observations = try await SourceServerStore(schema: store.schema).replication(
+                of: created.sourceServerIDs.map(\.rawValue), in: created.launchGroup.endpoint, on: connection)
             return ExecutionStateMachine.noteLatestRecoveryPoints(observations, job: created, in: applied)
         }
     }
@@ -77,25 +77,6 @@ struct JobStatusHandler: Sendable {
         }
         try await store.applyConsumed(
             input, to: executionID, event: event, what: "ssm.automation-status", logger: logger, on: connection)
-    }
-
-    /// The inventory's replication freshness of `serverIDs` in `endpoint`.
-    static func replication(
-        of serverIDs: [String], in endpoint: Endpoint, schema: String, on connection: PostgresConnection
-    ) async throws -> [String: ReplicationObservation] {
-        var observations: [String: ReplicationObservation] = [:]
-        for row in try await connection.query(
-            """
-            SELECT server_id, replication_state, lag_seconds, last_snapshot_at, observed_at FROM \(schema).source_servers
-            WHERE account_id = $1 AND region = $2 AND server_id = ANY(string_to_array($3, ','))
-            """, [endpoint.accountID, endpoint.region, serverIDs.joined(separator: ",")]).rows {
-            observations[try row.decode(String.self, "server_id")] = ReplicationObservation(
-                replicationState: try row.decode(String?.self, "replication_state"),
-                lagSeconds: try row.decode(Double?.self, "lag_seconds"),
-                lastSnapshotAt: try row.decode(Date?.self, "last_snapshot_at"),
-                observedAt: try row.decode(Date.self, "observed_at"))
-        }
-        return observations
     }
 
     static func executionID(of input: ExecutionInput) -> ExecutionID? {
