@@ -50,7 +50,7 @@ public enum NotifierService: ServiceDefinition {
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout,
                                   connectTimeout: configuration.connectTimeout),
             configuration: configuration, logger: logger, reported: wakeRelay)
-        let routing = EventRouting(schema: configuration.schema)
+        let routing = EventRouting(store: DeliveryStore(schema: configuration.schema))
         let tokens = TokenReplica(schema: configuration.schema)
         let metrics = NotifierMetrics()
         // A consumer that created deliveries wakes the dispatcher: they are due now.

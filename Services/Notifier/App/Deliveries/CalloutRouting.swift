@@ -26,7 +26,7 @@ struct CalloutRouting: Sendable {
         var handlers = EventHandlers(
             unregistered: .park, onlyFrom: EventSource.planner,
             refusal: "is not the planner's; only the planner requests callouts")
-        let routing = Routing(schema: schema, topics: topics, rules: rules)
+        let routing = Routing(schema: schema, store: DeliveryStore(schema: schema), topics: topics, rules: rules)
         handlers.register(CalloutRequested.self) { request, context in
             _ = try await routing.route(request, event: context.event, on: context.transaction)
         }
@@ -41,6 +41,8 @@ struct CalloutRouting: Sendable {
 /// Turns one decoded `callout.requested` into a delivery row, or a failed `callout.completed`.
 private struct Routing: Sendable {
     let schema: String
+    /// Its SQL (Store/DeliveryStore.swift).
+    let store: DeliveryStore
     let topics: Topics
     let rules: SubscriptionRules
 
@@ -56,17 +58,11 @@ private struct Routing: Sendable {
                 source: EventSource.notifier, topics: topics, on: connection)
             return 0
         }
-        return try await connection.query(
-            """
-            INSERT INTO \(schema).deliveries
-                (id, subscription_id, event_id, event_type, event_source, event_time, execution_id, body,
-                 target_url, callout_step, callout_deadline, traceparent, tracestate)
-            VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-            ON CONFLICT (subscription_id, event_id) DO NOTHING
-            """,
-            [subscription, event.id, event.type, event.source, event.time,
-             body.executionID.rawValue, Array(try EventCoding.encoder.encode(body)), request.url, body.stepName,
-             body.deadline, StoredTrace.current?.traceparent, StoredTrace.current?.tracestate]).affectedRows
+        return try await store.queue(
+            event, to: subscription, executionID: body.executionID.rawValue,
+            body: Array(try EventCoding.encoder.encode(body)),
+            callout: (request.url, CalloutTarget(stepName: body.stepName, deadline: body.deadline)),
+            trace: StoredTrace.current, on: connection)
     }
 
     /// Why the callout cannot be sent, or nil.
@@ -79,10 +75,8 @@ private struct Routing: Sendable {
         guard let id = UUID(uuidString: request.subscriptionID) else {
             return "subscription \(request.subscriptionID) is not a subscription id"
         }
-        let found = try await connection.query(
-            "SELECT 1 FROM \(schema).subscriptions WHERE id = $1 AND team_id = $2", [id, request.body.teamID.rawValue]).rows
-        return found.isEmpty
-            ? "subscription \(request.subscriptionID) does not exist in the team: the callout cannot be signed"
-            : nil
+        return try await store.subscriptionExists(id, team: request.body.teamID, on: connection)
+            ? nil
+            : "subscription \(request.subscriptionID) does not exist in the team: the callout cannot be signed"
     }
 }

@@ -10,7 +10,8 @@ import MusterPostgres
 /// `UNIQUE (subscription_id, event_id)` backs that up, so no event is ever
 /// delivered twice to a subscription by the notifier's own doing.
 struct EventRouting: Sendable {
-    let schema: String
+    /// Its SQL (Store/DeliveryStore.swift).
+    let store: DeliveryStore
 
     /// The fields routing needs. Decoding only these (not the whole
     /// `ExecutionEvent`) keeps later payload versions routable.
@@ -43,24 +44,13 @@ struct EventRouting: Sendable {
         guard let orderKey = route.orderKey else {
             throw UnprocessableEvent("\(event.type) \(event.id): body lacks executionID (or planID for a plan event)")
         }
-        let subscriptions = try await connection.query(
-            "SELECT id, event_types FROM \(schema).subscriptions WHERE team_id = $1 AND enabled", [route.teamID.rawValue]).rows
         var created = 0
         // The consumer span's position: each attempt's POST continues the event's trace.
         let trace = StoredTrace.current
-        for row in subscriptions {
-            let filter = EventFilter(entries: try row.decode(PostgresJSON.self, "event_types").decode([String].self))
-            guard filter.matches(event.type) else { continue }
-            created += try await connection.query(
-                """
-                INSERT INTO \(schema).deliveries
-                    (id, subscription_id, event_id, event_type, event_source, event_time, execution_id, body,
-                     traceparent, tracestate)
-                VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
-                ON CONFLICT (subscription_id, event_id) DO NOTHING
-                """,
-                [try row.decode(UUID.self, "id"), event.id, event.type, event.source, event.time,
-                 orderKey, event.data, trace?.traceparent, trace?.tracestate]).affectedRows
+        for subscription in try await store.enabledSubscriptions(of: route.teamID, on: connection) {
+            guard subscription.filter.matches(event.type) else { continue }
+            created += try await store.queue(
+                event, to: subscription.id, executionID: orderKey, body: event.data, trace: trace, on: connection)
         }
         return created
     }

@@ -20,17 +20,11 @@ struct Authenticator: Sendable {
             throw APIError.missingToken(hint: "the same token as for the planner API")
         }
         // Malformed tokens are looked up too (then fail), for the timing reason above.
-        let rows = try await pool.query(
-            """
-            SELECT team_id, subject, role FROM \(schema).tokens
-            WHERE token_sha256 = $1 AND revoked_at IS NULL
-            """, [token.digestHex]).rows
-        guard token.isWellFormed, let row = rows.first, let role = Role(rawValue: try row.decode(String.self, "role"))
-        else {
+        let found = try await TokenReplica.principal(sha256: token.digestHex, schema: schema, pool: pool)
+        guard token.isWellFormed, let found else {
             throw APIError.unknownToken(
                 hint: "a token issued seconds ago may still be on its way to the notifier: retry")
         }
-        return Principal(teamID: try row.decode(TeamID.self, "team_id"), subject: try row.decode(String.self, "subject"),
-                         role: role)
+        return found
     }
 }

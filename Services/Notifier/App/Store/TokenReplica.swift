@@ -1,5 +1,6 @@
 import Foundation
 import MusterAPI
+import MusterDomain
 import MusterEvents
 import MusterKafka
 import MusterMessaging
@@ -9,7 +10,8 @@ import MusterPostgres
 /// and revoked tokens, as SHA-256 digests). Runs inside the inbox
 /// transaction; records of one team share a partition, so they arrive in
 /// order, and a revocation that still arrives first is kept (never undone
-/// by the issue that follows it).
+/// by the issue that follows it). The API's token look-up
+/// (`Tokens/Authenticator`) reads the same table through ``principal(sha256:schema:pool:)``.
 struct TokenReplica: Sendable {
     let schema: String
     /// `teams.v1`'s token events; other team events that may come later are not ours and are skipped.
@@ -52,5 +54,18 @@ struct TokenReplica: Sendable {
 
     func handle(_ event: CloudEvent, _ record: KafkaRecord, on connection: PostgresConnection) async throws {
         try await handlers.handle(event, record: record, transaction: connection)
+    }
+
+    /// The unrevoked token whose SHA-256 is `digest` (lowercase hex) as its principal; nil when there is
+    /// none or its role is unknown. One indexed look-up whatever the digest (the API's timing reason).
+    static func principal(sha256 digest: String, schema: String, pool: PostgresPool) async throws -> Principal? {
+        let rows = try await pool.query(
+            """
+            SELECT team_id, subject, role FROM \(schema).tokens
+            WHERE token_sha256 = $1 AND revoked_at IS NULL
+            """, [digest]).rows
+        guard let row = rows.first, let role = Role(rawValue: try row.decode(String.self, "role")) else { return nil }
+        return Principal(teamID: try row.decode(TeamID.self, "team_id"), subject: try row.decode(String.self, "subject"),
+                         role: role)
     }
 }
