@@ -90,11 +90,8 @@ public final class PollScheduler: Service, Sendable {
     @discardableResult
     public func tick() async throws -> TickSummary {
         let tracker = self.tracker, configuration = self.configuration
-        let timeoutMs = Int(configuration.claimTimeout.seconds * 1000)
         let summary = try await pool.transaction { connection -> TickSummary in
-            try await connection.query("SELECT set_config('statement_timeout', $1, true)", ["\(timeoutMs)"])
-            try await connection.query(
-                "SELECT set_config('idle_in_transaction_session_timeout', $1, true)", ["\(timeoutMs)"])
+            try await JobTracker.bound(transactionTo: configuration.claimTimeout, on: connection)
             let now = try await JobTracker.now(on: connection)
             var summary = TickSummary(now: now)
             let endpoints = try await tracker.claimEndpoints(

@@ -36,6 +36,14 @@ public struct JobTracker: Sendable {
         outbox = Outbox(schema: configuration.schema)
     }
 
+    /// Bounds the caller's transaction: a statement, or the transaction idling between statements,
+    /// longer than `timeout` ends it (a hung poller's claim does not outlive it).
+    static func bound(transactionTo timeout: Duration, on connection: PostgresConnection) async throws {
+        let milliseconds = "\(Int(timeout.seconds * 1000))"
+        try await connection.query("SELECT set_config('statement_timeout', $1, true)", [milliseconds])
+        try await connection.query("SELECT set_config('idle_in_transaction_session_timeout', $1, true)", [milliseconds])
+    }
+
     /// PostgreSQL's current time (the one clock every poller shares).
     public static func now(on connection: PostgresConnection) async throws -> Date {
         try await connection.query("SELECT clock_timestamp() AS now").rows[0].decode(Date.self, "now")
