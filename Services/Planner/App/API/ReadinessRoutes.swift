@@ -39,7 +39,7 @@ extension PlannerAPI {
     {
         let recorder = readiness, evaluationID = UUID()
         let (local, facts, asked) = try await pool.transaction { connection in
-            guard let plan = try await recorder.store.plan(planID, team: team, on: connection)
+            guard let plan = try await recorder.store.plan(planID, team: team, on: connection)?.plan
             else { throw APIError.notFound("plan") }
             let (facts, local) = try await recorder.local(plan, planID: planID, now: now, on: connection)
             let requests = try recorder.requests(plan: plan, planID: planID, evaluationID: evaluationID, facts: facts, now: now)

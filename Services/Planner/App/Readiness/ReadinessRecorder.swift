@@ -82,7 +82,7 @@ struct ReadinessRecorder: Sendable {
     /// the answer (the event owed, if the verdict changed). An answer for a deleted plan is dropped.
     func answered(_ answer: ReadinessChecked, now: Date, on connection: PostgresConnection) async throws -> OutboxMessage? {
         let planID = answer.planID
-        guard let (team, plan) = try await store.lockedPlan(planID, on: connection),
+        guard let (team, plan) = try await store.plan(planID, team: nil, lock: true, on: connection),
               try await store.storeAnswer(answer, plan: planID, on: connection),
               try await store.verdict(plan: planID, on: connection) != nil else { return nil }
         return try await reevaluate(planID: planID, team: team, plan: plan, now: now, ask: false, on: connection).event

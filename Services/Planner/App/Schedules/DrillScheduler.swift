@@ -53,7 +53,7 @@ struct DrillScheduler: Sendable {
 
     func fire(_ due: ScheduleStore.Due, now: Date, on connection: PostgresConnection) async throws -> String {
         let actor = "schedule:\(due.id.uuidString.lowercased())"
-        guard let plan = try await ReadinessStore(schema: api.schema).plan(due.plan, team: nil, on: connection)
+        guard let plan = try await ReadinessStore(schema: api.schema).plan(due.plan, team: nil, on: connection)?.plan
         else { return "skipped: the plan is gone" }
         let accounts = try await store.accounts(plan: plan, on: connection)
         let running = try await store.runningScheduledDrills(on: connection)

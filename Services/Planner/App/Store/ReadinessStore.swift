@@ -66,23 +66,17 @@ struct ReadinessStore: Sendable {
         }
     }
 
-    /// A plan and its team, locked `FOR UPDATE` (an answer about it is being recorded); nil when there is none.
-    func lockedPlan(_ id: PlanID, on connection: PostgresConnection) async throws -> (team: TeamID, plan: ValidatedPlan)? {
-        guard let row = try await connection.query(
-            "SELECT team_id, definition FROM \(schema).plans WHERE id = $1 FOR UPDATE", [id]).rows.first else { return nil }
-        return (try row.decode(TeamID.self, "team_id"),
-                try row.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self))
-    }
-
-    /// A plan of `team` (any team when nil), locked `FOR UPDATE` when `lock`; nil when there is none.
+    /// A plan of `team` (any team when nil) and the team that owns it, locked `FOR UPDATE` when `lock`;
+    /// nil when there is none.
     func plan(_ id: PlanID, team: TeamID?, lock: Bool = false, on connection: PostgresConnection) async throws
-        -> ValidatedPlan?
+        -> (team: TeamID, plan: ValidatedPlan)?
     {
         try await connection.query(
             """
-            SELECT definition FROM \(schema).plans WHERE id = $1 AND ($2::uuid IS NULL OR team_id = $2)
+            SELECT team_id, definition FROM \(schema).plans WHERE id = $1 AND ($2::uuid IS NULL OR team_id = $2)
             """ + (lock ? " FOR UPDATE" : ""), [id, team]).rows.first
-            .map { try $0.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self) }
+            .map { (try $0.decode(TeamID.self, "team_id"),
+                    try $0.decode(PostgresJSON.self, "definition").decode(ValidatedPlan.self)) }
     }
 
     /// Whether an inventory observation changes what readiness looks at (replication state, recovery instance).
