@@ -25,6 +25,8 @@ final class ConsumerCore: Sendable {
         /// Pause (true) or resume (false) requests, applied on the poll thread in order.
         var flowChanges: [(paused: Bool, partition: TopicPartition)] = []
         var onRevoked: (@Sendable ([TopicPartition]) -> Void)?
+        /// The subscription was made (on the poll thread, when a record was first wanted).
+        var subscribed = false
         /// An assignment (possibly empty) arrived: this member joined its group.
         var joined = false
         var closeRequested = false
@@ -44,6 +46,7 @@ final class ConsumerCore: Sendable {
     }
 
     private let client: RDKafkaClient
+    private let topics: [String]
     private let logger: Logger
     private let state = Mutex(State())
     /// Wakes the idle poll thread. Extra signals only cost an extra loop turn.
@@ -55,6 +58,11 @@ final class ConsumerCore: Sendable {
         configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger,
         onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil
     ) throws(KafkaError) {
+        guard !topics.isEmpty else { throw .subscribeFailed(topics: topics, reason: "no topic to subscribe to") }
+        // Subscribed on the poll thread when a record is first wanted, not here: a consumer that is
+        // built but never read (or closed at once) never sends a JoinGroup, so it can never be left
+        // in its group as a member that will not answer (see ``subscribeIfNeeded()``).
+        self.topics = topics
         self.logger = logger
         self.onRebalance = onRebalance
         let events = RDKafkaEvents(logger: logger)
@@ -64,12 +72,6 @@ final class ConsumerCore: Sendable {
             events: events
         )
         events.onRebalance { [weak self] event in self?.rebalanced(event) }
-        do {
-            try client.subscribe(topics)
-        } catch {
-            client.destroy()
-            throw error
-        }
     }
 
     // MARK: Called from tasks
@@ -182,7 +184,9 @@ final class ConsumerCore: Sendable {
                 for change in changes { client.setPaused(change.paused, [change.partition]) }
             // 1 s: a record ends the wait at once, and commits, pauses and close wake it
             // (`wakeConsumerPoll`); a shorter wait only costs an idle service wake-ups.
-            case .poll: handle(client.consumerPoll(milliseconds: 1000))
+            case .poll:
+                guard subscribeIfNeeded() else { continue loop }
+                handle(client.consumerPoll(milliseconds: 1000))
             case .idle: wake.wait()
             case .leave: break loop
             }
@@ -197,6 +201,28 @@ final class ConsumerCore: Sendable {
         client.destroy()
         logger.debug("Kafka consumer closed")
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Subscribes the first time a record is wanted. A member that subscribes joins its group at
+    /// once (librdkafka sends the JoinGroup in the background), and one closed while that join is
+    /// still pending cannot leave: it has no member id yet. A broker that completes such a join
+    /// keeps a member that never syncs or heartbeats, and every rebalance of the group then waits
+    /// for it until its session ends (Tansu never ended it: the working members got no
+    /// partitions). So a consumer joins only when it is read. False when the subscription failed:
+    /// the waiting reads are failed, as on a fatal client error.
+    private func subscribeIfNeeded() -> Bool {
+        guard !state.withLock({ $0.subscribed }) else { return true }
+        do {
+            try client.subscribe(topics)
+            state.withLock { $0.subscribed = true }
+            return true
+        } catch {
+            logger.error("Kafka consumer could not subscribe: \(error)")
+            let failure = KafkaError.consumerFailed(reason: "\(error)")
+            let waiters = state.withLock { $0.machine.failed(failure) }
+            for waiter in waiters { waiter.resume(throwing: failure) }
+            return false
+        }
     }
 
     private func handle(_ result: RDKafkaClient.ConsumerPollResult) {

@@ -18,6 +18,10 @@ public final class KafkaConsumer: Sendable {
 
     /// Consumer-group member subscribed to `topics`; `auto.offset.reset` defaults to "earliest".
     ///
+    /// It subscribes, and so joins its group, when ``records`` is first awaited: a consumer built but never
+    /// read, or closed at once, never becomes a member (one closed while its join was still pending would have
+    /// no member id to leave with, and could hold up its group's rebalances).
+    ///
     /// The topics must exist (create them with ``KafkaAdmin/createTopics(_:configuration:timeout:)``); subscribing
     /// does not create them. For fast group joins in tests use ``KafkaConfiguration/fastGroupProperties``.
     ///

@@ -27,8 +27,13 @@ public final class OutboxRelay: Service, Sendable {
         public var batchSize: Int = 500
         /// How long to sleep when the outbox is empty and nobody called `wake()`:
         /// a safety net only (rows left by a crashed instance), since every
-        /// commit in the process wakes the relay.
-        public var idleInterval: Duration = .seconds(2)
+        /// commit in the process wakes the relay, and a pass that found rows
+        /// while another relay held the lock looks again after `lockRetry`.
+        /// An idle pass is one statement (is anything unpublished?).
+        public var idleInterval: Duration = .seconds(5)
+        /// How soon to look again when rows were waiting but another relay
+        /// (another instance of the service) held the schema's lock.
+        public var lockRetry: Duration = .milliseconds(250)
         /// Backoff after a failed batch (broker or database down).
         public var retry = Backoff(base: .milliseconds(100), cap: .seconds(10))
         /// Creates the defaults.
@@ -83,11 +88,13 @@ public final class OutboxRelay: Service, Sendable {
         let loop = self.loop
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await loop.run {
-                let current = Task { try await publishBatch() }
+                let current = Task { try await publishPass() }
                 pass.task.withLock { $0 = current }
                 if loop.isStopped { current.cancel() }  // a shutdown between the loop's check and the store
                 do {
-                    return try await current.value < batchSize ? .idle : .immediately
+                    let outcome = try await current.value
+                    if outcome.published >= batchSize { return .immediately }
+                    return outcome.lockBusy ? .after(configuration.lockRetry) : .idle
                 } catch is CancellationError where loop.isStopped {
                     logger.info("outbox pass interrupted by shutdown; its rows are published again later",
                                 metadata: ["schema": "\(schema)"])
@@ -108,6 +115,11 @@ public final class OutboxRelay: Service, Sendable {
     /// outbox is empty or another relay holds the lock).
     @discardableResult
     public func publishBatch() async throws -> Int {
+        try await publishPass().published
+    }
+
+    /// One pass: what it published, and whether rows were waiting while another relay held the lock.
+    private func publishPass() async throws -> (published: Int, lockBusy: Bool) {
         let schema = self.schema
         let limit = configuration.batchSize
         let producer = self.producer
@@ -116,23 +128,27 @@ public final class OutboxRelay: Service, Sendable {
         // for the batch; reads and the final mark are single statements, so
         // no transaction (nor its snapshot and row locks) stays open while
         // the broker acknowledges. A crash releases the lock with the session.
-        let count = try await pool.withConnection { connection -> Int in
+        let outcome = try await pool.withConnection { connection -> (published: Int, lockBusy: Bool) in
+            // The idle pass: one statement, no lock taken when nothing waits.
+            let pending = try await connection.query(
+                "SELECT EXISTS (SELECT 1 FROM \(schema).outbox WHERE published_at IS NULL) AS pending")
+            guard try pending.rows[0].decode(Bool.self, "pending") else { return (0, false) }
             let key = "muster.outbox.\(schema)"
             let lock = try await connection.query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [key])
-            guard try lock.rows[0].decode(Bool.self, "locked") else { return 0 }
+            guard try lock.rows[0].decode(Bool.self, "locked") else { return (0, true) }
             do {
                 let count = try await Self.publish(
                     schema: schema, limit: limit, producer: producer, afterPublish: afterPublish, on: connection)
                 _ = try await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [key])
-                return count
+                return (count, false)
             } catch {
                 // Not cancelled with the pass: a connection going back to the pool must not keep the lock.
                 await Task { _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext($1))", [key]) }.value
                 throw error
             }
         }
-        if count > 0 { published.increment(by: count) }
-        return count
+        if outcome.published > 0 { published.increment(by: outcome.published) }
+        return outcome
     }
 
     private static func publish(
@@ -198,7 +214,7 @@ private func publishSpan(for message: OutboxMessage) -> (any Span)? {
 
 /// The publish pass in hand, so shutdown can cancel it.
 private final class CurrentPass: Sendable {
-    let task = Mutex<Task<Int, any Error>?>(nil)
+    let task = Mutex<Task<(published: Int, lockBusy: Bool), any Error>?>(nil)
 }
 
 extension OutboxRelay {

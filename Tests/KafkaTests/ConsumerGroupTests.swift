@@ -101,6 +101,29 @@ struct ConsumerGroupTests {
         await consumer.close()
     }
 
+    @Test("a member closed before it was read never joined: the group's next member gets every partition")
+    func closedBeforeReadNeverJoins() async throws {
+        let configuration = try TestEnvironment.kafka()
+        let topic = try await TestEnvironment.makeTopic(partitions: 3)
+        let group = TestEnvironment.uniqueName("g")
+        let unread = try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
+        // Long enough for a JoinGroup sent at subscription to reach the broker, shorter than the
+        // broker holds it (Tansu: half the session): a member that joined at once would be closed
+        // with its join pending and stay in the group without a member id to leave with.
+        try await Task.sleep(for: .milliseconds(400))
+        await unread.close()
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        for partition in Int32(0)..<3 {
+            _ = try await producer.send(KafkaOutgoingRecord(topic: topic, key: nil, value: "\(partition)".bytes,
+                                                            partition: partition))
+        }
+        await producer.shutdown(timeout: .seconds(5))
+        let reader = try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
+        let records = try await reader.take(3, within: .seconds(30))
+        await reader.close()
+        #expect(Set(records.map(\.partition)) == [0, 1, 2], "one member holds every partition")
+    }
+
     @Test("a member reports joining its group, even with an empty assignment, and stops reporting it once closed")
     func joinedGroup() async throws {
         let configuration = try TestEnvironment.kafka()

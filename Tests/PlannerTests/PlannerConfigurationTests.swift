@@ -16,7 +16,7 @@ struct PlannerConfigurationTests {
         #expect(defaults.adminToken == nil)
         #expect(defaults.oidc == nil)
         #expect(defaults.schedules.tickInterval == .seconds(15))
-        #expect(defaults.stepDeadlineInterval == .seconds(1))
+        #expect(defaults.stepDeadlineInterval == .seconds(30))
         #expect(defaults.callbackBaseURL == "http://localhost:8080")
         #expect(throws: ConfigurationError.invalid(
             key: "MUSTER_PLANNER_ADMIN_TOKEN", value: nil,
@@ -28,7 +28,7 @@ struct PlannerConfigurationTests {
             try PlannerService.configuration(from: EnvironmentSettings(environment: ["MUSTER_OIDC_ISSUER": "https://idp.example"]))
         }
         #expect(throws: ConfigurationError.invalid(
-            key: "MUSTER_PLANNER_STEP_DEADLINE_MS", value: "5", rule: "must be an integer in 10...60000")) {
+            key: "MUSTER_PLANNER_STEP_DEADLINE_MS", value: "5", rule: "must be an integer in 10...300000")) {
             try PlannerService.configuration(from: EnvironmentSettings(environment: ["MUSTER_PLANNER_STEP_DEADLINE_MS": "5"]))
         }
     }

@@ -23,6 +23,7 @@ struct PollerFixture {
         configuration.timeout = TimeoutPolicy(finalAnswerGrace: .milliseconds(300), maxFinalPolls: 2)
         configuration.budget = EndpointBudget(maxPollsPerMinute: 6000)
         configuration.tickInterval = .milliseconds(20)
+        configuration.idleInterval = .milliseconds(20)
         configuration.gaugeInterval = .milliseconds(200)
         configuration.topics = Topics(prefix: "\(schema).")
         return configuration

@@ -124,8 +124,8 @@ public final class ServiceUnderTest<Definition: ServiceDefinition>: Sendable {
         await run.kill()
     }
 
-    /// A consumer loop built but left out would hold its group membership until released: it is run
-    /// already cancelled, which closes its Kafka consumer at once.
+    /// A consumer loop built but left out is run already cancelled, which closes its Kafka consumer at
+    /// once; never read, that consumer never subscribed, so it never joined its group.
     private static func closeLeftOut(_ all: [any Service], running: [any Service]) async {
         let kept = Set(running.compactMap { $0 as? EventConsumer }.map(ObjectIdentifier.init))
         for consumer in all.compactMap({ $0 as? EventConsumer }) where !kept.contains(ObjectIdentifier(consumer)) {

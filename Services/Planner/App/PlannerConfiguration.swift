@@ -14,7 +14,7 @@ import MusterService
 /// | `MUSTER_PLANNER_MAX_SERVERS_PER_PLAN` | `1000` | most servers per plan |
 /// | `MUSTER_PLANNER_STREAM_POLL_MS` | `50` | how often open event streams look for new events |
 /// | `MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS` | `15` | comment sent on an idle event stream |
-/// | `MUSTER_PLANNER_STEP_DEADLINE_MS` | `1000` | how often hook steps past their timeout are looked for |
+/// | `MUSTER_PLANNER_STEP_DEADLINE_MS` | `30000` | the longest the step-deadline loop sleeps: it sleeps until the earliest deadline of a running hook step, and every commit that starts a step wakes it, so this only bounds how late a step started by another planner instance (that then stopped) times out |
 /// | `MUSTER_PLANNER_QUOTA_CONCURRENT_JOBS` | `20` | DRS concurrent jobs per account, for readiness |
 /// | `MUSTER_PLANNER_QUOTA_SERVERS_PER_JOB` | `100` | DRS source servers per job, for readiness |
 /// | `MUSTER_PLANNER_QUOTA_SERVERS_IN_ACTIVE_JOBS` | `500` | DRS source servers in all active jobs, for readiness |
@@ -39,7 +39,7 @@ public struct PlannerConfiguration: Sendable {
     /// OpenID Connect sign-in and provider tokens on the API; nil = off.
     public var oidc: OIDCSettings?
     /// How often wave hook steps past their deadline are timed out.
-    public var stepDeadlineInterval: Duration = .seconds(1)
+    public var stepDeadlineInterval: Duration = .seconds(30)
     /// The account quotas readiness evaluation checks plans against.
     public var quotas = ReadinessQuotas()
     /// Drill schedules.
@@ -82,7 +82,7 @@ public struct PlannerConfiguration: Sendable {
         stream.heartbeatInterval = .seconds(
             try reader.int("MUSTER_PLANNER_STREAM_HEARTBEAT_SECONDS", default: 15, range: 1...300))
         stepDeadlineInterval = .milliseconds(
-            try reader.int("MUSTER_PLANNER_STEP_DEADLINE_MS", default: 1000, range: 10...60_000))
+            try reader.int("MUSTER_PLANNER_STEP_DEADLINE_MS", default: 30_000, range: 10...300_000))
         quotas.concurrentJobs = try reader.int(
             "MUSTER_PLANNER_QUOTA_CONCURRENT_JOBS", default: quotas.concurrentJobs, range: 1...10_000)
         quotas.serversPerJob = try reader.int(

@@ -111,7 +111,10 @@ public enum PlannerService: ServiceDefinition {
         _ context: ServiceContext, configuration: PlannerConfiguration, router: ServiceRouter
     ) throws -> Parts {
         let relay = context.relay
-        let wake: @Sendable () -> Void = { relay.wake() }
+        // Every commit that enqueued events wakes the relay, and the step deadlines: a step that
+        // started has a new deadline, which the loop, asleep until the earliest one, must read.
+        let deadlineLoop = StepDeadlines.loop(interval: configuration.stepDeadlineInterval, logger: context.logger)
+        let wake: @Sendable () -> Void = { relay.wake(); deadlineLoop.wake() }
         let api = PlannerAPI(configuration: configuration, pool: context.pool, wake: wake)
         api.addRoutes(to: router)
         PlannerConsole(api: api).addRoutes(to: router)
@@ -120,8 +123,7 @@ public enum PlannerService: ServiceDefinition {
             eventConsumer: context.eventConsumer,
             makeConsumer: { topics in try context.makeConsumer(topics: topics) },
             onOutcome: context.onOutcome, wake: wake)
-        let deadlines = StepDeadlines(api: api, interval: configuration.stepDeadlineInterval,
-                                      logger: context.logger, now: { Date() })
+        let deadlines = StepDeadlines(api: api, loop: deadlineLoop, logger: context.logger, now: { Date() })
         let scheduler = SchedulerService(
             scheduler: DrillScheduler(api: api, logger: context.logger),
             monitor: ReadinessMonitor(api: api, logger: context.logger),

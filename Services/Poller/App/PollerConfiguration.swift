@@ -13,8 +13,12 @@ public struct PollerConfiguration: Sendable {
     public var timeout = TimeoutPolicy()
     /// The per-endpoint ceiling on polls.
     public var budget = EndpointBudget(maxPollsPerMinute: 20)
-    /// How often the scheduler looks for due jobs when there was nothing more to do.
+    /// The longest the scheduler sleeps while jobs are live (it sleeps until the next planned
+    /// look when that is sooner).
     public var tickInterval: Duration = .seconds(1)
+    /// How long the scheduler sleeps when no job is live: every `job.created` it handles wakes it,
+    /// so this only bounds how soon it takes over the jobs of another poller instance that stopped.
+    public var idleInterval: Duration = .seconds(10)
     /// Endpoints claimed per scheduler transaction (more work → the next tick starts at once).
     public var maxEndpointsPerTick = 50
     /// Ids per `job.poll` (DescribeJobs takes at most 1000).
@@ -70,6 +74,7 @@ public struct PollerConfiguration: Sendable {
         }
         budget = EndpointBudget(maxPollsPerMinute: maxPolls, completionReserve: reserve)
         tickInterval = try Self.positive(reader, "MUSTER_POLLER_TICK", tickInterval)
+        idleInterval = try Self.positive(reader, "MUSTER_POLLER_IDLE_INTERVAL", idleInterval)
         maxEndpointsPerTick = try reader.int(
             "MUSTER_POLLER_MAX_ENDPOINTS_PER_TICK", default: maxEndpointsPerTick, range: 1...10_000)
         claimTimeout = try Self.positive(reader, "MUSTER_POLLER_CLAIM_TIMEOUT", claimTimeout)

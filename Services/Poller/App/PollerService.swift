@@ -53,6 +53,8 @@ public enum PollerService: ServiceDefinition {
         ) { outcome, event in
             // A snapshot may have enqueued job.timed-out: publish it now, not at the relay's next idle check.
             if outcome == .handled && event?.type == EventType.jobObserved { wakeRelay() }
+            // A new live job: the scheduler, asleep for its idle interval when nothing was live, plans its first look.
+            if outcome == .handled && event?.type == EventType.jobCreated { scheduler.wake() }
             onOutcome(outcome, event)
         }
         return [status, scheduler]

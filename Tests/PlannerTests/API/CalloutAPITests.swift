@@ -135,7 +135,7 @@ struct CalloutAPITests {
             let lateToken = try #require(try await request(app, late).body.callbackURL.split(separator: "/").last)
             let deadlines = StepDeadlines(api: app.api, interval: .seconds(1), logger: TestEnvironment.logger,
                                           now: { Date().addingTimeInterval(601) })
-            #expect(try await deadlines.tickDue() == 1)
+            #expect(try await deadlines.tickDue().ticked == 1)
             #expect(try await step(app, team, late)["status"] as? String == "TIMED_OUT")
             let expired = try await app.call("POST", "/v1/callbacks/\(lateToken)", token: nil, json: ["status": "SUCCEEDED"])
             #expect(expired.status == 404)

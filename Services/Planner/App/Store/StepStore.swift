@@ -8,17 +8,31 @@ import MusterPostgres
 struct StepStore: Sendable {
     let schema: String
 
-    /// Active executions with a RUNNING step whose deadline is at or before `now`, oldest first.
-    func dueExecutions(now: Date, limit: Int, on connection: PostgresConnection) async throws -> [UUID] {
-        try await connection.query(
+    /// Active executions with a RUNNING step whose deadline is at or before `now`, oldest first,
+    /// and the earliest deadline of a RUNNING step still ahead (nil when none is): one statement,
+    /// so a round that finds nothing due also says how long the loop may sleep.
+    func dueExecutions(now: Date, limit: Int, on connection: PostgresConnection) async throws
+        -> (due: [UUID], nextDeadline: Date?)
+    {
+        let rows = try await connection.query(
             """
-            SELECT e.id FROM \(schema).executions e
-            WHERE e.status IN ('RUNNING', 'PAUSED') AND EXISTS (
-                SELECT 1 FROM jsonb_array_elements(e.state->'waves') w,
-                              jsonb_array_elements(COALESCE(w->'steps', '[]'::jsonb)) s
-                WHERE s->>'status' = 'RUNNING' AND (s->>'deadline')::timestamptz <= $1)
-            ORDER BY e.seq LIMIT $2
-            """, [now, limit]).rows.map { try $0.decode(UUID.self, "id") }
+            WITH running AS (
+                SELECT e.id, e.seq, (s->>'deadline')::timestamptz AS deadline
+                FROM \(schema).executions e,
+                     jsonb_array_elements(e.state->'waves') w,
+                     jsonb_array_elements(COALESCE(w->'steps', '[]'::jsonb)) s
+                WHERE e.status IN ('RUNNING', 'PAUSED') AND s->>'status' = 'RUNNING' AND s->>'deadline' IS NOT NULL)
+            (SELECT id, NULL::timestamptz AS next FROM running WHERE deadline <= $1
+             GROUP BY id ORDER BY min(seq) LIMIT $2)
+            UNION ALL
+            SELECT NULL, min(deadline) FROM running WHERE deadline > $1
+            """, [now, limit]).rows
+        var due: [UUID] = []
+        var next: Date?
+        for row in rows {
+            if let id = try row.decode(UUID?.self, "id") { due.append(id) } else { next = try row.decode(Date?.self, "next") }
+        }
+        return (due, next)
     }
 
     /// One audit row per step event (`step.started`, `step.completed`,

@@ -62,7 +62,9 @@ public final class PollScheduler: Service, Sendable {
         self.pool = pool
         self.logger = logger
         self.onCommit = onCommit
-        loop = WorkLoop(name: "poll scheduler", timing: LoopTiming(idle: tracker.configuration.tickInterval), logger: logger)
+        let configuration = tracker.configuration
+        loop = WorkLoop(name: "poll scheduler",
+                        timing: LoopTiming(idle: max(configuration.tickInterval, configuration.idleInterval)), logger: logger)
     }
 
     /// Asks for a tick now.
@@ -154,9 +156,10 @@ public final class PollScheduler: Service, Sendable {
     }
 
     /// How long to wait for the next tick: the tick interval, or less when a
-    /// look is planned sooner (a predicted look is not rounded up to a tick).
+    /// look is planned sooner (a predicted look is not rounded up to a tick);
+    /// the idle interval when no job is live (a `job.created` wakes the loop).
     func idle(after summary: TickSummary) -> Duration {
-        guard let due = summary.nextDue else { return configuration.tickInterval }
+        guard let due = summary.nextDue else { return configuration.idleInterval }
         let wait = max(0, due.timeIntervalSince(summary.now))
         return wait < configuration.tickInterval.seconds ? .milliseconds(Int64(wait * 1000) + 1) : configuration.tickInterval
     }
