@@ -50,7 +50,9 @@ final class NotifierTestApp: TestApp {
             schema: schema, topics: topics, allowHTTP: true,
             retry: RetryPolicy(backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(200)), window: retryWindow),
             deliveryTimeout: deliveryTimeout, connectTimeout: .seconds(1), maxInFlight: 16, maxInFlightPerSubscription: 4,
-            pollInterval: .milliseconds(100), gaugeInterval: .milliseconds(200))
+            // A poll interval longer than any test (issue 18: idle means idle): every delivery, retry
+            // and lease must be picked up through a wake-up or the dispatcher's own next-due sleep.
+            pollInterval: .seconds(600), gaugeInterval: .milliseconds(200))
         var eventConfiguration = EventConsumer.Configuration()
         eventConfiguration.retry = Backoff(base: .milliseconds(10), cap: .milliseconds(100))
         let outcomes = self.outcomes

@@ -15,7 +15,7 @@ import MusterService
 /// | `MUSTER_NOTIFIER_CONNECT_TIMEOUT` | `5s` | limit of the TCP/TLS connect within an attempt |
 /// | `MUSTER_NOTIFIER_MAX_IN_FLIGHT` | `64` | concurrent attempts per notifier instance |
 /// | `MUSTER_NOTIFIER_MAX_IN_FLIGHT_PER_SUBSCRIPTION` | `4` | concurrent attempts to one subscription |
-/// | `MUSTER_NOTIFIER_POLL_INTERVAL` | `1s` | how often the dispatcher looks for due deliveries when not woken |
+/// | `MUSTER_NOTIFIER_POLL_INTERVAL` | `10s` | the dispatcher's longest sleep: it sleeps until the earliest pending delivery is due and is woken by every delivery queued in the process and every attempt that ends, so this bounds only how soon deliveries queued by another instance that stopped are taken over |
 /// | `MUSTER_NOTIFIER_MAX_BODY_BYTES` | `65536` | largest API request body |
 /// | `MUSTER_NOTIFIER_MAX_SUBSCRIPTIONS_PER_TEAM` | `100` | subscriptions a team may hold |
 public struct NotifierConfiguration: Sendable {
@@ -52,7 +52,7 @@ public struct NotifierConfiguration: Sendable {
     public init(schema: String = "notifier", topics: Topics = .standard, allowHTTP: Bool = false,
                 retry: RetryPolicy = RetryPolicy(), deliveryTimeout: Duration = .seconds(10),
                 connectTimeout: Duration = .seconds(5), maxInFlight: Int = 64, maxInFlightPerSubscription: Int = 4,
-                pollInterval: Duration = .seconds(1), gaugeInterval: Duration = .seconds(15),
+                pollInterval: Duration = .seconds(10), gaugeInterval: Duration = .seconds(15),
                 maxBodyBytes: Int = 65_536, maxSubscriptionsPerTeam: Int = 100) {
         self.schema = schema
         self.topics = topics
@@ -90,7 +90,7 @@ public struct NotifierConfiguration: Sendable {
             maxInFlight: try reader.int("MUSTER_NOTIFIER_MAX_IN_FLIGHT", default: 64, range: 1...4096),
             maxInFlightPerSubscription: try reader.int(
                 "MUSTER_NOTIFIER_MAX_IN_FLIGHT_PER_SUBSCRIPTION", default: 4, range: 1...256),
-            pollInterval: try reader.duration("MUSTER_NOTIFIER_POLL_INTERVAL", default: .seconds(1)),
+            pollInterval: try reader.duration("MUSTER_NOTIFIER_POLL_INTERVAL", default: .seconds(10)),
             maxBodyBytes: try reader.int("MUSTER_NOTIFIER_MAX_BODY_BYTES", default: 65_536, range: 1024...1_048_576),
             maxSubscriptionsPerTeam: try reader.int(
                 "MUSTER_NOTIFIER_MAX_SUBSCRIPTIONS_PER_TEAM", default: 100, range: 1...10_000))

@@ -46,7 +46,14 @@ final class DeliveryDispatcher: Service, Sendable {
             try await loop.run {
                 let free = configuration.maxInFlight - inFlight.load(ordering: .acquiring)
                 var claimedAll = false
-                if free > 0 {
+                // Idle means idle (issue 18): one statement says whether anything is due, and when.
+                // Nothing pending: sleep until woken (a consumer or the API queued a delivery, an
+                // attempt ended) or the poll interval; a retry or lease ahead: sleep until then.
+                let wait = free > 0 ? try await queue.secondsUntilDue() : nil
+                var next = NextPass.idle
+                if let wait, wait > 0 {
+                    next = .after(.milliseconds(Int64(wait * 1000) + 1))
+                } else if wait != nil {
                     let claimed = try await queue.claim(
                         limit: free, perSubscriptionCap: configuration.maxInFlightPerSubscription,
                         lease: configuration.leaseDuration)
@@ -62,7 +69,7 @@ final class DeliveryDispatcher: Service, Sendable {
                     if let depth = try? await queue.depth() { metrics.depth(pending: depth.pending, dead: depth.dead) }
                 }
                 // More may be due right away when every free slot was filled; an ending attempt wakes the loop.
-                return claimedAll ? .immediately : .idle
+                return claimedAll ? .immediately : next
             }
         }
     }

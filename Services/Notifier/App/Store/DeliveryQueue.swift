@@ -57,6 +57,20 @@ struct DeliveryQueue: Sendable {
     /// The topic names; a callout's final outcome is reported on `callout.results.v1`.
     let topics: Topics
 
+    /// Seconds until the earliest pending delivery may be claimed (its next attempt, or the end of
+    /// another dispatcher's lease on it; ≤ 0 when one is due now), nil when none is pending. One
+    /// statement, by PostgreSQL's clock: what an idle dispatcher reads to know how long to sleep.
+    func secondsUntilDue() async throws -> Double? {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT EXTRACT(EPOCH FROM min(GREATEST(next_attempt_at, COALESCE(claimed_until, next_attempt_at))) - now())::float8
+                       AS wait
+                FROM \(schema).deliveries WHERE status = 'PENDING'
+                """).rows.first?.decode(Double?.self, "wait")
+        }
+    }
+
     /// Claims up to `limit` due deliveries: each the oldest pending one of its
     /// (subscription, execution) line, of an enabled subscription under its cap.
     func claim(limit: Int, perSubscriptionCap: Int, lease: Duration) async throws -> [ClaimedDelivery] {
