@@ -129,12 +129,15 @@ public final class OutboxRelay: Service, Sendable {
         // no transaction (nor its snapshot and row locks) stays open while
         // the broker acknowledges. A crash releases the lock with the session.
         let outcome = try await pool.withConnection { connection -> (published: Int, lockBusy: Bool) in
-            // The idle pass: one statement, no lock taken when nothing waits.
-            let pending = try await connection.query(
-                "SELECT EXISTS (SELECT 1 FROM \(schema).outbox WHERE published_at IS NULL) AS pending")
-            guard try pending.rows[0].decode(Bool.self, "pending") else { return (0, false) }
+            // One statement: no row when nothing is unpublished (the idle pass: no lock taken, since
+            // PostgreSQL evaluates the WHERE before the lock call), else whether the lock was taken.
             let key = "muster.outbox.\(schema)"
-            let lock = try await connection.query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [key])
+            let lock = try await connection.query(
+                """
+                SELECT pg_try_advisory_lock(hashtext($1)) AS locked
+                WHERE EXISTS (SELECT 1 FROM \(schema).outbox WHERE published_at IS NULL)
+                """, [key])
+            guard !lock.rows.isEmpty else { return (0, false) }
             guard try lock.rows[0].decode(Bool.self, "locked") else { return (0, true) }
             do {
                 let count = try await Self.publish(

@@ -42,6 +42,12 @@ public struct LoopTiming: Sendable, Equatable {
     public static func until(_ instant: ContinuousClock.Instant, now: ContinuousClock.Instant = .now) -> NextPass {
         instant <= now ? .immediately : .after(now.duration(to: instant))
     }
+
+    /// The `.after` that wakes `seconds` from now (a due time read from the database's clock, or a
+    /// `Date` ahead); at once when it is not ahead.
+    public static func after(seconds: Double) -> NextPass {
+        seconds <= 0 ? .immediately : .after(.milliseconds(Int64(seconds * 1000) + 1))
+    }
 }
 
 /// The one periodic loop of every worker (outbox relay, poll scheduler,

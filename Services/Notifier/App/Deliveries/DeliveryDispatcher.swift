@@ -50,10 +50,8 @@ final class DeliveryDispatcher: Service, Sendable {
                 // Nothing pending: sleep until woken (a consumer or the API queued a delivery, an
                 // attempt ended) or the poll interval; a retry or lease ahead: sleep until then.
                 let wait = free > 0 ? try await queue.secondsUntilDue() : nil
-                var next = NextPass.idle
-                if let wait, wait > 0 {
-                    next = .after(.milliseconds(Int64(wait * 1000) + 1))
-                } else if wait != nil {
+                let next = wait.map { LoopTiming.after(seconds: $0) } ?? .idle
+                if next == .immediately {
                     let claimed = try await queue.claim(
                         limit: free, perSubscriptionCap: configuration.maxInFlightPerSubscription,
                         lease: configuration.leaseDuration)
@@ -69,7 +67,7 @@ final class DeliveryDispatcher: Service, Sendable {
                     if let depth = try? await queue.depth() { metrics.depth(pending: depth.pending, dead: depth.dead) }
                 }
                 // More may be due right away when every free slot was filled; an ending attempt wakes the loop.
-                return claimedAll ? .immediately : next
+                return claimedAll ? .immediately : (next == .immediately ? .idle : next)
             }
         }
     }

@@ -49,17 +49,19 @@ struct StepDeadlines: Service, CustomStringConvertible {
     /// until the next deadline, a wake-up or `interval`, whichever comes first.
     func run() async throws {
         try await loop.run {
-            let round = try await tickDue()
-            guard let next = round.nextDeadline else { return .idle }
-            return .after(.milliseconds(Int64(max(0, next.timeIntervalSince(now())) * 1000) + 1))
+            guard let next = try await tickDue().nextDeadline else { return .idle }
+            return LoopTiming.after(seconds: next.timeIntervalSince(now()))
         }
     }
+
+    /// Executions one round ticks at most.
+    static let batch = 100
 
     /// One round; returns how many executions it ticked and the earliest deadline still ahead.
     @discardableResult
     func tickDue() async throws -> (ticked: Int, nextDeadline: Date?) {
         let store = StepStore(schema: api.schema)
-        let round = try await api.pool.withConnection { try await store.dueExecutions(now: now(), limit: 100, on: $0) }
+        let round = try await api.pool.withConnection { try await store.dueExecutions(now: now(), limit: Self.batch, on: $0) }
         for id in round.due {
             try await api.pool.transaction { connection in
                 guard let old = try await api.executions.lock(ExecutionID(id), teamID: nil, on: connection) else { return }
@@ -69,6 +71,6 @@ struct StepDeadlines: Service, CustomStringConvertible {
         }
         if !round.due.isEmpty { api.wake() }
         // A full batch: more may be due at once.
-        return (round.due.count, round.due.count == 100 ? now() : round.nextDeadline)
+        return (round.due.count, round.due.count == Self.batch ? now() : round.nextDeadline)
     }
 }
