@@ -26,6 +26,9 @@ struct RebalanceTests {
                 } catch KafkaError.commitFailed, KafkaError.partitionRevoked {
                     // A commit refused while the group rebalances (Kafka answers REBALANCE_IN_PROGRESS or
                     // ILLEGAL_GENERATION; noida does, Tansu never has): the record's next owner gets it again.
+                } catch KafkaError.consumerClosed {
+                    // The test closed this member between handing it a record and its commit: the record
+                    // is not committed, so the next owner gets it again (CI saw this race once).
                 }
             }
         }

@@ -99,7 +99,8 @@ struct ParkingTests {
             $0.budget = RetryBudget(maxAttempts: 1000, maxDuration: .seconds(600))  // parked for its class, not the budget
         }
         let running = Task { try await consumer.run() }
-        #expect(await eventually { outcomes.withLock { $0.count } >= 9 })
+        // A generous bound: CI, with every suite starting at once on two cores, once needed over 20 s.
+        try #require(await eventually(timeout: .seconds(90)) { outcomes.withLock { $0.count } >= 9 })
         #expect(try await fixture.names() == ["taken", "a1", "a2", "a3", "b1", "b2", "b3"])
         let parked = try await fixture.deadLetters()
         #expect(Set(parked.compactMap(\.eventID)) == [nul, clash, range])
@@ -116,11 +117,12 @@ struct ParkingTests {
         // Remove the causes of two of them; the NUL one stays bad.
         try await fixture.pool.query("DELETE FROM \(fixture.schema).things WHERE name = 'taken'")
         try await fixture.pool.query("ALTER TABLE \(fixture.schema).things ALTER COLUMN n TYPE INTEGER")
-        let ids = Dictionary(uniqueKeysWithValues: parked.map { ($0.eventID!, $0.id) })
-        #expect(try await consumer.replay(deadLetter: ids[clash]!) == .replayed)
-        #expect(try await consumer.replay(deadLetter: ids[range]!) == .replayed)
-        #expect(try await consumer.replay(deadLetter: ids[clash]!) == .notFound, "a replayed record is not handled twice")
-        guard case .failed = try await consumer.replay(deadLetter: ids[nul]!) else {
+        let ids = Dictionary(uniqueKeysWithValues: parked.compactMap { letter in letter.eventID.map { ($0, letter.id) } })
+        let clashID = try #require(ids[clash]), rangeID = try #require(ids[range]), nulID = try #require(ids[nul])
+        #expect(try await consumer.replay(deadLetter: clashID) == .replayed)
+        #expect(try await consumer.replay(deadLetter: rangeID) == .replayed)
+        #expect(try await consumer.replay(deadLetter: clashID) == .notFound, "a replayed record is not handled twice")
+        guard case .failed = try await consumer.replay(deadLetter: nulID) else {
             Issue.record("the NUL record cannot succeed")
             return
         }
@@ -132,11 +134,11 @@ struct ParkingTests {
 
         // The NUL record can never succeed: discarded, it is kept but no longer parked, and never replayed.
         let store = DeadLetters(schema: fixture.schema)
-        #expect(try await fixture.pool.withConnection { try await store.discard(id: ids[nul]!, on: $0) })
-        #expect(try await !fixture.pool.withConnection { try await store.discard(id: ids[nul]!, on: $0) }, "once")
-        #expect(try await !fixture.pool.withConnection { try await store.discard(id: ids[clash]!, on: $0) },
+        #expect(try await fixture.pool.withConnection { try await store.discard(id: nulID, on: $0) })
+        #expect(try await !fixture.pool.withConnection { try await store.discard(id: nulID, on: $0) }, "once")
+        #expect(try await !fixture.pool.withConnection { try await store.discard(id: clashID, on: $0) },
                 "a replayed record cannot be discarded")
-        #expect(try await consumer.replay(deadLetter: ids[nul]!) == .notFound, "a discarded record is not replayed")
+        #expect(try await consumer.replay(deadLetter: nulID) == .notFound, "a discarded record is not replayed")
         #expect(try await fixture.deadLetters().isEmpty)
         let discarded = try await fixture.deadLetters(.discarded)
         #expect(discarded.map(\.eventID) == [nul])
