@@ -30,7 +30,8 @@ struct KafkaAdminTests {
         let reachable = await KafkaAdmin.isReachable(
             configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"), timeout: .seconds(1))
         #expect(!reachable)
-        #expect(clock.now - start < .seconds(3))
+        // Not librdkafka's own 60 s socket timeout; the room above 1 s is for a loaded machine.
+        #expect(clock.now - start < .seconds(10))
     }
 
     @Test("createTopics against a closed port fails with an error instead of hanging")

@@ -179,7 +179,7 @@ struct ParkingTests {
         #expect(try await fixture.names().isDisjoint(with: ["a1"]), "partition 0 keeps its order behind the retried record")
 
         // After 40 attempts the record is parked over budget and partition 0 goes on, in order, all of it.
-        #expect(try await eventually(timeout: .seconds(30)) {
+        #expect(try await eventually(timeout: .seconds(60)) {
             try await fixture.names().count == 25
         })
         let parked = try await fixture.deadLetters()

@@ -151,7 +151,7 @@ struct PollerBrokerTests {
             try watch.records.map { try CloudEvent(record: $0).decode(JobPoll.self) }
                 .filter { $0.requestedAt > completedAt.addingTimeInterval(0.05) }
         }
-        #expect(try await eventually(timeout: .seconds(30)) {
+        #expect(try await eventually(timeout: .seconds(60)) {
             try later().filter { $0.jobIDs == ["drsjob-b1"] }.count >= 3
         }, "the other job is still polled")
         #expect(try !later().contains { $0.jobIDs.contains("drsjob-a1") }, "never polled after COMPLETED")

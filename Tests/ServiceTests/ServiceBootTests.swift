@@ -80,7 +80,7 @@ struct ServiceBootTests {
 
     @Test func aMissingSettingIsNamedAtStartUp() async throws {
         let process = try ServiceProcess(name: "poller", environment: ["MUSTER_DATABASE_URL": ""])
-        let exited = await eventually(timeout: .seconds(20)) { !process.isRunning }
+        let exited = await eventually(timeout: .seconds(60)) { !process.isRunning }
         #expect(exited)
         // The pipe's reader may still hold the last lines when the process has just exited.
         #expect(await eventually(timeout: .seconds(5)) { process.log.contains("MUSTER_DATABASE_URL") },

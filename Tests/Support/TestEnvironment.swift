@@ -90,9 +90,11 @@ public struct MissingInfrastructure: Error, CustomStringConvertible {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. The default bound
+/// is generous on purpose: a condition that holds returns at once, and at the start of a full run
+/// every suite starts together on two cores (CI once needed over 20 s for what takes 2 s alone).
 public func eventually(
-    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50),
+    timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(50),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
