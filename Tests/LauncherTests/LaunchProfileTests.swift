@@ -199,7 +199,7 @@ struct LaunchProfileIntegrationTests {
             let before = try await state(harness, servers)
             try await harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-profile", servers: servers, ips: ["10.99.0.21", "10.99.0.22"]))
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             #expect(try await pollUntilRestored(harness))
             #expect(try await instanceIPs(harness, servers) == [H.sid(1): ["10.99.0.21"], H.sid(2): ["10.99.0.22"]])
             #expect(try await state(harness, servers) == before)
@@ -235,7 +235,7 @@ struct LaunchProfileIntegrationTests {
             #expect(try await harness.jobs().isEmpty)
 
             try await harness.startLauncher(harness.configuration())
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             #expect(try await pollUntilRestored(harness))
             #expect(try await instanceIPs(harness, servers) == [H.sid(3): ["10.99.0.31"]])
             #expect(try await state(harness, servers) == before)
@@ -256,7 +256,7 @@ struct LaunchProfileIntegrationTests {
                 if crash { throw LauncherCrash() }
             }))
             try await harness.launch(drillRequest(harness, "ex-restore-crash", servers: servers, ips: ["10.99.0.41"]))
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             for _ in 0..<100 where !crashed.withLock({ $0 }) {
                 try await pollOnce(harness)
                 try await Task.sleep(for: .milliseconds(300))
@@ -277,7 +277,7 @@ struct LaunchProfileIntegrationTests {
             let before = try await state(harness, servers)
             try await harness.startLauncher(harness.configuration())
             try await harness.launch(drillRequest(harness, "ex-bad-ip", servers: servers, ips: ["10.0.0.50"]))
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await harness.outboxPayloads(EventType.jobLaunchFailed, as: JobLaunchFailed.self).count == 1
             })
             let failed = try await harness.outboxPayloads(EventType.jobLaunchFailed, as: JobLaunchFailed.self)
@@ -303,10 +303,10 @@ struct LaunchProfileIntegrationTests {
             request.recoveryPoint = RecoveryPoint(before: t)
             try await harness.startLauncher(harness.configuration())
             try await harness.launch(request)
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
             #expect(created.first?.recoverySnapshots?.first?.snapshotID == expected.snapshotID)
-            #expect(try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+            #expect(try await eventually(every: .milliseconds(200)) {
                 let items = try await drs.describeRecoveryInstances(DescribeRecoveryInstancesRequest(
                     filters: DescribeRecoveryInstancesRequestFilters(sourceServerIDs: [server]))).items ?? []
                 return items.first?.pointInTimeSnapshotDateTime.flatMap(DRSDateTime.date(from:))
@@ -329,7 +329,7 @@ struct LaunchProfileIntegrationTests {
             try await harness.launch(harness.launchGroupRequested("ex-drs-only", servers: plain))
 
             // The chunk without EC2 settings launches while EC2 is still throttled.
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await harness.jobs().contains { $0.launchGroup.hasPrefix("\(ExecutionID.named("ex-drs-only")):") }
             })
             #expect(try await harness.jobs().allSatisfy { !$0.launchGroup.hasPrefix("\(ExecutionID.named("ex-ec2-throttled")):") },
@@ -340,7 +340,7 @@ struct LaunchProfileIntegrationTests {
 
             // EC2 recovers: the profiled chunk launches with its settings, then they are restored.
             await harness.engine.withSimulation { simulation, _ in simulation.clearFaults() }
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await harness.jobs().contains { $0.launchGroup.hasPrefix("\(ExecutionID.named("ex-ec2-throttled")):") }
             })
             #expect(try await pollUntilRestored(harness))

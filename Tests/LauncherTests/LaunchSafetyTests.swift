@@ -59,7 +59,7 @@ struct LaunchSafetyTests {
             try await harness.startLauncher(configuration)
             let request = harness.launchGroupRequested("ex-slow", servers: [H.sid(1), H.sid(2)])
             try await harness.launch(request)
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             // Past the whole window: still one job in DRS, and one job.created.
             try await waitPastTheWindow(harness, configuration)
             #expect(await jobsInDRS(harness, request) == 1)
@@ -75,7 +75,7 @@ struct LaunchSafetyTests {
             try await harness.startLauncher(slowDRS(harness))
             let request = harness.launchGroupRequested("ex-under", servers: [H.sid(3)])
             try await harness.launch(request)
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(2))
             #expect(await jobsInDRS(harness, request) == 1)
         }
@@ -89,7 +89,7 @@ struct LaunchSafetyTests {
             try await harness.startLauncher(slowDRS(harness))
             let request = harness.launchGroupRequested("ex-500", servers: [H.sid(4), H.sid(5)])
             try await harness.launch(request)
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(6))
             #expect(await jobsInDRS(harness, request) == 1)
             #expect(await harness.counters().injectedInternalErrors == 1)
@@ -115,7 +115,7 @@ struct LaunchSafetyTests {
             #expect(await jobsInDRS(harness, request) == 0)
 
             try await harness.startLauncher(slowDRS(harness))
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             #expect(await jobsInDRS(harness, request) == 1)
         }
     }
@@ -129,7 +129,7 @@ struct LaunchSafetyTests {
             let request = harness.launchGroupRequested("ex-handover", servers: [H.sid(7), H.sid(8)])
             try await harness.launch(request)
             // The request has left (sent_at written); stop this launcher while DRS still works on it.
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await harness.pool.query(
                     "SELECT count(*) AS n FROM \(harness.schema).launch_chunks WHERE sent_at IS NOT NULL"
                 ).rows[0].decode(Int.self, "n") == 1
@@ -137,7 +137,7 @@ struct LaunchSafetyTests {
             for task in first { task.cancel() }
             for task in first { _ = try? await task.value }
             try await harness.startLauncher(configuration)
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             try await waitPastTheWindow(harness, configuration)
             #expect(await jobsInDRS(harness, request) == 1)
             #expect(try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self).count == 1)
@@ -163,7 +163,7 @@ struct LauncherServiceGroupTests {
             // A service that returned would have ended the group by now; the launcher still launches.
             let request = harness.launchGroupRequested("ex-group", servers: [H.sid(9)])
             try await harness.launch(request)
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .seconds(1))
             #expect(!ended.value, "no service returned and ended the group")
             await service.stop()
@@ -194,7 +194,7 @@ struct LauncherParkingTests {
             try await harness.launch(poison)
             // A valid record after it on the same partition (same endpoint key).
             try await harness.launch(harness.launchGroupRequested("ex-after", servers: [H.sid(2)]))
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             let letters = try await inputs.waitForParked(1)
             #expect(letters.count == 1 && inputs.counted >= 1 && letters.allSatisfy(inputs.reported))
             #expect(try await harness.jobs().first?.launchGroup.hasPrefix(ExecutionID.named("ex-after").rawValue) == true)
@@ -213,7 +213,7 @@ struct LauncherParkingTests {
             let good = AccountRegistration(
                 accountID: "777788889999", name: "good", regions: ["us-east-1"], credentials: .keyPair(name: "Y"))
             try await harness.publish(harness.topics.accounts, key: good.accountID, type: EventType.accountRegistered, good)
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await harness.pool.query(
                     "SELECT count(*) AS n FROM \(harness.schema).accounts WHERE account_id = '777788889999'"
                 ).rows[0].decode(Int.self, "n") == 1

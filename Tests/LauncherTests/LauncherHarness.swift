@@ -193,7 +193,7 @@ final class LauncherHarness: Sendable {
 
     /// Plays the poller: polls every live job the launcher recorded until
     /// `done` holds or `timeout` passes.
-    func pollUntil(timeout: Duration = .seconds(60), _ done: () async throws -> Bool) async throws -> Bool {
+    func pollUntil(timeout: Duration = TestEnvironment.patience, _ done: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await done() { return true }

@@ -57,14 +57,14 @@ struct LauncherIntegrationTests {
             })
             let request = harness.launchGroupRequested("ex-f", servers: [H.sid(5), H.sid(6)])
             try await harness.launch(request)
-            #expect(await eventually(timeout: .seconds(60)) { await harness.counters().conflicts >= 1 },
+            #expect(await eventually { await harness.counters().conflicts >= 1 },
                     "the launch met the foreign job")
             #expect(try await harness.jobs().isEmpty, "nothing launched while the server is held")
             // The foreign job ends: jump simulated time past its hold.
             _ = try await harness.engine.withSimulation { simulation, now in
                 try simulation.advanceClock(bySimulatedSeconds: 3600 * 600 + 60, realNow: now)
             }
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             let counters = await harness.counters()
             #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 1)
             let types = try await harness.outboxTypes(execution: "ex-f")
@@ -83,7 +83,7 @@ struct LauncherIntegrationTests {
             let requests = (1...6).map { harness.launchGroupRequested("ex-t\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
             try await harness.startLauncher(harness.configuration { $0.limits.requestsPerSecond = 100; $0.limits.burst = 100 })
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == requests.count })
+            #expect(try await eventually { try await harness.jobs().count == requests.count })
             let counters = await harness.counters()
             #expect(counters.throttles > 0, "the storm happened")
             for request in requests { #expect(counters.jobsByLaunchGroup[request.launchGroup.description] == 1) }
@@ -99,7 +99,7 @@ struct LauncherIntegrationTests {
             try await harness.startLauncher(harness.configuration { $0.limits.maxConcurrentJobs = 2 })
             let requests = (1...6).map { harness.launchGroupRequested("ex-slot-\($0)", servers: [H.sid($0)]) }
             for request in requests { try await harness.launch(request) }
-            #expect(try await harness.pollUntil(timeout: .seconds(60)) {
+            #expect(try await harness.pollUntil {
                 try await harness.jobs().filter { $0.completed != nil }.count == requests.count
             })
             let jobs = try await harness.jobs()
@@ -190,7 +190,7 @@ struct LauncherIntegrationTests {
             #expect(try await harness.jobs().isEmpty, "the job id was never recorded")
 
             try await harness.startLauncher(harness.configuration())
-            #expect(try await eventually(timeout: .seconds(60)) { try await harness.jobs().count == 1 })
+            #expect(try await eventually { try await harness.jobs().count == 1 })
             try await Task.sleep(for: .milliseconds(500))
             #expect(await harness.counters().jobsByLaunchGroup[request.launchGroup.description] == 1)
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
@@ -218,7 +218,7 @@ struct LauncherIntegrationTests {
             try await harness.startLauncher(harness.configuration())
             let before = await harness.counters().calls("DescribeJobs")
             try await harness.publish(harness.topics.jobPoll, type: EventType.jobPoll, JobPoll(endpoint: H.endpoint, jobIDs: ids.map(JobID.init(rawValue:))))
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await harness.outboxTypes().filter { $0 == EventType.jobObserved }.count == 500
             })
             #expect(await harness.counters().calls("DescribeJobs") - before == 1)

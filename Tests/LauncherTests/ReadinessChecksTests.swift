@@ -71,7 +71,7 @@ struct ReadinessChecksIntegrationTests {
                 try await harness.publish(harness.topics.accounts, key: payload.accountID,
                                           type: EventType.readinessCheckRequested, payload)
             }
-            #expect(await eventually(timeout: .seconds(60)) {
+            #expect(await eventually {
                 for evaluation in [good, bad, clean, hooksOnly].map(\.evaluationID) where (try? await harness.answer(evaluation)) == nil {
                     return false
                 }

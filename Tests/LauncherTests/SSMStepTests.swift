@@ -55,7 +55,7 @@ struct SSMStepTests {
         for task in first { _ = try? await task.value }
         try await beforeRestart()
         try await harness.startLauncher(harness.configuration())
-        #expect(try await eventually(timeout: .seconds(60)) {
+        #expect(try await eventually {
             try await statuses(harness, request.executionID).contains { $0.terminal }
         })
     }
@@ -70,7 +70,7 @@ struct SSMStepTests {
             let request = Self.request("ex-ssm-ok")
             try await send(harness, request)
             try await send(harness, request)  // redelivery / duplicate command
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await statuses(harness, "ex-ssm-ok").contains { $0.terminal }
             })
             let events = try await statuses(harness, "ex-ssm-ok")
@@ -131,7 +131,7 @@ struct SSMStepTests {
             try await harness.startLauncher(harness.configuration())
             try await send(harness, Self.request("ex-ssm-fail", document: "Muster-Broken"))
             try await send(harness, Self.request("ex-ssm-missing", document: "Muster-Missing"))
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 let failed = try await statuses(harness, "ex-ssm-fail").contains { $0.terminal }
                 let missing = try await statuses(harness, "ex-ssm-missing").contains { $0.terminal }
                 return failed && missing
@@ -160,9 +160,9 @@ struct SSMStepTests {
             // joined, which can take seconds on a loaded machine), so the 15 s are the automation's.
             // (8 s was too few once, with two CPU hogs beside the suite: the request arrived late.)
             try await send(harness, Self.request("ex-ssm-warm"))
-            #expect(try await eventually(timeout: .seconds(60)) { try await !statuses(harness, "ex-ssm-warm").isEmpty })
+            #expect(try await eventually { try await !statuses(harness, "ex-ssm-warm").isEmpty })
             try await send(harness, Self.request("ex-ssm-slow", document: "Muster-Slow", deadlineIn: 15))
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(try await eventually {
                 try await statuses(harness, "ex-ssm-slow").contains { $0.terminal }
             })
             let events = try await statuses(harness, "ex-ssm-slow")
@@ -200,7 +200,7 @@ struct SSMStepTests {
             var request = Self.request("ex-ssm-bad")
             request.idempotencyKey = "not-a-uuid"
             try await send(harness, request)
-            #expect(await eventually(timeout: .seconds(60)) { harness.outcomes.withLock { $0.contains(.malformed) } })
+            #expect(await eventually { harness.outcomes.withLock { $0.contains(.malformed) } })
             #expect(await harness.counters().calls("ssm:StartAutomationExecution") == 0)
         }
     }

@@ -99,8 +99,8 @@ struct ParkingTests {
             $0.budget = RetryBudget(maxAttempts: 1000, maxDuration: .seconds(600))  // parked for its class, not the budget
         }
         let running = Task { try await consumer.run() }
-        // A generous bound: CI, with every suite starting at once on two cores, once needed over 20 s.
-        try #require(await eventually(timeout: .seconds(90)) { outcomes.withLock { $0.count } >= 9 })
+        // Required: the dead letters below are unwrapped (a slow CI run once got here with one missing).
+        try #require(await eventually { outcomes.withLock { $0.count } >= 9 })
         #expect(try await fixture.names() == ["taken", "a1", "a2", "a3", "b1", "b2", "b3"])
         let parked = try await fixture.deadLetters()
         #expect(Set(parked.compactMap(\.eventID)) == [nul, clash, range])
@@ -179,7 +179,7 @@ struct ParkingTests {
         #expect(try await fixture.names().isDisjoint(with: ["a1"]), "partition 0 keeps its order behind the retried record")
 
         // After 40 attempts the record is parked over budget and partition 0 goes on, in order, all of it.
-        #expect(try await eventually(timeout: .seconds(60)) {
+        #expect(try await eventually {
             try await fixture.names().count == 25
         })
         let parked = try await fixture.deadLetters()

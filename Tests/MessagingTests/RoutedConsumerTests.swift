@@ -73,7 +73,7 @@ struct RoutedConsumerTests {
                 .map { try $0.decode(String.self, "v") }
         }
         // beta went on while alpha's first record was being retried.
-        #expect(try await eventually(timeout: .seconds(60)) { try await seen() == ["second:b1"] })
+        #expect(try await eventually { try await seen() == ["second:b1"] })
         let letters = try await pool.withConnection { try await DeadLetters(schema: schema).list(status: .parked, on: $0) }
         #expect(letters.first { $0.eventID == betaBad }?.consumer == "second", "parked under its route's name")
         #expect(try await eventually { try await pool.withConnection {
@@ -84,7 +84,7 @@ struct RoutedConsumerTests {
         // alpha's lane is still held by its retried record.
         #expect(try await seen().allSatisfy { !$0.hasPrefix("first:") })
         alphaBlocked.withLock { $0 = false }
-        #expect(try await eventually(timeout: .seconds(60)) { try await seen() == ["first:a1", "first:bad-a", "second:b1"] })
+        #expect(try await eventually { try await seen() == ["first:a1", "first:bad-a", "second:b1"] })
         let inbox = try await pool.query("SELECT consumer, topic FROM \(schema).inbox ORDER BY 1, 2").rows
             .map { "\(try $0.decode(String.self, "consumer"))@\(try $0.decode(String.self, "topic"))" }
         #expect(Set(inbox) == ["first@\(alpha)", "second@\(beta)"], "inbox entries under each route's name")

@@ -90,7 +90,7 @@ struct CalloutDeliveryTests {
             // on 2 cores (5 s once left room for a single attempt).
             try await Self.requestCallout(app, team: team.id, subscription: subscription, url: receiver.url,
                                           deadline: Date().addingTimeInterval(15))
-            #expect(await eventually(timeout: .seconds(60)) { (try? await Self.reports(app).count) == 1 })
+            #expect(await eventually { (try? await Self.reports(app).count) == 1 })
             let report = try #require(try await Self.reports(app).first)
             #expect(!report.delivered && report.statusCode == 503)
             #expect(report.error?.contains("maintenance window") == true)

@@ -218,7 +218,7 @@ struct DeliveryTests {
                 }
             }
             // Bounded by count; 60 s only matters when every suite runs at once on 2 cores.
-            #expect(await eventually(timeout: .seconds(60)) { receiver.requests.count == 15 + 3 })
+            #expect(await eventually { receiver.requests.count == 15 + 3 })
             for (execution, ids) in published {
                 let received = receiver.requests.filter { $0.header("ce-subject") == ExecutionID.named(execution).rawValue }
                     .compactMap { $0.header("X-Muster-Event-Id") }

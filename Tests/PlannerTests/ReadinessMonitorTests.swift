@@ -156,7 +156,7 @@ struct ReadinessMonitorTests {
             leftover.withLock { $0 = false }
             #expect(try await monitor.tick() == (evaluated: 1, changed: 1))
             // The launcher's later answer (all clear) re-evaluates the plan: ok, and that is news too.
-            #expect(await eventually(timeout: .seconds(60)) {
+            #expect(await eventually {
                 (try? await app.pool.query("SELECT verdict FROM \(app.schema).plan_readiness WHERE plan_id = $1",
                                            [UUID(uuidString: plan)!]).rows.first?.decode(String.self, "verdict")) == "ok"
             })

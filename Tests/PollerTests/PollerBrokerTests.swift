@@ -97,7 +97,7 @@ struct PollerBrokerTests {
         // Session 8 saw this fail in full runs: the left-out consumer had subscribed at construction and
         // was closed with its JoinGroup pending, so Tansu kept it in the group as a member that never
         // answered. A consumer now subscribes when first read (ConsumerGroupTests.closedBeforeReadNeverJoins).
-        #expect(await eventually(timeout: .seconds(60)) { seen.value.isSuperset(of: sent) },
+        #expect(await eventually { seen.value.isSuperset(of: sent) },
                 "the records of every partition were consumed by the instance that runs its consumer")
         await working.stop()
         await idle.stop()
@@ -151,7 +151,7 @@ struct PollerBrokerTests {
             try watch.records.map { try CloudEvent(record: $0).decode(JobPoll.self) }
                 .filter { $0.requestedAt > completedAt.addingTimeInterval(0.05) }
         }
-        #expect(try await eventually(timeout: .seconds(60)) {
+        #expect(try await eventually {
             try later().filter { $0.jobIDs == ["drsjob-b1"] }.count >= 3
         }, "the other job is still polled")
         #expect(try !later().contains { $0.jobIDs.contains("drsjob-a1") }, "never polled after COMPLETED")

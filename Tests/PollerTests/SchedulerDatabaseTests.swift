@@ -306,7 +306,7 @@ struct SchedulerDatabaseTests {
         // With a 300 ms claim timeout a tick on a loaded machine may itself be ended by the server
         // (its own idle-in-transaction limit): such a tick counts as "no poll yet" and is retried.
         #expect((try? await scheduler.tick())?.polls.isEmpty != false)
-        #expect(await eventually(timeout: .seconds(60)) { (try? await scheduler.tick())?.polls.count == 1 })
+        #expect(await eventually { (try? await scheduler.tick())?.polls.count == 1 })
         await #expect(throws: (any Error).self, "the stalled transaction was ended by the server") {
             try await stalled.value
         }

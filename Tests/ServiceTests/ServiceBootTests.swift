@@ -19,7 +19,7 @@ struct ServiceBootTests {
         let client = HTTPClient(logger: TestEnvironment.logger)
         let base = "http://127.0.0.1:\(process.port)"
 
-        let ready = await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+        let ready = await eventually(every: .milliseconds(200)) {
             guard process.isRunning else { return true }
             let response = try? await client.execute(HTTPRequest(url: "\(base)/health/ready", timeout: .seconds(5)))
             return response?.status == 200
@@ -60,7 +60,7 @@ struct ServiceBootTests {
         let process = try ServiceProcess(name: name, environment: ["MUSTER_OPS_ADMIN_TOKEN": token])
         let client = HTTPClient(logger: TestEnvironment.logger)
         let url = "http://127.0.0.1:\(process.port)/admin/dead-letters"
-        let up = await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+        let up = await eventually(every: .milliseconds(200)) {
             guard process.isRunning else { return true }
             return (try? await client.execute(HTTPRequest(url: url, timeout: .seconds(5))))?.status == 401
         }
@@ -80,7 +80,7 @@ struct ServiceBootTests {
 
     @Test func aMissingSettingIsNamedAtStartUp() async throws {
         let process = try ServiceProcess(name: "poller", environment: ["MUSTER_DATABASE_URL": ""])
-        let exited = await eventually(timeout: .seconds(60)) { !process.isRunning }
+        let exited = await eventually { !process.isRunning }
         #expect(exited)
         // The pipe's reader may still hold the last lines when the process has just exited.
         #expect(await eventually(timeout: .seconds(5)) { process.log.contains("MUSTER_DATABASE_URL") },

@@ -17,7 +17,7 @@ struct ServiceTracingTests {
         ])
         let client = HTTPClient(logger: TestEnvironment.logger)
         let base = "http://127.0.0.1:\(process.port)"
-        let up = await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+        let up = await eventually(every: .milliseconds(200)) {
             guard process.isRunning else { return true }
             return (try? await client.execute(HTTPRequest(url: "\(base)/health/live", timeout: .seconds(5))))?.status == 200
         }

@@ -8,7 +8,7 @@ public enum KafkaTestReader {
     /// Collects records from `topic` until at least `count` arrived, then for
     /// `window` longer (to prove nothing more comes), or until `timeout`.
     public static func collect(
-        topic: String, count: Int, thenWait window: Duration = .zero, timeout: Duration = .seconds(60)
+        topic: String, count: Int, thenWait window: Duration = .zero, timeout: Duration = TestEnvironment.patience
     ) async throws -> [KafkaRecord] {
         let consumer = try KafkaConsumer(
             configuration: try TestEnvironment.kafka(), groupID: TestEnvironment.uniqueName("reader"),

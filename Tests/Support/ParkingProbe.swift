@@ -41,7 +41,7 @@ public struct ParkingProbe: Sendable {
     }
 
     /// Polls until at least `count` records of the consumer are parked (bounded); returns them.
-    public func waitForParked(_ count: Int, timeout: Duration = .seconds(30)) async throws -> [DeadLetter] {
+    public func waitForParked(_ count: Int, timeout: Duration = TestEnvironment.patience) async throws -> [DeadLetter] {
         _ = try await eventually(timeout: timeout) { try await letters().count >= count }
         return try await letters()
     }

@@ -125,7 +125,7 @@ public struct PoisonMatrix<App: Sendable>: Sendable {
         try await send(poison, topic: topic, partition: 0)
         try await send(later[0], topic: topic, partition: 0)
         try await send(later[1], topic: topic, partition: 1)
-        #expect(try await eventually(timeout: .seconds(60)) { try await cell.laterHandled(app) },
+        #expect(try await eventually { try await cell.laterHandled(app) },
                 "\(name): the later records on the same and on another partition were handled")
 
         switch cell.outcome {
@@ -185,7 +185,7 @@ public struct PoisonMatrix<App: Sendable>: Sendable {
 
 extension ParkingProbe {
     /// Polls until the record of event `id` is parked by this consumer (bounded); nil if it never is.
-    public func waitForParked(event id: UUID, timeout: Duration = .seconds(60)) async throws -> DeadLetter? {
+    public func waitForParked(event id: UUID, timeout: Duration = TestEnvironment.patience) async throws -> DeadLetter? {
         _ = try await eventually(timeout: timeout) { try await letters().contains { $0.eventID == id } }
         return try await letters().first { $0.eventID == id }
     }

@@ -102,7 +102,7 @@ public final class ServiceUnderTest<Definition: ServiceDefinition>: Sendable {
             let run = ServiceGroupRun(
                 context.services(chosen, router: router, onListening: { bound in port.withLock { $0 = bound } }),
                 name: descriptor.name, logger: logger, expected: expected)
-            guard await eventually(timeout: .seconds(60), { port.value != nil }), let bound = port.value else {
+            guard await eventually({ port.value != nil }), let bound = port.value else {
                 await run.stop()
                 throw ServiceDidNotListen(service: descriptor.name)
             }

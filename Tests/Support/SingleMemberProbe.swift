@@ -29,7 +29,7 @@ public struct SingleMemberProbe: Sendable {
     /// and the topic the inbox recorded (nil: never consumed within the bound).
     public func send(
         _ topics: [String], key: String = "probe", type: String = "muster.test.routing-probe",
-        events: [String: CloudEvent] = [:], timeout: Duration = .seconds(60)
+        events: [String: CloudEvent] = [:], timeout: Duration = TestEnvironment.patience
     ) async throws -> [String: (consumer: String, topic: String)?] {
         var sent: [String: UUID] = [:]
         for topic in topics {

@@ -7,6 +7,13 @@ import MusterPostgres
 /// `scripts/test.sh` (the README's test command) starts both and exports
 /// `MUSTER_DATABASE_URL` and `MUSTER_KAFKA_BROKERS`.
 public enum TestEnvironment {
+    /// How long a test waits for something that should happen (a record consumed, a row written,
+    /// a service listening): the default bound of ``eventually(timeout:every:_:)`` and of every
+    /// helper that waits. Generous on purpose: a condition that holds ends the wait at once, and
+    /// at the start of a full run every suite starts together on two cores (CI once needed over
+    /// 20 s for what takes 2 s alone). No wait in the tests proves a negative by running out.
+    public static let patience: Duration = .seconds(60)
+
     /// The PostgreSQL URL; fails the calling test with instructions when unset.
     public static var databaseURL: String {
         get throws { try required("MUSTER_DATABASE_URL") }
@@ -90,11 +97,9 @@ public struct MissingInfrastructure: Error, CustomStringConvertible {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held. The default bound
-/// is generous on purpose: a condition that holds returns at once, and at the start of a full run
-/// every suite starts together on two cores (CI once needed over 20 s for what takes 2 s alone).
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 public func eventually(
-    timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(50),
+    timeout: Duration = TestEnvironment.patience, every interval: Duration = .milliseconds(50),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout

@@ -163,7 +163,7 @@ struct CalloutAPITests {
                                                         statusCode: 200, answer: #"{"status":"SUCCEEDED"}"#, attempts: 1))
             try await report(waiting, CalloutCompleted(executionID: try ExecutionID(parsing: waiting), stepName: "tell", delivered: true,
                                                        statusCode: 202, answer: "accepted", attempts: 1))
-            let settled = try await eventually(timeout: .seconds(60)) {
+            let settled = try await eventually {
                 let failed = try await step(app, runs[0].0, dead)["status"] as? String == "FAILED"
                 let succeeded = try await step(app, runs[1].0, answered)["status"] as? String == "SUCCEEDED"
                 return failed && succeeded
@@ -172,7 +172,7 @@ struct CalloutAPITests {
             #expect((try await step(app, runs[0].0, dead)["output"] as? String)?.contains("HTTP 503: maintenance") == true)
             #expect(try await owedLaunches(app, answered) == 1)
             // A 2xx without a final result leaves the step waiting for its callback.
-            let handled = await eventually(timeout: .seconds(60)) {
+            let handled = await eventually {
                 app.outcomes.withLock { $0.filter { $0 == .handled }.count } >= 3
             }
             #expect(handled)

@@ -133,7 +133,7 @@ struct EventStreamTests {
             #expect(await app.api.streamHub.count == 1)
             stream.close()
             // The next heartbeat's write fails and the stream lets go of its subscription.
-            #expect(await eventually(timeout: .seconds(60)) { await app.api.streamHub.count == 0 })
+            #expect(await eventually { await app.api.streamHub.count == 0 })
         }
     }
 
