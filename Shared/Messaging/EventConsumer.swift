@@ -29,7 +29,7 @@ public typealias EventHandler = @Sendable (_ event: CloudEvent, _ record: KafkaR
 public enum ConsumeOutcome: String, Sendable {
     /// The handler ran and its transaction committed.
     case handled
-    /// The inbox already held the event id: skipped.
+    /// The inbox already held the event id, or (a record that is not a CloudEvent) it was parked already: skipped.
     case duplicate
     /// Not a CloudEvent, undecodable, or `UnprocessableEvent`: parked.
     case malformed
@@ -403,9 +403,12 @@ public final class EventConsumer: Service, Sendable {
                             offset: record.offset, on: transaction)
                         guard fresh else { return .duplicate }
                     }
-                    try await deadLetters.park(
+                    // A record with no event id (not a CloudEvent) has no inbox entry: the dead letter's own
+                    // key (consumer, topic, partition, offset) tells a redelivery of a record parked already.
+                    let stored = try await deadLetters.park(
                         record, consumer: name, eventID: event?.id, reason: reason, error: text, attempts: attempts,
                         firstFailedAt: firstFailedAt, lastFailedAt: Date(), on: transaction)
+                    guard stored else { return .duplicate }
                     return reason == .malformed ? .malformed : .parked
                 }
                 if outcome != .duplicate {

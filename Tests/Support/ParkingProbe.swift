@@ -138,3 +138,12 @@ public final class LogCapture: Sendable {
         }
     }
 }
+
+extension Array where Element == ConsumeOutcome {
+    /// The outcomes without `.duplicate`: one per record, however often the
+    /// broker delivered it. A loaded machine (CI) can rebalance a group
+    /// mid-test, and the record in flight is then delivered again; the inbox
+    /// (or the dead letter's key) makes that copy a `.duplicate`, which a test
+    /// that counts records must not count.
+    public var firstDeliveries: [ConsumeOutcome] { filter { $0 != .duplicate } }
+}

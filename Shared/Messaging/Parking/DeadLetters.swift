@@ -73,11 +73,13 @@ public struct DeadLetters: Sendable {
     }
 
     /// Stores `record` as parked by `consumer`; a second park of the same
-    /// record (consumer, topic, partition, offset) keeps the first row.
+    /// record (consumer, topic, partition, offset) keeps the first row and
+    /// returns false.
+    @discardableResult
     public func park(
         _ record: KafkaRecord, consumer: String, eventID: UUID?, reason: ParkReason, error: String, attempts: Int,
         firstFailedAt: Date, lastFailedAt: Date, on connection: PostgresConnection
-    ) async throws {
+    ) async throws -> Bool {
         try await connection.query(
             """
             INSERT INTO \(schema).dead_letters (consumer, event_id, topic, partition, "offset", key, headers, value,
@@ -87,7 +89,7 @@ public struct DeadLetters: Sendable {
             """,
             [consumer, eventID, Self.storable(record.topic), record.partition, record.offset, record.key,
              Self.encode(record.headers), record.value, reason.rawValue, Self.storable(error), attempts,
-             firstFailedAt, lastFailedAt])
+             firstFailedAt, lastFailedAt]).affectedRows == 1
     }
 
     /// Parked records, newest first, optionally of one consumer; at most `limit`, ids below `before` when given.
