@@ -171,7 +171,7 @@ struct LaunchProfileIntegrationTests {
 
     /// Polls the launcher's jobs (as the poller would) until every restore is closed.
     func pollUntilRestored(_ harness: H) async throws -> Bool {
-        try await eventually(timeout: .seconds(40), every: .milliseconds(300)) {
+        try await eventually(every: .milliseconds(300)) {
             try await pollOnce(harness)
             let open = try await harness.pool.query(
                 "SELECT count(*) AS n FROM \(harness.schema).launch_restores WHERE closed_at IS NULL").rows[0].decode(Int.self, "n")

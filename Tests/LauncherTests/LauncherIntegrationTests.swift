@@ -134,7 +134,7 @@ struct LauncherIntegrationTests {
             // server's configuration is read meanwhile (the first launch read its own).
             #expect(await eventually { await harness.counters().calls("GetLaunchConfiguration") == 2 })
             #expect(try await harness.jobs().count == 1)
-            #expect(try await harness.pollUntil(timeout: .seconds(30)) {
+            #expect(try await harness.pollUntil {
                 try await harness.jobs().filter { $0.completed != nil }.count == 2
             })
             let counters = await harness.counters()
@@ -154,7 +154,7 @@ struct LauncherIntegrationTests {
             request.gatesNextStep = false  // the last wave: carried to the poller on each job.created
             try await harness.launch(request)
             // Count-bounded: 10 s alone, 36 s once with every suite on 2 cores (the second job waits for the first to end).
-            #expect(try await harness.pollUntil(timeout: .seconds(120)) { try await harness.jobs().count == 2 })
+            #expect(try await harness.pollUntil { try await harness.jobs().count == 2 })
             let created = try await harness.outboxPayloads(EventType.jobCreated, as: JobCreated.self)
             #expect(created.map(\.chunk).sorted() == [0, 1])
             #expect(created.allSatisfy { $0.chunkCount == 2 && $0.sourceServerIDs.count == 125 })

@@ -157,11 +157,12 @@ struct SSMStepTests {
             ])
             try await harness.startLauncher(harness.configuration())
             // The deadline is wall-clock: first see the launcher take a request (its consumer has
-            // joined, which can take seconds on a loaded machine), so the 15 s are the automation's.
-            // (8 s was too few once, with two CPU hogs beside the suite: the request arrived late.)
+            // joined, which can take seconds on a loaded machine), so the 30 s are the automation's.
+            // (8 s was too few once with two CPU hogs beside the suite, 15 s with four: the request
+            // arrived after its deadline and was rightly ended TimedOut without a start.)
             try await send(harness, Self.request("ex-ssm-warm"))
             #expect(try await eventually { try await !statuses(harness, "ex-ssm-warm").isEmpty })
-            try await send(harness, Self.request("ex-ssm-slow", document: "Muster-Slow", deadlineIn: 15))
+            try await send(harness, Self.request("ex-ssm-slow", document: "Muster-Slow", deadlineIn: 30))
             #expect(try await eventually {
                 try await statuses(harness, "ex-ssm-slow").contains { $0.terminal }
             })

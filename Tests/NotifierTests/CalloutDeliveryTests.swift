@@ -86,10 +86,10 @@ struct CalloutDeliveryTests {
         try await NotifierTestApp.with { app in
             let team = try await app.team()
             let subscription = try await app.subscribe(team, url: receiver.url)
-            // 15 s: room for several attempts (back-off ≤ 200 ms here) even with every suite running
-            // on 2 cores (5 s once left room for a single attempt).
+            // 30 s: room for several attempts (back-off ≤ 200 ms here) even with every suite running
+            // on 2 cores (5 s once left room for a single attempt, 15 s too with four CPU hogs beside).
             try await Self.requestCallout(app, team: team.id, subscription: subscription, url: receiver.url,
-                                          deadline: Date().addingTimeInterval(15))
+                                          deadline: Date().addingTimeInterval(30))
             #expect(await eventually { (try? await Self.reports(app).count) == 1 })
             let report = try #require(try await Self.reports(app).first)
             #expect(!report.delivered && report.statusCode == 503)

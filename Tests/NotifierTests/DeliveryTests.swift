@@ -80,7 +80,7 @@ struct DeliveryTests {
     func deadThenRedelivered() async throws {
         let receiver = try Receiver { _, _ in .init(status: 503, text: "maintenance window") }
         defer { receiver.server.stop() }
-        try await NotifierTestApp.with(retryWindow: .milliseconds(600)) { app in
+        try await NotifierTestApp.with(retryWindow: .seconds(3)) { app in
             let team = try await app.team()
             let subscription = try await app.subscribe(team, url: receiver.url)
             try await app.publishExecutionEvent(team: team.id, execution: "exec-d", type: .executionFailed)

@@ -83,7 +83,7 @@ struct ServiceBootTests {
         let exited = await eventually { !process.isRunning }
         #expect(exited)
         // The pipe's reader may still hold the last lines when the process has just exited.
-        #expect(await eventually(timeout: .seconds(5)) { process.log.contains("MUSTER_DATABASE_URL") },
+        #expect(await eventually { process.log.contains("MUSTER_DATABASE_URL") },
                 "the error names the setting: \(process.log)")
         #expect(await process.stop() == 1)
     }

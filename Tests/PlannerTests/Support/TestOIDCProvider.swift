@@ -81,7 +81,7 @@ final class TestOIDCProvider: Sendable {
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } },
             logger: TestEnvironment.logger)
         tasks.start { try await application.run() }
-        _ = await eventually(timeout: .seconds(10)) { port.value != nil }
+        _ = await eventually { port.value != nil }
     }
 
     /// Signs `claims` with the provider's key (or `key`), RS256, with this provider's `kid` unless told otherwise.
