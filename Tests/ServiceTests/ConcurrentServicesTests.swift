@@ -19,7 +19,8 @@ struct ConcurrentServicesTests {
         func run() async throws {
             try? await gracefulShutdown()
             shutdownSeen.withLock { _ = $0.insert(name) }
-            let seen = await eventually { shutdownSeen.value.contains(sibling) }
+            // Its own bound, not TestEnvironment.patience: the control below waits in vain, to the end of it.
+            let seen = await eventually(timeout: .seconds(5)) { shutdownSeen.value.contains(sibling) }
             sawSibling.withLock { $0[name] = seen }
         }
     }
