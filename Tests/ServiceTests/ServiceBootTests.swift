@@ -50,7 +50,7 @@ struct ServiceBootTests {
         let took = ContinuousClock.now - stopping
         print("[figure] \(name) exited \(took) after SIGTERM")
         #expect(status == 0, "\(name) exits 0 on SIGTERM; log:\n\(process.log)")
-        #expect(took < .seconds(4), "\(name) exits promptly on SIGTERM (goal 2 s, slack for a loaded machine): \(took)")
+        #expect(took < .seconds(4), "\(name) exits promptly on SIGTERM (goal 2 s, slack for a loaded machine): \(took); log:\n\(process.log)")
         await client.shutdown()
     }
 
