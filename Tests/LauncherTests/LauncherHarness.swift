@@ -85,7 +85,7 @@ final class LauncherHarness: Sendable {
         try await KafkaAdmin.createTopics(
             [topics.launchRequests, topics.jobPoll, topics.instancesTerminate, topics.hookRequests, topics.accounts].map { ($0, 2) }
                 + [topics.jobStatus, topics.inventory].map { ($0, 1) },
-            configuration: kafka, timeout: .seconds(30))
+            configuration: kafka, timeout: TestEnvironment.topicCreationTimeout)
         producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
         http = HTTPClient(logger: TestEnvironment.logger)
     }

@@ -72,10 +72,8 @@ public final class ServiceUnderTest<Definition: ServiceDefinition>: Sendable {
                 pool: pool, logger: logger)
             let kafka = try TestEnvironment.kafka()
             if !topics.isEmpty {
-                // 30 s, as the launcher harness always had: a loaded broker (a whole suite starting
-                // services at once on 2 cores) answered a creation after more than 10 s.
                 try await KafkaAdmin.createTopics(topics.map { (name: $0, partitions: 2) }, configuration: kafka,
-                                                  timeout: .seconds(30))
+                                                  timeout: TestEnvironment.topicCreationTimeout)
             }
             let settings = EnvironmentSettings(environment: environment.merging([
                 "MUSTER_HTTP_HOST": "127.0.0.1", "MUSTER_HEAP_TRIM_INTERVAL": "0s",
